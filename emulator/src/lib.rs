@@ -1,0 +1,1 @@
+//! haproxy-emulator: serves HAProxy Runtime API replies recorded from real HAProxy.

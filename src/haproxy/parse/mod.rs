@@ -1,0 +1,1 @@
+//! Parsers for the Runtime API's output formats, one module per format.
