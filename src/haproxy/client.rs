@@ -1,0 +1,862 @@
+//! [`RuntimeClient`]: one typed async method per Runtime API operation.
+//!
+//! Every method builds a typed [`Command`], and [`RuntimeClient::execute`] is the single path
+//! to the socket: it enforces read-only mode, queues behind a connection limit (HAProxy's
+//! `stats maxconn`, 10 by default, is shared by every CLI socket and every operator), retries
+//! reads only when nothing reached HAProxy, and classifies the reply.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use super::command::args::{
+    self, MapName, ProxyName, ServerAddress, ServerRef, SessionId, TableName, Weight,
+};
+use super::command::{
+    AddServerOptions, AgentState, Command, HealthState, ListKind, MAX_LINE_BYTES, Payload, Route,
+    ServerAdminState, StatFilter, TableFilter,
+};
+use super::endpoint::{Endpoint, ExchangeError, Limits};
+use super::error::{RuntimeError, TimeoutStage};
+use super::parse::{self, ParseError};
+use super::response::{classify, frame};
+
+/// Longest map key, value or ACL pattern accepted, in bytes.
+const MAX_TEXT: usize = 4096;
+
+/// How the client behaves; every field has a production default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Connect/command deadlines and the reply size cap.
+    pub limits: Limits,
+    /// Most CLI connections this client holds at once; further calls queue. Keep it well below
+    /// HAProxy's `stats maxconn` (10 by default, shared with every other CLI user).
+    pub max_connections: usize,
+    /// How many times a read is retried when the connection could not be opened.
+    pub read_retries: u32,
+    /// Wait before the first retry; doubles each time.
+    pub retry_backoff: Duration,
+    /// Refuse every command that changes HAProxy.
+    pub read_only: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            max_connections: 4,
+            read_retries: 2,
+            retry_backoff: Duration::from_millis(100),
+            read_only: false,
+        }
+    }
+}
+
+/// A Runtime API client for one HAProxy endpoint. Cheap to clone; clones share the connection
+/// limit.
+#[derive(Debug, Clone)]
+pub struct RuntimeClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    endpoint: Endpoint,
+    options: ClientOptions,
+    permits: Semaphore,
+}
+
+impl RuntimeClient {
+    /// A client for `endpoint`.
+    pub fn new(endpoint: Endpoint, options: ClientOptions) -> Self {
+        let permits = Semaphore::new(options.max_connections.max(1));
+        Self {
+            inner: Arc::new(Inner {
+                endpoint,
+                options,
+                permits,
+            }),
+        }
+    }
+
+    /// The endpoint this client talks to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    /// The client's options.
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// Whether mutations are refused.
+    pub fn is_read_only(&self) -> bool {
+        self.inner.options.read_only
+    }
+
+    /// Sends one command and returns HAProxy's reply text once it is known to be a success.
+    pub async fn execute(&self, command: &Command) -> Result<String, RuntimeError> {
+        let opts = &self.inner.options;
+        if opts.read_only && command.is_mutation() {
+            return Err(RuntimeError::ReadOnly {
+                command: command.to_string(),
+            });
+        }
+        let line = self.line_for(command)?;
+        let raw = self.send_with_retries(command, &line).await?;
+        // HAProxy always writes at least the terminator; zero bytes means the connection was
+        // dropped. The one exception is 2.6's master `reload`, which closes without a word.
+        if raw.is_empty() && !(command.route() == Route::Master && command.is_mutation()) {
+            return Err(RuntimeError::NoReply {
+                endpoint: self.inner.endpoint.to_string(),
+                command: command.to_string(),
+            });
+        }
+        classify(command, frame(&raw))
+    }
+
+    /// The exact bytes for `command` on this endpoint.
+    fn line_for(&self, command: &Command) -> Result<Vec<u8>, RuntimeError> {
+        let encoded = command.encode()?;
+        let endpoint = &self.inner.endpoint;
+        match command.route() {
+            Route::Worker => Ok(endpoint.route_worker_line(encoded)),
+            Route::Master if endpoint.master_target().is_some() => Ok(encoded),
+            Route::Master => Err(RuntimeError::NeedsMaster {
+                command: command.to_string(),
+            }),
+        }
+    }
+
+    async fn send_with_retries(
+        &self,
+        command: &Command,
+        line: &[u8],
+    ) -> Result<Vec<u8>, RuntimeError> {
+        let opts = &self.inner.options;
+        let endpoint = &self.inner.endpoint;
+        let mut attempt = 0u32;
+        loop {
+            let result = {
+                // Closed only on drop of the client, which cannot happen while `self` is borrowed.
+                let _permit = self
+                    .inner
+                    .permits
+                    .acquire()
+                    .await
+                    .expect("the connection semaphore is never closed");
+                endpoint.exchange(line, &opts.limits).await
+            };
+            let nothing_sent = matches!(
+                result,
+                Err(ExchangeError::Connect(_) | ExchangeError::ConnectTimeout)
+            );
+            // Only reads are retried, and only when nothing reached HAProxy.
+            if nothing_sent && !command.is_mutation() && attempt < opts.read_retries {
+                let wait = opts.retry_backoff * 2u32.saturating_pow(attempt);
+                tracing::debug!(%endpoint, %command, attempt, ?wait, "connect failed, retrying read");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+                continue;
+            }
+            return result.map_err(|e| self.exchange_error(command, e));
+        }
+    }
+
+    fn exchange_error(&self, command: &Command, error: ExchangeError) -> RuntimeError {
+        let endpoint = self.inner.endpoint.to_string();
+        let limits = &self.inner.options.limits;
+        match error {
+            ExchangeError::Connect(source) => RuntimeError::Connect { endpoint, source },
+            ExchangeError::ConnectTimeout => RuntimeError::Timeout {
+                endpoint,
+                stage: TimeoutStage::Connect,
+                after: limits.connect_timeout,
+            },
+            ExchangeError::Io(source) => RuntimeError::Io { endpoint, source },
+            ExchangeError::ReplyTimeout => RuntimeError::Timeout {
+                endpoint,
+                stage: TimeoutStage::Reply,
+                after: limits.command_timeout,
+            },
+            ExchangeError::TooLarge => RuntimeError::ReplyTooLarge {
+                command: command.to_string(),
+                limit: limits.max_reply_bytes,
+            },
+        }
+    }
+
+    /// Runs a command and parses its reply.
+    async fn query<T>(
+        &self,
+        command: Command,
+        parse: impl FnOnce(&str) -> Result<T, ParseError>,
+    ) -> Result<T, RuntimeError> {
+        let reply = self.execute(&command).await?;
+        parse(&reply).map_err(|source| RuntimeError::Parse {
+            command: command.to_string(),
+            source,
+        })
+    }
+
+    /// Runs a command whose success prints nothing (or a known message) and returns the message.
+    async fn run(&self, command: Command) -> Result<String, RuntimeError> {
+        self.execute(&command)
+            .await
+            .map(|r| r.trim_end().to_owned())
+    }
+
+    // ---- statistics and process information -------------------------------------------------
+
+    /// `show info`.
+    pub async fn show_info(&self) -> Result<parse::info::ProcessInfo, RuntimeError> {
+        self.query(Command::show_info(), parse::info::parse).await
+    }
+
+    /// `show version`: the version string.
+    pub async fn show_version(&self) -> Result<String, RuntimeError> {
+        self.query(Command::show_version(), |t| Ok(t.trim().to_owned()))
+            .await
+    }
+
+    /// `show stat` with a server-side filter.
+    pub async fn show_stat(
+        &self,
+        filter: &StatFilter,
+    ) -> Result<parse::stat::StatReport, RuntimeError> {
+        self.query(Command::show_stat(filter), parse::stat::parse)
+            .await
+    }
+
+    /// `show activity`.
+    pub async fn show_activity(&self) -> Result<parse::activity::ActivityReport, RuntimeError> {
+        self.query(Command::show_activity(), parse::activity::parse)
+            .await
+    }
+
+    /// `clear counters [all]`.
+    pub async fn clear_counters(&self, all: bool) -> Result<(), RuntimeError> {
+        self.run(Command::clear_counters(all)).await.map(drop)
+    }
+
+    /// `show errors [<proxy>]`.
+    pub async fn show_errors(
+        &self,
+        proxy: Option<&ProxyName>,
+    ) -> Result<parse::errors::ErrorsReport, RuntimeError> {
+        self.query(Command::show_errors(proxy), parse::errors::parse)
+            .await
+    }
+
+    // ---- topology ----------------------------------------------------------------------------
+
+    /// `show backend`: backend names.
+    pub async fn show_backends(&self) -> Result<Vec<String>, RuntimeError> {
+        self.query(Command::show_backend(), parse::backend::parse)
+            .await
+    }
+
+    /// `show servers state [<backend>]`.
+    pub async fn show_servers_state(
+        &self,
+        backend: Option<&ProxyName>,
+    ) -> Result<parse::servers_state::ServersState, RuntimeError> {
+        self.query(
+            Command::show_servers_state(backend),
+            parse::servers_state::parse,
+        )
+        .await
+    }
+
+    /// `show servers conn [<backend>]`.
+    pub async fn show_servers_conn(
+        &self,
+        backend: Option<&ProxyName>,
+    ) -> Result<parse::servers_conn::ServersConn, RuntimeError> {
+        self.query(
+            Command::show_servers_conn(backend),
+            parse::servers_conn::parse,
+        )
+        .await
+    }
+
+    /// `show map` / `show acl`: the loaded maps or ACLs.
+    pub async fn show_lists(
+        &self,
+        kind: ListKind,
+    ) -> Result<Vec<parse::map::MapInfo>, RuntimeError> {
+        self.query(Command::show_lists(kind), parse::map::parse_list)
+            .await
+    }
+
+    /// `show table`: the stick tables.
+    pub async fn show_tables(&self) -> Result<Vec<parse::table::TableInfo>, RuntimeError> {
+        self.query(Command::show_tables(), parse::table::parse_list)
+            .await
+    }
+
+    // ---- servers -----------------------------------------------------------------------------
+
+    /// `add server`. The server starts in maintenance with checks disabled (HAProxy's rule).
+    pub async fn add_server(
+        &self,
+        server: &ServerRef,
+        addr: &ServerAddress,
+        options: &AddServerOptions,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::add_server(server, addr, options))
+            .await
+            .map(drop)
+    }
+
+    /// `del server`.
+    pub async fn del_server(&self, server: &ServerRef) -> Result<(), RuntimeError> {
+        self.run(Command::del_server(server)).await.map(drop)
+    }
+
+    /// `enable server`.
+    pub async fn enable_server(&self, server: &ServerRef) -> Result<(), RuntimeError> {
+        self.run(Command::enable_server(server)).await.map(drop)
+    }
+
+    /// `disable server`.
+    pub async fn disable_server(&self, server: &ServerRef) -> Result<(), RuntimeError> {
+        self.run(Command::disable_server(server)).await.map(drop)
+    }
+
+    /// `set server … state`.
+    pub async fn set_server_state(
+        &self,
+        server: &ServerRef,
+        state: ServerAdminState,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::set_server_state(server, state))
+            .await
+            .map(drop)
+    }
+
+    /// `set server … weight`.
+    pub async fn set_weight(&self, server: &ServerRef, weight: Weight) -> Result<(), RuntimeError> {
+        self.run(Command::set_weight(server, weight))
+            .await
+            .map(drop)
+    }
+
+    /// `get weight`.
+    pub async fn get_weight(
+        &self,
+        server: &ServerRef,
+    ) -> Result<parse::weight::Weight, RuntimeError> {
+        self.query(Command::get_weight(server), parse::weight::parse)
+            .await
+    }
+
+    /// `set maxconn server`.
+    pub async fn set_maxconn_server(
+        &self,
+        server: &ServerRef,
+        maxconn: u32,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::set_maxconn_server(server, maxconn))
+            .await
+            .map(drop)
+    }
+
+    /// `set maxconn frontend`.
+    pub async fn set_maxconn_frontend(
+        &self,
+        frontend: &ProxyName,
+        maxconn: u32,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::set_maxconn_frontend(frontend, maxconn))
+            .await
+            .map(drop)
+    }
+
+    /// `set maxconn global`.
+    pub async fn set_maxconn_global(&self, maxconn: u32) -> Result<(), RuntimeError> {
+        self.run(Command::set_maxconn_global(maxconn))
+            .await
+            .map(drop)
+    }
+
+    /// `set server … addr … [port …]`; returns HAProxy's account of what changed.
+    pub async fn set_server_addr(
+        &self,
+        server: &ServerRef,
+        addr: &ServerAddress,
+        port: Option<u16>,
+    ) -> Result<String, RuntimeError> {
+        self.run(Command::set_server_addr(server, addr, port)).await
+    }
+
+    // ---- health checks and agents --------------------------------------------------------------
+
+    /// `enable health`.
+    pub async fn enable_health(&self, server: &ServerRef) -> Result<(), RuntimeError> {
+        self.run(Command::enable_health(server)).await.map(drop)
+    }
+
+    /// `disable health`.
+    pub async fn disable_health(&self, server: &ServerRef) -> Result<(), RuntimeError> {
+        self.run(Command::disable_health(server)).await.map(drop)
+    }
+
+    /// `enable agent`.
+    pub async fn enable_agent(&self, server: &ServerRef) -> Result<(), RuntimeError> {
+        self.run(Command::enable_agent(server)).await.map(drop)
+    }
+
+    /// `disable agent`.
+    pub async fn disable_agent(&self, server: &ServerRef) -> Result<(), RuntimeError> {
+        self.run(Command::disable_agent(server)).await.map(drop)
+    }
+
+    /// `set server … health`.
+    pub async fn set_server_health(
+        &self,
+        server: &ServerRef,
+        state: HealthState,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::set_server_health(server, state))
+            .await
+            .map(drop)
+    }
+
+    /// `set server … agent`.
+    pub async fn set_server_agent(
+        &self,
+        server: &ServerRef,
+        state: AgentState,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::set_server_agent(server, state))
+            .await
+            .map(drop)
+    }
+
+    /// `set server … agent-send`.
+    pub async fn set_agent_send(&self, server: &ServerRef, text: &str) -> Result<(), RuntimeError> {
+        let text = args::text("agent-send string", text, MAX_TEXT)?;
+        self.run(Command::set_agent_send(server, &text))
+            .await
+            .map(drop)
+    }
+
+    /// `set server … check-port`.
+    pub async fn set_server_check_port(
+        &self,
+        server: &ServerRef,
+        port: u16,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::set_server_check_port(server, port))
+            .await
+            .map(drop)
+    }
+
+    // ---- sessions ----------------------------------------------------------------------------
+
+    /// `show sess`.
+    pub async fn show_sessions(&self) -> Result<Vec<parse::sess::SessionSummary>, RuntimeError> {
+        self.query(Command::show_sess(), parse::sess::parse_list)
+            .await
+    }
+
+    /// `show sess <id>`.
+    pub async fn show_session(
+        &self,
+        id: &SessionId,
+    ) -> Result<parse::sess::SessionDetail, RuntimeError> {
+        self.query(Command::show_sess_id(id), parse::sess::parse_detail)
+            .await
+    }
+
+    /// `shutdown session <id>`.
+    pub async fn shutdown_session(&self, id: &SessionId) -> Result<(), RuntimeError> {
+        self.run(Command::shutdown_session(id)).await.map(drop)
+    }
+
+    /// `shutdown sessions server <b>/<s>`.
+    pub async fn shutdown_server_sessions(&self, server: &ServerRef) -> Result<(), RuntimeError> {
+        self.run(Command::shutdown_server_sessions(server))
+            .await
+            .map(drop)
+    }
+
+    // ---- maps and ACLs -------------------------------------------------------------------------
+
+    /// `show map <map>`: entries.
+    pub async fn show_map(&self, map: &MapName) -> Result<Vec<parse::map::MapEntry>, RuntimeError> {
+        self.query(
+            Command::show_list_entries(ListKind::Map, map),
+            parse::map::parse_map_entries,
+        )
+        .await
+    }
+
+    /// `show acl <acl>`: patterns.
+    pub async fn show_acl(&self, acl: &MapName) -> Result<Vec<parse::map::AclEntry>, RuntimeError> {
+        self.query(
+            Command::show_list_entries(ListKind::Acl, acl),
+            parse::map::parse_acl_entries,
+        )
+        .await
+    }
+
+    /// `get map <map> <value>`: what the map returns for a sample value.
+    pub async fn get_map(
+        &self,
+        map: &MapName,
+        value: &str,
+    ) -> Result<parse::map::MapLookup, RuntimeError> {
+        let value = args::text("lookup value", value, MAX_TEXT)?;
+        self.query(
+            Command::get_list(ListKind::Map, map, &value),
+            parse::map::parse_get_map,
+        )
+        .await
+    }
+
+    /// `get acl <acl> <value>`: whether a sample value matches.
+    pub async fn get_acl(
+        &self,
+        acl: &MapName,
+        value: &str,
+    ) -> Result<parse::map::AclLookup, RuntimeError> {
+        let value = args::text("lookup value", value, MAX_TEXT)?;
+        self.query(
+            Command::get_list(ListKind::Acl, acl, &value),
+            parse::map::parse_get_acl,
+        )
+        .await
+    }
+
+    /// `add map <map> <key> <value>`.
+    pub async fn add_map_entry(
+        &self,
+        map: &MapName,
+        key: &str,
+        value: &str,
+    ) -> Result<(), RuntimeError> {
+        let key = args::text("map key", key, MAX_TEXT)?;
+        let value = args::text("map value", value, MAX_TEXT)?;
+        self.run(Command::add_map_entry(map, &key, &value))
+            .await
+            .map(drop)
+    }
+
+    /// `set map <map> <key> <value>`.
+    pub async fn set_map_entry(
+        &self,
+        map: &MapName,
+        key: &str,
+        value: &str,
+    ) -> Result<(), RuntimeError> {
+        let key = args::text("map key", key, MAX_TEXT)?;
+        let value = args::text("map value", value, MAX_TEXT)?;
+        self.run(Command::set_map_entry(map, &key, &value))
+            .await
+            .map(drop)
+    }
+
+    /// `del map <map> <key>`.
+    pub async fn del_map_entry(&self, map: &MapName, key: &str) -> Result<(), RuntimeError> {
+        let key = args::text("map key", key, MAX_TEXT)?;
+        self.run(Command::del_list_entry(ListKind::Map, map, &key))
+            .await
+            .map(drop)
+    }
+
+    /// `add acl <acl> <pattern>`.
+    pub async fn add_acl_entry(&self, acl: &MapName, pattern: &str) -> Result<(), RuntimeError> {
+        let pattern = args::text("ACL pattern", pattern, MAX_TEXT)?;
+        self.run(Command::add_acl_entry(acl, &pattern))
+            .await
+            .map(drop)
+    }
+
+    /// `del acl <acl> <pattern>`.
+    pub async fn del_acl_entry(&self, acl: &MapName, pattern: &str) -> Result<(), RuntimeError> {
+        let pattern = args::text("ACL pattern", pattern, MAX_TEXT)?;
+        self.run(Command::del_list_entry(ListKind::Acl, acl, &pattern))
+            .await
+            .map(drop)
+    }
+
+    /// `clear map` / `clear acl`.
+    pub async fn clear_list(&self, kind: ListKind, name: &MapName) -> Result<(), RuntimeError> {
+        self.run(Command::clear_list(kind, name)).await.map(drop)
+    }
+
+    /// Atomically replaces every entry of a map: prepare a version, load it, commit it.
+    /// Returns the committed version. On any failure the prepared version is discarded and the
+    /// map keeps its current contents.
+    pub async fn replace_map(
+        &self,
+        map: &MapName,
+        entries: &[(String, String)],
+    ) -> Result<u32, RuntimeError> {
+        let lines = entries
+            .iter()
+            .map(|(k, v)| map_payload_line(k, v))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.replace_list(ListKind::Map, map, lines).await
+    }
+
+    /// Atomically replaces every pattern of an ACL (see [`Self::replace_map`]).
+    pub async fn replace_acl(
+        &self,
+        acl: &MapName,
+        patterns: &[String],
+    ) -> Result<u32, RuntimeError> {
+        let lines = patterns
+            .iter()
+            .map(|p| payload_text("ACL pattern", p))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.replace_list(ListKind::Acl, acl, lines).await
+    }
+
+    async fn replace_list(
+        &self,
+        kind: ListKind,
+        name: &MapName,
+        lines: Vec<String>,
+    ) -> Result<u32, RuntimeError> {
+        if self.is_read_only() {
+            return Err(RuntimeError::ReadOnly {
+                command: format!("prepare {} {name}", kind.as_str()),
+            });
+        }
+        // Build every loading command before anything is sent, so that a line that cannot be
+        // encoded fails here with nothing prepared. Map entries go in payload chunks that each
+        // fit the line limit; ACL patterns go one per command (2.6 takes no `add acl` payload).
+        let header = format!("add {} @4294967295 {} <<\n", kind.as_str(), name.as_str()).len() + 1;
+        let loads: Vec<VersionLoad> = match kind {
+            ListKind::Map => chunk_lines(lines, MAX_LINE_BYTES - header)?
+                .into_iter()
+                .map(|chunk| Ok(VersionLoad::MapChunk(Payload::new(chunk)?)))
+                .collect::<Result<_, RuntimeError>>()?,
+            ListKind::Acl => lines
+                .into_iter()
+                .map(|pattern| {
+                    Command::add_acl_entry_versioned(name, u32::MAX, &pattern).encode()?;
+                    Ok(VersionLoad::AclPattern(pattern))
+                })
+                .collect::<Result<_, RuntimeError>>()?,
+        };
+
+        let prepared = self.run(Command::prepare_list(kind, name)).await?;
+        let version = parse_new_version(&prepared).ok_or_else(|| RuntimeError::Unrecognized {
+            command: format!("prepare {} {name}", kind.as_str()),
+            message: prepared.clone(),
+        })?;
+        let loaded = async {
+            for load in &loads {
+                self.run(load.command(name, version)).await?;
+            }
+            self.run(Command::commit_list(kind, name, version)).await
+        }
+        .await;
+        if let Err(e) = loaded {
+            // Discard the half-loaded version; the committed one was never touched.
+            if let Err(cleanup) = self
+                .run(Command::clear_list_version(kind, name, version))
+                .await
+            {
+                tracing::warn!(%name, version, error = %cleanup, "could not discard the prepared version");
+            }
+            return Err(e);
+        }
+        Ok(version)
+    }
+
+    // ---- stick tables ----------------------------------------------------------------------------
+
+    /// `show table <name> [filter]`.
+    pub async fn show_table(
+        &self,
+        name: &TableName,
+        filter: &TableFilter,
+    ) -> Result<parse::table::TableDump, RuntimeError> {
+        self.query(
+            Command::show_table(name, filter),
+            parse::table::parse_entries,
+        )
+        .await
+    }
+
+    /// `set table <name> key <key> [data.<type> <value>]*`.
+    pub async fn set_table_entry(
+        &self,
+        name: &TableName,
+        key: &str,
+        data: &[(String, i64)],
+    ) -> Result<(), RuntimeError> {
+        let key = args::text("table key", key, MAX_TEXT)?;
+        for (t, _) in data {
+            args::data_type(t)?;
+        }
+        self.run(Command::set_table_entry(name, &key, data))
+            .await
+            .map(drop)
+    }
+
+    /// `clear table <name> [filter]`.
+    pub async fn clear_table(
+        &self,
+        name: &TableName,
+        filter: &TableFilter,
+    ) -> Result<(), RuntimeError> {
+        if let TableFilter::Key(k) = filter {
+            args::text("table key", k, MAX_TEXT)?;
+        }
+        if let TableFilter::Data { data_type, .. } = filter {
+            args::data_type(data_type)?;
+        }
+        self.run(Command::clear_table(name, filter)).await.map(drop)
+    }
+
+    // ---- misc --------------------------------------------------------------------------------
+
+    /// `echo <text>` (HAProxy 3.1+); older versions answer "Unknown command".
+    pub async fn echo(&self, text: &str) -> Result<String, RuntimeError> {
+        let text = args::text("echo text", text, MAX_TEXT)?;
+        self.query(Command::echo(&text), |t| Ok(t.trim_end().to_owned()))
+            .await
+    }
+
+    /// `help`.
+    pub async fn help(&self) -> Result<parse::help::HelpReport, RuntimeError> {
+        self.query(Command::help(), parse::help::parse).await
+    }
+
+    /// `show cli level`.
+    pub async fn show_cli_level(&self) -> Result<parse::cli_level::CliLevel, RuntimeError> {
+        self.query(Command::show_cli_level(), parse::cli_level::parse)
+            .await
+    }
+
+    /// `show proc` on the master CLI.
+    pub async fn show_proc(&self) -> Result<parse::proc_list::ProcList, RuntimeError> {
+        self.query(Command::show_proc(), parse::proc_list::parse)
+            .await
+    }
+
+    /// `reload` on the master CLI; returns HAProxy's report (empty on 2.6).
+    pub async fn reload(&self) -> Result<String, RuntimeError> {
+        self.run(Command::reload()).await
+    }
+}
+
+/// One step of loading a prepared map/ACL version, built before the version number is known.
+enum VersionLoad {
+    /// A chunk of `key value` lines for `add map @<ver> <map> <<`.
+    MapChunk(Payload),
+    /// One pattern for `add acl @<ver> <acl> <pattern>`.
+    AclPattern(String),
+}
+
+impl VersionLoad {
+    fn command(&self, name: &MapName, version: u32) -> Command {
+        match self {
+            Self::MapChunk(p) => Command::add_list_payload(ListKind::Map, name, version, p.clone()),
+            Self::AclPattern(p) => Command::add_acl_entry_versioned(name, version, p),
+        }
+    }
+}
+
+/// `New version created: 3` -> 3.
+fn parse_new_version(reply: &str) -> Option<u32> {
+    reply
+        .lines()
+        .find_map(|l| l.trim().rsplit_once("New version created:"))
+        .and_then(|(_, n)| n.trim().parse().ok())
+}
+
+/// Checks free text that goes into a payload line: no line breaks and no blanks at either end
+/// (HAProxy would trim them, so the stored entry would differ from the one asked for).
+fn payload_text(argument: &'static str, value: &str) -> Result<String, RuntimeError> {
+    let v = args::text(argument, value, MAX_TEXT)?;
+    if v.trim_matches([' ', '\t']) != v {
+        return Err(args::ArgError::new(
+            argument,
+            value,
+            "leading or trailing blanks would be lost",
+        )
+        .into());
+    }
+    Ok(v)
+}
+
+/// One `key value` payload line. The key is the first word, so it cannot hold blanks.
+fn map_payload_line(key: &str, value: &str) -> Result<String, RuntimeError> {
+    let key = payload_text("map key", key)?;
+    if key.contains([' ', '\t']) {
+        return Err(args::ArgError::new(
+            "map key",
+            &key,
+            "a key replaced in bulk cannot contain blanks (add it on its own with add_map_entry)",
+        )
+        .into());
+    }
+    let value = payload_text("map value", value)?;
+    Ok(format!("{key} {value}"))
+}
+
+/// Groups payload lines into chunks of at most `budget` encoded bytes each.
+fn chunk_lines(lines: Vec<String>, budget: usize) -> Result<Vec<Vec<String>>, RuntimeError> {
+    let mut chunks: Vec<Vec<String>> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut used = 0usize;
+    for line in lines {
+        let len = line.len() + 1;
+        if len > budget {
+            return Err(super::command::EncodeError::LineTooLong { len }.into());
+        }
+        if used + len > budget && !current.is_empty() {
+            chunks.push(std::mem::take(&mut current));
+            used = 0;
+        }
+        used += len;
+        current.push(line);
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    Ok(chunks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_version_is_read_from_prepare() {
+        assert_eq!(parse_new_version("New version created: 3"), Some(3));
+        assert_eq!(
+            parse_new_version("[6]: New version created: 12\n"),
+            Some(12)
+        );
+        assert_eq!(parse_new_version("nope"), None);
+    }
+
+    #[test]
+    fn payload_lines_are_checked() {
+        assert_eq!(map_payload_line("k", "v w").unwrap(), "k v w");
+        assert!(map_payload_line("k k", "v").is_err());
+        assert!(map_payload_line("k", " v").is_err());
+        assert!(map_payload_line("k", "v\n").is_err());
+    }
+
+    #[test]
+    fn chunks_respect_the_budget() {
+        let lines: Vec<String> = (0..100).map(|i| format!("key{i:03} value")).collect();
+        let chunks = chunk_lines(lines.clone(), 100).unwrap();
+        assert!(chunks.len() > 1);
+        for c in &chunks {
+            assert!(c.iter().map(|l| l.len() + 1).sum::<usize>() <= 100);
+        }
+        assert_eq!(chunks.concat(), lines);
+        assert!(chunk_lines(vec!["x".repeat(200)], 100).is_err());
+    }
+}

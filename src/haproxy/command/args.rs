@@ -1,0 +1,515 @@
+//! Validated argument types: what a caller may name, checked before any command is built.
+//!
+//! The encoder already makes injection impossible; these types add HAProxy's own rules so that a
+//! bad name is refused with a clear message instead of reaching HAProxy (which would answer with
+//! something vague, or in the case of `set table … key notip` silently store `0.0.0.0`).
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// An argument that failed validation. Names the argument and says what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {argument} {value:?}: {reason}")]
+pub struct ArgError {
+    /// Which argument (e.g. "backend name").
+    pub argument: &'static str,
+    /// The rejected value, as given (shortened if very long).
+    pub value: String,
+    /// What is allowed instead.
+    pub reason: String,
+}
+
+impl ArgError {
+    /// Builds an error, shortening very long values so the message stays readable.
+    pub fn new(argument: &'static str, value: &str, reason: impl Into<String>) -> Self {
+        let value = if value.chars().count() > 80 {
+            let mut short: String = value.chars().take(77).collect();
+            short.push_str("...");
+            short
+        } else {
+            value.to_owned()
+        };
+        Self {
+            argument,
+            value,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Longest identifier accepted; HAProxy has no hard limit but real names are short, and a cap
+/// keeps every command far below the line limit.
+const MAX_NAME_LEN: usize = 256;
+
+/// Checks HAProxy's identifier rule (`invalid_char()`: letters, digits, `-`, `_`, `.`, `:`), or a
+/// numeric reference `#<id>`.
+fn check_ident(argument: &'static str, value: &str) -> Result<(), ArgError> {
+    if value.is_empty() {
+        return Err(ArgError::new(argument, value, "it must not be empty"));
+    }
+    if value.len() > MAX_NAME_LEN {
+        return Err(ArgError::new(
+            argument,
+            value,
+            format!("it is longer than {MAX_NAME_LEN} bytes"),
+        ));
+    }
+    if let Some(id) = value.strip_prefix('#') {
+        if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(());
+        }
+        return Err(ArgError::new(
+            argument,
+            value,
+            "a numeric reference is '#' followed by digits, e.g. #3",
+        ));
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+    {
+        return Err(ArgError::new(
+            argument,
+            value,
+            format!(
+                "{bad:?} is not allowed; HAProxy names use only letters, digits, '-', '_', '.' \
+                 and ':' (or '#<id>')"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+macro_rules! ident_type {
+    ($(#[$doc:meta])* $name:ident, $argument:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates a name (or `#<id>`) against HAProxy's identifier rules.
+            pub fn new(value: impl Into<String>) -> Result<Self, ArgError> {
+                let value = value.into();
+                check_ident($argument, &value)?;
+                Ok(Self(value))
+            }
+
+            /// The name as HAProxy knows it.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+ident_type!(
+    /// A backend, frontend or proxy name, or `#<id>`.
+    ProxyName,
+    "proxy name"
+);
+ident_type!(
+    /// A server name inside a backend, or `#<id>`.
+    ServerName,
+    "server name"
+);
+ident_type!(
+    /// A stick-table name (the section that declares it).
+    TableName,
+    "table name"
+);
+
+/// `backend/server`, the way every server command names its server.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServerRef {
+    /// The backend.
+    pub backend: ProxyName,
+    /// The server inside it.
+    pub server: ServerName,
+}
+
+impl ServerRef {
+    /// Validates both names.
+    pub fn new(backend: &str, server: &str) -> Result<Self, ArgError> {
+        Ok(Self {
+            backend: ProxyName::new(backend)?,
+            server: ServerName::new(server)?,
+        })
+    }
+
+    /// Parses `backend/server`.
+    pub fn parse(value: &str) -> Result<Self, ArgError> {
+        match value.split_once('/') {
+            Some((b, s)) => Self::new(b, s),
+            None => Err(ArgError::new(
+                "server reference",
+                value,
+                "expected '<backend>/<server>'",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ServerRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.backend, self.server)
+    }
+}
+
+/// A map or ACL: `#<id>` from `show map`/`show acl`, or the file name it was loaded from.
+///
+/// A name is only looked up among what HAProxy already loaded; nothing is ever opened from disk,
+/// so path-like names are harmless, but control characters and blanks are refused because no
+/// loaded file can have them in a usable way.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MapName(String);
+
+impl MapName {
+    /// Validates a map or ACL reference.
+    pub fn new(value: impl Into<String>) -> Result<Self, ArgError> {
+        let value = value.into();
+        if let Some(id) = value.strip_prefix('#') {
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ArgError::new(
+                    "map or ACL reference",
+                    &value,
+                    "a numeric reference is '#' followed by digits, e.g. #4",
+                ));
+            }
+            return Ok(Self(value));
+        }
+        if value.is_empty() || value.len() > 4096 {
+            return Err(ArgError::new(
+                "map or ACL name",
+                &value,
+                "give the file name shown by show_map/show_acl, or '#<id>'",
+            ));
+        }
+        if value.starts_with('@') {
+            return Err(ArgError::new(
+                "map or ACL name",
+                &value,
+                "a name cannot start with '@' (that is how versions are written)",
+            ));
+        }
+        if let Some(bad) = value.chars().find(|c| c.is_control() || c.is_whitespace()) {
+            return Err(ArgError::new(
+                "map or ACL name",
+                &value,
+                format!("{bad:?} is not allowed in a map or ACL name"),
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    /// The reference as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MapName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Free text sent as one word (a map key or value, an ACL pattern, an agent-send string):
+/// non-empty, at most `max` bytes, no control characters (line breaks, CR, NUL, …), no `;` and
+/// no trailing backslash. Blanks and other backslashes are fine: the encoder escapes them.
+pub fn text(argument: &'static str, value: &str, max: usize) -> Result<String, ArgError> {
+    if value.is_empty() {
+        return Err(ArgError::new(argument, value, "it must not be empty"));
+    }
+    if value.len() > max {
+        return Err(ArgError::new(
+            argument,
+            value,
+            format!(
+                "it is {} bytes long; at most {max} are accepted",
+                value.len()
+            ),
+        ));
+    }
+    if let Some(bad) = value.chars().find(|c| c.is_control()) {
+        return Err(ArgError::new(
+            argument,
+            value,
+            format!(
+                "{bad:?} cannot be sent to HAProxy's CLI; remove line breaks, control characters and NUL bytes"
+            ),
+        ));
+    }
+    // The encoder could escape these, but they are exactly what command injection looks like,
+    // so they are refused outright: a caller never wants them, and a clear error is safer than
+    // storing them verbatim.
+    if value.contains(';') {
+        return Err(ArgError::new(
+            argument,
+            value,
+            "';' is refused: HAProxy's CLI uses it to separate commands",
+        ));
+    }
+    if value.ends_with('\\') {
+        return Err(ArgError::new(
+            argument,
+            value,
+            "a trailing backslash is refused: HAProxy's CLI would read it as an escape",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A server address for `add server` / `set server … addr`: an IPv4 or IPv6 address, or a host
+/// name (dynamic servers do not resolve it, but HAProxy accepts it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerAddress(String);
+
+impl ServerAddress {
+    /// Validates an IP address or DNS host name.
+    pub fn new(value: &str) -> Result<Self, ArgError> {
+        if value.parse::<IpAddr>().is_ok() {
+            return Ok(Self(value.to_owned()));
+        }
+        let valid_host = !value.is_empty()
+            && value.len() <= 253
+            && value.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if valid_host {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(ArgError::new(
+                "server address",
+                value,
+                "expected an IPv4 address, an IPv6 address or a DNS host name (no port here: \
+                 give the port separately)",
+            ))
+        }
+    }
+
+    /// Whether this is an IPv6 literal (which needs brackets before a port).
+    pub fn is_ipv6(&self) -> bool {
+        matches!(self.0.parse::<IpAddr>(), Ok(IpAddr::V6(_)))
+    }
+
+    /// `addr:port` as HAProxy's `add server` expects it (`[v6]:port` for IPv6).
+    pub fn with_port(&self, port: Option<u16>) -> String {
+        match (port, self.is_ipv6()) {
+            (None, _) => self.0.clone(),
+            (Some(p), true) => format!("[{}]:{p}", self.0),
+            (Some(p), false) => format!("{}:{p}", self.0),
+        }
+    }
+
+    /// The address as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A TCP port, 1–65535.
+pub fn port(argument: &'static str, value: u32) -> Result<u16, ArgError> {
+    match u16::try_from(value) {
+        Ok(p) if p > 0 => Ok(p),
+        _ => Err(ArgError::new(
+            argument,
+            &value.to_string(),
+            "a port is between 1 and 65535",
+        )),
+    }
+}
+
+/// A new server weight: absolute (0–256) or relative to the configured weight (`N%`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    /// An absolute weight, 0–256.
+    Absolute(u16),
+    /// A percentage of the initial weight, 0–1000 (HAProxy caps the result at 256).
+    Percent(u16),
+}
+
+impl Weight {
+    /// Validates an absolute weight.
+    pub fn absolute(value: u32) -> Result<Self, ArgError> {
+        match u16::try_from(value) {
+            Ok(w) if w <= 256 => Ok(Self::Absolute(w)),
+            _ => Err(ArgError::new(
+                "weight",
+                &value.to_string(),
+                "an absolute weight is between 0 and 256",
+            )),
+        }
+    }
+
+    /// Validates a percentage of the initial weight.
+    pub fn percent(value: u32) -> Result<Self, ArgError> {
+        match u16::try_from(value) {
+            Ok(p) if p <= 1000 => Ok(Self::Percent(p)),
+            _ => Err(ArgError::new(
+                "weight percentage",
+                &value.to_string(),
+                "a relative weight is between 0% and 1000% of the initial weight",
+            )),
+        }
+    }
+
+    /// Parses `12` or `50%`.
+    pub fn parse(value: &str) -> Result<Self, ArgError> {
+        let (digits, percent) = match value.strip_suffix('%') {
+            Some(d) => (d, true),
+            None => (value, false),
+        };
+        let n: u32 = digits.parse().map_err(|_| {
+            ArgError::new(
+                "weight",
+                value,
+                "expected a number 0–256, or a percentage such as 50%",
+            )
+        })?;
+        if percent {
+            Self::percent(n)
+        } else {
+            Self::absolute(n)
+        }
+    }
+}
+
+impl fmt::Display for Weight {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Absolute(w) => write!(f, "{w}"),
+            Self::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// A stream id as printed by `show sess` (`0x55eb48350c30`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionId(String);
+
+impl SessionId {
+    /// Validates `0x` followed by hexadecimal digits (a trailing `:` from `show sess` is allowed).
+    pub fn new(value: &str) -> Result<Self, ArgError> {
+        let v = value.strip_suffix(':').unwrap_or(value);
+        match v.strip_prefix("0x") {
+            Some(hex)
+                if !hex.is_empty()
+                    && hex.len() <= 16
+                    && hex.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                Ok(Self(v.to_owned()))
+            }
+            _ => Err(ArgError::new(
+                "session id",
+                value,
+                "expected the 0x… id shown by show_sessions, e.g. 0x55eb48350c30",
+            )),
+        }
+    }
+
+    /// The id as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A stick-table data type name (`gpc0`, `http_req_rate`, `gpc(1)` forms are not needed here).
+pub fn data_type(value: &str) -> Result<String, ArgError> {
+    if !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        Ok(value.to_owned())
+    } else {
+        Err(ArgError::new(
+            "stick-table data type",
+            value,
+            "expected a data type name such as gpc0, conn_cur or http_req_rate",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_follow_haproxy_rules() {
+        assert!(ProxyName::new("be_app-1.x:y").is_ok());
+        assert!(ProxyName::new("#12").is_ok());
+        for bad in ["", "be app", "be;x", "be/x", "#", "#x1", "be\nx", "é"] {
+            assert!(ProxyName::new(bad).is_err(), "{bad:?} must be refused");
+        }
+        let err = ServerName::new("a;b").unwrap_err();
+        assert_eq!(err.argument, "server name");
+        assert!(err.to_string().contains("';' is not allowed"));
+    }
+
+    #[test]
+    fn server_refs_need_a_slash() {
+        let r = ServerRef::parse("be_app/app1").unwrap();
+        assert_eq!(r.to_string(), "be_app/app1");
+        assert!(ServerRef::parse("be_app").is_err());
+        assert!(ServerRef::parse("be_app/app1/x").is_err());
+    }
+
+    #[test]
+    fn addresses_and_ports() {
+        assert_eq!(
+            ServerAddress::new("10.0.0.1").unwrap().with_port(Some(80)),
+            "10.0.0.1:80"
+        );
+        assert_eq!(
+            ServerAddress::new("::1").unwrap().with_port(Some(80)),
+            "[::1]:80"
+        );
+        assert!(ServerAddress::new("app-1.example.com").is_ok());
+        for bad in ["", "10.0.0.1:80", "a b", "-x.com", "x;y"] {
+            assert!(ServerAddress::new(bad).is_err(), "{bad:?} must be refused");
+        }
+        assert_eq!(port("port", 80).unwrap(), 80);
+        assert!(port("port", 0).is_err());
+        assert!(port("port", 70000).is_err());
+    }
+
+    #[test]
+    fn weights() {
+        assert_eq!(Weight::parse("10").unwrap(), Weight::Absolute(10));
+        assert_eq!(Weight::parse("50%").unwrap().to_string(), "50%");
+        assert!(Weight::parse("257").is_err());
+        assert!(Weight::parse("abc").is_err());
+        assert!(Weight::parse("-1").is_err());
+    }
+
+    #[test]
+    fn map_names_and_session_ids() {
+        assert!(MapName::new("/etc/haproxy/hosts.map").is_ok());
+        assert!(MapName::new("#4").is_ok());
+        assert!(MapName::new("@1").is_err());
+        assert!(MapName::new("a b").is_err());
+        assert_eq!(
+            SessionId::new("0x55eb48350c30:").unwrap().as_str(),
+            "0x55eb48350c30"
+        );
+        assert!(SessionId::new("all").is_err());
+        assert!(text("key", "a\nb", 100).is_err());
+        assert!(text("key", "a b\\c<<", 100).is_ok());
+        assert!(text("key", "a;b", 100).is_err());
+        assert!(text("key", "ab\\", 100).is_err());
+        assert!(text("key", "a\tb", 100).is_err());
+    }
+}

@@ -1,0 +1,438 @@
+//! `show servers state` (format version 1, unchanged from 2.6 to 3.2).
+//!
+//! Line 1 is the format version, line 2 is `# ` followed by the space-separated column names,
+//! then one space-separated line per server with `-` for empty strings. Columns are looked up
+//! by header name so that added columns do not break parsing.
+
+use serde::Serialize;
+
+use super::{ParseError, dash_none, numbered_lines};
+
+/// `srv_op_state`: the operational state of a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpState {
+    /// 0: down.
+    Stopped,
+    /// 1: up, warming up (slowstart).
+    Starting,
+    /// 2: fully up.
+    Running,
+    /// 3: up but soft-stopping (e.g. health check returned 404).
+    Stopping,
+    /// Any other value.
+    Unknown(u32),
+}
+
+impl OpState {
+    /// Decodes HAProxy's numeric `SRV_ST_*` value.
+    pub fn from_code(code: u32) -> Self {
+        match code {
+            0 => Self::Stopped,
+            1 => Self::Starting,
+            2 => Self::Running,
+            3 => Self::Stopping,
+            n => Self::Unknown(n),
+        }
+    }
+}
+
+/// `srv_admin_state`: the administrative state bitmask (`SRV_ADMF_*`), decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AdminState {
+    /// The raw bitmask.
+    pub raw: u32,
+    /// 0x01 FMAINT: forced into maintenance (CLI, or `disabled` in the configuration).
+    pub maint_forced: bool,
+    /// 0x02 IMAINT: maintenance inherited from a tracked server.
+    pub maint_inherited: bool,
+    /// 0x04 CMAINT: maintenance because of `disabled` in the configuration.
+    pub maint_config: bool,
+    /// 0x08 FDRAIN: forced into drain.
+    pub drain_forced: bool,
+    /// 0x10 IDRAIN: drain inherited from a tracked server.
+    pub drain_inherited: bool,
+    /// 0x20 RMAINT: maintenance because address resolution failed.
+    pub maint_resolution: bool,
+    /// 0x40 HMAINT: the FQDN was set from the CLI (not a maintenance state by itself).
+    pub maint_fqdn: bool,
+}
+
+impl AdminState {
+    /// Decodes the bitmask.
+    pub fn from_bits(raw: u32) -> Self {
+        Self {
+            raw,
+            maint_forced: raw & 0x01 != 0,
+            maint_inherited: raw & 0x02 != 0,
+            maint_config: raw & 0x04 != 0,
+            drain_forced: raw & 0x08 != 0,
+            drain_inherited: raw & 0x10 != 0,
+            maint_resolution: raw & 0x20 != 0,
+            maint_fqdn: raw & 0x40 != 0,
+        }
+    }
+
+    /// Whether any maintenance flag is set (HAProxy's `SRV_ADMF_MAINT` mask plus CMAINT).
+    pub fn is_maint(&self) -> bool {
+        self.maint_forced || self.maint_inherited || self.maint_config || self.maint_resolution
+    }
+
+    /// Whether any drain flag is set.
+    pub fn is_drain(&self) -> bool {
+        self.drain_forced || self.drain_inherited
+    }
+}
+
+/// One server line of `show servers state`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerState {
+    /// `be_id`: the backend's numeric id.
+    pub backend_id: u32,
+    /// `be_name`.
+    pub backend: String,
+    /// `srv_id`: the server's numeric id within its backend.
+    pub id: u32,
+    /// `srv_name`.
+    pub name: String,
+    /// `srv_addr` (`None` for `-`).
+    pub addr: Option<String>,
+    /// `srv_op_state`.
+    pub op_state: OpState,
+    /// `srv_admin_state`, decoded.
+    pub admin_state: AdminState,
+    /// `srv_uweight`: user-set weight.
+    pub uweight: Option<u32>,
+    /// `srv_iweight`: initial (configured) weight.
+    pub iweight: Option<u32>,
+    /// `srv_time_since_last_change`, in seconds.
+    pub time_since_last_change: Option<i64>,
+    /// `srv_check_status`: the numeric `HCHK_STATUS_*` value (15 = L7OK, 6 = L4OK, …).
+    pub check_status: Option<u32>,
+    /// `srv_check_result`: 0 unknown, 1 neutral, 2 failed, 3 passed, 4 condpass.
+    pub check_result: Option<u32>,
+    /// `srv_check_health`.
+    pub check_health: Option<i64>,
+    /// `srv_check_state` flags: 0x01 in progress, 0x02 configured, 0x04 enabled, 0x08 paused.
+    pub check_state: Option<u32>,
+    /// `srv_agent_state` flags: as `check_state`, plus 0x10 agent.
+    pub agent_state: Option<u32>,
+    /// `bk_f_forced_id`: the backend id was set in the configuration.
+    pub backend_forced_id: Option<bool>,
+    /// `srv_f_forced_id`: the server id was set in the configuration.
+    pub forced_id: Option<bool>,
+    /// `srv_fqdn` (`None` for `-`).
+    pub fqdn: Option<String>,
+    /// `srv_port`.
+    pub port: Option<u16>,
+    /// `srvrecord`: the SRV record name (`None` for `-`).
+    pub srvrecord: Option<String>,
+    /// `srv_use_ssl`.
+    pub use_ssl: Option<bool>,
+    /// `srv_check_port`.
+    pub check_port: Option<u16>,
+    /// `srv_check_addr` (`None` for `-`).
+    pub check_addr: Option<String>,
+    /// `srv_agent_addr` (`None` for `-`).
+    pub agent_addr: Option<String>,
+    /// `srv_agent_port`.
+    pub agent_port: Option<u16>,
+    /// Columns this parser does not know (added by a later version), as `(name, value)`.
+    pub extra: Vec<(String, String)>,
+}
+
+impl ServerState {
+    /// A one-word summary in the spirit of `show stat`'s `status`: `MAINT`, `DRAIN`, `UP`,
+    /// `DOWN`, `NOLB` (soft-stopping), or `UNKNOWN`.
+    pub fn summary_state(&self) -> &'static str {
+        if self.admin_state.is_maint() {
+            return "MAINT";
+        }
+        match self.op_state {
+            OpState::Stopped => "DOWN",
+            OpState::Stopping => "NOLB",
+            OpState::Running | OpState::Starting if self.admin_state.is_drain() => "DRAIN",
+            OpState::Running | OpState::Starting => "UP",
+            OpState::Unknown(_) => "UNKNOWN",
+        }
+    }
+
+    /// The name of `check_result` (`unknown`, `neutral`, `failed`, `passed`, `condpass`).
+    pub fn check_result_name(&self) -> Option<&'static str> {
+        Some(match self.check_result? {
+            0 => "unknown",
+            1 => "neutral",
+            2 => "failed",
+            3 => "passed",
+            4 => "condpass",
+            _ => return None,
+        })
+    }
+
+    /// Whether health checks are enabled (`check_state` has 0x04).
+    pub fn check_enabled(&self) -> bool {
+        self.check_state.is_some_and(|s| s & 0x04 != 0)
+    }
+
+    /// Whether agent checks are enabled (`agent_state` has 0x04).
+    pub fn agent_enabled(&self) -> bool {
+        self.agent_state.is_some_and(|s| s & 0x04 != 0)
+    }
+}
+
+/// The parsed `show servers state` report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServersState {
+    /// The format version from line 1 (1 for every version up to 3.2).
+    pub version: u32,
+    /// One entry per server, in HAProxy's order.
+    pub servers: Vec<ServerState>,
+}
+
+/// The column names this parser knows; anything else goes to [`ServerState::extra`].
+const KNOWN: [&str; 25] = [
+    "be_id",
+    "be_name",
+    "srv_id",
+    "srv_name",
+    "srv_addr",
+    "srv_op_state",
+    "srv_admin_state",
+    "srv_uweight",
+    "srv_iweight",
+    "srv_time_since_last_change",
+    "srv_check_status",
+    "srv_check_result",
+    "srv_check_health",
+    "srv_check_state",
+    "srv_agent_state",
+    "bk_f_forced_id",
+    "srv_f_forced_id",
+    "srv_fqdn",
+    "srv_port",
+    "srvrecord",
+    "srv_use_ssl",
+    "srv_check_port",
+    "srv_check_addr",
+    "srv_agent_addr",
+    "srv_agent_port",
+];
+
+/// One data row being decoded, with the header to look columns up in.
+struct Row<'a> {
+    no: usize,
+    header: &'a [&'a str],
+    cells: Vec<&'a str>,
+}
+
+impl<'a> Row<'a> {
+    fn cell(&self, column: &str) -> Option<&'a str> {
+        let idx = self.header.iter().position(|h| *h == column)?;
+        self.cells.get(idx).copied()
+    }
+
+    fn required(&self, column: &str) -> Result<&'a str, ParseError> {
+        self.cell(column)
+            .ok_or_else(|| ParseError::new(self.no, format!("missing `{column}`")))
+    }
+
+    /// A numeric column: absent is `None`, present but not a number is an error.
+    fn num<T: std::str::FromStr>(&self, column: &str) -> Result<Option<T>, ParseError> {
+        match self.cell(column) {
+            None | Some("-") => Ok(None),
+            Some(v) => v.parse::<T>().map(Some).map_err(|_| {
+                ParseError::new(self.no, format!("`{column}` is not a valid number: {v:?}"))
+            }),
+        }
+    }
+
+    fn required_num<T: std::str::FromStr>(&self, column: &str) -> Result<T, ParseError> {
+        self.num(column)?
+            .ok_or_else(|| ParseError::new(self.no, format!("missing `{column}`")))
+    }
+
+    fn flag(&self, column: &str) -> Result<Option<bool>, ParseError> {
+        Ok(self.num::<u32>(column)?.map(|v| v != 0))
+    }
+
+    fn text(&self, column: &str) -> Option<String> {
+        self.cell(column).and_then(dash_none)
+    }
+}
+
+/// Parses `show servers state` output.
+pub fn parse(text: &str) -> Result<ServersState, ParseError> {
+    let mut lines = numbered_lines(text).filter(|(_, l)| !l.trim().is_empty());
+    let (no, first) = lines
+        .next()
+        .ok_or_else(|| ParseError::new(1, "empty reply, expected the format version"))?;
+    let version = first
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| ParseError::new(no, format!("expected the format version, got {first:?}")))?;
+    let (hno, hline) = lines
+        .next()
+        .ok_or_else(|| ParseError::new(no + 1, "missing the `# be_id …` header"))?;
+    let names = hline
+        .strip_prefix('#')
+        .ok_or_else(|| ParseError::new(hno, "expected the `# be_id …` header"))?;
+    let header: Vec<&str> = names.split_ascii_whitespace().collect();
+    for required in [
+        "be_id",
+        "be_name",
+        "srv_id",
+        "srv_name",
+        "srv_op_state",
+        "srv_admin_state",
+    ] {
+        if !header.contains(&required) {
+            return Err(ParseError::new(
+                hno,
+                format!("header lacks the `{required}` column"),
+            ));
+        }
+    }
+
+    let mut servers = Vec::new();
+    for (no, line) in lines {
+        if line.starts_with('#') {
+            continue;
+        }
+        let row = Row {
+            no,
+            header: &header,
+            cells: line.split_ascii_whitespace().collect(),
+        };
+        let extra = header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !KNOWN.contains(h))
+            .filter_map(|(i, h)| row.cells.get(i).map(|v| ((*h).to_owned(), (*v).to_owned())))
+            .collect();
+        servers.push(ServerState {
+            backend_id: row.required_num("be_id")?,
+            backend: row.required("be_name")?.to_owned(),
+            id: row.required_num("srv_id")?,
+            name: row.required("srv_name")?.to_owned(),
+            addr: row.text("srv_addr"),
+            op_state: OpState::from_code(row.required_num("srv_op_state")?),
+            admin_state: AdminState::from_bits(row.required_num("srv_admin_state")?),
+            uweight: row.num("srv_uweight")?,
+            iweight: row.num("srv_iweight")?,
+            time_since_last_change: row.num("srv_time_since_last_change")?,
+            check_status: row.num("srv_check_status")?,
+            check_result: row.num("srv_check_result")?,
+            check_health: row.num("srv_check_health")?,
+            check_state: row.num("srv_check_state")?,
+            agent_state: row.num("srv_agent_state")?,
+            backend_forced_id: row.flag("bk_f_forced_id")?,
+            forced_id: row.flag("srv_f_forced_id")?,
+            fqdn: row.text("srv_fqdn"),
+            port: row.num("srv_port")?,
+            srvrecord: row.text("srvrecord"),
+            use_ssl: row.flag("srv_use_ssl")?,
+            check_port: row.num("srv_check_port")?,
+            check_addr: row.text("srv_check_addr"),
+            agent_addr: row.text("srv_agent_addr"),
+            agent_port: row.num("srv_agent_port")?,
+            extra,
+        });
+    }
+    Ok(ServersState { version, servers })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Live 2.6.12 capture (abridged).
+    const STATE_26: &str = "1
+# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port
+6 be_app 1 app1 127.0.0.1 2 0 1 1 4 15 3 4 6 0 0 0 - 28082 - 0 0 - - 0
+6 be_app 2 app2 127.0.0.1 2 0 20 20 4 15 3 4 6 0 0 0 - 28082 - 0 0 - - 0
+6 be_app 3 app3 127.0.0.1 0 5 1 1 4 1 0 0 14 0 0 0 - 28082 - 0 0 - - 0
+6 be_app 4 app4 127.0.0.1 0 0 1 1 3 8 2 0 6 0 0 0 - 1 - 0 0 - - 0
+7 be_api 1 api1 127.0.0.1 2 0 1 1 4 6 3 4 6 22 0 0 - 28082 - 0 0 - - 28083
+";
+
+    #[test]
+    fn parses_26_capture() {
+        let s = parse(STATE_26).unwrap();
+        assert_eq!(s.version, 1);
+        assert_eq!(s.servers.len(), 5);
+        let app2 = s.servers.get(1).unwrap();
+        assert_eq!(app2.backend_id, 6);
+        assert_eq!(app2.backend, "be_app");
+        assert_eq!(app2.id, 2);
+        assert_eq!(app2.name, "app2");
+        assert_eq!(app2.addr.as_deref(), Some("127.0.0.1"));
+        assert_eq!(app2.op_state, OpState::Running);
+        assert_eq!(app2.uweight, Some(20));
+        assert_eq!(app2.check_status, Some(15));
+        assert_eq!(app2.check_result_name(), Some("passed"));
+        assert_eq!(app2.fqdn, None);
+        assert_eq!(app2.port, Some(28082));
+        assert_eq!(app2.use_ssl, Some(false));
+        assert!(app2.check_enabled());
+        assert_eq!(app2.summary_state(), "UP");
+        assert!(app2.extra.is_empty());
+
+        let app3 = s.servers.get(2).unwrap();
+        assert_eq!(app3.admin_state.raw, 5);
+        assert!(app3.admin_state.maint_forced && app3.admin_state.maint_config);
+        assert_eq!(app3.summary_state(), "MAINT");
+
+        let app4 = s.servers.get(3).unwrap();
+        assert_eq!(app4.op_state, OpState::Stopped);
+        assert_eq!(app4.summary_state(), "DOWN");
+
+        let api1 = s.servers.get(4).unwrap();
+        assert_eq!(api1.agent_state, Some(22));
+        assert!(api1.agent_enabled());
+        assert_eq!(api1.agent_port, Some(28083));
+    }
+
+    #[test]
+    fn drain_and_unknown_states() {
+        let text = "1\n# be_id be_name srv_id srv_name srv_op_state srv_admin_state\n\
+1 b 1 s 2 8\n1 b 2 t 3 0\n1 b 3 u 9 0\n1 b 4 v 2 64\n";
+        let s = parse(text).unwrap();
+        let states: Vec<_> = s.servers.iter().map(ServerState::summary_state).collect();
+        assert_eq!(states, ["DRAIN", "NOLB", "UNKNOWN", "UP"]);
+        assert_eq!(s.servers.get(2).unwrap().op_state, OpState::Unknown(9));
+        assert!(s.servers.get(3).unwrap().admin_state.maint_fqdn);
+        assert_eq!(s.servers.get(3).unwrap().port, None);
+    }
+
+    #[test]
+    fn tolerates_extra_and_reordered_columns() {
+        let text = "1\n# srv_name be_name be_id srv_id srv_op_state srv_admin_state srv_new_thing\n\
+s b 3 4 2 0 hello\n";
+        let s = parse(text).unwrap();
+        let srv = s.servers.first().unwrap();
+        assert_eq!((srv.backend_id, srv.id), (3, 4));
+        assert_eq!(srv.name, "s");
+        assert_eq!(srv.extra, vec![("srv_new_thing".into(), "hello".into())]);
+    }
+
+    #[test]
+    fn header_only_is_empty() {
+        let s = parse("1\n# be_id be_name srv_id srv_name srv_op_state srv_admin_state\n").unwrap();
+        assert!(s.servers.is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        assert_eq!(parse("").unwrap_err().line, 1);
+        assert_eq!(parse("Can't find backend.\n").unwrap_err().line, 1);
+        assert_eq!(parse("1\nbe_id\n").unwrap_err().line, 2);
+        assert_eq!(parse("1\n# be_id be_name\n").unwrap_err().line, 2);
+        let e = parse(&format!("{STATE_26}6 be_app x app9 - 2 0\n")).unwrap_err();
+        assert_eq!(e.line, 8);
+        let e = parse("1\n# be_id be_name srv_id srv_name srv_op_state srv_admin_state\n1 b 1\n")
+            .unwrap_err();
+        assert_eq!(e.line, 3);
+        let e = parse(&STATE_26.replace("28083", "99999")).unwrap_err();
+        assert_eq!(e.line, 7);
+    }
+}

@@ -1,0 +1,337 @@
+//! Reply framing and classification.
+//!
+//! HAProxy closes a non-interactive CLI connection after one command, so a reply is everything
+//! received up to EOF. It ends with the CLI's terminator, one `"\n"` (most output also ends with
+//! its own `"\n"`, giving the familiar empty line, but 2.x messages such as `Server deleted.` lack
+//! it). [`frame`] strips exactly that one terminator and nothing else.
+//!
+//! HAProxy has no status codes, so [`classify`] reads the text: known refusals become
+//! [`RuntimeError::Refused`] with HAProxy's exact words, known success messages are success, and
+//! anything else in reply to a command that should have printed nothing (or a specific message)
+//! is [`RuntimeError::Unrecognized`] — never a silent success.
+
+use super::command::{Command, Expect};
+use super::error::{RefusalKind, RuntimeError};
+
+/// Turns the raw bytes received before EOF into the reply text: invalid UTF-8 is replaced (HAProxy
+/// prints captured traffic and map keys raw), and exactly one trailing `"\n"` is removed.
+pub fn frame(raw: &[u8]) -> String {
+    let body = raw.strip_suffix(b"\n").unwrap_or(raw);
+    String::from_utf8_lossy(body).into_owned()
+}
+
+/// Removes a `severity-output` prefix (`[3]: ` or `[err]: `) if the socket has one configured.
+fn strip_severity(line: &str) -> &str {
+    if let Some(rest) = line.strip_prefix('[')
+        && let Some((tag, msg)) = rest.split_once("]: ")
+        && !tag.is_empty()
+        && tag.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return msg;
+    }
+    line
+}
+
+/// How a refusal pattern is matched against the first line of a reply.
+enum Match {
+    Prefix(&'static str),
+    Contains(&'static str),
+}
+
+/// Every refusal this client recognises, from `reference/runtime-api.md` §4 and live captures.
+/// Order matters only where one pattern would shadow another.
+const REFUSALS: &[(Match, RefusalKind)] = {
+    use Match::*;
+    use RefusalKind::*;
+    &[
+        (Prefix("Permission denied"), PermissionDenied),
+        (Prefix("Unknown command"), UnknownCommand),
+        (Prefix("No such backend."), NoSuchBackend),
+        (Prefix("Can't find backend."), NoSuchBackend),
+        (Prefix("No such server."), NoSuchServer),
+        (Prefix("No such frontend."), NoSuchFrontend),
+        (Prefix("No such proxy."), NoSuchProxy),
+        (Prefix("No such table"), NoSuchTable),
+        (Prefix("Unknown map identifier"), NoSuchMap),
+        (Prefix("Unknown ACL identifier"), NoSuchAcl),
+        (Prefix("Session not found."), NoSuchSession),
+        (Prefix("No such session"), NoSuchSession),
+        (Prefix("Session pointer expected"), NoSuchSession),
+        (Prefix("Key not found."), NoSuchEntry),
+        (Prefix("entry not found."), NoSuchEntry),
+        (Prefix("key or pattern not found."), NoSuchEntry),
+        (Prefix("Variable not found"), NoSuchEntry),
+        (Prefix("Can't find the target PID"), NoSuchProcess),
+        (Prefix("Can't find that resolvers section"), InvalidArgument),
+        (
+            Prefix("Only servers in maintenance mode can be deleted."),
+            NotInMaintenance,
+        ),
+        (Prefix("Server still has connections attached"), ServerBusy),
+        (
+            Prefix("This server cannot be removed at runtime"),
+            ServerReferenced,
+        ),
+        (
+            Prefix("Backend must use a dynamic load balancing"),
+            BackendNotDynamic,
+        ),
+        (
+            Contains("Dynamic servers cannot be used with"),
+            BackendNotDynamic,
+        ),
+        (
+            Prefix("Already exists a server with the same name"),
+            AlreadyExists,
+        ),
+        (Prefix("Health check was not configured"), NotConfigured),
+        (Prefix("Agent was not configured"), NotConfigured),
+        (Prefix("agent checks are not enabled"), NotConfigured),
+        (
+            Contains("failed because no resolution is configured"),
+            NotConfigured,
+        ),
+        (
+            Prefix("cannot change health on a tracking server"),
+            InvalidState,
+        ),
+        (Prefix("Proxy is disabled."), InvalidState),
+        (Prefix("Frontend was already shut down"), InvalidState),
+        (Prefix("Frontend was previously shut down"), InvalidState),
+        (Prefix("Failed to pause frontend"), InvalidState),
+        (Prefix("Failed to resume frontend"), InvalidState),
+        (Prefix("Version number"), VersionMismatch),
+        (Prefix("Missing version number"), VersionMismatch),
+        (Prefix("This command is restricted to"), RestrictedMode),
+        (Prefix("The command is too big"), CommandTooLong),
+        (Prefix("The command line is too big"), CommandTooLong),
+        (Prefix("Too many arguments"), TooManyArguments),
+        (Prefix("Require '"), InvalidArgument),
+        (Prefix("Absolute weight can only be"), InvalidArgument),
+        (Prefix("Empty weight string"), InvalidArgument),
+        (Prefix("Relative weight"), InvalidArgument),
+        (Prefix("maxconn string empty"), InvalidArgument),
+        (Prefix("Value out of range"), InvalidArgument),
+        (Prefix("Invalid "), InvalidArgument),
+        (Prefix("invalid "), InvalidArgument),
+        (Prefix("usage: "), InvalidArgument),
+        (Prefix("Usage: "), InvalidArgument),
+        (Prefix("unknown keyword"), InvalidArgument),
+        (
+            Contains("option is not accepted for dynamic server"),
+            InvalidArgument,
+        ),
+        (Contains("' expects "), InvalidArgument),
+        (Prefix("Filter entry #"), InvalidArgument),
+        (Prefix("Unknown data type"), InvalidArgument),
+        (
+            Prefix("content-based lookup is only supported"),
+            InvalidArgument,
+        ),
+        (Contains(" is not a valid "), InvalidArgument),
+        (Prefix("This ACL is shared with a map"), InvalidArgument),
+        (Prefix("'set rate-limit' only supports"), InvalidArgument),
+        (Prefix("'set timeout' only supports"), InvalidArgument),
+        (Prefix("one of 'none', 'number', 'string'"), InvalidArgument),
+        (Prefix("Missing "), InvalidArgument),
+        (Prefix("Only one of "), InvalidArgument),
+        (Contains("is a required argument"), InvalidArgument),
+        (Contains("requires a "), InvalidArgument),
+        (Prefix("'"), InvalidArgument),
+        (Prefix("Error: "), InvalidArgument),
+        (Prefix("Failed to "), InvalidArgument),
+        (Prefix("Out of memory"), InvalidState),
+    ]
+};
+
+/// Classifies a reply as one of HAProxy's known refusals, by its first line.
+pub fn refusal_kind(reply: &str) -> Option<RefusalKind> {
+    let first = strip_severity(reply.lines().next().unwrap_or("")).trim_start();
+    REFUSALS.iter().find_map(|(m, kind)| {
+        let hit = match m {
+            Match::Prefix(p) => first.starts_with(p),
+            Match::Contains(p) => first.contains(p),
+        };
+        hit.then_some(*kind)
+    })
+}
+
+/// Decides whether `reply` (already [`frame`]d) means success for `command`. On success returns
+/// the reply text unchanged; otherwise the typed error, quoting HAProxy.
+pub fn classify(command: &Command, reply: String) -> Result<String, RuntimeError> {
+    let refused = |kind| RuntimeError::Refused {
+        kind,
+        command: command.to_string(),
+        message: reply.trim_end().to_owned(),
+    };
+    match command.expect() {
+        Expect::Dump => match refusal_kind(&reply) {
+            Some(kind) => Err(refused(kind)),
+            None => Ok(reply),
+        },
+        Expect::Nothing => {
+            if reply.trim().is_empty() {
+                return Ok(reply);
+            }
+            Err(match refusal_kind(&reply) {
+                Some(kind) => refused(kind),
+                None => unrecognized(command, &reply),
+            })
+        }
+        Expect::Message(successes) => {
+            let first = strip_severity(reply.lines().next().unwrap_or("")).trim_start();
+            if successes.iter().any(|s| first.starts_with(s)) {
+                return Ok(reply);
+            }
+            Err(match refusal_kind(&reply) {
+                Some(kind) => refused(kind),
+                None => unrecognized(command, &reply),
+            })
+        }
+    }
+}
+
+fn unrecognized(command: &Command, reply: &str) -> RuntimeError {
+    let message = if reply.trim().is_empty() {
+        "(an empty reply)".to_owned()
+    } else {
+        reply.trim_end().to_owned()
+    };
+    RuntimeError::Unrecognized {
+        command: command.to_string(),
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::haproxy::command::args::{ServerAddress, ServerRef};
+    use crate::haproxy::command::{AddServerOptions, ServerAdminState};
+
+    fn srv() -> ServerRef {
+        ServerRef::new("be_app", "app1").unwrap()
+    }
+
+    #[test]
+    fn framing_strips_exactly_one_terminator() {
+        assert_eq!(frame(b"2.6.12\n\n"), "2.6.12\n");
+        assert_eq!(frame(b"Server deleted.\n"), "Server deleted.");
+        assert_eq!(frame(b"\n"), "");
+        assert_eq!(frame(b""), "");
+        assert_eq!(frame(b"a\n\n\n"), "a\n\n");
+        assert_eq!(frame(b"k\xffv\n\n"), "k\u{fffd}v\n");
+    }
+
+    #[test]
+    fn empty_reply_is_success_for_silent_mutations() {
+        let cmd = Command::set_server_state(&srv(), ServerAdminState::Drain);
+        assert_eq!(classify(&cmd, String::new()).unwrap(), "");
+    }
+
+    #[test]
+    fn refusals_keep_haproxy_words() {
+        let cmd = Command::set_server_state(&srv(), ServerAdminState::Drain);
+        let err = classify(&cmd, "No such server.\n".to_owned()).unwrap_err();
+        assert_eq!(err.refusal(), Some(RefusalKind::NoSuchServer));
+        assert_eq!(err.haproxy_message(), Some("No such server."));
+        assert!(
+            err.to_string()
+                .contains("set server be_app/app1 state drain")
+        );
+    }
+
+    #[test]
+    fn unknown_text_after_a_mutation_is_never_success() {
+        let cmd = Command::set_server_state(&srv(), ServerAdminState::Drain);
+        let err = classify(&cmd, "Something new happened\n".to_owned()).unwrap_err();
+        assert!(matches!(err, RuntimeError::Unrecognized { .. }));
+    }
+
+    #[test]
+    fn success_messages_with_and_without_final_lf() {
+        let add = Command::add_server(
+            &srv(),
+            &ServerAddress::new("10.0.0.1").unwrap(),
+            &AddServerOptions::default(),
+        );
+        assert!(classify(&add, "New server registered.".to_owned()).is_ok());
+        assert!(classify(&add, "New server registered.\n".to_owned()).is_ok());
+        assert!(classify(&add, "[6]: New server registered.\n".to_owned()).is_ok());
+        let err = classify(&add, String::new()).unwrap_err();
+        assert!(matches!(err, RuntimeError::Unrecognized { .. }));
+        let err = classify(
+            &add,
+            "Backend must use a dynamic load balancing to support dynamic servers.".to_owned(),
+        )
+        .unwrap_err();
+        assert_eq!(err.refusal(), Some(RefusalKind::BackendNotDynamic));
+        let del = Command::del_server(&srv());
+        let err = classify(
+            &del,
+            "Only servers in maintenance mode can be deleted.\n".to_owned(),
+        )
+        .unwrap_err();
+        assert_eq!(err.refusal(), Some(RefusalKind::NotInMaintenance));
+    }
+
+    #[test]
+    fn dumps_are_data_unless_a_known_error() {
+        let cmd = Command::show_info();
+        assert!(classify(&cmd, "Name: HAProxy\n".to_owned()).is_ok());
+        let err = classify(&cmd, "Permission denied\n".to_owned()).unwrap_err();
+        assert_eq!(err.refusal(), Some(RefusalKind::PermissionDenied));
+        let err = classify(&cmd, "[3]: Permission denied\n".to_owned()).unwrap_err();
+        assert_eq!(err.refusal(), Some(RefusalKind::PermissionDenied));
+        let err = classify(
+            &cmd,
+            "Unknown command: 'echo', but maybe …\n  help\n".to_owned(),
+        )
+        .unwrap_err();
+        assert_eq!(err.refusal(), Some(RefusalKind::UnknownCommand));
+    }
+
+    #[test]
+    fn catalogue_samples() {
+        for (msg, kind) in [
+            ("Can't find backend.", RefusalKind::NoSuchBackend),
+            (
+                "Unknown map identifier. Please use #<id> or <file>.",
+                RefusalKind::NoSuchMap,
+            ),
+            (
+                "Absolute weight can only be between 0 and 256 inclusive.",
+                RefusalKind::InvalidArgument,
+            ),
+            (
+                "'set server <srv> state' expects 'ready', 'drain' and 'maint'.",
+                RefusalKind::InvalidArgument,
+            ),
+            (
+                "Invalid addr 'x' by 'stats socket command'",
+                RefusalKind::InvalidArgument,
+            ),
+            ("Version number out of range.", RefusalKind::VersionMismatch),
+            (
+                "Health check was not configured on this server, cannot enable.",
+                RefusalKind::NotConfigured,
+            ),
+            (
+                "Server still has connections attached to it, cannot remove it.",
+                RefusalKind::ServerBusy,
+            ),
+            (
+                " Dynamic servers cannot be used with log backends.",
+                RefusalKind::BackendNotDynamic,
+            ),
+            (
+                "The command line is too big for the buffer size.",
+                RefusalKind::CommandTooLong,
+            ),
+        ] {
+            assert_eq!(refusal_kind(msg), Some(kind), "{msg}");
+        }
+        assert_eq!(refusal_kind("# pxname,svname"), None);
+        assert_eq!(refusal_kind("type=str, case=sensitive, found=no"), None);
+    }
+}

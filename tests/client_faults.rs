@@ -1,0 +1,164 @@
+//! How the client behaves when the other end misbehaves: a stalled socket, an endless reply,
+//! a silent close, a missing socket. These need no HAProxy: a tiny local listener plays the part.
+
+use std::time::{Duration, Instant};
+
+use haproxy_mcp_server::haproxy::command::ServerAdminState;
+use haproxy_mcp_server::haproxy::command::args::ServerRef;
+use haproxy_mcp_server::haproxy::error::TimeoutStage;
+use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, Limits, RuntimeClient, RuntimeError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, UnixListener};
+
+fn fast_limits() -> ClientOptions {
+    ClientOptions {
+        limits: Limits {
+            connect_timeout: Duration::from_millis(500),
+            command_timeout: Duration::from_millis(300),
+            max_reply_bytes: 1024,
+        },
+        read_retries: 3,
+        retry_backoff: Duration::from_millis(100),
+        ..Default::default()
+    }
+}
+
+/// A TCP listener that runs `behave` on every accepted connection.
+async fn fake<F, Fut>(behave: F) -> u16
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            behave(s).await;
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_stalled_socket_hits_the_deadline() {
+    let port = fake(|s| async move {
+        tokio::spawn(async move {
+            let _keep = s;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
+    })
+    .await;
+    let c = RuntimeClient::new(Endpoint::tcp("127.0.0.1", port), fast_limits());
+    let started = Instant::now();
+    let err = c.show_info().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RuntimeError::Timeout {
+                stage: TimeoutStage::Reply,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(err.to_string().contains("did not finish its reply"));
+}
+
+#[tokio::test]
+async fn a_reply_past_the_cap_is_cut_off() {
+    let port = fake(|mut s| async move {
+        let mut buf = [0u8; 64];
+        let _ = s.read(&mut buf).await;
+        let _ = s.write_all(&vec![b'x'; 64 * 1024]).await;
+    })
+    .await;
+    let c = RuntimeClient::new(Endpoint::tcp("127.0.0.1", port), fast_limits());
+    let err = c.show_info().await.unwrap_err();
+    assert!(
+        matches!(err, RuntimeError::ReplyTooLarge { limit: 1024, .. }),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_close_without_reply_is_an_error_not_an_empty_success() {
+    let port = fake(|s| async move { drop(s) }).await;
+    let c = RuntimeClient::new(Endpoint::tcp("127.0.0.1", port), fast_limits());
+    let server = ServerRef::new("be_app", "app1").unwrap();
+    let err = c
+        .set_server_state(&server, ServerAdminState::Maint)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RuntimeError::NoReply { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn garbage_after_a_mutation_is_not_success() {
+    let port = fake(|mut s| async move {
+        let mut buf = [0u8; 64];
+        let _ = s.read(&mut buf).await;
+        let _ = s.write_all(b"\xff\xfe garbage\n\n").await;
+    })
+    .await;
+    let c = RuntimeClient::new(Endpoint::tcp("127.0.0.1", port), fast_limits());
+    let server = ServerRef::new("be_app", "app1").unwrap();
+    let err = c
+        .set_server_state(&server, ServerAdminState::Maint)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RuntimeError::Unrecognized { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn reads_are_retried_when_nothing_was_sent_but_mutations_are_not() {
+    let dir = tempfile::Builder::new()
+        .prefix("hr")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let path = dir.path().join("late.sock");
+    let c = RuntimeClient::new(Endpoint::unix(&path), fast_limits());
+    let server = ServerRef::new("be_app", "app1").unwrap();
+
+    // No socket yet: the mutation fails at once, without retrying.
+    let started = Instant::now();
+    let err = c
+        .set_server_state(&server, ServerAdminState::Maint)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RuntimeError::Connect { .. }), "{err}");
+    assert!(err.nothing_sent());
+    assert!(
+        started.elapsed() < Duration::from_millis(90),
+        "a mutation must not be retried"
+    );
+
+    // The socket appears 150 ms later: the read succeeds thanks to its retries.
+    let p = path.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let listener = UnixListener::bind(&p).unwrap();
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 64];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(b"2.6.12\n\n").await;
+        }
+    });
+    assert_eq!(c.show_version().await.unwrap(), "2.6.12");
+}
+
+#[tokio::test]
+async fn a_missing_socket_says_where_it_looked() {
+    let c = RuntimeClient::new(
+        Endpoint::unix("/nonexistent/haproxy.sock"),
+        ClientOptions {
+            read_retries: 0,
+            ..fast_limits()
+        },
+    );
+    let err = c.show_info().await.unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent/haproxy.sock"),
+        "{err}"
+    );
+}
