@@ -1,1 +1,191 @@
-//! haproxy-emulator: serves HAProxy Runtime API replies recorded from real HAProxy.
+//! haproxy-emulator: serves HAProxy Runtime API replies recorded from real HAProxy, and records
+//! new ones.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), haproxy_emulator::Error> {
+//! use haproxy_emulator::Emulator;
+//! let emulator = Emulator::load("fixtures/3.2")?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+//! let handle = emulator.serve_tcp(listener);
+//! println!("listening on {:?}", handle.local_addr());
+//! handle.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Modules: [`fixture`] (the file format), [`tokenizer`] (lines → commands, per version),
+//! [`replay`] (the replay book), [`session`] (modes, levels, built-ins), [`server`]
+//! (listeners and framing), [`fault`] (fault injection), [`scenario`] and [`capture`]
+//! (recording), [`version`] (per-version behaviour).
+
+pub mod capture;
+pub mod fault;
+pub mod fixture;
+pub mod replay;
+pub mod scenario;
+pub mod server;
+pub mod session;
+pub mod sha256;
+pub mod timefmt;
+pub mod tokenizer;
+pub mod version;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::watch;
+
+pub use fault::Fault;
+pub use fixture::{Fixture, Level};
+pub use server::{ListenAddr, Options, ServerHandle};
+pub use version::Version;
+
+/// Everything that can go wrong when loading fixtures or capturing them.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or folder could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A fixture file is malformed.
+    #[error("{}: {message}", path.display())]
+    Fixture {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The folder holds no `NNNN-*.txt` fixture.
+    #[error("no fixtures (NNNN-*.txt) in {}", .0.display())]
+    NoFixtures(PathBuf),
+    /// A scenario line is wrong (or a placeholder cannot be resolved).
+    #[error("{}:{line}: {message}", path.display())]
+    Scenario {
+        /// The scenario file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The capture could not talk to HAProxy.
+    #[error("capture failed: {0}")]
+    Capture(String),
+}
+
+/// A loaded fixtures folder, ready to serve. Cheap to clone: clones share the replay cursors
+/// and the fault, like the listeners of one HAProxy share its state.
+#[derive(Debug, Clone)]
+pub struct Emulator {
+    shared: Arc<server::Shared>,
+    haproxy: Arc<str>,
+    fixtures: usize,
+}
+
+impl Emulator {
+    /// Loads every fixture of `dir` with default [`Options`].
+    pub fn load(dir: impl AsRef<Path>) -> Result<Emulator, Error> {
+        Self::load_with(dir, Options::default())
+    }
+
+    /// Loads every fixture of `dir`.
+    pub fn load_with(dir: impl AsRef<Path>, options: Options) -> Result<Emulator, Error> {
+        let dir = dir.as_ref();
+        let fixtures = fixture::load_dir(dir)?;
+        Self::from_fixtures(&fixtures, options).map_err(|message| Error::Fixture {
+            path: dir.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Builds an emulator from fixtures already in memory (in recorded order). The HAProxy
+    /// version comes from their `# haproxy:` header; they must all agree.
+    pub fn from_fixtures(fixtures: &[Fixture], options: Options) -> Result<Emulator, String> {
+        let first = fixtures.first().ok_or("no fixtures")?;
+        let version = Version::parse(&first.haproxy)
+            .ok_or_else(|| format!("no version in `# haproxy: {}`", first.haproxy))?;
+        if let Some(other) = fixtures
+            .iter()
+            .find(|f| Version::parse(&f.haproxy) != Some(version))
+        {
+            return Err(format!(
+                "fixtures of several HAProxy versions mixed: {} and `{}` (fixture {:04})",
+                version, other.haproxy, other.seq
+            ));
+        }
+        let book = replay::ReplayBook::new(version, fixtures);
+        let (fault, _) = watch::channel(Fault::None);
+        Ok(Emulator {
+            shared: Arc::new(server::Shared {
+                book,
+                version,
+                fault,
+                options,
+                started: Instant::now(),
+            }),
+            haproxy: Arc::from(first.haproxy.as_str()),
+            fixtures: fixtures.len(),
+        })
+    }
+
+    /// The HAProxy version the fixtures were recorded from.
+    pub fn version(&self) -> Version {
+        self.shared.version
+    }
+
+    /// The `# haproxy:` header (first line of `haproxy -v`).
+    pub fn haproxy(&self) -> &str {
+        &self.haproxy
+    }
+
+    /// How many fixtures were loaded.
+    pub fn fixture_count(&self) -> usize {
+        self.fixtures
+    }
+
+    /// The fault in force.
+    pub fn fault(&self) -> Fault {
+        *self.shared.fault.borrow()
+    }
+
+    /// Switches the fault for every listener and every later reply.
+    pub fn set_fault(&self, fault: Fault) {
+        self.shared.fault.send_replace(fault);
+    }
+
+    /// Rewinds every command to its first recorded reply.
+    pub fn reset(&self) {
+        self.shared.book.reset();
+    }
+
+    /// This version's unknown-command reply for `word` (with its terminating `"\n"`).
+    pub fn unknown_command_reply(&self, word: &str) -> Vec<u8> {
+        self.shared.book.unknown_command_reply(word.as_bytes())
+    }
+
+    /// Serves an admin-level TCP socket. Must be called inside a Tokio runtime.
+    pub fn serve_tcp(&self, listener: TcpListener) -> ServerHandle {
+        self.serve_tcp_at(listener, Level::Admin)
+    }
+
+    /// Serves a TCP socket of `level`. Must be called inside a Tokio runtime.
+    pub fn serve_tcp_at(&self, listener: TcpListener, level: Level) -> ServerHandle {
+        server::serve_tcp(self.shared.clone(), listener, level)
+    }
+
+    /// Serves an admin-level Unix socket. Must be called inside a Tokio runtime. The socket
+    /// file is removed at shutdown.
+    pub fn serve_unix(&self, listener: UnixListener) -> ServerHandle {
+        self.serve_unix_at(listener, Level::Admin)
+    }
+
+    /// Serves a Unix socket of `level`. Must be called inside a Tokio runtime.
+    pub fn serve_unix_at(&self, listener: UnixListener, level: Level) -> ServerHandle {
+        server::serve_unix(self.shared.clone(), listener, level)
+    }
+}

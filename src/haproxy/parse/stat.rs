@@ -208,7 +208,8 @@ struct Header {
     known: KnownColumns,
 }
 
-/// The cells of one row: all unquoted cell texts concatenated, plus each cell's end offset.
+/// The cells of one row: the unquoted cell texts, each followed by one separator byte, plus
+/// each cell's end offset (see [`CsvReader`]).
 #[derive(Debug, Clone, PartialEq)]
 struct Cells {
     header: Arc<Header>,
@@ -216,14 +217,19 @@ struct Cells {
     ends: Vec<u32>,
 }
 
+/// Cell `idx` of a record stored as `text` + `ends` (each cell followed by a separator byte).
+fn cell_at<'a>(text: &'a str, ends: &[u32], idx: usize) -> Option<&'a str> {
+    let end = *ends.get(idx)? as usize;
+    let start = match idx.checked_sub(1) {
+        Some(prev) => *ends.get(prev)? as usize + 1,
+        None => 0,
+    };
+    text.get(start..end)
+}
+
 impl Cells {
     fn get(&self, idx: usize) -> Option<&str> {
-        let end = *self.ends.get(idx)? as usize;
-        let start = match idx.checked_sub(1) {
-            Some(prev) => *self.ends.get(prev)? as usize,
-            None => 0,
-        };
-        self.text.get(start..end)
+        cell_at(&self.text, &self.ends, idx)
     }
 
     fn at(&self, idx: Option<usize>) -> Option<&str> {
@@ -471,7 +477,11 @@ impl StatRow {
     }
 }
 
-/// A streaming reader of CSV records over the whole reply (records may span lines).
+/// Reads the CSV records of the whole reply (a quoted cell may span lines).
+///
+/// Cells are stored in one `String` per record, each followed by one separator byte, with
+/// `ends[i]` the end offset of cell `i`; cell `i` starts one byte after `ends[i - 1]`. This
+/// lets the common record (no quote) be copied in one go, commas included.
 struct CsvReader<'a> {
     text: &'a str,
     pos: usize,
@@ -491,22 +501,19 @@ impl<'a> CsvReader<'a> {
         self.pos >= self.text.len()
     }
 
-    /// The rest of the current physical line, without consuming it.
+    /// The rest of the current physical line (without its LF), without consuming it.
     fn peek_line(&self) -> &'a str {
         let rest = self.text.get(self.pos..).unwrap_or("");
-        rest.split('\n').next().unwrap_or("")
+        match rest.find('\n') {
+            Some(i) => rest.get(..i).unwrap_or(rest),
+            None => rest,
+        }
     }
 
-    /// Skips the current physical line (used for blank lines and comments).
-    fn skip_line(&mut self) {
-        let rest = self.text.get(self.pos..).unwrap_or("");
-        match rest.find('\n') {
-            Some(i) => {
-                self.pos += i + 1;
-                self.line += 1;
-            }
-            None => self.pos = self.text.len(),
-        }
+    /// Skips the current physical line, whose length `peek_line` gave.
+    fn skip_line(&mut self, len: usize) {
+        self.pos = (self.pos + len + 1).min(self.text.len());
+        self.line += 1;
     }
 
     /// Skips `n` bytes of the current line (the `# ` header prefix).
@@ -514,11 +521,45 @@ impl<'a> CsvReader<'a> {
         self.pos = (self.pos + n).min(self.text.len());
     }
 
-    /// Reads one record, appending each unquoted cell to `out` and its end offset to `ends`.
+    /// Reads the record starting with the physical line `line` (from `peek_line`).
     ///
     /// A comma right before the end of the record does not open a new cell: HAProxy ends
     /// every cell with a comma. A record without that final comma still counts its last cell.
-    fn read_record(&mut self, out: &mut String, ends: &mut Vec<u32>) -> Result<(), ParseError> {
+    fn read_record(
+        &mut self,
+        line: &'a str,
+        out: &mut String,
+        ends: &mut Vec<u32>,
+    ) -> Result<(), ParseError> {
+        let start_line = self.line;
+        if u32::try_from(line.len()).is_err() {
+            return Err(ParseError::new(start_line, "row too large"));
+        }
+        if !line.contains('"') {
+            // Fast path: the line is the record; copy it whole and note the comma offsets.
+            out.push_str(line);
+            for (i, b) in line.bytes().enumerate() {
+                if b == b',' {
+                    // `line.len()` fits in u32 (checked above), so `i` does too.
+                    ends.push(i as u32);
+                }
+            }
+            if !line.ends_with(',') {
+                ends.push(line.len() as u32);
+                out.push(',');
+            }
+            self.skip_line(line.len());
+            return Ok(());
+        }
+        self.read_quoted_record(out, ends)
+    }
+
+    /// The general path: cell by cell, honouring quotes (which may hide commas and LFs).
+    fn read_quoted_record(
+        &mut self,
+        out: &mut String,
+        ends: &mut Vec<u32>,
+    ) -> Result<(), ParseError> {
         let start_line = self.line;
         let bytes = self.text.as_bytes();
         let overflow = || ParseError::new(start_line, "row too large");
@@ -547,6 +588,7 @@ impl<'a> CsvReader<'a> {
             }
             out.push_str(self.text.get(from..self.pos).unwrap_or(""));
             ends.push(u32::try_from(out.len()).map_err(|_| overflow())?);
+            out.push(',');
             match bytes.get(self.pos) {
                 Some(b',') => {
                     self.pos += 1;
@@ -603,6 +645,16 @@ impl<'a> CsvReader<'a> {
     }
 }
 
+/// Whether a physical line carries no record (blank, or a `#` comment/extra header).
+fn is_skippable(line: &str) -> bool {
+    match line.as_bytes().first() {
+        None | Some(b'#') => true,
+        // Only a line starting with whitespace can be blank: avoid scanning every row.
+        Some(b) if b.is_ascii_whitespace() => line.trim().is_empty(),
+        Some(_) => false,
+    }
+}
+
 /// Parses `show stat` CSV output.
 ///
 /// The first non-blank line must be the `# `-prefixed header. Blank lines and further lines
@@ -610,16 +662,19 @@ impl<'a> CsvReader<'a> {
 /// cells read as absent, extra cells are reachable through [`StatRow::cell`].
 pub fn parse(text: &str) -> Result<StatReport, ParseError> {
     let mut rd = CsvReader::new(text);
-    while !rd.at_end() && rd.peek_line().trim().is_empty() {
-        rd.skip_line();
-    }
-    if rd.at_end() {
-        return Err(ParseError::new(
-            rd.line,
-            "empty reply, expected the `# ` CSV header",
-        ));
-    }
-    let first = rd.peek_line();
+    let first = loop {
+        if rd.at_end() {
+            return Err(ParseError::new(
+                rd.line,
+                "empty reply, expected the `# ` CSV header",
+            ));
+        }
+        let line = rd.peek_line();
+        if !line.trim().is_empty() {
+            break line;
+        }
+        rd.skip_line(line.len());
+    };
     let prefix = if first.starts_with("# ") {
         2
     } else if first.starts_with('#') {
@@ -633,14 +688,11 @@ pub fn parse(text: &str) -> Result<StatReport, ParseError> {
     rd.skip_bytes(prefix);
     let mut htext = String::new();
     let mut hends = Vec::new();
-    rd.read_record(&mut htext, &mut hends)?;
-    let mut names = Vec::with_capacity(hends.len());
-    let mut start = 0usize;
-    for &end in &hends {
-        let end = end as usize;
-        names.push(htext.get(start..end).unwrap_or("").to_owned());
-        start = end;
-    }
+    let hline = rd.peek_line();
+    rd.read_record(hline, &mut htext, &mut hends)?;
+    let names: Vec<String> = (0..hends.len())
+        .map(|i| cell_at(&htext, &hends, i).unwrap_or("").to_owned())
+        .collect();
     let mut index = HashMap::with_capacity(names.len());
     for (i, n) in names.iter().enumerate() {
         // First occurrence wins should a name ever repeat.
@@ -657,13 +709,14 @@ pub fn parse(text: &str) -> Result<StatReport, ParseError> {
     let width = names.len();
     while !rd.at_end() {
         let line = rd.peek_line();
-        if line.trim().is_empty() || line.starts_with('#') {
-            rd.skip_line();
+        if is_skippable(line) {
+            rd.skip_line(line.len());
             continue;
         }
-        let mut text = String::with_capacity(line.len());
+        // One spare byte for the separator added after a last cell lacking its comma.
+        let mut text = String::with_capacity(line.len() + 1);
         let mut ends = Vec::with_capacity(width);
-        rd.read_record(&mut text, &mut ends)?;
+        rd.read_record(line, &mut text, &mut ends)?;
         rows.push(StatRow::from_cells(Cells {
             header: Arc::clone(&header),
             text,

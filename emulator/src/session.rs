@@ -1,0 +1,338 @@
+//! One CLI session's state (mode and level) and what it answers to a parsed line: built-in
+//! session commands (`prompt`, `quit`, `user`, `operator`), recorded replies, and the version's
+//! unknown-command reply. No I/O here; [`crate::server`] moves the bytes.
+
+use std::time::Instant;
+
+use crate::fixture::Level;
+use crate::replay::ReplayBook;
+use crate::tokenizer::{Command, ParsedLine};
+use crate::version::Version;
+
+/// The session mode (runtime-api.md §1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The default: the connection closes after the command line.
+    NonInteractive,
+    /// Interactive: stays open; `prompt` says whether `"\n> "` follows each reply, `timed`
+    /// whether the prompt carries the uptime (`[d:hh:mm:ss]> `, 2.8+).
+    Interactive {
+        /// Print a prompt after each reply.
+        prompt: bool,
+        /// The prompt shows the process uptime.
+        timed: bool,
+    },
+}
+
+/// What to send back for one line, and whether to close afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// The bytes to write.
+    pub output: Vec<u8>,
+    /// Close the connection after writing (`quit`).
+    pub close: bool,
+}
+
+/// One client session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    level: Level,
+    mode: Mode,
+    version: Version,
+    started: Instant,
+}
+
+impl Session {
+    /// A new non-interactive session on a socket of `level`, for a HAProxy `version` whose
+    /// process started at `started` (used by the timed prompt).
+    pub fn new(level: Level, version: Version, started: Instant) -> Session {
+        Session {
+            level,
+            mode: Mode::NonInteractive,
+            version,
+            started,
+        }
+    }
+
+    /// The current mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The current level (lowered by `user` / `operator`).
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// True when the prompt is printed (payload lines then get `"+ "`).
+    pub fn prompt_on(&self) -> bool {
+        matches!(self.mode, Mode::Interactive { prompt: true, .. })
+    }
+
+    /// Executes every command of `line` (`payload` goes to the last one) and returns what
+    /// HAProxy would have written.
+    pub fn execute(
+        &mut self,
+        line: &ParsedLine,
+        payload: Option<&[u8]>,
+        book: &ReplayBook,
+    ) -> Outcome {
+        let mut out = Outcome::default();
+        // A line recorded as a whole (`a;b`) replays as a whole in non-interactive mode.
+        if line.commands.len() > 1
+            && self.mode == Mode::NonInteractive
+            && !line.commands.iter().any(is_session_command)
+            && let Some(reply) = book.next_line_reply(self.level, &line.commands, payload)
+        {
+            out.output.extend_from_slice(&reply);
+            return out;
+        }
+        let count = line.commands.len();
+        for (i, command) in line.commands.iter().enumerate() {
+            let last = i + 1 == count;
+            let this_payload = if last { payload } else { None };
+            let body = match self.builtin(command) {
+                Builtin::Quit => {
+                    out.close = true;
+                    return out;
+                }
+                Builtin::Body(body) => body,
+                Builtin::Recorded => self.lookup(command, this_payload, book),
+            };
+            out.output.extend_from_slice(&body);
+            out.output.extend_from_slice(&self.terminator(last));
+        }
+        out
+    }
+
+    /// The bytes written after a command: `"\n"`, or the prompt.
+    fn terminator(&self, last: bool) -> Vec<u8> {
+        match self.mode {
+            Mode::NonInteractive | Mode::Interactive { prompt: false, .. } => b"\n".to_vec(),
+            Mode::Interactive { prompt: true, .. }
+                if !last && self.version.prompt_after_last_command_only() =>
+            {
+                b"\n".to_vec()
+            }
+            Mode::Interactive { timed: true, .. } => {
+                let secs = self.started.elapsed().as_secs();
+                format!(
+                    "\n[{}:{:02}:{:02}:{:02}]> ",
+                    secs / 86400,
+                    (secs / 3600) % 24,
+                    (secs / 60) % 60,
+                    secs % 60
+                )
+                .into_bytes()
+            }
+            Mode::Interactive { .. } => b"\n> ".to_vec(),
+        }
+    }
+
+    fn builtin(&mut self, command: &Command) -> Builtin {
+        match command.word0() {
+            b"quit" => Builtin::Quit,
+            b"prompt" => {
+                self.prompt(&command.words[1..]);
+                Builtin::Body(Vec::new())
+            }
+            b"user" => {
+                self.level = Level::User;
+                Builtin::Body(Vec::new())
+            }
+            b"operator" => {
+                if self.level >= Level::Operator {
+                    self.level = Level::Operator;
+                    Builtin::Body(Vec::new())
+                } else {
+                    Builtin::Body(b"Permission denied\n".to_vec())
+                }
+            }
+            _ => Builtin::Recorded,
+        }
+    }
+
+    fn prompt(&mut self, args: &[Vec<u8>]) {
+        let toggled = match self.mode {
+            Mode::Interactive { prompt: true, .. } => Mode::NonInteractive,
+            _ => Mode::Interactive {
+                prompt: true,
+                timed: false,
+            },
+        };
+        if !self.version.has_prompt_modes() {
+            let timed = self.version.has_timed_prompt() && args.iter().any(|a| a == b"timed");
+            self.mode = match toggled {
+                Mode::Interactive { prompt, .. } => Mode::Interactive { prompt, timed },
+                other => other,
+            };
+            return;
+        }
+        // 3.2: `prompt [n|i|p|timed]*`; no mode letter toggles.
+        let mut mode = None;
+        let mut timed = false;
+        for arg in args {
+            match arg.as_slice() {
+                b"n" => mode = Some(Mode::NonInteractive),
+                b"i" => {
+                    mode = Some(Mode::Interactive {
+                        prompt: false,
+                        timed: false,
+                    })
+                }
+                b"p" => {
+                    mode = Some(Mode::Interactive {
+                        prompt: true,
+                        timed: false,
+                    })
+                }
+                b"timed" => timed = true,
+                _ => {}
+            }
+        }
+        let mode = mode.unwrap_or(toggled);
+        self.mode = match mode {
+            Mode::Interactive { prompt: true, .. } => Mode::Interactive {
+                prompt: true,
+                timed,
+            },
+            other => other,
+        };
+    }
+
+    fn lookup(&self, command: &Command, payload: Option<&[u8]>, book: &ReplayBook) -> Vec<u8> {
+        if command.is_empty() && payload.is_none() {
+            return if self.version.ignores_empty_command() {
+                Vec::new()
+            } else {
+                strip_terminator(&book.unknown_command_reply(b"")).to_vec()
+            };
+        }
+        if command.too_many_args && self.version.rejects_too_many_args() {
+            return b"Too many arguments. Commands must have at most 64 arguments.\n".to_vec();
+        }
+        match book.next_reply(self.level, command, payload) {
+            Some(reply) => strip_terminator(&reply).to_vec(),
+            None => {
+                tracing::debug!(
+                    level = %self.level,
+                    command = %String::from_utf8_lossy(&command.key()),
+                    "never recorded: answering unknown command"
+                );
+                strip_terminator(&book.unknown_command_reply(command.word0())).to_vec()
+            }
+        }
+    }
+}
+
+enum Builtin {
+    Quit,
+    Body(Vec<u8>),
+    Recorded,
+}
+
+fn is_session_command(command: &Command) -> bool {
+    matches!(command.word0(), b"quit" | b"prompt" | b"user" | b"operator")
+}
+
+/// A recorded (non-interactive) reply is the command's output followed by the `"\n"` the CLI
+/// writes after each command; this returns the output alone.
+pub fn strip_terminator(reply: &[u8]) -> &[u8] {
+    reply.strip_suffix(b"\n").unwrap_or(reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::Fixture;
+    use crate::tokenizer::parse_line;
+
+    fn book(v: Version) -> ReplayBook {
+        let fx = |seq, command: &str, reply: &str| Fixture {
+            seq,
+            haproxy: String::new(),
+            config: String::new(),
+            captured: String::new(),
+            socket: Level::Admin,
+            command: command.into(),
+            payload: vec![],
+            reply: reply.as_bytes().to_vec(),
+        };
+        let mut user = fx(3, "show cli level", "user\n\n");
+        user.socket = Level::User;
+        ReplayBook::new(
+            v,
+            &[
+                fx(1, "show version", "2.6.12\n\n"),
+                fx(2, "show cli level", "admin\n\n"),
+                user,
+                fx(
+                    4,
+                    "help",
+                    "The following commands are valid at this level:\n  quit : q\n\n",
+                ),
+            ],
+        )
+    }
+
+    fn run(s: &mut Session, b: &ReplayBook, line: &str) -> Outcome {
+        let parsed = parse_line(line.as_bytes(), b.version());
+        s.execute(&parsed, None, b)
+    }
+
+    #[test]
+    fn prompt_mode_on_26() {
+        let v = Version::new(2, 6, 12);
+        let b = book(v);
+        let mut s = Session::new(Level::Admin, v, Instant::now());
+        assert_eq!(run(&mut s, &b, "prompt").output, b"\n> ");
+        assert_eq!(
+            run(&mut s, &b, "show version;show version").output,
+            b"2.6.12\n\n> 2.6.12\n\n> "
+        );
+        assert_eq!(run(&mut s, &b, "user").output, b"\n> ");
+        assert_eq!(run(&mut s, &b, "show cli level").output, b"user\n\n> ");
+        assert_eq!(
+            run(&mut s, &b, "operator").output,
+            b"Permission denied\n\n> "
+        );
+        assert!(run(&mut s, &b, "quit").close);
+        assert_eq!(run(&mut s, &b, "prompt").output, b"\n");
+        assert_eq!(s.mode(), Mode::NonInteractive);
+    }
+
+    #[test]
+    fn prompt_mode_on_32() {
+        let v = Version::new(3, 2, 0);
+        let b = book(v);
+        let mut s = Session::new(Level::Admin, v, Instant::now());
+        assert_eq!(run(&mut s, &b, "prompt").output, b"\n> ");
+        assert_eq!(
+            run(&mut s, &b, "show version;show version").output,
+            b"2.6.12\n\n2.6.12\n\n> "
+        );
+        assert_eq!(run(&mut s, &b, "prompt i").output, b"\n");
+        assert_eq!(run(&mut s, &b, "show version").output, b"2.6.12\n\n");
+        assert_eq!(run(&mut s, &b, "").output, b"\n");
+    }
+
+    #[test]
+    fn empty_and_unknown() {
+        let v = Version::new(2, 6, 12);
+        let b = book(v);
+        let mut s = Session::new(Level::Admin, v, Instant::now());
+        assert_eq!(
+            run(&mut s, &b, "").output,
+            b"Unknown command. Please enter one of the following commands only:\n  quit : q\n\n"
+        );
+        let v = Version::new(3, 0, 0);
+        let b = book(v);
+        let mut s = Session::new(Level::Admin, v, Instant::now());
+        assert_eq!(run(&mut s, &b, "").output, b"\n");
+        assert!(
+            run(&mut s, &b, "bogus cmd")
+                .output
+                .starts_with(b"Unknown command: 'bogus'.")
+        );
+    }
+}

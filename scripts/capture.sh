@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Record fixtures/<VERSION>/ from a real HAProxy running fixtures/haproxy.cfg.
+#
+#   scripts/capture.sh VERSION            container from the image haproxy-local:VERSION
+#                                         (or $HAPROXY_IMAGE), via scripts/run-haproxy-container.sh
+#   scripts/capture.sh --native VERSION   the haproxy binary on this machine (must be VERSION.x)
+#
+# Steps: start HAProxy, wait for its health checks, make traffic (curl requests so the stick table
+# has entries, one malformed request so `show errors` has one, open TCP connections to fe_tcp and
+# fe_main so `show sess` has streams), then run
+#   cargo run -q -p haproxy-emulator -- capture --scenario fixtures/scenario.txt ...
+# which writes fixtures/<VERSION>/NNNN-*.txt (old ones removed first). HAProxy (container or
+# process) and the connections are always cleaned up on exit.
+#
+# Environment:
+#   CAPTURE_OUT        output folder (default fixtures/<VERSION>)
+#   HAPROXY_IMAGE      image to use instead of haproxy-local:VERSION
+#   Container ports (inside and published on 127.0.0.1; fixed so that every version's fixtures
+#   show the same ports): HAPROXY_CLI_PORT 9999, HAPROXY_HTTP_PORT 8080, HAPROXY_TCP_PORT 8081,
+#   HAPROXY_APP_PORT 8082, HAPROXY_AGENT_PORT 8083.
+#   Native ports: 39999, 38080, 38081, 38082, 38083 (same variables override them).
+set -euo pipefail
+
+log() { printf 'capture: %s\n' "$*" >&2; }
+die() { printf 'capture: ERROR: %s\n' "$*" >&2; exit 1; }
+
+NATIVE=0
+if [[ ${1:-} == --native ]]; then
+    NATIVE=1
+    shift
+fi
+(($# == 1)) || die "usage: $0 [--native] VERSION   (e.g. 3.2)"
+VERSION=$1
+[[ $VERSION =~ ^[0-9]+\.[0-9]+$ ]] || die "VERSION must look like MAJOR.MINOR, got '$VERSION'"
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+OUT=${CAPTURE_OUT:-fixtures/$VERSION}
+command -v curl >/dev/null || die "curl is required"
+
+if ((NATIVE)); then
+    CLI_PORT=${HAPROXY_CLI_PORT:-39999} HTTP_PORT=${HAPROXY_HTTP_PORT:-38080}
+    TCP_PORT=${HAPROXY_TCP_PORT:-38081} APP_PORT=${HAPROXY_APP_PORT:-38082}
+    AGENT_PORT=${HAPROXY_AGENT_PORT:-38083}
+else
+    CLI_PORT=${HAPROXY_CLI_PORT:-9999} HTTP_PORT=${HAPROXY_HTTP_PORT:-8080}
+    TCP_PORT=${HAPROXY_TCP_PORT:-8081} APP_PORT=${HAPROXY_APP_PORT:-8082}
+    AGENT_PORT=${HAPROXY_AGENT_PORT:-8083}
+fi
+
+HAPROXY_PID=
+CONTAINER=
+WORK=$(mktemp -d /tmp/capture.XXXXXX)
+cleanup() {
+    local rc=$?
+    # the held client connections are this shell's file descriptors: closed on exit
+    if [[ -n $HAPROXY_PID ]]; then
+        kill "$HAPROXY_PID" 2>/dev/null || true
+        wait "$HAPROXY_PID" 2>/dev/null || true
+    fi
+    if [[ -n $CONTAINER ]]; then
+        docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ((NATIVE)); then
+    command -v haproxy >/dev/null || die "no haproxy binary (apt-get install haproxy)"
+    HAPROXY_V=$(haproxy -v | head -n 1)
+    [[ $HAPROXY_V == "HAProxy version $VERSION."* ]] ||
+        die "native haproxy is '$HAPROXY_V', not $VERSION.x"
+    RUN_DIR=$WORK/run
+    mkdir -p "$RUN_DIR"
+    log "starting native $HAPROXY_V (cli $CLI_PORT, sockets in $RUN_DIR)"
+    HAPROXY_CONF_DIR=$ROOT/fixtures HAPROXY_RUN_DIR=$RUN_DIR HAPROXY_BIND_ADDR=127.0.0.1 \
+        HAPROXY_CLI_PORT=$CLI_PORT HAPROXY_HTTP_PORT=$HTTP_PORT HAPROXY_TCP_PORT=$TCP_PORT \
+        HAPROXY_APP_PORT=$APP_PORT HAPROXY_AGENT_PORT=$AGENT_PORT \
+        haproxy -W -db -f "$ROOT/fixtures/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
+    HAPROXY_PID=$!
+    for _ in $(seq 1 50); do
+        [[ -S $RUN_DIR/admin.sock && -S $RUN_DIR/user.sock ]] && break
+        kill -0 "$HAPROXY_PID" 2>/dev/null || { cat "$WORK/haproxy.log" >&2; die "haproxy exited"; }
+        sleep 0.2
+    done
+    [[ -S $RUN_DIR/admin.sock ]] || die "haproxy did not create $RUN_DIR/admin.sock"
+    ADMIN_SOCK=$RUN_DIR/admin.sock USER_SOCK=$RUN_DIR/user.sock
+else
+    [[ -x scripts/run-haproxy-container.sh ]] || die "scripts/run-haproxy-container.sh is missing"
+    CONTAINER=haproxy-capture-${VERSION//./}
+    env_out=$(HAPROXY_RECREATE=1 HAPROXY_CLI_PORT=$CLI_PORT HAPROXY_HTTP_PORT=$HTTP_PORT \
+        HAPROXY_TCP_PORT=$TCP_PORT HAPROXY_APP_PORT=$APP_PORT HAPROXY_AGENT_PORT=$AGENT_PORT \
+        scripts/run-haproxy-container.sh "$VERSION" "$CONTAINER") ||
+        die "could not start the HAProxy $VERSION container"
+    eval "$env_out"
+    ADMIN_SOCK=$HAPROXY_ADMIN_SOCKET USER_SOCK=$HAPROXY_USER_SOCKET
+    HAPROXY_V=$(docker exec "$CONTAINER" haproxy -v 2>/dev/null | head -n 1 || true)
+    [[ $HAPROXY_V == HAProxy* ]] || HAPROXY_V=$(docker run --rm --entrypoint haproxy "$HAPROXY_IMAGE" -v | head -n 1)
+    [[ $HAPROXY_V == "HAProxy version $VERSION."* ]] ||
+        die "the container runs '$HAPROXY_V', not $VERSION.x"
+    log "container $CONTAINER: $HAPROXY_V"
+fi
+
+# Health checks run every second: let them settle (app4 DOWN, the others UP).
+sleep 3
+
+log "making traffic on fe_main (127.0.0.1:$HTTP_PORT)"
+for host in app.example.com api.example.com static.example.com unknown.example.com; do
+    for _ in 1 2 3; do
+        curl -s -o /dev/null -m 5 -H "Host: $host" "http://127.0.0.1:$HTTP_PORT/" || true
+    done
+done
+# A malformed request line (a blank inside the URI): recorded by `show errors`.
+exec {bad}<>"/dev/tcp/127.0.0.1/$HTTP_PORT"
+printf 'GET /in valid HTTP/1.1\r\nHost: app.example.com\r\n\r\n' >&"$bad"
+timeout 5 cat <&"$bad" >/dev/null || true
+exec {bad}>&-
+
+# Connections held open for `show sess` (closed when this script exits): two through fe_tcp to
+# be_tcp/tcp1, one to fe_main in the middle of a request body (an HTTP connection is a stream
+# only while a request is in progress; idle or half-received headers are not).
+exec {tcp1}<>"/dev/tcp/127.0.0.1/$TCP_PORT"
+exec {tcp2}<>"/dev/tcp/127.0.0.1/$TCP_PORT"
+exec {http1}<>"/dev/tcp/127.0.0.1/$HTTP_PORT"
+printf 'POST /upload HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 100000\r\n\r\npartial' >&"$http1"
+sleep 0.5
+: "$tcp1" "$tcp2" "$http1"
+
+log "capturing into $OUT"
+cargo run -q -p haproxy-emulator -- capture \
+    --scenario fixtures/scenario.txt \
+    --admin "unix:$ADMIN_SOCK" \
+    --user "unix:$USER_SOCK" \
+    --haproxy-version "$HAPROXY_V" \
+    --config fixtures/haproxy.cfg \
+    --var "app_port=$APP_PORT" \
+    --out "$OUT"
+cargo run -q -p haproxy-emulator -- check --fixtures "$OUT"
+log "done: $OUT"

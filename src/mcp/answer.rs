@@ -1,0 +1,168 @@
+//! What a tool returns: [`Answer`] on success (a one-paragraph summary that answers the question
+//! first, plus typed structured content) and [`ToolError`] on failure (an `isError` result that
+//! quotes HAProxy and says what to do next).
+
+use rmcp::handler::server::tool::IntoCallToolResult;
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+use serde::Serialize;
+
+use crate::haproxy::RuntimeError;
+use crate::haproxy::command::args::ArgError;
+
+/// A successful tool result: `summary` first, then the JSON of `data` (also sent as
+/// `structuredContent`, matching the tool's output schema).
+#[derive(Debug)]
+pub struct Answer<T> {
+    /// One short paragraph that answers the question.
+    pub summary: String,
+    /// The typed result.
+    pub data: T,
+}
+
+impl<T> Answer<T> {
+    /// Pairs a summary with its data.
+    pub fn new(summary: impl Into<String>, data: T) -> Self {
+        Self {
+            summary: summary.into(),
+            data,
+        }
+    }
+}
+
+impl<T: Serialize> IntoCallToolResult for Answer<T> {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
+        let value = serde_json::to_value(&self.data).map_err(|e| {
+            rmcp::ErrorData::internal_error(format!("cannot serialize the result: {e}"), None)
+        })?;
+        let mut result = CallToolResult::structured(value);
+        result.content.insert(0, ContentBlock::text(self.summary));
+        Ok(result.into())
+    }
+}
+
+/// A failed tool call, shown to the model as an `isError: true` result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolError {
+    message: String,
+}
+
+impl ToolError {
+    /// An error with a message that already says what happened and what to do.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// An error from the Runtime API client on `target`, with HAProxy's words and a hint.
+    pub fn runtime(target: &str, error: &RuntimeError) -> Self {
+        let hint = match error {
+            RuntimeError::Refused { kind, .. } => kind.hint(),
+            RuntimeError::Unrecognized { .. } => {
+                "HAProxy's reply is not a known success, so the change must be assumed not to have happened; read the state back before retrying."
+            }
+            RuntimeError::ReadOnly { .. } => {
+                "This server runs in read-only mode; an operator must restart it without --read-only to allow changes."
+            }
+            RuntimeError::Connect { .. } | RuntimeError::NoReply { .. } => {
+                "Check that HAProxy is running and that its stats socket is configured as this target says (list_targets)."
+            }
+            RuntimeError::Timeout { .. } => {
+                "HAProxy is slow or stuck; try again, and check its load (show_info) if it persists."
+            }
+            RuntimeError::ReplyTooLarge { .. } => "Use the tool's filters or a smaller limit.",
+            RuntimeError::InvalidArgument(_) | RuntimeError::Encode(_) => {
+                "Nothing was sent to HAProxy; fix the argument and call again."
+            }
+            _ => "",
+        };
+        let mut message = format!("[{target}] {error}");
+        if !hint.is_empty() {
+            message.push_str("\nWhat to do: ");
+            message.push_str(hint);
+        }
+        Self { message }
+    }
+
+    /// Appends a line (e.g. the list of servers that do exist).
+    pub fn with_note(mut self, note: impl AsRef<str>) -> Self {
+        self.message.push('\n');
+        self.message.push_str(note.as_ref());
+        self
+    }
+
+    /// The text shown to the model.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<ArgError> for ToolError {
+    fn from(e: ArgError) -> Self {
+        Self::new(format!(
+            "{e}\nNothing was sent to HAProxy; fix the argument and call again."
+        ))
+    }
+}
+
+impl IntoCallToolResult for ToolError {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
+        Ok(CallToolResult::error(vec![ContentBlock::text(self.message)]).into())
+    }
+}
+
+/// The result type of every tool.
+pub type ToolResult<T> = Result<Answer<T>, ToolError>;
+
+/// A list shortened to a limit, with an explicit marker of what was left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Truncation {
+    /// How many items are shown.
+    pub shown: usize,
+    /// How many matched in all.
+    pub total: usize,
+    /// `"truncated: N more"`, present only when items were left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<String>,
+}
+
+/// Keeps at most `limit` items and says how many were dropped.
+pub fn truncate<T>(mut items: Vec<T>, limit: usize) -> (Vec<T>, Truncation) {
+    let total = items.len();
+    items.truncate(limit);
+    let shown = items.len();
+    let truncated = (total > shown).then(|| format!("truncated: {} more", total - shown));
+    (
+        items,
+        Truncation {
+            shown,
+            total,
+            truncated,
+        },
+    )
+}
+
+impl Truncation {
+    /// " (truncated: N more)" for summaries, or nothing.
+    pub fn suffix(&self) -> String {
+        match &self.truncated {
+            Some(t) => format!(" ({t}; raise `limit` or narrow the filters to see them)"),
+            None => String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_marks_what_was_left_out() {
+        let (items, t) = truncate((0..10).collect::<Vec<_>>(), 3);
+        assert_eq!(items, [0, 1, 2]);
+        assert_eq!(t.truncated.as_deref(), Some("truncated: 7 more"));
+        let (_, t) = truncate(vec![1], 3);
+        assert_eq!(t.truncated, None);
+        assert_eq!(t.suffix(), "");
+    }
+}

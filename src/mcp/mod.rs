@@ -1,0 +1,12 @@
+//! The MCP layer: tools, resources and prompts over the Runtime API client.
+
+pub mod answer;
+pub mod health;
+pub mod prompts;
+pub mod resources;
+pub mod server;
+pub mod targets;
+pub mod tools;
+
+pub use server::{HaproxyMcp, Settings};
+pub use targets::{Target, Targets};

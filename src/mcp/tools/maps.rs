@@ -1,0 +1,8 @@
+//! The maps toolset.
+
+use rmcp::tool_router;
+
+use crate::mcp::server::HaproxyMcp;
+
+#[tool_router(router = maps_router, vis = "pub(crate)", allow_empty)]
+impl HaproxyMcp {}

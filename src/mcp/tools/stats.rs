@@ -1,0 +1,374 @@
+//! Statistics and process information: show_info, show_stat, show_activity, health_summary,
+//! clear_counters.
+
+use std::collections::BTreeMap;
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{tool, tool_router};
+use serde::{Deserialize, Serialize};
+
+use super::{DEFAULT_LIMIT, TargetOnly, out};
+use crate::haproxy::command::args::ProxyName;
+use crate::haproxy::command::{StatFilter, StatObjects};
+use crate::haproxy::parse::StatRow;
+use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
+use crate::mcp::health::{BackendHealth, summarize};
+use crate::mcp::server::{HaproxyMcp, fail};
+
+/// Process information from `show info`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct InfoOut {
+    /// HAProxy version string.
+    pub version: Option<String>,
+    /// Seconds since the process started.
+    pub uptime_sec: Option<u64>,
+    /// Worker process id.
+    pub pid: Option<u64>,
+    /// Threads.
+    pub nbthread: Option<u64>,
+    /// Current connections.
+    pub curr_conns: Option<u64>,
+    /// Configured process connection limit.
+    pub maxconn: Option<u64>,
+    /// Connections accepted since start.
+    pub cum_conns: Option<u64>,
+    /// HTTP requests since start.
+    pub cum_req: Option<u64>,
+    /// Idle CPU percentage.
+    pub idle_pct: Option<u64>,
+    /// Every `Name: value` field, as HAProxy printed it.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// What kind of objects to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectType {
+    /// Frontends.
+    Frontend,
+    /// Backends (their aggregate row).
+    Backend,
+    /// Servers.
+    Server,
+}
+
+/// Arguments of show_stat.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ShowStatArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Only this frontend or backend.
+    #[serde(default)]
+    pub proxy: Option<String>,
+    /// Only these kinds of objects (all when omitted).
+    #[serde(default)]
+    pub types: Option<Vec<ObjectType>>,
+    /// Only these CSV columns (e.g. ["scur","status","hrsp_5xx"]); pxname, svname and type are
+    /// always included. Omit for a compact default set; ["all"] for every column.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
+    /// Most rows to return (default 100).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 10000))]
+    pub limit: Option<u32>,
+}
+
+/// `show stat` rows, each a map of column -> value.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct StatOut {
+    /// The rows, in HAProxy's order.
+    pub rows: Vec<BTreeMap<String, String>>,
+    /// How many rows matched and whether some were left out.
+    pub truncation: Truncation,
+}
+
+/// Columns shown when `fields` is omitted: what an operator looks at first.
+const DEFAULT_FIELDS: &[&str] = &[
+    "status",
+    "weight",
+    "scur",
+    "smax",
+    "slim",
+    "stot",
+    "qcur",
+    "rate",
+    "req_rate",
+    "ereq",
+    "econ",
+    "eresp",
+    "hrsp_4xx",
+    "hrsp_5xx",
+    "check_status",
+    "check_desc",
+    "lastchg",
+];
+
+/// `show activity` counters.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ActivityOut {
+    /// Counter name -> total (per-thread values are in `per_thread`).
+    pub totals: BTreeMap<String, String>,
+    /// Counter name -> per-thread values, where HAProxy prints them.
+    pub per_thread: BTreeMap<String, Vec<String>>,
+}
+
+/// health_summary's answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct HealthOut {
+    /// Backends with something wrong.
+    pub backends_with_problems: usize,
+    /// One entry per backend (problems first).
+    pub backends: Vec<BackendHealth>,
+}
+
+/// Arguments of health_summary.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct HealthArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Only this backend.
+    #[serde(default)]
+    pub backend: Option<String>,
+}
+
+/// Arguments of clear_counters.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ClearCountersArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Reset every counter (`clear counters all`), not only the max values.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// Confirmation of a change.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Done {
+    /// The target changed.
+    pub target: String,
+    /// What was done, as a sentence.
+    pub done: String,
+}
+
+fn stat_row_map(row: &StatRow, fields: &Option<Vec<String>>) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    m.insert("pxname".to_owned(), row.proxy.clone());
+    m.insert("svname".to_owned(), row.name.clone());
+    let all = fields
+        .as_ref()
+        .is_some_and(|f| f.iter().any(|x| x == "all"));
+    for (col, val) in row.values() {
+        if col == "pxname" || col == "svname" || col == "-" {
+            continue;
+        }
+        let wanted = col == "type"
+            || all
+            || match fields {
+                Some(f) => f.iter().any(|x| x == col),
+                None => DEFAULT_FIELDS.contains(&col),
+            };
+        if wanted && !val.is_empty() {
+            m.insert(col.to_owned(), val.to_owned());
+        }
+    }
+    m
+}
+
+#[tool_router(router = stats_router, vis = "pub(crate)")]
+impl HaproxyMcp {
+    /// HAProxy process information: version, uptime, connections, limits.
+    #[tool(
+        description = "Process-wide information from `show info`: version, uptime, current and total connections, limits, threads, idle CPU. Answers 'which HAProxy is this and how busy is it?'.",
+        annotations(title = "Show process info", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<InfoOut>()
+    )]
+    async fn show_info(&self, Parameters(args): Parameters<TargetOnly>) -> ToolResult<InfoOut> {
+        let t = self.target(args.target.as_deref())?;
+        let info = t.client.show_info().await.map_err(fail(t))?;
+        let out = InfoOut {
+            version: info.version().map(str::to_owned),
+            uptime_sec: info.uptime_sec(),
+            pid: info.pid(),
+            nbthread: info.nbthread(),
+            curr_conns: info.curr_conns(),
+            maxconn: info.maxconn(),
+            cum_conns: info.cum_conns(),
+            cum_req: info.cum_req(),
+            idle_pct: info.idle_pct(),
+            fields: info
+                .fields
+                .iter()
+                .map(|f| (f.name.clone(), f.value.clone()))
+                .collect(),
+        };
+        let summary = format!(
+            "[{}] HAProxy {} up {}s, {} of {} connections in use, {}% idle, {} threads.",
+            t.name,
+            out.version.as_deref().unwrap_or("?"),
+            opt(out.uptime_sec),
+            opt(out.curr_conns),
+            opt(out.maxconn),
+            opt(out.idle_pct),
+            opt(out.nbthread),
+        );
+        Ok(Answer::new(summary, out))
+    }
+
+    /// Statistics rows from `show stat`, filtered and limited.
+    #[tool(
+        description = "Statistics from `show stat` (CSV) for frontends, backends and servers: sessions, queues, errors, HTTP codes, check status. Filter by proxy and object type, pick columns with `fields` (default: a compact operator set; [\"all\"] for every column), and cap rows with `limit` (default 100; the answer says how many more there were).",
+        annotations(title = "Show statistics", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<StatOut>()
+    )]
+    async fn show_stat(&self, Parameters(args): Parameters<ShowStatArgs>) -> ToolResult<StatOut> {
+        let t = self.target(args.target.as_deref())?;
+        let proxy = args.proxy.as_deref().map(ProxyName::new).transpose()?;
+        let objects = args
+            .types
+            .as_ref()
+            .filter(|v| !v.is_empty())
+            .map(|types| StatObjects {
+                frontends: types.contains(&ObjectType::Frontend),
+                backends: types.contains(&ObjectType::Backend),
+                servers: types.contains(&ObjectType::Server),
+            });
+        let report = t
+            .client
+            .show_stat(&StatFilter { proxy, objects })
+            .await
+            .map_err(fail(t))?;
+        if let Some(fields) = &args.fields {
+            let unknown: Vec<&String> = fields
+                .iter()
+                .filter(|f| *f != "all" && !report.columns.iter().any(|c| c == *f))
+                .collect();
+            if !unknown.is_empty() {
+                return Err(ToolError::new(format!(
+                    "Unknown show stat column(s) {unknown:?}. This HAProxy has: {}.",
+                    report.columns.join(", ")
+                )));
+            }
+        }
+        let rows: Vec<_> = report
+            .rows
+            .iter()
+            .map(|r| stat_row_map(r, &args.fields))
+            .collect();
+        let (rows, truncation) = truncate(rows, args.limit.map_or(DEFAULT_LIMIT, |l| l as usize));
+        let summary = format!(
+            "[{}] {} of {} stat rows{}.",
+            t.name,
+            truncation.shown,
+            truncation.total,
+            truncation.suffix()
+        );
+        Ok(Answer::new(summary, StatOut { rows, truncation }))
+    }
+
+    /// Scheduler, polling and memory counters from `show activity`.
+    #[tool(
+        description = "Low-level activity counters from `show activity` (loops, wakeups, polled events, tasks, per-thread where HAProxy prints them). For debugging CPU or event-loop problems.",
+        annotations(title = "Show activity counters", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<ActivityOut>()
+    )]
+    async fn show_activity(
+        &self,
+        Parameters(args): Parameters<TargetOnly>,
+    ) -> ToolResult<ActivityOut> {
+        let t = self.target(args.target.as_deref())?;
+        let report = t.client.show_activity().await.map_err(fail(t))?;
+        let mut out = ActivityOut {
+            totals: BTreeMap::new(),
+            per_thread: BTreeMap::new(),
+        };
+        for e in report.entries {
+            if !e.per_thread.is_empty() {
+                out.per_thread.insert(e.name.clone(), e.per_thread);
+            }
+            out.totals.insert(e.name, e.total);
+        }
+        let summary = format!("[{}] {} activity counters.", t.name, out.totals.len());
+        Ok(Answer::new(summary, out))
+    }
+
+    /// What looks wrong, backend by backend.
+    #[tool(
+        description = "Per-backend health: servers up/down/drain/maint, sessions, queue, error and 5xx counts, and a plain list of what looks wrong (servers down, no server up, queueing, failing checks, errors). Start here for 'what is wrong with this backend?'.",
+        annotations(title = "Health summary", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<HealthOut>()
+    )]
+    async fn health_summary(
+        &self,
+        Parameters(args): Parameters<HealthArgs>,
+    ) -> ToolResult<HealthOut> {
+        let t = self.target(args.target.as_deref())?;
+        let backend = args.backend.as_deref().map(ProxyName::new).transpose()?;
+        let filter = StatFilter {
+            proxy: backend.clone(),
+            objects: Some(StatObjects {
+                frontends: false,
+                backends: true,
+                servers: true,
+            }),
+        };
+        let (stat, state) = tokio::join!(
+            t.client.show_stat(&filter),
+            t.client.show_servers_state(backend.as_ref())
+        );
+        let stat = stat.map_err(fail(t))?;
+        let state = state.map_err(fail(t))?;
+        let mut backends = summarize(&stat, &state);
+        backends.sort_by_key(|b| b.problems.is_empty());
+        let with_problems = backends.iter().filter(|b| !b.problems.is_empty()).count();
+        let mut summary = format!(
+            "[{}] {} backend(s), {} with problems.",
+            t.name,
+            backends.len(),
+            with_problems
+        );
+        for b in backends.iter().filter(|b| !b.problems.is_empty()) {
+            summary.push_str(&format!(" {}: {}.", b.name, b.problems.join("; ")));
+        }
+        Ok(Answer::new(
+            summary,
+            HealthOut {
+                backends_with_problems: with_problems,
+                backends,
+            },
+        ))
+    }
+
+    /// Reset statistics counters.
+    #[tool(
+        description = "Reset HAProxy's statistics counters: the max values (`clear counters`), or with all=true every counter (`clear counters all`). The old values are lost.",
+        annotations(title = "Clear counters", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<Done>()
+    )]
+    async fn clear_counters(
+        &self,
+        Parameters(args): Parameters<ClearCountersArgs>,
+    ) -> ToolResult<Done> {
+        let t = self.target(args.target.as_deref())?;
+        t.client.clear_counters(args.all).await.map_err(fail(t))?;
+        let done = if args.all {
+            "every statistics counter was reset"
+        } else {
+            "the max-value counters were reset"
+        };
+        Ok(Answer::new(
+            format!("[{}] Done: {done}.", t.name),
+            Done {
+                target: t.name.clone(),
+                done: done.to_owned(),
+            },
+        ))
+    }
+}
+
+/// Renders an optional number for a summary.
+pub(crate) fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "?".to_owned(), |v| v.to_string())
+}

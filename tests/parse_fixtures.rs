@@ -1,0 +1,231 @@
+//! Runs the output parsers over the recorded replies in `fixtures/<version>/` (captured from
+//! real HAProxy 2.6, 3.0 and 3.2 by the emulator's capture scenario).
+//!
+//! Each fixture is a `# key: value` header, a `--- reply` line, then `reply-bytes` bytes of
+//! raw reply. The command decides the parser. Replies that are error messages (`No such …`,
+//! `Permission denied`, …) are expected to be rejected; everything else must parse, and a
+//! few format-wide invariants are checked. A version directory that does not exist is
+//! skipped, so the test keeps working while fixtures are being re-captured.
+
+use std::path::{Path, PathBuf};
+
+use haproxy_mcp_server::haproxy::parse::{
+    activity, backend, cli_level, errors, help, info, map, servers_conn, servers_state, sess, stat,
+    table, version, weight,
+};
+
+/// One recorded exchange.
+struct Fixture {
+    path: PathBuf,
+    socket: String,
+    command: String,
+    /// The reply with HAProxy's terminating empty line stripped (one trailing `\n`).
+    reply: String,
+}
+
+fn read_fixture(path: &Path) -> Option<Fixture> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let (head, body) = text.split_once("\n--- reply\n")?;
+    let mut socket = String::new();
+    let mut command = String::new();
+    let mut bytes = None;
+    for line in head.lines() {
+        if let Some(v) = line.strip_prefix("# socket: ") {
+            socket = v.to_owned();
+        } else if let Some(v) = line.strip_prefix("# command: ") {
+            command = v.to_owned();
+        } else if let Some(v) = line.strip_prefix("# reply-bytes: ") {
+            bytes = v.trim().parse::<usize>().ok();
+        }
+    }
+    let raw = match bytes {
+        Some(n) => body.get(..n).unwrap_or(body),
+        None => body,
+    };
+    Some(Fixture {
+        path: path.to_owned(),
+        socket,
+        command,
+        reply: raw.strip_suffix('\n').unwrap_or(raw).to_owned(),
+    })
+}
+
+fn fixtures(version: &str) -> Vec<Fixture> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(version);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("no fixtures for {version}, skipped");
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    paths.sort();
+    paths.iter().filter_map(|p| read_fixture(p)).collect()
+}
+
+/// Replies that are messages rather than dumps.
+fn is_message(reply: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "No such",
+        "Can't find",
+        "Permission denied",
+        "Unknown",
+        "Session not found",
+        "Require ",
+        "Variable not found",
+    ];
+    PREFIXES.iter().any(|p| reply.starts_with(p))
+}
+
+/// What a fixture's reply was checked as.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Parsed,
+    Rejected,
+    NotADump,
+}
+
+fn check(f: &Fixture) -> Outcome {
+    let cmd = f.command.as_str();
+    let words: Vec<&str> = cmd.split_ascii_whitespace().collect();
+    let r = f.reply.as_str();
+    let ctx = format!("{} ({} {cmd:?})", f.path.display(), f.socket);
+    // Runs `$parse`, expecting failure exactly when the reply is a message.
+    macro_rules! expect {
+        ($parse:expr) => {{
+            let result = $parse;
+            if is_message(r) {
+                assert!(result.is_err(), "{ctx}: a message was accepted");
+                return Outcome::Rejected;
+            }
+            match result {
+                Ok(v) => v,
+                Err(e) => panic!("{ctx}: {e}\n{r}"),
+            }
+        }};
+    }
+    match words.as_slice() {
+        ["show", "version"] => {
+            let v = expect!(version::parse(r));
+            assert!(version::parse_release(&v).is_some(), "{ctx}");
+        }
+        ["help"] | ["foobar"] => {
+            let h = help::parse(r).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+            assert!(h.commands.len() > 3, "{ctx}");
+            assert!(h.commands.iter().any(|c| c.usage == "quit"), "{ctx}");
+        }
+        ["show", "cli", "level"] => {
+            expect!(cli_level::parse(r));
+        }
+        ["show", "info"] => {
+            let i = expect!(info::parse(r));
+            assert!(i.version().is_some() && i.pid().is_some(), "{ctx}");
+            assert!(i.total_spliced_bytes_out().is_some(), "{ctx}");
+        }
+        ["show", "info", "json"] => {
+            let i = expect!(info::parse_json(r));
+            assert!(i.uptime_sec().is_some(), "{ctx}");
+        }
+        ["show", "stat", ..] => {
+            let s = expect!(stat::parse(r));
+            for row in &s.rows {
+                assert_eq!(row.cell_count(), s.columns.len(), "{ctx}: {}", row.name);
+                assert_ne!(row.kind, stat::StatKind::Unknown, "{ctx}: {}", row.name);
+            }
+        }
+        ["show", "activity", ..] => {
+            let a = expect!(activity::parse(r));
+            assert!(a.get("ctxsw").is_some(), "{ctx}");
+        }
+        ["show", "backend"] => {
+            let b = expect!(backend::parse(r));
+            assert!(b.iter().any(|n| n == "be_app"), "{ctx}");
+        }
+        ["show", "servers", "state", ..] => {
+            let s = expect!(servers_state::parse(r));
+            assert!(!s.servers.is_empty(), "{ctx}");
+            for srv in &s.servers {
+                assert!(srv.extra.is_empty(), "{ctx}");
+                assert_ne!(srv.summary_state(), "UNKNOWN", "{ctx}");
+            }
+        }
+        ["show", "servers", "conn", ..] => {
+            let c = expect!(servers_conn::parse(r));
+            // Dynamic servers without an idle pool print no per-thread columns.
+            assert!(c.rows.iter().all(|x| x.used_cur.is_some()), "{ctx}");
+        }
+        ["get", "weight", ..] => {
+            expect!(weight::parse(r));
+        }
+        ["show", "map"] | ["show", "acl"] => {
+            let l = expect!(map::parse_list(r));
+            assert!(l.iter().all(|m| m.entry_cnt.is_some()), "{ctx}");
+        }
+        ["show", "map", ..] => {
+            let e = expect!(map::parse_map_entries(r));
+            assert!(e.iter().all(|x| x.ptr.starts_with("0x")), "{ctx}");
+        }
+        ["show", "acl", ..] => {
+            let e = expect!(map::parse_acl_entries(r));
+            assert!(e.iter().all(|x| x.ptr.starts_with("0x")), "{ctx}");
+        }
+        ["get", "map", ..] => {
+            expect!(map::parse_get_map(r));
+        }
+        ["get", "acl", ..] => {
+            expect!(map::parse_get_acl(r));
+        }
+        ["show", "table"] => {
+            let t = expect!(table::parse_list(r));
+            assert!(!t.is_empty(), "{ctx}");
+        }
+        ["show", "table", ..] => {
+            let d = expect!(table::parse_entries(r));
+            if f.socket == "user" && d.table.is_some() {
+                assert!(d.contents_hidden, "{ctx}");
+            }
+        }
+        ["show", "sess"] => {
+            let l = expect!(sess::parse_list(r));
+            assert!(l.iter().any(|s| s.is_cli), "{ctx}");
+        }
+        ["show", "sess", _] => {
+            let d = expect!(sess::parse_detail(r));
+            assert!(d.uniq_id.is_some() && d.proto.is_some(), "{ctx}");
+        }
+        ["show", "errors", ..] => {
+            let e = expect!(errors::parse(r));
+            assert!(e.events.len() as u64 <= e.total, "{ctx}");
+        }
+        _ => return Outcome::NotADump,
+    }
+    Outcome::Parsed
+}
+
+fn run(version: &str) {
+    let all = fixtures(version);
+    let parsed = all.iter().filter(|f| check(f) == Outcome::Parsed).count();
+    if !all.is_empty() {
+        // Guard against the mapping silently matching nothing (e.g. a changed file format).
+        assert!(parsed > 40, "{version}: only {parsed} fixtures parsed");
+    }
+}
+
+#[test]
+fn fixtures_2_6() {
+    run("2.6");
+}
+
+#[test]
+fn fixtures_3_0() {
+    run("3.0");
+}
+
+#[test]
+fn fixtures_3_2() {
+    run("3.2");
+}
