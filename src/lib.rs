@@ -4,5 +4,8 @@
 //!   command encoder, typed errors and parsers) that can be used on its own.
 //! - [`mcp`]: the MCP tools, resources and prompts built on it.
 
+pub mod config;
+pub mod demo;
 pub mod haproxy;
 pub mod mcp;
+pub mod transport;

@@ -1,1 +1,135 @@
-fn main() {}
+//! haproxy-mcp-server: configuration -> logging -> targets -> MCP handler -> transport.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use haproxy_mcp_server::config::{Config, LogFormat, Transport};
+use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, RuntimeClient};
+use haproxy_mcp_server::mcp::{HaproxyMcp, Settings, Target, Targets};
+use haproxy_mcp_server::transport::{http, stdio};
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("haproxy-mcp-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("haproxy-mcp-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr: stdout is the stdio transport.
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn run(config: Config) -> Result<(), BoxError> {
+    // Keeps the emulator's listener alive for the life of the server.
+    let mut _emulator = None;
+    let targets = if let Some(spec) = &config.emulator {
+        let emu = haproxy_mcp_server::demo::load(spec)?;
+        let dir = tempfile_dir()?;
+        let path = dir.join("haproxy.sock");
+        let listener = tokio::net::UnixListener::bind(&path)?;
+        tracing::warn!(
+            "HAProxy is EMULATED: replaying replies recorded from {} ({}); nothing real is changed",
+            emu.haproxy(),
+            spec
+        );
+        _emulator = Some((emu.serve_unix(listener), dir));
+        let client = RuntimeClient::new(
+            Endpoint::unix(path),
+            ClientOptions {
+                read_only: config.read_only,
+                ..config.client.clone()
+            },
+        );
+        vec![Target {
+            name: "emulated".to_owned(),
+            client,
+            emulated: true,
+        }]
+    } else {
+        config
+            .targets
+            .iter()
+            .map(|t| Target {
+                name: t.name.clone(),
+                client: RuntimeClient::new(t.endpoint.clone(), t.options.clone()),
+                emulated: false,
+            })
+            .collect()
+    };
+    let targets = Targets::new(targets, config.default_target.as_deref())
+        .map_err(|e| format!("configuration error in default_target / targets: {e}"))?;
+    for t in targets.all() {
+        tracing::info!(target_name = %t.name, endpoint = %t.client.endpoint(), read_only = t.client.is_read_only(), "HAProxy target");
+    }
+    let result = serve(targets, &config).await;
+    if let Some((handle, dir)) = _emulator.take() {
+        handle.shutdown().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+async fn serve(targets: Targets, config: &Config) -> Result<(), BoxError> {
+    let settings = Settings {
+        read_only: config.read_only,
+        toolsets: config.toolsets.clone(),
+        ..Settings::default()
+    };
+    let server = HaproxyMcp::new(targets, settings);
+    match config.transport {
+        Transport::Stdio => stdio::serve(server).await,
+        Transport::Http => {
+            let shutdown = CancellationToken::new();
+            let on_signal = shutdown.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                on_signal.cancel();
+            });
+            let options = http::HttpOptions {
+                allowed_hosts: config.allowed_hosts.clone(),
+                allowed_origins: config.allowed_origins.clone(),
+            };
+            let emulated = config.emulator.is_some();
+            http::serve(server, SocketAddr::from(config.bind), &options, shutdown, |bound| {
+                tracing::info!("MCP over Streamable HTTP at http://{bound}/mcp (health: http://{bound}/healthz)");
+                if emulated {
+                    eprintln!("haproxy-mcp-server: listening on http://{bound}/mcp — the HAProxy behind it is EMULATED (recorded replies)");
+                }
+            })
+            .await
+            .map_err(Into::into)
+        }
+    }
+}
+
+/// A private directory for the emulator's socket (short path: sun_path is 108 bytes).
+fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("haproxy-mcp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

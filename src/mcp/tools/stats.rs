@@ -306,13 +306,11 @@ impl HaproxyMcp {
     ) -> ToolResult<HealthOut> {
         let t = self.target(args.target.as_deref())?;
         let backend = args.backend.as_deref().map(ProxyName::new).transpose()?;
+        // Frontend rows are skipped by `summarize`; asking HAProxy for everything (or one proxy)
+        // keeps to the two plainest forms of the command.
         let filter = StatFilter {
             proxy: backend.clone(),
-            objects: Some(StatObjects {
-                frontends: false,
-                backends: true,
-                servers: true,
-            }),
+            objects: None,
         };
         let (stat, state) = tokio::join!(
             t.client.show_stat(&filter),

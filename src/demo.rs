@@ -1,0 +1,58 @@
+//! The demo mode (`--emulator`): an in-process haproxy-emulator serving the fixtures recorded
+//! from real HAProxy, bundled into the binary, so every tool can be tried with nothing installed.
+
+use std::path::Path;
+
+use haproxy_emulator::fixture::{Fixture, seq_from_file_name};
+use haproxy_emulator::{Emulator, Options};
+
+/// One bundled fixture file: its name and bytes.
+pub type BundledFile = (&'static str, &'static [u8]);
+
+include!(concat!(env!("OUT_DIR"), "/bundled_fixtures.rs"));
+
+/// The HAProxy versions whose fixtures are bundled, e.g. `["2.6", "3.0", "3.2"]`.
+pub fn bundled_versions() -> Vec<&'static str> {
+    BUNDLED.iter().map(|(v, _)| *v).collect()
+}
+
+/// The version used by a bare `--emulator`: the newest bundled one.
+pub fn default_version() -> &'static str {
+    BUNDLED.last().map_or("3.2", |(v, _)| v)
+}
+
+/// Loads an emulator from a bundled version (`"3.2"`) or, when `spec` is a folder, from there.
+pub fn load(spec: &str) -> Result<Emulator, String> {
+    if let Some((_, files)) = BUNDLED.iter().find(|(v, _)| *v == spec) {
+        let fixtures = files
+            .iter()
+            .map(|(name, bytes)| {
+                let seq = seq_from_file_name(name)
+                    .ok_or_else(|| format!("bundled fixture {name} has no sequence number"))?;
+                Fixture::parse(bytes, seq)
+                    .map_err(|e| format!("bundled fixture {spec}/{name}: {e}"))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        return Emulator::from_fixtures(&fixtures, Options::default());
+    }
+    if Path::new(spec).is_dir() {
+        return Emulator::load(spec).map_err(|e| e.to_string());
+    }
+    Err(format!(
+        "--emulator {spec:?} is neither a bundled HAProxy version ({}) nor a fixtures folder",
+        bundled_versions().join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_bundled_version_loads() {
+        assert!(super::bundled_versions().len() >= 3);
+        for v in super::bundled_versions() {
+            let emu = super::load(v).unwrap();
+            assert!(emu.haproxy().contains(v), "{v}: {}", emu.haproxy());
+        }
+        assert!(super::load("9.9").is_err());
+    }
+}

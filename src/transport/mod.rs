@@ -1,0 +1,4 @@
+//! The MCP transports: stdio and Streamable HTTP.
+
+pub mod http;
+pub mod stdio;

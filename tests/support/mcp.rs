@@ -1,0 +1,160 @@
+//! Test support for the MCP layer: an in-process MCP server whose targets are in-process
+//! emulators (or live HAProxy endpoints), driven by rmcp's own client over an in-memory duplex.
+
+use std::path::{Path, PathBuf};
+
+use haproxy_emulator::{Emulator, ServerHandle};
+use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, RuntimeClient};
+use haproxy_mcp_server::mcp::{HaproxyMcp, Settings, Target, Targets};
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
+
+/// The fixtures folder of a HAProxy version (`"2.6"`, `"3.0"`, `"3.2"`).
+pub fn fixtures(version: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(version)
+}
+
+/// Every recorded version.
+pub const VERSIONS: [&str; 3] = ["2.6", "3.0", "3.2"];
+
+/// An MCP client connected to a server built from `targets`.
+pub struct McpHarness {
+    /// The rmcp client.
+    pub client: RunningService<RoleClient, ()>,
+    _emulators: Vec<ServerHandle>,
+    _dir: tempfile::TempDir,
+}
+
+/// An emulator of `version` listening on a Unix socket in `dir`, admin level.
+pub async fn emulator_endpoint(version: &str, dir: &Path, name: &str) -> (Endpoint, ServerHandle) {
+    let emu = Emulator::load(fixtures(version)).expect("fixtures load");
+    let path = dir.join(format!("{name}.sock"));
+    let listener = tokio::net::UnixListener::bind(&path).expect("bind emulator socket");
+    let handle = emu.serve_unix(listener);
+    (Endpoint::unix(path), handle)
+}
+
+impl McpHarness {
+    /// One target named `haproxy` served by the emulator of `version`.
+    pub async fn emulated(version: &str, settings: Settings) -> Self {
+        Self::emulated_targets(&[("haproxy", version)], None, settings).await
+    }
+
+    /// Several emulated targets: `(name, version)` pairs.
+    pub async fn emulated_targets(
+        specs: &[(&str, &str)],
+        default: Option<&str>,
+        settings: Settings,
+    ) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("mh")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let mut handles = Vec::new();
+        let mut targets = Vec::new();
+        for (name, version) in specs {
+            let (endpoint, handle) = emulator_endpoint(version, dir.path(), name).await;
+            handles.push(handle);
+            targets.push(target(name, endpoint, &settings, true));
+        }
+        Self::start(
+            Targets::new(targets, default).unwrap(),
+            settings,
+            handles,
+            dir,
+        )
+        .await
+    }
+
+    /// One target on a live endpoint.
+    pub async fn live(endpoint: Endpoint, settings: Settings) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("mh")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let t = target("haproxy", endpoint, &settings, false);
+        Self::start(
+            Targets::new(vec![t], None).unwrap(),
+            settings,
+            Vec::new(),
+            dir,
+        )
+        .await
+    }
+
+    async fn start(
+        targets: Targets,
+        settings: Settings,
+        emulators: Vec<ServerHandle>,
+        dir: tempfile::TempDir,
+    ) -> Self {
+        let server = HaproxyMcp::new(targets, settings);
+        let (server_io, client_io) = tokio::io::duplex(1 << 20);
+        tokio::spawn(async move {
+            if let Ok(running) = server.serve(server_io).await {
+                let _ = running.waiting().await;
+            }
+        });
+        let client = ().serve(client_io).await.expect("MCP handshake");
+        Self {
+            client,
+            _emulators: emulators,
+            _dir: dir,
+        }
+    }
+
+    /// Calls a tool with JSON arguments.
+    pub async fn call(&self, tool: &str, args: Value) -> CallToolResult {
+        let params = CallToolRequestParams::new(tool.to_owned())
+            .with_arguments(args.as_object().cloned().unwrap_or_default());
+        self.client
+            .call_tool(params)
+            .await
+            .expect("tools/call transport")
+    }
+
+    /// Calls a tool that must succeed; returns its structured content.
+    pub async fn ok(&self, tool: &str, args: Value) -> Value {
+        let r = self.call(tool, args.clone()).await;
+        assert_ne!(r.is_error, Some(true), "{tool} {args} failed: {}", text(&r));
+        r.structured_content.clone().unwrap_or(Value::Null)
+    }
+
+    /// Calls a tool that must fail; returns its error text.
+    pub async fn err(&self, tool: &str, args: Value) -> String {
+        let r = self.call(tool, args.clone()).await;
+        assert_eq!(
+            r.is_error,
+            Some(true),
+            "{tool} {args} should have failed: {}",
+            text(&r)
+        );
+        text(&r)
+    }
+}
+
+/// A target with the client options the settings imply.
+pub fn target(name: &str, endpoint: Endpoint, settings: &Settings, emulated: bool) -> Target {
+    let options = ClientOptions {
+        read_only: settings.read_only,
+        ..Default::default()
+    };
+    Target {
+        name: name.to_owned(),
+        client: RuntimeClient::new(endpoint, options),
+        emulated,
+    }
+}
+
+/// All text content of a result, joined.
+pub fn text(r: &CallToolResult) -> String {
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
