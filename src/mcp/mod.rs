@@ -1,6 +1,7 @@
 //! The MCP layer: tools, resources and prompts over the Runtime API client.
 
 pub mod answer;
+pub mod catalog;
 pub mod health;
 pub mod prompts;
 pub mod resources;

@@ -112,7 +112,7 @@ macro_rules! typed_columns {
                 match role {
                     // Handled by the caller, which needs them together.
                     Role::Pxname | Role::Svname | Role::Type => {}
-                    $(Role::$u => self.$u = cell.parse::<u64>().ok(),)*
+                    $(Role::$u => self.$u = parse_u64(cell),)*
                     $(Role::$i => self.$i = cell.parse::<i64>().ok(),)*
                     $(Role::$t => self.$t = (!cell.is_empty()).then(|| cell.to_owned()),)*
                 }
@@ -142,6 +142,20 @@ typed_columns! {
         agent_desc = "agent_desc", addr = "addr", cookie = "cookie", mode = "mode",
         algo = "algo",
     ],
+}
+
+/// Parses an unsigned decimal. Counters are short digit strings, for which this direct fold
+/// is several times faster than `str::parse`; anything else goes through `str::parse`.
+fn parse_u64(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    // Up to 19 digits cannot overflow a u64.
+    if !b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit) {
+        Some(b.iter().fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0')))
+    } else if b.is_empty() {
+        None
+    } else {
+        s.parse().ok()
+    }
 }
 
 /// The header shared by every row of one report.
@@ -182,9 +196,10 @@ impl Cells {
     }
 
     /// The cells in order.
-    fn iter(&self) -> impl Iterator<Item = &str> {
-        let cells = (self.count > 0).then(|| self.raw().split('\0'));
-        cells.into_iter().flatten()
+    fn iter(&self) -> CellIter<'_> {
+        CellIter {
+            rest: (self.count > 0).then(|| self.raw()),
+        }
     }
 
     fn get(&self, idx: usize) -> Option<&str> {
@@ -193,6 +208,30 @@ impl Cells {
 
     fn len(&self) -> usize {
         self.count as usize
+    }
+}
+
+/// Iterates over NUL-separated cells. A plain byte scan: cells are mostly a few bytes
+/// long, where `str::split`'s per-match `memchr` call costs more than the scan itself.
+struct CellIter<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for CellIter<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.bytes().position(|b| b == 0) {
+            Some(i) => {
+                self.rest = rest.get(i + 1..);
+                rest.get(..i)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
     }
 }
 
@@ -498,7 +537,9 @@ impl<'a> CsvReader<'a> {
     /// A comma right before the end of the record does not open a new cell: HAProxy ends
     /// every cell with a comma. A record without that final comma still counts its last cell.
     fn read_record(&mut self, line: &'a str, out: &mut Vec<u8>) -> Result<usize, ParseError> {
-        if !line.contains(['"', '\0']) {
+        let bytes = line.as_bytes();
+        // `<[u8]>::contains` is a vectorized byte search, unlike a `char` pattern.
+        if !bytes.contains(&b'"') && !bytes.contains(&0) {
             // Fast path, the common case: the line is the record; translate its commas.
             let body = line.strip_suffix(',').unwrap_or(line);
             out.extend(body.bytes().map(|b| if b == b',' { 0 } else { b }));
@@ -801,6 +842,18 @@ be,s3,2,,,\n";
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn number_parsing() {
+        assert_eq!(parse_u64("0"), Some(0));
+        assert_eq!(parse_u64("1234567890123456789"), Some(1_234_567_890_123_456_789));
+        assert_eq!(parse_u64("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64("18446744073709551616"), None);
+        assert_eq!(parse_u64(""), None);
+        assert_eq!(parse_u64("-1"), None);
+        assert_eq!(parse_u64("+1"), Some(1));
+        assert_eq!(parse_u64("1.5"), None);
     }
 
     #[test]

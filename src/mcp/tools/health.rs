@@ -1,8 +1,361 @@
-//! The health toolset.
+//! Health checks and agents: enable_health, disable_health, enable_agent, disable_agent,
+//! set_server_health, set_server_agent, set_agent_send, set_server_check_port.
+//!
+//! Also home of [`server_call`], which every tool naming a `backend/server` uses so that
+//! "No such server." comes back with the list of servers that do exist.
 
-use rmcp::tool_router;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{tool, tool_router};
+use serde::{Deserialize, Serialize};
 
+use super::out;
+use crate::haproxy::command::args::{self, ProxyName, ServerRef};
+use crate::haproxy::command::{AgentState, HealthState};
+use crate::haproxy::{RefusalKind, RuntimeClient, RuntimeError};
+use crate::mcp::answer::{Answer, ToolError, ToolResult};
 use crate::mcp::server::HaproxyMcp;
+use crate::mcp::targets::Target;
 
-#[tool_router(router = health_router, vis = "pub(crate)", allow_empty)]
-impl HaproxyMcp {}
+/// Maps a client result about `server` to a tool result. When HAProxy does not know the server
+/// or its backend, the error lists what does exist.
+pub(super) async fn server_call<T>(
+    t: &Target,
+    server: &ServerRef,
+    result: Result<T, RuntimeError>,
+) -> Result<T, ToolError> {
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let err = ToolError::runtime(&t.name, &e);
+            match e.refusal() {
+                Some(RefusalKind::NoSuchServer | RefusalKind::NoSuchBackend) => {
+                    Err(err.with_note(servers_note(&t.client, &server.backend).await))
+                }
+                _ => Err(err),
+            }
+        }
+    }
+}
+
+/// "Servers in be_app: app1, app2." — or which backends exist when this one does not.
+async fn servers_note(client: &RuntimeClient, backend: &ProxyName) -> String {
+    match client.show_servers_state(Some(backend)).await {
+        Ok(state) if state.servers.is_empty() => format!("Backend {backend} has no servers."),
+        Ok(state) => {
+            let names: Vec<&str> = state.servers.iter().map(|s| s.name.as_str()).collect();
+            format!("Servers in {backend}: {}.", names.join(", "))
+        }
+        Err(e) if e.refusal() == Some(RefusalKind::NoSuchBackend) => {
+            match client.show_backends().await {
+                Ok(names) => format!(
+                    "There is no backend {backend}. Backends: {}.",
+                    names.join(", ")
+                ),
+                Err(_) => format!("There is no backend {backend}; list_backends shows which exist."),
+            }
+        }
+        Err(_) => "list_servers shows which servers exist.".to_owned(),
+    }
+}
+
+/// Arguments of tools that name one server.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ServerArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend.
+    pub backend: String,
+    /// The server inside the backend.
+    pub server: String,
+}
+
+/// A health state to force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthArg {
+    /// Up: the server takes traffic.
+    Up,
+    /// Stopping: up, but takes no new traffic except persistent sessions.
+    Stopping,
+    /// Down: the server takes no traffic.
+    Down,
+}
+
+/// Arguments of set_server_health.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct SetHealthArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend.
+    pub backend: String,
+    /// The server inside the backend.
+    pub server: String,
+    /// The health state to force.
+    pub state: HealthArg,
+}
+
+/// An agent state to force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentArg {
+    /// The agent reports the server up.
+    Up,
+    /// The agent reports the server down.
+    Down,
+}
+
+/// Arguments of set_server_agent.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct SetAgentArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend.
+    pub backend: String,
+    /// The server inside the backend.
+    pub server: String,
+    /// The agent state to force.
+    pub state: AgentArg,
+}
+
+/// Arguments of set_agent_send.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct AgentSendArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend.
+    pub backend: String,
+    /// The server inside the backend.
+    pub server: String,
+    /// What the agent check sends to the agent (one line; no control characters or ';').
+    #[schemars(length(min = 1, max = 4096))]
+    pub text: String,
+}
+
+/// Arguments of set_server_check_port.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct CheckPortArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend.
+    pub backend: String,
+    /// The server inside the backend.
+    pub server: String,
+    /// The port health checks connect to.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u32,
+}
+
+/// Confirmation of a health-check change.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct HealthDone {
+    /// The target changed.
+    pub target: String,
+    /// The server, as `backend/server`.
+    pub server: String,
+    /// What was done, as a sentence.
+    pub done: String,
+}
+
+/// One change this toolset makes.
+enum Change {
+    EnableHealth,
+    DisableHealth,
+    EnableAgent,
+    DisableAgent,
+    Health(HealthArg),
+    Agent(AgentArg),
+    AgentSend(String),
+    CheckPort(u16),
+}
+
+impl Change {
+    /// Sends the change.
+    async fn apply(&self, client: &RuntimeClient, server: &ServerRef) -> Result<(), RuntimeError> {
+        match self {
+            Self::EnableHealth => client.enable_health(server).await,
+            Self::DisableHealth => client.disable_health(server).await,
+            Self::EnableAgent => client.enable_agent(server).await,
+            Self::DisableAgent => client.disable_agent(server).await,
+            Self::Health(s) => client.set_server_health(server, health_state(*s)).await,
+            Self::Agent(s) => client.set_server_agent(server, agent_state(*s)).await,
+            Self::AgentSend(text) => client.set_agent_send(server, text).await,
+            Self::CheckPort(p) => client.set_server_check_port(server, *p).await,
+        }
+    }
+
+    /// What happened, as a sentence (without the target).
+    fn done(&self, server: &ServerRef) -> String {
+        match self {
+            Self::EnableHealth => format!(
+                "health checks of {server} are enabled; its state follows their results again"
+            ),
+            Self::DisableHealth => format!(
+                "health checks of {server} are disabled; HAProxy keeps its last known state (UP stays UP even if it fails, DOWN stays DOWN)"
+            ),
+            Self::EnableAgent => format!(
+                "the agent check of {server} is enabled; its reports apply again"
+            ),
+            Self::DisableAgent => format!(
+                "the agent check of {server} is disabled; its last report no longer changes the server's state or weight"
+            ),
+            Self::Health(s) => format!(
+                "{server} is forced {}; running health checks move it again when their result differs",
+                match s {
+                    HealthArg::Up => "UP",
+                    HealthArg::Stopping => "STOPPING (no new traffic except persistent sessions)",
+                    HealthArg::Down => "DOWN (no traffic)",
+                }
+            ),
+            Self::Agent(s) => format!(
+                "the agent of {server} is forced {}; the next agent report can change it again",
+                match s {
+                    AgentArg::Up => "up",
+                    AgentArg::Down => "down, so the server is DOWN",
+                }
+            ),
+            Self::AgentSend(text) => {
+                format!("the agent check of {server} now sends {text:?}")
+            }
+            Self::CheckPort(p) => format!("health checks of {server} now connect to port {p}"),
+        }
+    }
+}
+
+fn health_state(s: HealthArg) -> HealthState {
+    match s {
+        HealthArg::Up => HealthState::Up,
+        HealthArg::Stopping => HealthState::Stopping,
+        HealthArg::Down => HealthState::Down,
+    }
+}
+
+fn agent_state(s: AgentArg) -> AgentState {
+    match s {
+        AgentArg::Up => AgentState::Up,
+        AgentArg::Down => AgentState::Down,
+    }
+}
+
+/// Validates the server, applies `change`, and reports it.
+async fn change(
+    mcp: &HaproxyMcp,
+    target: Option<&str>,
+    backend: &str,
+    server: &str,
+    change: Change,
+) -> ToolResult<HealthDone> {
+    let t = mcp.target(target)?;
+    let server = ServerRef::new(backend, server)?;
+    server_call(t, &server, change.apply(&t.client, &server).await).await?;
+    let done = change.done(&server);
+    Ok(Answer::new(
+        format!("[{}] Done: {done}.", t.name),
+        HealthDone {
+            target: t.name.clone(),
+            server: server.to_string(),
+            done,
+        },
+    ))
+}
+
+#[tool_router(router = health_router, vis = "pub(crate)")]
+impl HaproxyMcp {
+    /// Turns a server's health checks back on.
+    #[tool(
+        description = "Enable the health checks of a server (`enable health <backend>/<server>`), e.g. after disable_health. Its state follows the check results again. Fails if the server has no `check` in the configuration.",
+        annotations(title = "Enable health checks", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<HealthDone>()
+    )]
+    async fn enable_health(&self, Parameters(a): Parameters<ServerArgs>) -> ToolResult<HealthDone> {
+        change(self, a.target.as_deref(), &a.backend, &a.server, Change::EnableHealth).await
+    }
+
+    /// Turns a server's health checks off.
+    #[tool(
+        description = "Disable the health checks of a server (`disable health <backend>/<server>`). HAProxy keeps the server's last known state: a server that then fails keeps receiving traffic, a DOWN one stays DOWN. Undo with enable_health.",
+        annotations(title = "Disable health checks", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<HealthDone>()
+    )]
+    async fn disable_health(&self, Parameters(a): Parameters<ServerArgs>) -> ToolResult<HealthDone> {
+        change(self, a.target.as_deref(), &a.backend, &a.server, Change::DisableHealth).await
+    }
+
+    /// Turns a server's agent check back on.
+    #[tool(
+        description = "Enable the agent check of a server (`enable agent <backend>/<server>`). Fails with 'Agent was not configured' if the server has no agent-check in the configuration.",
+        annotations(title = "Enable agent check", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<HealthDone>()
+    )]
+    async fn enable_agent(&self, Parameters(a): Parameters<ServerArgs>) -> ToolResult<HealthDone> {
+        change(self, a.target.as_deref(), &a.backend, &a.server, Change::EnableAgent).await
+    }
+
+    /// Turns a server's agent check off.
+    #[tool(
+        description = "Disable the agent check of a server (`disable agent <backend>/<server>`): the agent's reports (weight, drain, down) stop applying. Undo with enable_agent.",
+        annotations(title = "Disable agent check", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<HealthDone>()
+    )]
+    async fn disable_agent(&self, Parameters(a): Parameters<ServerArgs>) -> ToolResult<HealthDone> {
+        change(self, a.target.as_deref(), &a.backend, &a.server, Change::DisableAgent).await
+    }
+
+    /// Forces a server's health state.
+    #[tool(
+        description = "Force a server's health-check state (`set server <backend>/<server> health up|stopping|down`) without waiting for slow checks. down stops all traffic to it; stopping lets only persistent sessions in. Running health checks move it again when their result differs.",
+        annotations(title = "Force server health", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<HealthDone>()
+    )]
+    async fn set_server_health(
+        &self,
+        Parameters(a): Parameters<SetHealthArgs>,
+    ) -> ToolResult<HealthDone> {
+        change(self, a.target.as_deref(), &a.backend, &a.server, Change::Health(a.state)).await
+    }
+
+    /// Forces a server's agent state.
+    #[tool(
+        description = "Force the agent-check state of a server (`set server <backend>/<server> agent up|down`); down takes the server out of traffic. Fails if the server has no agent check configured.",
+        annotations(title = "Force agent state", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<HealthDone>()
+    )]
+    async fn set_server_agent(
+        &self,
+        Parameters(a): Parameters<SetAgentArgs>,
+    ) -> ToolResult<HealthDone> {
+        change(self, a.target.as_deref(), &a.backend, &a.server, Change::Agent(a.state)).await
+    }
+
+    /// Changes what the agent check sends.
+    #[tool(
+        description = "Change the string the agent check sends to the agent (`set server <backend>/<server> agent-send <text>`). Fails if the server has no agent check configured. Control characters and ';' are refused.",
+        annotations(title = "Set agent-send string", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<HealthDone>()
+    )]
+    async fn set_agent_send(
+        &self,
+        Parameters(a): Parameters<AgentSendArgs>,
+    ) -> ToolResult<HealthDone> {
+        let text = args::text("agent-send string", &a.text, 4096)?;
+        change(self, a.target.as_deref(), &a.backend, &a.server, Change::AgentSend(text)).await
+    }
+
+    /// Changes the port health checks use.
+    #[tool(
+        description = "Change the port a server's health checks connect to (`set server <backend>/<server> check-port <port>`). A wrong port makes checks fail and the server go DOWN.",
+        annotations(title = "Set check port", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<HealthDone>()
+    )]
+    async fn set_server_check_port(
+        &self,
+        Parameters(a): Parameters<CheckPortArgs>,
+    ) -> ToolResult<HealthDone> {
+        let port = args::port("check port", a.port)?;
+        change(self, a.target.as_deref(), &a.backend, &a.server, Change::CheckPort(port)).await
+    }
+}

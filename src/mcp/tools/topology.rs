@@ -1,8 +1,1356 @@
-//! The topology toolset.
+//! Topology discovery: list_frontends, list_backends, get_backend, list_servers, get_server,
+//! show_servers_state, show_servers_conn, list_maps, list_acls, list_tables.
+//!
+//! Server views merge two reports: `show servers state` (administrative flags, configured
+//! weight, address) and `show stat` (status as HAProxy shows it, sessions, checks). The helpers
+//! at the bottom (`server_out`, `condition`, the `*_note` lookups) are shared with the servers
+//! toolset.
 
-use rmcp::tool_router;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{tool, tool_router};
+use serde::{Deserialize, Serialize};
 
-use crate::mcp::server::HaproxyMcp;
+use super::{DEFAULT_LIMIT, out};
+use crate::haproxy::RefusalKind;
+use crate::haproxy::RuntimeError;
+use crate::haproxy::command::args::{ProxyName, ServerRef};
+use crate::haproxy::command::{ListKind, StatFilter, StatObjects};
+use crate::haproxy::parse::{
+    AdminState, MapInfo, OpState, ServerConn, ServerState, ServersState, StatKind, StatReport,
+    StatRow, TableInfo,
+};
+use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
+use crate::mcp::server::{HaproxyMcp, fail};
+use crate::mcp::targets::Target;
 
-#[tool_router(router = topology_router, vis = "pub(crate)", allow_empty)]
-impl HaproxyMcp {}
+// ---- arguments ----------------------------------------------------------------------------------
+
+/// Arguments of tools that list something and take nothing else.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ListArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Most items to return (default 100); the answer says how many more there were.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 10000))]
+    pub limit: Option<u32>,
+}
+
+/// Arguments of get_backend.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct BackendArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend's name (see list_backends).
+    pub backend: String,
+}
+
+/// Arguments of tools that list per-server rows, for one backend or all.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ServerRowsArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Only this backend (every backend when omitted).
+    #[serde(default)]
+    pub backend: Option<String>,
+    /// Most rows to return (default 100); the answer says how many more there were.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 10000))]
+    pub limit: Option<u32>,
+}
+
+/// Which servers list_servers keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StateFilter {
+    /// Up and taking traffic.
+    Up,
+    /// Down (failing health checks).
+    Down,
+    /// Draining: no new sessions.
+    Drain,
+    /// In maintenance.
+    Maint,
+    /// Soft-stopping (NOLB).
+    Nolb,
+    /// Anything that is not up.
+    NotUp,
+}
+
+/// Arguments of list_servers.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ListServersArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Only this backend's servers (every backend's when omitted).
+    #[serde(default)]
+    pub backend: Option<String>,
+    /// Only servers in this state.
+    #[serde(default)]
+    pub state: Option<StateFilter>,
+    /// Most servers to return (default 100); the answer says how many more there were.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 10000))]
+    pub limit: Option<u32>,
+}
+
+/// Arguments of get_server.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ServerArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend the server belongs to.
+    pub backend: String,
+    /// The server's name (see list_servers).
+    pub server: String,
+}
+
+// ---- outputs ------------------------------------------------------------------------------------
+
+/// A server's state in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerCondition {
+    /// Up and taking traffic (including servers without health checks).
+    Up,
+    /// Down: failing its health checks.
+    Down,
+    /// Draining: takes no new sessions; existing ones finish.
+    Drain,
+    /// In maintenance: takes no traffic.
+    Maint,
+    /// Soft-stopping (NOLB): up but takes no new load-balanced traffic.
+    Nolb,
+    /// Not known.
+    Unknown,
+}
+
+impl ServerCondition {
+    /// The word used in summaries.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Up => "UP",
+            Self::Down => "DOWN",
+            Self::Drain => "DRAIN",
+            Self::Maint => "MAINT",
+            Self::Nolb => "NOLB",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+
+    fn matches(self, filter: StateFilter) -> bool {
+        match filter {
+            StateFilter::Up => self == Self::Up,
+            StateFilter::Down => self == Self::Down,
+            StateFilter::Drain => self == Self::Drain,
+            StateFilter::Maint => self == Self::Maint,
+            StateFilter::Nolb => self == Self::Nolb,
+            StateFilter::NotUp => self != Self::Up,
+        }
+    }
+}
+
+/// One server, merged from `show servers state` and `show stat`.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ServerOut {
+    /// Backend name.
+    pub backend: String,
+    /// Server name.
+    pub name: String,
+    /// IP address (or host name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The state in one word.
+    pub state: ServerCondition,
+    /// Status exactly as `show stat` prints it (`UP`, `DOWN`, `MAINT`, `DRAIN`, `no check`,
+    /// `UP 1/3` while going down, `DOWN 1/2` while coming up, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Administrative flags: forced_maint (CLI or `disabled`), config_maint (`disabled` in the
+    /// configuration), inherited_maint (tracked server), resolution_maint (DNS failed),
+    /// forced_drain, inherited_drain, fqdn_set. Empty when none.
+    pub admin_flags: Vec<String>,
+    /// Current weight (what set_weight changes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u64>,
+    /// Weight from the configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_weight: Option<u64>,
+    /// A backup server: used only when no active server is up.
+    pub backup: bool,
+    /// Whether health checks are enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checks_enabled: Option<bool>,
+    /// Result of the last health check (`L7OK`, `L4CON`, …; `* ` prefix while one runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_status: Option<String>,
+    /// The last health check in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_desc: Option<String>,
+    /// Current sessions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<u64>,
+    /// Session limit (maxconn); absent when unlimited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_limit: Option<u64>,
+    /// Requests waiting in this server's queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queued: Option<u64>,
+    /// Seconds since the last state change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_change_secs: Option<u64>,
+}
+
+/// How many servers are in each state.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct ServerTally {
+    /// All servers.
+    pub total: usize,
+    /// Up.
+    pub up: usize,
+    /// Down.
+    pub down: usize,
+    /// Draining.
+    pub drain: usize,
+    /// In maintenance.
+    pub maint: usize,
+    /// Anything else (NOLB, unknown).
+    pub other: usize,
+}
+
+impl ServerTally {
+    fn of<'a>(servers: impl IntoIterator<Item = &'a ServerOut>) -> Self {
+        let mut t = Self::default();
+        for s in servers {
+            t.total += 1;
+            *match s.state {
+                ServerCondition::Up => &mut t.up,
+                ServerCondition::Down => &mut t.down,
+                ServerCondition::Drain => &mut t.drain,
+                ServerCondition::Maint => &mut t.maint,
+                ServerCondition::Nolb | ServerCondition::Unknown => &mut t.other,
+            } += 1;
+        }
+        t
+    }
+}
+
+/// A frontend from `show stat`.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct FrontendOut {
+    /// Frontend name.
+    pub name: String,
+    /// `OPEN`, `STOP` (disabled) or `FULL` (at its session limit).
+    pub status: Option<String>,
+    /// `http` or `tcp`.
+    pub mode: Option<String>,
+    /// Current sessions.
+    pub sessions: Option<u64>,
+    /// Session limit (maxconn).
+    pub session_limit: Option<u64>,
+    /// Highest number of concurrent sessions seen.
+    pub sessions_max: Option<u64>,
+    /// Sessions since the counters were last cleared.
+    pub sessions_total: Option<u64>,
+    /// New sessions per second (last second).
+    pub session_rate: Option<u64>,
+    /// HTTP requests per second (last second).
+    pub request_rate: Option<u64>,
+    /// Request errors.
+    pub request_errors: Option<u64>,
+    /// Denied requests.
+    pub denied_requests: Option<u64>,
+}
+
+/// list_frontends' answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct FrontendsOut {
+    /// The frontends, in HAProxy's order.
+    pub frontends: Vec<FrontendOut>,
+    /// How many there are and whether some were left out.
+    pub truncation: Truncation,
+}
+
+/// A backend from `show stat` (its aggregate row and its servers).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct BackendOut {
+    /// Backend name.
+    pub name: String,
+    /// `UP` while at least one server is usable, else `DOWN`.
+    pub status: Option<String>,
+    /// `http` or `tcp`.
+    pub mode: Option<String>,
+    /// Load-balancing algorithm (`roundrobin`, `leastconn`, `static-rr`, …).
+    pub algo: Option<String>,
+    /// Server states.
+    pub servers: ServerTally,
+    /// Current sessions.
+    pub sessions: Option<u64>,
+    /// Session limit.
+    pub session_limit: Option<u64>,
+    /// Requests waiting in the queue.
+    pub queued: Option<u64>,
+    /// Total weight of the usable servers.
+    pub weight: Option<u64>,
+    /// Sessions since the counters were last cleared.
+    pub sessions_total: Option<u64>,
+    /// Connection errors to servers.
+    pub connection_errors: Option<u64>,
+    /// HTTP 5xx responses.
+    pub http_5xx: Option<u64>,
+}
+
+/// list_backends' answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct BackendsOut {
+    /// The backends, in HAProxy's order.
+    pub backends: Vec<BackendOut>,
+    /// How many there are and whether some were left out.
+    pub truncation: Truncation,
+}
+
+/// get_backend's answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct BackendDetailOut {
+    /// The backend.
+    pub backend: BackendOut,
+    /// Its servers.
+    pub servers: Vec<ServerOut>,
+}
+
+/// list_servers' answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ServersOut {
+    /// State counts of every server looked at (before the state filter).
+    pub tally: ServerTally,
+    /// The servers that match.
+    pub servers: Vec<ServerOut>,
+    /// How many matched and whether some were left out.
+    pub truncation: Truncation,
+}
+
+/// Everything known about one server beyond [`ServerOut`].
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ServerDetails {
+    /// Server id within its backend (usable as `#<id>`).
+    pub id: Option<u32>,
+    /// The backend's id.
+    pub backend_id: Option<u32>,
+    /// Operational state: stopped, starting, running, stopping.
+    pub op_state: Option<String>,
+    /// The raw administrative bitmask from `show servers state`.
+    pub admin_state_raw: Option<u32>,
+    /// Last check result: unknown, neutral, failed, passed, condpass.
+    pub check_result: Option<String>,
+    /// Check health counter (rise/fall progress).
+    pub check_health: Option<i64>,
+    /// Whether agent checks are enabled.
+    pub agent_enabled: Option<bool>,
+    /// Last agent check status.
+    pub agent_status: Option<String>,
+    /// Last agent check in words.
+    pub agent_desc: Option<String>,
+    /// Configured FQDN.
+    pub fqdn: Option<String>,
+    /// TLS towards the server.
+    pub use_ssl: Option<bool>,
+    /// Port health checks use (0: the server's).
+    pub check_port: Option<u16>,
+    /// Address health checks use.
+    pub check_addr: Option<String>,
+    /// Agent address.
+    pub agent_addr: Option<String>,
+    /// Agent port.
+    pub agent_port: Option<u16>,
+    /// The server this one tracks (`backend/server`).
+    pub tracked: Option<String>,
+    /// Persistence cookie value.
+    pub cookie: Option<String>,
+    /// Most concurrent sessions seen.
+    pub sessions_max: Option<u64>,
+    /// Sessions since the counters were last cleared.
+    pub sessions_total: Option<u64>,
+    /// Times the load balancer picked it.
+    pub selected_total: Option<u64>,
+    /// Seconds since its last session (-1: never).
+    pub last_session_secs: Option<i64>,
+    /// Seconds spent down in all.
+    pub downtime_secs: Option<u64>,
+    /// Failed health checks.
+    pub failed_checks: Option<u64>,
+    /// UP to DOWN transitions.
+    pub down_transitions: Option<u64>,
+    /// Connection errors.
+    pub connection_errors: Option<u64>,
+    /// Response errors.
+    pub response_errors: Option<u64>,
+    /// Connection retries.
+    pub retries: Option<u64>,
+    /// Redispatches to another server.
+    pub redispatches: Option<u64>,
+    /// HTTP 4xx responses.
+    pub http_4xx: Option<u64>,
+    /// HTTP 5xx responses.
+    pub http_5xx: Option<u64>,
+    /// Average queue time in ms (last 1024 requests).
+    pub avg_queue_ms: Option<u64>,
+    /// Average connect time in ms.
+    pub avg_connect_ms: Option<u64>,
+    /// Average response time in ms.
+    pub avg_response_ms: Option<u64>,
+    /// Average total session time in ms.
+    pub avg_total_ms: Option<u64>,
+    /// Bytes received from clients.
+    pub bytes_in: Option<u64>,
+    /// Bytes sent to clients.
+    pub bytes_out: Option<u64>,
+}
+
+/// get_server's answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ServerDetailOut {
+    /// The server's summary, as list_servers shows it.
+    pub server: ServerOut,
+    /// Everything else.
+    pub details: ServerDetails,
+}
+
+/// One row of `show servers state`, typed.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ServerStateRow {
+    /// Backend id.
+    pub backend_id: u32,
+    /// Backend name.
+    pub backend: String,
+    /// Server id.
+    pub id: u32,
+    /// Server name.
+    pub name: String,
+    /// The state in one word, derived from the two state columns.
+    pub state: ServerCondition,
+    /// Address.
+    pub addr: Option<String>,
+    /// Port.
+    pub port: Option<u16>,
+    /// srv_op_state: stopped, starting, running, stopping.
+    pub op_state: String,
+    /// srv_admin_state bitmask.
+    pub admin_state: u32,
+    /// The bitmask's flags by name (see list_servers' admin_flags).
+    pub admin_flags: Vec<String>,
+    /// User-set weight.
+    pub weight: Option<u32>,
+    /// Configured weight.
+    pub initial_weight: Option<u32>,
+    /// Seconds since the last change.
+    pub secs_since_change: Option<i64>,
+    /// srv_check_status (HCHK_STATUS number: 15 L7OK, 6 L4OK, 8 L4CON, 1 no check, …).
+    pub check_status_code: Option<u32>,
+    /// srv_check_result by name.
+    pub check_result: Option<String>,
+    /// srv_check_health.
+    pub check_health: Option<i64>,
+    /// Health checks enabled.
+    pub checks_enabled: bool,
+    /// Agent checks enabled.
+    pub agent_enabled: bool,
+    /// FQDN.
+    pub fqdn: Option<String>,
+    /// TLS towards the server.
+    pub use_ssl: Option<bool>,
+    /// Health check port.
+    pub check_port: Option<u16>,
+    /// Health check address.
+    pub check_addr: Option<String>,
+    /// Agent address.
+    pub agent_addr: Option<String>,
+    /// Agent port.
+    pub agent_port: Option<u16>,
+}
+
+/// show_servers_state's answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ServersStateOut {
+    /// One row per server.
+    pub servers: Vec<ServerStateRow>,
+    /// How many rows and whether some were left out.
+    pub truncation: Truncation,
+}
+
+/// One row of `show servers conn`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ServerConnRow {
+    /// Backend name.
+    pub backend: String,
+    /// Server name.
+    pub server: String,
+    /// Address.
+    pub addr: Option<String>,
+    /// Port.
+    pub port: Option<u16>,
+    /// Connections in use now.
+    pub used_cur: Option<u64>,
+    /// Most connections in use at once.
+    pub used_max: Option<u64>,
+    /// Estimated connections needed.
+    pub need_est: Option<u64>,
+    /// Idle connections now.
+    pub idle_cur: Option<u64>,
+    /// Idle connections safe to reuse.
+    pub safe_idle: Option<u64>,
+    /// Idle connections not safe to reuse.
+    pub unsafe_idle: Option<u64>,
+    /// Idle connection limit (-1: none).
+    pub idle_limit: Option<i64>,
+    /// Delay before idle connections are purged, in ms.
+    pub purge_delay_ms: Option<u64>,
+    /// Idle connections per thread.
+    pub idle_per_thread: Vec<i64>,
+}
+
+/// show_servers_conn's answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ServersConnOut {
+    /// One row per server.
+    pub servers: Vec<ServerConnRow>,
+    /// How many rows and whether some were left out.
+    pub truncation: Truncation,
+}
+
+/// A map or ACL loaded in HAProxy.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ListRefOut {
+    /// The reference other tools take: `#<id>`.
+    pub reference: String,
+    /// The file it was loaded from; absent for ACLs written inline in the configuration.
+    pub file: Option<String>,
+    /// HAProxy's description (where it is used).
+    pub description: String,
+    /// Number of entries.
+    pub entries: Option<u64>,
+    /// Version in use.
+    pub version: Option<u64>,
+    /// Last prepared version (for atomic replacement).
+    pub next_version: Option<u64>,
+}
+
+/// list_maps / list_acls' answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ListRefsOut {
+    /// The maps or ACLs.
+    pub items: Vec<ListRefOut>,
+    /// How many there are and whether some were left out.
+    pub truncation: Truncation,
+}
+
+/// A stick table.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct TableOut {
+    /// Table name (the section that declares it).
+    pub name: String,
+    /// Key type: ip, ipv6, integer, string or binary.
+    pub key_type: String,
+    /// Capacity in entries.
+    pub size: u64,
+    /// Entries in use.
+    pub used: u64,
+}
+
+/// list_tables' answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct TablesOut {
+    /// The stick tables.
+    pub tables: Vec<TableOut>,
+    /// How many there are and whether some were left out.
+    pub truncation: Truncation,
+}
+
+// ---- tools --------------------------------------------------------------------------------------
+
+fn limit(l: Option<u32>) -> usize {
+    l.map_or(DEFAULT_LIMIT, |l| l as usize)
+}
+
+fn proxy_stat(proxy: Option<ProxyName>) -> StatFilter {
+    StatFilter {
+        proxy,
+        objects: None,
+    }
+}
+
+#[tool_router(router = topology_router, vis = "pub(crate)")]
+impl HaproxyMcp {
+    /// The frontends: status, sessions, limit, rates, mode.
+    #[tool(
+        description = "List the frontends (from `show stat`): status (OPEN/STOP/FULL), mode, current sessions against their limit, session and request rates, request errors. Answers 'what listens and how busy is it?'.",
+        annotations(title = "List frontends", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<FrontendsOut>()
+    )]
+    async fn list_frontends(
+        &self,
+        Parameters(args): Parameters<ListArgs>,
+    ) -> ToolResult<FrontendsOut> {
+        let t = self.target(args.target.as_deref())?;
+        let report = t.client.show_stat(&frontends_only()).await.map_err(fail(t))?;
+        let all: Vec<FrontendOut> = report.of_kind(StatKind::Frontend).map(frontend_out).collect();
+        let (frontends, truncation) = truncate(all, limit(args.limit));
+        let parts: Vec<String> = frontends
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {} {}/{} sessions",
+                    f.name,
+                    f.status.as_deref().unwrap_or("?"),
+                    f.mode.as_deref().unwrap_or("?"),
+                    opt(f.sessions),
+                    opt(f.session_limit)
+                )
+            })
+            .collect();
+        let summary = format!(
+            "[{}] {} frontend(s): {}{}.",
+            t.name,
+            truncation.total,
+            parts.join("; "),
+            truncation.suffix()
+        );
+        Ok(Answer::new(summary, FrontendsOut { frontends, truncation }))
+    }
+
+    /// The backends: status, algorithm, servers up/total, sessions, queue.
+    #[tool(
+        description = "List the backends (from `show backend` and `show stat`): status, mode, balance algorithm, how many servers are up/down/drain/maint, sessions, queue, connection errors and 5xx. Answers 'which backends exist and are they healthy?'.",
+        annotations(title = "List backends", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<BackendsOut>()
+    )]
+    async fn list_backends(&self, Parameters(args): Parameters<ListArgs>) -> ToolResult<BackendsOut> {
+        let t = self.target(args.target.as_deref())?;
+        let everything = StatFilter::default();
+        let (names, stat) = tokio::join!(t.client.show_backends(), t.client.show_stat(&everything));
+        let names = names.map_err(fail(t))?;
+        let stat = stat.map_err(fail(t))?;
+        let all: Vec<BackendOut> = names
+            .iter()
+            .map(|name| {
+                let servers = stat_servers(&stat, name);
+                backend_out(name, stat.find(name, "BACKEND"), &servers)
+            })
+            .collect();
+        let (backends, truncation) = truncate(all, limit(args.limit));
+        let parts: Vec<String> = backends.iter().map(backend_phrase).collect();
+        let summary = format!(
+            "[{}] {} backend(s): {}{}.",
+            t.name,
+            truncation.total,
+            parts.join("; "),
+            truncation.suffix()
+        );
+        Ok(Answer::new(summary, BackendsOut { backends, truncation }))
+    }
+
+    /// One backend with its servers.
+    #[tool(
+        description = "One backend in full: status, mode, algorithm, sessions, queue, errors, and each of its servers (address, state, weight, check, sessions). Answers 'what is going on in backend X?'.",
+        annotations(title = "Get backend", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<BackendDetailOut>()
+    )]
+    async fn get_backend(
+        &self,
+        Parameters(args): Parameters<BackendArgs>,
+    ) -> ToolResult<BackendDetailOut> {
+        let t = self.target(args.target.as_deref())?;
+        let be = ProxyName::new(args.backend)?;
+        let filter = proxy_stat(Some(be.clone()));
+        let (stat, state) = tokio::join!(
+            t.client.show_stat(&filter),
+            t.client.show_servers_state(Some(&be))
+        );
+        let stat = match stat {
+            Ok(s) => s,
+            Err(e) => return Err(explain(t, None, e).await),
+        };
+        let Some(row) = stat.find(be.as_str(), "BACKEND") else {
+            let note = backends_note(t).await.unwrap_or_default();
+            return Err(ToolError::new(format!(
+                "[{}] {be} is not a backend (it may be a frontend).\n{note}",
+                t.name
+            )));
+        };
+        let state = match state {
+            Ok(s) => s,
+            Err(e) => return Err(explain(t, None, e).await),
+        };
+        let servers = merge_servers(&state, &stat, Some(be.as_str()));
+        let backend = backend_out(be.as_str(), Some(row), &servers);
+        let mut summary = format!("[{}] {}.", t.name, backend_phrase(&backend));
+        for s in servers.iter().filter(|s| s.state != ServerCondition::Up) {
+            summary.push_str(&format!(" {}", server_phrase(s)));
+        }
+        Ok(Answer::new(summary, BackendDetailOut { backend, servers }))
+    }
+
+    /// Servers with address, state, weight, check and sessions.
+    #[tool(
+        description = "List servers of one backend (or of every backend): address, port, state (up/down/drain/maint/nolb, from `show servers state` and `show stat`), weight, health check status, sessions and queue. Filter by `state` (e.g. not_up to see only problems); `limit` caps the list (default 100) and the answer says how many more there were.",
+        annotations(title = "List servers", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<ServersOut>()
+    )]
+    async fn list_servers(
+        &self,
+        Parameters(args): Parameters<ListServersArgs>,
+    ) -> ToolResult<ServersOut> {
+        let t = self.target(args.target.as_deref())?;
+        let be = args.backend.map(ProxyName::new).transpose()?;
+        let (state, stat) = read_servers(t, be.as_ref()).await?;
+        let all = merge_servers(&state, &stat, be.as_ref().map(ProxyName::as_str));
+        let tally = ServerTally::of(&all);
+        let matching: Vec<ServerOut> = all
+            .into_iter()
+            .filter(|s| args.state.is_none_or(|f| s.state.matches(f)))
+            .collect();
+        let (servers, truncation) = truncate(matching, limit(args.limit));
+        let scope = be.as_ref().map_or("all backends".to_owned(), |b| b.to_string());
+        let mut summary = format!(
+            "[{}] {scope}: {} server(s), {} up, {} down, {} drain, {} maint.",
+            t.name, tally.total, tally.up, tally.down, tally.drain, tally.maint
+        );
+        for s in servers.iter().filter(|s| s.state != ServerCondition::Up).take(10) {
+            summary.push_str(&format!(" {}", server_phrase(s)));
+        }
+        summary.push_str(&format!(
+            " Showing {} of {} matching{}.",
+            truncation.shown,
+            truncation.total,
+            truncation.suffix()
+        ));
+        Ok(Answer::new(summary, ServersOut { tally, servers, truncation }))
+    }
+
+    /// One server in full.
+    #[tool(
+        description = "One server in full: address, state and administrative flags, current and configured weight, health and agent checks, sessions, limits, errors, timings. Answers 'what is wrong with server X?'.",
+        annotations(title = "Get server", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<ServerDetailOut>()
+    )]
+    async fn get_server(
+        &self,
+        Parameters(args): Parameters<ServerArgs>,
+    ) -> ToolResult<ServerDetailOut> {
+        let t = self.target(args.target.as_deref())?;
+        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let (state, stat) = read_servers(t, Some(&srv.backend)).await?;
+        let st = state.servers.iter().find(|s| s.name == srv.server.as_str());
+        let row = stat.find(srv.backend.as_str(), srv.server.as_str());
+        if st.is_none() && row.is_none() {
+            let names: Vec<String> = merge_servers(&state, &stat, None)
+                .into_iter()
+                .map(|s| s.name)
+                .collect();
+            return Err(ToolError::new(format!(
+                "[{}] There is no server {} in backend {}. Servers in {}: {}.",
+                t.name,
+                srv.server,
+                srv.backend,
+                srv.backend,
+                list_or_none(&names)
+            )));
+        }
+        let server = server_out(st, row, srv.backend.as_str(), srv.server.as_str());
+        let details = details(st, row);
+        let mut summary = format!("[{}] {}", t.name, server_phrase(&server));
+        summary.push_str(&format!(
+            " Weight {} (initial {}), {} session(s), check {}.",
+            opt(server.weight),
+            opt(server.initial_weight),
+            opt(server.sessions),
+            server
+                .check_desc
+                .as_deref()
+                .or(server.check_status.as_deref())
+                .unwrap_or("none")
+        ));
+        Ok(Answer::new(summary, ServerDetailOut { server, details }))
+    }
+
+    /// `show servers state`, typed.
+    #[tool(
+        description = "The raw server state table from `show servers state` (one backend or all), typed: ids, address, operational and administrative state (decoded), weights, check and agent state, FQDN, ports. Prefer list_servers for a readable view.",
+        annotations(title = "Show servers state", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<ServersStateOut>()
+    )]
+    async fn show_servers_state(
+        &self,
+        Parameters(args): Parameters<ServerRowsArgs>,
+    ) -> ToolResult<ServersStateOut> {
+        let t = self.target(args.target.as_deref())?;
+        let be = args.backend.map(ProxyName::new).transpose()?;
+        let state = match t.client.show_servers_state(be.as_ref()).await {
+            Ok(s) => s,
+            Err(e) => return Err(explain(t, None, e).await),
+        };
+        let rows: Vec<ServerStateRow> = state.servers.iter().map(state_row).collect();
+        let (servers, truncation) = truncate(rows, limit(args.limit));
+        let summary = format!(
+            "[{}] {} server state row(s){}{}.",
+            t.name,
+            truncation.total,
+            be.map_or(String::new(), |b| format!(" in {b}")),
+            truncation.suffix()
+        );
+        Ok(Answer::new(summary, ServersStateOut { servers, truncation }))
+    }
+
+    /// `show servers conn`, typed.
+    #[tool(
+        description = "Connection pools per server from `show servers conn` (one backend or all): connections in use, idle (safe/unsafe), limits, purge delay, per-thread idle counts. For connection-reuse questions.",
+        annotations(title = "Show servers connections", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<ServersConnOut>()
+    )]
+    async fn show_servers_conn(
+        &self,
+        Parameters(args): Parameters<ServerRowsArgs>,
+    ) -> ToolResult<ServersConnOut> {
+        let t = self.target(args.target.as_deref())?;
+        let be = args.backend.map(ProxyName::new).transpose()?;
+        let conn = match t.client.show_servers_conn(be.as_ref()).await {
+            Ok(c) => c,
+            Err(e) => return Err(explain(t, None, e).await),
+        };
+        let rows: Vec<ServerConnRow> = conn.rows.iter().map(conn_row).collect();
+        let in_use: u64 = rows.iter().filter_map(|r| r.used_cur).sum();
+        let idle: u64 = rows.iter().filter_map(|r| r.idle_cur).sum();
+        let (servers, truncation) = truncate(rows, limit(args.limit));
+        let summary = format!(
+            "[{}] {} server(s){}: {in_use} connection(s) in use, {idle} idle{}.",
+            t.name,
+            truncation.total,
+            be.map_or(String::new(), |b| format!(" in {b}")),
+            truncation.suffix()
+        );
+        Ok(Answer::new(summary, ServersConnOut { servers, truncation }))
+    }
+
+    /// The loaded maps.
+    #[tool(
+        description = "List the maps HAProxy has loaded (`show map`): #id reference, file, entry count, version, where each is used. Use the reference or file with the maps tools.",
+        annotations(title = "List maps", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<ListRefsOut>()
+    )]
+    async fn list_maps(&self, Parameters(args): Parameters<ListArgs>) -> ToolResult<ListRefsOut> {
+        self.list_refs(ListKind::Map, args).await
+    }
+
+    /// The loaded ACLs.
+    #[tool(
+        description = "List the ACLs HAProxy has loaded (`show acl`): #id reference, file (absent for inline ACLs), entry count, version, where each is used. Use the reference or file with the ACL tools.",
+        annotations(title = "List ACLs", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<ListRefsOut>()
+    )]
+    async fn list_acls(&self, Parameters(args): Parameters<ListArgs>) -> ToolResult<ListRefsOut> {
+        self.list_refs(ListKind::Acl, args).await
+    }
+
+    /// The stick tables.
+    #[tool(
+        description = "List the stick tables (`show table`): name, key type, capacity and entries in use. Use show_table for the entries.",
+        annotations(title = "List stick tables", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<TablesOut>()
+    )]
+    async fn list_tables(&self, Parameters(args): Parameters<ListArgs>) -> ToolResult<TablesOut> {
+        let t = self.target(args.target.as_deref())?;
+        let tables = t.client.show_tables().await.map_err(fail(t))?;
+        let all: Vec<TableOut> = tables.into_iter().map(table_out).collect();
+        let (tables, truncation) = truncate(all, limit(args.limit));
+        let parts: Vec<String> = tables
+            .iter()
+            .map(|x| format!("{} ({}, {}/{} used)", x.name, x.key_type, x.used, x.size))
+            .collect();
+        let summary = format!(
+            "[{}] {} stick table(s): {}{}.",
+            t.name,
+            truncation.total,
+            list_or_none(&parts),
+            truncation.suffix()
+        );
+        Ok(Answer::new(summary, TablesOut { tables, truncation }))
+    }
+}
+
+impl HaproxyMcp {
+    async fn list_refs(&self, kind: ListKind, args: ListArgs) -> ToolResult<ListRefsOut> {
+        let t = self.target(args.target.as_deref())?;
+        let lists = t.client.show_lists(kind).await.map_err(fail(t))?;
+        let all: Vec<ListRefOut> = lists.into_iter().map(list_ref).collect();
+        let (items, truncation) = truncate(all, limit(args.limit));
+        let parts: Vec<String> = items
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {} ({} entries)",
+                    i.reference,
+                    i.file.as_deref().unwrap_or("inline"),
+                    opt(i.entries)
+                )
+            })
+            .collect();
+        let what = match kind {
+            ListKind::Map => "map(s)",
+            ListKind::Acl => "ACL(s)",
+        };
+        let summary = format!(
+            "[{}] {} {what}: {}{}.",
+            t.name,
+            truncation.total,
+            list_or_none(&parts),
+            truncation.suffix()
+        );
+        Ok(Answer::new(summary, ListRefsOut { items, truncation }))
+    }
+}
+
+// ---- shared helpers (also used by the servers toolset) ------------------------------------------
+
+/// `show stat -1 1 -1`: frontends only.
+pub(super) fn frontends_only() -> StatFilter {
+    StatFilter {
+        proxy: None,
+        objects: Some(StatObjects {
+            frontends: true,
+            ..Default::default()
+        }),
+    }
+}
+
+/// Reads `show servers state` and `show stat` for one backend (or all), explaining errors.
+pub(super) async fn read_servers(
+    t: &Target,
+    backend: Option<&ProxyName>,
+) -> Result<(ServersState, StatReport), ToolError> {
+    let filter = proxy_stat(backend.cloned());
+    let (state, stat) = tokio::join!(
+        t.client.show_servers_state(backend),
+        t.client.show_stat(&filter)
+    );
+    let state = match state {
+        Ok(s) => s,
+        Err(e) => return Err(explain(t, None, e).await),
+    };
+    let stat = match stat {
+        Ok(s) => s,
+        Err(e) => return Err(explain(t, None, e).await),
+    };
+    Ok((state, stat))
+}
+
+/// Reads `show stat <backend> -1 -1`, explaining errors.
+pub(super) async fn backend_stat(t: &Target, backend: &ProxyName) -> Result<StatReport, ToolError> {
+    match t.client.show_stat(&proxy_stat(Some(backend.clone()))).await {
+        Ok(s) => Ok(s),
+        Err(e) => Err(explain(t, None, e).await),
+    }
+}
+
+/// Turns a client error into a tool error; when HAProxy says an object does not exist, adds the
+/// list of those that do (servers of `server`'s backend, backends, or frontends).
+pub(super) async fn explain(t: &Target, server: Option<&ServerRef>, e: RuntimeError) -> ToolError {
+    let base = ToolError::runtime(&t.name, &e);
+    let note = match (e.refusal(), server) {
+        (Some(RefusalKind::NoSuchServer), Some(s)) => servers_note(t, &s.backend).await,
+        (Some(RefusalKind::NoSuchBackend | RefusalKind::NoSuchProxy), _) => backends_note(t).await,
+        (Some(RefusalKind::NoSuchFrontend), _) => frontends_note(t).await,
+        _ => None,
+    };
+    match note {
+        Some(n) => base.with_note(n),
+        None => base,
+    }
+}
+
+/// "Backends on <t>: a, b, c." (None when it cannot be read).
+pub(super) async fn backends_note(t: &Target) -> Option<String> {
+    let names = t.client.show_backends().await.ok()?;
+    Some(format!("Backends on {}: {}.", t.name, list_or_none(&names)))
+}
+
+/// "Servers in <backend>: a, b." (None when it cannot be read).
+pub(super) async fn servers_note(t: &Target, backend: &ProxyName) -> Option<String> {
+    let stat = t
+        .client
+        .show_stat(&proxy_stat(Some(backend.clone())))
+        .await
+        .ok()?;
+    let names: Vec<String> = stat
+        .of_kind(StatKind::Server)
+        .map(|r| r.name.clone())
+        .collect();
+    Some(format!("Servers in {backend}: {}.", list_or_none(&names)))
+}
+
+/// "Frontends on <t>: a, b." (None when it cannot be read).
+pub(super) async fn frontends_note(t: &Target) -> Option<String> {
+    let stat = t.client.show_stat(&frontends_only()).await.ok()?;
+    let names: Vec<String> = stat
+        .of_kind(StatKind::Frontend)
+        .map(|r| r.proxy.clone())
+        .collect();
+    Some(format!("Frontends on {}: {}.", t.name, list_or_none(&names)))
+}
+
+/// The server rows of `backend` in a stat report, as [`ServerOut`] (without state flags).
+pub(super) fn stat_servers(stat: &StatReport, backend: &str) -> Vec<ServerOut> {
+    stat.of_kind(StatKind::Server)
+        .filter(|r| r.proxy == backend)
+        .map(|r| server_out(None, Some(r), &r.proxy, &r.name))
+        .collect()
+}
+
+/// Merges both reports into one list (state order first, then stat-only servers), optionally
+/// keeping only `backend`.
+pub(super) fn merge_servers(
+    state: &ServersState,
+    stat: &StatReport,
+    backend: Option<&str>,
+) -> Vec<ServerOut> {
+    let wanted = |b: &str| backend.is_none_or(|w| w == b);
+    let mut out: Vec<ServerOut> = state
+        .servers
+        .iter()
+        .filter(|s| wanted(&s.backend))
+        .map(|s| server_out(Some(s), stat.find(&s.backend, &s.name), &s.backend, &s.name))
+        .collect();
+    for r in stat.of_kind(StatKind::Server).filter(|r| wanted(&r.proxy)) {
+        if !out.iter().any(|s| s.backend == r.proxy && s.name == r.name) {
+            out.push(server_out(None, Some(r), &r.proxy, &r.name));
+        }
+    }
+    out
+}
+
+/// One server from whichever rows are known.
+pub(super) fn server_out(
+    st: Option<&ServerState>,
+    row: Option<&StatRow>,
+    backend: &str,
+    name: &str,
+) -> ServerOut {
+    let (stat_addr, stat_port) = row
+        .and_then(|r| r.addr.as_deref())
+        .map_or((None, None), split_addr);
+    ServerOut {
+        backend: backend.to_owned(),
+        name: name.to_owned(),
+        address: st.and_then(|s| s.addr.clone()).or(stat_addr),
+        port: st.and_then(|s| s.port).or(stat_port),
+        state: condition(st, row.and_then(|r| r.status.as_deref())),
+        status: row.and_then(|r| r.status.clone()),
+        admin_flags: st.map(|s| admin_flags(&s.admin_state)).unwrap_or_default(),
+        weight: st
+            .and_then(|s| s.uweight.map(u64::from))
+            .or(row.and_then(|r| r.weight)),
+        initial_weight: st.and_then(|s| s.iweight.map(u64::from)),
+        backup: row.and_then(|r| r.bck).is_some_and(|b| b > 0),
+        checks_enabled: st.map(ServerState::check_enabled),
+        check_status: row.and_then(|r| r.check_status.clone()).filter(|c| !c.is_empty()),
+        check_desc: row.and_then(|r| r.check_desc.clone()).filter(|c| !c.is_empty()),
+        sessions: row.and_then(|r| r.scur),
+        session_limit: row.and_then(|r| r.slim),
+        queued: row.and_then(|r| r.qcur),
+        last_change_secs: row.and_then(|r| r.lastchg),
+    }
+}
+
+/// The state in one word: administrative flags first, then the status `show stat` prints,
+/// then the operational state.
+pub(super) fn condition(st: Option<&ServerState>, status: Option<&str>) -> ServerCondition {
+    if let Some(s) = st {
+        if s.admin_state.is_maint() {
+            return ServerCondition::Maint;
+        }
+        if s.admin_state.is_drain() {
+            return ServerCondition::Drain;
+        }
+    }
+    if let Some(status) = status {
+        let word = status.split_whitespace().next().unwrap_or("");
+        match word {
+            "UP" | "no" => return ServerCondition::Up,
+            "DOWN" => return ServerCondition::Down,
+            "DRAIN" => return ServerCondition::Drain,
+            "MAINT" => return ServerCondition::Maint,
+            "NOLB" => return ServerCondition::Nolb,
+            _ => {}
+        }
+    }
+    match st.map(ServerState::summary_state) {
+        Some("UP") => ServerCondition::Up,
+        Some("DOWN") => ServerCondition::Down,
+        Some("DRAIN") => ServerCondition::Drain,
+        Some("MAINT") => ServerCondition::Maint,
+        Some("NOLB") => ServerCondition::Nolb,
+        _ => ServerCondition::Unknown,
+    }
+}
+
+/// "app4 DOWN (Layer4 connection problem)." for summaries.
+pub(super) fn server_phrase(s: &ServerOut) -> String {
+    let mut p = format!("{}/{} is {}", s.backend, s.name, s.state.word());
+    if s.state == ServerCondition::Down
+        && let Some(d) = s.check_desc.as_deref().or(s.check_status.as_deref())
+    {
+        p.push_str(&format!(" ({d})"));
+    }
+    if s.admin_flags.iter().any(|f| f == "config_maint") {
+        p.push_str(" (disabled in the configuration)");
+    }
+    p.push('.');
+    p
+}
+
+/// "a, b, c" or "none".
+pub(super) fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Renders an optional number for a summary.
+pub(super) fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "?".to_owned(), |v| v.to_string())
+}
+
+// ---- private conversions ------------------------------------------------------------------------
+
+fn frontend_out(r: &StatRow) -> FrontendOut {
+    FrontendOut {
+        name: r.proxy.clone(),
+        status: r.status.clone(),
+        mode: r.mode.clone(),
+        sessions: r.scur,
+        session_limit: r.slim,
+        sessions_max: r.smax,
+        sessions_total: r.stot,
+        session_rate: r.rate,
+        request_rate: r.req_rate,
+        request_errors: r.ereq,
+        denied_requests: r.dreq,
+    }
+}
+
+fn backend_out(name: &str, row: Option<&StatRow>, servers: &[ServerOut]) -> BackendOut {
+    BackendOut {
+        name: name.to_owned(),
+        status: row.and_then(|r| r.status.clone()),
+        mode: row.and_then(|r| r.mode.clone()),
+        algo: row.and_then(|r| r.algo.clone()),
+        servers: ServerTally::of(servers),
+        sessions: row.and_then(|r| r.scur),
+        session_limit: row.and_then(|r| r.slim),
+        queued: row.and_then(|r| r.qcur),
+        weight: row.and_then(|r| r.weight),
+        sessions_total: row.and_then(|r| r.stot),
+        connection_errors: row.and_then(|r| r.econ),
+        http_5xx: row.and_then(|r| r.hrsp_5xx),
+    }
+}
+
+fn backend_phrase(b: &BackendOut) -> String {
+    let servers = if b.servers.total == 0 {
+        "no servers".to_owned()
+    } else {
+        format!("{}/{} servers up", b.servers.up, b.servers.total)
+    };
+    format!(
+        "{} {} ({}, {}, {servers}, {} session(s), {} queued)",
+        b.name,
+        b.status.as_deref().unwrap_or("?"),
+        b.mode.as_deref().unwrap_or("?"),
+        b.algo.as_deref().unwrap_or("?"),
+        opt(b.sessions),
+        opt(b.queued)
+    )
+}
+
+/// `127.0.0.1:8082` / `[::1]:80` -> (address, port).
+fn split_addr(addr: &str) -> (Option<String>, Option<u16>) {
+    match addr.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            (Some(host.to_owned()), port.parse().ok())
+        }
+        _ if addr.is_empty() => (None, None),
+        _ => (Some(addr.to_owned()), None),
+    }
+}
+
+fn admin_flags(a: &AdminState) -> Vec<String> {
+    [
+        (a.maint_forced, "forced_maint"),
+        (a.maint_inherited, "inherited_maint"),
+        (a.maint_config, "config_maint"),
+        (a.drain_forced, "forced_drain"),
+        (a.drain_inherited, "inherited_drain"),
+        (a.maint_resolution, "resolution_maint"),
+        (a.maint_fqdn, "fqdn_set"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, name)| name.to_owned())
+    .collect()
+}
+
+fn op_state_name(op: OpState) -> String {
+    match op {
+        OpState::Stopped => "stopped".to_owned(),
+        OpState::Starting => "starting".to_owned(),
+        OpState::Running => "running".to_owned(),
+        OpState::Stopping => "stopping".to_owned(),
+        OpState::Unknown(n) => format!("unknown ({n})"),
+    }
+}
+
+fn details(st: Option<&ServerState>, row: Option<&StatRow>) -> ServerDetails {
+    let r = |f: fn(&StatRow) -> Option<u64>| row.and_then(f);
+    ServerDetails {
+        id: st.map(|s| s.id),
+        backend_id: st.map(|s| s.backend_id),
+        op_state: st.map(|s| op_state_name(s.op_state)),
+        admin_state_raw: st.map(|s| s.admin_state.raw),
+        check_result: st
+            .and_then(ServerState::check_result_name)
+            .map(str::to_owned),
+        check_health: st.and_then(|s| s.check_health),
+        agent_enabled: st.map(ServerState::agent_enabled),
+        agent_status: row.and_then(|x| x.agent_status.clone()).filter(|s| !s.is_empty()),
+        agent_desc: row.and_then(|x| x.agent_desc.clone()).filter(|s| !s.is_empty()),
+        fqdn: st.and_then(|s| s.fqdn.clone()),
+        use_ssl: st.and_then(|s| s.use_ssl),
+        check_port: st.and_then(|s| s.check_port),
+        check_addr: st.and_then(|s| s.check_addr.clone()),
+        agent_addr: st.and_then(|s| s.agent_addr.clone()),
+        agent_port: st.and_then(|s| s.agent_port),
+        tracked: row.and_then(|x| x.tracked.clone()).filter(|s| !s.is_empty()),
+        cookie: row.and_then(|x| x.cookie.clone()).filter(|s| !s.is_empty()),
+        sessions_max: r(|x| x.smax),
+        sessions_total: r(|x| x.stot),
+        selected_total: r(|x| x.lbtot),
+        last_session_secs: row.and_then(|x| x.lastsess),
+        downtime_secs: r(|x| x.downtime),
+        failed_checks: r(|x| x.chkfail),
+        down_transitions: r(|x| x.chkdown),
+        connection_errors: r(|x| x.econ),
+        response_errors: r(|x| x.eresp),
+        retries: r(|x| x.wretr),
+        redispatches: r(|x| x.wredis),
+        http_4xx: r(|x| x.hrsp_4xx),
+        http_5xx: r(|x| x.hrsp_5xx),
+        avg_queue_ms: r(|x| x.qtime),
+        avg_connect_ms: r(|x| x.ctime),
+        avg_response_ms: r(|x| x.rtime),
+        avg_total_ms: r(|x| x.ttime),
+        bytes_in: r(|x| x.bin),
+        bytes_out: r(|x| x.bout),
+    }
+}
+
+fn state_row(s: &ServerState) -> ServerStateRow {
+    ServerStateRow {
+        backend_id: s.backend_id,
+        backend: s.backend.clone(),
+        id: s.id,
+        name: s.name.clone(),
+        state: condition(Some(s), None),
+        addr: s.addr.clone(),
+        port: s.port,
+        op_state: op_state_name(s.op_state),
+        admin_state: s.admin_state.raw,
+        admin_flags: admin_flags(&s.admin_state),
+        weight: s.uweight,
+        initial_weight: s.iweight,
+        secs_since_change: s.time_since_last_change,
+        check_status_code: s.check_status,
+        check_result: s.check_result_name().map(str::to_owned),
+        check_health: s.check_health,
+        checks_enabled: s.check_enabled(),
+        agent_enabled: s.agent_enabled(),
+        fqdn: s.fqdn.clone(),
+        use_ssl: s.use_ssl,
+        check_port: s.check_port,
+        check_addr: s.check_addr.clone(),
+        agent_addr: s.agent_addr.clone(),
+        agent_port: s.agent_port,
+    }
+}
+
+fn conn_row(c: &ServerConn) -> ServerConnRow {
+    ServerConnRow {
+        backend: c.backend.clone(),
+        server: c.server.clone(),
+        addr: c.addr.clone(),
+        port: c.port,
+        used_cur: c.used_cur,
+        used_max: c.used_max,
+        need_est: c.need_est,
+        idle_cur: c.idle_cur,
+        safe_idle: c.safe_nb,
+        unsafe_idle: c.unsafe_nb,
+        idle_limit: c.idle_lim,
+        purge_delay_ms: c.purge_delay,
+        idle_per_thread: c.idle_per_thread.clone(),
+    }
+}
+
+fn list_ref(m: MapInfo) -> ListRefOut {
+    ListRefOut {
+        reference: format!("#{}", m.id),
+        file: m.file,
+        description: m.description,
+        entries: m.entry_cnt,
+        version: m.curr_ver,
+        next_version: m.next_ver,
+    }
+}
+
+fn table_out(t: TableInfo) -> TableOut {
+    TableOut {
+        name: t.name,
+        key_type: t.key_type,
+        size: t.size,
+        used: t.used,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_split() {
+        assert_eq!(
+            split_addr("127.0.0.1:8082"),
+            (Some("127.0.0.1".to_owned()), Some(8082))
+        );
+        assert_eq!(split_addr("[::1]:80"), (Some("::1".to_owned()), Some(80)));
+        assert_eq!(split_addr(""), (None, None));
+    }
+
+    #[test]
+    fn conditions_prefer_admin_flags() {
+        assert_eq!(condition(None, Some("UP 1/3")), ServerCondition::Up);
+        assert_eq!(condition(None, Some("no check")), ServerCondition::Up);
+        assert_eq!(condition(None, Some("MAINT (via b/s)")), ServerCondition::Maint);
+        assert_eq!(condition(None, Some("DOWN 1/2")), ServerCondition::Down);
+        assert_eq!(condition(None, None), ServerCondition::Unknown);
+        assert!(ServerCondition::Down.matches(StateFilter::NotUp));
+        assert!(!ServerCondition::Up.matches(StateFilter::NotUp));
+    }
+}
