@@ -162,3 +162,76 @@ async fn a_missing_socket_says_where_it_looked() {
         "{err}"
     );
 }
+
+/// A fake CLI that answers by command prefix and records every line it received.
+async fn scripted(
+    answers: &'static [(&'static str, &'static str)],
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let port = fake(move |mut s| {
+        let log = log.clone();
+        async move {
+            let mut buf = Vec::new();
+            let _ = s.read_to_end(&mut buf).await;
+            let line = String::from_utf8_lossy(&buf)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            log.lock().unwrap().push(line.clone());
+            let reply = answers
+                .iter()
+                .find(|(p, _)| line.starts_with(p))
+                .map_or("\n", |(_, r)| r);
+            let _ = s.write_all(reply.as_bytes()).await;
+        }
+    })
+    .await;
+    (port, seen)
+}
+
+#[tokio::test]
+async fn an_uncertain_commit_never_clears_the_live_map() {
+    use haproxy_mcp_server::haproxy::command::args::MapName;
+    let (port, seen) = scripted(&[
+        ("prepare map", "New version created: 5\n\n"),
+        ("commit map", "something unexpected\n\n"),
+    ])
+    .await;
+    let c = RuntimeClient::new(Endpoint::tcp("127.0.0.1", port), fast_limits());
+    let map = MapName::new("#4").unwrap();
+    let err = c
+        .replace_map(&map, &[("k".to_owned(), "v".to_owned())])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RuntimeError::Unrecognized { .. }), "{err}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        ["prepare map #4", "add map @5 #4 <<", "commit map @5 #4"],
+        "no clear after an uncertain commit"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_load_discards_the_prepared_version() {
+    use haproxy_mcp_server::haproxy::command::args::MapName;
+    let (port, seen) = scripted(&[
+        ("prepare map", "New version created: 7\n\n"),
+        ("add map", "Version number out of range.\n\n"),
+    ])
+    .await;
+    let c = RuntimeClient::new(Endpoint::tcp("127.0.0.1", port), fast_limits());
+    let map = MapName::new("#4").unwrap();
+    assert!(
+        c.replace_map(&map, &[("k".to_owned(), "v".to_owned())])
+            .await
+            .is_err()
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        ["prepare map #4", "add map @7 #4 <<", "clear map @7 #4"]
+    );
+}

@@ -28,7 +28,10 @@ fn python_with_sdk() -> Option<String> {
 }
 
 fn script() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/mcp_client_check.py").display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python/mcp_client_check.py")
+        .display()
+        .to_string()
 }
 
 fn run(py: &str, args: &[&str]) {
@@ -51,9 +54,20 @@ fn python_sdk_over_stdio() {
 #[test]
 fn python_sdk_over_http() {
     let Some(py) = python_with_sdk() else { return };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(BIN)
-        .args(["--emulator", "3.2", "--transport", "http", "--port", &port.to_string()])
+        .args([
+            "--emulator",
+            "3.2",
+            "--transport",
+            "http",
+            "--port",
+            &port.to_string(),
+        ])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();

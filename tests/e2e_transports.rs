@@ -5,9 +5,9 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
-use rmcp::ServiceExt;
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_haproxy-mcp-server");
@@ -19,13 +19,20 @@ fn args(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
 #[tokio::test]
 async fn stdio_binary_lists_and_calls_tools() {
     let cmd = tokio::process::Command::new(BIN).configure(|c| {
-        c.args(["--emulator", "2.6"]).env("LOG_LEVEL", "warn").stderr(Stdio::null());
+        c.args(["--emulator", "2.6"])
+            .env("LOG_LEVEL", "warn")
+            .stderr(Stdio::null());
     });
     let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
     let info = client.peer_info().unwrap();
     assert_eq!(info.server_info.name, "haproxy-mcp-server");
     assert_eq!(info.server_info.version, env!("CARGO_PKG_VERSION"));
-    assert!(info.instructions.as_deref().unwrap_or("").contains("emulated"));
+    assert!(
+        info.instructions
+            .as_deref()
+            .unwrap_or("")
+            .contains("emulated")
+    );
     let tools = client.list_all_tools().await.unwrap();
     assert!(tools.len() >= 50, "{} tools", tools.len());
     let r = client
@@ -33,10 +40,18 @@ async fn stdio_binary_lists_and_calls_tools() {
         .await
         .unwrap();
     assert_ne!(r.is_error, Some(true));
-    assert!(r.structured_content.unwrap()["version"].as_str().unwrap().starts_with("2.6"));
+    assert!(
+        r.structured_content.unwrap()["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("2.6")
+    );
     // HAProxy's refusal comes back as a tool error quoting it.
     let r = client
-        .call_tool(CallToolRequestParams::new("show_stat").with_arguments(args(json!({"proxy": "be_nope"}))))
+        .call_tool(
+            CallToolRequestParams::new("show_stat")
+                .with_arguments(args(json!({"proxy": "be_nope"}))),
+        )
         .await
         .unwrap();
     assert_eq!(r.is_error, Some(true));
@@ -46,16 +61,33 @@ async fn stdio_binary_lists_and_calls_tools() {
 #[tokio::test]
 async fn stdio_read_only_binary_hides_and_refuses_mutations() {
     let cmd = tokio::process::Command::new(BIN).configure(|c| {
-        c.args(["--emulator", "3.2", "--read-only"]).stderr(Stdio::null());
+        c.args(["--emulator", "3.2", "--read-only"])
+            .stderr(Stdio::null());
     });
     let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
     let tools = client.list_all_tools().await.unwrap();
-    assert!(tools.iter().all(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true)));
+    assert!(
+        tools
+            .iter()
+            .all(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true))
+    );
     assert!(!tools.iter().any(|t| t.name == "set_weight"));
-    assert!(client.peer_info().unwrap().instructions.as_deref().unwrap().contains("READ-ONLY"));
+    assert!(
+        client
+            .peer_info()
+            .unwrap()
+            .instructions
+            .as_deref()
+            .unwrap()
+            .contains("READ-ONLY")
+    );
     // Called by name anyway: refused, never sent.
     let r = client
-        .call_tool(CallToolRequestParams::new("set_weight").with_arguments(args(json!({"backend": "be_app", "server": "app1", "weight": "10"}))))
+        .call_tool(
+            CallToolRequestParams::new("set_weight").with_arguments(args(
+                json!({"backend": "be_app", "server": "app1", "weight": "10"}),
+            )),
+        )
         .await;
     match r {
         Ok(r) => assert_eq!(r.is_error, Some(true)),
@@ -65,21 +97,34 @@ async fn stdio_read_only_binary_hides_and_refuses_mutations() {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts the binary over HTTP in demo mode and waits for /healthz.
 async fn http_binary(extra: &[&str]) -> (tokio::process::Child, u16) {
     let port = free_port();
     let child = tokio::process::Command::new(BIN)
-        .args(["--emulator", "--transport", "http", "--port", &port.to_string()])
+        .args([
+            "--emulator",
+            "--transport",
+            "http",
+            "--port",
+            &port.to_string(),
+        ])
         .args(extra)
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return (child, port);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -92,7 +137,10 @@ async fn http_binary_serves_mcp_and_health() {
     let (_child, port) = http_binary(&[]).await;
     let transport = StreamableHttpClientTransport::from_uri(format!("http://127.0.0.1:{port}/mcp"));
     let client = ().serve(transport).await.unwrap();
-    assert_eq!(client.peer_info().unwrap().server_info.name, "haproxy-mcp-server");
+    assert_eq!(
+        client.peer_info().unwrap().server_info.name,
+        "haproxy-mcp-server"
+    );
     let tools = client.list_all_tools().await.unwrap();
     assert!(tools.iter().any(|t| t.name == "health_summary"));
     let r = client
@@ -102,7 +150,9 @@ async fn http_binary_serves_mcp_and_health() {
     assert_ne!(r.is_error, Some(true));
     client.cancel().await.unwrap();
 
-    let health = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.unwrap();
+    let health = reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     let body: serde_json::Value = health.json().await.unwrap();
     assert_eq!(body["status"], "ok");
@@ -139,11 +189,17 @@ fn bad_settings_stop_the_server_with_the_fix() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("MCP_HOST") && err.contains("fix:"), "{err}");
 
-    let out = std::process::Command::new(BIN).env("HAPROXY_PORT", "99999").output().unwrap();
+    let out = std::process::Command::new(BIN)
+        .env("HAPROXY_PORT", "99999")
+        .output()
+        .unwrap();
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("99999"));
 
-    let out = std::process::Command::new(BIN).args(["--emulator", "9.9"]).output().unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["--emulator", "9.9"])
+        .output()
+        .unwrap();
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither a bundled HAProxy version"));
 }

@@ -11,12 +11,22 @@ use rmcp::model::Tool;
 use support::mcp::target;
 
 fn server(settings: Settings) -> HaproxyMcp {
-    let t = target("haproxy", haproxy_mcp_server::haproxy::Endpoint::unix("/nonexistent.sock"), &settings, false);
+    let t = target(
+        "haproxy",
+        haproxy_mcp_server::haproxy::Endpoint::unix("/nonexistent.sock"),
+        &settings,
+        false,
+    );
     HaproxyMcp::new(Targets::new(vec![t], None).unwrap(), settings)
 }
 
 fn tools_of(toolset: Toolset) -> Vec<Tool> {
-    let mut tools = server(Settings { toolsets: vec![toolset], ..Settings::default() }).tool_router().list_all();
+    let mut tools = server(Settings {
+        toolsets: vec![toolset],
+        ..Settings::default()
+    })
+    .tool_router()
+    .list_all();
     tools.sort_by(|a, b| a.name.cmp(&b.name));
     tools
 }
@@ -31,21 +41,55 @@ fn tool_surface_snapshot() {
 #[test]
 fn every_tool_follows_the_rules() {
     for t in server(Settings::default()).tool_router().list_all() {
-        let a = t.annotations.clone().unwrap_or_else(|| panic!("{} has no annotations", t.name));
-        assert!(a.title.as_deref().is_some_and(|s| !s.is_empty()), "{} has no title", t.name);
-        assert_eq!(a.open_world_hint, Some(false), "{}: openWorldHint must be false", t.name);
-        assert!(a.read_only_hint.is_some(), "{}: readOnlyHint must be set", t.name);
+        let a = t
+            .annotations
+            .clone()
+            .unwrap_or_else(|| panic!("{} has no annotations", t.name));
+        assert!(
+            a.title.as_deref().is_some_and(|s| !s.is_empty()),
+            "{} has no title",
+            t.name
+        );
+        assert_eq!(
+            a.open_world_hint,
+            Some(false),
+            "{}: openWorldHint must be false",
+            t.name
+        );
+        assert!(
+            a.read_only_hint.is_some(),
+            "{}: readOnlyHint must be set",
+            t.name
+        );
         if !is_read_only(&t) {
-            assert!(a.destructive_hint.is_some(), "{}: mutating tools say whether they are destructive", t.name);
-            assert!(a.idempotent_hint.is_some(), "{}: mutating tools say whether they are idempotent", t.name);
+            assert!(
+                a.destructive_hint.is_some(),
+                "{}: mutating tools say whether they are destructive",
+                t.name
+            );
+            assert!(
+                a.idempotent_hint.is_some(),
+                "{}: mutating tools say whether they are idempotent",
+                t.name
+            );
         }
-        assert!(t.description.as_deref().is_some_and(|d| d.len() > 20), "{} needs a description", t.name);
+        assert!(
+            t.description.as_deref().is_some_and(|d| d.len() > 20),
+            "{} needs a description",
+            t.name
+        );
         assert!(t.output_schema.is_some(), "{} has no output schema", t.name);
         let props = t.input_schema.get("properties").and_then(|p| p.as_object());
-        assert!(props.is_some_and(|p| p.contains_key("target")), "{} has no `target` argument", t.name);
+        assert!(
+            props.is_some_and(|p| p.contains_key("target")),
+            "{} has no `target` argument",
+            t.name
+        );
         for (name, p) in props.unwrap() {
             assert!(
-                p.get("description").is_some() || p.get("$ref").is_some() || p.get("allOf").is_some(),
+                p.get("description").is_some()
+                    || p.get("$ref").is_some()
+                    || p.get("allOf").is_some(),
                 "{}.{name} has no description",
                 t.name
             );
@@ -55,29 +99,89 @@ fn every_tool_follows_the_rules() {
 
 #[test]
 fn the_catalogue_of_tools_md_is_complete() {
-    let listed: Vec<String> = server(Settings::default()).tool_router().list_all().into_iter().map(|t| t.name.to_string()).collect();
+    let listed: Vec<String> = server(Settings::default())
+        .tool_router()
+        .list_all()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
     for name in [
-        "show_info", "show_stat", "show_activity", "health_summary", "clear_counters",
-        "list_frontends", "list_backends", "get_backend", "list_servers", "get_server",
-        "show_servers_state", "show_servers_conn", "list_maps", "list_acls", "list_tables",
-        "add_server", "del_server", "enable_server", "disable_server", "set_server_state",
-        "set_weight", "set_maxconn_server", "set_maxconn_frontend", "set_maxconn_global",
-        "set_server_addr", "drain_server", "show_sessions", "show_session", "shutdown_session",
-        "shutdown_server_sessions", "show_map", "show_acl", "get_map", "get_acl", "add_map_entry",
-        "set_map_entry", "del_map_entry", "add_acl_entry", "del_acl_entry", "clear_map",
-        "clear_acl", "replace_map", "replace_acl", "show_table", "set_table_entry", "clear_table",
-        "enable_health", "disable_health", "enable_agent", "disable_agent", "set_server_health",
-        "set_server_agent", "set_agent_send", "set_server_check_port", "show_errors", "echo",
-        "help", "list_targets", "reload",
+        "show_info",
+        "show_stat",
+        "show_activity",
+        "health_summary",
+        "clear_counters",
+        "list_frontends",
+        "list_backends",
+        "get_backend",
+        "list_servers",
+        "get_server",
+        "show_servers_state",
+        "show_servers_conn",
+        "list_maps",
+        "list_acls",
+        "list_tables",
+        "add_server",
+        "del_server",
+        "enable_server",
+        "disable_server",
+        "set_server_state",
+        "set_weight",
+        "set_maxconn_server",
+        "set_maxconn_frontend",
+        "set_maxconn_global",
+        "set_server_addr",
+        "drain_server",
+        "show_sessions",
+        "show_session",
+        "shutdown_session",
+        "shutdown_server_sessions",
+        "show_map",
+        "show_acl",
+        "get_map",
+        "get_acl",
+        "add_map_entry",
+        "set_map_entry",
+        "del_map_entry",
+        "add_acl_entry",
+        "del_acl_entry",
+        "clear_map",
+        "clear_acl",
+        "replace_map",
+        "replace_acl",
+        "show_table",
+        "set_table_entry",
+        "clear_table",
+        "enable_health",
+        "disable_health",
+        "enable_agent",
+        "disable_agent",
+        "set_server_health",
+        "set_server_agent",
+        "set_agent_send",
+        "set_server_check_port",
+        "show_errors",
+        "echo",
+        "help",
+        "list_targets",
+        "reload",
     ] {
-        assert!(listed.iter().any(|l| l == name), "TOOLS.md lists {name}, the server does not");
+        assert!(
+            listed.iter().any(|l| l == name),
+            "TOOLS.md lists {name}, the server does not"
+        );
     }
 }
 
 #[test]
 fn read_only_mode_lists_no_mutating_tool() {
     let all = server(Settings::default()).tool_router().list_all();
-    let ro = server(Settings { read_only: true, ..Settings::default() }).tool_router().list_all();
+    let ro = server(Settings {
+        read_only: true,
+        ..Settings::default()
+    })
+    .tool_router()
+    .list_all();
     assert!(ro.iter().all(is_read_only));
     let reads = all.iter().filter(|t| is_read_only(t)).count();
     assert_eq!(ro.len(), reads);
@@ -86,12 +190,18 @@ fn read_only_mode_lists_no_mutating_tool() {
 
 #[test]
 fn docs_tools_md_is_generated_from_the_live_list() {
-    let groups: Vec<(&str, Vec<Tool>)> = Toolset::ALL.iter().map(|t| (t.name(), tools_of(*t))).collect();
+    let groups: Vec<(&str, Vec<Tool>)> = Toolset::ALL
+        .iter()
+        .map(|t| (t.name(), tools_of(*t)))
+        .collect();
     let doc = render_markdown(&groups);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/tools.md");
     if std::env::var_os("UPDATE_DOCS").is_some() {
         std::fs::write(&path, &doc).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == doc, "docs/tools.md is stale: run `UPDATE_DOCS=1 cargo test --test tool_surface` and commit it");
+    assert!(
+        committed == doc,
+        "docs/tools.md is stale: run `UPDATE_DOCS=1 cargo test --test tool_surface` and commit it"
+    );
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
@@ -14,7 +14,6 @@ use tokio::net::{TcpStream, UnixStream};
 use crate::Error;
 use crate::fixture::{self, Fixture, Level};
 use crate::scenario::{Scenario, Step, Substitutions};
-use crate::{sha256, timefmt};
 
 /// A stats socket address: `unix:/path/admin.sock` or `tcp:host:port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +141,7 @@ pub async fn run(options: &CaptureOptions) -> Result<usize, Error> {
     let config = format!(
         "{} sha256:{}",
         options.config.display(),
-        sha256::hex_digest(&config_bytes)
+        hex_sha256(&config_bytes)
     );
     clear_out_dir(&options.out)?;
 
@@ -190,7 +189,7 @@ pub async fn run(options: &CaptureOptions) -> Result<usize, Error> {
             seq,
             haproxy: options.haproxy_version.clone(),
             config: config.clone(),
-            captured: timefmt::rfc3339(SystemTime::now()),
+            captured: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             socket,
             command: command.clone(),
             payload,
@@ -262,4 +261,13 @@ mod tests {
         assert!("unix:".parse::<Endpoint>().is_err());
         assert!("/tmp/a.sock".parse::<Endpoint>().is_err());
     }
+}
+
+/// Lower-case hex SHA-256 of `bytes` (names the exact configuration a fixture came from).
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

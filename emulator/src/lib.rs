@@ -24,8 +24,6 @@ pub mod replay;
 pub mod scenario;
 pub mod server;
 pub mod session;
-pub mod sha256;
-pub mod timefmt;
 pub mod tokenizer;
 pub mod version;
 

@@ -654,20 +654,37 @@ impl RuntimeClient {
             for load in &loads {
                 self.run(load.command(name, version)).await?;
             }
-            self.run(Command::commit_list(kind, name, version)).await
+            Ok::<(), RuntimeError>(())
         }
         .await;
         if let Err(e) = loaded {
-            // Discard the half-loaded version; the committed one was never touched.
-            if let Err(cleanup) = self
-                .run(Command::clear_list_version(kind, name, version))
-                .await
-            {
-                tracing::warn!(%name, version, error = %cleanup, "could not discard the prepared version");
-            }
+            // Nothing was committed: discard the half-loaded version; the current one was never
+            // touched.
+            self.discard_version(kind, name, version).await;
             return Err(e);
         }
+        match self.run(Command::commit_list(kind, name, version)).await {
+            Ok(_) => {}
+            // HAProxy refused the commit, so the version was not made current: discard it.
+            Err(e @ RuntimeError::Refused { .. }) => {
+                self.discard_version(kind, name, version).await;
+                return Err(e);
+            }
+            // The commit's outcome is unknown (I/O error, timeout, unrecognised reply): it may
+            // have been applied, and `clear @ver` would then empty the live map. Leave it alone.
+            Err(e) => return Err(e),
+        }
         Ok(version)
+    }
+
+    /// Best-effort `clear <kind> @<ver>` of a prepared version that was never committed.
+    async fn discard_version(&self, kind: ListKind, name: &MapName, version: u32) {
+        if let Err(cleanup) = self
+            .run(Command::clear_list_version(kind, name, version))
+            .await
+        {
+            tracing::warn!(%name, version, error = %cleanup, "could not discard the prepared version");
+        }
     }
 
     // ---- stick tables ----------------------------------------------------------------------------

@@ -57,7 +57,11 @@ pub fn render_markdown(groups: &[(&str, Vec<Tool>)]) -> String {
                         s.push_str(&format!(
                             "| `{name}` | {} | {} | {desc} |\n",
                             type_of(p),
-                            if required.contains(&name.as_str()) { "yes" } else { "no" }
+                            if required.contains(&name.as_str()) {
+                                "yes"
+                            } else {
+                                "no"
+                            }
                         ));
                     }
                 }
@@ -71,7 +75,10 @@ pub fn render_markdown(groups: &[(&str, Vec<Tool>)]) -> String {
 /// A short type description of a JSON schema property.
 fn type_of(p: &Value) -> String {
     if let Some(values) = p.get("enum").and_then(Value::as_array) {
-        let v: Vec<String> = values.iter().map(|v| format!("`{}`", v.as_str().unwrap_or("?"))).collect();
+        let v: Vec<String> = values
+            .iter()
+            .map(|v| format!("`{}`", v.as_str().unwrap_or("?")))
+            .collect();
         return v.join(" \\| ");
     }
     match p.get("type") {
@@ -82,7 +89,9 @@ fn type_of(p: &Value) -> String {
             .filter(|t| *t != "null")
             .collect::<Vec<_>>()
             .join(" \\| "),
-        _ if p.get("$ref").is_some() || p.get("anyOf").is_some() || p.get("oneOf").is_some() => "object".to_owned(),
+        _ if p.get("$ref").is_some() || p.get("anyOf").is_some() || p.get("oneOf").is_some() => {
+            "object".to_owned()
+        }
         _ => "any".to_owned(),
     }
 }

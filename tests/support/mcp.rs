@@ -70,6 +70,43 @@ impl McpHarness {
         .await
     }
 
+    /// Emulated targets (`(name, version)` pairs), then one target per name in `unreachable`,
+    /// pointing at a Unix socket nobody listens on.
+    pub async fn emulated_with_unreachable(
+        specs: &[(&str, &str)],
+        unreachable: &[&str],
+        default: Option<&str>,
+        settings: Settings,
+    ) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("mh")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let mut handles = Vec::new();
+        let mut targets = Vec::new();
+        for (name, version) in specs {
+            let (endpoint, handle) = emulator_endpoint(version, dir.path(), name).await;
+            handles.push(handle);
+            targets.push(target(name, endpoint, &settings, true));
+        }
+        for name in unreachable {
+            let missing = Endpoint::unix(dir.path().join(format!("{name}-missing.sock")));
+            targets.push(target(name, missing, &settings, false));
+        }
+        Self::start(
+            Targets::new(targets, default).unwrap(),
+            settings,
+            handles,
+            dir,
+        )
+        .await
+    }
+
+    /// Every tool the server lists.
+    pub async fn tools(&self) -> Vec<rmcp::model::Tool> {
+        self.client.list_all_tools().await.expect("tools/list")
+    }
+
     /// One target on a live endpoint.
     pub async fn live(endpoint: Endpoint, settings: Settings) -> Self {
         let dir = tempfile::Builder::new()
@@ -157,4 +194,77 @@ pub fn text(r: &CallToolResult) -> String {
         .filter_map(|c| c.as_text().map(|t| t.text.clone()))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Asserts a listed tool's hints: read-only, and for mutating tools destructive and idempotent;
+/// open-world is always false.
+pub fn assert_hints(
+    tools: &[rmcp::model::Tool],
+    name: &str,
+    read_only: bool,
+    destructive: bool,
+    idempotent: bool,
+) {
+    let tool = tools
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("{name} is not listed"));
+    let a = tool
+        .annotations
+        .as_ref()
+        .unwrap_or_else(|| panic!("{name} has no annotations"));
+    assert_eq!(a.read_only_hint, Some(read_only), "{name}: readOnlyHint");
+    assert_eq!(a.open_world_hint, Some(false), "{name}: openWorldHint");
+    if !read_only {
+        assert_eq!(
+            a.destructive_hint,
+            Some(destructive),
+            "{name}: destructiveHint"
+        );
+        assert_eq!(
+            a.idempotent_hint,
+            Some(idempotent),
+            "{name}: idempotentHint"
+        );
+    }
+}
+
+/// Polls `check` every 100 ms for up to `secs` seconds; true once it holds.
+pub async fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if check() {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The first text block of a result: the one-paragraph summary.
+pub fn summary(r: &CallToolResult) -> String {
+    r.content
+        .iter()
+        .find_map(|c| c.as_text().map(|t| t.text.clone()))
+        .unwrap_or_default()
+}
+
+/// An MCP client with its own handler (e.g. one that records progress notifications),
+/// connected to a server with one target named `haproxy` on `endpoint` (typically live).
+pub async fn client_with<H: rmcp::ClientHandler>(
+    endpoint: Endpoint,
+    settings: Settings,
+    handler: H,
+) -> RunningService<RoleClient, H> {
+    let t = target("haproxy", endpoint, &settings, false);
+    let server = HaproxyMcp::new(Targets::new(vec![t], None).unwrap(), settings);
+    let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(running) = server.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    handler.serve(client_io).await.expect("MCP handshake")
 }

@@ -417,8 +417,8 @@ mod tests {
         assert!(parse_map_entries("").unwrap().is_empty());
         assert_eq!(
             parse_map_entries("Unknown map identifier. Please use #<id> or <file>.\n")
-                .unwrap()
-                .len(),
+                .unwrap_err()
+                .line,
             1
         );
         assert_eq!(parse_acl_entries("a:b c\n").unwrap_err().line, 1);

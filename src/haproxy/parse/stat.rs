@@ -150,7 +150,10 @@ fn parse_u64(s: &str) -> Option<u64> {
     let b = s.as_bytes();
     // Up to 19 digits cannot overflow a u64.
     if !b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit) {
-        Some(b.iter().fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0')))
+        Some(
+            b.iter()
+                .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0')),
+        )
     } else if b.is_empty() {
         None
     } else {
@@ -163,8 +166,8 @@ fn parse_u64(s: &str) -> Option<u64> {
 struct Header {
     names: Vec<String>,
     index: HashMap<String, usize>,
-    /// The role of each column, by position.
-    roles: Vec<Option<Role>>,
+    /// The typed columns as `(position, role)`, in column order.
+    typed: Vec<(usize, Role)>,
 }
 
 /// Every record of one report, unquoted: a row's cells are separated by NUL bytes.
@@ -232,6 +235,31 @@ impl<'a> Iterator for CellIter<'a> {
                 Some(rest)
             }
         }
+    }
+
+    /// Skips `n` cells in one scan (rows are mostly runs of short or empty cells).
+    fn nth(&mut self, mut n: usize) -> Option<&'a str> {
+        if n > 0 {
+            let rest = self.rest?;
+            let mut skipped_to = None;
+            for (i, b) in rest.bytes().enumerate() {
+                if b == 0 {
+                    n -= 1;
+                    if n == 0 {
+                        skipped_to = Some(i + 1);
+                        break;
+                    }
+                }
+            }
+            match skipped_to {
+                Some(i) => self.rest = rest.get(i..),
+                None => {
+                    self.rest = None;
+                    return None;
+                }
+            }
+        }
+        self.next()
     }
 }
 
@@ -476,13 +504,19 @@ impl StatRow {
             cells: cells.clone(),
         };
         let mut kind = None;
-        for (i, cell) in cells.iter().enumerate() {
-            match cells.header.roles.get(i).copied().flatten() {
-                None => {}
-                Some(Role::Pxname) => row.proxy = cell.to_owned(),
-                Some(Role::Svname) => row.name = cell.to_owned(),
-                Some(Role::Type) => kind = Some(cell),
-                Some(role) => row.assign(role, cell),
+        // Walk the cells once, stopping only at the typed columns (in column order).
+        let mut it = cells.iter();
+        let mut pos = 0;
+        for &(idx, role) in &cells.header.typed {
+            let Some(cell) = idx.checked_sub(pos).and_then(|skip| it.nth(skip)) else {
+                break;
+            };
+            pos = idx + 1;
+            match role {
+                Role::Pxname => row.proxy = cell.to_owned(),
+                Role::Svname => row.name = cell.to_owned(),
+                Role::Type => kind = Some(cell),
+                role => row.assign(role, cell),
             }
         }
         row.kind = StatKind::from_cells(kind, &row.name);
@@ -666,11 +700,17 @@ pub fn parse(text: &str) -> Result<StatReport, ParseError> {
         // First occurrence wins should a name ever repeat.
         index.entry(n.clone()).or_insert(i);
     }
-    let roles = names.iter().map(|n| Role::of(n)).collect();
+    // Only the first column of a given name is typed, like `index` for lookups.
+    let typed = names
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| index.get(n.as_str()) == Some(i))
+        .filter_map(|(i, n)| Role::of(n).map(|r| (i, r)))
+        .collect();
     let header = Arc::new(Header {
         names: names.clone(),
         index,
-        roles,
+        typed,
     });
 
     // Pass 1: unquote every record into one shared buffer (one allocation for all rows),
@@ -845,9 +885,28 @@ be,s3,2,,,\n";
     }
 
     #[test]
+    fn cell_iteration() {
+        let it = || CellIter {
+            rest: Some("a\0\0bc\0d"),
+        };
+        assert_eq!(it().collect::<Vec<_>>(), ["a", "", "bc", "d"]);
+        for n in 0..6 {
+            assert_eq!(it().nth(n), it().collect::<Vec<_>>().get(n).copied(), "{n}");
+        }
+        let mut i = it();
+        assert_eq!(i.nth(1), Some(""));
+        assert_eq!(i.nth(1), Some("d"));
+        assert_eq!(i.next(), None);
+        assert_eq!(CellIter { rest: None }.next(), None);
+    }
+
+    #[test]
     fn number_parsing() {
         assert_eq!(parse_u64("0"), Some(0));
-        assert_eq!(parse_u64("1234567890123456789"), Some(1_234_567_890_123_456_789));
+        assert_eq!(
+            parse_u64("1234567890123456789"),
+            Some(1_234_567_890_123_456_789)
+        );
         assert_eq!(parse_u64("18446744073709551615"), Some(u64::MAX));
         assert_eq!(parse_u64("18446744073709551616"), None);
         assert_eq!(parse_u64(""), None);
@@ -864,57 +923,60 @@ be,s3,2,,,\n";
         assert_eq!(json["kind"], "frontend");
     }
 
-    /// Rough throughput check on a synthetic 10k-server report:
+    /// CPU time of the current thread in seconds (Linux), so that a busy machine does not
+    /// skew the figure; falls back to wall-clock time elsewhere.
+    fn cpu_secs(wall: std::time::Instant) -> f64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or_else(|| wall.elapsed().as_secs_f64(), |ns| ns / 1e9)
+    }
+
+    /// A synthetic 10k-server report made of `header` and copies of `row`.
+    fn synthetic_report(header: &str, row: &str) -> String {
+        let mut text = String::with_capacity(header.len() + 10_001 * (row.len() + 8));
+        text.push_str(header);
+        text.push('\n');
+        let (proxy, rest) = row.split_once(',').unwrap();
+        let (_, rest) = rest.split_once(',').unwrap();
+        for i in 0..10_000 {
+            text.push_str(&format!("{proxy},srv{i},{rest}\n"));
+        }
+        text
+    }
+
+    fn measure(label: &str, text: &str) {
+        let n = 40;
+        let wall = std::time::Instant::now();
+        let start = cpu_secs(wall);
+        for _ in 0..n {
+            let r = parse(std::hint::black_box(text)).unwrap();
+            assert_eq!(r.rows.len(), 10_000);
+        }
+        let secs = cpu_secs(wall) - start;
+        let mbps = (text.len() * n) as f64 / secs / 1e6;
+        println!("{label}: {} bytes, {mbps:.0} MB/s (CPU time)", text.len());
+    }
+
+    /// Rough throughput check on synthetic 10k-server reports (2.6 sample, and the 3.2
+    /// fixture when present):
     /// `cargo test --release --lib stat::tests::throughput -- --ignored --nocapture`.
     #[test]
     #[ignore]
     fn throughput() {
-        let mut text = String::new();
         let header = STAT_26.lines().next().unwrap();
-        text.push_str(header);
-        text.push('\n');
         let row = STAT_26.lines().nth(2).unwrap();
-        for i in 0..10_000 {
-            text.push_str(&row.replacen("app2", &format!("srv{i}"), 1));
-            text.push('\n');
-        }
-        let start = std::time::Instant::now();
-        let mut commas = 0usize;
-        for _ in 0..20 {
-            commas += std::hint::black_box(&text)
-                .bytes()
-                .filter(|&b| b == b',')
-                .count();
-        }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "baseline comma count: {:.0} MB/s ({commas})",
-            (text.len() * 20) as f64 / secs / 1e6
+        measure("2.6", &synthetic_report(header, row));
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/3.2/0245-show-stat.txt"
         );
-        println!("size_of StatRow: {}", std::mem::size_of::<StatRow>());
-        let start = std::time::Instant::now();
-        for _ in 0..20 {
-            let mut rd = CsvReader::new(&text);
-            let mut buf = Vec::new();
-            while !rd.at_end() {
-                let line = rd.peek_line();
-                rd.read_record(line, &mut buf).unwrap();
+        if let Ok(f) = std::fs::read_to_string(fixture) {
+            let reply = f.split_once("--- reply\n").map_or("", |(_, r)| r);
+            let header = reply.lines().next().unwrap_or("");
+            if let Some(row) = reply.lines().find(|l| l.starts_with("be_app,app2,")) {
+                measure("3.2", &synthetic_report(header, row));
             }
-            std::hint::black_box(&buf);
         }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "tokenize only: {:.0} MB/s",
-            (text.len() * 20) as f64 / secs / 1e6
-        );
-        let start = std::time::Instant::now();
-        let n = 20;
-        for _ in 0..n {
-            let r = parse(&text).unwrap();
-            assert_eq!(r.rows.len(), 10_000);
-        }
-        let secs = start.elapsed().as_secs_f64();
-        let mbps = (text.len() * n) as f64 / secs / 1e6;
-        println!("{} bytes, {mbps:.0} MB/s", text.len());
     }
 }

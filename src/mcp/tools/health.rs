@@ -51,7 +51,9 @@ async fn servers_note(client: &RuntimeClient, backend: &ProxyName) -> String {
                     "There is no backend {backend}. Backends: {}.",
                     names.join(", ")
                 ),
-                Err(_) => format!("There is no backend {backend}; list_backends shows which exist."),
+                Err(_) => {
+                    format!("There is no backend {backend}; list_backends shows which exist.")
+                }
             }
         }
         Err(_) => "list_servers shows which servers exist.".to_owned(),
@@ -197,9 +199,9 @@ impl Change {
             Self::DisableHealth => format!(
                 "health checks of {server} are disabled; HAProxy keeps its last known state (UP stays UP even if it fails, DOWN stays DOWN)"
             ),
-            Self::EnableAgent => format!(
-                "the agent check of {server} is enabled; its reports apply again"
-            ),
+            Self::EnableAgent => {
+                format!("the agent check of {server} is enabled; its reports apply again")
+            }
             Self::DisableAgent => format!(
                 "the agent check of {server} is disabled; its last report no longer changes the server's state or weight"
             ),
@@ -272,7 +274,14 @@ impl HaproxyMcp {
         output_schema = out::<HealthDone>()
     )]
     async fn enable_health(&self, Parameters(a): Parameters<ServerArgs>) -> ToolResult<HealthDone> {
-        change(self, a.target.as_deref(), &a.backend, &a.server, Change::EnableHealth).await
+        change(
+            self,
+            a.target.as_deref(),
+            &a.backend,
+            &a.server,
+            Change::EnableHealth,
+        )
+        .await
     }
 
     /// Turns a server's health checks off.
@@ -281,8 +290,18 @@ impl HaproxyMcp {
         annotations(title = "Disable health checks", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
-    async fn disable_health(&self, Parameters(a): Parameters<ServerArgs>) -> ToolResult<HealthDone> {
-        change(self, a.target.as_deref(), &a.backend, &a.server, Change::DisableHealth).await
+    async fn disable_health(
+        &self,
+        Parameters(a): Parameters<ServerArgs>,
+    ) -> ToolResult<HealthDone> {
+        change(
+            self,
+            a.target.as_deref(),
+            &a.backend,
+            &a.server,
+            Change::DisableHealth,
+        )
+        .await
     }
 
     /// Turns a server's agent check back on.
@@ -292,7 +311,14 @@ impl HaproxyMcp {
         output_schema = out::<HealthDone>()
     )]
     async fn enable_agent(&self, Parameters(a): Parameters<ServerArgs>) -> ToolResult<HealthDone> {
-        change(self, a.target.as_deref(), &a.backend, &a.server, Change::EnableAgent).await
+        change(
+            self,
+            a.target.as_deref(),
+            &a.backend,
+            &a.server,
+            Change::EnableAgent,
+        )
+        .await
     }
 
     /// Turns a server's agent check off.
@@ -302,7 +328,14 @@ impl HaproxyMcp {
         output_schema = out::<HealthDone>()
     )]
     async fn disable_agent(&self, Parameters(a): Parameters<ServerArgs>) -> ToolResult<HealthDone> {
-        change(self, a.target.as_deref(), &a.backend, &a.server, Change::DisableAgent).await
+        change(
+            self,
+            a.target.as_deref(),
+            &a.backend,
+            &a.server,
+            Change::DisableAgent,
+        )
+        .await
     }
 
     /// Forces a server's health state.
@@ -315,7 +348,14 @@ impl HaproxyMcp {
         &self,
         Parameters(a): Parameters<SetHealthArgs>,
     ) -> ToolResult<HealthDone> {
-        change(self, a.target.as_deref(), &a.backend, &a.server, Change::Health(a.state)).await
+        change(
+            self,
+            a.target.as_deref(),
+            &a.backend,
+            &a.server,
+            Change::Health(a.state),
+        )
+        .await
     }
 
     /// Forces a server's agent state.
@@ -328,7 +368,14 @@ impl HaproxyMcp {
         &self,
         Parameters(a): Parameters<SetAgentArgs>,
     ) -> ToolResult<HealthDone> {
-        change(self, a.target.as_deref(), &a.backend, &a.server, Change::Agent(a.state)).await
+        change(
+            self,
+            a.target.as_deref(),
+            &a.backend,
+            &a.server,
+            Change::Agent(a.state),
+        )
+        .await
     }
 
     /// Changes what the agent check sends.
@@ -342,7 +389,14 @@ impl HaproxyMcp {
         Parameters(a): Parameters<AgentSendArgs>,
     ) -> ToolResult<HealthDone> {
         let text = args::text("agent-send string", &a.text, 4096)?;
-        change(self, a.target.as_deref(), &a.backend, &a.server, Change::AgentSend(text)).await
+        change(
+            self,
+            a.target.as_deref(),
+            &a.backend,
+            &a.server,
+            Change::AgentSend(text),
+        )
+        .await
     }
 
     /// Changes the port health checks use.
@@ -356,6 +410,13 @@ impl HaproxyMcp {
         Parameters(a): Parameters<CheckPortArgs>,
     ) -> ToolResult<HealthDone> {
         let port = args::port("check port", a.port)?;
-        change(self, a.target.as_deref(), &a.backend, &a.server, Change::CheckPort(port)).await
+        change(
+            self,
+            a.target.as_deref(),
+            &a.backend,
+            &a.server,
+            Change::CheckPort(port),
+        )
+        .await
     }
 }

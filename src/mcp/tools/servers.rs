@@ -1,8 +1,1370 @@
-//! The servers toolset.
+//! Dynamic pool management: add_server, del_server, enable_server, disable_server,
+//! set_server_state, set_weight, set_maxconn_server/_frontend/_global, set_server_addr,
+//! drain_server.
+//!
+//! Safety rules kept here:
+//! - taking the last UP server of a backend out of rotation (drain or maint) is refused unless
+//!   the caller says `force: true`;
+//! - a multi-step change reports each step, and when a later step fails, says exactly what state
+//!   the server is left in and how to finish or undo; a step HAProxy refused is never reported
+//!   as done.
 
-use rmcp::tool_router;
+use std::time::{Duration, Instant};
 
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{ProgressNotificationParam, ProgressToken};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use serde::{Deserialize, Serialize};
+
+use super::out;
+use super::topology::{
+    ServerCondition, ServerOut, backend_stat, explain, list_or_none, opt, stat_servers,
+};
+use crate::haproxy::command::args::{self, ProxyName, ServerAddress, ServerRef, Weight};
+use crate::haproxy::command::{AddServerOptions, ServerAdminState};
+use crate::haproxy::parse::StatReport;
+use crate::haproxy::{RefusalKind, RuntimeError};
+use crate::mcp::answer::{Answer, ToolError, ToolResult};
 use crate::mcp::server::HaproxyMcp;
+use crate::mcp::targets::Target;
 
-#[tool_router(router = servers_router, vis = "pub(crate)", allow_empty)]
-impl HaproxyMcp {}
+/// Default wait for drain_server and del_server's drain.
+const DEFAULT_TIMEOUT_SECS: u32 = 60;
+/// Longest wait accepted.
+const MAX_TIMEOUT_SECS: u32 = 3600;
+/// After a server reaches maintenance, how long `del server` is retried while HAProxy still has
+/// idle connections to it (they are purged after `pool-purge-delay`, 5 s by default).
+const DELETE_GRACE: Duration = Duration::from_secs(10);
+
+fn yes() -> bool {
+    true
+}
+
+// ---- arguments ----------------------------------------------------------------------------------
+
+/// Arguments naming one server.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ServerArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend the server belongs to.
+    pub backend: String,
+    /// The server's name (see list_servers).
+    pub server: String,
+}
+
+/// Arguments of disable_server.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct DisableArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend the server belongs to.
+    pub backend: String,
+    /// The server's name (see list_servers).
+    pub server: String,
+    /// Allow taking the backend's last UP server out of rotation (the backend then cannot serve).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// An administrative state to set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminStateArg {
+    /// Takes traffic (leaves drain and maintenance).
+    Ready,
+    /// Takes no new sessions except persistent ones; existing sessions finish.
+    Drain,
+    /// Takes no traffic; health checks stop.
+    Maint,
+}
+
+impl AdminStateArg {
+    fn command(self) -> ServerAdminState {
+        match self {
+            Self::Ready => ServerAdminState::Ready,
+            Self::Drain => ServerAdminState::Drain,
+            Self::Maint => ServerAdminState::Maint,
+        }
+    }
+}
+
+/// Arguments of set_server_state.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct SetStateArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend the server belongs to.
+    pub backend: String,
+    /// The server's name (see list_servers).
+    pub server: String,
+    /// ready, drain or maint.
+    pub state: AdminStateArg,
+    /// Allow taking the backend's last UP server out of rotation (the backend then cannot serve).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Arguments of add_server.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct AddServerArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend to add to; its balance algorithm must be dynamic (roundrobin, leastconn,
+    /// first, random or a consistent hash).
+    pub backend: String,
+    /// The new server's name (unique in the backend).
+    pub server: String,
+    /// IPv4 or IPv6 address (a host name is accepted but dynamic servers do not resolve it).
+    pub address: String,
+    /// Port (HAProxy reuses the client's destination port when omitted).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<u32>,
+    /// Health-check the server (the backend's check settings apply). Default true.
+    #[serde(default = "yes")]
+    pub check: bool,
+    /// Port for health checks, when not the server's port.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 65535))]
+    pub check_port: Option<u32>,
+    /// Interval between health checks in milliseconds (HAProxy's default is 2000).
+    #[serde(default)]
+    #[schemars(range(min = 100, max = 3600000))]
+    pub check_interval_ms: Option<u32>,
+    /// Initial weight, 0–256 (HAProxy's default is 1).
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 256))]
+    pub weight: Option<u32>,
+    /// Most concurrent sessions to send it (unlimited when omitted).
+    #[serde(default)]
+    pub maxconn: Option<u32>,
+    /// Add it as a backup server (used only when no active server is up).
+    #[serde(default)]
+    pub backup: bool,
+    /// Talk TLS to it (without certificate verification: certificates cannot be set here).
+    #[serde(default)]
+    pub ssl: bool,
+    /// Put it into service after adding it (enable its health checks, then state ready). With
+    /// false it stays in maintenance with checks off, as HAProxy adds it. Default true.
+    #[serde(default = "yes")]
+    pub enable: bool,
+}
+
+/// Arguments of del_server.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct DelServerArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend the server belongs to.
+    pub backend: String,
+    /// The server to delete.
+    pub server: String,
+    /// First drain the server, wait for its sessions to end, put it in maintenance, then delete
+    /// it. Without this, HAProxy deletes only a server already in maintenance with no sessions.
+    #[serde(default)]
+    pub drain_first: bool,
+    /// With drain_first: how long to wait for the sessions to end, in seconds (default 60).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 3600))]
+    pub timeout_secs: Option<u32>,
+    /// With drain_first: allow draining the backend's last UP server.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// A weight: a number 0–256, or a percentage of the configured weight as a string ("50%").
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum WeightArg {
+    /// An absolute weight, 0–256.
+    Absolute(#[schemars(range(min = 0, max = 256))] i64),
+    /// "N" (absolute, 0–256) or "N%" (percent of the configured weight, 0–1000%).
+    Text(String),
+}
+
+/// Arguments of set_weight.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct SetWeightArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend the server belongs to.
+    pub backend: String,
+    /// The server's name (see list_servers).
+    pub server: String,
+    /// New weight: 0–256, or a percentage of the configured weight such as "50%". Weight 0
+    /// stops new load-balanced traffic. Backends with a static algorithm (static-rr, map-based
+    /// hashes) accept only 0 and 100%.
+    pub weight: WeightArg,
+}
+
+/// Arguments of set_maxconn_server.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct MaxconnServerArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend the server belongs to.
+    pub backend: String,
+    /// The server's name (see list_servers).
+    pub server: String,
+    /// Most concurrent sessions to send to the server; further requests queue. 0 removes the
+    /// limit.
+    pub maxconn: u32,
+}
+
+/// Arguments of set_maxconn_frontend.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct MaxconnFrontendArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The frontend's name (see list_frontends).
+    pub frontend: String,
+    /// Most concurrent connections the frontend accepts; further ones wait in the kernel.
+    pub maxconn: u32,
+}
+
+/// Arguments of set_maxconn_global.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct MaxconnGlobalArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The process-wide connection limit; at most the limit HAProxy started with (Hard_maxconn
+    /// in show_info). 0 restores that starting limit.
+    pub maxconn: u32,
+}
+
+/// Arguments of set_server_addr.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct SetAddrArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend the server belongs to.
+    pub backend: String,
+    /// The server's name (see list_servers).
+    pub server: String,
+    /// New IPv4 or IPv6 address.
+    pub address: String,
+    /// New port (unchanged when omitted).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<u32>,
+}
+
+/// Arguments of drain_server.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct DrainArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend the server belongs to.
+    pub backend: String,
+    /// The server to drain.
+    pub server: String,
+    /// How long to wait for its sessions to end, in seconds (default 60).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 3600))]
+    pub timeout_secs: Option<u32>,
+    /// Once no session is left, put the server in maintenance.
+    #[serde(default)]
+    pub set_maint: bool,
+    /// Allow draining the backend's last UP server (the backend then cannot serve new traffic).
+    #[serde(default)]
+    pub force: bool,
+}
+
+// ---- outputs ------------------------------------------------------------------------------------
+
+/// A server as it was just before a change.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Before {
+    /// Its state in one word.
+    pub state: ServerCondition,
+    /// Its status as `show stat` printed it.
+    pub status: Option<String>,
+    /// Its sessions.
+    pub sessions: Option<u64>,
+    /// Its weight.
+    pub weight: Option<u64>,
+}
+
+/// A change to one server.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ServerChangeOut {
+    /// The target changed.
+    pub target: String,
+    /// `backend/server`.
+    pub server: String,
+    /// What was done, as a sentence.
+    pub done: String,
+    /// The server just before the change, when it could be read.
+    pub before: Option<Before>,
+    /// Something to be aware of (e.g. only backup servers remain up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// add_server's answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct AddServerOut {
+    /// The target changed.
+    pub target: String,
+    /// `backend/server`.
+    pub server: String,
+    /// `address[:port]` as sent.
+    pub address: String,
+    /// Each command sent and its outcome, in order.
+    pub steps: Vec<String>,
+    /// Whether the server was put into service (state ready).
+    pub enabled: bool,
+    /// Whether its health checks were enabled.
+    pub checks_enabled: bool,
+}
+
+/// del_server's answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct DelServerOut {
+    /// The target changed.
+    pub target: String,
+    /// `backend/server` (deleted).
+    pub server: String,
+    /// Each command sent and its outcome, in order.
+    pub steps: Vec<String>,
+    /// Seconds spent waiting for sessions to end (drain_first only).
+    pub waited_secs: f64,
+}
+
+/// A weight as `get weight` reports it.
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
+pub struct WeightPair {
+    /// The weight in effect.
+    pub current: u32,
+    /// The weight from the configuration.
+    pub initial: u32,
+}
+
+/// set_weight's answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct WeightOut {
+    /// The target changed.
+    pub target: String,
+    /// `backend/server`.
+    pub server: String,
+    /// The weight asked for (`10` or `50%`).
+    pub requested: String,
+    /// Before the change.
+    pub before: WeightPair,
+    /// After the change (absent if it could not be read back).
+    pub after: Option<WeightPair>,
+}
+
+/// A connection limit that was set.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct MaxconnOut {
+    /// The target changed.
+    pub target: String,
+    /// What the limit applies to: `server be/s`, `frontend fe` or `global`.
+    pub scope: String,
+    /// The new limit.
+    pub maxconn: u32,
+}
+
+/// set_server_addr's answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct AddrOut {
+    /// The target changed.
+    pub target: String,
+    /// `backend/server`.
+    pub server: String,
+    /// What HAProxy said it changed.
+    pub haproxy_says: String,
+}
+
+/// drain_server's answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct DrainOut {
+    /// The target changed.
+    pub target: String,
+    /// `backend/server`.
+    pub server: String,
+    /// Whether the server reached zero sessions (and an empty queue) before the timeout.
+    pub drained: bool,
+    /// Sessions when the drain started.
+    pub sessions_at_start: Option<u64>,
+    /// Sessions plus queued requests left at the end.
+    pub sessions_left: u64,
+    /// Seconds waited.
+    pub waited_secs: f64,
+    /// The server's administrative state now: `drain` or `maint`.
+    pub state_now: String,
+    /// Each command sent and its outcome, in order.
+    pub steps: Vec<String>,
+    /// Something to be aware of (e.g. the backend's last UP server was drained with force).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+// ---- tools --------------------------------------------------------------------------------------
+
+#[tool_router(router = servers_router, vis = "pub(crate)")]
+impl HaproxyMcp {
+    /// Add a dynamic server and (by default) put it into service.
+    #[tool(
+        description = "Add a server to a backend at run time (`add server`). HAProxy adds it in maintenance with health checks off; unless enable=false this tool then runs `enable health` (when check=true) and `set server … state ready`, and reports each step. If a later step fails it says what state the server is left in and how to finish or undo. The backend must use a dynamic algorithm (roundrobin, leastconn, first, random, consistent hash). Dynamic servers do not inherit default-server settings and do not survive a reload unless also added to the configuration.",
+        annotations(title = "Add server", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
+        output_schema = out::<AddServerOut>()
+    )]
+    async fn add_server(
+        &self,
+        Parameters(args): Parameters<AddServerArgs>,
+    ) -> ToolResult<AddServerOut> {
+        let t = self.target(args.target.as_deref())?;
+        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let addr = ServerAddress::new(&args.address)?;
+        let opts = add_options(&args)?;
+        let address = addr.with_port(opts.port);
+        if let Err(e) = t.client.add_server(&srv, &addr, &opts).await {
+            return Err(explain(t, Some(&srv), e).await);
+        }
+        let mut steps = vec![format!(
+            "add server {srv} {address}: New server registered (in maintenance, health checks off)"
+        )];
+        if args.enable {
+            enable_new(t, &srv, args.check, &mut steps).await?;
+        }
+        let summary = if args.enable {
+            format!(
+                "[{}] Added {srv} ({address}) and put it into service{}. It takes traffic once \
+                 it is UP; get_server shows its check status.",
+                t.name,
+                if args.check {
+                    " with health checks on"
+                } else {
+                    " (no health checks)"
+                }
+            )
+        } else {
+            format!(
+                "[{}] Added {srv} ({address}); as asked, it stays in maintenance with health \
+                 checks off and takes no traffic. To put it into service: enable_health (if it \
+                 has checks), then set_server_state state=ready.",
+                t.name
+            )
+        };
+        Ok(Answer::new(
+            summary,
+            AddServerOut {
+                target: t.name.clone(),
+                server: srv.to_string(),
+                address,
+                steps,
+                enabled: args.enable,
+                checks_enabled: args.enable && args.check,
+            },
+        ))
+    }
+
+    /// Delete a server (only in maintenance with no sessions; optionally drain it first).
+    #[tool(
+        description = "Delete a server at run time (`del server`). HAProxy deletes only a server that is in maintenance with no sessions left, and refuses servers something in the configuration points at. With drain_first=true this tool first drains the server, waits (up to timeout_secs, default 60, with progress notifications) for its sessions to end, puts it in maintenance, then deletes it. Refuses to drain the backend's last UP server unless force=true. The deletion is lost on reload only if the server is in the configuration.",
+        annotations(title = "Delete server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
+        output_schema = out::<DelServerOut>()
+    )]
+    async fn del_server(
+        &self,
+        Parameters(args): Parameters<DelServerArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> ToolResult<DelServerOut> {
+        let t = self.target(args.target.as_deref())?;
+        let srv = ServerRef::new(&args.backend, &args.server)?;
+        if !args.drain_first {
+            if let Err(e) = t.client.del_server(&srv).await {
+                return Err(del_refused(t, &srv, e).await);
+            }
+            return Ok(deleted(
+                t,
+                &srv,
+                vec![format!("del server {srv}: Server deleted")],
+                0.0,
+            ));
+        }
+        let timeout = timeout_of(args.timeout_secs)?;
+        self.drain_and_delete(t, &srv, timeout, args.force, &ctx)
+            .await
+    }
+
+    /// Put a server back into service.
+    #[tool(
+        description = "Put a server back into service (`enable server`, the same as set_server_state ready): it leaves maintenance or drain and takes traffic once its health checks pass.",
+        annotations(title = "Enable server", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<ServerChangeOut>()
+    )]
+    async fn enable_server(
+        &self,
+        Parameters(args): Parameters<ServerArgs>,
+    ) -> ToolResult<ServerChangeOut> {
+        let t = self.target(args.target.as_deref())?;
+        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let before = read_before(t, &srv).await?;
+        checked(t, &srv, t.client.enable_server(&srv).await).await?;
+        Ok(changed(t, &srv, AdminStateArg::Ready, before, None))
+    }
+
+    /// Put a server in maintenance.
+    #[tool(
+        description = "Put a server in maintenance (`disable server`, the same as set_server_state maint): it takes no new traffic and its health checks stop; existing sessions are not cut. Refuses the backend's last UP server unless force=true.",
+        annotations(title = "Disable server", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<ServerChangeOut>()
+    )]
+    async fn disable_server(
+        &self,
+        Parameters(args): Parameters<DisableArgs>,
+    ) -> ToolResult<ServerChangeOut> {
+        let t = self.target(args.target.as_deref())?;
+        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let (before, warning) = guarded(t, &srv, AdminStateArg::Maint, args.force).await?;
+        checked(t, &srv, t.client.disable_server(&srv).await).await?;
+        Ok(changed(t, &srv, AdminStateArg::Maint, before, warning))
+    }
+
+    /// Set a server's administrative state.
+    #[tool(
+        description = "Set a server's administrative state (`set server … state`): ready (takes traffic), drain (no new sessions except persistent ones; existing sessions finish — drain_server also waits for them), or maint (no traffic, health checks stop; existing sessions are not cut). Refuses to put the backend's last UP server into drain or maint unless force=true.",
+        annotations(title = "Set server state", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<ServerChangeOut>()
+    )]
+    async fn set_server_state(
+        &self,
+        Parameters(args): Parameters<SetStateArgs>,
+    ) -> ToolResult<ServerChangeOut> {
+        let t = self.target(args.target.as_deref())?;
+        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let (before, warning) = guarded(t, &srv, args.state, args.force).await?;
+        let result = t.client.set_server_state(&srv, args.state.command()).await;
+        checked(t, &srv, result).await?;
+        Ok(changed(t, &srv, args.state, before, warning))
+    }
+
+    /// Change a server's weight.
+    #[tool(
+        description = "Set a server's weight (`set server … weight`): absolute 0–256, or a percentage of its configured weight such as \"50%\". Weight 0 stops new load-balanced traffic to it. Reports the weight before and after. Backends with a static algorithm accept only 0 and 100%.",
+        annotations(title = "Set server weight", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<WeightOut>()
+    )]
+    async fn set_weight(
+        &self,
+        Parameters(args): Parameters<SetWeightArgs>,
+    ) -> ToolResult<WeightOut> {
+        let t = self.target(args.target.as_deref())?;
+        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let weight = match &args.weight {
+            WeightArg::Absolute(w) => absolute_weight(*w)?,
+            WeightArg::Text(s) => Weight::parse(s.trim())?,
+        };
+        let before = pair(checked(t, &srv, t.client.get_weight(&srv).await).await?);
+        checked(t, &srv, t.client.set_weight(&srv, weight).await).await?;
+        let after = t.client.get_weight(&srv).await.ok().map(pair);
+        let mut summary = format!(
+            "[{}] {srv} weight {} -> {} (configured {}; asked {weight}).",
+            t.name,
+            before.current,
+            after.map_or("?".to_owned(), |a| a.current.to_string()),
+            before.initial
+        );
+        if after.is_some_and(|a| a.current == 0) {
+            summary.push_str(" At weight 0 it gets no new load-balanced traffic.");
+        }
+        Ok(Answer::new(
+            summary,
+            WeightOut {
+                target: t.name.clone(),
+                server: srv.to_string(),
+                requested: weight.to_string(),
+                before,
+                after,
+            },
+        ))
+    }
+
+    /// Change a server's connection limit.
+    #[tool(
+        description = "Set a server's maxconn (`set maxconn server`): the most concurrent sessions HAProxy sends it; further requests wait in the queue. 0 removes the limit.",
+        annotations(title = "Set server maxconn", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<MaxconnOut>()
+    )]
+    async fn set_maxconn_server(
+        &self,
+        Parameters(args): Parameters<MaxconnServerArgs>,
+    ) -> ToolResult<MaxconnOut> {
+        let t = self.target(args.target.as_deref())?;
+        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let result = t.client.set_maxconn_server(&srv, args.maxconn).await;
+        checked(t, &srv, result).await?;
+        let meaning = if args.maxconn == 0 {
+            "no longer has a session limit".to_owned()
+        } else {
+            format!(
+                "now takes at most {} concurrent sessions; more wait in the queue",
+                args.maxconn
+            )
+        };
+        Ok(maxconn_done(
+            t,
+            format!("server {srv}"),
+            args.maxconn,
+            meaning,
+        ))
+    }
+
+    /// Change a frontend's connection limit.
+    #[tool(
+        description = "Set a frontend's maxconn (`set maxconn frontend`): the most concurrent connections it accepts; further ones wait in the kernel's backlog.",
+        annotations(title = "Set frontend maxconn", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<MaxconnOut>()
+    )]
+    async fn set_maxconn_frontend(
+        &self,
+        Parameters(args): Parameters<MaxconnFrontendArgs>,
+    ) -> ToolResult<MaxconnOut> {
+        let t = self.target(args.target.as_deref())?;
+        let fe = ProxyName::new(args.frontend)?;
+        if let Err(e) = t.client.set_maxconn_frontend(&fe, args.maxconn).await {
+            return Err(explain(t, None, e).await);
+        }
+        let meaning = format!(
+            "now accepts at most {} concurrent connections",
+            args.maxconn
+        );
+        Ok(maxconn_done(
+            t,
+            format!("frontend {fe}"),
+            args.maxconn,
+            meaning,
+        ))
+    }
+
+    /// Change the process-wide connection limit.
+    #[tool(
+        description = "Set the process-wide maxconn (`set maxconn global`). It cannot exceed the limit HAProxy started with (Hard_maxconn in show_info); 0 restores that limit.",
+        annotations(title = "Set global maxconn", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<MaxconnOut>()
+    )]
+    async fn set_maxconn_global(
+        &self,
+        Parameters(args): Parameters<MaxconnGlobalArgs>,
+    ) -> ToolResult<MaxconnOut> {
+        let t = self.target(args.target.as_deref())?;
+        if let Err(e) = t.client.set_maxconn_global(args.maxconn).await {
+            let mut err = ToolError::runtime(&t.name, &e);
+            if e.refusal() == Some(RefusalKind::InvalidArgument)
+                && let Ok(info) = t.client.show_info().await
+                && let Some(hard) = info.hard_maxconn()
+            {
+                err = err.with_note(format!(
+                    "This process started with Hard_maxconn {hard}; the global limit can be set from 1 to {hard} (0 restores {hard})."
+                ));
+            }
+            return Err(err);
+        }
+        let meaning = if args.maxconn == 0 {
+            "was restored to the limit the process started with".to_owned()
+        } else {
+            format!("is now {} concurrent connections", args.maxconn)
+        };
+        Ok(maxconn_done(t, "global".to_owned(), args.maxconn, meaning))
+    }
+
+    /// Change a server's address and port.
+    #[tool(
+        description = "Change a server's address and optionally its port (`set server … addr … port …`). New connections go to the new address; existing ones stay where they are. Reports what HAProxy says changed.",
+        annotations(title = "Set server address", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<AddrOut>()
+    )]
+    async fn set_server_addr(
+        &self,
+        Parameters(args): Parameters<SetAddrArgs>,
+    ) -> ToolResult<AddrOut> {
+        let t = self.target(args.target.as_deref())?;
+        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let addr = ServerAddress::new(&args.address)?;
+        let port = args.port.map(|p| args::port("port", p)).transpose()?;
+        let said = checked(t, &srv, t.client.set_server_addr(&srv, &addr, port).await).await?;
+        let summary = format!("[{}] {srv}: HAProxy says \"{said}\".", t.name);
+        Ok(Answer::new(
+            summary,
+            AddrOut {
+                target: t.name.clone(),
+                server: srv.to_string(),
+                haproxy_says: said,
+            },
+        ))
+    }
+
+    /// Drain a server and wait for its sessions to end.
+    #[tool(
+        description = "Drain a server: set it to drain (no new sessions except persistent ones), then wait until its sessions and queue reach zero or timeout_secs pass (default 60, max 3600), sending progress notifications; with set_maint=true, then put it in maintenance. Refuses the backend's last UP server unless force=true. On timeout the server stays in drain and the answer says how many sessions are left.",
+        annotations(title = "Drain server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
+        output_schema = out::<DrainOut>()
+    )]
+    async fn drain_server(
+        &self,
+        Parameters(args): Parameters<DrainArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> ToolResult<DrainOut> {
+        let t = self.target(args.target.as_deref())?;
+        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let timeout = timeout_of(args.timeout_secs)?;
+        let stat = backend_stat(t, &srv.backend).await?;
+        let start_sessions = current(&stat, &srv).and_then(|s| s.sessions);
+        let warning = guard(&t.name, &stat, &srv, "drain", args.force)?;
+        let result = t
+            .client
+            .set_server_state(&srv, ServerAdminState::Drain)
+            .await;
+        checked(t, &srv, result).await?;
+        let mut steps = vec![format!("set server {srv} state drain: done")];
+        let waited = self.wait_sessions(t, &srv, timeout, &ctx, "DRAIN").await?;
+        let mut state_now = "drain";
+        if waited.drained && args.set_maint {
+            let result = t
+                .client
+                .set_server_state(&srv, ServerAdminState::Maint)
+                .await;
+            if let Err(e) = result {
+                return Err(ToolError::runtime(&t.name, &e).with_note(format!(
+                    "{srv} drained (no sessions left) but stays in DRAIN: HAProxy refused maintenance. Call set_server_state state=maint to retry."
+                )));
+            }
+            steps.push(format!("set server {srv} state maint: done"));
+            state_now = "maint";
+        }
+        let summary = drain_summary(
+            &t.name,
+            &srv,
+            &waited,
+            start_sessions,
+            state_now,
+            args.set_maint,
+        );
+        Ok(Answer::new(
+            summary,
+            DrainOut {
+                target: t.name.clone(),
+                server: srv.to_string(),
+                drained: waited.drained,
+                sessions_at_start: start_sessions,
+                sessions_left: waited.left,
+                waited_secs: waited.secs,
+                state_now: state_now.to_owned(),
+                steps,
+                warning,
+            },
+        ))
+    }
+}
+
+// ---- multi-step flows ---------------------------------------------------------------------------
+
+/// What waiting for a server's sessions came to.
+struct Waited {
+    /// Zero sessions and an empty queue were seen.
+    drained: bool,
+    /// Sessions plus queued requests at the last look.
+    left: u64,
+    /// Seconds waited.
+    secs: f64,
+}
+
+impl HaproxyMcp {
+    /// Polls the server's sessions (`show stat <backend> -1 -1`) every `drain_poll` until they
+    /// and its queue are zero or `timeout` passes, reporting progress and honouring
+    /// cancellation. `state` names the state the server is left in, for messages.
+    async fn wait_sessions(
+        &self,
+        t: &Target,
+        srv: &ServerRef,
+        timeout: Duration,
+        ctx: &RequestContext<RoleServer>,
+        state: &str,
+    ) -> Result<Waited, ToolError> {
+        let start = Instant::now();
+        let token = ctx.meta.get_progress_token();
+        let poll = self.settings().drain_poll.max(Duration::from_millis(10));
+        loop {
+            let stat = backend_stat(t, &srv.backend).await?;
+            let Some(me) = current(&stat, srv) else {
+                return Err(ToolError::new(format!(
+                    "[{}] {srv} disappeared from {}'s statistics while waiting for its sessions to end (deleted by someone else?).",
+                    t.name, srv.backend
+                )));
+            };
+            let left = me.sessions.unwrap_or(0) + me.queued.unwrap_or(0);
+            let elapsed = start.elapsed();
+            let done = left == 0;
+            if let Some(token) = &token {
+                progress(ctx, token, elapsed, timeout, done, srv, left).await;
+            }
+            if done || elapsed >= timeout {
+                return Ok(Waited {
+                    drained: done,
+                    left,
+                    secs: round_secs(elapsed),
+                });
+            }
+            tokio::select! {
+                _ = ctx.ct.cancelled() => {
+                    return Err(ToolError::new(format!(
+                        "[{}] Cancelled while waiting: {srv} is left in {state} with {left} session(s). To finish, call drain_server again; to undo, call set_server_state state=ready.",
+                        t.name
+                    )));
+                }
+                _ = tokio::time::sleep(poll.min(timeout - elapsed)) => {}
+            }
+        }
+    }
+
+    /// del_server with drain_first: drain, wait, maint, delete (retrying while HAProxy still
+    /// holds idle connections to the server).
+    async fn drain_and_delete(
+        &self,
+        t: &Target,
+        srv: &ServerRef,
+        timeout: Duration,
+        force: bool,
+        ctx: &RequestContext<RoleServer>,
+    ) -> ToolResult<DelServerOut> {
+        let stat = backend_stat(t, &srv.backend).await?;
+        let Some(me) = current(&stat, srv) else {
+            // Let HAProxy say what is wrong (no such server, …), with the list of servers.
+            return match t.client.del_server(srv).await {
+                Ok(()) => Ok(deleted(
+                    t,
+                    srv,
+                    vec![format!("del server {srv}: Server deleted")],
+                    0.0,
+                )),
+                Err(e) => Err(explain(t, Some(srv), e).await),
+            };
+        };
+        let mut steps = Vec::new();
+        let left_in = if me.state == ServerCondition::Maint {
+            "MAINT"
+        } else {
+            guard(&t.name, &stat, srv, "drain", force)?;
+            if me.state != ServerCondition::Drain {
+                let result = t
+                    .client
+                    .set_server_state(srv, ServerAdminState::Drain)
+                    .await;
+                checked(t, srv, result).await?;
+                steps.push(format!("set server {srv} state drain: done"));
+            }
+            "DRAIN"
+        };
+        let waited = self.wait_sessions(t, srv, timeout, ctx, left_in).await?;
+        if !waited.drained {
+            return Err(ToolError::new(format!(
+                "[{}] {srv} was not deleted: it still has {} session(s) after {} s, and is left in {left_in}. To finish, call del_server with drain_first again (perhaps with a larger timeout_secs), or shut its sessions down with shutdown_server_sessions and retry. To undo, call set_server_state state=ready.",
+                t.name, waited.left, waited.secs
+            )));
+        }
+        if left_in == "DRAIN" {
+            if let Err(e) = t
+                .client
+                .set_server_state(srv, ServerAdminState::Maint)
+                .await
+            {
+                return Err(ToolError::runtime(&t.name, &e).with_note(format!(
+                    "{srv} has no sessions left but stays in DRAIN and was not deleted. To finish: set_server_state state=maint, then del_server. To undo: set_server_state state=ready."
+                )));
+            }
+            steps.push(format!("set server {srv} state maint: done"));
+        }
+        self.delete_retrying(t, srv, &mut steps).await?;
+        Ok(deleted(t, srv, steps, waited.secs))
+    }
+
+    /// `del server`, retried for a while when HAProxy says connections are still attached
+    /// (idle connections are purged after a delay).
+    async fn delete_retrying(
+        &self,
+        t: &Target,
+        srv: &ServerRef,
+        steps: &mut Vec<String>,
+    ) -> Result<(), ToolError> {
+        let until = Instant::now() + DELETE_GRACE;
+        loop {
+            match t.client.del_server(srv).await {
+                Ok(()) => {
+                    steps.push(format!("del server {srv}: Server deleted"));
+                    return Ok(());
+                }
+                Err(e)
+                    if e.refusal() == Some(RefusalKind::ServerBusy) && Instant::now() < until =>
+                {
+                    tokio::time::sleep(self.settings().drain_poll).await;
+                }
+                Err(e) => {
+                    return Err(ToolError::runtime(&t.name, &e).with_note(format!(
+                        "{srv} is left in MAINT (no traffic) and was not deleted. To finish, retry del_server later; to undo, call set_server_state state=ready."
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// After `add server`: `enable health` (when wanted) and `set server … state ready`, each
+/// recorded in `steps`; a refusal says what state the server is left in.
+async fn enable_new(
+    t: &Target,
+    srv: &ServerRef,
+    check: bool,
+    steps: &mut Vec<String>,
+) -> Result<(), ToolError> {
+    if check {
+        if let Err(e) = t.client.enable_health(srv).await {
+            return Err(ToolError::runtime(&t.name, &e).with_note(format!(
+                "Step 1 was done: {srv} exists, but it is left in MAINT with health checks OFF and takes no traffic.\nTo finish: call enable_health, then set_server_state state=ready. To undo: del_server (it is in maintenance, so it can be deleted)."
+            )));
+        }
+        steps.push(format!("enable health {srv}: done"));
+    }
+    if let Err(e) = t
+        .client
+        .set_server_state(srv, ServerAdminState::Ready)
+        .await
+    {
+        let checks = if check { "ON" } else { "OFF" };
+        return Err(ToolError::runtime(&t.name, &e).with_note(format!(
+            "Steps done: {}. {srv} exists but is left in MAINT with health checks {checks} and takes no traffic.\nTo finish: call set_server_state state=ready. To undo: del_server (it is in maintenance, so it can be deleted).",
+            steps.join("; ")
+        )));
+    }
+    steps.push(format!("set server {srv} state ready: done"));
+    Ok(())
+}
+
+/// The keywords of `add server`, validated.
+fn add_options(args: &AddServerArgs) -> Result<AddServerOptions, ToolError> {
+    let weight = match args.weight {
+        Some(w) => match Weight::absolute(w)? {
+            Weight::Absolute(w) => Some(w),
+            Weight::Percent(_) => None,
+        },
+        None => None,
+    };
+    if let Some(ms) = args.check_interval_ms
+        && !(100..=3_600_000).contains(&ms)
+    {
+        return Err(ToolError::new(format!(
+            "check_interval_ms {ms} is out of range: give 100 to 3600000 (ms). Nothing was sent to HAProxy."
+        )));
+    }
+    Ok(AddServerOptions {
+        port: args.port.map(|p| args::port("port", p)).transpose()?,
+        check: args.check,
+        check_port: args
+            .check_port
+            .map(|p| args::port("check_port", p))
+            .transpose()?,
+        weight,
+        maxconn: args.maxconn,
+        backup: args.backup,
+        inter_ms: args.check_interval_ms,
+        ssl: args.ssl,
+    })
+}
+
+/// Explains a refused `del server`: what state the server is in and how to get it deleted.
+async fn del_refused(t: &Target, srv: &ServerRef, e: RuntimeError) -> ToolError {
+    let how = match e.refusal() {
+        Some(RefusalKind::NotInMaintenance) => {
+            "Nothing was changed. HAProxy deletes only a server that is in maintenance and has no sessions left. To delete it safely, call del_server again with drain_first=true: it drains the server, waits (timeout_secs, default 60) for its sessions to end, puts it in maintenance, then deletes it. Or do it in steps: drain_server with set_maint=true, then del_server."
+        }
+        Some(RefusalKind::ServerBusy) => {
+            "Nothing was changed. The server is in maintenance but HAProxy still has sessions, queued requests or idle connections on it. Wait for them to end (idle connections are closed after a few seconds) or shut its sessions down with shutdown_server_sessions, then retry; del_server with drain_first=true waits for you."
+        }
+        _ => return explain(t, Some(srv), e).await,
+    };
+    let now = match backend_stat(t, &srv.backend).await {
+        Ok(stat) => current(&stat, srv).map(|s| {
+            format!(
+                "{srv} is {} ({}) with {} session(s).",
+                s.state.word(),
+                s.status.as_deref().unwrap_or("?"),
+                opt(s.sessions)
+            )
+        }),
+        Err(_) => None,
+    };
+    let mut err = ToolError::runtime(&t.name, &e);
+    if let Some(now) = now {
+        err = err.with_note(now);
+    }
+    err.with_note(how)
+}
+
+// ---- small helpers ------------------------------------------------------------------------------
+
+/// Maps a client error about `srv` to a tool error that lists what exists when needed.
+async fn checked<T>(
+    t: &Target,
+    srv: &ServerRef,
+    result: Result<T, RuntimeError>,
+) -> Result<T, ToolError> {
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) => Err(explain(t, Some(srv), e).await),
+    }
+}
+
+/// The server's row in a `show stat` report.
+fn current(stat: &StatReport, srv: &ServerRef) -> Option<ServerOut> {
+    stat_servers(stat, srv.backend.as_str())
+        .into_iter()
+        .find(|s| s.name == srv.server.as_str())
+}
+
+fn before_of(s: &ServerOut) -> Before {
+    Before {
+        state: s.state,
+        status: s.status.clone(),
+        sessions: s.sessions,
+        weight: s.weight,
+    }
+}
+
+/// Reads the server's current state (for `before`).
+async fn read_before(t: &Target, srv: &ServerRef) -> Result<Option<Before>, ToolError> {
+    let stat = backend_stat(t, &srv.backend).await?;
+    Ok(current(&stat, srv).map(|s| before_of(&s)))
+}
+
+/// Reads the server's state and, for drain or maint, applies the last-UP-server rule.
+async fn guarded(
+    t: &Target,
+    srv: &ServerRef,
+    state: AdminStateArg,
+    force: bool,
+) -> Result<(Option<Before>, Option<String>), ToolError> {
+    let stat = backend_stat(t, &srv.backend).await?;
+    let before = current(&stat, srv).map(|s| before_of(&s));
+    let warning = match state {
+        AdminStateArg::Ready => None,
+        AdminStateArg::Drain => guard(&t.name, &stat, srv, "drain", force)?,
+        AdminStateArg::Maint => guard(&t.name, &stat, srv, "maintenance", force)?,
+    };
+    Ok((before, warning))
+}
+
+/// The last-UP-server rule: refuses to take `srv` out of rotation when no other server of its
+/// backend is UP, unless `force`. Returns a warning when only backup servers would remain.
+fn guard(
+    target: &str,
+    stat: &StatReport,
+    srv: &ServerRef,
+    action: &str,
+    force: bool,
+) -> Result<Option<String>, ToolError> {
+    let servers = stat_servers(stat, srv.backend.as_str());
+    let Some(me) = servers.iter().find(|s| s.name == srv.server.as_str()) else {
+        return Ok(None);
+    };
+    // A server whose state cannot be read is treated as possibly serving: the rule must be
+    // shown to hold, not assumed.
+    if !matches!(me.state, ServerCondition::Up | ServerCondition::Unknown) {
+        return Ok(None);
+    }
+    let others_up: Vec<&ServerOut> = servers
+        .iter()
+        .filter(|s| s.name != me.name && s.state == ServerCondition::Up)
+        .collect();
+    let be = &srv.backend;
+    if others_up.is_empty() {
+        if force {
+            return Ok(Some(format!(
+                "{srv} was the last UP server of {be}; with force it is out of rotation, so {be} cannot serve new traffic until a server is up again."
+            )));
+        }
+        let others: Vec<String> = servers
+            .iter()
+            .filter(|s| s.name != me.name)
+            .map(|s| format!("{} {}", s.name, s.state.word()))
+            .collect();
+        let what = if me.state == ServerCondition::Up {
+            format!("{srv} is the last UP server of backend {be}")
+        } else {
+            format!(
+                "the state of {srv} could not be determined and no other server of backend {be} is known to be UP"
+            )
+        };
+        return Err(ToolError::new(format!(
+            "[{target}] Refused: {what} (other servers: {}). Putting it in {action} could leave {be} with no server for new traffic: clients would get 503 errors (HTTP) or failed connections (TCP). Nothing was changed. Bring another server up first, or call again with force=true if this is intended.",
+            list_or_none(&others)
+        )));
+    }
+    if !me.backup && others_up.iter().all(|s| s.backup) {
+        let names: Vec<String> = others_up.iter().map(|s| s.name.clone()).collect();
+        return Ok(Some(format!(
+            "Only backup servers remain UP in {be} ({}); they now take all its traffic.",
+            names.join(", ")
+        )));
+    }
+    Ok(None)
+}
+
+/// The answer of a state change.
+fn changed(
+    t: &Target,
+    srv: &ServerRef,
+    state: AdminStateArg,
+    before: Option<Before>,
+    warning: Option<String>,
+) -> Answer<ServerChangeOut> {
+    let done = match state {
+        AdminStateArg::Ready => {
+            format!("{srv} is now READY: it takes traffic again once its health checks pass")
+        }
+        AdminStateArg::Drain => format!(
+            "{srv} is now in DRAIN: it takes no new sessions except persistent ones, and existing sessions finish (drain_server waits for them)"
+        ),
+        AdminStateArg::Maint => format!(
+            "{srv} is now in MAINT: it takes no traffic and its health checks stop; existing sessions are not cut"
+        ),
+    };
+    let mut summary = format!("[{}] {done}", t.name);
+    if let Some(b) = &before {
+        summary.push_str(&format!(
+            " (before: {}, {} session(s))",
+            b.status.as_deref().unwrap_or(b.state.word()),
+            opt(b.sessions)
+        ));
+    }
+    summary.push('.');
+    if let Some(w) = &warning {
+        summary.push_str(&format!(" Warning: {w}"));
+    }
+    Answer::new(
+        summary,
+        ServerChangeOut {
+            target: t.name.clone(),
+            server: srv.to_string(),
+            done,
+            before,
+            warning,
+        },
+    )
+}
+
+fn deleted(
+    t: &Target,
+    srv: &ServerRef,
+    steps: Vec<String>,
+    waited_secs: f64,
+) -> Answer<DelServerOut> {
+    let summary = if waited_secs > 0.0 {
+        format!(
+            "[{}] Deleted {srv} after draining it ({waited_secs} s). Steps: {}.",
+            t.name,
+            steps.join("; ")
+        )
+    } else {
+        format!("[{}] Deleted {srv}. Steps: {}.", t.name, steps.join("; "))
+    };
+    Answer::new(
+        summary,
+        DelServerOut {
+            target: t.name.clone(),
+            server: srv.to_string(),
+            steps,
+            waited_secs,
+        },
+    )
+}
+
+fn maxconn_done(t: &Target, scope: String, maxconn: u32, meaning: String) -> Answer<MaxconnOut> {
+    let summary = format!("[{}] {scope} {meaning}.", t.name);
+    Answer::new(
+        summary,
+        MaxconnOut {
+            target: t.name.clone(),
+            scope,
+            maxconn,
+        },
+    )
+}
+
+fn drain_summary(
+    target: &str,
+    srv: &ServerRef,
+    w: &Waited,
+    start: Option<u64>,
+    state_now: &str,
+    set_maint: bool,
+) -> String {
+    if w.drained {
+        let then = if state_now == "maint" {
+            "; it is now in MAINT"
+        } else {
+            "; it stays in DRAIN"
+        };
+        format!(
+            "[{target}] {srv} drained: no sessions left after {} s (started with {}){then}.",
+            w.secs,
+            opt(start)
+        )
+    } else {
+        let maint = if set_maint {
+            " It was not put in maintenance."
+        } else {
+            ""
+        };
+        format!(
+            "[{target}] {srv} is in DRAIN but still has {} session(s) after the {} s timeout.{maint} Wait longer (drain_server again), or shut its sessions down (shutdown_server_sessions), then set_server_state state=maint.",
+            w.left, w.secs
+        )
+    }
+}
+
+/// Sends one progress notification: elapsed seconds out of the timeout.
+async fn progress(
+    ctx: &RequestContext<RoleServer>,
+    token: &ProgressToken,
+    elapsed: Duration,
+    timeout: Duration,
+    done: bool,
+    srv: &ServerRef,
+    left: u64,
+) {
+    let total = timeout.as_secs_f64();
+    let (value, message) = if done {
+        (total, format!("{srv}: drained, no sessions left"))
+    } else {
+        (
+            elapsed.as_secs_f64().min(total),
+            format!("{srv}: {left} session(s) left"),
+        )
+    };
+    let param = ProgressNotificationParam::new(token.clone(), value)
+        .with_total(total)
+        .with_message(message);
+    if let Err(e) = ctx.peer.notify_progress(param).await {
+        tracing::debug!(error = %e, "progress notification not delivered");
+    }
+}
+
+fn timeout_of(secs: Option<u32>) -> Result<Duration, ToolError> {
+    let secs = secs.unwrap_or(DEFAULT_TIMEOUT_SECS);
+    if !(1..=MAX_TIMEOUT_SECS).contains(&secs) {
+        return Err(ToolError::new(format!(
+            "timeout_secs {secs} is out of range: give 1 to {MAX_TIMEOUT_SECS}. Nothing was sent to HAProxy."
+        )));
+    }
+    Ok(Duration::from_secs(u64::from(secs)))
+}
+
+/// An absolute weight from JSON (negative numbers are refused with the usual message).
+fn absolute_weight(w: i64) -> Result<Weight, ToolError> {
+    let w = u32::try_from(w).map_err(|_| {
+        args::ArgError::new(
+            "weight",
+            &w.to_string(),
+            "an absolute weight is between 0 and 256",
+        )
+    })?;
+    Ok(Weight::absolute(w)?)
+}
+
+fn round_secs(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10.0).round() / 10.0
+}
+
+fn pair(w: crate::haproxy::parse::Weight) -> WeightPair {
+    WeightPair {
+        current: w.current,
+        initial: w.initial,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(rows: &str) -> StatReport {
+        crate::haproxy::parse::stat::parse(&format!(
+            "# pxname,svname,status,bck,scur,type,\n{rows}"
+        ))
+        .unwrap()
+    }
+
+    fn srv(name: &str) -> ServerRef {
+        ServerRef::new("be", name).unwrap()
+    }
+
+    #[test]
+    fn the_last_up_server_is_guarded() {
+        let stat = report("be,a,UP,0,3,2,\nbe,b,DOWN,0,0,2,\nbe,c,MAINT,0,0,2,\n");
+        let err = guard("t", &stat, &srv("a"), "drain", false).unwrap_err();
+        assert!(
+            err.message().contains("last UP server of backend be"),
+            "{}",
+            err.message()
+        );
+        assert!(
+            err.message().contains("b DOWN, c MAINT"),
+            "{}",
+            err.message()
+        );
+        assert!(
+            guard("t", &stat, &srv("a"), "drain", true)
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            guard("t", &stat, &srv("b"), "maintenance", false).unwrap(),
+            None
+        );
+        assert_eq!(guard("t", &stat, &srv("zz"), "drain", false).unwrap(), None);
+    }
+
+    #[test]
+    fn backups_left_alone_give_a_warning() {
+        let stat = report("be,a,UP,0,0,2,\nbe,k,UP,1,0,2,\n");
+        let w = guard("t", &stat, &srv("a"), "drain", false)
+            .unwrap()
+            .unwrap();
+        assert!(w.contains("Only backup servers remain UP in be (k)"), "{w}");
+        let stat = report("be,a,UP,0,0,2,\nbe,x,no check,0,0,2,\n");
+        assert_eq!(guard("t", &stat, &srv("a"), "drain", false).unwrap(), None);
+    }
+
+    #[test]
+    fn unknown_states_are_not_assumed_safe() {
+        let stat = report("be,a,,0,0,2,\nbe,b,,0,0,2,\n");
+        let err = guard("t", &stat, &srv("a"), "drain", false).unwrap_err();
+        assert!(
+            err.message().contains("could not be determined"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[test]
+    fn timeouts_are_bounded() {
+        assert_eq!(timeout_of(None).unwrap(), Duration::from_secs(60));
+        assert!(timeout_of(Some(0)).is_err());
+        assert!(timeout_of(Some(3601)).is_err());
+        assert_eq!(round_secs(Duration::from_millis(1234)), 1.2);
+    }
+}

@@ -301,10 +301,8 @@ impl HaproxyMcp {
         let matching: Vec<&SessionSummary> = all.iter().filter(|s| filter.matches(s)).collect();
         let by_backend = count_by_backend(&matching);
         let sessions: Vec<SessionOut> = matching.into_iter().map(SessionOut::from).collect();
-        let (sessions, truncation) = truncate(
-            sessions,
-            args.limit.map_or(DEFAULT_LIMIT, |l| l as usize),
-        );
+        let (sessions, truncation) =
+            truncate(sessions, args.limit.map_or(DEFAULT_LIMIT, |l| l as usize));
         let out = SessionsOut {
             streams_total: all.len(),
             by_backend,
@@ -344,7 +342,10 @@ impl HaproxyMcp {
         let t = self.target(args.target.as_deref())?;
         let id = SessionId::new(&args.id)?;
         t.client.shutdown_session(&id).await.map_err(fail(t))?;
-        let done = format!("session {} was shut down; its connections are closed", id.as_str());
+        let done = format!(
+            "session {} was shut down; its connections are closed",
+            id.as_str()
+        );
         Ok(Answer::new(
             format!("[{}] Done: {done}.", t.name),
             ShutdownOut {

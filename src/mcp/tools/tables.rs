@@ -1,8 +1,373 @@
-//! The tables toolset.
+//! Stick tables: show_table, set_table_entry, clear_table.
 
-use rmcp::tool_router;
+use std::collections::BTreeMap;
 
-use crate::mcp::server::HaproxyMcp;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{tool, tool_router};
+use serde::{Deserialize, Serialize};
 
-#[tool_router(router = tables_router, vis = "pub(crate)", allow_empty)]
-impl HaproxyMcp {}
+use super::{DEFAULT_LIMIT, out};
+use crate::haproxy::command::args::{self, TableName};
+use crate::haproxy::command::{TableFilter, TableOp};
+use crate::haproxy::parse::table::{TableEntry, TableInfo};
+use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
+use crate::mcp::server::{HaproxyMcp, fail};
+
+/// Longest table key accepted, in bytes.
+const MAX_KEY: usize = 4096;
+
+/// A comparison for a data filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CompareOp {
+    /// Equal.
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Less than or equal.
+    Le,
+    /// Greater than or equal.
+    Ge,
+    /// Less than.
+    Lt,
+    /// Greater than.
+    Gt,
+}
+
+impl From<CompareOp> for TableOp {
+    fn from(op: CompareOp) -> Self {
+        match op {
+            CompareOp::Eq => Self::Eq,
+            CompareOp::Ne => Self::Ne,
+            CompareOp::Le => Self::Le,
+            CompareOp::Ge => Self::Ge,
+            CompareOp::Lt => Self::Lt,
+            CompareOp::Gt => Self::Gt,
+        }
+    }
+}
+
+/// Keep entries whose stored value of `data_type` compares true against `value`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+pub struct DataFilter {
+    /// A data type the table stores, e.g. `gpc0`, `conn_cur`, `http_req_rate`.
+    pub data_type: String,
+    /// The comparison.
+    pub op: CompareOp,
+    /// The integer compared against.
+    pub value: i64,
+}
+
+/// Arguments of show_table.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ShowTableArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The stick table (the section declaring it; list_tables shows them).
+    pub table: String,
+    /// Only the entry with this key (e.g. a client IP). Not with `data`.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Only entries whose data value compares true. Not with `key`.
+    #[serde(default)]
+    pub data: Option<DataFilter>,
+    /// Most entries to return (default 100).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 100000))]
+    pub limit: Option<u32>,
+}
+
+/// The table's header line.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct TableMeta {
+    /// Table name.
+    pub name: String,
+    /// Key type: `ip`, `ipv6`, `integer`, `string` or `binary`.
+    pub key_type: String,
+    /// Most entries it can hold.
+    pub size: u64,
+    /// Entries in use (all of them, not only those shown).
+    pub used: u64,
+}
+
+impl From<TableInfo> for TableMeta {
+    fn from(t: TableInfo) -> Self {
+        Self {
+            name: t.name,
+            key_type: t.key_type,
+            size: t.size,
+            used: t.used,
+        }
+    }
+}
+
+/// One stick-table entry.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct TableEntryOut {
+    /// The key (a client IP, a string, …), with HAProxy's escapes undone.
+    pub key: String,
+    /// Sessions currently holding the entry (an entry in use is not removed by clear_table).
+    pub in_use: i64,
+    /// Milliseconds until it expires.
+    pub expire_ms: u64,
+    /// Data type -> value, e.g. {"gpc0": "5", "http_req_rate": "12"}.
+    pub data: BTreeMap<String, String>,
+    /// For rate counters: data type -> period in milliseconds the rate is measured over.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub rate_periods_ms: BTreeMap<String, u64>,
+}
+
+impl From<TableEntry> for TableEntryOut {
+    fn from(e: TableEntry) -> Self {
+        let key = e.key_unescaped();
+        let mut data = BTreeMap::new();
+        let mut rate_periods_ms = BTreeMap::new();
+        for d in e.data {
+            if let Some(p) = d.period_ms {
+                rate_periods_ms.insert(d.name.clone(), p);
+            }
+            data.insert(d.name, d.value);
+        }
+        Self {
+            key,
+            in_use: e.use_count,
+            expire_ms: e.expire_ms,
+            data,
+            rate_periods_ms,
+        }
+    }
+}
+
+/// show_table's answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ShowTableOut {
+    /// The table's header (absent when a key filter matched nothing: HAProxy then prints nothing).
+    pub table: Option<TableMeta>,
+    /// The matching entries, in HAProxy's order.
+    pub entries: Vec<TableEntryOut>,
+    /// How many entries matched and whether some were left out.
+    pub truncation: Truncation,
+}
+
+/// One data value to store.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+pub struct DataValue {
+    /// A data type the table stores, e.g. `gpc0`, `http_req_cnt`.
+    pub data_type: String,
+    /// The value to store.
+    pub value: i64,
+}
+
+/// Arguments of set_table_entry.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct SetTableArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The stick table.
+    pub table: String,
+    /// The entry's key (created if it does not exist). For an `ip` table, an IP address.
+    #[schemars(length(min = 1, max = 4096))]
+    pub key: String,
+    /// Values to store, in order; each must be a data type the table stores. May be empty.
+    #[serde(default)]
+    #[schemars(length(max = 32))]
+    pub data: Vec<DataValue>,
+}
+
+/// Arguments of clear_table.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ClearTableArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The stick table.
+    pub table: String,
+    /// Remove only the entry with this key.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Remove every entry (must be true when `key` is not given).
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// Confirmation of a table change.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct TableDone {
+    /// The target changed.
+    pub target: String,
+    /// The table.
+    pub table: String,
+    /// What was done, as a sentence.
+    pub done: String,
+}
+
+/// Builds show_table's filter from its arguments, validating every piece.
+fn show_filter(args: &ShowTableArgs) -> Result<TableFilter, ToolError> {
+    match (&args.key, &args.data) {
+        (Some(_), Some(_)) => Err(ToolError::new(
+            "Give either `key` or `data`, not both: HAProxy filters a dump by one or the other.\nNothing was sent to HAProxy.",
+        )),
+        (Some(k), None) => Ok(TableFilter::Key(args::text("table key", k, MAX_KEY)?)),
+        (None, Some(d)) => Ok(TableFilter::Data {
+            data_type: args::data_type(&d.data_type)?,
+            op: d.op.into(),
+            value: d.value,
+        }),
+        (None, None) => Ok(TableFilter::All),
+    }
+}
+
+fn filter_note(filter: &TableFilter) -> String {
+    match filter {
+        TableFilter::All => String::new(),
+        TableFilter::Key(k) => format!(" with key {k:?}"),
+        TableFilter::Data {
+            data_type,
+            op,
+            value,
+        } => format!(" where {data_type} {} {value}", op.as_str()),
+    }
+}
+
+fn table_summary(
+    target: &str,
+    table: &TableName,
+    filter: &TableFilter,
+    out: &ShowTableOut,
+) -> String {
+    let note = filter_note(filter);
+    match &out.table {
+        None => format!("[{target}] Table {table}: no entry{note}."),
+        Some(meta) => format!(
+            "[{target}] Table {table} ({} keys, {} of {} slots used): {} entr{}{note}{}.",
+            meta.key_type,
+            meta.used,
+            meta.size,
+            out.truncation.total,
+            if out.truncation.total == 1 {
+                "y"
+            } else {
+                "ies"
+            },
+            out.truncation.suffix()
+        ),
+    }
+}
+
+#[tool_router(router = tables_router, vis = "pub(crate)")]
+impl HaproxyMcp {
+    /// A stick table's entries.
+    #[tool(
+        description = "The entries of a stick table (`show table <table>`): key, stored counters and rates, expiry. Filter by `key`, or by one data comparison such as {\"data_type\":\"gpc0\",\"op\":\"gt\",\"value\":0} (HAProxy filters; keys and types must exist in the table). `limit` caps the list (default 100).",
+        annotations(title = "Show stick table", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<ShowTableOut>()
+    )]
+    async fn show_table(
+        &self,
+        Parameters(args): Parameters<ShowTableArgs>,
+    ) -> ToolResult<ShowTableOut> {
+        let t = self.target(args.target.as_deref())?;
+        let table = TableName::new(&args.table)?;
+        let filter = show_filter(&args)?;
+        let dump = t
+            .client
+            .show_table(&table, &filter)
+            .await
+            .map_err(fail(t))?;
+        let entries: Vec<TableEntryOut> = dump.entries.into_iter().map(Into::into).collect();
+        let (entries, truncation) =
+            truncate(entries, args.limit.map_or(DEFAULT_LIMIT, |l| l as usize));
+        let out = ShowTableOut {
+            table: dump.table.map(Into::into),
+            entries,
+            truncation,
+        };
+        Ok(Answer::new(
+            table_summary(&t.name, &table, &filter, &out),
+            out,
+        ))
+    }
+
+    /// Creates or updates a stick-table entry.
+    #[tool(
+        description = "Create or update a stick-table entry (`set table <table> key <key> [data.<type> <value>]…`), e.g. set gpc0 to flag a client. Each data type must be stored by the table; unknown types are refused. The entry expires as usual.",
+        annotations(title = "Set stick-table entry", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<TableDone>()
+    )]
+    async fn set_table_entry(
+        &self,
+        Parameters(args): Parameters<SetTableArgs>,
+    ) -> ToolResult<TableDone> {
+        let t = self.target(args.target.as_deref())?;
+        let table = TableName::new(&args.table)?;
+        let key = args::text("table key", &args.key, MAX_KEY)?;
+        let data = args
+            .data
+            .iter()
+            .map(|d| Ok((args::data_type(&d.data_type)?, d.value)))
+            .collect::<Result<Vec<_>, ToolError>>()?;
+        t.client
+            .set_table_entry(&table, &key, &data)
+            .await
+            .map_err(fail(t))?;
+        let values: Vec<String> = data.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let done = if values.is_empty() {
+            format!("entry {key:?} of table {table} exists")
+        } else {
+            format!("entry {key:?} of table {table} set: {}", values.join(", "))
+        };
+        Ok(Answer::new(
+            format!("[{}] Done: {done}.", t.name),
+            TableDone {
+                target: t.name.clone(),
+                table: table.to_string(),
+                done,
+            },
+        ))
+    }
+
+    /// Removes stick-table entries.
+    #[tool(
+        description = "Remove stick-table entries (`clear table <table> [key <key>]`): one entry by `key`, or every entry with all=true. The counters they held are lost. Entries currently used by a session are kept.",
+        annotations(title = "Clear stick table", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<TableDone>()
+    )]
+    async fn clear_table(
+        &self,
+        Parameters(args): Parameters<ClearTableArgs>,
+    ) -> ToolResult<TableDone> {
+        let t = self.target(args.target.as_deref())?;
+        let table = TableName::new(&args.table)?;
+        let filter = match (&args.key, args.all) {
+            (Some(k), false) => TableFilter::Key(args::text("table key", k, MAX_KEY)?),
+            (None, true) => TableFilter::All,
+            _ => {
+                return Err(ToolError::new(
+                    "Give either `key` (one entry) or all=true (every entry), not both and not neither.\nNothing was sent to HAProxy.",
+                ));
+            }
+        };
+        t.client
+            .clear_table(&table, &filter)
+            .await
+            .map_err(fail(t))?;
+        let done = match &filter {
+            TableFilter::Key(k) => format!(
+                "entry {k:?} of table {table} was removed (if it existed and no session uses it)"
+            ),
+            _ => {
+                format!("every entry of table {table} was removed, except those a session is using")
+            }
+        };
+        Ok(Answer::new(
+            format!("[{}] Done: {done}.", t.name),
+            TableDone {
+                target: t.name.clone(),
+                table: table.to_string(),
+                done,
+            },
+        ))
+    }
+}

@@ -599,8 +599,15 @@ impl HaproxyMcp {
         Parameters(args): Parameters<ListArgs>,
     ) -> ToolResult<FrontendsOut> {
         let t = self.target(args.target.as_deref())?;
-        let report = t.client.show_stat(&frontends_only()).await.map_err(fail(t))?;
-        let all: Vec<FrontendOut> = report.of_kind(StatKind::Frontend).map(frontend_out).collect();
+        let report = t
+            .client
+            .show_stat(&frontends_only())
+            .await
+            .map_err(fail(t))?;
+        let all: Vec<FrontendOut> = report
+            .of_kind(StatKind::Frontend)
+            .map(frontend_out)
+            .collect();
         let (frontends, truncation) = truncate(all, limit(args.limit));
         let parts: Vec<String> = frontends
             .iter()
@@ -622,7 +629,13 @@ impl HaproxyMcp {
             parts.join("; "),
             truncation.suffix()
         );
-        Ok(Answer::new(summary, FrontendsOut { frontends, truncation }))
+        Ok(Answer::new(
+            summary,
+            FrontendsOut {
+                frontends,
+                truncation,
+            },
+        ))
     }
 
     /// The backends: status, algorithm, servers up/total, sessions, queue.
@@ -631,7 +644,10 @@ impl HaproxyMcp {
         annotations(title = "List backends", read_only_hint = true, open_world_hint = false),
         output_schema = out::<BackendsOut>()
     )]
-    async fn list_backends(&self, Parameters(args): Parameters<ListArgs>) -> ToolResult<BackendsOut> {
+    async fn list_backends(
+        &self,
+        Parameters(args): Parameters<ListArgs>,
+    ) -> ToolResult<BackendsOut> {
         let t = self.target(args.target.as_deref())?;
         let everything = StatFilter::default();
         let (names, stat) = tokio::join!(t.client.show_backends(), t.client.show_stat(&everything));
@@ -653,7 +669,13 @@ impl HaproxyMcp {
             parts.join("; "),
             truncation.suffix()
         );
-        Ok(Answer::new(summary, BackendsOut { backends, truncation }))
+        Ok(Answer::new(
+            summary,
+            BackendsOut {
+                backends,
+                truncation,
+            },
+        ))
     }
 
     /// One backend with its servers.
@@ -717,12 +739,18 @@ impl HaproxyMcp {
             .filter(|s| args.state.is_none_or(|f| s.state.matches(f)))
             .collect();
         let (servers, truncation) = truncate(matching, limit(args.limit));
-        let scope = be.as_ref().map_or("all backends".to_owned(), |b| b.to_string());
+        let scope = be
+            .as_ref()
+            .map_or("all backends".to_owned(), |b| b.to_string());
         let mut summary = format!(
             "[{}] {scope}: {} server(s), {} up, {} down, {} drain, {} maint.",
             t.name, tally.total, tally.up, tally.down, tally.drain, tally.maint
         );
-        for s in servers.iter().filter(|s| s.state != ServerCondition::Up).take(10) {
+        for s in servers
+            .iter()
+            .filter(|s| s.state != ServerCondition::Up)
+            .take(10)
+        {
             summary.push_str(&format!(" {}", server_phrase(s)));
         }
         summary.push_str(&format!(
@@ -731,7 +759,14 @@ impl HaproxyMcp {
             truncation.total,
             truncation.suffix()
         ));
-        Ok(Answer::new(summary, ServersOut { tally, servers, truncation }))
+        Ok(Answer::new(
+            summary,
+            ServersOut {
+                tally,
+                servers,
+                truncation,
+            },
+        ))
     }
 
     /// One server in full.
@@ -767,15 +802,11 @@ impl HaproxyMcp {
         let details = details(st, row);
         let mut summary = format!("[{}] {}", t.name, server_phrase(&server));
         summary.push_str(&format!(
-            " Weight {} (initial {}), {} session(s), check {}.",
+            " Weight {} (initial {}), {} session(s), last check {}.",
             opt(server.weight),
             opt(server.initial_weight),
             opt(server.sessions),
-            server
-                .check_desc
-                .as_deref()
-                .or(server.check_status.as_deref())
-                .unwrap_or("none")
+            server.check_status.as_deref().unwrap_or("none")
         ));
         Ok(Answer::new(summary, ServerDetailOut { server, details }))
     }
@@ -805,7 +836,13 @@ impl HaproxyMcp {
             be.map_or(String::new(), |b| format!(" in {b}")),
             truncation.suffix()
         );
-        Ok(Answer::new(summary, ServersStateOut { servers, truncation }))
+        Ok(Answer::new(
+            summary,
+            ServersStateOut {
+                servers,
+                truncation,
+            },
+        ))
     }
 
     /// `show servers conn`, typed.
@@ -835,7 +872,13 @@ impl HaproxyMcp {
             be.map_or(String::new(), |b| format!(" in {b}")),
             truncation.suffix()
         );
-        Ok(Answer::new(summary, ServersConnOut { servers, truncation }))
+        Ok(Answer::new(
+            summary,
+            ServersConnOut {
+                servers,
+                truncation,
+            },
+        ))
     }
 
     /// The loaded maps.
@@ -1001,7 +1044,11 @@ pub(super) async fn frontends_note(t: &Target) -> Option<String> {
         .of_kind(StatKind::Frontend)
         .map(|r| r.proxy.clone())
         .collect();
-    Some(format!("Frontends on {}: {}.", t.name, list_or_none(&names)))
+    Some(format!(
+        "Frontends on {}: {}.",
+        t.name,
+        list_or_none(&names)
+    ))
 }
 
 /// The server rows of `backend` in a stat report, as [`ServerOut`] (without state flags).
@@ -1058,8 +1105,12 @@ pub(super) fn server_out(
         initial_weight: st.and_then(|s| s.iweight.map(u64::from)),
         backup: row.and_then(|r| r.bck).is_some_and(|b| b > 0),
         checks_enabled: st.map(ServerState::check_enabled),
-        check_status: row.and_then(|r| r.check_status.clone()).filter(|c| !c.is_empty()),
-        check_desc: row.and_then(|r| r.check_desc.clone()).filter(|c| !c.is_empty()),
+        check_status: row
+            .and_then(|r| r.check_status.clone())
+            .filter(|c| !c.is_empty()),
+        check_desc: row
+            .and_then(|r| r.check_desc.clone())
+            .filter(|c| !c.is_empty()),
         sessions: row.and_then(|r| r.scur),
         session_limit: row.and_then(|r| r.slim),
         queued: row.and_then(|r| r.qcur),
@@ -1230,15 +1281,21 @@ fn details(st: Option<&ServerState>, row: Option<&StatRow>) -> ServerDetails {
             .map(str::to_owned),
         check_health: st.and_then(|s| s.check_health),
         agent_enabled: st.map(ServerState::agent_enabled),
-        agent_status: row.and_then(|x| x.agent_status.clone()).filter(|s| !s.is_empty()),
-        agent_desc: row.and_then(|x| x.agent_desc.clone()).filter(|s| !s.is_empty()),
+        agent_status: row
+            .and_then(|x| x.agent_status.clone())
+            .filter(|s| !s.is_empty()),
+        agent_desc: row
+            .and_then(|x| x.agent_desc.clone())
+            .filter(|s| !s.is_empty()),
         fqdn: st.and_then(|s| s.fqdn.clone()),
         use_ssl: st.and_then(|s| s.use_ssl),
         check_port: st.and_then(|s| s.check_port),
         check_addr: st.and_then(|s| s.check_addr.clone()),
         agent_addr: st.and_then(|s| s.agent_addr.clone()),
         agent_port: st.and_then(|s| s.agent_port),
-        tracked: row.and_then(|x| x.tracked.clone()).filter(|s| !s.is_empty()),
+        tracked: row
+            .and_then(|x| x.tracked.clone())
+            .filter(|s| !s.is_empty()),
         cookie: row.and_then(|x| x.cookie.clone()).filter(|s| !s.is_empty()),
         sessions_max: r(|x| x.smax),
         sessions_total: r(|x| x.stot),
@@ -1347,7 +1404,10 @@ mod tests {
     fn conditions_prefer_admin_flags() {
         assert_eq!(condition(None, Some("UP 1/3")), ServerCondition::Up);
         assert_eq!(condition(None, Some("no check")), ServerCondition::Up);
-        assert_eq!(condition(None, Some("MAINT (via b/s)")), ServerCondition::Maint);
+        assert_eq!(
+            condition(None, Some("MAINT (via b/s)")),
+            ServerCondition::Maint
+        );
         assert_eq!(condition(None, Some("DOWN 1/2")), ServerCondition::Down);
         assert_eq!(condition(None, None), ServerCondition::Unknown);
         assert!(ServerCondition::Down.matches(StateFilter::NotUp));

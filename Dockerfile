@@ -1,0 +1,94 @@
+# haproxy-mcp-server container image.
+#
+# Targets (see docs/docker.md):
+#   runtime        (default) builds the server from source in rust:1-bookworm and copies it into
+#                  debian:bookworm-slim:            docker build -t haproxy-mcp-server .
+#   runtime-local  packs a binary you already built (cargo build --release) into the same
+#                  runtime image, no Rust toolchain image needed; this is what
+#                  `make docker-build` / `make docker-test` use, on a locally imported Debian base:
+#                    docker build --target runtime-local --build-arg BASE_IMAGE=debian-local:bookworm-slim .
+#   runtime-dist   the release image: packs dist/<TARGETARCH>/haproxy-mcp-server (the binaries
+#                  published on GitHub Releases) for each platform of a buildx multi-arch build.
+#
+# The stages are ordered so that the classic (non-BuildKit) builder, which runs every stage up to
+# the requested target, never touches the Rust image when building runtime-local.
+#
+# Configuration is by environment variable only (docs/configuration.md). The image speaks MCP over
+# stdio by default (docker run -i --rm ...); MCP_TRANSPORT=http serves Streamable HTTP on
+# 0.0.0.0:8080/mcp without authentication: publish it on 127.0.0.1 or a trusted network only.
+
+ARG BASE_IMAGE=debian:bookworm-slim
+ARG RUST_IMAGE=rust:1-bookworm
+
+# --- the runtime, without the binary ---------------------------------------------------------------
+FROM ${BASE_IMAGE} AS runtime-base
+
+# A fixed, unprivileged uid/gid (10001) so that volume and socket permissions can be planned for.
+# The healthcheck is a bash /dev/tcp probe of /healthz (no curl in the image); in stdio mode there
+# is no port to probe and it reports healthy.
+RUN set -eu; \
+    groupadd --system --gid 10001 haproxy-mcp; \
+    useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin haproxy-mcp; \
+    printf '%s\n' \
+        '#!/bin/bash' \
+        '# HEALTHCHECK of the haproxy-mcp-server image: GET /healthz in HTTP mode, nothing to do in stdio mode.' \
+        '[[ ${MCP_TRANSPORT:-stdio} == http ]] || exit 0' \
+        'host=${MCP_HOST:-127.0.0.1}' \
+        'case $host in 0.0.0.0|"") host=127.0.0.1 ;; ::) host=::1 ;; esac' \
+        'exec 3<>"/dev/tcp/$host/${MCP_PORT:-8080}" || exit 1' \
+        'printf "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" >&3' \
+        'IFS= read -r -t 5 status <&3 || exit 1' \
+        '[[ $status =~ ^HTTP/1\.[01]\ 200 ]] || { echo "healthz: ${status:-no answer}"; exit 1; }' \
+        > /usr/local/bin/haproxy-mcp-healthcheck; \
+    chmod 0755 /usr/local/bin/haproxy-mcp-healthcheck
+
+# The seed's settings with the container's defaults. HTTP mode listens on every interface of the
+# container and, until the server has authentication, must be allowed to do so explicitly.
+ENV HAPROXY_HOST=127.0.0.1 \
+    HAPROXY_PORT=9999 \
+    MCP_TRANSPORT=stdio \
+    MCP_HOST=0.0.0.0 \
+    MCP_PORT=8080 \
+    MCP_ALLOW_UNAUTHENTICATED=true \
+    LOG_LEVEL=info
+
+USER 10001:10001
+EXPOSE 8080
+# The server shuts down cleanly on SIGINT (as PID 1 it has no default SIGTERM handler).
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["/usr/local/bin/haproxy-mcp-healthcheck"]
+ENTRYPOINT ["/usr/local/bin/haproxy-mcp-server"]
+
+LABEL org.opencontainers.image.title="haproxy-mcp-server" \
+      org.opencontainers.image.description="MCP server for HAProxy's Runtime API" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="https://github.com/haproxy-mcp-server/haproxy-mcp-server"
+
+# --- runtime-local: a binary built on this machine ---------------------------------------------
+FROM runtime-base AS runtime-local
+# Relative to the build context; .dockerignore lets exactly this file of target/ through.
+ARG BINARY=target/release/haproxy-mcp-server
+COPY ${BINARY} /usr/local/bin/haproxy-mcp-server
+RUN ["/usr/local/bin/haproxy-mcp-server", "--version"]
+
+# --- runtime-dist: the released binaries, one per platform (release workflow) -------------------
+FROM runtime-base AS runtime-dist
+ARG TARGETARCH
+COPY dist/${TARGETARCH}/haproxy-mcp-server /usr/local/bin/haproxy-mcp-server
+RUN ["/usr/local/bin/haproxy-mcp-server", "--version"]
+
+# --- builder: compile from source -----------------------------------------------------------------
+FROM ${RUST_IMAGE} AS builder
+WORKDIR /src
+# The whole workspace (.dockerignore keeps target/, .git and the like out): build.rs embeds
+# fixtures/ into the binary for --emulator.
+COPY . .
+RUN cargo build --release --locked --bin haproxy-mcp-server \
+    && cp target/release/haproxy-mcp-server /haproxy-mcp-server \
+    && /haproxy-mcp-server --version
+
+# --- runtime (default): built from source ------------------------------------------------------
+FROM runtime-base AS runtime
+COPY --from=builder /haproxy-mcp-server /usr/local/bin/haproxy-mcp-server

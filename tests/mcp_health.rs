@@ -1,0 +1,293 @@
+//! The health toolset end to end: against the emulator of every recorded version, and against a
+//! live HAProxy, reading the check and agent state bits back from `show servers state`
+//! (column 5 op state, 13 check state, 14 agent state, 21 check port).
+
+mod support;
+
+use haproxy_mcp_server::mcp::Settings;
+use serde_json::json;
+use support::LiveHaproxy;
+use support::mcp::{McpHarness, VERSIONS, assert_hints, summary};
+
+/// CHK_ST_ENABLED in the check and agent state columns.
+const ENABLED: u32 = 0x4;
+
+async fn fresh(v: &str) -> McpHarness {
+    McpHarness::emulated(v, Settings::default()).await
+}
+
+fn srv(b: &str, s: &str) -> serde_json::Value {
+    json!({"backend": b, "server": s})
+}
+
+fn with(mut base: serde_json::Value, key: &str, value: serde_json::Value) -> serde_json::Value {
+    base[key] = value;
+    base
+}
+
+#[tokio::test]
+async fn checks_and_agents_are_toggled() {
+    for v in VERSIONS {
+        let h = fresh(v).await;
+        let r = h.call("disable_health", srv("be_app", "app1")).await;
+        let out = r.structured_content.clone().unwrap();
+        assert_eq!(out["server"], "be_app/app1", "{v}: {}", summary(&r));
+        assert!(
+            summary(&r).starts_with("[haproxy] Done: health checks of be_app/app1 are disabled"),
+            "{}",
+            summary(&r)
+        );
+        h.ok("enable_health", srv("be_app", "app1")).await;
+        h.ok("disable_agent", srv("be_api", "api1")).await;
+        let r = h.call("enable_agent", srv("be_api", "api1")).await;
+        assert!(
+            summary(&r).contains("agent check of be_api/api1 is enabled"),
+            "{}",
+            summary(&r)
+        );
+
+        let err = h.err("enable_agent", srv("be_app", "app1")).await;
+        assert!(
+            err.contains("Agent was not configured on this server, cannot enable."),
+            "{v}: {err}"
+        );
+        assert!(
+            err.contains("not configured on this server in HAProxy's configuration"),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn forced_states_agent_send_and_check_port() {
+    for v in VERSIONS {
+        let h = fresh(v).await;
+        let r = h
+            .call(
+                "set_server_health",
+                with(srv("be_api", "api2"), "state", json!("down")),
+            )
+            .await;
+        assert!(
+            summary(&r).contains("be_api/api2 is forced DOWN"),
+            "{v}: {}",
+            summary(&r)
+        );
+        h.ok(
+            "set_server_health",
+            with(srv("be_api", "api2"), "state", json!("up")),
+        )
+        .await;
+        let err = h
+            .err(
+                "set_server_health",
+                with(srv("be_api", "api2"), "state", json!("sideways")),
+            )
+            .await;
+        assert!(err.contains("unknown variant"), "{err}");
+
+        h.ok(
+            "set_server_agent",
+            with(srv("be_api", "api1"), "state", json!("down")),
+        )
+        .await;
+        h.ok(
+            "set_server_agent",
+            with(srv("be_api", "api1"), "state", json!("up")),
+        )
+        .await;
+        let err = h
+            .err(
+                "set_server_agent",
+                with(srv("be_app", "app1"), "state", json!("up")),
+            )
+            .await;
+        assert!(
+            err.contains("agent checks are not enabled on this server."),
+            "{v}: {err}"
+        );
+
+        let r = h
+            .call(
+                "set_agent_send",
+                with(srv("be_api", "api1"), "text", json!("hello agent")),
+            )
+            .await;
+        assert!(
+            summary(&r).contains("now sends \"hello agent\""),
+            "{v}: {}",
+            summary(&r)
+        );
+        let err = h
+            .err(
+                "set_agent_send",
+                with(srv("be_app", "app1"), "text", json!("hello")),
+            )
+            .await;
+        assert!(err.contains("agent checks are not enabled"), "{v}: {err}");
+
+        let r = h
+            .call(
+                "set_server_check_port",
+                with(srv("be_app", "app1"), "port", json!(8082)),
+            )
+            .await;
+        assert!(
+            summary(&r).contains("now connect to port 8082"),
+            "{v}: {}",
+            summary(&r)
+        );
+    }
+}
+
+#[tokio::test]
+async fn hostile_and_out_of_range_values_are_refused_before_sending() {
+    let h = fresh("3.2").await;
+    for (tool, args, says) in [
+        (
+            "set_server_check_port",
+            with(srv("be_app", "app1"), "port", json!(0)),
+            "between 1 and 65535",
+        ),
+        (
+            "set_server_check_port",
+            with(srv("be_app", "app1"), "port", json!(70000)),
+            "between 1 and 65535",
+        ),
+        (
+            "set_agent_send",
+            with(srv("be_api", "api1"), "text", json!("a;b")),
+            "';' is refused",
+        ),
+        (
+            "set_agent_send",
+            with(
+                srv("be_api", "api1"),
+                "text",
+                json!("up\nset weight be_app/app1 0"),
+            ),
+            "cannot be sent",
+        ),
+        (
+            "enable_health",
+            srv("be_app;disable", "app1"),
+            "not allowed",
+        ),
+        ("disable_agent", srv("be_api", "api1 x"), "not allowed"),
+    ] {
+        let err = h.err(tool, args.clone()).await;
+        assert!(err.contains(says), "{tool} {args}: {err}");
+        assert!(err.contains("Nothing was sent"), "{tool} {args}: {err}");
+    }
+    let err = h
+        .err(
+            "enable_health",
+            with(srv("be_app", "app1"), "target", json!("other")),
+        )
+        .await;
+    assert!(err.contains("no target named \"other\""), "{err}");
+}
+
+#[tokio::test]
+async fn annotations_are_truthful() {
+    let tools = fresh("3.2").await.tools().await;
+    assert_hints(&tools, "enable_health", false, false, true);
+    assert_hints(&tools, "disable_health", false, true, true);
+    assert_hints(&tools, "enable_agent", false, false, true);
+    assert_hints(&tools, "disable_agent", false, true, true);
+    assert_hints(&tools, "set_server_health", false, true, true);
+    assert_hints(&tools, "set_server_agent", false, true, true);
+    assert_hints(&tools, "set_agent_send", false, false, true);
+    assert_hints(&tools, "set_server_check_port", false, false, true);
+}
+
+/// The raw `show servers state` row of one server, split into columns.
+fn row(live: &LiveHaproxy, backend: &str, server: &str) -> Vec<String> {
+    live.raw(&format!("show servers state {backend}"))
+        .lines()
+        .map(|l| l.split(' ').map(str::to_owned).collect::<Vec<_>>())
+        .find(|c| c.len() > 21 && c[1] == backend && c[3] == server)
+        .unwrap_or_else(|| panic!("no row for {backend}/{server}"))
+}
+
+fn col(live: &LiveHaproxy, backend: &str, server: &str, i: usize) -> u32 {
+    row(live, backend, server)[i].parse().unwrap()
+}
+
+#[tokio::test]
+async fn live_state_bits_follow_the_tools() {
+    let Some(live) = LiveHaproxy::start("live_state_bits_follow_the_tools") else {
+        return;
+    };
+    let h = McpHarness::live(live.admin_unix(), Settings::default()).await;
+    assert_eq!(col(&live, "be_app", "app1", 13) & ENABLED, ENABLED);
+    h.ok("disable_health", srv("be_app", "app1")).await;
+    assert_eq!(col(&live, "be_app", "app1", 13) & ENABLED, 0);
+    h.ok("enable_health", srv("be_app", "app1")).await;
+    assert_eq!(col(&live, "be_app", "app1", 13) & ENABLED, ENABLED);
+
+    assert_eq!(col(&live, "be_api", "api1", 14) & ENABLED, ENABLED);
+    h.ok("disable_agent", srv("be_api", "api1")).await;
+    assert_eq!(col(&live, "be_api", "api1", 14) & ENABLED, 0);
+    h.ok("enable_agent", srv("be_api", "api1")).await;
+    assert_eq!(col(&live, "be_api", "api1", 14) & ENABLED, ENABLED);
+
+    // Forced health: op state 0 is stopped, 2 is running.
+    h.ok(
+        "set_server_health",
+        with(srv("be_api", "api2"), "state", json!("down")),
+    )
+    .await;
+    assert_eq!(col(&live, "be_api", "api2", 5), 0);
+    h.ok(
+        "set_server_health",
+        with(srv("be_api", "api2"), "state", json!("up")),
+    )
+    .await;
+    assert_eq!(col(&live, "be_api", "api2", 5), 2);
+
+    h.ok("disable_health", srv("be_api", "api1")).await;
+    h.ok(
+        "set_server_agent",
+        with(srv("be_api", "api1"), "state", json!("down")),
+    )
+    .await;
+    assert_eq!(
+        col(&live, "be_api", "api1", 5),
+        0,
+        "agent down takes the server down"
+    );
+    h.ok(
+        "set_server_agent",
+        with(srv("be_api", "api1"), "state", json!("up")),
+    )
+    .await;
+    h.ok(
+        "set_agent_send",
+        with(srv("be_api", "api1"), "text", json!("hello agent")),
+    )
+    .await;
+
+    let port = live.app_port;
+    h.ok(
+        "set_server_check_port",
+        with(srv("be_app", "app2"), "port", json!(port)),
+    )
+    .await;
+    assert_eq!(col(&live, "be_app", "app2", 21), u32::from(port));
+
+    let err = h.err("enable_agent", srv("be_app", "app1")).await;
+    assert!(err.contains("Agent was not configured"), "{err}");
+    let err = h.err("enable_health", srv("be_app", "nope")).await;
+    assert!(err.contains("No such server."), "{err}");
+    assert!(
+        err.contains("Servers in be_app: app1, app2, app3, app4, app_backup."),
+        "{err}"
+    );
+    let err = h.err("disable_health", srv("be_nope", "x")).await;
+    assert!(
+        err.contains("There is no backend be_nope. Backends: "),
+        "{err}"
+    );
+    assert!(err.contains("be_app"), "{err}");
+}

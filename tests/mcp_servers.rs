@@ -1,0 +1,1024 @@
+//! The servers toolset end to end. Most tests run against a LIVE HAProxy (a child process with the
+//! capture configuration, over its admin Unix and TCP sockets) and read every effect back with
+//! raw commands that do not go through the code under test. A few run against the emulator of
+//! each recorded version to prove the recorded sequences (add, refusals) replay on 2.6, 3.0, 3.2.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use haproxy_mcp_server::haproxy::Endpoint;
+use haproxy_mcp_server::mcp::Settings;
+use rmcp::model::{CallToolRequestParams, ProgressNotificationParam};
+use rmcp::service::NotificationContext;
+use rmcp::{ClientHandler, RoleClient};
+use serde_json::json;
+use support::LiveHaproxy;
+use support::mcp::{McpHarness, VERSIONS, assert_hints, client_with, eventually, summary, text};
+
+fn fast() -> Settings {
+    Settings {
+        drain_poll: Duration::from_millis(100),
+        ..Default::default()
+    }
+}
+
+async fn live_harness(endpoint: Endpoint) -> McpHarness {
+    McpHarness::live(endpoint, fast()).await
+}
+
+// ---- raw read-back (no code under test involved) ------------------------------------------------
+
+/// The `show servers state` fields of one server.
+fn state_fields(live: &LiveHaproxy, backend: &str, server: &str) -> Option<Vec<String>> {
+    live.raw(&format!("show servers state {backend}"))
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .find(|f| f.len() > 13 && f[1] == backend && f[3] == server)
+}
+
+/// srv_admin_state of one server.
+fn admin(live: &LiveHaproxy, backend: &str, server: &str) -> Option<u32> {
+    state_fields(live, backend, server).map(|f| f[6].parse().unwrap())
+}
+
+/// One `show stat` cell.
+fn stat(live: &LiveHaproxy, proxy: &str, svname: &str, column: &str) -> Option<String> {
+    let raw = live.raw(&format!("show stat {proxy} -1 -1"));
+    let mut lines = raw.lines();
+    let header: Vec<&str> = lines.next()?.trim_start_matches("# ").split(',').collect();
+    let idx = header.iter().position(|h| *h == column)?;
+    let prefix = format!("{proxy},{svname},");
+    lines
+        .find(|l| l.starts_with(&prefix))
+        .and_then(|l| l.split(',').nth(idx).map(str::to_owned))
+}
+
+fn weight(live: &LiveHaproxy, server: &str) -> String {
+    live.raw(&format!("get weight be_app/{server}"))
+        .trim()
+        .to_owned()
+}
+
+/// A client connection through fe_tcp to be_tcp/tcp1, held open until dropped; returns once
+/// HAProxy counts the session.
+async fn hold_tcp_session(live: &LiveHaproxy) -> tokio::net::TcpStream {
+    let conn = tokio::net::TcpStream::connect(("127.0.0.1", live.tcp_port))
+        .await
+        .expect("connect to fe_tcp");
+    let counted = eventually(10, || {
+        stat(live, "be_tcp", "tcp1", "scur").is_some_and(|s| s != "0")
+    })
+    .await;
+    assert!(
+        counted,
+        "HAProxy never counted the held session on be_tcp/tcp1"
+    );
+    conn
+}
+
+// ---- a client that records progress notifications -----------------------------------------------
+
+#[derive(Clone, Default)]
+struct ProgressLog(Arc<Mutex<Vec<ProgressNotificationParam>>>);
+
+impl ClientHandler for ProgressLog {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.0.lock().unwrap().push(params);
+    }
+}
+
+// ---- add_server ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn add_server_puts_it_into_service_over_both_sockets() {
+    let Some(live) = LiveHaproxy::start("add_server_puts_it_into_service_over_both_sockets") else {
+        return;
+    };
+    for (name, endpoint) in [
+        ("dyn_unix", live.admin_unix()),
+        ("dyn_tcp", live.admin_tcp()),
+    ] {
+        let h = live_harness(endpoint).await;
+        let r = h
+            .call(
+                "add_server",
+                json!({"backend": "be_app", "server": name, "address": "127.0.0.1",
+                       "port": live.app_port, "check_interval_ms": 500}),
+            )
+            .await;
+        assert_ne!(r.is_error, Some(true), "{name}: {}", text(&r));
+        let out = r.structured_content.clone().unwrap();
+        let steps = out["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 3, "{out}");
+        assert!(
+            steps[1]
+                .as_str()
+                .unwrap()
+                .starts_with("enable health be_app/"),
+            "{out}"
+        );
+        assert!(steps[2].as_str().unwrap().contains("state ready"), "{out}");
+        assert_eq!(out["enabled"], true);
+        assert!(
+            summary(&r).contains("put it into service with health checks on"),
+            "{}",
+            summary(&r)
+        );
+
+        // Read back: out of maintenance, checks enabled, and UP once a check has passed.
+        let f = state_fields(&live, "be_app", name).expect("the new server is listed");
+        assert_eq!(f[6], "0", "{name}: admin state {f:?}");
+        assert_ne!(
+            f[13].parse::<u32>().unwrap() & 0x04,
+            0,
+            "{name}: checks enabled {f:?}"
+        );
+        let up = eventually(10, || {
+            stat(&live, "be_app", name, "status").as_deref() == Some("UP")
+                && stat(&live, "be_app", name, "check_status").as_deref() == Some("L7OK")
+        })
+        .await;
+        assert!(
+            up,
+            "{name} never came UP: {:?}",
+            stat(&live, "be_app", name, "status")
+        );
+    }
+}
+
+#[tokio::test]
+async fn add_server_with_enable_false_stays_in_maintenance() {
+    let Some(live) = LiveHaproxy::start("add_server_with_enable_false_stays_in_maintenance") else {
+        return;
+    };
+    let h = live_harness(live.admin_unix()).await;
+    let out = h
+        .ok(
+            "add_server",
+            json!({"backend": "be_api", "server": "parked", "address": "127.0.0.1",
+                   "port": live.app_port, "enable": false, "weight": 7, "maxconn": 10}),
+        )
+        .await;
+    assert_eq!(out["steps"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(out["enabled"], false);
+    assert_eq!(out["checks_enabled"], false);
+    let f = state_fields(&live, "be_api", "parked").expect("listed");
+    assert_eq!(f[6], "1", "forced maintenance: {f:?}");
+    assert_eq!(f[7], "7", "weight: {f:?}");
+    assert_eq!(f[13].parse::<u32>().unwrap() & 0x04, 0, "checks off: {f:?}");
+    assert_eq!(
+        stat(&live, "be_api", "parked", "status").as_deref(),
+        Some("MAINT")
+    );
+    assert_eq!(
+        stat(&live, "be_api", "parked", "slim").as_deref(),
+        Some("10")
+    );
+}
+
+#[tokio::test]
+async fn add_server_refusals_say_why_and_change_nothing() {
+    let Some(live) = LiveHaproxy::start("add_server_refusals_say_why_and_change_nothing") else {
+        return;
+    };
+    let h = live_harness(live.admin_tcp()).await;
+    let port = live.app_port;
+    let err = h
+        .err(
+            "add_server",
+            json!({"backend": "be_static", "server": "x", "address": "127.0.0.1", "port": port}),
+        )
+        .await;
+    assert!(
+        err.contains("Backend must use a dynamic load balancing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("roundrobin, leastconn"),
+        "the hint names usable algorithms: {err}"
+    );
+    assert!(state_fields(&live, "be_static", "x").is_none());
+
+    let err = h
+        .err(
+            "add_server",
+            json!({"backend": "be_app", "server": "app1", "address": "127.0.0.1", "port": port}),
+        )
+        .await;
+    assert!(
+        err.contains("Already exists a server with the same name"),
+        "{err}"
+    );
+
+    let err = h
+        .err(
+            "add_server",
+            json!({"backend": "be_nope", "server": "x", "address": "127.0.0.1", "port": port}),
+        )
+        .await;
+    assert!(err.contains("No such backend."), "{err}");
+    assert!(
+        err.contains("Backends on haproxy: be_app, be_api, be_static, be_tcp, st_clients."),
+        "{err}"
+    );
+
+    for bad in [
+        json!({"backend": "be_app", "server": "x", "address": "10.0.0.1:80"}),
+        json!({"backend": "be_app", "server": "x;y", "address": "127.0.0.1"}),
+        json!({"backend": "be_app", "server": "x", "address": "127.0.0.1", "port": 0}),
+        json!({"backend": "be_app", "server": "x", "address": "127.0.0.1", "weight": 300}),
+    ] {
+        let err = h.err("add_server", bad.clone()).await;
+        assert!(err.contains("Nothing was sent to HAProxy"), "{bad}: {err}");
+    }
+    assert!(state_fields(&live, "be_app", "x").is_none());
+}
+
+// ---- del_server ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn del_server_explains_then_drains_and_deletes() {
+    let Some(live) = LiveHaproxy::start("del_server_explains_then_drains_and_deletes") else {
+        return;
+    };
+    let h = live_harness(live.admin_unix()).await;
+    h.ok(
+        "add_server",
+        json!({"backend": "be_app", "server": "gone", "address": "127.0.0.1", "port": live.app_port}),
+    )
+    .await;
+    assert!(
+        eventually(10, || stat(&live, "be_app", "gone", "status").as_deref()
+            == Some("UP"))
+        .await
+    );
+
+    let err = h
+        .err("del_server", json!({"backend": "be_app", "server": "gone"}))
+        .await;
+    assert!(
+        err.contains("Only servers in maintenance mode can be deleted."),
+        "{err}"
+    );
+    assert!(
+        err.contains("be_app/gone is UP"),
+        "says what state it is in: {err}"
+    );
+    assert!(err.contains("Nothing was changed"), "{err}");
+    assert!(
+        err.contains("drain_first=true"),
+        "offers the way out: {err}"
+    );
+    assert_eq!(admin(&live, "be_app", "gone"), Some(0), "still in service");
+
+    // Over TCP this time: drain, wait, maint, delete.
+    let h = live_harness(live.admin_tcp()).await;
+    let r = h
+        .call(
+            "del_server",
+            json!({"backend": "be_app", "server": "gone", "drain_first": true, "timeout_secs": 10}),
+        )
+        .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let out = r.structured_content.clone().unwrap();
+    let steps: Vec<&str> = out["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    assert!(
+        steps[0].contains("state drain") && steps[1].contains("state maint"),
+        "{steps:?}"
+    );
+    assert!(steps[2].starts_with("del server be_app/gone"), "{steps:?}");
+    assert!(state_fields(&live, "be_app", "gone").is_none(), "deleted");
+
+    let err = h
+        .err("del_server", json!({"backend": "be_app", "server": "gone"}))
+        .await;
+    assert!(err.contains("No such server."), "{err}");
+    assert!(
+        err.contains("Servers in be_app: app1, app2, app3, app4, app_backup."),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn del_server_deletes_a_server_already_in_maintenance() {
+    let Some(live) = LiveHaproxy::start("del_server_deletes_a_server_already_in_maintenance")
+    else {
+        return;
+    };
+    let h = live_harness(live.admin_unix()).await;
+    h.ok(
+        "add_server",
+        json!({"backend": "be_api", "server": "idle", "address": "127.0.0.1", "port": live.app_port, "enable": false}),
+    )
+    .await;
+    let r = h
+        .call("del_server", json!({"backend": "be_api", "server": "idle"}))
+        .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert!(
+        summary(&r).starts_with("[haproxy] Deleted be_api/idle."),
+        "{}",
+        summary(&r)
+    );
+    assert!(state_fields(&live, "be_api", "idle").is_none());
+}
+
+// ---- weight, maxconn, address -------------------------------------------------------------------
+
+#[tokio::test]
+async fn set_weight_absolute_percent_and_again() {
+    let Some(live) = LiveHaproxy::start("set_weight_absolute_percent_and_again") else {
+        return;
+    };
+    let h = live_harness(live.admin_unix()).await;
+    let out = h
+        .ok(
+            "set_weight",
+            json!({"backend": "be_app", "server": "app2", "weight": 5}),
+        )
+        .await;
+    assert_eq!(out["before"], json!({"current": 20, "initial": 20}));
+    assert_eq!(out["after"], json!({"current": 5, "initial": 20}));
+    assert_eq!(weight(&live, "app2"), "5 (initial 20)");
+
+    let r = h
+        .call(
+            "set_weight",
+            json!({"backend": "be_app", "server": "app2", "weight": "50%"}),
+        )
+        .await;
+    assert_eq!(
+        r.structured_content.as_ref().unwrap()["after"]["current"],
+        10
+    );
+    assert_eq!(
+        summary(&r),
+        "[haproxy] be_app/app2 weight 5 -> 10 (configured 20; asked 50%)."
+    );
+    assert_eq!(weight(&live, "app2"), "10 (initial 20)");
+    // Idempotent: the same call again changes nothing.
+    let out = h
+        .ok(
+            "set_weight",
+            json!({"backend": "be_app", "server": "app2", "weight": "50%"}),
+        )
+        .await;
+    assert_eq!(out["before"], out["after"]);
+    assert_eq!(weight(&live, "app2"), "10 (initial 20)");
+
+    let out = h
+        .ok(
+            "set_weight",
+            json!({"backend": "be_app", "server": "app1", "weight": "0"}),
+        )
+        .await;
+    assert_eq!(out["after"]["current"], 0);
+    for bad in [json!(300), json!("abc"), json!("2000%"), json!(-1)] {
+        let err = h
+            .err(
+                "set_weight",
+                json!({"backend": "be_app", "server": "app2", "weight": bad}),
+            )
+            .await;
+        assert!(err.contains("weight"), "{bad}: {err}");
+    }
+    assert_eq!(
+        weight(&live, "app2"),
+        "10 (initial 20)",
+        "refused values changed nothing"
+    );
+    let err = h
+        .err(
+            "set_weight",
+            json!({"backend": "be_app", "server": "nope", "weight": 3}),
+        )
+        .await;
+    assert!(
+        err.contains("No such server.") && err.contains("Servers in be_app:"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn set_maxconn_server_frontend_and_global() {
+    let Some(live) = LiveHaproxy::start("set_maxconn_server_frontend_and_global") else {
+        return;
+    };
+    let h = live_harness(live.admin_tcp()).await;
+    h.ok(
+        "set_maxconn_server",
+        json!({"backend": "be_app", "server": "app1", "maxconn": 100}),
+    )
+    .await;
+    assert_eq!(
+        stat(&live, "be_app", "app1", "slim").as_deref(),
+        Some("100")
+    );
+    h.ok(
+        "set_maxconn_server",
+        json!({"backend": "be_app", "server": "app1", "maxconn": 100}),
+    )
+    .await;
+    assert_eq!(
+        stat(&live, "be_app", "app1", "slim").as_deref(),
+        Some("100")
+    );
+
+    let r = h
+        .call(
+            "set_maxconn_frontend",
+            json!({"frontend": "fe_main", "maxconn": 500}),
+        )
+        .await;
+    assert_eq!(
+        summary(&r),
+        "[haproxy] frontend fe_main now accepts at most 500 concurrent connections."
+    );
+    assert_eq!(
+        stat(&live, "fe_main", "FRONTEND", "slim").as_deref(),
+        Some("500")
+    );
+    let err = h
+        .err(
+            "set_maxconn_frontend",
+            json!({"frontend": "fe_nope", "maxconn": 5}),
+        )
+        .await;
+    assert!(
+        err.contains("No such frontend.")
+            && err.contains("Frontends on haproxy: fe_app, fe_agent, fe_main, fe_tcp."),
+        "{err}"
+    );
+
+    h.ok("set_maxconn_global", json!({"maxconn": 1000})).await;
+    assert!(live.raw("show info").lines().any(|l| l == "Maxconn: 1000"));
+    let err = h
+        .err("set_maxconn_global", json!({"maxconn": 99_999_999}))
+        .await;
+    assert!(err.contains("Value out of range."), "{err}");
+    assert!(err.contains("Hard_maxconn"), "says the limit: {err}");
+    assert!(
+        live.raw("show info").lines().any(|l| l == "Maxconn: 1000"),
+        "unchanged"
+    );
+    h.ok("set_maxconn_global", json!({"maxconn": 0})).await;
+    let info = live.raw("show info");
+    let hard = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Hard_maxconn: "))
+        .unwrap();
+    assert!(
+        info.lines().any(|l| l == format!("Maxconn: {hard}")),
+        "0 restores {hard}"
+    );
+}
+
+#[tokio::test]
+async fn set_server_addr_changes_and_repeats() {
+    let Some(live) = LiveHaproxy::start("set_server_addr_changes_and_repeats") else {
+        return;
+    };
+    let h = live_harness(live.admin_unix()).await;
+    let args = json!({"backend": "be_app", "server": "app2", "address": "127.0.0.2", "port": live.app_port});
+    let out = h.ok("set_server_addr", args.clone()).await;
+    assert!(
+        out["haproxy_says"]
+            .as_str()
+            .unwrap()
+            .contains("IP changed from '127.0.0.1' to '127.0.0.2'"),
+        "{out}"
+    );
+    let f = state_fields(&live, "be_app", "app2").unwrap();
+    assert_eq!(
+        (f[4].as_str(), f[18].as_str()),
+        ("127.0.0.2", live.app_port.to_string().as_str())
+    );
+    // Idempotent: the same call again is accepted and leaves the same address.
+    let r = h.call("set_server_addr", args).await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert_eq!(
+        state_fields(&live, "be_app", "app2").unwrap()[4],
+        "127.0.0.2"
+    );
+
+    let out = h
+        .ok(
+            "set_server_addr",
+            json!({"backend": "be_app", "server": "app2", "address": "::1"}),
+        )
+        .await;
+    assert!(
+        out["haproxy_says"].as_str().unwrap().contains("to '::1'"),
+        "{out}"
+    );
+    let err = h
+        .err(
+            "set_server_addr",
+            json!({"backend": "be_app", "server": "app2", "address": "notanip!"}),
+        )
+        .await;
+    assert!(err.contains("invalid server address"), "{err}");
+    assert_eq!(state_fields(&live, "be_app", "app2").unwrap()[4], "::1");
+}
+
+// ---- state changes and the last-UP-server rule ----------------------------------------------------
+
+#[tokio::test]
+async fn set_server_state_and_enable_disable_read_back() {
+    let Some(live) = LiveHaproxy::start("set_server_state_and_enable_disable_read_back") else {
+        return;
+    };
+    let h = live_harness(live.admin_unix()).await;
+    let r = h
+        .call(
+            "set_server_state",
+            json!({"backend": "be_app", "server": "app2", "state": "drain"}),
+        )
+        .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert_eq!(
+        r.structured_content.as_ref().unwrap()["before"]["state"],
+        "up"
+    );
+    assert!(
+        summary(&r).starts_with("[haproxy] be_app/app2 is now in DRAIN"),
+        "{}",
+        summary(&r)
+    );
+    assert_eq!(admin(&live, "be_app", "app2"), Some(0x08));
+    assert_eq!(
+        stat(&live, "be_app", "app2", "status").as_deref(),
+        Some("DRAIN")
+    );
+
+    h.ok(
+        "set_server_state",
+        json!({"backend": "be_app", "server": "app2", "state": "maint"}),
+    )
+    .await;
+    assert_eq!(admin(&live, "be_app", "app2"), Some(0x01));
+    // Repeating is harmless.
+    h.ok(
+        "set_server_state",
+        json!({"backend": "be_app", "server": "app2", "state": "maint"}),
+    )
+    .await;
+    assert_eq!(admin(&live, "be_app", "app2"), Some(0x01));
+    h.ok(
+        "set_server_state",
+        json!({"backend": "be_app", "server": "app2", "state": "ready"}),
+    )
+    .await;
+    assert_eq!(admin(&live, "be_app", "app2"), Some(0));
+
+    let out = h
+        .ok(
+            "disable_server",
+            json!({"backend": "be_app", "server": "app1"}),
+        )
+        .await;
+    assert_eq!(out["before"]["state"], "up");
+    assert_eq!(admin(&live, "be_app", "app1"), Some(0x01));
+    h.ok(
+        "enable_server",
+        json!({"backend": "be_app", "server": "app1"}),
+    )
+    .await;
+    assert_eq!(admin(&live, "be_app", "app1"), Some(0));
+
+    let err = h
+        .err(
+            "enable_server",
+            json!({"backend": "be_app", "server": "nope"}),
+        )
+        .await;
+    assert!(err.contains("No such server."), "{err}");
+    assert!(
+        err.contains("Servers in be_app: app1, app2, app3, app4, app_backup."),
+        "{err}"
+    );
+    let err = h
+        .err(
+            "disable_server",
+            json!({"backend": "be_nope", "server": "x"}),
+        )
+        .await;
+    assert!(err.contains("Backends on haproxy:"), "{err}");
+    let err = h
+        .err(
+            "set_server_state",
+            json!({"backend": "be_app", "server": "app2", "state": "bogus"}),
+        )
+        .await;
+    assert!(err.contains("unknown variant"), "{err}");
+}
+
+#[tokio::test]
+async fn the_last_up_server_is_refused_unless_forced() {
+    let Some(live) = LiveHaproxy::start("the_last_up_server_is_refused_unless_forced") else {
+        return;
+    };
+    let h = live_harness(live.admin_tcp()).await;
+    let tcp1 = json!({"backend": "be_tcp", "server": "tcp1"});
+    for (tool, extra) in [
+        ("set_server_state", json!({"state": "drain"})),
+        ("set_server_state", json!({"state": "maint"})),
+        ("disable_server", json!({})),
+        ("drain_server", json!({"timeout_secs": 1})),
+        (
+            "del_server",
+            json!({"drain_first": true, "timeout_secs": 1}),
+        ),
+    ] {
+        let mut args = tcp1.clone();
+        args.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let err = h.err(tool, args).await;
+        assert!(
+            err.contains("is the last UP server of backend be_tcp"),
+            "{tool}: {err}"
+        );
+        assert!(err.contains("force=true"), "{tool}: {err}");
+        assert!(err.contains("Nothing was changed"), "{tool}: {err}");
+        assert_eq!(
+            admin(&live, "be_tcp", "tcp1"),
+            Some(0),
+            "{tool} changed nothing"
+        );
+    }
+    // set_server_state ready is never refused.
+    h.ok(
+        "set_server_state",
+        json!({"backend": "be_tcp", "server": "tcp1", "state": "ready"}),
+    )
+    .await;
+
+    let r = h
+        .call(
+            "set_server_state",
+            json!({"backend": "be_tcp", "server": "tcp1", "state": "maint", "force": true}),
+        )
+        .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert!(
+        r.structured_content.as_ref().unwrap()["warning"]
+            .as_str()
+            .unwrap()
+            .contains("last UP server")
+    );
+    assert_eq!(admin(&live, "be_tcp", "tcp1"), Some(0x01));
+    h.ok(
+        "enable_server",
+        json!({"backend": "be_tcp", "server": "tcp1"}),
+    )
+    .await;
+
+    // be_app: with app1 in maintenance, app2 is the last active UP server but a backup remains,
+    // so draining it is allowed with a warning.
+    h.ok(
+        "disable_server",
+        json!({"backend": "be_app", "server": "app1"}),
+    )
+    .await;
+    let out = h
+        .ok(
+            "set_server_state",
+            json!({"backend": "be_app", "server": "app2", "state": "drain"}),
+        )
+        .await;
+    assert!(
+        out["warning"]
+            .as_str()
+            .unwrap()
+            .contains("Only backup servers remain UP"),
+        "{out}"
+    );
+    let err = h
+        .err(
+            "disable_server",
+            json!({"backend": "be_app", "server": "app_backup"}),
+        )
+        .await;
+    assert!(err.contains("last UP server of backend be_app"), "{err}");
+}
+
+// ---- drain_server ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn drain_server_waits_for_sessions_with_progress() {
+    let Some(live) = LiveHaproxy::start("drain_server_waits_for_sessions_with_progress") else {
+        return;
+    };
+    let conn = hold_tcp_session(&live).await;
+    let log = ProgressLog::default();
+    let client = client_with(live.admin_unix(), fast(), log.clone()).await;
+    let closer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        drop(conn);
+    });
+    let args = json!({"backend": "be_tcp", "server": "tcp1", "timeout_secs": 20, "set_maint": true, "force": true});
+    let r = client
+        .call_tool(
+            CallToolRequestParams::new("drain_server")
+                .with_arguments(args.as_object().cloned().unwrap()),
+        )
+        .await
+        .unwrap();
+    closer.await.unwrap();
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let out = r.structured_content.clone().unwrap();
+    assert_eq!(out["drained"], true, "{out}");
+    assert_eq!(out["sessions_at_start"], 1, "{out}");
+    assert_eq!(out["sessions_left"], 0);
+    assert_eq!(out["state_now"], "maint");
+    assert!(out["waited_secs"].as_f64().unwrap() >= 1.0, "{out}");
+    assert!(
+        out["warning"].as_str().unwrap().contains("last UP server"),
+        "{out}"
+    );
+    assert!(
+        summary(&r).contains("be_tcp/tcp1 drained"),
+        "{}",
+        summary(&r)
+    );
+    assert_eq!(
+        admin(&live, "be_tcp", "tcp1"),
+        Some(0x01),
+        "maintenance after the drain"
+    );
+
+    let events = log.0.lock().unwrap().clone();
+    assert!(events.len() >= 2, "progress while waiting: {events:?}");
+    assert!(
+        events.iter().any(|p| p
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("1 session(s) left"))),
+        "{events:?}"
+    );
+    let last = events.last().unwrap();
+    assert!(
+        last.message.as_deref().unwrap().contains("drained"),
+        "{events:?}"
+    );
+    assert_eq!(last.total, Some(20.0));
+    assert!(
+        events.windows(2).all(|w| w[0].progress < w[1].progress),
+        "progress increases: {events:?}"
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn drain_server_timeout_leaves_it_draining() {
+    let Some(live) = LiveHaproxy::start("drain_server_timeout_leaves_it_draining") else {
+        return;
+    };
+    let _conn = hold_tcp_session(&live).await;
+    let h = live_harness(live.admin_tcp()).await;
+    let r = h
+        .call(
+            "drain_server",
+            json!({"backend": "be_tcp", "server": "tcp1", "timeout_secs": 1, "set_maint": true, "force": true}),
+        )
+        .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let out = r.structured_content.clone().unwrap();
+    assert_eq!(out["drained"], false, "{out}");
+    assert_eq!(out["sessions_left"], 1, "{out}");
+    assert_eq!(out["state_now"], "drain");
+    let s = summary(&r);
+    assert!(
+        s.contains("still has 1 session(s) after the 1 s timeout")
+            && s.contains("not put in maintenance"),
+        "{s}"
+    );
+    assert_eq!(
+        admin(&live, "be_tcp", "tcp1"),
+        Some(0x08),
+        "left in drain, not maint"
+    );
+
+    // del_server with drain_first times out the same way and deletes nothing.
+    let err = h
+        .err("del_server", json!({"backend": "be_tcp", "server": "tcp1", "drain_first": true, "timeout_secs": 1, "force": true}))
+        .await;
+    assert!(
+        err.contains("was not deleted") && err.contains("left in DRAIN"),
+        "{err}"
+    );
+    assert!(state_fields(&live, "be_tcp", "tcp1").is_some());
+}
+
+// ---- read-only mode, annotations, and the emulator --------------------------------------------------
+
+const MUTATING: [&str; 11] = [
+    "add_server",
+    "del_server",
+    "enable_server",
+    "disable_server",
+    "set_server_state",
+    "set_weight",
+    "set_maxconn_server",
+    "set_maxconn_frontend",
+    "set_maxconn_global",
+    "set_server_addr",
+    "drain_server",
+];
+
+#[tokio::test]
+async fn read_only_mode_hides_every_servers_tool() {
+    let settings = Settings {
+        read_only: true,
+        ..Default::default()
+    };
+    let h = McpHarness::emulated("3.2", settings).await;
+    let tools = h.tools().await;
+    for name in MUTATING {
+        assert!(
+            !tools.iter().any(|t| t.name == name),
+            "{name} is listed in read-only mode"
+        );
+        let params = CallToolRequestParams::new(name).with_arguments(
+            json!({"backend": "be_app", "server": "app1", "state": "maint", "weight": 1,
+                   "maxconn": 1, "frontend": "fe_main", "address": "127.0.0.1"})
+            .as_object()
+            .cloned()
+            .unwrap(),
+        );
+        match h.client.call_tool(params).await {
+            Err(_) => {}
+            Ok(r) => assert_eq!(
+                r.is_error,
+                Some(true),
+                "{name} ran in read-only mode: {}",
+                text(&r)
+            ),
+        }
+    }
+    assert!(tools.iter().any(|t| t.name == "list_servers"), "reads stay");
+}
+
+#[tokio::test]
+async fn servers_tools_are_annotated_truthfully() {
+    let h = McpHarness::emulated("3.2", Settings::default()).await;
+    let tools = h.tools().await;
+    // (name, destructive, idempotent)
+    for (name, destructive, idempotent) in [
+        ("add_server", false, false),
+        ("del_server", true, false),
+        ("enable_server", false, true),
+        ("disable_server", true, true),
+        ("set_server_state", true, true),
+        ("set_weight", false, true),
+        ("set_maxconn_server", false, true),
+        ("set_maxconn_frontend", false, true),
+        ("set_maxconn_global", false, true),
+        ("set_server_addr", false, true),
+        ("drain_server", true, false),
+    ] {
+        assert_hints(&tools, name, false, destructive, idempotent);
+    }
+}
+
+#[tokio::test]
+async fn emulated_add_server_sequence_and_refusals_on_every_version() {
+    for v in VERSIONS {
+        let h = McpHarness::emulated(v, Settings::default()).await;
+        let out = h
+            .ok("add_server", json!({"backend": "be_app", "server": "dyn1", "address": "127.0.0.1", "port": 8082}))
+            .await;
+        assert_eq!(out["steps"].as_array().unwrap().len(), 3, "{v}: {out}");
+        assert_eq!(out["address"], "127.0.0.1:8082");
+
+        let err = h
+            .err("add_server", json!({"backend": "be_static", "server": "dyn2", "address": "127.0.0.1", "port": 8082}))
+            .await;
+        assert!(
+            err.contains("Backend must use a dynamic load balancing to support dynamic servers."),
+            "{v}: {err}"
+        );
+        let err = h
+            .err("add_server", json!({"backend": "be_nope", "server": "dyn3", "address": "127.0.0.1", "port": 8082, "check": false}))
+            .await;
+        assert!(
+            err.contains("No such backend.") && err.contains("Backends on haproxy: be_app"),
+            "{v}: {err}"
+        );
+
+        let err = h
+            .err("del_server", json!({"backend": "be_app", "server": "dyn1"}))
+            .await;
+        assert!(
+            err.contains("Only servers in maintenance mode can be deleted."),
+            "{v}: {err}"
+        );
+        assert!(err.contains("drain_first=true"), "{v}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn emulated_changes_on_every_version() {
+    for v in VERSIONS {
+        let h = McpHarness::emulated(v, Settings::default()).await;
+        let out = h
+            .ok(
+                "set_weight",
+                json!({"backend": "be_app", "server": "app2", "weight": "50%"}),
+            )
+            .await;
+        assert_eq!(out["before"], json!({"current": 20, "initial": 20}), "{v}");
+        assert_eq!(out["after"], json!({"current": 10, "initial": 20}), "{v}");
+
+        let out = h
+            .ok("set_server_addr", json!({"backend": "be_app", "server": "app2", "address": "127.0.0.2", "port": 8082}))
+            .await;
+        assert!(
+            out["haproxy_says"]
+                .as_str()
+                .unwrap()
+                .starts_with("IP changed from '127.0.0.1' to '127.0.0.2'"),
+            "{v}: {out}"
+        );
+
+        h.ok(
+            "set_maxconn_server",
+            json!({"backend": "be_app", "server": "app1", "maxconn": 100}),
+        )
+        .await;
+        h.ok(
+            "set_maxconn_frontend",
+            json!({"frontend": "fe_main", "maxconn": 500}),
+        )
+        .await;
+        let err = h
+            .err(
+                "set_maxconn_frontend",
+                json!({"frontend": "fe_nope", "maxconn": 500}),
+            )
+            .await;
+        assert!(
+            err.contains("No such frontend.") && err.contains("Frontends on haproxy: fe_app"),
+            "{v}: {err}"
+        );
+        h.ok("set_maxconn_global", json!({"maxconn": 1000})).await;
+        let err = h
+            .err("set_maxconn_global", json!({"maxconn": 99_999_999}))
+            .await;
+        assert!(
+            err.contains("Value out of range.") && err.contains("Hard_maxconn 9977"),
+            "{v}: {err}"
+        );
+
+        let out = h
+            .ok(
+                "set_server_state",
+                json!({"backend": "be_app", "server": "app2", "state": "drain"}),
+            )
+            .await;
+        assert_eq!(out["before"]["state"], "up", "{v}");
+        h.ok(
+            "set_server_state",
+            json!({"backend": "be_app", "server": "app2", "state": "maint"}),
+        )
+        .await;
+        h.ok(
+            "set_server_state",
+            json!({"backend": "be_app", "server": "app2", "state": "ready"}),
+        )
+        .await;
+        h.ok(
+            "disable_server",
+            json!({"backend": "be_app", "server": "app1"}),
+        )
+        .await;
+        h.ok(
+            "enable_server",
+            json!({"backend": "be_app", "server": "app1"}),
+        )
+        .await;
+        let err = h
+            .err(
+                "enable_server",
+                json!({"backend": "be_app", "server": "nope"}),
+            )
+            .await;
+        assert!(
+            err.contains("No such server.") && err.contains("Servers in be_app: app1"),
+            "{v}: {err}"
+        );
+    }
+}

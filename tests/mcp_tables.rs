@@ -1,0 +1,315 @@
+//! The tables toolset end to end: against the emulator of every recorded version (set, filter,
+//! clear replay in the recorded order), and against a live HAProxy, reading the stick table back
+//! raw.
+
+mod support;
+
+use haproxy_mcp_server::mcp::Settings;
+use serde_json::{Value, json};
+use support::LiveHaproxy;
+use support::mcp::{McpHarness, VERSIONS, assert_hints, summary};
+
+async fn fresh(v: &str) -> McpHarness {
+    McpHarness::emulated(v, Settings::default()).await
+}
+
+fn keys(out: &Value) -> Vec<String> {
+    out["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["key"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn entry<'a>(out: &'a Value, key: &str) -> &'a Value {
+    out["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == key)
+        .unwrap_or_else(|| panic!("no entry {key} in {out}"))
+}
+
+#[tokio::test]
+async fn show_table_decodes_entries() {
+    for v in VERSIONS {
+        let h = fresh(v).await;
+        let r = h.call("show_table", json!({"table": "st_clients"})).await;
+        let out = r.structured_content.clone().unwrap();
+        assert_eq!(
+            out["table"],
+            json!({"name": "st_clients", "key_type": "ip", "size": 1024, "used": 1}),
+            "{v}"
+        );
+        let e = entry(&out, "172.17.0.1");
+        assert_eq!(e["in_use"], 1);
+        assert_eq!(e["data"]["gpc0"], "0");
+        assert_eq!(e["data"]["http_req_cnt"], "13", "{v}: {e}");
+        assert_eq!(e["rate_periods_ms"], json!({"http_req_rate": 10000}));
+        assert!(e["expire_ms"].as_u64().unwrap() > 0);
+        assert_eq!(
+            summary(&r),
+            "[haproxy] Table st_clients (ip keys, 1 of 1024 slots used): 1 entry."
+        );
+        let err = h.err("show_table", json!({"table": "st_nope"})).await;
+        assert!(err.contains("No such table"), "{v}: {err}");
+        assert!(err.contains("List the stick tables"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn set_filter_and_clear_follow_the_recorded_sequence() {
+    for v in VERSIONS {
+        let h = fresh(v).await;
+        assert_eq!(
+            keys(&h.ok("show_table", json!({"table": "st_clients"})).await).len(),
+            1
+        );
+
+        let r = h
+            .call(
+                "set_table_entry",
+                json!({"table": "st_clients", "key": "203.0.113.50", "data": [{"data_type": "gpc0", "value": 5}]}),
+            )
+            .await;
+        assert_eq!(
+            summary(&r),
+            "[haproxy] Done: entry \"203.0.113.50\" of table st_clients set: gpc0=5.",
+            "{v}"
+        );
+        let out = h.ok("show_table", json!({"table": "st_clients"})).await;
+        assert_eq!(entry(&out, "203.0.113.50")["data"]["gpc0"], "5", "{v}");
+
+        let out = h
+            .ok(
+                "show_table",
+                json!({"table": "st_clients", "key": "203.0.113.50"}),
+            )
+            .await;
+        assert_eq!(keys(&out), ["203.0.113.50"], "{v}");
+        let r = h
+            .call(
+                "show_table",
+                json!({"table": "st_clients", "data": {"data_type": "gpc0", "op": "gt", "value": 0}}),
+            )
+            .await;
+        let out = r.structured_content.clone().unwrap();
+        assert_eq!(keys(&out), ["203.0.113.50"], "{v}");
+        assert!(
+            summary(&r).contains("1 entry where gpc0 gt 0"),
+            "{}",
+            summary(&r)
+        );
+        // A key that does not exist: HAProxy prints nothing at all, header included.
+        let r = h
+            .call(
+                "show_table",
+                json!({"table": "st_clients", "key": "203.0.113.51"}),
+            )
+            .await;
+        let out = r.structured_content.clone().unwrap();
+        assert!(
+            out["table"].is_null() && keys(&out).is_empty(),
+            "{v}: {out}"
+        );
+        assert_eq!(
+            summary(&r),
+            "[haproxy] Table st_clients: no entry with key \"203.0.113.51\"."
+        );
+
+        // Data values are sent in the order given.
+        h.ok(
+            "set_table_entry",
+            json!({"table": "st_clients", "key": "203.0.113.51", "data": [
+                {"data_type": "http_req_cnt", "value": 3},
+                {"data_type": "gpc0", "value": 1},
+            ]}),
+        )
+        .await;
+        let out = h.ok("show_table", json!({"table": "st_clients"})).await;
+        let e = entry(&out, "203.0.113.51");
+        assert_eq!(
+            (&e["data"]["gpc0"], &e["data"]["http_req_cnt"]),
+            (&json!("1"), &json!("3"))
+        );
+
+        let err = h
+            .err(
+                "set_table_entry",
+                json!({"table": "st_nope", "key": "203.0.113.50", "data": [{"data_type": "gpc0", "value": 5}]}),
+            )
+            .await;
+        assert!(err.contains("No such table"), "{v}: {err}");
+        let err = h
+            .err(
+                "set_table_entry",
+                json!({"table": "st_clients", "key": "203.0.113.50", "data": [{"data_type": "bogus", "value": 5}]}),
+            )
+            .await;
+        assert!(err.contains("Unknown data type"), "{v}: {err}");
+
+        h.ok(
+            "clear_table",
+            json!({"table": "st_clients", "key": "203.0.113.50"}),
+        )
+        .await;
+        let out = h.ok("show_table", json!({"table": "st_clients"})).await;
+        let left = keys(&out);
+        assert!(!left.contains(&"203.0.113.50".to_owned()), "{v}: {left:?}");
+        assert!(left.contains(&"203.0.113.51".to_owned()), "{v}: {left:?}");
+        let r = h
+            .call("clear_table", json!({"table": "st_clients", "all": true}))
+            .await;
+        assert!(
+            summary(&r).contains("except those a session is using"),
+            "{}",
+            summary(&r)
+        );
+        let out = h.ok("show_table", json!({"table": "st_clients"})).await;
+        assert!(keys(&out).contains(&"172.17.0.1".to_owned()), "{v}: {out}");
+        assert!(
+            out["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["in_use"].as_i64() > Some(0)),
+            "{v}: only entries in use stay: {out}"
+        );
+        let err = h
+            .err("clear_table", json!({"table": "st_nope", "all": true}))
+            .await;
+        assert!(err.contains("No such table"), "{v}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn bad_filters_and_hostile_values_are_refused_before_sending() {
+    let h = fresh("3.2").await;
+    for (tool, args, says) in [
+        (
+            "show_table",
+            json!({"table": "st_clients", "key": "1.2.3.4", "data": {"data_type": "gpc0", "op": "gt", "value": 0}}),
+            "not both",
+        ),
+        (
+            "show_table",
+            json!({"table": "st_clients", "data": {"data_type": "gpc0;x", "op": "gt", "value": 0}}),
+            "stick-table data type",
+        ),
+        (
+            "show_table",
+            json!({"table": "st_clients", "key": "a;b"}),
+            "';' is refused",
+        ),
+        ("show_table", json!({"table": "st clients"}), "not allowed"),
+        (
+            "set_table_entry",
+            json!({"table": "st_clients", "key": "1.2.3.4\nclear table st_clients"}),
+            "cannot be sent",
+        ),
+        (
+            "set_table_entry",
+            json!({"table": "st_clients", "key": "1.2.3.4", "data": [{"data_type": "GPC0 1 data.x", "value": 1}]}),
+            "stick-table data type",
+        ),
+        (
+            "clear_table",
+            json!({"table": "st_clients"}),
+            "not both and not neither",
+        ),
+        (
+            "clear_table",
+            json!({"table": "st_clients", "key": "1.2.3.4", "all": true}),
+            "not both and not neither",
+        ),
+        (
+            "clear_table",
+            json!({"table": "st_clients", "key": "x;y"}),
+            "';' is refused",
+        ),
+    ] {
+        let err = h.err(tool, args.clone()).await;
+        assert!(err.contains(says), "{tool} {args}: {err}");
+        assert!(err.contains("Nothing was sent"), "{tool} {args}: {err}");
+    }
+    let err = h
+        .err(
+            "show_table",
+            json!({"table": "st_clients", "data": {"data_type": "gpc0", "op": "like", "value": 0}}),
+        )
+        .await;
+    assert!(err.contains("unknown variant"), "{err}");
+}
+
+#[tokio::test]
+async fn annotations_are_truthful() {
+    let tools = fresh("3.2").await.tools().await;
+    assert_hints(&tools, "show_table", true, false, false);
+    assert_hints(&tools, "set_table_entry", false, false, true);
+    assert_hints(&tools, "clear_table", false, true, true);
+}
+
+#[tokio::test]
+async fn live_table_entries_are_set_filtered_and_cleared() {
+    let Some(live) = LiveHaproxy::start("live_table_entries_are_set_filtered_and_cleared") else {
+        return;
+    };
+    let h = McpHarness::live(live.admin_unix(), Settings::default()).await;
+    h.ok(
+        "set_table_entry",
+        json!({"table": "st_clients", "key": "10.1.2.3", "data": [
+            {"data_type": "gpc0", "value": 7},
+            {"data_type": "http_req_cnt", "value": 2},
+        ]}),
+    )
+    .await;
+    let raw = live.raw("show table st_clients key 10.1.2.3");
+    assert!(
+        raw.contains("key=10.1.2.3 ") && raw.contains(" gpc0=7 "),
+        "{raw}"
+    );
+    assert!(raw.contains(" http_req_cnt=2 "), "{raw}");
+    h.ok(
+        "set_table_entry",
+        json!({"table": "st_clients", "key": "10.1.2.4", "data": [{"data_type": "gpc0", "value": 1}]}),
+    )
+    .await;
+
+    let out = h
+        .ok(
+            "show_table",
+            json!({"table": "st_clients", "data": {"data_type": "gpc0", "op": "ge", "value": 5}}),
+        )
+        .await;
+    assert_eq!(keys(&out), ["10.1.2.3"], "{out}");
+    assert_eq!(out["table"]["used"], 2);
+    let out = h
+        .ok(
+            "show_table",
+            json!({"table": "st_clients", "key": "10.1.2.4"}),
+        )
+        .await;
+    assert_eq!(entry(&out, "10.1.2.4")["in_use"], 0);
+
+    h.ok(
+        "clear_table",
+        json!({"table": "st_clients", "key": "10.1.2.3"}),
+    )
+    .await;
+    assert!(!live.raw("show table st_clients").contains("key=10.1.2.3 "));
+    assert!(live.raw("show table st_clients").contains("key=10.1.2.4 "));
+
+    let err = h
+        .err(
+            "set_table_entry",
+            json!({"table": "st_clients", "key": "10.1.2.5", "data": [{"data_type": "bogus", "value": 1}]}),
+        )
+        .await;
+    assert!(err.contains("Unknown data type"), "{err}");
+
+    h.ok("clear_table", json!({"table": "st_clients", "all": true}))
+        .await;
+    let raw = live.raw("show table st_clients");
+    assert!(raw.contains("used:0") && !raw.contains("key="), "{raw}");
+}
