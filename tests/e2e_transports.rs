@@ -25,8 +25,8 @@ async fn stdio_binary_lists_and_calls_tools() {
     });
     let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
     let info = client.peer_info().unwrap();
-    assert_eq!(info.server_info.name, "haproxy-mcp-server");
-    assert_eq!(info.server_info.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(info.server_info.as_ref().unwrap().name, "haproxy-mcp-server");
+    assert_eq!(info.server_info.as_ref().unwrap().version, env!("CARGO_PKG_VERSION"));
     assert!(
         info.instructions
             .as_deref()
@@ -138,7 +138,7 @@ async fn http_binary_serves_mcp_and_health() {
     let transport = StreamableHttpClientTransport::from_uri(format!("http://127.0.0.1:{port}/mcp"));
     let client = ().serve(transport).await.unwrap();
     assert_eq!(
-        client.peer_info().unwrap().server_info.name,
+        client.peer_info().unwrap().server_info.as_ref().unwrap().name,
         "haproxy-mcp-server"
     );
     let tools = client.list_all_tools().await.unwrap();

@@ -39,14 +39,13 @@ fn admin_bits(live: &LiveHaproxy, backend: &str, server: &str) -> u32 {
 }
 
 fn map_file(live: &LiveHaproxy, name: &str) -> MapName {
-    let _ = live;
-    MapName::new(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    MapName::new(live.conf_file(name)).unwrap()
 }
 
 /// Everything a hostile argument could change, read raw.
 fn snapshot(live: &LiveHaproxy) -> String {
-    let hosts = format!("{}/fixtures/hosts.map", env!("CARGO_MANIFEST_DIR"));
-    let acl = format!("{}/fixtures/blocked.acl", env!("CARGO_MANIFEST_DIR"));
+    let hosts = live.conf_file("hosts.map");
+    let acl = live.conf_file("blocked.acl");
     let mut s = String::new();
     for cmd in [
         "show servers state".to_owned(),
@@ -83,7 +82,7 @@ fn snapshot(live: &LiveHaproxy) -> String {
 
 #[tokio::test]
 async fn reads_over_tcp_and_unix() {
-    let Some(live) = LiveHaproxy::start("reads_over_tcp_and_unix") else {
+    let Some(live) = LiveHaproxy::start("reads_over_tcp_and_unix").await else {
         return;
     };
     for endpoint in [live.admin_tcp(), live.admin_unix()] {
@@ -154,7 +153,7 @@ async fn reads_over_tcp_and_unix() {
 
 #[tokio::test]
 async fn dynamic_server_lifecycle() {
-    let Some(live) = LiveHaproxy::start("dynamic_server_lifecycle") else {
+    let Some(live) = LiveHaproxy::start("dynamic_server_lifecycle").await else {
         return;
     };
     let c = live.client(live.admin_unix());
@@ -221,7 +220,7 @@ async fn dynamic_server_lifecycle() {
 
 #[tokio::test]
 async fn server_state_switches_and_maxconn() {
-    let Some(live) = LiveHaproxy::start("server_state_switches_and_maxconn") else {
+    let Some(live) = LiveHaproxy::start("server_state_switches_and_maxconn").await else {
         return;
     };
     let c = live.client(live.admin_tcp());
@@ -258,7 +257,7 @@ async fn server_state_switches_and_maxconn() {
 
 #[tokio::test]
 async fn refusals_are_typed_and_quote_haproxy() {
-    let Some(live) = LiveHaproxy::start("refusals_are_typed_and_quote_haproxy") else {
+    let Some(live) = LiveHaproxy::start("refusals_are_typed_and_quote_haproxy").await else {
         return;
     };
     let c = live.client(live.admin_unix());
@@ -331,7 +330,7 @@ async fn refusals_are_typed_and_quote_haproxy() {
 
 #[tokio::test]
 async fn maps_and_acls() {
-    let Some(live) = LiveHaproxy::start("maps_and_acls") else {
+    let Some(live) = LiveHaproxy::start("maps_and_acls").await else {
         return;
     };
     let c = live.client(live.admin_unix());
@@ -429,7 +428,7 @@ async fn maps_and_acls() {
 
 #[tokio::test]
 async fn stick_tables() {
-    let Some(live) = LiveHaproxy::start("stick_tables") else {
+    let Some(live) = LiveHaproxy::start("stick_tables").await else {
         return;
     };
     let c = live.client(live.admin_tcp());
@@ -482,7 +481,7 @@ async fn stick_tables() {
 
 #[tokio::test]
 async fn sessions_can_be_listed_and_shut_down() {
-    let Some(live) = LiveHaproxy::start("sessions_can_be_listed_and_shut_down") else {
+    let Some(live) = LiveHaproxy::start("sessions_can_be_listed_and_shut_down").await else {
         return;
     };
     let c = live.client(live.admin_unix());
@@ -550,7 +549,7 @@ async fn sessions_can_be_listed_and_shut_down() {
 
 #[tokio::test]
 async fn health_checks_and_agents() {
-    let Some(live) = LiveHaproxy::start("health_checks_and_agents") else {
+    let Some(live) = LiveHaproxy::start("health_checks_and_agents").await else {
         return;
     };
     let c = live.client(live.admin_unix());
@@ -594,7 +593,7 @@ async fn health_checks_and_agents() {
 
 #[tokio::test]
 async fn hostile_arguments_change_nothing_and_say_why() {
-    let Some(live) = LiveHaproxy::start("hostile_arguments_change_nothing_and_say_why") else {
+    let Some(live) = LiveHaproxy::start("hostile_arguments_change_nothing_and_say_why").await else {
         return;
     };
     let c = live.client(live.admin_unix());
@@ -671,7 +670,7 @@ async fn hostile_arguments_change_nothing_and_say_why() {
 
 #[tokio::test]
 async fn read_only_mode_sends_no_mutation() {
-    let Some(live) = LiveHaproxy::start("read_only_mode_sends_no_mutation") else {
+    let Some(live) = LiveHaproxy::start("read_only_mode_sends_no_mutation").await else {
         return;
     };
     let opts = ClientOptions {
@@ -700,7 +699,7 @@ async fn read_only_mode_sends_no_mutation() {
 
 #[tokio::test]
 async fn master_cli_routes_to_workers_and_reloads() {
-    let Some(live) = LiveHaproxy::start("master_cli_routes_to_workers_and_reloads") else {
+    let Some(live) = LiveHaproxy::start("master_cli_routes_to_workers_and_reloads").await else {
         return;
     };
     let m = live.client(live.master());
@@ -728,7 +727,7 @@ async fn master_cli_routes_to_workers_and_reloads() {
 
 #[tokio::test]
 async fn many_concurrent_calls_queue_behind_the_connection_limit() {
-    let Some(live) = LiveHaproxy::start("many_concurrent_calls_queue_behind_the_connection_limit")
+    let Some(live) = LiveHaproxy::start("many_concurrent_calls_queue_behind_the_connection_limit").await
     else {
         return;
     };

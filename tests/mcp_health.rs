@@ -216,7 +216,7 @@ fn col(live: &LiveHaproxy, backend: &str, server: &str, i: usize) -> u32 {
 
 #[tokio::test]
 async fn live_state_bits_follow_the_tools() {
-    let Some(live) = LiveHaproxy::start("live_state_bits_follow_the_tools") else {
+    let Some(live) = LiveHaproxy::start("live_state_bits_follow_the_tools").await else {
         return;
     };
     let h = McpHarness::live(live.admin_unix(), Settings::default()).await;

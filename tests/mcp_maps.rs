@@ -425,10 +425,10 @@ fn raw_map(live: &LiveHaproxy, name: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn live_map_changes_are_read_back() {
-    let Some(live) = LiveHaproxy::start("live_map_changes_are_read_back") else {
+    let Some(live) = LiveHaproxy::start("live_map_changes_are_read_back").await else {
         return;
     };
-    let hosts = format!("{}/fixtures/hosts.map", env!("CARGO_MANIFEST_DIR"));
+    let hosts = live.conf_file("hosts.map");
     let h = McpHarness::live(live.admin_unix(), Settings::default()).await;
     let out = h.ok("show_map", json!({"map": hosts})).await;
     assert_eq!(pairs(&out).len(), 3);
@@ -499,10 +499,10 @@ async fn live_map_changes_are_read_back() {
 
 #[tokio::test]
 async fn live_acl_changes_are_read_back() {
-    let Some(live) = LiveHaproxy::start("live_acl_changes_are_read_back") else {
+    let Some(live) = LiveHaproxy::start("live_acl_changes_are_read_back").await else {
         return;
     };
-    let acl = format!("{}/fixtures/blocked.acl", env!("CARGO_MANIFEST_DIR"));
+    let acl = live.conf_file("blocked.acl");
     let raw = |live: &LiveHaproxy| {
         live.raw(&format!("show acl {acl}"))
             .lines()

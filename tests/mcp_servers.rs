@@ -97,7 +97,8 @@ impl ClientHandler for ProgressLog {
 
 #[tokio::test]
 async fn add_server_puts_it_into_service_over_both_sockets() {
-    let Some(live) = LiveHaproxy::start("add_server_puts_it_into_service_over_both_sockets") else {
+    let Some(live) = LiveHaproxy::start("add_server_puts_it_into_service_over_both_sockets").await
+    else {
         return;
     };
     for (name, endpoint) in [
@@ -154,7 +155,8 @@ async fn add_server_puts_it_into_service_over_both_sockets() {
 
 #[tokio::test]
 async fn add_server_with_enable_false_stays_in_maintenance() {
-    let Some(live) = LiveHaproxy::start("add_server_with_enable_false_stays_in_maintenance") else {
+    let Some(live) = LiveHaproxy::start("add_server_with_enable_false_stays_in_maintenance").await
+    else {
         return;
     };
     let h = live_harness(live.admin_unix()).await;
@@ -184,7 +186,8 @@ async fn add_server_with_enable_false_stays_in_maintenance() {
 
 #[tokio::test]
 async fn add_server_refusals_say_why_and_change_nothing() {
-    let Some(live) = LiveHaproxy::start("add_server_refusals_say_why_and_change_nothing") else {
+    let Some(live) = LiveHaproxy::start("add_server_refusals_say_why_and_change_nothing").await
+    else {
         return;
     };
     let h = live_harness(live.admin_tcp()).await;
@@ -244,7 +247,7 @@ async fn add_server_refusals_say_why_and_change_nothing() {
 
 #[tokio::test]
 async fn del_server_explains_then_drains_and_deletes() {
-    let Some(live) = LiveHaproxy::start("del_server_explains_then_drains_and_deletes") else {
+    let Some(live) = LiveHaproxy::start("del_server_explains_then_drains_and_deletes").await else {
         return;
     };
     let h = live_harness(live.admin_unix()).await;
@@ -313,7 +316,7 @@ async fn del_server_explains_then_drains_and_deletes() {
 
 #[tokio::test]
 async fn del_server_deletes_a_server_already_in_maintenance() {
-    let Some(live) = LiveHaproxy::start("del_server_deletes_a_server_already_in_maintenance")
+    let Some(live) = LiveHaproxy::start("del_server_deletes_a_server_already_in_maintenance").await
     else {
         return;
     };
@@ -339,7 +342,7 @@ async fn del_server_deletes_a_server_already_in_maintenance() {
 
 #[tokio::test]
 async fn set_weight_absolute_percent_and_again() {
-    let Some(live) = LiveHaproxy::start("set_weight_absolute_percent_and_again") else {
+    let Some(live) = LiveHaproxy::start("set_weight_absolute_percent_and_again").await else {
         return;
     };
     let h = live_harness(live.admin_unix()).await;
@@ -413,7 +416,7 @@ async fn set_weight_absolute_percent_and_again() {
 
 #[tokio::test]
 async fn set_maxconn_server_frontend_and_global() {
-    let Some(live) = LiveHaproxy::start("set_maxconn_server_frontend_and_global") else {
+    let Some(live) = LiveHaproxy::start("set_maxconn_server_frontend_and_global").await else {
         return;
     };
     let h = live_harness(live.admin_tcp()).await;
@@ -487,7 +490,7 @@ async fn set_maxconn_server_frontend_and_global() {
 
 #[tokio::test]
 async fn set_server_addr_changes_and_repeats() {
-    let Some(live) = LiveHaproxy::start("set_server_addr_changes_and_repeats") else {
+    let Some(live) = LiveHaproxy::start("set_server_addr_changes_and_repeats").await else {
         return;
     };
     let h = live_harness(live.admin_unix()).await;
@@ -537,7 +540,8 @@ async fn set_server_addr_changes_and_repeats() {
 
 #[tokio::test]
 async fn set_server_state_and_enable_disable_read_back() {
-    let Some(live) = LiveHaproxy::start("set_server_state_and_enable_disable_read_back") else {
+    let Some(live) = LiveHaproxy::start("set_server_state_and_enable_disable_read_back").await
+    else {
         return;
     };
     let h = live_harness(live.admin_unix()).await;
@@ -627,7 +631,7 @@ async fn set_server_state_and_enable_disable_read_back() {
 
 #[tokio::test]
 async fn the_last_up_server_is_refused_unless_forced() {
-    let Some(live) = LiveHaproxy::start("the_last_up_server_is_refused_unless_forced") else {
+    let Some(live) = LiveHaproxy::start("the_last_up_server_is_refused_unless_forced").await else {
         return;
     };
     let h = live_harness(live.admin_tcp()).await;
@@ -719,7 +723,8 @@ async fn the_last_up_server_is_refused_unless_forced() {
 
 #[tokio::test]
 async fn drain_server_waits_for_sessions_with_progress() {
-    let Some(live) = LiveHaproxy::start("drain_server_waits_for_sessions_with_progress") else {
+    let Some(live) = LiveHaproxy::start("drain_server_waits_for_sessions_with_progress").await
+    else {
         return;
     };
     let conn = hold_tcp_session(&live).await;
@@ -784,7 +789,7 @@ async fn drain_server_waits_for_sessions_with_progress() {
 
 #[tokio::test]
 async fn drain_server_timeout_leaves_it_draining() {
-    let Some(live) = LiveHaproxy::start("drain_server_timeout_leaves_it_draining") else {
+    let Some(live) = LiveHaproxy::start("drain_server_timeout_leaves_it_draining").await else {
         return;
     };
     let _conn = hold_tcp_session(&live).await;
@@ -821,6 +826,67 @@ async fn drain_server_timeout_leaves_it_draining() {
         "{err}"
     );
     assert!(state_fields(&live, "be_tcp", "tcp1").is_some());
+}
+
+/// `CumConns` from `show info`: every accepted connection (health checks to fe_app and the CLI
+/// included).
+fn cum_conns(live: &LiveHaproxy) -> u64 {
+    live.raw("show info")
+        .lines()
+        .find_map(|l| l.strip_prefix("CumConns: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("CumConns")
+}
+
+/// Connections HAProxy accepts during one second.
+async fn accepted_per_second(live: &LiveHaproxy) -> u64 {
+    let before = cum_conns(live);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    cum_conns(live) - before
+}
+
+#[tokio::test]
+async fn drain_server_stops_polling_when_cancelled() {
+    let Some(live) = LiveHaproxy::start("drain_server_stops_polling_when_cancelled").await else {
+        return;
+    };
+    let _conn = hold_tcp_session(&live).await;
+    let log = ProgressLog::default();
+    let settings = Settings {
+        drain_poll: Duration::from_millis(40),
+        ..Default::default()
+    };
+    let client = client_with(live.admin_unix(), settings, log.clone()).await;
+    let baseline = accepted_per_second(&live).await;
+
+    let peer = client.peer().clone();
+    let args = json!({"backend": "be_tcp", "server": "tcp1", "timeout_secs": 60, "force": true});
+    let params = CallToolRequestParams::new("drain_server")
+        .with_arguments(args.as_object().cloned().unwrap());
+    let call = tokio::spawn(async move { peer.call_tool(params).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let polling = accepted_per_second(&live).await;
+    assert!(
+        polling >= baseline + 10,
+        "polling every 40 ms shows: {polling} vs {baseline} accepted per second"
+    );
+    assert!(!log.0.lock().unwrap().is_empty(), "progress while polling");
+
+    // Dropping the pending call sends notifications/cancelled.
+    call.abort();
+    let _ = call.await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = accepted_per_second(&live).await;
+    assert!(
+        after <= baseline + 5,
+        "still polling after cancellation: {after} vs {baseline} accepted per second"
+    );
+    assert_eq!(
+        admin(&live, "be_tcp", "tcp1"),
+        Some(0x08),
+        "left in drain, as the error says"
+    );
+    client.cancel().await.unwrap();
 }
 
 // ---- read-only mode, annotations, and the emulator --------------------------------------------------

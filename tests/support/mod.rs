@@ -1,9 +1,16 @@
-//! Test support: a real HAProxy child process running the capture configuration
-//! (`fixtures/haproxy.cfg`) in a temporary directory, with its admin and user Unix sockets, its
-//! admin TCP socket and a master CLI.
+//! Test support: a real HAProxy running the capture configuration (`fixtures/haproxy.cfg`), with
+//! its admin and user Unix sockets in a temporary directory, its admin TCP socket and a master
+//! CLI. Two backends, chosen per run:
 //!
-//! Skipping rule: without a `haproxy` binary the live tests print one loud line and pass
-//! vacuously on a laptop; with `CI=true` they fail instead, because CI must run them.
+//! * natively: a `haproxy` child process (Debian's 2.6 here), the default;
+//! * in a container, when `HAPROXY_LIVE_IMAGE` names an image (`haproxy-local:3.2` built by
+//!   `make images`, or `haproxy:3.2` from Docker Hub on GitHub Actions): started with
+//!   testcontainers, the configuration copied in, the socket folder bind-mounted, ports published
+//!   on 127.0.0.1 only, and removed when the test ends, also when it fails.
+//!
+//! Skipping rule: without a `haproxy` binary (or Docker, for the container backend) the live tests
+//! print one loud line and pass vacuously on a laptop; with `CI=true` they fail instead, because
+//! CI must run them.
 
 #![allow(dead_code)]
 
@@ -15,18 +22,28 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use haproxy_mcp_server::haproxy::{Address, ClientOptions, Endpoint, RuntimeClient, WorkerTarget};
+use testcontainers::core::{IntoContainerPort, Mount, WaitFor};
+use testcontainers::runners::AsyncRunner;
+use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
-/// A running HAProxy, killed on drop.
+/// How the HAProxy runs.
+enum Backend {
+    Native(Child),
+    Container(Box<ContainerAsync<GenericImage>>),
+}
+
+/// A running HAProxy, stopped and removed on drop.
 pub struct LiveHaproxy {
-    child: Child,
+    backend: Backend,
     dir: tempfile::TempDir,
     /// TCP port of the admin stats socket.
     pub cli_port: u16,
-    /// fe_main (HTTP).
+    /// fe_main (HTTP), as reachable from the test.
     pub http_port: u16,
-    /// fe_tcp (TCP, forwarded to the stand-in application).
+    /// fe_tcp (TCP, forwarded to the stand-in application), as reachable from the test.
     pub tcp_port: u16,
-    /// fe_app: the stand-in application.
+    /// fe_app, the stand-in application, as HAProxy itself reaches it (for server addresses
+    /// given to HAProxy: `127.0.0.1:<app_port>`).
     pub app_port: u16,
 }
 
@@ -58,9 +75,30 @@ fn haproxy_binary() -> Option<PathBuf> {
 }
 
 impl LiveHaproxy {
-    /// Starts HAProxy and waits until its health checks have settled. Returns `None` (after
-    /// printing why) when HAProxy is not installed and this is not CI.
-    pub fn start(test: &str) -> Option<Self> {
+    /// Starts HAProxy (natively, or in the container named by `HAPROXY_LIVE_IMAGE`) and waits
+    /// until its health checks have settled. Returns `None` (after printing why) when HAProxy or
+    /// Docker is not available and this is not CI.
+    pub async fn start(test: &str) -> Option<Self> {
+        match std::env::var("HAPROXY_LIVE_IMAGE") {
+            Ok(image) if !image.is_empty() => Self::start_container(test, &image).await,
+            _ => Self::start_native(test),
+        }
+    }
+
+    /// A short temp dir (Unix socket paths are limited to 108 bytes), writable by the
+    /// container's `haproxy` user (uid 99).
+    fn run_dir() -> tempfile::TempDir {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::Builder::new()
+            .prefix("hx")
+            .tempdir_in("/tmp")
+            .expect("temp dir");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+            .expect("chmod");
+        dir
+    }
+
+    fn start_native(test: &str) -> Option<Self> {
         let Some(bin) = haproxy_binary() else {
             if in_ci() {
                 panic!(
@@ -72,11 +110,7 @@ impl LiveHaproxy {
             );
             return None;
         };
-        // A short path: Unix socket paths are limited to 108 bytes.
-        let dir = tempfile::Builder::new()
-            .prefix("hx")
-            .tempdir_in("/tmp")
-            .expect("temp dir");
+        let dir = Self::run_dir();
         let conf_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         let (cli_port, http_port, tcp_port, app_port, agent_port) = (
             free_port(),
@@ -105,7 +139,7 @@ impl LiveHaproxy {
             .spawn()
             .expect("start haproxy");
         let live = Self {
-            child,
+            backend: Backend::Native(child),
             dir,
             cli_port,
             http_port,
@@ -114,6 +148,104 @@ impl LiveHaproxy {
         };
         live.wait_ready();
         Some(live)
+    }
+
+    async fn start_container(test: &str, image: &str) -> Option<Self> {
+        const CONF: &str = "/usr/local/etc/haproxy";
+        const RUN: &str = "/var/run/hx";
+        let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
+        let dir = Self::run_dir();
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let request = GenericImage::new(name, tag)
+            .with_exposed_port(9999.tcp())
+            .with_exposed_port(8080.tcp())
+            .with_exposed_port(8081.tcp())
+            .with_wait_for(WaitFor::message_on_stderr("Loading success"))
+            .with_copy_to(format!("{CONF}/haproxy.cfg"), fixtures.join("haproxy.cfg"))
+            .with_copy_to(format!("{CONF}/hosts.map"), fixtures.join("hosts.map"))
+            .with_copy_to(format!("{CONF}/blocked.acl"), fixtures.join("blocked.acl"))
+            .with_mount(Mount::bind_mount(dir.path().display().to_string(), RUN))
+            .with_env_var("HAPROXY_CONF_DIR", CONF)
+            .with_env_var("HAPROXY_RUN_DIR", RUN)
+            .with_env_var("HAPROXY_BIND_ADDR", "0.0.0.0")
+            .with_env_var("HAPROXY_CLI_PORT", "9999")
+            .with_env_var("HAPROXY_HTTP_PORT", "8080")
+            .with_env_var("HAPROXY_TCP_PORT", "8081")
+            .with_env_var("HAPROXY_APP_PORT", "8082")
+            .with_env_var("HAPROXY_AGENT_PORT", "8083")
+            .with_cmd([
+                "haproxy",
+                "-W",
+                "-db",
+                "-S",
+                &format!("{RUN}/master.sock,mode,666"),
+                "-f",
+                &format!("{CONF}/haproxy.cfg"),
+            ])
+            // Publish on 127.0.0.1 only, on random host ports.
+            .with_host_config_modifier(|hc| {
+                use testcontainers::bollard::models::PortBinding;
+                let local = || {
+                    Some(vec![PortBinding {
+                        host_ip: Some("127.0.0.1".into()),
+                        host_port: Some(String::new()),
+                    }])
+                };
+                hc.publish_all_ports = Some(false);
+                hc.port_bindings = Some(
+                    ["9999/tcp", "8080/tcp", "8081/tcp"]
+                        .iter()
+                        .map(|p| (p.to_string(), local()))
+                        .collect(),
+                );
+            })
+            .with_startup_timeout(std::time::Duration::from_secs(60));
+        let container = match request.start().await {
+            Ok(c) => c,
+            Err(e) if in_ci() => {
+                panic!("CI=true but HAProxy container {image} could not start: {e}")
+            }
+            Err(e) => {
+                eprintln!("SKIPPED {test}: cannot start HAProxy container {image}: {e}");
+                return None;
+            }
+        };
+        let port = |p: u16| {
+            let c = &container;
+            async move { c.get_host_port_ipv4(p.tcp()).await.expect("published port") }
+        };
+        let (cli_port, http_port, tcp_port) =
+            (port(9999).await, port(8080).await, port(8081).await);
+        let live = Self {
+            backend: Backend::Container(Box::new(container)),
+            dir,
+            cli_port,
+            http_port,
+            tcp_port,
+            app_port: 8082,
+        };
+        live.wait_ready();
+        Some(live)
+    }
+
+    /// The path of a configuration file (`hosts.map`, `blocked.acl`) as HAProxy knows it, which
+    /// is how maps and ACLs are named.
+    pub fn conf_file(&self, name: &str) -> String {
+        match self.backend {
+            Backend::Native(_) => format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR")),
+            Backend::Container(_) => format!("/usr/local/etc/haproxy/{name}"),
+        }
+    }
+
+    /// The HAProxy version this run talks to (`2.6`, `3.2`, …).
+    pub fn version(&self) -> String {
+        let v = self.raw("show version");
+        let mut parts = v.trim().split('.');
+        format!(
+            "{}.{}",
+            parts.next().unwrap_or("?"),
+            parts.next().unwrap_or("?")
+        )
     }
 
     /// Waits until the admin socket answers and the failing server has been marked DOWN, so
@@ -185,8 +317,11 @@ impl LiveHaproxy {
 
 impl Drop for LiveHaproxy {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // A container is removed by its own Drop (testcontainers).
+        if let Backend::Native(child) = &mut self.backend {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
