@@ -15,6 +15,9 @@
 # Environment:
 #   CAPTURE_OUT        output folder (default fixtures/<VERSION>)
 #   HAPROXY_IMAGE      image to use instead of haproxy-local:VERSION
+#   CAPTURE_CONTAINER  container name (default haproxy-capture-<VERSION without the dot>); an
+#                      existing container of that name is replaced, so concurrent runs (e.g.
+#                      tests/differential.rs) need their own name and HAPROXY_*_PORT set
 #   Container ports (inside and published on 127.0.0.1; fixed so that every version's fixtures
 #   show the same ports): HAPROXY_CLI_PORT 9999, HAPROXY_HTTP_PORT 8080, HAPROXY_TCP_PORT 8081,
 #   HAPROXY_APP_PORT 8082, HAPROXY_AGENT_PORT 8083.
@@ -89,7 +92,7 @@ if ((NATIVE)); then
     ADMIN_SOCK=$RUN_DIR/admin.sock USER_SOCK=$RUN_DIR/user.sock
 else
     [[ -x scripts/run-haproxy-container.sh ]] || die "scripts/run-haproxy-container.sh is missing"
-    CONTAINER=haproxy-capture-${VERSION//./}
+    CONTAINER=${CAPTURE_CONTAINER:-haproxy-capture-${VERSION//./}}
     env_out=$(HAPROXY_RECREATE=1 HAPROXY_CLI_PORT=$CLI_PORT HAPROXY_HTTP_PORT=$HTTP_PORT \
         HAPROXY_TCP_PORT=$TCP_PORT HAPROXY_APP_PORT=$APP_PORT HAPROXY_AGENT_PORT=$AGENT_PORT \
         scripts/run-haproxy-container.sh "$VERSION" "$CONTAINER") ||

@@ -10,14 +10,17 @@ use haproxy_mcp_server::haproxy::response::{frame, refusal_kind};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+/// A parser of one output format, returning its result as JSON.
+type Parser = fn(&str) -> Result<Value, ParseError>;
+
 /// Which parser reads the reply of a command, by its leading words.
-fn parser_for(command: &str) -> Option<(&'static str, fn(&str) -> Result<Value, ParseError>)> {
+fn parser_for(command: &str) -> Option<(&'static str, Parser)> {
     fn v<T: Serialize>(r: Result<T, ParseError>) -> Result<Value, ParseError> {
         r.map(|t| serde_json::to_value(t).expect("serializable"))
     }
     let words: Vec<&str> = command.split_whitespace().collect();
     let w = |i: usize| words.get(i).copied().unwrap_or("");
-    let found: (&'static str, fn(&str) -> Result<Value, ParseError>) = match (w(0), w(1), w(2)) {
+    let found: (&'static str, Parser) = match (w(0), w(1), w(2)) {
         ("show", "info", "json") => ("info_json", |t| v(parse::info::parse_json(t))),
         ("show", "info", _) => ("info", |t| v(parse::info::parse(t))),
         ("show", "stat", _) => ("stat", |t| v(parse::stat::parse(t))),

@@ -593,7 +593,8 @@ async fn health_checks_and_agents() {
 
 #[tokio::test]
 async fn hostile_arguments_change_nothing_and_say_why() {
-    let Some(live) = LiveHaproxy::start("hostile_arguments_change_nothing_and_say_why").await else {
+    let Some(live) = LiveHaproxy::start("hostile_arguments_change_nothing_and_say_why").await
+    else {
         return;
     };
     let c = live.client(live.admin_unix());
@@ -727,7 +728,8 @@ async fn master_cli_routes_to_workers_and_reloads() {
 
 #[tokio::test]
 async fn many_concurrent_calls_queue_behind_the_connection_limit() {
-    let Some(live) = LiveHaproxy::start("many_concurrent_calls_queue_behind_the_connection_limit").await
+    let Some(live) =
+        LiveHaproxy::start("many_concurrent_calls_queue_behind_the_connection_limit").await
     else {
         return;
     };

@@ -317,7 +317,13 @@ async fn live_reload_through_the_master_cli_keeps_haproxy_answering() {
     } else {
         // 2.7+ reports the outcome and the new worker's startup logs.
         assert_eq!(out["success"], true, "{out}");
-        assert!(out["startup_logs"].as_str().unwrap().contains("Loading success"), "{out}");
+        assert!(
+            out["startup_logs"]
+                .as_str()
+                .unwrap()
+                .contains("Loading success"),
+            "{out}"
+        );
     }
     assert!(
         out["version_after"].as_str().unwrap().starts_with(&version),

@@ -265,7 +265,8 @@ fn has_tcp_session(live: &LiveHaproxy, id: &str) -> bool {
 
 #[tokio::test]
 async fn live_sessions_are_listed_inspected_and_shut_down() {
-    let Some(live) = LiveHaproxy::start("live_sessions_are_listed_inspected_and_shut_down").await else {
+    let Some(live) = LiveHaproxy::start("live_sessions_are_listed_inspected_and_shut_down").await
+    else {
         return;
     };
     let held: Vec<TcpStream> = (0..2)

@@ -252,7 +252,8 @@ async fn annotations_are_truthful() {
 
 #[tokio::test]
 async fn live_table_entries_are_set_filtered_and_cleared() {
-    let Some(live) = LiveHaproxy::start("live_table_entries_are_set_filtered_and_cleared").await else {
+    let Some(live) = LiveHaproxy::start("live_table_entries_are_set_filtered_and_cleared").await
+    else {
         return;
     };
     let h = McpHarness::live(live.admin_unix(), Settings::default()).await;

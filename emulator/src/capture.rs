@@ -243,6 +243,15 @@ fn clear_out_dir(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Lower-case hex SHA-256 of `bytes` (names the exact configuration a fixture came from).
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,13 +270,4 @@ mod tests {
         assert!("unix:".parse::<Endpoint>().is_err());
         assert!("/tmp/a.sock".parse::<Endpoint>().is_err());
     }
-}
-
-/// Lower-case hex SHA-256 of `bytes` (names the exact configuration a fixture came from).
-fn hex_sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

@@ -90,7 +90,13 @@ pub struct AddServerOptions {
 
 const NEW_SERVER: &[&str] = &["New server registered."];
 const SERVER_DELETED: &[&str] = &["Server deleted."];
-const ADDR_CHANGED: &[&str] = &["IP changed from", "no need to change", "port changed from"];
+/// 3.x answers a repeated change (same address and port) with `nothing changed`.
+const ADDR_CHANGED: &[&str] = &[
+    "IP changed from",
+    "no need to change",
+    "port changed from",
+    "nothing changed",
+];
 
 impl Command {
     /// `add server <b>/<s> <addr>[:<port>] [keywords]`. HAProxy adds it in maintenance with
