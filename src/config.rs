@@ -220,6 +220,16 @@ fn bad(setting: &str, problem: impl Into<String>, fix: impl Into<String>) -> Con
     }
 }
 
+/// A plain level (`info`), or a `tracing` filter with directives (`info,rmcp=warn`).
+fn valid_log_level(value: &str) -> bool {
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    if value.contains(['=', ',']) {
+        tracing_subscriber::EnvFilter::try_new(value).is_ok()
+    } else {
+        LEVELS.contains(&value.to_ascii_lowercase().as_str())
+    }
+}
+
 /// Parses `1`, `@1`, `!123`, `@!123`, `master`, `@master`.
 pub fn parse_master_target(s: &str) -> Option<WorkerTarget> {
     let s = s.strip_prefix('@').unwrap_or(s);
@@ -312,7 +322,7 @@ impl Config {
                 "bind 127.0.0.1 and put an authenticating proxy in front, or pass --allow-unauthenticated (MCP_ALLOW_UNAUTHENTICATED=true) if the network is trusted",
             ));
         }
-        if tracing_subscriber::EnvFilter::try_new(&cli.log_level).is_err() {
+        if !valid_log_level(&cli.log_level) {
             return Err(bad(
                 "LOG_LEVEL (--log-level)",
                 format!("{:?} is not a log level", cli.log_level),

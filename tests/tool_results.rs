@@ -1,0 +1,109 @@
+//! Every read tool called end to end (MCP client -> server -> client -> emulator) against the
+//! replies recorded from each HAProxy version, with the results snapshotted per version, so a
+//! change in what a tool answers on any version shows up in review. Round-trip times and the
+//! emulator's temp socket path are the only values redacted. Mutations and their error paths are
+//! covered in tests/mcp_*.rs.
+
+mod support;
+
+use haproxy_mcp_server::mcp::Settings;
+use serde_json::{Value, json};
+use support::mcp::{McpHarness, VERSIONS, text};
+
+/// Replaces timing values and the emulator's temp socket path, the only things that differ
+/// between runs.
+fn redact(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if k.ends_with("_ms") && val.is_number() {
+                    *val = json!("[ms]");
+                } else if k == "endpoint" {
+                    // The emulator's socket lives in a fresh temp dir each run.
+                    *val = json!("[socket]");
+                } else {
+                    redact(val);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// Replaces "12.34 ms" in summaries.
+fn redact_text(s: &str) -> String {
+    let mut out = String::new();
+    for word in s.split(' ') {
+        let is_ms = word.parse::<f64>().is_ok() && s.contains(&format!("{word} ms"));
+        out.push_str(if is_ms { "[ms]" } else { word });
+        out.push(' ');
+    }
+    out.trim_end().to_owned()
+}
+
+/// The read tools and arguments recorded for every version.
+fn calls() -> Vec<(&'static str, Value)> {
+    vec![
+        ("show_info", json!({})),
+        ("show_stat", json!({"proxy": "be_app"})),
+        (
+            "show_stat",
+            json!({"types": ["frontend"], "fields": ["status", "scur", "slim"]}),
+        ),
+        ("show_activity", json!({})),
+        ("health_summary", json!({})),
+        ("list_frontends", json!({})),
+        ("list_backends", json!({})),
+        ("get_backend", json!({"backend": "be_app"})),
+        ("list_servers", json!({"backend": "be_app"})),
+        ("list_servers", json!({"state": "not_up"})),
+        ("get_server", json!({"backend": "be_app", "server": "app4"})),
+        ("show_servers_state", json!({"backend": "be_api"})),
+        ("show_servers_conn", json!({"backend": "be_app"})),
+        ("list_maps", json!({})),
+        ("list_acls", json!({})),
+        ("list_tables", json!({})),
+        ("show_table", json!({"table": "st_clients"})),
+        ("show_sessions", json!({})),
+        ("show_errors", json!({})),
+        ("help", json!({"filter": "server"})),
+        ("list_targets", json!({})),
+        ("echo", json!({})),
+    ]
+}
+
+async fn snapshot_version(version: &str) {
+    let h = McpHarness::emulated(version, Settings::default()).await;
+    let mut results = Vec::new();
+    for (tool, args) in calls() {
+        let r = h.call(tool, args.clone()).await;
+        let mut structured = r.structured_content.clone().unwrap_or(Value::Null);
+        redact(&mut structured);
+        results.push(json!({
+            "tool": tool,
+            "arguments": args,
+            "is_error": r.is_error.unwrap_or(false),
+            "summary": redact_text(text(&r).lines().next().unwrap_or("")),
+            "structured": structured,
+        }));
+    }
+    insta::with_settings!({ snapshot_suffix => version.replace('.', "_"), prepend_module_to_snapshot => false }, {
+        insta::assert_json_snapshot!("tool_results", results);
+    });
+}
+
+#[tokio::test]
+async fn tool_results_2_6() {
+    snapshot_version(VERSIONS[0]).await;
+}
+
+#[tokio::test]
+async fn tool_results_3_0() {
+    snapshot_version(VERSIONS[1]).await;
+}
+
+#[tokio::test]
+async fn tool_results_3_2() {
+    snapshot_version(VERSIONS[2]).await;
+}
