@@ -302,6 +302,13 @@ const VOLATILE: &[Volatile] = &[
     },
     Volatile {
         scope: Scope::ShowStat,
+        fields: &["check_health", "agent_health"],
+        when: When::Always,
+        why: "the same rise/fall counters as srv_check_health in show servers state; status, \
+              check_status and agent_status are compared",
+    },
+    Volatile {
+        scope: Scope::ShowStat,
         fields: &["slim"],
         when: When::OtherLimits,
         why: "a frontend's default maxconn and a backend's default fullconn come from the \
@@ -313,6 +320,14 @@ const VOLATILE: &[Volatile] = &[
         fields: &["srv_time_since_last_change"],
         when: When::Always,
         why: "seconds since the server's last state change",
+    },
+    Volatile {
+        scope: Scope::ServersState,
+        fields: &["srv_check_health"],
+        when: When::Always,
+        why: "the health check's rise/fall counter moves with every check (inter 1s) while a \
+              server changes state, so a read right after a change races the checks (seen on \
+              3.2: 2 or 4 after `set server be_app/app1 check-port`); srv_op_state is compared",
     },
     Volatile {
         scope: Scope::ServersConn,
@@ -342,7 +357,7 @@ const VOLATILE: &[Volatile] = &[
         scope: Scope::Sess,
         fields: &[
             "epoch", "age", "calls", "rate", "cpu", "lat", "exp", "c_exp", "conn_exp", "an_exp",
-            "rex", "wex", "rx", "wx", "rto", "wto", "fd", "tid", "tmask", "fd.tmask",
+            "rex", "wex", "rx", "wx", "rto", "wto", "fd", "tid", "tmask", "fd.tmask", "fd.state",
         ],
         when: When::Always,
         why: "ages, call counts and rates, CPU and latency, timers, file descriptors and the \
@@ -360,6 +375,14 @@ const VOLATILE: &[Volatile] = &[
         when: When::Always,
         why: "client source ports, the stream's unique id (a global counter), the container's \
               own IP (frontend listener address) and the local port of the server connection",
+    },
+    Volatile {
+        scope: Scope::Sess,
+        fields: &["ts (CLI stream)", "f (CLI stream)"],
+        when: When::Always,
+        why: "the task state and channel flags of the CLI's own stream (fe=GLOBAL, the one \
+              running `show sess`) reflect where the dump is: ts=00 or ts=404, rq[f=…00h] or \
+              rq[f=…01h] (2.6, 3.0, 3.2)",
     },
     Volatile {
         scope: Scope::Sess,
@@ -1066,6 +1089,7 @@ fn mask_sess_line(env: &Env, line: &str, first_detail_line: bool) -> String {
     let trimmed = line.trim_start();
     let frontend_line = trimmed.starts_with("frontend=");
     let backend_line = trimmed.starts_with("backend=");
+    let cli_stream = line.contains(" fe=GLOBAL ");
     mask_kv(line, &|key, value| {
         if volatile(env, Scope::Sess, key) {
             return Some(MASK.to_owned());
@@ -1076,6 +1100,10 @@ fn mask_sess_line(env: &Env, line: &str, first_detail_line: bool) -> String {
             "id" if first_detail_line && rule(env, Scope::Sess, "id of the stream") => {
                 Some(MASK.to_owned())
             }
+            "ts" if cli_stream && rule(env, Scope::Sess, "ts (CLI stream)") => {
+                Some(MASK.to_owned())
+            }
+            "f" if cli_stream && rule(env, Scope::Sess, "f (CLI stream)") => Some(MASK.to_owned()),
             "addr" if frontend_line && rule(env, Scope::Sess, "frontend addr ip") => {
                 Some(mask_ip(value))
             }

@@ -1,0 +1,91 @@
+//! Resources and prompts over MCP, against the emulator.
+
+mod support;
+
+use haproxy_mcp_server::mcp::Settings;
+use rmcp::model::{GetPromptRequestParams, ReadResourceRequestParams, ResourceContents};
+use support::mcp::McpHarness;
+
+fn text_of(contents: &[ResourceContents]) -> String {
+    contents
+        .iter()
+        .map(|c| match c {
+            ResourceContents::TextResourceContents { text, .. } => text.clone(),
+            _ => String::new(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn resources_per_target() {
+    let h = McpHarness::emulated_targets(
+        &[("eu", "3.2"), ("us", "2.6")],
+        Some("eu"),
+        Settings::default(),
+    )
+    .await;
+    let list = h.client.list_all_resources().await.unwrap();
+    let uris: Vec<&str> = list.iter().map(|r| r.uri.as_str()).collect();
+    for uri in [
+        "haproxy://eu/info",
+        "haproxy://eu/stats",
+        "haproxy://eu/servers-state",
+        "haproxy://us/info",
+    ] {
+        assert!(uris.contains(&uri), "{uri} in {uris:?}");
+    }
+    let templates = h.client.list_all_resource_templates().await.unwrap();
+    assert!(
+        templates
+            .iter()
+            .any(|t| t.uri_template == "haproxy://{target}/map/{map}")
+    );
+
+    let read = |uri: &str| {
+        h.client
+            .read_resource(ReadResourceRequestParams::new(uri.to_owned()))
+    };
+    let info = text_of(&read("haproxy://us/info").await.unwrap().contents);
+    assert!(info.contains("Version: 2.6."), "{info}");
+    let stats = text_of(&read("haproxy://eu/stats").await.unwrap().contents);
+    assert!(
+        stats.starts_with("# pxname,svname,") && stats.contains("\nbe_app,app4,"),
+        "{stats}"
+    );
+    let state = text_of(&read("haproxy://eu/servers-state").await.unwrap().contents);
+    assert!(state.contains("be_app/app3 MAINT"), "{state}");
+    let map = text_of(
+        &read("haproxy://eu/map/%2Fusr%2Flocal%2Fetc%2Fhaproxy%2Fhosts.map")
+            .await
+            .unwrap()
+            .contents,
+    );
+    assert!(map.contains("api.example.com be_api"), "{map}");
+    assert!(read("haproxy://nowhere/info").await.is_err());
+    assert!(read("http://eu/info").await.is_err());
+}
+
+#[tokio::test]
+async fn prompts_guide_the_three_jobs() {
+    let h = McpHarness::emulated("3.2", Settings::default()).await;
+    let prompts = h.client.list_all_prompts().await.unwrap();
+    let names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    for name in ["diagnose_backend", "rolling_update", "investigate_errors"] {
+        assert!(names.contains(&name), "{name}");
+    }
+    let args = serde_json::json!({"backend": "be_app"})
+        .as_object()
+        .cloned()
+        .unwrap();
+    let p = h
+        .client
+        .get_prompt(GetPromptRequestParams::new("diagnose_backend").with_arguments(args))
+        .await
+        .unwrap();
+    let text = format!("{:?}", p.messages);
+    assert!(
+        text.contains("be_app") && text.contains("health_summary"),
+        "{text}"
+    );
+}
