@@ -2,7 +2,7 @@
 CARGO ?= cargo
 VERSIONS ?= 2.6 3.0 3.2
 
-.PHONY: build test test-unit test-containers lint fmt fmt-check clippy images fixtures
+.PHONY: build test test-unit test-containers test-docker lint fmt fmt-check clippy images fixtures
 .PHONY: actionlint docker-build docker-test compose-test
 
 build:
@@ -10,11 +10,20 @@ build:
 
 # Everything: unit, property, snapshot, emulator and end-to-end tests plus the live tests
 # against a native HAProxy, then the live tests again against each HAProxy container image.
-test: test-unit test-containers
+test: test-unit test-containers test-docker
 
 test-unit:
 	$(CARGO) test --workspace --all-targets --no-fail-fast
 	$(CARGO) test --workspace --doc
+
+# The server's image (packing the debug binary the tests built) against a HAProxy container,
+# and the compose playground. Skipped loudly without Docker (fails under CI=true).
+test-docker:
+	@if docker info >/dev/null 2>&1; then \
+		DOCKER_TEST_PROFILE=debug DOCKER_TEST_SKIP_CARGO=1 scripts/docker-test.sh && \
+		COMPOSE_TEST_SKIP_BUILD=1 scripts/compose-test.sh; \
+	elif [ -n "$$CI" ] && [ "$$CI" != false ]; then echo "test-docker: FAILED: Docker is not running" >&2; exit 1; \
+	else echo "SKIPPED docker tests: Docker is not running (scripts/docker-up.sh starts it)"; fi
 
 # The version matrix: HAPROXY_IMAGES="haproxy:3.2 haproxy:lts" make test-containers
 test-containers:

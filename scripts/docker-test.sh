@@ -27,7 +27,8 @@
 #   BASE_IMAGE            runtime base image                  (default debian-local:bookworm-slim)
 #   HAPROXY_IMAGE         HAProxy image for the test          (default haproxy-local:3.2;
 #                         haproxy:3.2 works the same where Docker Hub is reachable)
-#   DOCKER_TEST_SKIP_CARGO=1  use the existing target/release/haproxy-mcp-server
+#   DOCKER_TEST_PROFILE   release (default) or debug: which cargo profile's binary to pack
+#   DOCKER_TEST_SKIP_CARGO=1  use the existing target/<profile>/haproxy-mcp-server
 #   DOCKER_TEST_SKIP_BUILD=1  skip steps 1-3 and test $IMAGE as it is (e.g. an image built from
 #                         source with the default target, as CI does)
 #   DOCKER_TEST_KEEP=1    leave the containers and network running (for debugging)
@@ -128,18 +129,24 @@ EOF
 }
 
 build_image() {
+    # PROFILE=debug packs the debug binary that `cargo test` already built (what `make test`
+    # does, to spare CI a release build); the image is the same apart from the binary's speed.
+    local profile=${DOCKER_TEST_PROFILE:-release} flag=--release
+    [[ $profile == debug ]] && flag=
+    local binary=target/$profile/haproxy-mcp-server
     if [[ ${DOCKER_TEST_SKIP_CARGO:-0} != 1 ]]; then
-        step "cargo build --release --bin haproxy-mcp-server"
-        cargo build --release --bin haproxy-mcp-server
+        step "cargo build $flag --bin haproxy-mcp-server"
+        cargo build $flag --bin haproxy-mcp-server
     fi
-    [[ -x target/release/haproxy-mcp-server ]] || die "target/release/haproxy-mcp-server is missing (cargo build --release)"
+    [[ -x $binary ]] || die "$binary is missing (cargo build $flag)"
 
     ensure_base_image
 
     step "docker build --target runtime-local -> $IMAGE (base $BASE_IMAGE)"
     old_id=$(docker image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
     build_log=$(mktemp)
-    if ! docker build --target runtime-local --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$IMAGE" . >"$build_log" 2>&1; then
+    if ! docker build --target runtime-local --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "BINARY=$binary" \
+        -t "$IMAGE" . >"$build_log" 2>&1; then
         cat "$build_log" >&2
         rm -f "$build_log"
         die "docker build failed"

@@ -323,6 +323,13 @@ const VOLATILE: &[Volatile] = &[
     },
     Volatile {
         scope: Scope::ServersState,
+        fields: &["srv_check_state running bit", "srv_agent_state running bit"],
+        when: When::Always,
+        why: "bit 0x1 (CHK_ST_INPROGRESS) is set while a check runs (inter 1s): seen on 2.6 \
+              #0234 (7 instead of 6); the other bits are compared",
+    },
+    Volatile {
+        scope: Scope::ServersState,
         fields: &["srv_check_health"],
         when: When::Always,
         why: "the health check's rise/fall counter moves with every check (inter 1s) while a \
@@ -378,11 +385,31 @@ const VOLATILE: &[Volatile] = &[
     },
     Volatile {
         scope: Scope::Sess,
-        fields: &["ts (CLI stream)", "f (CLI stream)"],
+        fields: &["ts (CLI stream)", "rq/rp/scf/scb (CLI stream)"],
         when: When::Always,
-        why: "the task state and channel flags of the CLI's own stream (fe=GLOBAL, the one \
-              running `show sess`) reflect where the dump is: ts=00 or ts=404, rq[f=…00h] or \
-              rq[f=…01h] (2.6, 3.0, 3.2)",
+        why: "the task state, channel flags and stream-connector flags of the CLI's own \
+              stream (fe=GLOBAL, the one running `show sess`) reflect where the dump is: \
+              ts=00 or 404, rq[f=c08002h] or c08000h, scf=[8,0h] or [8,40002h] or [8,200h] \
+              (2.6, 3.0, 3.2); its proto, src, fe, be, srv and rc are compared",
+    },
+    Volatile {
+        scope: Scope::Sess,
+        fields: &["run(nice=…) (CLI stream)"],
+        when: When::Always,
+        why: "the CLI's own stream gets a trailing `run(nice=-64)` when its task is in the run \
+              queue at that instant (seen on 3.2 #0213)",
+    },
+    Volatile {
+        scope: Scope::Sess,
+        fields: &["I/O flags (fe_main stream)"],
+        when: When::Always,
+        why: "the POST held in the middle of its body on fe_main: whether HAProxy read its \
+              headers and its first body bytes in one read or two changes the channel flags \
+              (`f=` in rq[…]/rp[…] and req=/res=), the stream-connector flags (the second \
+              value of scf=[…]/scb=[…], `flags=`, `.sc.flg`), `h1c.flg` and `tl.calls`. \
+              Shown by sending the headers and the body separately (2.6: rq f=840202h \
+              instead of c40000h), and by capturing 3.0 on a loaded machine, which \
+              reproduced the fixtures' values",
     },
     Volatile {
         scope: Scope::Sess,
@@ -672,18 +699,31 @@ fn mask_ip(value: &str) -> String {
 /// What differs in one field: (field description, recorded, live).
 type Diffs = Vec<(String, String, String)>;
 
-fn clip(s: &str) -> String {
+/// Shortens a long value to a window that starts a little before `from` (a char index).
+fn clip(s: &str, from: usize) -> String {
     const MAX: usize = 160;
-    if s.chars().count() <= MAX {
-        s.to_owned()
-    } else {
-        let cut: String = s.chars().take(MAX).collect();
-        format!("{cut}…")
+    const BEFORE: usize = 40;
+    let n = s.chars().count();
+    if n <= MAX {
+        return s.to_owned();
     }
+    let start = from.saturating_sub(BEFORE).min(n.saturating_sub(MAX));
+    let window: String = s.chars().skip(start).take(MAX).collect();
+    format!(
+        "{}{window}{}",
+        if start > 0 { "…" } else { "" },
+        if start + MAX < n { "…" } else { "" }
+    )
 }
 
+/// Records a difference; long values are shown around the first character that differs.
 fn push(d: &mut Diffs, what: impl Into<String>, rec: &str, live: &str) {
-    d.push((what.into(), clip(rec), clip(live)));
+    let first = rec
+        .chars()
+        .zip(live.chars())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| rec.chars().count().min(live.chars().count()));
+    d.push((what.into(), clip(rec, first), clip(live, first)));
 }
 
 /// Compares two lists of lines in order, reporting each differing line.
@@ -703,7 +743,7 @@ fn compare_lines(d: &mut Diffs, what: &str, rec: &[String], live: &[String]) {
             d,
             format!(
                 "{what}line count ({which}: {:?})",
-                clip(&longer.join(" | "))
+                clip(&longer.join(" | "), 0)
             ),
             &rec.len().to_string(),
             &live.len().to_string(),
@@ -990,6 +1030,18 @@ fn ws_column(header: &[String], i: usize) -> String {
     }
 }
 
+/// `srv_check_state` / `srv_agent_state` without CHK_ST_INPROGRESS (0x1).
+fn without_running_bit(env: &Env, scope: Scope, col: &str, v: &str) -> String {
+    if scope == Scope::ServersState
+        && matches!(col, "srv_check_state" | "srv_agent_state")
+        && rule(env, scope, &format!("{col} running bit"))
+        && let Ok(n) = v.parse::<u32>()
+    {
+        return (n & !1).to_string();
+    }
+    v.to_owned()
+}
+
 fn compare_ws_table(
     d: &mut Diffs,
     env: &Env,
@@ -1038,8 +1090,9 @@ fn compare_ws_table(
         }
         for (i, (rv, lv)) in rrow.iter().zip(lrow).enumerate() {
             let col = ws_column(&r.header, i);
+            let (rv, lv) = (without_running_bit(env, scope, &col, rv), without_running_bit(env, scope, &col, lv));
             if rv != lv && !volatile(env, scope, &col) {
-                push(d, format!("row {name} column {col}"), rv, lv);
+                push(d, format!("row {name} column {col}"), &rv, &lv);
             }
         }
     }
@@ -1084,35 +1137,105 @@ fn compare_activity(d: &mut Diffs, env: &Env, rec: &str, live: &str) -> bool {
     true
 }
 
-/// Masks the volatile `key=value` pairs of a `show sess` line (list or detail).
-fn mask_sess_line(env: &Env, line: &str, first_detail_line: bool) -> String {
+/// Where a `show sess` line comes from.
+#[derive(Clone, Copy)]
+struct SessCtx {
+    /// The first line of `show sess <id>` (the stream's own `id=`).
+    first_detail_line: bool,
+    /// The line belongs to a stream of fe_main (the POST held in the middle of its body).
+    held_http: bool,
+}
+
+/// Masks the volatile parts of a `show sess` line (list or detail).
+fn mask_sess_line(env: &Env, line: &str, ctx: SessCtx) -> String {
     let trimmed = line.trim_start();
     let frontend_line = trimmed.starts_with("frontend=");
     let backend_line = trimmed.starts_with("backend=");
     let cli_stream = line.contains(" fe=GLOBAL ");
-    mask_kv(line, &|key, value| {
+    let held_http = ctx.held_http || line.contains(" fe=fe_main ");
+    let io_flags = held_http && rule(env, Scope::Sess, "I/O flags (fe_main stream)");
+    let masked = mask_kv(line, &|key, value| {
         if volatile(env, Scope::Sess, key) {
             return Some(MASK.to_owned());
         }
         match key {
             "src" if rule(env, Scope::Sess, "src port") => Some(mask_port(value)),
             "source" if rule(env, Scope::Sess, "source port") => Some(mask_port(value)),
-            "id" if first_detail_line && rule(env, Scope::Sess, "id of the stream") => {
+            "id" if ctx.first_detail_line && rule(env, Scope::Sess, "id of the stream") => {
                 Some(MASK.to_owned())
             }
             "ts" if cli_stream && rule(env, Scope::Sess, "ts (CLI stream)") => {
                 Some(MASK.to_owned())
             }
-            "f" if cli_stream && rule(env, Scope::Sess, "f (CLI stream)") => Some(MASK.to_owned()),
             "addr" if frontend_line && rule(env, Scope::Sess, "frontend addr ip") => {
                 Some(mask_ip(value))
             }
             "addr" if backend_line && rule(env, Scope::Sess, "backend addr port") => {
                 Some(mask_port(value))
             }
+            "f" | "flags" | ".sc.flg" | "h1c.flg" | "tl.calls" if io_flags => {
+                Some(MASK.to_owned())
+            }
             _ => None,
         }
-    })
+    });
+    let mut masked = masked;
+    if io_flags {
+        masked = mask_sc_flags(&masked);
+    }
+    if cli_stream && rule(env, Scope::Sess, "rq/rp/scf/scb (CLI stream)") {
+        masked = mask_brackets(&masked);
+    }
+    if cli_stream && rule(env, Scope::Sess, "run(nice=…) (CLI stream)") {
+        masked = masked
+            .split(' ')
+            .filter(|w| !w.starts_with("run(nice="))
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    masked
+}
+
+/// Masks the flags (second element) of `scf=[state,flags,…]` and `scb=[…]` in a list line.
+fn mask_sc_flags(line: &str) -> String {
+    let mut out = line.to_owned();
+    for marker in ["scf=[", "scb=["] {
+        if let Some(at) = out.find(marker) {
+            let start = at + marker.len();
+            if let Some(c1) = out[start..].find(',') {
+                let f = start + c1 + 1;
+                let end = out[f..].find([',', ']']).map_or(out.len(), |e| f + e);
+                out.replace_range(f..end, MASK);
+            }
+        }
+    }
+    out
+}
+
+/// Replaces the contents of every `[...]` group with [`MASK`].
+fn mask_brackets(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut depth = 0;
+    for c in line.chars() {
+        match c {
+            '[' => {
+                if depth == 0 {
+                    out.push('[');
+                    out.push_str(MASK);
+                }
+                depth += 1;
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push(']');
+                }
+            }
+            _ if depth > 0 => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn compare_sess_list(d: &mut Diffs, env: &Env, rec: &str, live: &str) {
@@ -1120,7 +1243,13 @@ fn compare_sess_list(d: &mut Diffs, env: &Env, rec: &str, live: &str) {
         let mut v: Vec<String> = s
             .lines()
             .filter(|l| !l.trim().is_empty())
-            .map(|l| mask_sess_line(env, l, false))
+            .map(|l| {
+                let ctx = SessCtx {
+                    first_detail_line: false,
+                    held_http: false,
+                };
+                mask_sess_line(env, l, ctx)
+            })
             .collect();
         if rule(env, Scope::Sess, "order of streams") {
             v.sort();
@@ -1132,9 +1261,18 @@ fn compare_sess_list(d: &mut Diffs, env: &Env, rec: &str, live: &str) {
 
 fn compare_sess_detail(d: &mut Diffs, env: &Env, rec: &str, live: &str) {
     let norm = |s: &str| -> Vec<String> {
+        let held_http = s
+            .lines()
+            .any(|l| l.trim_start().starts_with("frontend=fe_main "));
         s.lines()
             .enumerate()
-            .map(|(i, l)| mask_sess_line(env, l, i == 0))
+            .map(|(i, l)| {
+                let ctx = SessCtx {
+                    first_detail_line: i == 0,
+                    held_http,
+                };
+                mask_sess_line(env, l, ctx)
+            })
             .collect()
     };
     compare_lines(d, "", &norm(rec), &norm(live));
