@@ -4,6 +4,7 @@ VERSIONS ?= 2.6 3.0 3.2
 
 .PHONY: build test test-unit test-containers test-docker lint fmt fmt-check clippy images fixtures
 .PHONY: actionlint docker-build docker-test compose-test
+.PHONY: bench bench-capture
 
 build:
 	$(CARGO) build --workspace --all-targets
@@ -64,3 +65,18 @@ docker-test:
 # docker-compose.yml's playground: up, one MCP session through it, down.
 compose-test:
 	scripts/compose-test.sh
+
+# Benchmarks (docs/benchmarks.md): the criterion benches (parsers, encoder, MCP calls beside raw
+# round trips), the whole-process figures of the built binary (HTTP load, RSS, start-up), then
+# every figure beside its goal. Modest sample sizes: the machine is small and shared. Criterion
+# options go in BENCH_ARGS (e.g. BENCH_ARGS="--sample-size 50").
+BENCH_ARGS ?=
+bench:
+	@echo "bench: $$(nproc) cores; $$(uptime)"
+	$(CARGO) bench --bench parse --bench mcp -- $(BENCH_ARGS)
+	$(CARGO) bench --bench system
+	scripts/bench-report.sh
+
+# Re-record bench-fixtures/10k/ from a native HAProxy with 10,000 servers and held connections.
+bench-capture:
+	scripts/bench-capture.sh

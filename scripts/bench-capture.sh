@@ -3,7 +3,7 @@
 # generated 10,000-server configuration (scripts/gen-big-config.sh), with HOLD client
 # connections held open so that `show sess` lists thousands of streams.
 #
-#   scripts/bench-capture.sh [HOLD]        default HOLD=2000
+#   scripts/bench-capture.sh [HOLD]        default HOLD=3000 (what bench-fixtures/10k holds)
 #
 # Needs: haproxy (Debian's 2.6 here), python3 (the connection holder), gzip, cargo.
 # Environment: BENCH_CAPTURE_OUT (default bench-fixtures/10k), BACKENDS / SERVERS (100 / 100).
@@ -13,7 +13,7 @@ set -euo pipefail
 log() { printf 'bench-capture: %s\n' "$*" >&2; }
 die() { printf 'bench-capture: ERROR: %s\n' "$*" >&2; exit 1; }
 
-HOLD=${1:-2000}
+HOLD=${1:-3000}
 BACKENDS=${BACKENDS:-100}
 SERVERS=${SERVERS:-100}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

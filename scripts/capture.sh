@@ -15,6 +15,9 @@
 # Environment:
 #   CAPTURE_OUT        output folder (default fixtures/<VERSION>)
 #   HAPROXY_IMAGE      image to use instead of haproxy-local:VERSION
+#   CAPTURE_EMULATOR   a built haproxy-emulator binary to run instead of `cargo run -q -p
+#                      haproxy-emulator --` (cargo may wait for the build directory while the
+#                      held connections age: they time out after 60 s)
 #   CAPTURE_CONTAINER  container name (default haproxy-capture-<VERSION without the dot>); an
 #                      existing container of that name is replaced, so concurrent runs (e.g.
 #                      tests/differential.rs) need their own name and HAPROXY_*_PORT set
@@ -132,7 +135,14 @@ sleep 0.5
 : "$tcp1" "$tcp2" "$http1"
 
 log "capturing into $OUT"
-cargo run -q -p haproxy-emulator -- capture \
+emulator() {
+    if [[ -n ${CAPTURE_EMULATOR:-} ]]; then
+        "$CAPTURE_EMULATOR" "$@"
+    else
+        cargo run -q -p haproxy-emulator -- "$@"
+    fi
+}
+emulator capture \
     --scenario fixtures/scenario.txt \
     --admin "unix:$ADMIN_SOCK" \
     --user "unix:$USER_SOCK" \
@@ -140,5 +150,5 @@ cargo run -q -p haproxy-emulator -- capture \
     --config fixtures/haproxy.cfg \
     --var "app_port=$APP_PORT" \
     --out "$OUT"
-cargo run -q -p haproxy-emulator -- check --fixtures "$OUT"
+emulator check --fixtures "$OUT"
 log "done: $OUT"

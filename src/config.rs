@@ -11,6 +11,11 @@ use serde::Deserialize;
 
 use crate::haproxy::{Address, ClientOptions, Endpoint, Limits, WorkerTarget};
 use crate::mcp::tools::Toolset;
+use crate::transport::auth::StaticToken;
+use crate::transport::oauth::OAuthSettings;
+use crate::transport::rate_limit::RateLimit;
+
+mod http_settings;
 
 /// How the Runtime API is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -76,7 +81,8 @@ pub struct Cli {
     /// HTTP port.
     #[arg(long, env = "MCP_PORT", default_value_t = 8080)]
     pub port: u16,
-    /// HTTP bind address. Anything but loopback needs --allow-unauthenticated (no auth yet).
+    /// HTTP bind address. Anything but loopback needs authentication (static tokens or OAuth)
+    /// or --allow-unauthenticated.
     #[arg(long, env = "MCP_HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
     /// Host header values accepted over HTTP (comma-separated); loopback names by default.
@@ -86,9 +92,50 @@ pub struct Cli {
     /// requests with an Origin are refused).
     #[arg(long, env = "MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
-    /// Serve HTTP on a non-loopback address without authentication (dangerous).
+    /// Serve HTTP on a non-loopback address without authentication (dangerous; warns at
+    /// every start).
     #[arg(long, env = "MCP_ALLOW_UNAUTHENTICATED")]
     pub allow_unauthenticated: bool,
+    /// File of static bearer tokens, one `name:token[:ro]` per line (`ro`: read tools only).
+    #[arg(long, env = "MCP_AUTH_TOKENS_FILE")]
+    pub auth_tokens_file: Option<PathBuf>,
+    /// Static bearer tokens from the MCP_AUTH_TOKENS environment variable (`name:token[:ro]`,
+    /// comma-separated). Deliberately not a flag: the command line is visible to every user.
+    #[arg(skip)]
+    pub auth_tokens: Option<String>,
+    /// OAuth: the authorization server's issuer URL (turns OAuth resource-server mode on;
+    /// needs --oauth-resource).
+    #[arg(long, env = "MCP_OAUTH_ISSUER")]
+    pub oauth_issuer: Option<String>,
+    /// OAuth: this server's canonical resource URL, e.g. https://mcp.example.com/mcp (tokens
+    /// must carry it in `aud`).
+    #[arg(long, env = "MCP_OAUTH_RESOURCE")]
+    pub oauth_resource: Option<String>,
+    /// OAuth: the issuer's JWKS URL [default: discovered from the issuer's metadata].
+    #[arg(long, env = "MCP_OAUTH_JWKS_URL")]
+    pub oauth_jwks_url: Option<String>,
+    /// OAuth: scope that allows the read tools.
+    #[arg(long, env = "MCP_OAUTH_READ_SCOPE", default_value = "haproxy:read")]
+    pub oauth_read_scope: String,
+    /// OAuth: scope that allows the tools that change HAProxy.
+    #[arg(long, env = "MCP_OAUTH_WRITE_SCOPE", default_value = "haproxy:write")]
+    pub oauth_write_scope: String,
+    /// Largest HTTP request body, in bytes.
+    #[arg(long, env = "MCP_MAX_REQUEST_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_request_bytes: usize,
+    /// HTTP requests per second allowed per client (token name, else IP address); 0 turns the
+    /// limit off.
+    #[arg(long, env = "MCP_RATE_LIMIT", default_value_t = 10.0)]
+    pub rate_limit: f64,
+    /// HTTP requests a client may make in a burst above the rate.
+    #[arg(long, env = "MCP_RATE_LIMIT_BURST", default_value_t = 50)]
+    pub rate_limit_burst: u32,
+    /// Audit log of mutating tool calls: a file path, `stderr`, or `off`.
+    #[arg(long, env = "HAPROXY_MCP_AUDIT_LOG", default_value = "stderr")]
+    pub audit_log: String,
+    /// Audit read-only tool calls too.
+    #[arg(long, env = "HAPROXY_MCP_AUDIT_READS")]
+    pub audit_reads: bool,
 
     /// Remove every tool that changes HAProxy, and refuse mutating commands.
     #[arg(long, env = "HAPROXY_MCP_READ_ONLY")]
@@ -182,6 +229,22 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     /// Accepted Origin headers.
     pub allowed_origins: Vec<String>,
+    /// `--allow-unauthenticated` was given.
+    pub allow_unauthenticated: bool,
+    /// Static bearer tokens (names and digests).
+    pub auth_tokens: Vec<StaticToken>,
+    /// OAuth resource-server settings, when on.
+    pub oauth: Option<OAuthSettings>,
+    /// Largest HTTP request body.
+    pub max_request_bytes: usize,
+    /// Per-client HTTP rate limit.
+    pub rate_limit: Option<RateLimit>,
+    /// Where the audit log goes.
+    pub audit_log: AuditDestination,
+    /// Audit reads too.
+    pub audit_reads: bool,
+    /// Things to warn about at start (logged once logging is up).
+    pub warnings: Vec<String>,
     /// Targets (empty in emulator mode, where the emulator provides one).
     pub targets: Vec<TargetConfig>,
     /// Default target name.
@@ -198,6 +261,24 @@ pub struct Config {
     pub log_level: String,
     /// Log format.
     pub log_format: LogFormat,
+}
+
+/// Where the audit log goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditDestination {
+    /// Nowhere.
+    Off,
+    /// Standard error.
+    Stderr,
+    /// Appended to a file.
+    File(PathBuf),
+}
+
+impl Config {
+    /// Whether HTTP requests must authenticate.
+    pub fn auth_configured(&self) -> bool {
+        !self.auth_tokens.is_empty() || self.oauth.is_some()
+    }
 }
 
 /// A setting that cannot work, with the fix.
@@ -256,7 +337,9 @@ fn tcp_address(host: &str, port: u16) -> Address {
 impl Config {
     /// Parses flags and environment, reads the TOML file if any, and validates.
     pub fn load() -> Result<Self, ConfigError> {
-        Self::from_cli(Cli::parse())
+        let mut cli = Cli::parse();
+        cli.auth_tokens = std::env::var("MCP_AUTH_TOKENS").ok();
+        Self::from_cli(cli)
     }
 
     /// Validates an already-parsed command line.
@@ -311,17 +394,40 @@ impl Config {
                 "use at least 4096 (default 64 MiB)",
             ));
         }
-        if !cli.host.is_loopback() && cli.transport == Transport::Http && !cli.allow_unauthenticated
+        let mut warnings = Vec::new();
+        let auth_tokens = http_settings::tokens(&cli, &mut warnings)?;
+        let oauth = http_settings::oauth(&cli)?;
+        let auth_configured = !auth_tokens.is_empty() || oauth.is_some();
+        if !cli.host.is_loopback()
+            && cli.transport == Transport::Http
+            && !auth_configured
+            && !cli.allow_unauthenticated
         {
             return Err(bad(
                 "MCP_HOST (--host)",
                 format!(
-                    "{} is not a loopback address, and this server has no HTTP authentication configured",
+                    "{} is not a loopback address, and no HTTP authentication is configured",
                     cli.host
                 ),
-                "bind 127.0.0.1 and put an authenticating proxy in front, or pass --allow-unauthenticated (MCP_ALLOW_UNAUTHENTICATED=true) if the network is trusted",
+                "configure tokens (MCP_AUTH_TOKENS or MCP_AUTH_TOKENS_FILE) or OAuth (MCP_OAUTH_ISSUER and MCP_OAUTH_RESOURCE), see docs/security.md; or bind 127.0.0.1; or pass --allow-unauthenticated (MCP_ALLOW_UNAUTHENTICATED=true) if the network is trusted",
             ));
         }
+        if cli.allow_unauthenticated && cli.transport == Transport::Http {
+            warnings.push(if auth_configured {
+                "--allow-unauthenticated (MCP_ALLOW_UNAUTHENTICATED) is set but has no effect: authentication is configured, and every HTTP request must authenticate".to_owned()
+            } else {
+                format!(
+                    "--allow-unauthenticated (MCP_ALLOW_UNAUTHENTICATED): HTTP on {} has NO authentication; anyone who can reach this port can use every tool, including the ones that change HAProxy. Configure MCP_AUTH_TOKENS or OAuth (docs/security.md)",
+                    cli.host
+                )
+            });
+        }
+        let (max_request_bytes, rate_limit) = http_settings::http_limits(&cli)?;
+        let audit_log = match cli.audit_log.trim() {
+            "off" | "none" | "" => AuditDestination::Off,
+            "stderr" | "-" => AuditDestination::Stderr,
+            path => AuditDestination::File(PathBuf::from(path)),
+        };
         if !valid_log_level(&cli.log_level) {
             return Err(bad(
                 "LOG_LEVEL (--log-level)",
@@ -358,6 +464,14 @@ impl Config {
             bind: (cli.host, cli.port),
             allowed_hosts: cli.allowed_hosts.clone(),
             allowed_origins: cli.allowed_origins.clone(),
+            allow_unauthenticated: cli.allow_unauthenticated,
+            auth_tokens,
+            oauth,
+            max_request_bytes,
+            rate_limit,
+            audit_log,
+            audit_reads: cli.audit_reads,
+            warnings,
             targets,
             default_target: file.default_target.clone(),
             read_only: client.read_only,
@@ -527,6 +641,106 @@ mod tests {
         assert!(e.to_string().contains("HAPROXY_MASTER_TARGET"), "{e}");
         let e = Config::from_cli(cli(&["--log-level", "loud"])).unwrap_err();
         assert!(e.to_string().contains("LOG_LEVEL"), "{e}");
+    }
+
+    #[test]
+    fn authentication_counts_for_a_public_bind() {
+        let public = ["--transport", "http", "--host", "0.0.0.0"];
+        let mut with_tokens = cli(&public);
+        with_tokens.auth_tokens =
+            Some("alice:0123456789abcdef0123,bob:fedcba9876543210fedc:ro".into());
+        let c = Config::from_cli(with_tokens).unwrap();
+        assert!(c.auth_configured());
+        assert_eq!(c.auth_tokens.len(), 2);
+        assert!(c.auth_tokens[1].read_only);
+        assert!(c.warnings.is_empty());
+        let mut weak = cli(&public);
+        weak.auth_tokens = Some("alice:short".into());
+        let e = Config::from_cli(weak).unwrap_err().to_string();
+        assert!(e.contains("MCP_AUTH_TOKENS") && !e.contains("short"), "{e}");
+
+        let mut oauth = public.to_vec();
+        oauth.extend([
+            "--oauth-issuer",
+            "https://idp.example.com",
+            "--oauth-resource",
+            "https://mcp.example.com/mcp",
+        ]);
+        let c = Config::from_cli(cli(&oauth)).unwrap();
+        let o = c.oauth.unwrap();
+        assert_eq!(o.resource, "https://mcp.example.com/mcp");
+        assert_eq!(
+            (o.read_scope.as_str(), o.write_scope.as_str()),
+            ("haproxy:read", "haproxy:write")
+        );
+        let e = Config::from_cli(cli(&["--oauth-issuer", "https://idp.example.com"])).unwrap_err();
+        assert!(e.to_string().contains("MCP_OAUTH_RESOURCE"), "{e}");
+        let e = Config::from_cli(cli(&[
+            "--oauth-issuer",
+            "http://idp.example.com",
+            "--oauth-resource",
+            "https://mcp.example.com/mcp",
+        ]))
+        .unwrap_err();
+        assert!(e.to_string().contains("not https"), "{e}");
+        assert!(
+            Config::from_cli(cli(&[
+                "--oauth-issuer",
+                "http://127.0.0.1:9000",
+                "--oauth-resource",
+                "http://localhost:8080/mcp",
+            ]))
+            .is_ok(),
+            "plain http is fine on loopback"
+        );
+    }
+
+    #[test]
+    fn allow_unauthenticated_warns_and_limits_parse() {
+        let c = Config::from_cli(cli(&[
+            "--transport",
+            "http",
+            "--host",
+            "0.0.0.0",
+            "--allow-unauthenticated",
+        ]))
+        .unwrap();
+        assert_eq!(c.warnings.len(), 1);
+        assert!(
+            c.warnings[0].contains("NO authentication"),
+            "{:?}",
+            c.warnings
+        );
+        let c = Config::from_cli(cli(&[])).unwrap();
+        assert_eq!(
+            c.rate_limit,
+            Some(RateLimit {
+                per_second: 10.0,
+                burst: 50
+            })
+        );
+        assert_eq!(c.max_request_bytes, 4 << 20);
+        assert_eq!(c.audit_log, AuditDestination::Stderr);
+        let c = Config::from_cli(cli(&[
+            "--rate-limit",
+            "0",
+            "--audit-log",
+            "/var/log/a.jsonl",
+        ]))
+        .unwrap();
+        assert_eq!(c.rate_limit, None);
+        assert_eq!(
+            c.audit_log,
+            AuditDestination::File("/var/log/a.jsonl".into())
+        );
+        assert_eq!(
+            Config::from_cli(cli(&["--audit-log", "off"]))
+                .unwrap()
+                .audit_log,
+            AuditDestination::Off
+        );
+        assert!(Config::from_cli(cli(&["--max-request-bytes", "10"])).is_err());
+        assert!(Config::from_cli(cli(&["--rate-limit-burst", "0"])).is_err());
     }
 
     #[test]

@@ -3,9 +3,12 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use haproxy_mcp_server::config::{Config, LogFormat, Transport};
+use haproxy_mcp_server::config::{AuditDestination, Config, LogFormat, Transport};
 use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, RuntimeClient};
+use haproxy_mcp_server::mcp::audit::AuditLog;
 use haproxy_mcp_server::mcp::{HaproxyMcp, Settings, Target, Targets};
+use haproxy_mcp_server::transport::auth::Authenticator;
+use haproxy_mcp_server::transport::oauth::OAuth;
 use haproxy_mcp_server::transport::{http, stdio};
 use tokio_util::sync::CancellationToken;
 
@@ -19,6 +22,9 @@ async fn main() -> ExitCode {
         }
     };
     init_logging(&config);
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -95,9 +101,22 @@ async fn run(config: Config) -> Result<(), BoxError> {
 }
 
 async fn serve(targets: Targets, config: &Config) -> Result<(), BoxError> {
+    let audit = match &config.audit_log {
+        AuditDestination::Off => AuditLog::disabled(),
+        AuditDestination::Stderr => AuditLog::stderr(),
+        AuditDestination::File(path) => AuditLog::file(path).map_err(|e| {
+            format!(
+                "configuration error in HAPROXY_MCP_AUDIT_LOG (--audit-log): cannot open {}: {e}",
+                path.display()
+            )
+        })?,
+    }
+    .with_reads(config.audit_reads);
+    tracing::info!(audit = ?audit, "audit log");
     let settings = Settings {
         read_only: config.read_only,
         toolsets: config.toolsets.clone(),
+        audit,
         ..Settings::default()
     };
     let server = HaproxyMcp::new(targets, settings);
@@ -113,10 +132,13 @@ async fn serve(targets: Targets, config: &Config) -> Result<(), BoxError> {
             let options = http::HttpOptions {
                 allowed_hosts: config.allowed_hosts.clone(),
                 allowed_origins: config.allowed_origins.clone(),
+                auth: authenticator(config),
+                max_request_bytes: config.max_request_bytes,
+                rate_limit: config.rate_limit,
             };
             let emulated = config.emulator.is_some();
             http::serve(server, SocketAddr::from(config.bind), &options, shutdown, |bound| {
-                tracing::info!("MCP over Streamable HTTP at http://{bound}/mcp (health: http://{bound}/healthz)");
+                tracing::info!("MCP over Streamable HTTP at http://{bound}/mcp (health: /healthz, metrics: /metrics)");
                 if emulated {
                     eprintln!("haproxy-mcp-server: listening on http://{bound}/mcp — the HAProxy behind it is EMULATED (recorded replies)");
                 }
@@ -125,6 +147,54 @@ async fn serve(targets: Targets, config: &Config) -> Result<(), BoxError> {
             .map_err(Into::into)
         }
     }
+}
+
+/// Static tokens and/or OAuth, from the configuration; logs what is on (names only) and fetches
+/// the issuer's keys in the background so a misconfiguration shows at start.
+fn authenticator(config: &Config) -> Authenticator {
+    if !config.auth_tokens.is_empty() {
+        let names: Vec<String> = config
+            .auth_tokens
+            .iter()
+            .map(|t| {
+                if t.read_only {
+                    format!("{} (read-only)", t.name)
+                } else {
+                    t.name.clone()
+                }
+            })
+            .collect();
+        tracing::info!(
+            "HTTP authentication: static bearer tokens {}",
+            names.join(", ")
+        );
+    }
+    let oauth = config.oauth.clone().map(OAuth::new);
+    if let Some(oauth) = &oauth {
+        let s = oauth.settings();
+        tracing::info!(
+            issuer = %s.issuer,
+            resource = %s.resource,
+            read_scope = %s.read_scope,
+            write_scope = %s.write_scope,
+            "HTTP authentication: OAuth access tokens"
+        );
+        let warm = oauth.clone();
+        tokio::spawn(async move {
+            match warm.warm_up().await {
+                Ok(n) => tracing::info!("fetched {n} signing keys from the authorization server"),
+                Err(e) => tracing::warn!(
+                    "cannot fetch the authorization server's keys yet ({e}); tokens will be refused until it answers"
+                ),
+            }
+        });
+    }
+    if !config.auth_configured() {
+        tracing::info!(
+            "HTTP authentication is off (loopback only, or --allow-unauthenticated); see docs/security.md"
+        );
+    }
+    Authenticator::new(config.auth_tokens.clone(), oauth)
 }
 
 /// A private directory for the emulator's socket (short path: sun_path is 108 bytes).

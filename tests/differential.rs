@@ -202,9 +202,16 @@ const VOLATILE: &[Volatile] = &[
     },
     Volatile {
         scope: Scope::ShowInfo,
-        fields: &["Ulimit-n", "Maxsock", "Maxconn", "Hard_maxconn"],
+        fields: &["Ulimit-n", "Maxsock", "Hard_maxconn"],
         when: When::OtherLimits,
-        why: "derived from the container's open-file limit (Maxconn until `set maxconn global`)",
+        why: "the container's open-file limit and what HAProxy derives from it",
+    },
+    Volatile {
+        scope: Scope::ShowInfo,
+        fields: &["Maxconn (default)"],
+        when: When::OtherLimits,
+        why: "Maxconn while it is still the default derived from the open-file limit (equal to \
+              Hard_maxconn on both sides); after `set maxconn global` it is compared",
     },
     // -- show stat --
     Volatile {
@@ -309,10 +316,11 @@ const VOLATILE: &[Volatile] = &[
     },
     Volatile {
         scope: Scope::ShowStat,
-        fields: &["slim"],
+        fields: &["slim (default)"],
         when: When::OtherLimits,
-        why: "a frontend's default maxconn and a backend's default fullconn come from the \
-              global maxconn, itself derived from the open-file limit",
+        why: "a frontend's default maxconn (= Hard_maxconn) and a backend's default fullconn \
+              (= Hard_maxconn / 10, rounded up) come from the open-file limit; a slim set by \
+              `set maxconn frontend` is compared",
     },
     // -- show servers state / conn --
     Volatile {
@@ -327,6 +335,14 @@ const VOLATILE: &[Volatile] = &[
         when: When::Always,
         why: "bit 0x1 (CHK_ST_INPROGRESS) is set while a check runs (inter 1s): seen on 2.6 \
               #0234 (7 instead of 6); the other bits are compared",
+    },
+    Volatile {
+        scope: Scope::ServersState,
+        fields: &["srv_check_result while a check runs"],
+        when: When::Always,
+        why: "a running check resets the result to 0 (CHK_RES_UNKNOWN) until it completes: \
+              seen on 3.2 #0231 (0 with srv_check_state 7, recorded 3 with 6). Compared when \
+              no check runs on either side",
     },
     Volatile {
         scope: Scope::ServersState,
@@ -365,10 +381,12 @@ const VOLATILE: &[Volatile] = &[
         fields: &[
             "epoch", "age", "calls", "rate", "cpu", "lat", "exp", "c_exp", "conn_exp", "an_exp",
             "rex", "wex", "rx", "wx", "rto", "wto", "fd", "tid", "tmask", "fd.tmask", "fd.state",
+            "p_con", "p_stc", "p_req", "p_res", "p_prp",
         ],
         when: When::Always,
-        why: "ages, call counts and rates, CPU and latency, timers, file descriptors and the \
-              thread a stream runs on",
+        why: "ages, call counts and rates, CPU and latency, timers, file descriptors, the \
+              thread a stream runs on, fd polling state, and 3.2's processing-pass counters \
+              (p_stc=3 or 4, p_req=6 or 7 in two live runs)",
     },
     Volatile {
         scope: Scope::Sess,
@@ -448,9 +466,23 @@ const VOLATILE: &[Volatile] = &[
 struct Env {
     other_build: bool,
     other_limits: bool,
+    /// Hard_maxconn of the first `show info`: (recorded, live).
+    hard_maxconn: (Option<u64>, Option<u64>),
 }
 
 impl Env {
+    /// Whether `rec` and `live` are the same default derived from each side's Hard_maxconn
+    /// (the value itself for a global/frontend maxconn, a tenth rounded up for a fullconn).
+    fn same_limit_default(&self, rec: &str, live: &str) -> bool {
+        let (Some(hr), Some(hl)) = self.hard_maxconn else {
+            return false;
+        };
+        let (Ok(r), Ok(l)) = (rec.parse::<u64>(), live.parse::<u64>()) else {
+            return false;
+        };
+        (r == hr && l == hl) || (r == hr.div_ceil(10) && l == hl.div_ceil(10))
+    }
+
     fn applies(&self, when: When) -> bool {
         match when {
             When::Always => true,
@@ -634,10 +666,11 @@ fn mask_kv(line: &str, mask: &dyn Fn(&str, &str) -> Option<String>) -> String {
         }
         // the key, backwards from the `=`
         let mut k = i;
-        if k > 0 && b[k - 1] == b')' {
-            if let Some(open) = line[..k - 1].rfind('(') {
-                k = open;
-            }
+        if k > 0
+            && b[k - 1] == b')'
+            && let Some(open) = line[..k - 1].rfind('(')
+        {
+            k = open;
         }
         while k > 0 && key_byte(b[k - 1]) {
             k -= 1;
@@ -845,6 +878,13 @@ fn compare_fields(
         let Some(lv) = live_map.get(name.as_str()) else {
             continue;
         };
+        if scope == Scope::ShowInfo
+            && name == "Maxconn"
+            && rule(env, scope, "Maxconn (default)")
+            && env.same_limit_default(rv, lv)
+        {
+            continue;
+        }
         if volatile(env, scope, name) {
             if rv.is_empty() != lv.is_empty() {
                 push(d, format!("field {name} (empty or not)"), rv, lv);
@@ -962,6 +1002,12 @@ fn compare_stat(d: &mut Diffs, env: &Env, rec: &str, live: &str) -> bool {
             let rv = rrow.get(col).unwrap_or("");
             let lv = lrow.get(col).unwrap_or("");
             let what = format!("row {} column {col}", key(rrow));
+            if col == "slim"
+                && rule(env, Scope::ShowStat, "slim (default)")
+                && env.same_limit_default(rv, lv)
+            {
+                continue;
+            }
             if volatile(env, Scope::ShowStat, col) {
                 if rv.is_empty() != lv.is_empty() {
                     push(d, format!("{what} (empty or not)"), rv, lv);
@@ -1088,9 +1134,28 @@ fn compare_ws_table(
                 &lrow.len().to_string(),
             );
         }
+        // A health check is running on either side (CHK_ST_INPROGRESS in srv_check_state).
+        let check_running = |t: &WsTable, row: &[String]| {
+            t.header
+                .iter()
+                .position(|h| h == "srv_check_state")
+                .and_then(|i| row.get(i))
+                .and_then(|v| v.parse::<u32>().ok())
+                .is_some_and(|v| v & 1 == 1)
+        };
+        let running = check_running(&r, rrow) || check_running(&l, lrow);
         for (i, (rv, lv)) in rrow.iter().zip(lrow).enumerate() {
             let col = ws_column(&r.header, i);
-            let (rv, lv) = (without_running_bit(env, scope, &col, rv), without_running_bit(env, scope, &col, lv));
+            if col == "srv_check_result"
+                && running
+                && rule(env, scope, "srv_check_result while a check runs")
+            {
+                continue;
+            }
+            let (rv, lv) = (
+                without_running_bit(env, scope, &col, rv),
+                without_running_bit(env, scope, &col, lv),
+            );
             if rv != lv && !volatile(env, scope, &col) {
                 push(d, format!("row {name} column {col}"), &rv, &lv);
             }
@@ -1173,9 +1238,7 @@ fn mask_sess_line(env: &Env, line: &str, ctx: SessCtx) -> String {
             "addr" if backend_line && rule(env, Scope::Sess, "backend addr port") => {
                 Some(mask_port(value))
             }
-            "f" | "flags" | ".sc.flg" | "h1c.flg" | "tl.calls" if io_flags => {
-                Some(MASK.to_owned())
-            }
+            "f" | "flags" | ".sc.flg" | "h1c.flg" | "tl.calls" if io_flags => Some(MASK.to_owned()),
             _ => None,
         }
     });
@@ -1462,19 +1525,30 @@ fn compare_all(
     let env = Env {
         other_build: rec_build != live_build,
         other_limits: ri.get("Ulimit-n") != li.get("Ulimit-n"),
+        hard_maxconn: (
+            ri.get("Hard_maxconn").and_then(|v| v.parse().ok()),
+            li.get("Hard_maxconn").and_then(|v| v.parse().ok()),
+        ),
     };
     if env.other_build {
         notes.push(format!(
-            "another build of the same version: recorded {rec_build:?}, live {live_build:?} \
-             (version strings are compared by major.minor only)"
+            "another build of the same version: recorded {rec_build:?}, live {live_build:?}"
         ));
     }
     if env.other_limits {
         notes.push(format!(
-            "another open-file limit: recorded Ulimit-n {:?}, live {:?} (Ulimit-n, Maxsock, \
-             Maxconn, Hard_maxconn and show stat slim are not compared)",
+            "another open-file limit: recorded Ulimit-n {:?}, live {:?}",
             ri.get("Ulimit-n"),
             li.get("Ulimit-n")
+        ));
+    }
+    for v in VOLATILE
+        .iter()
+        .filter(|v| v.when != When::Always && env.applies(v.when))
+    {
+        notes.push(format!(
+            "not compared: {:?} {:?}: {}",
+            v.scope, v.fields, v.why
         ));
     }
 
@@ -1585,13 +1659,68 @@ impl Drop for ContainerGuard {
     }
 }
 
-/// How long the capture may take: the scenario sleeps about 7 s and makes ~250 exchanges, and
-/// `cargo run -p haproxy-emulator` may wait for the shared build directory.
-const CAPTURE_TIMEOUT: Duration = Duration::from_secs(600);
+/// Builds the `haproxy-emulator` binary (same profile as this test) and returns its path.
+///
+/// capture.sh would otherwise `cargo run` it after opening the connections it holds for
+/// `show sess`. If another build holds the build directory, that can take longer than the 60 s
+/// after which HAProxy closes those connections, and the capture then fails. Building here,
+/// before anything is started, leaves only the wait.
+fn emulator_binary() -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args([
+        "build",
+        "-q",
+        "--message-format=json-render-diagnostics",
+        "-p",
+        "haproxy-emulator",
+        "--bin",
+        "haproxy-emulator",
+    ])
+    .current_dir(root())
+    .stderr(Stdio::inherit());
+    // target/<profile>/deps/differential-…: build the emulator with the same profile
+    let profile = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.file_name()?.to_str()?.to_owned()));
+    match profile.as_deref() {
+        Some("debug") | None => {}
+        Some("release") => {
+            cmd.arg("--release");
+        }
+        Some(other) => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo build -p haproxy-emulator failed ({})",
+            out.status
+        ));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "haproxy-emulator")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| "cargo build did not report the haproxy-emulator binary".to_owned())
+}
+
+/// How long scripts/capture.sh may take (the emulator is built before): starting the container,
+/// the traffic and the scenario's sleeps take about 10 s, ~250 exchanges well under a second.
+const CAPTURE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Records the scenario from `image` into `out` with scripts/capture.sh. Returns the live port
 /// of each recorded port (as text, for [`map_ports`]).
-fn capture(image: &str, ver: &str, work: &Path, out: &Path) -> HashMap<String, String> {
+fn capture(
+    image: &str,
+    ver: &str,
+    work: &Path,
+    out: &Path,
+) -> Result<HashMap<String, String>, String> {
     let name = format!(
         "haproxy-differential-{}-{}",
         ver.replace('.', ""),
@@ -1614,7 +1743,17 @@ fn capture(image: &str, ver: &str, work: &Path, out: &Path) -> HashMap<String, S
         .env("HAPROXY_IMAGE", image)
         .env("CAPTURE_OUT", out)
         .env("CAPTURE_CONTAINER", &name)
-        .env("HAPROXY_CONTAINER_STATE", work.join("state"));
+        .env("HAPROXY_CONTAINER_STATE", work.join("state"))
+        .env("CAPTURE_EMULATOR", {
+            let t = Instant::now();
+            let bin = emulator_binary()?;
+            eprintln!(
+                "differential: emulator built in {:.1}s: {}",
+                t.elapsed().as_secs_f64(),
+                bin.display()
+            );
+            bin
+        });
     let mut taken = Vec::new();
     for (var, rec) in recorded {
         let mut p = free_port();
@@ -1632,7 +1771,9 @@ fn capture(image: &str, ver: &str, work: &Path, out: &Path) -> HashMap<String, S
         .stderr(log)
         .process_group(0);
     let started = Instant::now();
-    let mut child = cmd.spawn().expect("run scripts/capture.sh");
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run scripts/capture.sh: {e}"))?;
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for capture.sh") {
             break Some(status);
@@ -1652,18 +1793,44 @@ fn capture(image: &str, ver: &str, work: &Path, out: &Path) -> HashMap<String, S
     let output = std::fs::read_to_string(&log_path).unwrap_or_default();
     match status {
         Some(s) if s.success() => {
+            // For a later DIFFERENTIAL_LIVE_DIR=<work>/live run on a kept capture.
+            let text: String = ports.iter().map(|(l, r)| format!("{l} {r}\n")).collect();
+            let _ = std::fs::write(work.join(PORTS_FILE), text);
             eprintln!(
-                "differential: captured {ver} from {image} in {:.1}s",
+                "differential: captured {ver} from {image} in {:.1}s (container {name}, \
+                 live port -> recorded port: {ports:?})",
                 started.elapsed().as_secs_f64()
             );
-            ports
+            Ok(ports)
         }
-        Some(s) => panic!("scripts/capture.sh {ver} failed ({s}):\n{output}"),
-        None => panic!(
+        Some(s) => Err(format!(
+            "scripts/capture.sh {ver} failed ({s}) after {:.1}s:\n{output}",
+            started.elapsed().as_secs_f64()
+        )),
+        None => Err(format!(
             "scripts/capture.sh {ver} did not finish within {}s:\n{output}",
             CAPTURE_TIMEOUT.as_secs()
-        ),
+        )),
     }
+}
+
+/// Next to a kept capture (`<work>/live`): one `live-port recorded-port` pair a line.
+const PORTS_FILE: &str = "ports";
+
+/// The port map of a capture folder kept by an earlier run (`<folder>/../ports`); none for a
+/// folder captured with capture.sh's default ports.
+fn read_ports(live_dir: &Path) -> HashMap<String, String> {
+    let Some(parent) = live_dir.parent() else {
+        return HashMap::new();
+    };
+    std::fs::read_to_string(parent.join(PORTS_FILE))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let (a, b) = l.split_once(' ')?;
+            Some((a.to_owned(), b.to_owned()))
+        })
+        .collect()
 }
 
 /// Every field named in [`VOLATILE`] must appear in docs/fixtures-drift.md.
@@ -1710,7 +1877,7 @@ fn fixtures_match_live_haproxy() {
                 .and_then(|r| version::parse_release(r.split_whitespace().next()?))
                 .map(|(a, b)| format!("{a}.{b}"))
                 .unwrap_or_else(|| panic!("{}: no `# haproxy:` version", dir.display()));
-            (dir.clone(), HashMap::new(), ver)
+            (dir.clone(), read_ports(dir), ver)
         }
         None => {
             let (ver, line) = image_version(&image).unwrap_or_else(|e| panic!("{e}"));
@@ -1722,8 +1889,13 @@ fn fixtures_match_live_haproxy() {
                 return;
             }
             let out = work.path().join("live");
-            let ports = capture(&image, &ver, work.path(), &out);
-            (out, ports, ver)
+            match capture(&image, &ver, work.path(), &out) {
+                Ok(ports) => (out, ports, ver),
+                Err(e) => {
+                    let kept = work.keep();
+                    panic!("{e}\n(work folder kept: {})", kept.display());
+                }
+            }
         }
     };
     let recorded_dir = std::env::var_os("DIFFERENTIAL_RECORDED_DIR")
@@ -1748,13 +1920,17 @@ fn fixtures_match_live_haproxy() {
         started.elapsed().as_secs_f64()
     );
     if !diffs.is_empty() {
-        // Keep the live capture for a look.
-        let kept = work.keep();
+        let live_where = if live_dir_env.is_some() {
+            live_dir.display().to_string()
+        } else {
+            // Keep the live capture for a look.
+            work.keep().join("live").display().to_string()
+        };
         panic!(
-            "{} difference(s) between fixtures/{ver} and the live HAProxy (live capture kept \
-             in {}; see docs/fixtures-drift.md):\n{}",
+            "{} difference(s) between {} and the live HAProxy (live capture: {live_where}; \
+             docs/fixtures-drift.md says what to do):\n{}",
             diffs.len(),
-            kept.display(),
+            recorded_dir.display(),
             diffs.join("\n")
         );
     }

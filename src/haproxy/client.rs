@@ -5,8 +5,8 @@
 //! `stats maxconn`, 10 by default, is shared by every CLI socket and every operator), retries
 //! reads only when nothing reached HAProxy, and classifies the reply.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
@@ -14,8 +14,8 @@ use super::command::args::{
     self, MapName, ProxyName, ServerAddress, ServerRef, SessionId, TableName, Weight,
 };
 use super::command::{
-    AddServerOptions, AgentState, Command, HealthState, ListKind, MAX_LINE_BYTES, Payload, Route,
-    ServerAdminState, StatFilter, TableFilter,
+    AddServerOptions, AgentState, Command, Expect, HealthState, ListKind, MAX_LINE_BYTES, Payload,
+    Route, ServerAdminState, StatFilter, TableFilter,
 };
 use super::endpoint::{Endpoint, ExchangeError, Limits};
 use super::error::{RuntimeError, TimeoutStage};
@@ -65,6 +65,14 @@ struct Inner {
     endpoint: Endpoint,
     options: ClientOptions,
     permits: Semaphore,
+    observer: OnceLock<Arc<dyn CommandObserver>>,
+}
+
+/// Told about every command a client executes: how long it took (queueing for a connection
+/// included) and how it failed, if it did. Used for metrics.
+pub trait CommandObserver: Send + Sync + std::fmt::Debug {
+    /// `command` ended after `elapsed`, with `error` when it failed.
+    fn observe(&self, command: &Command, elapsed: Duration, error: Option<&RuntimeError>);
 }
 
 impl RuntimeClient {
@@ -76,6 +84,7 @@ impl RuntimeClient {
                 endpoint,
                 options,
                 permits,
+                observer: OnceLock::new(),
             }),
         }
     }
@@ -95,8 +104,23 @@ impl RuntimeClient {
         self.inner.options.read_only
     }
 
+    /// Attaches the observer told about every command (the first one attached stays; returns
+    /// false when one was already there). Clones share it.
+    pub fn set_observer(&self, observer: Arc<dyn CommandObserver>) -> bool {
+        self.inner.observer.set(observer).is_ok()
+    }
+
     /// Sends one command and returns HAProxy's reply text once it is known to be a success.
     pub async fn execute(&self, command: &Command) -> Result<String, RuntimeError> {
+        let started = Instant::now();
+        let result = self.execute_unobserved(command).await;
+        if let Some(observer) = self.inner.observer.get() {
+            observer.observe(command, started.elapsed(), result.as_ref().err());
+        }
+        result
+    }
+
+    async fn execute_unobserved(&self, command: &Command) -> Result<String, RuntimeError> {
         let opts = &self.inner.options;
         if opts.read_only && command.is_mutation() {
             return Err(RuntimeError::ReadOnly {
@@ -105,15 +129,36 @@ impl RuntimeClient {
         }
         let line = self.line_for(command)?;
         let raw = self.send_with_retries(command, &line).await?;
+        let master_change = command.route() == Route::Master && command.is_mutation();
         // HAProxy always writes at least the terminator; zero bytes means the connection was
         // dropped. The one exception is 2.6's master `reload`, which closes without a word.
-        if raw.is_empty() && !(command.route() == Route::Master && command.is_mutation()) {
+        if raw.is_empty() && !master_change {
             return Err(RuntimeError::NoReply {
                 endpoint: self.inner.endpoint.to_string(),
                 command: command.to_string(),
             });
         }
-        classify(command, frame(&raw))
+        let raw_len = raw.len();
+        let ends_cleanly = raw == b"\n" || raw.ends_with(b"\n\n");
+        let reply = classify(command, into_text(raw))?;
+        // A dump always ends with HAProxy's end-of-reply empty line (a lone LF when it is
+        // empty). Without it the connection closed part-way (HAProxy stopped or crashed, a
+        // proxy cut it), and what did arrive must not pass for the whole answer. (The master's
+        // `reload` closes the connection as it goes, with or without a report.)
+        if command.expect() == Expect::Dump && !master_change && !ends_cleanly {
+            return Err(RuntimeError::Io {
+                endpoint: self.inner.endpoint.to_string(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the reply to `{command}` was cut short: the connection closed after {} \
+                         bytes, before HAProxy's end-of-reply empty line",
+                        raw_len
+                    ),
+                ),
+            });
+        }
+        Ok(reply)
     }
 
     /// The exact bytes for `command` on this endpoint.
@@ -193,8 +238,17 @@ impl RuntimeClient {
         command: Command,
         parse: impl FnOnce(&str) -> Result<T, ParseError>,
     ) -> Result<T, RuntimeError> {
+        self.query_owned(command, |reply| parse(&reply)).await
+    }
+
+    /// Runs a command and hands its reply text over to `parse` (which may keep it).
+    async fn query_owned<T>(
+        &self,
+        command: Command,
+        parse: impl FnOnce(String) -> Result<T, ParseError>,
+    ) -> Result<T, RuntimeError> {
         let reply = self.execute(&command).await?;
-        parse(&reply).map_err(|source| RuntimeError::Parse {
+        parse(reply).map_err(|source| RuntimeError::Parse {
             command: command.to_string(),
             source,
         })
@@ -226,6 +280,16 @@ impl RuntimeClient {
         filter: &StatFilter,
     ) -> Result<parse::stat::StatReport, RuntimeError> {
         self.query(Command::show_stat(filter), parse::stat::parse)
+            .await
+    }
+
+    /// `show stat` with a server-side filter, with rows typed on demand: for callers that use
+    /// a few rows of a possibly large reply (the reply text is kept, not copied).
+    pub async fn show_stat_table(
+        &self,
+        filter: &StatFilter,
+    ) -> Result<parse::stat::StatTable, RuntimeError> {
+        self.query_owned(Command::show_stat(filter), parse::stat::StatTable::parse)
             .await
     }
 
@@ -765,6 +829,21 @@ impl RuntimeClient {
     }
 }
 
+/// The reply text from the raw bytes, exactly as [`frame`] makes it, without copying a
+/// reply that is valid UTF-8 (every reply but captured traffic and odd map keys): large replies
+/// are megabytes.
+fn into_text(raw: Vec<u8>) -> String {
+    match String::from_utf8(raw) {
+        Ok(mut text) => {
+            if text.ends_with('\n') {
+                text.pop();
+            }
+            text
+        }
+        Err(e) => frame(e.as_bytes()),
+    }
+}
+
 /// One step of loading a prepared map/ACL version, built before the version number is known.
 enum VersionLoad {
     /// A chunk of `key value` lines for `add map @<ver> <map> <<`.
@@ -846,6 +925,23 @@ fn chunk_lines(lines: Vec<String>, budget: usize) -> Result<Vec<Vec<String>>, Ru
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reply_text_is_framed_like_frame() {
+        for raw in [
+            &b""[..],
+            b"\n",
+            b"\n\n",
+            b"ok",
+            b"ok\n",
+            b"a\nb\n\n",
+            b"caf\xc3\xa9\n",
+            b"bad \xff utf-8\n",
+            b"\xc3\n",
+        ] {
+            assert_eq!(into_text(raw.to_vec()), frame(raw), "{raw:?}");
+        }
+    }
 
     #[test]
     fn new_version_is_read_from_prepare() {

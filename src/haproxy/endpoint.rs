@@ -219,10 +219,16 @@ where
     // commands follow, so it closes as soon as the reply is written. A peer that already closed
     // makes this fail harmlessly.
     let _ = stream.shutdown().await;
-    let mut reply = Vec::with_capacity(4096);
-    let mut chunk = vec![0u8; 64 * 1024];
+    // Read straight into the reply (no bounce buffer: large replies are megabytes), never more
+    // than one byte past the cap.
+    let mut reply = Vec::new();
     loop {
-        let n = match stream.read(&mut chunk).await {
+        if reply.capacity() - reply.len() < MIN_READ {
+            reply.reserve(READ_CHUNK);
+        }
+        // `reply.len() <= cap` here: the loop ends as soon as it is not.
+        let allowed = ((cap - reply.len()) as u64).saturating_add(1);
+        let n = match (&mut stream).take(allowed).read_buf(&mut reply).await {
             Ok(n) => n,
             // A reset before any byte is a close without reply (the caller reports it as such);
             // a reset in the middle of a reply means the reply is cut short: an error.
@@ -232,12 +238,16 @@ where
         if n == 0 {
             return Ok(reply);
         }
-        if reply.len() + n > cap {
+        if reply.len() > cap {
             return Err(ExchangeError::TooLarge);
         }
-        reply.extend_from_slice(&chunk[..n]);
     }
 }
+
+/// Room made in the reply buffer when it runs low: most replies fit in the first one.
+const READ_CHUNK: usize = 16 * 1024;
+/// Less room than this left in the reply buffer makes more.
+const MIN_READ: usize = 4 * 1024;
 
 /// Whether an I/O error means the peer closed the connection abruptly.
 fn is_reset(e: &std::io::Error) -> bool {

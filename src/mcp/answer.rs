@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::haproxy::RuntimeError;
 use crate::haproxy::command::args::ArgError;
+use crate::haproxy::error::TimeoutStage;
 
 /// A successful tool result: `summary` first, then the JSON of `data` (also sent as
 /// `structuredContent`, matching the tool's output schema).
@@ -67,8 +68,19 @@ impl ToolError {
             RuntimeError::Connect { .. } | RuntimeError::NoReply { .. } => {
                 "Check that HAProxy is running and that its stats socket is configured as this target says (list_targets)."
             }
+            // The command reached HAProxy, which may still act on it: retrying a change blindly
+            // could apply it twice.
+            RuntimeError::Timeout {
+                stage: TimeoutStage::Reply,
+                ..
+            } => {
+                "HAProxy is slow or stuck. The command did reach it, so a change may still have been applied: read the state back before retrying a change, and check HAProxy's load (show_info) if it persists."
+            }
             RuntimeError::Timeout { .. } => {
                 "HAProxy is slow or stuck; try again, and check its load (show_info) if it persists."
+            }
+            RuntimeError::Io { .. } => {
+                "The connection broke during the exchange, so a change may have been applied: read the state back before retrying a change, and check that HAProxy is running (list_targets)."
             }
             RuntimeError::ReplyTooLarge { .. } => "Use the tool's filters or a smaller limit.",
             RuntimeError::InvalidArgument(_) | RuntimeError::Encode(_) => {

@@ -1,9 +1,11 @@
 //! The health summary: per backend, what state its servers are in and what looks wrong.
 //! Pure functions over parsed `show stat` and `show servers state`, so they are tested alone.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
-use crate::haproxy::parse::{ServersState, StatKind, StatReport};
+use crate::haproxy::parse::{AdminState, ServersState, StatKind, StatReport, StatRow};
 
 /// How many servers of a backend are in each state.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -61,6 +63,19 @@ pub struct BackendHealth {
 
 /// Builds one [`BackendHealth`] per backend found in `stat` (servers from both reports).
 pub fn summarize(stat: &StatReport, state: &ServersState) -> Vec<BackendHealth> {
+    // Indexed once: with 10,000 servers, scanning both reports per backend and per server
+    // took half a second.
+    let mut servers_of: HashMap<&str, Vec<&StatRow>> = HashMap::new();
+    for sv in stat.rows.iter().filter(|r| r.kind == StatKind::Server) {
+        servers_of.entry(sv.proxy.as_str()).or_default().push(sv);
+    }
+    let mut admin_of: HashMap<(&str, &str), &AdminState> = HashMap::new();
+    for s in &state.servers {
+        // The first entry wins, as a search from the start would find it.
+        admin_of
+            .entry((s.backend.as_str(), s.name.as_str()))
+            .or_insert(&s.admin_state);
+    }
     let mut out = Vec::new();
     for be in stat.rows.iter().filter(|r| r.kind == StatKind::Backend) {
         let mut h = BackendHealth {
@@ -75,16 +90,13 @@ pub fn summarize(stat: &StatReport, state: &ServersState) -> Vec<BackendHealth> 
             http_5xx: be.hrsp_5xx,
             problems: Vec::new(),
         };
-        for sv in stat
-            .rows
-            .iter()
-            .filter(|r| r.kind == StatKind::Server && r.proxy == be.proxy)
-        {
-            let admin = state
-                .servers
-                .iter()
-                .find(|s| s.backend == sv.proxy && s.name == sv.name)
-                .map(|s| &s.admin_state);
+        let servers = servers_of
+            .get(be.proxy.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        for sv in servers {
+            let admin = admin_of
+                .get(&(sv.proxy.as_str(), sv.name.as_str()))
+                .copied();
             let status = sv.status.clone().unwrap_or_default();
             h.servers.total += 1;
             let bucket = if admin.is_some_and(|a| a.is_maint()) || status.starts_with("MAINT") {

@@ -1,8 +1,11 @@
 //! The MCP layer: tools, resources and prompts over the Runtime API client.
 
 pub mod answer;
+pub mod audit;
+pub mod caller;
 pub mod catalog;
 pub mod health;
+pub mod metrics;
 pub mod prompts;
 pub mod resources;
 pub mod server;

@@ -1,21 +1,29 @@
 //! The MCP server: one [`HaproxyMcp`] handler whose tool list is the composition of the
 //! selected toolsets, minus every mutating tool in read-only mode.
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rmcp::handler::server::router::prompt::PromptRouter;
 use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    Implementation, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
+    Implementation, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ResultType, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, prompt_handler, tool_handler};
+use serde_json::Value;
 
 use super::answer::ToolError;
+use super::audit::{AuditLog, AuditRecord, Outcome};
+use super::caller::Caller;
+use super::metrics::Metrics;
 use super::targets::{Target, Targets};
-use super::tools::Toolset;
+use super::tools::{Toolset, is_read_only};
 use crate::haproxy::RuntimeError;
 
 /// The name this server reports to clients.
@@ -30,6 +38,9 @@ pub struct Settings {
     pub toolsets: Vec<Toolset>,
     /// How often drain_server polls the server's sessions.
     pub drain_poll: Duration,
+    /// Where mutating (and optionally all) tool calls are recorded; off by default in the
+    /// library, stderr by default in the binary.
+    pub audit: AuditLog,
 }
 
 impl Default for Settings {
@@ -38,6 +49,7 @@ impl Default for Settings {
             read_only: false,
             toolsets: Toolset::ALL.to_vec(),
             drain_poll: Duration::from_millis(500),
+            audit: AuditLog::disabled(),
         }
     }
 }
@@ -55,6 +67,9 @@ struct Shared {
     tools: ToolRouter<HaproxyMcp>,
     prompts: PromptRouter<HaproxyMcp>,
     instructions: String,
+    /// Every tool of every toolset (enabled or not): name -> read-only.
+    catalogue: HashMap<String, bool>,
+    metrics: Arc<Metrics>,
 }
 
 impl HaproxyMcp {
@@ -76,6 +91,15 @@ impl HaproxyMcp {
             }
         }
         let instructions = instructions(&targets, &settings);
+        let catalogue = Toolset::ALL
+            .iter()
+            .flat_map(|t| t.router().list_all())
+            .map(|t| (t.name.to_string(), is_read_only(&t)))
+            .collect();
+        let metrics = Metrics::new();
+        for t in targets.all() {
+            t.client.set_observer(metrics.observer(&t.name));
+        }
         Self {
             shared: Arc::new(Shared {
                 targets,
@@ -83,8 +107,125 @@ impl HaproxyMcp {
                 tools,
                 prompts: Self::prompt_router(),
                 instructions,
+                catalogue,
+                metrics,
             }),
         }
+    }
+
+    /// The metrics registry (rendered by the HTTP transport's `/metrics`).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.shared.metrics
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> &AuditLog {
+        &self.shared.settings.audit
+    }
+
+    /// Whether `tool` is a tool of this server's catalogue that changes HAProxy (`None` for a
+    /// name that is no tool at all). Counts tools hidden by read-only mode or toolsets too.
+    pub fn is_mutating(&self, tool: &str) -> Option<bool> {
+        self.shared.catalogue.get(tool).map(|read_only| !read_only)
+    }
+
+    /// The target a call's arguments name, or the default target.
+    pub fn target_of(&self, arguments: Option<&Value>) -> Option<String> {
+        arguments
+            .and_then(|a| a.get("target"))
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .or_else(|| self.shared.targets.default_name().map(str::to_owned))
+    }
+
+    /// Why `caller` may not call `tool` (reason code, message), if it may not.
+    fn refusal(&self, caller: &Caller, tool: &str) -> Option<(&'static str, String)> {
+        if self.is_mutating(tool) != Some(true) {
+            return None;
+        }
+        if !caller.can_write {
+            return Some((
+                "read_only_caller",
+                format!(
+                    "Refused: {tool} changes HAProxy, and the credentials of caller {:?} only allow \
+                     reading. Nothing was sent to HAProxy; an operator must grant write access \
+                     (a read-write token or the write scope).",
+                    caller.name
+                ),
+            ));
+        }
+        if self.shared.tools.get(tool).is_none() && self.shared.settings.read_only {
+            return Some((
+                "read_only_mode",
+                format!(
+                    "Refused: {tool} changes HAProxy, and this server runs in read-only mode. \
+                     Nothing was sent; an operator must restart it without --read-only to allow \
+                     changes."
+                ),
+            ));
+        }
+        None
+    }
+
+    /// `tools/call`: refusals first (a read-only caller or server), then the tool; every call is
+    /// counted in the metrics, and mutating ones (all, with audit reads on) are audited.
+    async fn call_tool_audited(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let started = Instant::now();
+        let caller = Caller::of(&context.extensions);
+        let tool = request.name.to_string();
+        let mutating = self.is_mutating(&tool);
+        let label = if mutating.is_some() {
+            tool.as_str()
+        } else {
+            "unknown"
+        };
+        let audit = &self.shared.settings.audit;
+        let record = audit.wants(mutating == Some(true)).then(|| {
+            let args = request.arguments.clone().map(Value::Object);
+            AuditRecord::new(&caller, &tool, mutating == Some(true), args.as_ref())
+                .target(self.target_of(args.as_ref()).as_deref())
+        });
+        if let Some((reason, message)) = self.refusal(&caller, &tool) {
+            tracing::warn!(caller = %caller.name, tool = %tool, reason, "tool call refused");
+            self.shared
+                .metrics
+                .tool_call(label, "refused", started.elapsed());
+            if let Some(r) = record {
+                audit.record(&r.refused(reason, &message).took(started.elapsed()));
+            }
+            return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
+        }
+        let known = self.shared.tools.get(&tool).is_some();
+        let tcc = ToolCallContext::new(self, request, context);
+        let result = self.shared.tools.call(tcc).await;
+        let elapsed = started.elapsed();
+        let (outcome, text) = match &result {
+            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => {
+                ("error", Some(text_of(r)))
+            }
+            Ok(CallToolResponse::Complete(r)) => ("ok", Some(text_of(r))),
+            Ok(_) => ("ok", None),
+            Err(e) => ("protocol_error", Some(e.message.to_string())),
+        };
+        self.shared.metrics.tool_call(label, outcome, elapsed);
+        if mutating == Some(true) {
+            tracing::info!(caller = %caller.name, tool = %tool, outcome, "mutating tool call");
+        }
+        if let Some(r) = record {
+            let r = match outcome {
+                "ok" => r.outcome(Outcome::Ok, text.as_deref()),
+                "error" => r.outcome(Outcome::Error, text.as_deref()),
+                _ if !known => r.refused("unknown_tool", text.as_deref().unwrap_or("")),
+                _ => r.refused("invalid_request", text.as_deref().unwrap_or("")),
+            };
+            audit.record(&r.took(elapsed));
+        }
+        result
     }
 
     /// The configured targets.
@@ -106,6 +247,16 @@ impl HaproxyMcp {
     pub(crate) fn target(&self, name: Option<&str>) -> Result<&Target, ToolError> {
         self.shared.targets.resolve(name)
     }
+}
+
+/// The text content of a result, joined.
+fn text_of(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.as_str()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Maps a client error on `target` to a tool error.
@@ -160,6 +311,44 @@ impl ServerHandler for HaproxyMcp {
         ServerConfig::new(caps)
             .with_server_info(Implementation::new(SERVER_NAME, env!("CARGO_PKG_VERSION")))
             .with_instructions(self.shared.instructions.clone())
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        self.call_tool_audited(request, context).await
+    }
+
+    /// The enabled tools, without the mutating ones for a caller that may not use them (the
+    /// list varies by authorization only, so it is cached privately for authenticated callers).
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let caller = Caller::of(&context.extensions);
+        let mut tools = self.shared.tools.list_all();
+        if !caller.can_write {
+            tools.retain(is_read_only);
+        }
+        let hints = context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        let scope = if caller.is_authenticated() {
+            CacheScope::Private
+        } else {
+            CacheScope::Public
+        };
+        Ok(ListToolsResult {
+            result_type: Some(ResultType::COMPLETE),
+            tools,
+            meta: None,
+            next_cursor: None,
+            ttl_ms: hints.then_some(0),
+            cache_scope: hints.then_some(scope),
+        })
     }
 
     async fn list_resources(

@@ -1,13 +1,19 @@
-//! Streamable HTTP on `/mcp` (rmcp's service, mounted in axum), plus `/healthz`.
+//! Streamable HTTP on `/mcp` (rmcp's service, mounted in axum), plus `/healthz`, `/metrics` and,
+//! in OAuth mode, the RFC 9728 metadata at `/.well-known/oauth-protected-resource[/<path>]`.
 //!
-//! Host and Origin headers are checked on `/mcp` by rmcp (DNS-rebinding protection): the Host
-//! must be one of the allowed hosts (loopback names by default) and a request that carries an
-//! Origin must name an allowed origin (none by default, so browsers are refused).
+//! Every route sits behind the security layer of [`super::gate`]: Host and Origin checks and a
+//! body limit on all of them; authentication (static tokens and/or OAuth), a per-caller rate
+//! limit and scope checks on `/mcp` and `/metrics`; a per-IP rate limit on the public routes.
+//! rmcp checks Host and Origin on `/mcp` again and enforces the body limit while streaming.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -15,25 +21,53 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use super::auth::Authenticator;
+use super::gate::{self, Gate};
+use super::guard::Guard;
+use super::rate_limit::{RateLimit, RateLimiter};
 use crate::mcp::HaproxyMcp;
 
+/// Default largest request body: 4 MiB (rmcp's default too).
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 << 20;
+/// How long `/healthz` and `/metrics` wait for each target.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// HTTP settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HttpOptions {
     /// Accepted Host header values (empty: loopback names).
     pub allowed_hosts: Vec<String>,
     /// Accepted Origin header values (empty: requests with an Origin are refused).
     pub allowed_origins: Vec<String>,
+    /// Authentication (off by default).
+    pub auth: Authenticator,
+    /// Largest request body, in bytes.
+    pub max_request_bytes: usize,
+    /// Per-client rate limit (`None`: unlimited). Off in [`HttpOptions::default`] (embedders and
+    /// tests choose); the binary turns it on by default (`MCP_RATE_LIMIT`, 10/s, burst 50).
+    pub rate_limit: Option<RateLimit>,
 }
 
-/// The axum application: `/mcp` and `/healthz`.
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            auth: Authenticator::default(),
+            max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+            rate_limit: None,
+        }
+    }
+}
+
+/// The axum application: `/mcp`, `/healthz`, `/metrics` and (OAuth) the resource metadata.
 pub fn app(server: HaproxyMcp, options: &HttpOptions, shutdown: CancellationToken) -> Router {
+    let guard = Guard::new(&options.allowed_hosts, &options.allowed_origins);
     let mut config = StreamableHttpServerConfig::default()
         .with_cancellation_token(shutdown.child_token())
+        .with_allowed_hosts(guard.host_entries())
+        .with_max_request_body_bytes(options.max_request_bytes)
         .enforce_origin_validation();
-    if !options.allowed_hosts.is_empty() {
-        config = config.with_allowed_hosts(options.allowed_hosts.iter().cloned());
-    }
     if !options.allowed_origins.is_empty() {
         config = config.with_allowed_origins(options.allowed_origins.iter().cloned());
     }
@@ -43,10 +77,28 @@ pub fn app(server: HaproxyMcp, options: &HttpOptions, shutdown: CancellationToke
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    Router::new()
+    let gate = Gate {
+        guard: Arc::new(guard),
+        auth: options.auth.clone(),
+        limiter: options.rate_limit.map(|l| Arc::new(RateLimiter::new(l))),
+        max_body: options.max_request_bytes,
+        server,
+    };
+    let protected = Router::new()
         .nest_service("/mcp", mcp)
-        .route("/healthz", get(healthz))
-        .with_state(server)
+        .route("/metrics", get(metrics))
+        .layer(from_fn_with_state(gate.clone(), gate::authenticate));
+    let mut public = Router::new().route("/healthz", get(healthz));
+    if let Some(oauth) = options.auth.oauth() {
+        for path in oauth.settings().metadata_paths() {
+            public = public.route(&path, get(resource_metadata));
+        }
+    }
+    let public = public.layer(from_fn_with_state(gate.clone(), gate::limit_by_ip));
+    protected
+        .merge(public)
+        .layer(from_fn_with_state(gate.clone(), gate::screen))
+        .with_state(gate)
 }
 
 /// Binds `addr` and serves until `shutdown` is cancelled. Returns the bound address through
@@ -62,9 +114,12 @@ pub async fn serve(
     let bound = listener.local_addr()?;
     on_bound(bound);
     let app = app(server, options, shutdown.clone());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
 }
 
 /// `/healthz`'s body.
@@ -85,28 +140,67 @@ struct TargetHealth {
     error: Option<String>,
 }
 
-async fn healthz(State(server): State<HaproxyMcp>) -> Json<Health> {
+/// Asks every target for its version, each within [`PROBE_TIMEOUT`].
+async fn probe(server: &HaproxyMcp) -> Vec<TargetHealth> {
     let probes = server.targets().all().iter().map(|t| async move {
-        match t.client.show_version().await {
-            Ok(v) => TargetHealth {
-                name: t.name.clone(),
-                reachable: true,
-                version: Some(v),
-                error: None,
-            },
-            Err(e) => TargetHealth {
-                name: t.name.clone(),
-                reachable: false,
-                version: None,
-                error: Some(e.to_string()),
-            },
+        let answer = tokio::time::timeout(PROBE_TIMEOUT, t.client.show_version()).await;
+        let (version, error) = match answer {
+            Ok(Ok(v)) => (Some(v), None),
+            Ok(Err(e)) => (None, Some(e.to_string())),
+            Err(_) => (None, Some(format!("no answer within {PROBE_TIMEOUT:?}"))),
+        };
+        TargetHealth {
+            name: t.name.clone(),
+            reachable: version.is_some(),
+            version,
+            error,
         }
     });
-    let targets = futures::future::join_all(probes).await;
+    futures::future::join_all(probes).await
+}
+
+/// Per-target reachability. It is public (for load balancers and container health checks);
+/// when authentication is on, versions and error details are only shown to authenticated
+/// callers.
+async fn healthz(State(gate): State<Gate>, headers: HeaderMap) -> Json<Health> {
+    let mut targets = probe(&gate.server).await;
+    let detailed = !gate.auth.is_enabled() || gate.auth.authenticate(&headers).await.is_ok();
+    if !detailed {
+        for t in &mut targets {
+            t.version = None;
+            t.error = None;
+        }
+    }
     let status = if targets.iter().all(|t| t.reachable) {
         "ok"
     } else {
         "degraded"
     };
     Json(Health { status, targets })
+}
+
+/// Prometheus metrics; targets are probed on each scrape.
+async fn metrics(State(gate): State<Gate>) -> impl IntoResponse {
+    let up: Vec<(String, bool)> = probe(&gate.server)
+        .await
+        .into_iter()
+        .map(|t| (t.name, t.reachable))
+        .collect();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        gate.server.metrics().render(&up),
+    )
+}
+
+/// RFC 9728 Protected Resource Metadata.
+async fn resource_metadata(State(gate): State<Gate>) -> impl IntoResponse {
+    let doc = gate
+        .auth
+        .oauth()
+        .map(|o| o.settings().metadata())
+        .unwrap_or_default();
+    ([(header::CACHE_CONTROL, "max-age=3600")], Json(doc))
 }

@@ -1,4 +1,12 @@
-//! The MCP transports: stdio and Streamable HTTP.
+//! The MCP transports: stdio and Streamable HTTP, and the HTTP security layer (Host/Origin
+//! guard, authentication with static tokens or OAuth, rate limit).
 
+pub mod auth;
+pub mod gate;
+pub mod guard;
 pub mod http;
+pub mod jwt_crypto;
+pub mod oauth;
+pub mod rate_limit;
+pub mod reject;
 pub mod stdio;

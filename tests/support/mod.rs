@@ -45,6 +45,56 @@ pub struct LiveHaproxy {
     /// fe_app, the stand-in application, as HAProxy itself reaches it (for server addresses
     /// given to HAProxy: `127.0.0.1:<app_port>`).
     pub app_port: u16,
+    /// Natively: the binary and every port, to start the same HAProxy again after [`Self::stop`].
+    native: Option<(PathBuf, NativePorts)>,
+}
+
+/// The ports a native HAProxy listens on.
+#[derive(Debug, Clone, Copy)]
+struct NativePorts {
+    cli: u16,
+    http: u16,
+    tcp: u16,
+    app: u16,
+    agent: u16,
+}
+
+/// Starts a native `haproxy` (master-worker, master CLI in `dir`) logging to `dir/haproxy.log`.
+fn spawn_native(bin: &Path, dir: &Path, ports: &NativePorts) -> Child {
+    let conf_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("haproxy.log"))
+        .expect("log file");
+    Command::new(bin)
+        .args(["-W", "-db", "-S"])
+        .arg(dir.join("master.sock"))
+        .arg("-f")
+        .arg(conf_dir.join("haproxy.cfg"))
+        .env("HAPROXY_CONF_DIR", &conf_dir)
+        .env("HAPROXY_RUN_DIR", dir)
+        .env("HAPROXY_BIND_ADDR", "127.0.0.1")
+        .env("HAPROXY_CLI_PORT", ports.cli.to_string())
+        .env("HAPROXY_HTTP_PORT", ports.http.to_string())
+        .env("HAPROXY_TCP_PORT", ports.tcp.to_string())
+        .env("HAPROXY_APP_PORT", ports.app.to_string())
+        .env("HAPROXY_AGENT_PORT", ports.agent.to_string())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start haproxy")
+}
+
+/// Sends a signal to a process with kill(1) (no libc binding needed).
+fn signal(pid: u32, sig: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{sig} {pid} failed");
 }
 
 fn free_port() -> u16 {
@@ -111,40 +161,22 @@ impl LiveHaproxy {
             return None;
         };
         let dir = Self::run_dir();
-        let conf_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let (cli_port, http_port, tcp_port, app_port, agent_port) = (
-            free_port(),
-            free_port(),
-            free_port(),
-            free_port(),
-            free_port(),
-        );
-        let log = std::fs::File::create(dir.path().join("haproxy.log")).expect("log file");
-        let child = Command::new(bin)
-            .args(["-W", "-db", "-S"])
-            .arg(dir.path().join("master.sock"))
-            .arg("-f")
-            .arg(conf_dir.join("haproxy.cfg"))
-            .env("HAPROXY_CONF_DIR", &conf_dir)
-            .env("HAPROXY_RUN_DIR", dir.path())
-            .env("HAPROXY_BIND_ADDR", "127.0.0.1")
-            .env("HAPROXY_CLI_PORT", cli_port.to_string())
-            .env("HAPROXY_HTTP_PORT", http_port.to_string())
-            .env("HAPROXY_TCP_PORT", tcp_port.to_string())
-            .env("HAPROXY_APP_PORT", app_port.to_string())
-            .env("HAPROXY_AGENT_PORT", agent_port.to_string())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start haproxy");
+        let ports = NativePorts {
+            cli: free_port(),
+            http: free_port(),
+            tcp: free_port(),
+            app: free_port(),
+            agent: free_port(),
+        };
+        let child = spawn_native(&bin, dir.path(), &ports);
         let live = Self {
             backend: Backend::Native(child),
             dir,
-            cli_port,
-            http_port,
-            tcp_port,
-            app_port,
+            cli_port: ports.cli,
+            http_port: ports.http,
+            tcp_port: ports.tcp,
+            app_port: ports.app,
+            native: Some((bin, ports)),
         };
         live.wait_ready();
         Some(live)
@@ -223,6 +255,7 @@ impl LiveHaproxy {
             http_port,
             tcp_port,
             app_port: 8082,
+            native: None,
         };
         live.wait_ready();
         Some(live)
@@ -274,6 +307,83 @@ impl LiveHaproxy {
         }
     }
 
+    /// Freezes HAProxy (SIGSTOP to its worker natively, `docker pause` in a container): its
+    /// sockets still accept connections (the kernel queues them) but nothing is answered.
+    pub async fn pause(&self) {
+        match &self.backend {
+            Backend::Native(child) => {
+                for pid in children_of(child.id()) {
+                    signal(pid, "STOP");
+                }
+            }
+            Backend::Container(c) => c.pause().await.expect("docker pause"),
+        }
+    }
+
+    /// Undoes [`Self::pause`].
+    pub async fn resume(&self) {
+        match &self.backend {
+            Backend::Native(child) => {
+                for pid in children_of(child.id()) {
+                    signal(pid, "CONT");
+                }
+            }
+            Backend::Container(c) => c.unpause().await.expect("docker unpause"),
+        }
+    }
+
+    /// Stops HAProxy abruptly (SIGKILL to master and worker natively, `docker stop` in a
+    /// container) and waits until its admin socket refuses connections. The run directory and
+    /// the ports are kept, so [`Self::start_again`] brings the same HAProxy back.
+    pub async fn stop(&mut self) {
+        match &mut self.backend {
+            Backend::Native(child) => {
+                let master = child.id();
+                let workers = children_of(master);
+                let _ = child.kill();
+                let _ = child.wait();
+                for pid in workers {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &pid.to_string()])
+                        .stderr(Stdio::null())
+                        .status();
+                }
+            }
+            Backend::Container(c) => c.stop_with_timeout(Some(0)).await.expect("docker stop"),
+        }
+        let sock = self.dir.path().join("admin.sock");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::os::unix::net::UnixStream::connect(&sock).is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "HAProxy did not stop within 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts HAProxy again after [`Self::stop`], on the same socket paths (and, natively, the
+    /// same ports; a container's published ports are read again), and waits until it is ready.
+    pub async fn start_again(&mut self) {
+        match &mut self.backend {
+            Backend::Native(child) => {
+                let (bin, ports) = self.native.as_ref().expect("native settings");
+                *child = spawn_native(bin, self.dir.path(), ports);
+            }
+            Backend::Container(c) => {
+                c.start().await.expect("docker start");
+                let port = |p: u16| {
+                    let c = &*c;
+                    async move { c.get_host_port_ipv4(p.tcp()).await.expect("published port") }
+                };
+                self.cli_port = port(9999).await;
+                self.http_port = port(8080).await;
+                self.tcp_port = port(8081).await;
+            }
+        }
+        self.wait_ready();
+    }
+
     /// The temporary run directory.
     pub fn dir(&self) -> &Path {
         self.dir.path()
@@ -323,6 +433,26 @@ impl Drop for LiveHaproxy {
             let _ = child.wait();
         }
     }
+}
+
+/// The pids of `parent`'s children (from /proc).
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    // pid (comm) state ppid …: comm may hold blanks, so split after the last ')'.
+                    let rest = &stat[stat.rfind(')')? + 1..];
+                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
 }
 
 /// One blocking exchange over a Unix socket.

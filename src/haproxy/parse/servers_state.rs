@@ -218,45 +218,143 @@ const KNOWN: [&str; 25] = [
     "srv_agent_port",
 ];
 
-/// One data row being decoded, with the header to look columns up in.
-struct Row<'a> {
-    no: usize,
-    header: &'a [&'a str],
-    cells: Vec<&'a str>,
+/// Positions of the [`KNOWN`] columns, named for readability.
+mod col {
+    pub const BE_ID: usize = 0;
+    pub const BE_NAME: usize = 1;
+    pub const SRV_ID: usize = 2;
+    pub const SRV_NAME: usize = 3;
+    pub const SRV_ADDR: usize = 4;
+    pub const OP_STATE: usize = 5;
+    pub const ADMIN_STATE: usize = 6;
+    pub const UWEIGHT: usize = 7;
+    pub const IWEIGHT: usize = 8;
+    pub const TIME_SINCE_LAST_CHANGE: usize = 9;
+    pub const CHECK_STATUS: usize = 10;
+    pub const CHECK_RESULT: usize = 11;
+    pub const CHECK_HEALTH: usize = 12;
+    pub const CHECK_STATE: usize = 13;
+    pub const AGENT_STATE: usize = 14;
+    pub const BK_F_FORCED_ID: usize = 15;
+    pub const SRV_F_FORCED_ID: usize = 16;
+    pub const FQDN: usize = 17;
+    pub const PORT: usize = 18;
+    pub const SRVRECORD: usize = 19;
+    pub const USE_SSL: usize = 20;
+    pub const CHECK_PORT: usize = 21;
+    pub const CHECK_ADDR: usize = 22;
+    pub const AGENT_ADDR: usize = 23;
+    pub const AGENT_PORT: usize = 24;
 }
 
-impl<'a> Row<'a> {
-    fn cell(&self, column: &str) -> Option<&'a str> {
-        let idx = self.header.iter().position(|h| *h == column)?;
+/// Where each column is, worked out once from the header.
+struct Layout<'a> {
+    /// For each [`KNOWN`] column, its position in the header (first occurrence), if present.
+    known: [Option<usize>; KNOWN.len()],
+    /// The columns this parser does not know, as `(position, name)`.
+    extra: Vec<(usize, &'a str)>,
+}
+
+impl<'a> Layout<'a> {
+    fn new(header: &[&'a str]) -> Self {
+        let known = KNOWN.map(|k| header.iter().position(|h| *h == k));
+        let extra = header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !KNOWN.contains(h))
+            .map(|(i, h)| (i, *h))
+            .collect();
+        Self { known, extra }
+    }
+}
+
+/// One data row being decoded.
+struct Row<'r, 'a> {
+    no: usize,
+    layout: &'r Layout<'a>,
+    cells: &'r [&'a str],
+}
+
+impl<'a> Row<'_, 'a> {
+    /// The cell of the known column `k` (an index into [`KNOWN`]).
+    fn cell(&self, k: usize) -> Option<&'a str> {
+        let idx = (*self.layout.known.get(k)?)?;
         self.cells.get(idx).copied()
     }
 
-    fn required(&self, column: &str) -> Result<&'a str, ParseError> {
-        self.cell(column)
-            .ok_or_else(|| ParseError::new(self.no, format!("missing `{column}`")))
+    fn name(k: usize) -> &'static str {
+        KNOWN.get(k).copied().unwrap_or("?")
+    }
+
+    fn required(&self, k: usize) -> Result<&'a str, ParseError> {
+        self.cell(k)
+            .ok_or_else(|| ParseError::new(self.no, format!("missing `{}`", Self::name(k))))
     }
 
     /// A numeric column: absent is `None`, present but not a number is an error.
-    fn num<T: std::str::FromStr>(&self, column: &str) -> Result<Option<T>, ParseError> {
-        match self.cell(column) {
+    fn num<T: Number>(&self, k: usize) -> Result<Option<T>, ParseError> {
+        match self.cell(k) {
             None | Some("-") => Ok(None),
-            Some(v) => v.parse::<T>().map(Some).map_err(|_| {
-                ParseError::new(self.no, format!("`{column}` is not a valid number: {v:?}"))
+            Some(v) => T::parse(v).map(Some).ok_or_else(|| {
+                ParseError::new(
+                    self.no,
+                    format!("`{}` is not a valid number: {v:?}", Self::name(k)),
+                )
             }),
         }
     }
 
-    fn required_num<T: std::str::FromStr>(&self, column: &str) -> Result<T, ParseError> {
-        self.num(column)?
-            .ok_or_else(|| ParseError::new(self.no, format!("missing `{column}`")))
+    fn required_num<T: Number>(&self, k: usize) -> Result<T, ParseError> {
+        self.num(k)?
+            .ok_or_else(|| ParseError::new(self.no, format!("missing `{}`", Self::name(k))))
     }
 
-    fn flag(&self, column: &str) -> Result<Option<bool>, ParseError> {
-        Ok(self.num::<u32>(column)?.map(|v| v != 0))
+    fn flag(&self, k: usize) -> Result<Option<bool>, ParseError> {
+        Ok(self.num::<u32>(k)?.map(|v| v != 0))
     }
 
-    fn text(&self, column: &str) -> Option<String> {
-        self.cell(column).and_then(dash_none)
+    fn text(&self, k: usize) -> Option<String> {
+        self.cell(k).and_then(dash_none)
+    }
+}
+
+/// The number types of this format, parsed exactly as `str::parse` does, with a fast path for
+/// the usual short digit strings.
+trait Number: Sized + std::str::FromStr + TryFrom<u64> {
+    fn parse(v: &str) -> Option<Self> {
+        let b = v.as_bytes();
+        // Up to 19 digits cannot overflow a u64; the conversion catches the narrower types.
+        if !b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit) {
+            let n = b
+                .iter()
+                .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+            Self::try_from(n).ok()
+        } else {
+            v.parse().ok()
+        }
+    }
+}
+
+impl Number for u16 {}
+impl Number for u32 {}
+impl Number for i64 {}
+
+/// Splits `line` on runs of ASCII whitespace into `out`, like `str::split_ascii_whitespace`
+/// (a plain byte loop: the cells are a few bytes long).
+fn split_cells<'a>(line: &'a str, out: &mut Vec<&'a str>) {
+    out.clear();
+    let mut start = None;
+    for (i, b) in line.bytes().enumerate() {
+        if b.is_ascii_whitespace() {
+            if let Some(s) = start.take() {
+                out.extend(line.get(s..i));
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        out.extend(line.get(s..));
     }
 }
 
@@ -292,49 +390,52 @@ pub fn parse(text: &str) -> Result<ServersState, ParseError> {
             ));
         }
     }
+    let layout = Layout::new(&header);
 
-    let mut servers = Vec::new();
+    // One server per line (give or take a trailing blank line).
+    let mut servers = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count());
+    let mut cells = Vec::with_capacity(header.len());
     for (no, line) in lines {
         if line.starts_with('#') {
             continue;
         }
+        split_cells(line, &mut cells);
         let row = Row {
             no,
-            header: &header,
-            cells: line.split_ascii_whitespace().collect(),
+            layout: &layout,
+            cells: &cells,
         };
-        let extra = header
+        let extra = layout
+            .extra
             .iter()
-            .enumerate()
-            .filter(|(_, h)| !KNOWN.contains(h))
-            .filter_map(|(i, h)| row.cells.get(i).map(|v| ((*h).to_owned(), (*v).to_owned())))
+            .filter_map(|&(i, h)| row.cells.get(i).map(|v| (h.to_owned(), (*v).to_owned())))
             .collect();
         servers.push(ServerState {
-            backend_id: row.required_num("be_id")?,
-            backend: row.required("be_name")?.to_owned(),
-            id: row.required_num("srv_id")?,
-            name: row.required("srv_name")?.to_owned(),
-            addr: row.text("srv_addr"),
-            op_state: OpState::from_code(row.required_num("srv_op_state")?),
-            admin_state: AdminState::from_bits(row.required_num("srv_admin_state")?),
-            uweight: row.num("srv_uweight")?,
-            iweight: row.num("srv_iweight")?,
-            time_since_last_change: row.num("srv_time_since_last_change")?,
-            check_status: row.num("srv_check_status")?,
-            check_result: row.num("srv_check_result")?,
-            check_health: row.num("srv_check_health")?,
-            check_state: row.num("srv_check_state")?,
-            agent_state: row.num("srv_agent_state")?,
-            backend_forced_id: row.flag("bk_f_forced_id")?,
-            forced_id: row.flag("srv_f_forced_id")?,
-            fqdn: row.text("srv_fqdn"),
-            port: row.num("srv_port")?,
-            srvrecord: row.text("srvrecord"),
-            use_ssl: row.flag("srv_use_ssl")?,
-            check_port: row.num("srv_check_port")?,
-            check_addr: row.text("srv_check_addr"),
-            agent_addr: row.text("srv_agent_addr"),
-            agent_port: row.num("srv_agent_port")?,
+            backend_id: row.required_num(col::BE_ID)?,
+            backend: row.required(col::BE_NAME)?.to_owned(),
+            id: row.required_num(col::SRV_ID)?,
+            name: row.required(col::SRV_NAME)?.to_owned(),
+            addr: row.text(col::SRV_ADDR),
+            op_state: OpState::from_code(row.required_num(col::OP_STATE)?),
+            admin_state: AdminState::from_bits(row.required_num(col::ADMIN_STATE)?),
+            uweight: row.num(col::UWEIGHT)?,
+            iweight: row.num(col::IWEIGHT)?,
+            time_since_last_change: row.num(col::TIME_SINCE_LAST_CHANGE)?,
+            check_status: row.num(col::CHECK_STATUS)?,
+            check_result: row.num(col::CHECK_RESULT)?,
+            check_health: row.num(col::CHECK_HEALTH)?,
+            check_state: row.num(col::CHECK_STATE)?,
+            agent_state: row.num(col::AGENT_STATE)?,
+            backend_forced_id: row.flag(col::BK_F_FORCED_ID)?,
+            forced_id: row.flag(col::SRV_F_FORCED_ID)?,
+            fqdn: row.text(col::FQDN),
+            port: row.num(col::PORT)?,
+            srvrecord: row.text(col::SRVRECORD),
+            use_ssl: row.flag(col::USE_SSL)?,
+            check_port: row.num(col::CHECK_PORT)?,
+            check_addr: row.text(col::CHECK_ADDR),
+            agent_addr: row.text(col::AGENT_ADDR),
+            agent_port: row.num(col::AGENT_PORT)?,
             extra,
         });
     }
@@ -413,6 +514,77 @@ s b 3 4 2 0 hello\n";
         assert_eq!((srv.backend_id, srv.id), (3, 4));
         assert_eq!(srv.name, "s");
         assert_eq!(srv.extra, vec![("srv_new_thing".into(), "hello".into())]);
+    }
+
+    #[test]
+    fn column_positions_match_known() {
+        let named = [
+            (col::BE_ID, "be_id"),
+            (col::BE_NAME, "be_name"),
+            (col::SRV_ID, "srv_id"),
+            (col::SRV_NAME, "srv_name"),
+            (col::SRV_ADDR, "srv_addr"),
+            (col::OP_STATE, "srv_op_state"),
+            (col::ADMIN_STATE, "srv_admin_state"),
+            (col::UWEIGHT, "srv_uweight"),
+            (col::IWEIGHT, "srv_iweight"),
+            (col::TIME_SINCE_LAST_CHANGE, "srv_time_since_last_change"),
+            (col::CHECK_STATUS, "srv_check_status"),
+            (col::CHECK_RESULT, "srv_check_result"),
+            (col::CHECK_HEALTH, "srv_check_health"),
+            (col::CHECK_STATE, "srv_check_state"),
+            (col::AGENT_STATE, "srv_agent_state"),
+            (col::BK_F_FORCED_ID, "bk_f_forced_id"),
+            (col::SRV_F_FORCED_ID, "srv_f_forced_id"),
+            (col::FQDN, "srv_fqdn"),
+            (col::PORT, "srv_port"),
+            (col::SRVRECORD, "srvrecord"),
+            (col::USE_SSL, "srv_use_ssl"),
+            (col::CHECK_PORT, "srv_check_port"),
+            (col::CHECK_ADDR, "srv_check_addr"),
+            (col::AGENT_ADDR, "srv_agent_addr"),
+            (col::AGENT_PORT, "srv_agent_port"),
+        ];
+        assert_eq!(named.len(), KNOWN.len());
+        for (k, name) in named {
+            assert_eq!(KNOWN.get(k), Some(&name));
+        }
+    }
+
+    #[test]
+    fn splitting_and_numbers_match_std() {
+        let mut cells = Vec::new();
+        for line in ["", " ", "a", " a  b\tc\x0c d\r", "x -  y ", "\u{a0}a b"] {
+            split_cells(line, &mut cells);
+            let std: Vec<&str> = line.split_ascii_whitespace().collect();
+            assert_eq!(cells, std, "{line:?}");
+        }
+        for v in [
+            "0",
+            "65535",
+            "65536",
+            "+7",
+            "-1",
+            "",
+            "1.5",
+            "99999999999999999999",
+            "٣",
+        ] {
+            assert_eq!(<u16 as Number>::parse(v), v.parse::<u16>().ok(), "{v:?}");
+            assert_eq!(<u32 as Number>::parse(v), v.parse::<u32>().ok(), "{v:?}");
+            assert_eq!(<i64 as Number>::parse(v), v.parse::<i64>().ok(), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn number_errors_name_the_column() {
+        let e = parse("1\n# be_id be_name srv_id srv_name srv_op_state srv_admin_state srv_port\n1 b 1 s 2 0 70000\n")
+            .unwrap_err();
+        assert_eq!(e.message, "`srv_port` is not a valid number: \"70000\"");
+        let e =
+            parse("1\n# be_id be_name srv_id srv_name srv_op_state srv_admin_state\n- b 1 s 2 0\n")
+                .unwrap_err();
+        assert_eq!(e.message, "missing `be_id`");
     }
 
     #[test]

@@ -5,10 +5,16 @@
 //! record may in theory span lines. The column set differs between versions and builds
 //! (2.6 vs 2.8+, module columns after the `-` marker), so everything is indexed by header name.
 //!
-//! Performance (`show stat` on 10k servers is several MB): the unquoted cells of all rows
-//! live in one shared buffer, separated by NUL bytes (HAProxy's strings are C strings, so a
-//! NUL cannot be part of a cell), and each row is a window on it. The common columns are
-//! typed in one pass over each row, guided by a per-column role table built from the header.
+//! Performance (`show stat` on 10k servers is 2 MB and more; docs/benchmarks.md): the reply text
+//! itself is the store of every cell. A record without quotes (all of them, in practice) is a
+//! window on that text, its cells separated by the commas HAProxy wrote; only a record with
+//! quotes is unquoted, into a side area appended to the text, its cells separated by NUL bytes
+//! (HAProxy's strings are C strings, so a NUL cannot be part of a cell). Finding the records is
+//! a few fast scans per line. Typing a row is one pass over its cells, guided by a per-column
+//! slot table built from the header, that fills arrays of numbers and borrowed texts; only then
+//! are the text fields copied out. [`StatTable`] stops after finding the records and types a
+//! row only when asked, for callers that use a few rows of a large reply; [`parse`] types every
+//! row.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -72,49 +78,73 @@ impl StatReport {
     }
 }
 
-/// Declares the typed columns once: the `Role` of a column, the header name that selects
-/// it, and how a cell is stored into the [`StatRow`] field of the same name.
+/// What a column is used for when typing a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// Not typed (reachable through [`StatRow::get`] only).
+    Skip,
+    Pxname,
+    Svname,
+    Type,
+    /// An unsigned column: its index in [`Typed::unsigned`].
+    Unsigned(u8),
+    /// A signed column: its index in [`Typed::signed`].
+    Signed(u8),
+    /// A text column: its index in [`Typed::text`].
+    Text(u8),
+}
+
+/// Declares the typed columns once: the header name that selects each, the array slot its
+/// value is gathered in while a row is typed, and the [`StatRow`] field of the same name it
+/// then goes to.
 macro_rules! typed_columns {
     (
         unsigned: [$($u:ident = $ucol:literal),* $(,)?],
         signed: [$($i:ident = $icol:literal),* $(,)?],
         text: [$($t:ident = $tcol:literal),* $(,)?] $(,)?
     ) => {
-        /// What a column is used for when typing a row.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        /// Slot numbers of the unsigned columns.
         #[allow(non_camel_case_types)]
-        enum Role {
-            Pxname,
-            Svname,
-            Type,
-            $($u,)*
-            $($i,)*
-            $($t,)*
-        }
+        #[derive(Clone, Copy)]
+        enum U { $($u,)* }
+        /// Slot numbers of the signed columns.
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy)]
+        enum I { $($i,)* }
+        /// Slot numbers of the text columns.
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy)]
+        enum T { $($t,)* }
+        const N_UNSIGNED: usize = [$(U::$u),*].len();
+        const N_SIGNED: usize = [$(I::$i),*].len();
+        const N_TEXT: usize = [$(T::$t),*].len();
 
-        impl Role {
-            fn of(column: &str) -> Option<Self> {
-                Some(match column {
+        impl Slot {
+            /// The slot of a column, by header name.
+            fn of(column: &str) -> Self {
+                match column {
                     "pxname" => Self::Pxname,
                     "svname" => Self::Svname,
                     "type" => Self::Type,
-                    $($ucol => Self::$u,)*
-                    $($icol => Self::$i,)*
-                    $($tcol => Self::$t,)*
-                    _ => return None,
-                })
+                    $($ucol => Self::Unsigned(U::$u as u8),)*
+                    $($icol => Self::Signed(I::$i as u8),)*
+                    $($tcol => Self::Text(T::$t as u8),)*
+                    _ => Self::Skip,
+                }
             }
         }
 
         impl StatRow {
-            /// Stores `cell` into the typed field for `role` (identity roles excepted).
-            fn assign(&mut self, role: Role, cell: &str) {
-                match role {
-                    // Handled by the caller, which needs them together.
-                    Role::Pxname | Role::Svname | Role::Type => {}
-                    $(Role::$u => self.$u = parse_u64(cell),)*
-                    $(Role::$i => self.$i = cell.parse::<i64>().ok(),)*
-                    $(Role::$t => self.$t = (!cell.is_empty()).then(|| cell.to_owned()),)*
+            /// Builds the row from its gathered cells; only here are texts copied out.
+            fn assemble(t: &Typed<'_>, cells: &Cells) -> Self {
+                Self {
+                    proxy: t.pxname.to_owned(),
+                    name: t.svname.to_owned(),
+                    kind: StatKind::from_cells(t.kind, t.svname),
+                    $($u: t.unsigned[U::$u as usize],)*
+                    $($i: t.signed[I::$i as usize],)*
+                    $($t: t.text[T::$t as usize].map(str::to_owned),)*
+                    cells: cells.clone(),
                 }
             }
         }
@@ -144,6 +174,17 @@ typed_columns! {
     ],
 }
 
+/// The typed cells of one row, gathered before any text is copied.
+struct Typed<'a> {
+    pxname: &'a str,
+    svname: &'a str,
+    kind: Option<&'a str>,
+    unsigned: [Option<u64>; N_UNSIGNED],
+    signed: [Option<i64>; N_SIGNED],
+    /// Non-empty cells only (an empty text cell is `None`).
+    text: [Option<&'a str>; N_TEXT],
+}
+
 /// Parses an unsigned decimal. Counters are short digit strings, for which this direct fold
 /// is several times faster than `str::parse`; anything else goes through `str::parse`.
 fn parse_u64(s: &str) -> Option<u64> {
@@ -166,14 +207,28 @@ fn parse_u64(s: &str) -> Option<u64> {
 struct Header {
     names: Vec<String>,
     index: HashMap<String, usize>,
-    /// The typed columns as `(position, role)`, in column order.
-    typed: Vec<(usize, Role)>,
+    /// How each column is typed, by position; only the first column of a given name is typed
+    /// (like `index` for lookups). Ends at the last typed column.
+    slots: Vec<Slot>,
 }
 
-/// Every record of one report, unquoted: a row's cells are separated by NUL bytes.
+/// The text every row of one report is a window on: the reply, then the unquoted records.
 #[derive(Debug)]
 struct Store {
     text: String,
+}
+
+/// Where one record's cells are in the [`Store`].
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    /// Byte offset of the record.
+    start: u32,
+    /// Byte length of the record (its cells and the separators between them).
+    len: u32,
+    /// Number of cells; 0 for a plain record, whose cells are counted when asked.
+    count: u32,
+    /// What separates the cells: `,` in a plain record, NUL in an unquoted one.
+    sep: u8,
 }
 
 /// The cells of one row: a window on the report's shared [`Store`].
@@ -181,27 +236,23 @@ struct Store {
 struct Cells {
     header: Arc<Header>,
     store: Arc<Store>,
-    /// Byte offset of the row in `store.text`.
-    start: u32,
-    /// Byte length of the row (its cells and the NULs between them).
-    len: u32,
-    /// Number of cells (at least 1 for a stored row).
-    count: u32,
+    span: Span,
 }
 
 impl Cells {
     fn raw(&self) -> &str {
-        let start = self.start as usize;
+        let start = self.span.start as usize;
         self.store
             .text
-            .get(start..start.saturating_add(self.len as usize))
+            .get(start..start.saturating_add(self.span.len as usize))
             .unwrap_or("")
     }
 
-    /// The cells in order.
+    /// The cells in order (a stored record has at least one).
     fn iter(&self) -> CellIter<'_> {
         CellIter {
-            rest: (self.count > 0).then(|| self.raw()),
+            rest: Some(self.raw()),
+            sep: self.span.sep,
         }
     }
 
@@ -210,14 +261,22 @@ impl Cells {
     }
 
     fn len(&self) -> usize {
-        self.count as usize
+        match self.span.count {
+            0 => {
+                let sep = self.span.sep;
+                self.raw().bytes().filter(|&b| b == sep).count() + 1
+            }
+            n => n as usize,
+        }
     }
 }
 
-/// Iterates over NUL-separated cells. A plain byte scan: cells are mostly a few bytes
-/// long, where `str::split`'s per-match `memchr` call costs more than the scan itself.
+/// Iterates over separated cells. A plain byte scan: cells are mostly a few bytes long, where
+/// `str::split`'s per-match `memchr` call costs more than the scan itself.
 struct CellIter<'a> {
     rest: Option<&'a str>,
+    /// An ASCII byte, so every split is on a character boundary.
+    sep: u8,
 }
 
 impl<'a> Iterator for CellIter<'a> {
@@ -225,7 +284,8 @@ impl<'a> Iterator for CellIter<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
-        match rest.bytes().position(|b| b == 0) {
+        let sep = self.sep;
+        match rest.bytes().position(|b| b == sep) {
             Some(i) => {
                 self.rest = rest.get(i + 1..);
                 rest.get(..i)
@@ -241,9 +301,10 @@ impl<'a> Iterator for CellIter<'a> {
     fn nth(&mut self, mut n: usize) -> Option<&'a str> {
         if n > 0 {
             let rest = self.rest?;
+            let sep = self.sep;
             let mut skipped_to = None;
             for (i, b) in rest.bytes().enumerate() {
-                if b == 0 {
+                if b == sep {
                     n -= 1;
                     if n == 0 {
                         skipped_to = Some(i + 1);
@@ -264,11 +325,10 @@ impl<'a> Iterator for CellIter<'a> {
 }
 
 impl PartialEq for Cells {
-    /// Rows are equal when their columns and cell texts are, whichever report holds them.
+    /// Rows are equal when their columns and cell texts are, whichever report holds them and
+    /// however HAProxy quoted them.
     fn eq(&self, other: &Self) -> bool {
-        self.header.names == other.header.names
-            && self.count == other.count
-            && self.raw() == other.raw()
+        self.header.names == other.header.names && self.iter().eq(other.iter())
     }
 }
 
@@ -442,90 +502,123 @@ impl StatRow {
 
     /// Types the common columns of a row in one pass over its cells.
     fn from_cells(cells: Cells) -> Self {
-        let mut row = Self {
-            proxy: String::new(),
-            name: String::new(),
-            kind: StatKind::Unknown,
-            status: None,
-            weight: None,
-            uweight: None,
-            act: None,
-            bck: None,
-            qcur: None,
-            qmax: None,
-            scur: None,
-            smax: None,
-            slim: None,
-            stot: None,
-            bin: None,
-            bout: None,
-            dreq: None,
-            dresp: None,
-            ereq: None,
-            econ: None,
-            eresp: None,
-            wretr: None,
-            wredis: None,
-            chkfail: None,
-            chkdown: None,
-            lastchg: None,
-            downtime: None,
-            pid: None,
-            iid: None,
-            sid: None,
-            lbtot: None,
-            tracked: None,
-            rate: None,
-            rate_max: None,
-            req_rate: None,
-            req_tot: None,
-            check_status: None,
-            check_code: None,
-            check_duration: None,
-            check_desc: None,
-            last_chk: None,
-            agent_status: None,
-            agent_desc: None,
-            hrsp_1xx: None,
-            hrsp_2xx: None,
-            hrsp_3xx: None,
-            hrsp_4xx: None,
-            hrsp_5xx: None,
-            hrsp_other: None,
-            lastsess: None,
-            qtime: None,
-            ctime: None,
-            rtime: None,
-            ttime: None,
-            addr: None,
-            cookie: None,
-            mode: None,
-            algo: None,
-            cells: cells.clone(),
+        let mut t = Typed {
+            pxname: "",
+            svname: "",
+            kind: None,
+            unsigned: [None; N_UNSIGNED],
+            signed: [None; N_SIGNED],
+            text: [None; N_TEXT],
         };
-        let mut kind = None;
-        // Walk the cells once, stopping only at the typed columns (in column order).
-        let mut it = cells.iter();
-        let mut pos = 0;
-        for &(idx, role) in &cells.header.typed {
-            let Some(cell) = idx.checked_sub(pos).and_then(|skip| it.nth(skip)) else {
-                break;
-            };
-            pos = idx + 1;
-            match role {
-                Role::Pxname => row.proxy = cell.to_owned(),
-                Role::Svname => row.name = cell.to_owned(),
-                Role::Type => kind = Some(cell),
-                role => row.assign(role, cell),
+        // Walk the cells once, up to the last typed column.
+        for (&slot, cell) in cells.header.slots.iter().zip(cells.iter()) {
+            match slot {
+                Slot::Skip => {}
+                Slot::Pxname => t.pxname = cell,
+                Slot::Svname => t.svname = cell,
+                Slot::Type => t.kind = Some(cell),
+                Slot::Unsigned(k) => {
+                    if let Some(v) = t.unsigned.get_mut(usize::from(k)) {
+                        *v = parse_u64(cell);
+                    }
+                }
+                Slot::Signed(k) => {
+                    if let Some(v) = t.signed.get_mut(usize::from(k)) {
+                        *v = cell.parse().ok();
+                    }
+                }
+                Slot::Text(k) => {
+                    if let Some(v) = t.text.get_mut(usize::from(k)) {
+                        *v = (!cell.is_empty()).then_some(cell);
+                    }
+                }
             }
         }
-        row.kind = StatKind::from_cells(kind, &row.name);
-        row
+        Self::assemble(&t, &cells)
     }
 }
 
-/// Reads the CSV records of the whole reply (a quoted cell may span lines) into a byte
-/// buffer, cells separated by NUL.
+/// A `show stat` report whose rows are typed on demand.
+///
+/// [`StatTable::parse`] takes the reply text without copying it, finds where every record is
+/// (checking the whole reply as [`parse`] does, with the same errors), and stops there;
+/// [`StatTable::row`] types one row when asked. For a large reply of which only a few rows are
+/// used (a limited listing) this skips most of the work of [`parse`], which is
+/// `StatTable::parse(text.to_owned())` followed by [`StatTable::into_report`].
+#[derive(Debug, Clone)]
+pub struct StatTable {
+    header: Arc<Header>,
+    store: Arc<Store>,
+    spans: Vec<Span>,
+}
+
+impl StatTable {
+    /// Parses `show stat` CSV output (see [`parse`] for the format rules and errors).
+    pub fn parse(text: String) -> Result<Self, ParseError> {
+        let too_large = || ParseError::new(1, "reply too large");
+        let base = u32::try_from(text.len()).map_err(|_| too_large())?;
+        let (header, mut spans, side) = scan(&text)?;
+        let mut text = text;
+        if !side.is_empty() {
+            // Only ASCII commas were replaced (by NUL), so the side area is still UTF-8.
+            let side =
+                String::from_utf8(side).map_err(|_| ParseError::new(1, "reply is not UTF-8"))?;
+            u32::try_from(text.len() + side.len()).map_err(|_| too_large())?;
+            text.push_str(&side);
+            for span in spans.iter_mut().filter(|s| s.sep == 0) {
+                span.start += base;
+            }
+        }
+        Ok(Self {
+            header: Arc::new(header),
+            store: Arc::new(Store { text }),
+            spans,
+        })
+    }
+
+    /// The column names from the header, in order (including `-` and module columns).
+    pub fn columns(&self) -> &[String] {
+        &self.header.names
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether there is no row (e.g. `show stat` filtered to nothing).
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Row `idx` (0-based, in HAProxy's order), typed now.
+    pub fn row(&self, idx: usize) -> Option<StatRow> {
+        self.spans.get(idx).map(|s| self.typed(*s))
+    }
+
+    /// Every row in order, each typed when the iterator reaches it.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = StatRow> + '_ {
+        self.spans.iter().map(|s| self.typed(*s))
+    }
+
+    /// Types every row: the same report as [`parse`].
+    pub fn into_report(self) -> StatReport {
+        StatReport {
+            columns: self.header.names.clone(),
+            rows: self.rows().collect(),
+        }
+    }
+
+    fn typed(&self, span: Span) -> StatRow {
+        StatRow::from_cells(Cells {
+            header: Arc::clone(&self.header),
+            store: Arc::clone(&self.store),
+            span,
+        })
+    }
+}
+
+/// Reads the CSV records of the whole reply (a quoted cell may span lines).
 struct CsvReader<'a> {
     text: &'a str,
     pos: usize,
@@ -663,6 +756,12 @@ fn is_skippable(line: &str) -> bool {
 /// cells read as absent, extra cells are reachable through [`StatRow::cell`]. A quoted cell
 /// left open at the end of the reply is an error.
 pub fn parse(text: &str) -> Result<StatReport, ParseError> {
+    StatTable::parse(text.to_owned()).map(StatTable::into_report)
+}
+
+/// Reads the header and finds every record: plain ones as windows on `text`, the others
+/// unquoted into the returned side area (their spans relative to it, `sep` NUL).
+fn scan(text: &str) -> Result<(Header, Vec<Span>, Vec<u8>), ParseError> {
     let mut rd = CsvReader::new(text);
     let first = loop {
         if rd.at_end() {
@@ -700,60 +799,63 @@ pub fn parse(text: &str) -> Result<StatReport, ParseError> {
         // First occurrence wins should a name ever repeat.
         index.entry(n.clone()).or_insert(i);
     }
-    // Only the first column of a given name is typed, like `index` for lookups.
-    let typed = names
+    let mut slots: Vec<Slot> = names
         .iter()
         .enumerate()
-        .filter(|(i, n)| index.get(n.as_str()) == Some(i))
-        .filter_map(|(i, n)| Role::of(n).map(|r| (i, r)))
+        .map(|(i, n)| match index.get(n.as_str()) {
+            Some(&first) if first == i => Slot::of(n),
+            _ => Slot::Skip,
+        })
         .collect();
-    let header = Arc::new(Header {
-        names: names.clone(),
+    // Typing a row stops at its last typed column.
+    let typed_end = slots
+        .iter()
+        .rposition(|s| *s != Slot::Skip)
+        .map_or(0, |i| i + 1);
+    slots.truncate(typed_end);
+    let header = Header {
+        names,
         index,
-        typed,
-    });
+        slots,
+    };
 
-    // Pass 1: unquote every record into one shared buffer (one allocation for all rows),
-    // remembering where each record starts.
-    let rest = text.get(rd.pos..).unwrap_or("");
-    let mut buf: Vec<u8> = Vec::with_capacity(rest.len());
-    let mut records: Vec<(usize, usize, usize)> = Vec::new();
+    let too_large = || ParseError::new(1, "reply too large");
+    let body = text.get(rd.pos..).unwrap_or("").as_bytes();
+    // A quote or a NUL anywhere sends the lines holding one through the unquoting path;
+    // without any (the usual reply), no line needs looking at twice.
+    let special = body.contains(&b'"') || body.contains(&0);
+    // Every record takes at least one line.
+    let mut spans = Vec::with_capacity(body.iter().filter(|&&b| b == b'\n').count() + 1);
+    let mut side: Vec<u8> = Vec::new();
     while !rd.at_end() {
         let line = rd.peek_line();
         if is_skippable(line) {
             rd.skip_line(line.len());
             continue;
         }
-        let start = buf.len();
-        let count = rd.read_record(line, &mut buf)?;
-        records.push((start, buf.len() - start, count));
-    }
-    if u32::try_from(buf.len()).is_err() || u32::try_from(records.len()).is_err() {
-        return Err(ParseError::new(1, "reply too large"));
-    }
-    // Only ASCII commas were replaced (by NUL), so the buffer is still UTF-8.
-    let store = Arc::new(Store {
-        text: String::from_utf8(buf).map_err(|_| ParseError::new(1, "reply is not UTF-8"))?,
-    });
-
-    // Pass 2: type the common columns of each row.
-    let rows = records
-        .into_iter()
-        .map(|(start, len, count)| {
-            StatRow::from_cells(Cells {
-                header: Arc::clone(&header),
-                store: Arc::clone(&store),
-                // Bounded by `buf.len()`, checked above to fit in u32.
-                start: start as u32,
-                len: len as u32,
+        let bytes = line.as_bytes();
+        if !special || !(bytes.contains(&b'"') || bytes.contains(&0)) {
+            // A plain record: the line itself, without the comma that ends its last cell.
+            let len = bytes.len() - usize::from(bytes.last() == Some(&b','));
+            spans.push(Span {
+                start: u32::try_from(rd.pos).map_err(|_| too_large())?,
+                len: u32::try_from(len).map_err(|_| too_large())?,
+                count: 0,
+                sep: b',',
+            });
+            rd.skip_line(line.len());
+        } else {
+            let start = side.len();
+            let count = rd.read_general_record(&mut side)?;
+            spans.push(Span {
+                start: u32::try_from(start).map_err(|_| too_large())?,
+                len: u32::try_from(side.len() - start).map_err(|_| too_large())?,
                 count: u32::try_from(count).unwrap_or(u32::MAX),
-            })
-        })
-        .collect();
-    Ok(StatReport {
-        columns: names,
-        rows,
-    })
+                sep: 0,
+            });
+        }
+    }
+    Ok((header, spans, side))
 }
 
 #[cfg(test)]
@@ -888,6 +990,7 @@ be,s3,2,,,\n";
     fn cell_iteration() {
         let it = || CellIter {
             rest: Some("a\0\0bc\0d"),
+            sep: 0,
         };
         assert_eq!(it().collect::<Vec<_>>(), ["a", "", "bc", "d"]);
         for n in 0..6 {
@@ -897,7 +1000,12 @@ be,s3,2,,,\n";
         assert_eq!(i.nth(1), Some(""));
         assert_eq!(i.nth(1), Some("d"));
         assert_eq!(i.next(), None);
-        assert_eq!(CellIter { rest: None }.next(), None);
+        assert_eq!(CellIter { rest: None, sep: 0 }.next(), None);
+        let plain = CellIter {
+            rest: Some("a,,bc,d"),
+            sep: b',',
+        };
+        assert_eq!(plain.collect::<Vec<_>>(), ["a", "", "bc", "d"]);
     }
 
     #[test]

@@ -388,7 +388,7 @@ impl HaproxyMcp {
         &self,
         Parameters(a): Parameters<AgentSendArgs>,
     ) -> ToolResult<HealthDone> {
-        let text = args::text("agent-send string", &a.text, 4096)?;
+        let text = args::text("agent-send text", &a.text, 4096)?;
         change(
             self,
             a.target.as_deref(),

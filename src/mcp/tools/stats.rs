@@ -235,29 +235,32 @@ impl HaproxyMcp {
                 backends: types.contains(&ObjectType::Backend),
                 servers: types.contains(&ObjectType::Server),
             });
-        let report = t
+        // Rows typed on demand: only the ones shown are (a 10,000-server reply is 2 MB).
+        let table = t
             .client
-            .show_stat(&StatFilter { proxy, objects })
+            .show_stat_table(&StatFilter { proxy, objects })
             .await
             .map_err(fail(t))?;
         if let Some(fields) = &args.fields {
             let unknown: Vec<&String> = fields
                 .iter()
-                .filter(|f| *f != "all" && !report.columns.iter().any(|c| c == *f))
+                .filter(|f| *f != "all" && !table.columns().iter().any(|c| c == *f))
                 .collect();
             if !unknown.is_empty() {
                 return Err(ToolError::new(format!(
                     "Unknown show stat column(s) {unknown:?}. This HAProxy has: {}.",
-                    report.columns.join(", ")
+                    table.columns().join(", ")
                 )));
             }
         }
-        let rows: Vec<_> = report
-            .rows
-            .iter()
-            .map(|r| stat_row_map(r, &args.fields))
+        let limit = args.limit.map_or(DEFAULT_LIMIT, |l| l as usize);
+        // Counted on placeholders (a `Vec<()>` holds no memory), then only the rows shown built.
+        let (shown, truncation) = truncate(vec![(); table.len()], limit);
+        let rows: Vec<_> = table
+            .rows()
+            .take(shown.len())
+            .map(|r| stat_row_map(&r, &args.fields))
             .collect();
-        let (rows, truncation) = truncate(rows, args.limit.map_or(DEFAULT_LIMIT, |l| l as usize));
         let summary = format!(
             "[{}] {} of {} stat rows{}.",
             t.name,

@@ -12,9 +12,34 @@ use crate::haproxy::command::{TableFilter, TableOp};
 use crate::haproxy::parse::table::{TableEntry, TableInfo};
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
 use crate::mcp::server::{HaproxyMcp, fail};
+use crate::mcp::targets::Target;
 
 /// Longest table key accepted, in bytes.
 const MAX_KEY: usize = 4096;
+
+/// Refuses a key that an `ip` table cannot hold. HAProxy reads such keys with `inet_addr()` and
+/// no error: anything that is not an IPv4 address becomes 0.0.0.0 or a truncated address
+/// (`1.2.3.4.5` is 1.2.3.4), so set, show and clear would silently act on another entry. The
+/// other key types are checked by HAProxy itself.
+async fn check_key(t: &Target, table: &TableName, key: &str) -> Result<(), ToolError> {
+    let tables = t.client.show_tables().await.map_err(fail(t))?;
+    let ip = tables
+        .iter()
+        .any(|i| i.name == table.as_str() && i.key_type == "ip");
+    if ip && key.parse::<std::net::Ipv4Addr>().is_err() {
+        let e = args::ArgError::new(
+            "table key",
+            key,
+            format!(
+                "table {table} is keyed by IPv4 address (e.g. 192.0.2.1); HAProxy would silently use 0.0.0.0 or a truncated address instead"
+            ),
+        );
+        return Err(ToolError::new(format!(
+            "{e}\nOnly the list of tables was read; fix the key and call again."
+        )));
+    }
+    Ok(())
+}
 
 /// A comparison for a data filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
@@ -271,6 +296,9 @@ impl HaproxyMcp {
         let t = self.target(args.target.as_deref())?;
         let table = TableName::new(&args.table)?;
         let filter = show_filter(&args)?;
+        if let TableFilter::Key(k) = &filter {
+            check_key(t, &table, k).await?;
+        }
         let dump = t
             .client
             .show_table(&table, &filter)
@@ -308,6 +336,7 @@ impl HaproxyMcp {
             .iter()
             .map(|d| Ok((args::data_type(&d.data_type)?, d.value)))
             .collect::<Result<Vec<_>, ToolError>>()?;
+        check_key(t, &table, &key).await?;
         t.client
             .set_table_entry(&table, &key, &data)
             .await
@@ -349,6 +378,9 @@ impl HaproxyMcp {
                 ));
             }
         };
+        if let TableFilter::Key(k) = &filter {
+            check_key(t, &table, k).await?;
+        }
         t.client
             .clear_table(&table, &filter)
             .await
