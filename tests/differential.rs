@@ -456,9 +456,9 @@ const VOLATILE: &[Volatile] = &[
         fields: &["len", "free", "dump lines past the shorter dump"],
         when: When::Always,
         why: "how much of the malformed request was buffered when HAProxy rejected it depends \
-              on how the client's bytes arrived (docker-proxy may split them): the buffer \
-              length, free space and the number of dumped lines vary; the dumped lines both \
-              sides have are compared",
+              on how the client's bytes arrived (two captures of 3.2: len 24 with one dumped \
+              line, len 49 with three): the buffer length, free space and the number of dumped \
+              lines vary; the dumped lines both sides have are compared",
     },
 ];
 
