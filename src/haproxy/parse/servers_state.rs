@@ -324,20 +324,14 @@ trait Number: Sized + std::str::FromStr + TryFrom<u64> {
     fn parse(v: &str) -> Option<Self> {
         let b = v.as_bytes();
         // Up to 19 digits cannot overflow a u64; the conversion catches the narrower types.
-        // One pass: fold, and note any non-digit.
-        if !b.is_empty() && b.len() <= 19 {
-            let mut acc = 0u64;
-            let mut digits = true;
-            for &c in b {
-                let d = c.wrapping_sub(b'0');
-                digits &= d < 10;
-                acc = acc.wrapping_mul(10).wrapping_add(u64::from(d));
-            }
-            if digits {
-                return Self::try_from(acc).ok();
-            }
+        if !b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit) {
+            let n = b
+                .iter()
+                .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+            Self::try_from(n).ok()
+        } else {
+            v.parse().ok()
         }
-        v.parse().ok()
     }
 }
 
@@ -352,15 +346,15 @@ fn split_cells<'a>(line: &'a str, out: &mut Vec<&'a str>) {
     let mut start = None;
     for (i, b) in line.bytes().enumerate() {
         if b.is_ascii_whitespace() {
-            if let Some(cell) = start.take().and_then(|s| line.get(s..i)) {
-                out.push(cell);
+            if let Some(s) = start.take() {
+                out.extend(line.get(s..i));
             }
         } else if start.is_none() {
             start = Some(i);
         }
     }
-    if let Some(cell) = start.and_then(|s| line.get(s..)) {
-        out.push(cell);
+    if let Some(s) = start {
+        out.extend(line.get(s..));
     }
 }
 
