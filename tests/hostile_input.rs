@@ -903,15 +903,20 @@ async fn every_string_argument_of_every_tool_refuses_hostile_values() {
         .await
         .unwrap();
     assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    // Which arguments took inert text, and how many values each.
+    let mut by_argument: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in &accepted {
+        *by_argument
+            .entry(a.split(" = ").next().unwrap())
+            .or_default() += 1;
+    }
     eprintln!(
         "hostile input: {} tools, {slot_count} string arguments, {calls} calls in {:?}; \
-         {} accepted as inert text: {accepted:#?}\n{} refused at deserialization (enumerations): \
-         {:#?}",
+         accepted as inert text (argument: values): {by_argument:?}; \
+         {} enumeration values refused at deserialization",
         tools.len(),
         started.elapsed(),
-        accepted.len(),
         invalid_params.len(),
-        invalid_params.iter().take(5).collect::<Vec<_>>()
     );
     client.cancel().await.unwrap();
 }
