@@ -627,14 +627,6 @@ async fn protected_resource_metadata_is_public() {
 
 // ---- the binary ---------------------------------------------------------------------------------
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn wait_for(port: u16) {
     for _ in 0..200 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -673,7 +665,7 @@ fn binary_refuses_a_public_bind_without_auth_and_says_why() {
 
 #[tokio::test]
 async fn binary_with_tokens_serves_a_public_bind_and_guards_it() {
-    let port = free_port();
+    let port = support::free_port();
     let _child = tokio::process::Command::new(BIN)
         .args(["--emulator", "--transport", "http", "--host", "0.0.0.0"])
         .args(["--port", &port.to_string()])
@@ -725,7 +717,7 @@ async fn binary_with_tokens_serves_a_public_bind_and_guards_it() {
 
 #[tokio::test]
 async fn binary_warns_at_every_start_without_authentication() {
-    let port = free_port();
+    let port = support::free_port();
     let mut child = tokio::process::Command::new(BIN)
         .args([
             "--emulator",

@@ -97,11 +97,57 @@ fn signal(pid: u32, sig: &str) {
     assert!(status.success(), "kill -{sig} {pid} failed");
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free local port")
+/// A local TCP port for one HAProxy listener, never handed out twice in this test process.
+///
+/// Why not simply `bind(":0")`: the port is released before HAProxy binds it, and HAProxy binds
+/// with `SO_REUSEPORT`. Two tests running in parallel could then be given the same port, both
+/// HAProxys would bind it, and the kernel would spread one test's connections over both (or over
+/// one that is shutting down, which closes them unanswered). Ports also come from below the
+/// kernel's ephemeral range when there is room, so no outgoing connection (ours, or HAProxy's
+/// health checks) can take one as its source port between the pick and HAProxy's bind.
+pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::{Mutex, OnceLock};
+
+    static WINDOW: OnceLock<Option<(u16, u16)>> = OnceLock::new();
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+
+    let window = *WINDOW.get_or_init(|| {
+        let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+        let low: u16 = range.split_whitespace().next()?.parse().ok()?;
+        // 12 000 ports just below the ephemeral range, when that leaves the privileged ports alone.
+        (low >= 13_024).then(|| (low - 12_000, low))
+    });
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    let probe = |port: u16| {
+        TcpListener::bind(("127.0.0.1", port))
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .ok()
+    };
+    if let Some((start, end)) = window {
+        let span = u32::from(end - start);
+        // Each test process starts at its own offset, so consecutive test binaries rarely probe
+        // the ports the previous one's HAProxys were just using.
+        let offset = std::process::id().wrapping_mul(7919) % span;
+        for _ in 0..span {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let port = start + ((offset + n) % span) as u16;
+            if !given.contains(&port) && probe(port).is_some() {
+                given.push(port);
+                return port;
+            }
+        }
+    }
+    // No room below the ephemeral range: let the kernel choose, still never twice.
+    loop {
+        let port = probe(0).expect("a free local port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 fn in_ci() -> bool {
