@@ -18,7 +18,9 @@
 #
 # Configuration is by environment variable only (docs/configuration.md). The image speaks MCP over
 # stdio by default (docker run -i --rm ...); MCP_TRANSPORT=http serves Streamable HTTP on
-# 0.0.0.0:8080/mcp without authentication: publish it on 127.0.0.1 or a trusted network only.
+# 0.0.0.0:8080/mcp and, like the binary, refuses to start there without authentication:
+# MCP_AUTH_TOKENS / MCP_AUTH_TOKENS_FILE or MCP_OAUTH_* (docs/security.md), or an explicit
+# MCP_ALLOW_UNAUTHENTICATED=true for a trusted network (then it warns at every start).
 
 ARG BASE_IMAGE=debian:bookworm-slim
 ARG RUST_IMAGE=rust:1-bookworm
@@ -29,7 +31,15 @@ FROM ${BASE_IMAGE} AS runtime-base
 # A fixed, unprivileged uid/gid (10001) so that volume and socket permissions can be planned for.
 # The healthcheck is a bash /dev/tcp probe of /healthz (no curl in the image); in stdio mode there
 # is no port to probe and it reports healthy.
+# ca-certificates: the OAuth mode fetches the issuer's metadata and JWKS over HTTPS, checked
+# against the system roots. (The local stand-in base image already has it.)
 RUN set -eu; \
+    if [ ! -s /etc/ssl/certs/ca-certificates.crt ]; then \
+        apt-get update; \
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates; \
+        rm -rf /var/lib/apt/lists/*; \
+    fi; \
+    test -s /etc/ssl/certs/ca-certificates.crt; \
     groupadd --system --gid 10001 haproxy-mcp; \
     useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin haproxy-mcp; \
@@ -47,14 +57,14 @@ RUN set -eu; \
     chmod 0755 /usr/local/bin/haproxy-mcp-healthcheck
 
 # The seed's settings with the container's defaults. HTTP mode listens on every interface of the
-# container and, until the server has authentication, must be allowed to do so explicitly.
+# container (the only way a published port reaches it), so it needs authentication configured
+# (or MCP_ALLOW_UNAUTHENTICATED=true, deliberately): no insecure default.
 # NO_COLOR: plain log lines (stderr) for log drivers; LOG_FORMAT=json for structured logs.
 ENV HAPROXY_HOST=127.0.0.1 \
     HAPROXY_PORT=9999 \
     MCP_TRANSPORT=stdio \
     MCP_HOST=0.0.0.0 \
     MCP_PORT=8080 \
-    MCP_ALLOW_UNAUTHENTICATED=true \
     LOG_LEVEL=info \
     NO_COLOR=1
 

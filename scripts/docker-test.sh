@@ -14,10 +14,13 @@
 # Test (every container and the network are removed on exit, whatever happens):
 #   4. a user-defined network; HAProxy ($HAPROXY_IMAGE) with fixtures/haproxy.cfg on it, no
 #      published ports
-#   5. the server image in HTTP mode (HAPROXY_HOST=<the HAProxy container>, HAPROXY_PORT=9999),
+#   5. the server image in HTTP mode without authentication settings must refuse to start (exit 2,
+#      naming MCP_AUTH_TOKENS); then in HTTP mode with a bearer token in MCP_AUTH_TOKENS
+#      (HAPROXY_HOST=<the HAProxy container>, HAPROXY_PORT=9999),
 #      its port published on 127.0.0.1 only; waits for /healthz to report HAProxy reachable and
 #      for Docker's HEALTHCHECK to say healthy; checks that it runs as uid 10001
-#   6. a real MCP exchange over Streamable HTTP with curl: initialize -> notifications/initialized
+#   6. a real MCP exchange over Streamable HTTP with curl: 401 without the token; with it,
+#      initialize -> notifications/initialized
 #      -> tools/call show_info; the result must carry the version `haproxy -v` reports in the
 #      HAProxy container
 #   7. stdio, the image's default transport: initialize + tools/call show_info with --emulator
@@ -69,8 +72,16 @@ done
 # --- build -------------------------------------------------------------------------------------------
 
 # debian-local:bookworm-slim: Debian bookworm minbase, trimmed like the -slim images.
+# Whether $BASE_IMAGE exists and, if it is a local stand-in, carries CA certificates (one made
+# before it did is made again: the Dockerfile would need the network to add them).
+base_image_ready() {
+    docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || return 1
+    [[ $BASE_IMAGE == debian-local:* ]] || return 0
+    docker run --rm --network none "$BASE_IMAGE" test -s /etc/ssl/certs/ca-certificates.crt
+}
+
 ensure_base_image() {
-    docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 && return 0
+    base_image_ready && return 0
     [[ $BASE_IMAGE == debian-local:* ]] ||
         die "base image $BASE_IMAGE is missing (pull it, or use BASE_IMAGE=debian-local:bookworm-slim to build one here)"
     [[ $(id -u) -eq 0 ]] || die "building $BASE_IMAGE needs root (debootstrap)"
@@ -79,7 +90,7 @@ ensure_base_image() {
     exec 8>"$BASE_WORKDIR/.lock"
     flock 8
     # Somebody else may have built it while we waited.
-    if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then exec 8>&-; return 0; fi
+    if base_image_ready; then exec 8>&-; return 0; fi
 
     local mirror rootfs=$BASE_WORKDIR/rootfs start=$SECONDS
     # shellcheck disable=SC2016 # $(REPO_URI) is apt's placeholder, not shell
@@ -87,7 +98,9 @@ ensure_base_image() {
     mirror=${mirror:-http://deb.debian.org/debian}
     step "building $BASE_IMAGE: debootstrap --variant=minbase bookworm from $mirror"
     rm -rf --one-file-system "$rootfs"
-    if ! debootstrap --variant=minbase --cache-dir="$DEBOOTSTRAP_CACHE" bookworm "$rootfs" "${mirror%/}" \
+    # ca-certificates: what the Dockerfile would otherwise install with apt (OAuth over HTTPS).
+    if ! debootstrap --variant=minbase --include=ca-certificates --cache-dir="$DEBOOTSTRAP_CACHE" \
+        bookworm "$rootfs" "${mirror%/}" \
         >"$BASE_WORKDIR/debootstrap.log" 2>&1; then
         tail -n 30 "$BASE_WORKDIR/debootstrap.log" >&2
         die "debootstrap failed"
@@ -220,11 +233,24 @@ haproxy_version=${haproxy_version%%-*}
 [[ $haproxy_version =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || fail "cannot read the HAProxy version from $HAPROXY_C"
 log "HAProxy $haproxy_version"
 
-step "starting $IMAGE in HTTP mode as $SERVER_C"
+# No insecure default: HTTP mode on the container's 0.0.0.0 without any authentication settings
+# must refuse to start (exit 2) and say what to configure.
+step "$IMAGE in HTTP mode without authentication must refuse to start"
+set +e
+refusal=$(timeout 60 docker run --rm --network none -e MCP_TRANSPORT=http "$IMAGE" 2>&1)
+refusal_rc=$?
+set -e
+[[ $refusal_rc == 2 ]] || fail "HTTP mode without authentication: exit $refusal_rc, expected 2: $refusal"
+grep -q 'MCP_AUTH_TOKENS' <<<"$refusal" || fail "the refusal does not say what to configure: $refusal"
+log "refused: $(grep -m1 -i 'error' <<<"$refusal" || head -n1 <<<"$refusal")"
+
+TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+step "starting $IMAGE in HTTP mode as $SERVER_C, with a bearer token"
 # Docker's own health probe every second, so that the test sees the HEALTHCHECK verdict quickly.
 docker run -d --name "$SERVER_C" --network "$NET" -p 127.0.0.1::8080 \
     --health-interval 1s --health-start-period 0s \
     -e MCP_TRANSPORT=http -e HAPROXY_HOST="$HAPROXY_C" -e HAPROXY_PORT=9999 \
+    -e MCP_AUTH_TOKENS="docker-test:$TOKEN" \
     "$IMAGE" >/dev/null || fail "docker run $IMAGE"
 port=$(docker port "$SERVER_C" 8080/tcp 2>/dev/null | awk -F: 'NR == 1 { print $NF }') || true
 [[ $port =~ ^[0-9]+$ ]] || fail "no published port for $SERVER_C (did it exit?)"
@@ -260,11 +286,12 @@ log "HEALTHCHECK healthy; running as uid $uid"
 
 SESSION=""
 PROTO=""
-# mcp_post BODY: POSTs one JSON-RPC message to /mcp; body in $TMP/body, headers in $TMP/headers;
-# prints the HTTP status code.
+# mcp_post BODY: POSTs one JSON-RPC message to /mcp with the token; body in $TMP/body, headers
+# in $TMP/headers; prints the HTTP status code. (NO_TOKEN=1: without the Authorization header.)
 mcp_post() {
     local args=(-sS --max-time 30 -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X POST
         -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream')
+    [[ ${NO_TOKEN:-0} == 1 ]] || args+=(-H "Authorization: Bearer $TOKEN")
     [[ -n $SESSION ]] && args+=(-H "Mcp-Session-Id: $SESSION")
     [[ -n $PROTO ]] && args+=(-H "MCP-Protocol-Version: $PROTO")
     curl "${args[@]}" --data-binary "$1" "$BASE/mcp"
@@ -278,8 +305,14 @@ reply() {
     fi
 }
 
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"docker-test","version":"1"}}}'
+step "MCP initialize without the token: 401"
+code=$(NO_TOKEN=1 mcp_post "$INIT") || fail "POST initialize: curl failed"
+[[ $code == 401 ]] || fail "initialize without a token: HTTP $code, expected 401: $(cat "$TMP/body")"
+grep -qi '^www-authenticate: *bearer' "$TMP/headers" || fail "401 without WWW-Authenticate: Bearer"
+
 step "MCP initialize"
-code=$(mcp_post '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"docker-test","version":"1"}}}') ||
+code=$(mcp_post "$INIT") ||
     fail "POST initialize: curl failed"
 [[ $code == 200 ]] || fail "initialize: HTTP $code: $(cat "$TMP/body")"
 SESSION=$(awk 'tolower($1) == "mcp-session-id:" { sub(/\r$/, "", $2); print $2 }' "$TMP/headers")
@@ -304,7 +337,8 @@ grep -qF "$haproxy_version" <<<"$result" ||
     fail "show_info does not mention HAProxy $haproxy_version: $(head -c 2000 <<<"$result")"
 log "show_info: $(jq -r '[.result.content[]? | select(.type == "text") | .text][0] // "" | split("\n")[0]' <<<"$result")"
 
-curl -sS --max-time 5 -o /dev/null -X DELETE -H "Mcp-Session-Id: $SESSION" "$BASE/mcp" || true
+curl -sS --max-time 5 -o /dev/null -X DELETE -H "Authorization: Bearer $TOKEN" -H "Mcp-Session-Id: $SESSION" \
+    "$BASE/mcp" || true
 
 # --- stdio (the image's default transport), against the bundled emulator ---------------------------
 

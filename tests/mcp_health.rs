@@ -84,7 +84,10 @@ async fn forced_states_agent_send_and_check_port() {
                 with(srv("be_api", "api2"), "state", json!("sideways")),
             )
             .await;
-        assert!(err.contains("unknown variant"), "{err}");
+        assert!(
+            err.starts_with("argument `state`: `sideways` is not one of"),
+            "{err}"
+        );
 
         h.ok(
             "set_server_agent",

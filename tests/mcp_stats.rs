@@ -57,3 +57,44 @@ async fn health_summary_names_what_is_wrong() {
         );
     }
 }
+
+/// An argument serde rejects before the tool runs (an unknown enum value, a number out of range,
+/// a wrong type) is named in the error, with what it accepts; nothing reaches HAProxy.
+#[tokio::test]
+async fn bad_arguments_are_named() {
+    let h = McpHarness::emulated("3.2", Settings::default()).await;
+    let err = h
+        .err(
+            "set_server_state",
+            json!({"backend": "be_app", "server": "app1", "state": "bogus"}),
+        )
+        .await;
+    assert!(
+        err.starts_with("argument `state`: `bogus` is not one of `ready`, `drain`, `maint`"),
+        "{err}"
+    );
+    assert!(err.contains("Nothing was sent to HAProxy"), "{err}");
+    let err = h.err("show_stat", json!({"limit": -3})).await;
+    assert!(
+        err.starts_with("argument `limit`: -3 is out of range"),
+        "{err}"
+    );
+    let err = h.err("show_stat", json!({"limit": "ten"})).await;
+    assert!(
+        err.starts_with("argument `limit`: `ten` is not integer"),
+        "{err}"
+    );
+    let err = h
+        .err(
+            "set_server_state",
+            json!({"backend": "be_app", "state": "ready"}),
+        )
+        .await;
+    assert!(err.contains("`server`"), "{err}");
+    // The server is untouched: still in the state the fixture recorded.
+    let state = h
+        .ok("list_servers", json!({"backend": "be_app"}))
+        .await
+        .to_string();
+    assert!(state.contains("app1"), "{state}");
+}

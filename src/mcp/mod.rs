@@ -1,6 +1,7 @@
 //! The MCP layer: tools, resources and prompts over the Runtime API client.
 
 pub mod answer;
+mod arg_errors;
 pub mod audit;
 pub mod caller;
 pub mod catalog;

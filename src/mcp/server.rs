@@ -19,6 +19,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, prompt_handler, too
 use serde_json::Value;
 
 use super::answer::ToolError;
+use super::arg_errors;
 use super::audit::{AuditLog, AuditRecord, Outcome};
 use super::caller::Caller;
 use super::metrics::Metrics;
@@ -201,8 +202,12 @@ impl HaproxyMcp {
             return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
         }
         let known = self.shared.tools.get(&tool).is_some();
+        let arguments = request.arguments.clone();
         let tcc = ToolCallContext::new(self, request, context);
-        let result = self.shared.tools.call(tcc).await;
+        let mut result = self.shared.tools.call(tcc).await;
+        if let Ok(CallToolResponse::Complete(r)) = &mut result {
+            self.name_the_bad_argument(&tool, arguments.as_ref(), r);
+        }
         let elapsed = started.elapsed();
         let (outcome, text) = match &result {
             Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => {
@@ -226,6 +231,32 @@ impl HaproxyMcp {
             audit.record(&r.took(elapsed));
         }
         result
+    }
+
+    /// Rewrites rmcp's argument-decoding failure ("failed to deserialize parameters: unknown
+    /// variant ...") so that it names the argument at fault (see [`arg_errors`]).
+    fn name_the_bad_argument(
+        &self,
+        tool: &str,
+        arguments: Option<&serde_json::Map<String, Value>>,
+        result: &mut CallToolResult,
+    ) {
+        if result.is_error != Some(true) {
+            return;
+        }
+        let Some(serde) = result
+            .content
+            .iter()
+            .find_map(|c| c.as_text())
+            .and_then(|t| t.text.strip_prefix(arg_errors::DECODE_FAILURE_PREFIX))
+        else {
+            return;
+        };
+        let Some(schema) = self.shared.tools.get(tool).map(|t| t.input_schema.clone()) else {
+            return;
+        };
+        let message = arg_errors::explain(&schema, arguments, serde);
+        result.content = vec![ContentBlock::text(message)];
     }
 
     /// The configured targets.
