@@ -3,6 +3,10 @@
 //! trip of the same HAProxy command on the same socket in the same run:
 //!
 //! * `show_info`: MCP call vs raw `show info`;
+//!
+//! Each MCP call is timed twice: from rmcp's own client (which decodes the result into its
+//! types, work a remote client does on its side), and from a byte-level client that writes the
+//! request and reads the reply line (`mcp_wire`: the server's work plus the transport).
 //! * `show_stat` with `limit: 100` on the 10,000-server reply vs raw `show stat`;
 //! * `health_summary` fanned out over 20 emulated targets (20 concurrent calls, one per target,
 //!   from the client side) vs one call for one target.
@@ -52,12 +56,19 @@ fn runtime() -> tokio::runtime::Runtime {
 fn big_reply(c: &mut Criterion) {
     let rt = runtime();
     let dir = common::temp_dir();
-    let (endpoint, _emulator, client) = rt.block_on(async {
+    let (endpoint, _emulator, client, wire) = rt.block_on(async {
         let emulator = common::big_emulator();
         let (endpoint, handle) = common::serve(&emulator, dir.path(), "big");
         let client = common::mcp_client(vec![common::target("big", endpoint.clone())]).await;
-        (endpoint, handle, client)
+        let wire = common::WireClient::connect(vec![common::target("big", endpoint.clone())]).await;
+        (endpoint, handle, client, tokio::sync::Mutex::new(wire))
     });
+    // A call from the byte-level client (the server's side of a call, without the rmcp client
+    // decoding the result).
+    let wire_call = |tool: &'static str, arguments: &'static str| {
+        let wire = &wire;
+        async move { wire.lock().await.call(tool, arguments).await }
+    };
     let stat_args = json!({"limit": 100});
     // Sanity: the tool sees the 10,000-server reply and answers 100 rows.
     rt.block_on(async {
@@ -75,11 +86,21 @@ fn big_reply(c: &mut Criterion) {
         b.to_async(&rt)
             .iter(|| call(&client, "show_info", &Value::Null))
     });
+    g.bench_function("mcp_wire", |b| {
+        b.to_async(&rt).iter(|| wire_call("show_info", "{}"))
+    });
     g.finish();
 
     // The MCP round trip alone, for reference: a call the server answers at once with an error
     // (no tool runs, nothing reaches HAProxy).
     let mut g = c.benchmark_group("mcp_floor");
+    g.bench_function("unknown_tool_wire", |b| {
+        b.to_async(&rt).iter(|| async {
+            // An unknown tool is a JSON-RPC error; the byte-level client only reads the line.
+            let mut w = wire.lock().await;
+            w.call_expecting_error("no_such_tool").await
+        })
+    });
     g.bench_function("unknown_tool", |b| {
         b.to_async(&rt).iter(|| async {
             let params = CallToolRequestParams::new("no_such_tool".to_owned());
@@ -95,6 +116,10 @@ fn big_reply(c: &mut Criterion) {
     g.bench_function("mcp", |b| {
         b.to_async(&rt)
             .iter(|| call(&client, "show_stat", &stat_args))
+    });
+    g.bench_function("mcp_wire", |b| {
+        b.to_async(&rt)
+            .iter(|| wire_call("show_stat", r#"{"limit":100}"#))
     });
     g.finish();
 

@@ -16,6 +16,18 @@ median_ns() {
     sed -E 's/.*"median":\{"confidence_interval":\{[^}]*\},"point_estimate":([0-9.eE+-]+).*/\1/' "$f"
 }
 
+# Fastest sample of one criterion benchmark, in nanoseconds per iteration (the least disturbed
+# by other work on the machine).
+best_ns() {
+    local f=$CRIT/$1/new/sample.json
+    [[ -f $f ]] || return 0
+    tr -d '\n ' <"$f" |
+        sed -E 's/.*"iters":\[([^]]*)\].*"times":\[([^]]*)\].*/\1|\2/' |
+        awk -F'|' '{ n = split($1, it, ","); split($2, t, ","); m = -1
+                     for (i = 1; i <= n; i++) { v = t[i] / it[i]; if (m < 0 || v < m) m = v }
+                     print m }'
+}
+
 # Bytes per iteration declared with Throughput::Bytes.
 bytes_of() {
     local f=$CRIT/$1/new/benchmark.json
@@ -27,15 +39,16 @@ row() { printf '%-44s %14s  %-10s %s\n' "$@"; }
 
 # A throughput figure: name, bench id, goal in MB/s (empty: reported only).
 throughput() {
-    local ns bytes v verdict=reported
+    local ns bytes v best verdict=reported
     ns=$(median_ns "$2") bytes=$(bytes_of "$2")
     if [[ -z $ns || -z $bytes ]]; then row "$1" "(not run)" "" ""; return; fi
     v=$(awk -v b="$bytes" -v t="$ns" 'BEGIN { printf "%.1f", b / t * 1000 }')
+    best=$(awk -v b="$bytes" -v t="$(best_ns "$2")" 'BEGIN { if (t > 0) printf "%.1f", b / t * 1000 }')
     if [[ -n $3 ]]; then
         verdict=$(awk -v v="$v" -v g="$3" 'BEGIN { print (v >= g) ? "ok" : "MISSED" }')
-        row "$1" "$v MB/s" ">= $3" "$verdict"
+        row "$1" "$v MB/s" ">= $3" "$verdict (median; fastest sample $best MB/s)"
     else
-        row "$1" "$v MB/s" "" "$verdict"
+        row "$1" "$v MB/s" "" "$verdict (fastest sample $best MB/s)"
     fi
 }
 
@@ -68,20 +81,31 @@ human() {
 echo "== benchmark figures (medians) =="
 echo "machine: $(nproc) cores, $(uname -m); load: $(uptime | sed 's/.*load average/load average/')"
 row "figure" "value" "goal" "verdict"
-throughput "parse show stat (10k servers)" parse/show_stat 250
-throughput "parse show servers state (10k servers)" parse/show_servers_state 250
+# The goals are "on one core": judged on the benchmark thread's CPU time, shown beside the
+# wall-clock figure (which on a shared machine also counts waiting for a core).
+throughput "parse show stat (10k), thread CPU time" parse_cpu/show_stat 250
+throughput "parse show stat (10k), wall clock" parse/show_stat 250
+throughput "parse show servers state, thread CPU" parse_cpu/show_servers_state 250
+throughput "parse show servers state, wall clock" parse/show_servers_state 250
+throughput "show_stat tool path: records + 100 rows" parse/show_stat_table_100_rows ""
 throughput "parse show sess (3000 streams)" parse/show_sess ""
 throughput "parse show info" parse/show_info ""
 throughput "serialize all 10k stat rows to JSON" serialize/show_stat_rows_json ""
 for e in show_stat_filtered disable_server set_map_escaped add_map_payload_400_lines; do
     time_of "encode $e" "encode/$e"
 done
+# Each MCP call from rmcp's client (which also decodes the result, a remote client's own work)
+# and from the byte-level client (the server's work and the transport only).
 ratio "MCP show_info / raw show info" show_info/mcp show_info/raw 1.25
+ratio "  server side (byte-level client)" show_info/mcp_wire show_info/raw 1.25
 ratio "MCP show_stat limit 100 / raw show stat (10k)" show_stat_10k_limit100/mcp \
+    show_stat_10k_limit100/raw 1.25
+ratio "  server side (byte-level client)" show_stat_10k_limit100/mcp_wire \
     show_stat_10k_limit100/raw 1.25
 ratio "health_summary 20 targets / 1 target" health_summary_fan_out/20_targets \
     health_summary_fan_out/one_target 2
 time_of "MCP round trip alone (unknown tool)" mcp_floor/unknown_tool
+time_of "  server side (byte-level client)" mcp_floor/unknown_tool_wire
 time_of "health_summary on the 10k reply (1 call)" health_summary_10k/mcp
 
 SYSTEM=$TARGET/bench-results/system.tsv

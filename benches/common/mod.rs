@@ -116,3 +116,186 @@ pub async fn mcp_client(targets: Vec<Target>) -> RunningService<RoleClient, ()> 
 pub fn is_bench_run() -> bool {
     std::env::args().any(|a| a == "--bench")
 }
+
+/// Criterion measurement of the CPU time the benchmark thread itself used (Linux
+/// `CLOCK_THREAD_CPUTIME_ID`), in nanoseconds: "on one core" figures that the other work on a
+/// small shared machine does not inflate the way it inflates wall-clock time.
+pub struct ThreadCpuTime;
+
+mod cpu_clock {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+
+    /// Linux's `CLOCK_THREAD_CPUTIME_ID`.
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+
+    /// CPU time of the calling thread, in nanoseconds.
+    pub fn now() -> u64 {
+        let mut ts = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec (64-bit Linux layout); the call writes it
+        // and nothing else.
+        let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    }
+}
+
+static WALL: criterion::measurement::WallTime = criterion::measurement::WallTime;
+
+impl criterion::measurement::Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        cpu_clock::now()
+    }
+    fn end(&self, start: u64) -> u64 {
+        cpu_clock::now().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+    fn formatter(&self) -> &dyn criterion::measurement::ValueFormatter {
+        // Values are nanoseconds, as with wall-clock time.
+        WALL.formatter()
+    }
+}
+
+/// A byte-level MCP client: JSON-RPC lines over an in-memory duplex to the same server as
+/// [`mcp_client`], with no client library. It writes each request as prepared bytes and reads
+/// the reply line without decoding it, so a timed call is the server's work (decode the request,
+/// run the tool, encode the result) plus the transport, and not the rmcp client's own decoding
+/// of the result (which a remote client pays on its own machine).
+pub struct WireClient {
+    writer: tokio::io::WriteHalf<tokio::io::DuplexStream>,
+    reader: tokio::io::BufReader<tokio::io::ReadHalf<tokio::io::DuplexStream>>,
+    line: Vec<u8>,
+    next_id: u64,
+}
+
+impl WireClient {
+    /// Connects to a new server with `targets` and completes the MCP handshake.
+    pub async fn connect(targets: Vec<Target>) -> Self {
+        let default = targets.first().map(|t| t.name.clone());
+        let server = HaproxyMcp::new(
+            Targets::new(targets, default.as_deref()).expect("targets"),
+            Settings::default(),
+        );
+        let (server_io, client_io) = tokio::io::duplex(1 << 20);
+        tokio::spawn(async move {
+            if let Ok(running) = server.serve(server_io).await {
+                let _ = running.waiting().await;
+            }
+        });
+        let (reader, writer) = tokio::io::split(client_io);
+        let mut client = Self {
+            writer,
+            reader: tokio::io::BufReader::new(reader),
+            line: Vec::new(),
+            next_id: 1,
+        };
+        let init = serde_json::json!({
+            "jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                       "clientInfo": {"name": "bench-wire", "version": "1"}}
+        });
+        client.send(&init.to_string()).await;
+        let reply = client.reply().await;
+        assert!(reply.contains("\"protocolVersion\""), "initialize: {reply}");
+        client
+            .send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+            .await;
+        client
+    }
+
+    async fn send(&mut self, message: &str) {
+        use tokio::io::AsyncWriteExt;
+        self.writer
+            .write_all(message.as_bytes())
+            .await
+            .expect("write");
+        self.writer.write_all(b"\n").await.expect("write");
+    }
+
+    async fn reply(&mut self) -> String {
+        use tokio::io::AsyncBufReadExt;
+        self.line.clear();
+        let n = self
+            .reader
+            .read_until(b'\n', &mut self.line)
+            .await
+            .expect("read");
+        assert!(n > 0, "the server closed the stream");
+        String::from_utf8_lossy(&self.line).into_owned()
+    }
+
+    /// Calls `tool` with `arguments` (a JSON object as text) and returns the size of the reply
+    /// line; panics on a JSON-RPC error or a tool error.
+    pub async fn call(&mut self, tool: &str, arguments: &str) -> usize {
+        use tokio::io::AsyncBufReadExt;
+        let id = self.next_id;
+        self.next_id += 1;
+        let request = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments}}}}}"#
+        );
+        self.send(&request).await;
+        self.line.clear();
+        let n = self
+            .reader
+            .read_until(b'\n', &mut self.line)
+            .await
+            .expect("read");
+        assert!(n > 0, "the server closed the stream");
+        // Only the framing is checked; the tests check the content.
+        let head = &self.line[..self.line.len().min(64)];
+        let tail = &self.line[self.line.len().saturating_sub(64)..];
+        let id_field = format!("\"id\":{id}");
+        assert!(
+            contains(head, id_field.as_bytes()) || contains(tail, id_field.as_bytes()),
+            "unexpected reply: {}",
+            String::from_utf8_lossy(&self.line)
+        );
+        assert!(
+            !contains(tail, b"\"isError\":true") && !contains(head, b"\"error\""),
+            "{tool} failed: {}",
+            String::from_utf8_lossy(&self.line)
+        );
+        n
+    }
+}
+
+impl WireClient {
+    /// Calls a tool that does not exist and checks for the JSON-RPC error (the round trip through
+    /// the server with no tool run).
+    pub async fn call_expecting_error(&mut self, tool: &str) -> usize {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}"}}}}"#
+        ))
+        .await;
+        let reply = self.reply().await;
+        assert!(reply.contains("\"error\""), "expected an error: {reply}");
+        reply.len()
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}

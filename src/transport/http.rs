@@ -113,6 +113,12 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     on_bound(bound);
+    // A reply goes out in several small writes (headers, the SSE event, the end of the
+    // stream); with Nagle's algorithm on, the later ones waited for the client's delayed ACK,
+    // about 40 ms per call (docs/benchmarks.md).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let app = app(server, options, shutdown.clone());
     axum::serve(
         listener,

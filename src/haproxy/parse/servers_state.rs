@@ -268,18 +268,26 @@ impl<'a> Layout<'a> {
     }
 }
 
-/// One data row being decoded.
+/// One data row being decoded: the line and where its cells are.
 struct Row<'r, 'a> {
     no: usize,
     layout: &'r Layout<'a>,
-    cells: &'r [&'a str],
+    line: &'a str,
+    /// `start, end` of each cell, in order (from [`split_cells`]).
+    bounds: &'r [u32],
 }
 
 impl<'a> Row<'_, 'a> {
+    /// The cell at position `idx`, if the row has that many.
+    fn at(&self, idx: usize) -> Option<&'a str> {
+        let start = *self.bounds.get(2 * idx)? as usize;
+        let end = *self.bounds.get(2 * idx + 1)? as usize;
+        self.line.get(start..end)
+    }
+
     /// The cell of the known column `k` (an index into [`KNOWN`]).
     fn cell(&self, k: usize) -> Option<&'a str> {
-        let idx = (*self.layout.known.get(k)?)?;
-        self.cells.get(idx).copied()
+        self.at((*self.layout.known.get(k)?)?)
     }
 
     fn name(k: usize) -> &'static str {
@@ -324,14 +332,20 @@ trait Number: Sized + std::str::FromStr + TryFrom<u64> {
     fn parse(v: &str) -> Option<Self> {
         let b = v.as_bytes();
         // Up to 19 digits cannot overflow a u64; the conversion catches the narrower types.
-        if !b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit) {
-            let n = b
-                .iter()
-                .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
-            Self::try_from(n).ok()
-        } else {
-            v.parse().ok()
+        // One pass: fold, and note any non-digit.
+        if !b.is_empty() && b.len() <= 19 {
+            let mut acc = 0u64;
+            let mut digits = true;
+            for &c in b {
+                let d = c.wrapping_sub(b'0');
+                digits &= d < 10;
+                acc = acc.wrapping_mul(10).wrapping_add(u64::from(d));
+            }
+            if digits {
+                return Self::try_from(acc).ok();
+            }
         }
+        v.parse().ok()
     }
 }
 
@@ -339,23 +353,35 @@ impl Number for u16 {}
 impl Number for u32 {}
 impl Number for i64 {}
 
-/// Splits `line` on runs of ASCII whitespace into `out`, like `str::split_ascii_whitespace`
-/// (a plain byte loop: the cells are a few bytes long).
-fn split_cells<'a>(line: &'a str, out: &mut Vec<&'a str>) {
-    out.clear();
-    let mut start = None;
-    for (i, b) in line.bytes().enumerate() {
-        if b.is_ascii_whitespace() {
-            if let Some(s) = start.take() {
-                out.extend(line.get(s..i));
-            }
-        } else if start.is_none() {
-            start = Some(i);
+/// Finds the cells of `line`, separated by runs of ASCII whitespace as with
+/// `str::split_ascii_whitespace`: `bounds` gets `start, end` of each cell, in order. One
+/// branch-free pass (a cell starts or ends wherever blank and non-blank meet): the cells are a
+/// few bytes long and a branch per byte would mostly be mispredicted.
+fn split_cells(line: &str, bounds: &mut Vec<u32>) {
+    let bytes = line.as_bytes();
+    bounds.clear();
+    // Room for the worst case: a boundary at every byte, plus the end of the last cell.
+    bounds.resize(bytes.len() + 1, 0);
+    let buf = bounds.as_mut_slice();
+    let mut n = 0;
+    let mut blank = true;
+    for (i, &b) in (0u32..).zip(bytes) {
+        let now = b.is_ascii_whitespace();
+        // Written at every byte, kept (by moving on) only where a cell starts or ends.
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = i;
         }
+        n += usize::from(now != blank);
+        blank = now;
     }
-    if let Some(s) = start {
-        out.extend(line.get(s..));
+    if !blank {
+        // The last cell runs to the end of the line.
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        }
+        n += 1;
     }
+    bounds.truncate(n);
 }
 
 /// Parses `show servers state` output.
@@ -394,21 +420,26 @@ pub fn parse(text: &str) -> Result<ServersState, ParseError> {
 
     // One server per line (give or take a trailing blank line).
     let mut servers = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count());
-    let mut cells = Vec::with_capacity(header.len());
+    let mut bounds = Vec::new();
     for (no, line) in lines {
         if line.starts_with('#') {
             continue;
         }
-        split_cells(line, &mut cells);
+        // Cell bounds are u32 (and counting positions goes one past the end).
+        if line.len() >= (u32::MAX - 1) as usize {
+            return Err(ParseError::new(no, "line too long"));
+        }
+        split_cells(line, &mut bounds);
         let row = Row {
             no,
             layout: &layout,
-            cells: &cells,
+            line,
+            bounds: &bounds,
         };
         let extra = layout
             .extra
             .iter()
-            .filter_map(|&(i, h)| row.cells.get(i).map(|v| (h.to_owned(), (*v).to_owned())))
+            .filter_map(|&(i, h)| row.at(i).map(|v| (h.to_owned(), v.to_owned())))
             .collect();
         servers.push(ServerState {
             backend_id: row.required_num(col::BE_ID)?,
@@ -553,9 +584,21 @@ s b 3 4 2 0 hello\n";
 
     #[test]
     fn splitting_and_numbers_match_std() {
-        let mut cells = Vec::new();
-        for line in ["", " ", "a", " a  b\tc\x0c d\r", "x -  y ", "\u{a0}a b"] {
-            split_cells(line, &mut cells);
+        let mut bounds = Vec::new();
+        for line in [
+            "",
+            " ",
+            "a",
+            " a  b\tc\x0c d\r",
+            "x -  y ",
+            "\u{a0}a b",
+            "ab",
+        ] {
+            split_cells(line, &mut bounds);
+            let cells: Vec<&str> = bounds
+                .chunks(2)
+                .map(|c| &line[c[0] as usize..c[1] as usize])
+                .collect();
             let std: Vec<&str> = line.split_ascii_whitespace().collect();
             assert_eq!(cells, std, "{line:?}");
         }

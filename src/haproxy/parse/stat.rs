@@ -10,11 +10,10 @@
 //! window on that text, its cells separated by the commas HAProxy wrote; only a record with
 //! quotes is unquoted, into a side area appended to the text, its cells separated by NUL bytes
 //! (HAProxy's strings are C strings, so a NUL cannot be part of a cell). Finding the records is
-//! a few fast scans per line. Typing a row is one pass over its cells, guided by a per-column
-//! slot table built from the header, that fills arrays of numbers and borrowed texts; only then
-//! are the text fields copied out. [`StatTable`] stops after finding the records and types a
-//! row only when asked, for callers that use a few rows of a large reply; [`parse`] types every
-//! row.
+//! a few fast scans per line. Typing a row is one branch-free pass that finds where its cells
+//! start, then each typed field read straight from its cell (the positions worked out once from
+//! the header). [`StatTable`] stops after finding the records and types a row only when asked,
+//! for callers that use a few rows of a large reply; [`parse`] types every row.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -86,17 +85,16 @@ enum Slot {
     Pxname,
     Svname,
     Type,
-    /// An unsigned column: its index in [`Typed::unsigned`].
+    /// An unsigned column: its index in [`Plan::unsigned`].
     Unsigned(u8),
-    /// A signed column: its index in [`Typed::signed`].
+    /// A signed column: its index in [`Plan::signed`].
     Signed(u8),
-    /// A text column: its index in [`Typed::text`].
+    /// A text column: its index in [`Plan::text`].
     Text(u8),
 }
 
-/// Declares the typed columns once: the header name that selects each, the array slot its
-/// value is gathered in while a row is typed, and the [`StatRow`] field of the same name it
-/// then goes to.
+/// Declares the typed columns once: the header name that selects each, its slot in [`Plan`]
+/// (where the column is), and the [`StatRow`] field of the same name it is read into.
 macro_rules! typed_columns {
     (
         unsigned: [$($u:ident = $ucol:literal),* $(,)?],
@@ -135,15 +133,25 @@ macro_rules! typed_columns {
         }
 
         impl StatRow {
-            /// Builds the row from its gathered cells; only here are texts copied out.
-            fn assemble(t: &Typed<'_>, cells: &Cells) -> Self {
+            /// Builds the row, every typed field read straight from its cell (`cell` maps a
+            /// column position to the cell's text; `None` when the row has no such cell).
+            #[inline]
+            fn assemble<'a>(
+                plan: &Plan,
+                cell: impl Fn(Option<usize>) -> Option<&'a str>,
+                bytes: impl Fn(Option<usize>) -> Option<&'a [u8]>,
+                cells: &Cells,
+            ) -> Self {
+                let svname = cell(plan.svname).unwrap_or("");
                 Self {
-                    proxy: t.pxname.to_owned(),
-                    name: t.svname.to_owned(),
-                    kind: StatKind::from_cells(t.kind, t.svname),
-                    $($u: t.unsigned[U::$u as usize],)*
-                    $($i: t.signed[I::$i as usize],)*
-                    $($t: t.text[T::$t as usize].map(str::to_owned),)*
+                    proxy: cell(plan.pxname).unwrap_or("").to_owned(),
+                    name: svname.to_owned(),
+                    kind: StatKind::from_cells(cell(plan.kind), svname),
+                    $($u: bytes(plan.unsigned[U::$u as usize]).and_then(parse_u64),)*
+                    $($i: cell(plan.signed[I::$i as usize]).and_then(|v| v.parse().ok()),)*
+                    $($t: cell(plan.text[T::$t as usize])
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_owned),)*
                     cells: cells.clone(),
                 }
             }
@@ -174,32 +182,27 @@ typed_columns! {
     ],
 }
 
-/// The typed cells of one row, gathered before any text is copied.
-struct Typed<'a> {
-    pxname: &'a str,
-    svname: &'a str,
-    kind: Option<&'a str>,
-    unsigned: [Option<u64>; N_UNSIGNED],
-    signed: [Option<i64>; N_SIGNED],
-    /// Non-empty cells only (an empty text cell is `None`).
-    text: [Option<&'a str>; N_TEXT],
-}
-
 /// Parses an unsigned decimal. Counters are short digit strings, for which this direct fold
 /// is several times faster than `str::parse`; anything else goes through `str::parse`.
-fn parse_u64(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    // Up to 19 digits cannot overflow a u64.
-    if !b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit) {
-        Some(
-            b.iter()
-                .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0')),
-        )
-    } else if b.is_empty() {
-        None
-    } else {
-        s.parse().ok()
+#[inline]
+fn parse_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() {
+        return None;
     }
+    // Up to 19 digits cannot overflow a u64. One pass: fold, and note any non-digit.
+    if b.len() <= 19 {
+        let mut acc = 0u64;
+        let mut digits = true;
+        for &c in b {
+            let d = c.wrapping_sub(b'0');
+            digits &= d < 10;
+            acc = acc.wrapping_mul(10).wrapping_add(u64::from(d));
+        }
+        if digits {
+            return Some(acc);
+        }
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
 }
 
 /// The header shared by every row of one report.
@@ -207,9 +210,74 @@ fn parse_u64(s: &str) -> Option<u64> {
 struct Header {
     names: Vec<String>,
     index: HashMap<String, usize>,
-    /// How each column is typed, by position; only the first column of a given name is typed
-    /// (like `index` for lookups). Ends at the last typed column.
-    slots: Vec<Slot>,
+    plan: Plan,
+}
+
+/// Where each typed column is (its position in the header), worked out once per report. Only
+/// the first column of a given name is typed, like `index` for lookups.
+#[derive(Debug, PartialEq)]
+struct Plan {
+    pxname: Option<usize>,
+    svname: Option<usize>,
+    kind: Option<usize>,
+    unsigned: [Option<usize>; N_UNSIGNED],
+    signed: [Option<usize>; N_SIGNED],
+    text: [Option<usize>; N_TEXT],
+}
+
+impl Plan {
+    fn new(names: &[String], index: &HashMap<String, usize>) -> Self {
+        let mut plan = Plan {
+            pxname: None,
+            svname: None,
+            kind: None,
+            unsigned: [None; N_UNSIGNED],
+            signed: [None; N_SIGNED],
+            text: [None; N_TEXT],
+        };
+        for (i, name) in names.iter().enumerate() {
+            if index.get(name) != Some(&i) {
+                continue;
+            }
+            let at = |slots: &mut [Option<usize>], k: u8| {
+                if let Some(slot) = slots.get_mut(usize::from(k)) {
+                    *slot = Some(i);
+                }
+            };
+            match Slot::of(name) {
+                Slot::Skip => {}
+                Slot::Pxname => plan.pxname = Some(i),
+                Slot::Svname => plan.svname = Some(i),
+                Slot::Type => plan.kind = Some(i),
+                Slot::Unsigned(k) => at(&mut plan.unsigned, k),
+                Slot::Signed(k) => at(&mut plan.signed, k),
+                Slot::Text(k) => at(&mut plan.text, k),
+            }
+        }
+        plan
+    }
+}
+
+/// Where each cell of a row starts, plus an end marker: cell `i` is the text from `starts[i]`
+/// up to `starts[i + 1] - 1` (just before the separator). One branch-free pass over the row:
+/// cells are a few bytes long and their lengths unpredictable.
+fn split_row(raw: &[u8], sep: u8, starts: &mut Vec<u32>) {
+    starts.clear();
+    // Room for the worst case: every byte a separator, plus the first start and the end marker.
+    starts.resize(raw.len() + 2, 0);
+    let buf = starts.as_mut_slice();
+    let mut n = 1;
+    for (i, &b) in (1u32..).zip(raw) {
+        // Written at every byte, kept (by moving on) only after a separator.
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = i;
+        }
+        n += usize::from(b == sep);
+    }
+    if let Some(slot) = buf.get_mut(n) {
+        *slot = u32::try_from(raw.len() + 1).unwrap_or(u32::MAX);
+    }
+    starts.truncate(n + 1);
 }
 
 /// The text every row of one report is a window on: the reply, then the unquoted records.
@@ -500,41 +568,22 @@ impl StatRow {
             .zip(self.cells.iter())
     }
 
-    /// Types the common columns of a row in one pass over its cells.
-    fn from_cells(cells: Cells) -> Self {
-        let mut t = Typed {
-            pxname: "",
-            svname: "",
-            kind: None,
-            unsigned: [None; N_UNSIGNED],
-            signed: [None; N_SIGNED],
-            text: [None; N_TEXT],
+    /// Types the common columns of a row: one pass to find its cells, then each typed column
+    /// read straight from its place. `starts` is scratch space, reused across rows.
+    fn from_cells(cells: Cells, starts: &mut Vec<u32>) -> Self {
+        let raw = cells.raw();
+        split_row(raw.as_bytes(), cells.span.sep, starts);
+        let starts = starts.as_slice();
+        let span = |col: Option<usize>| -> Option<(usize, usize)> {
+            let col = col?;
+            let start = *starts.get(col)? as usize;
+            let end = (*starts.get(col + 1)? as usize).checked_sub(1)?;
+            Some((start, end))
         };
-        // Walk the cells once, up to the last typed column.
-        for (&slot, cell) in cells.header.slots.iter().zip(cells.iter()) {
-            match slot {
-                Slot::Skip => {}
-                Slot::Pxname => t.pxname = cell,
-                Slot::Svname => t.svname = cell,
-                Slot::Type => t.kind = Some(cell),
-                Slot::Unsigned(k) => {
-                    if let Some(v) = t.unsigned.get_mut(usize::from(k)) {
-                        *v = parse_u64(cell);
-                    }
-                }
-                Slot::Signed(k) => {
-                    if let Some(v) = t.signed.get_mut(usize::from(k)) {
-                        *v = cell.parse().ok();
-                    }
-                }
-                Slot::Text(k) => {
-                    if let Some(v) = t.text.get_mut(usize::from(k)) {
-                        *v = (!cell.is_empty()).then_some(cell);
-                    }
-                }
-            }
-        }
-        Self::assemble(&t, &cells)
+        // Numbers are read as bytes: no character-boundary checks.
+        let bytes = |col| span(col).and_then(|(s, e)| raw.as_bytes().get(s..e));
+        let cell = |col| span(col).and_then(|(s, e)| raw.get(s..e));
+        Self::assemble(&cells.header.plan, cell, bytes, &cells)
     }
 }
 
@@ -556,14 +605,22 @@ impl StatTable {
     /// Parses `show stat` CSV output (see [`parse`] for the format rules and errors).
     pub fn parse(text: String) -> Result<Self, ParseError> {
         let too_large = || ParseError::new(1, "reply too large");
-        let base = u32::try_from(text.len()).map_err(|_| too_large())?;
+        // Offsets are u32, a row's end marker is one past its last byte, and counting positions
+        // in a row goes one further.
+        let fits = |len: usize| len < (u32::MAX - 2) as usize;
+        if !fits(text.len()) {
+            return Err(too_large());
+        }
+        let base = text.len() as u32;
         let (header, mut spans, side) = scan(&text)?;
         let mut text = text;
         if !side.is_empty() {
             // Only ASCII commas were replaced (by NUL), so the side area is still UTF-8.
             let side =
                 String::from_utf8(side).map_err(|_| ParseError::new(1, "reply is not UTF-8"))?;
-            u32::try_from(text.len() + side.len()).map_err(|_| too_large())?;
+            if !fits(text.len() + side.len()) {
+                return Err(too_large());
+            }
             text.push_str(&side);
             for span in spans.iter_mut().filter(|s| s.sep == 0) {
                 span.start += base;
@@ -593,12 +650,13 @@ impl StatTable {
 
     /// Row `idx` (0-based, in HAProxy's order), typed now.
     pub fn row(&self, idx: usize) -> Option<StatRow> {
-        self.spans.get(idx).map(|s| self.typed(*s))
+        self.spans.get(idx).map(|s| self.typed(*s, &mut Vec::new()))
     }
 
     /// Every row in order, each typed when the iterator reaches it.
     pub fn rows(&self) -> impl ExactSizeIterator<Item = StatRow> + '_ {
-        self.spans.iter().map(|s| self.typed(*s))
+        let mut starts = Vec::new();
+        self.spans.iter().map(move |s| self.typed(*s, &mut starts))
     }
 
     /// Types every row: the same report as [`parse`].
@@ -609,12 +667,13 @@ impl StatTable {
         }
     }
 
-    fn typed(&self, span: Span) -> StatRow {
-        StatRow::from_cells(Cells {
+    fn typed(&self, span: Span, starts: &mut Vec<u32>) -> StatRow {
+        let cells = Cells {
             header: Arc::clone(&self.header),
             store: Arc::clone(&self.store),
             span,
-        })
+        };
+        StatRow::from_cells(cells, starts)
     }
 }
 
@@ -799,25 +858,8 @@ fn scan(text: &str) -> Result<(Header, Vec<Span>, Vec<u8>), ParseError> {
         // First occurrence wins should a name ever repeat.
         index.entry(n.clone()).or_insert(i);
     }
-    let mut slots: Vec<Slot> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| match index.get(n.as_str()) {
-            Some(&first) if first == i => Slot::of(n),
-            _ => Slot::Skip,
-        })
-        .collect();
-    // Typing a row stops at its last typed column.
-    let typed_end = slots
-        .iter()
-        .rposition(|s| *s != Slot::Skip)
-        .map_or(0, |i| i + 1);
-    slots.truncate(typed_end);
-    let header = Header {
-        names,
-        index,
-        slots,
-    };
+    let plan = Plan::new(&names, &index);
+    let header = Header { names, index, plan };
 
     let too_large = || ParseError::new(1, "reply too large");
     let body = text.get(rd.pos..).unwrap_or("").as_bytes();
@@ -1009,18 +1051,61 @@ be,s3,2,,,\n";
     }
 
     #[test]
-    fn number_parsing() {
-        assert_eq!(parse_u64("0"), Some(0));
+    fn row_splitting() {
+        let mut starts = Vec::new();
+        for (raw, cells) in [
+            ("", vec![""]),
+            ("a", vec!["a"]),
+            ("a,,bc,d", vec!["a", "", "bc", "d"]),
+            (",", vec!["", ""]),
+            ("x,", vec!["x", ""]),
+        ] {
+            split_row(raw.as_bytes(), b',', &mut starts);
+            let got: Vec<&str> = starts
+                .windows(2)
+                .map(|w| &raw[w[0] as usize..w[1] as usize - 1])
+                .collect();
+            assert_eq!(got, cells, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn table_agrees_with_parse() {
+        let quoted = STAT_26.replacen("Layer7 check passed", "\"Layer7 check passed\"", 1);
+        for text in [STAT_26, quoted.as_str()] {
+            let table = StatTable::parse(text.to_owned()).unwrap();
+            let report = parse(text).unwrap();
+            assert_eq!(table.len(), report.rows.len());
+            assert_eq!(table.columns(), report.columns.as_slice());
+            for (i, row) in report.rows.iter().enumerate() {
+                assert_eq!(table.row(i).as_ref(), Some(row));
+            }
+            assert_eq!(table.row(report.rows.len()), None);
+            assert_eq!(table.into_report(), report);
+        }
+        // A quoted row equals the same row unquoted, and serializes the same.
+        let plain = parse(STAT_26).unwrap();
+        let q = parse(&quoted).unwrap();
+        assert_eq!(plain, q);
         assert_eq!(
-            parse_u64("1234567890123456789"),
-            Some(1_234_567_890_123_456_789)
+            serde_json::to_value(&plain).unwrap(),
+            serde_json::to_value(&q).unwrap()
         );
-        assert_eq!(parse_u64("18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_u64("18446744073709551616"), None);
-        assert_eq!(parse_u64(""), None);
-        assert_eq!(parse_u64("-1"), None);
-        assert_eq!(parse_u64("+1"), Some(1));
-        assert_eq!(parse_u64("1.5"), None);
+        assert_eq!(q.rows[1].cell_count(), 128);
+    }
+
+    #[test]
+    fn number_parsing() {
+        let p = |s: &str| parse_u64(s.as_bytes());
+        assert_eq!(p("0"), Some(0));
+        assert_eq!(p("1234567890123456789"), Some(1_234_567_890_123_456_789));
+        assert_eq!(p("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(p("18446744073709551616"), None);
+        assert_eq!(p(""), None);
+        assert_eq!(p("-1"), None);
+        assert_eq!(p("+1"), Some(1));
+        assert_eq!(p("1.5"), None);
+        assert_eq!(p("٣"), None);
     }
 
     #[test]
