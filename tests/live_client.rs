@@ -200,7 +200,15 @@ async fn dynamic_server_lifecycle() {
         .await
         .unwrap();
     assert!(msg.contains("127.0.0.2"), "{msg}");
-    assert_eq!(state_row(&live, "be_app", "dyn1").unwrap()[4], "127.0.0.2");
+    // HAProxy 3.0+ answers first and applies the address moments later (its
+    // `server_atomic_sync` task, under thread isolation), so the read-back waits for it.
+    assert!(
+        support::mcp::eventually(5, || state_row(&live, "be_app", "dyn1")
+            .is_some_and(|r| r[4] == "127.0.0.2"))
+        .await,
+        "{:?}",
+        state_row(&live, "be_app", "dyn1")
+    );
 
     // Deleting a server that is not in maintenance is refused, and nothing changes.
     let err = c.del_server(&dyn1).await.unwrap_err();

@@ -503,8 +503,8 @@ async fn set_server_addr_changes_and_repeats() {
             .contains("IP changed from '127.0.0.1' to '127.0.0.2'"),
         "{out}"
     );
-    // HAProxy 3.0 can answer before `show servers state` reflects the change (seen once in
-    // the container matrix), so the read-back waits for it a little.
+    // HAProxy 3.0+ answers first and applies the address moments later (its
+    // `server_atomic_sync` task, under thread isolation), so the read-back waits for it.
     let port = live.app_port.to_string();
     let moved = || {
         state_fields(&live, "be_app", "app2").is_some_and(|f| f[4] == "127.0.0.2" && f[18] == port)

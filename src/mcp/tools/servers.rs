@@ -686,7 +686,7 @@ impl HaproxyMcp {
 
     /// Change a server's address and port.
     #[tool(
-        description = "Change a server's address and optionally its port (`set server … addr … port …`). New connections go to the new address; existing ones stay where they are. Reports what HAProxy says changed.",
+        description = "Change a server's address and optionally its port (`set server … addr … port …`). New connections go to the new address; existing ones stay where they are. Reports what HAProxy says changed. HAProxy 3.0 and later apply the new address moments after answering, so a read made right away may still show the old one.",
         annotations(title = "Set server address", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<AddrOut>()
     )]
