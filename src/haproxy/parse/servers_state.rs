@@ -330,22 +330,11 @@ impl<'a> Row<'_, 'a> {
 /// the usual short digit strings.
 trait Number: Sized + std::str::FromStr + TryFrom<u64> {
     fn parse(v: &str) -> Option<Self> {
-        let b = v.as_bytes();
-        // Up to 19 digits cannot overflow a u64; the conversion catches the narrower types.
-        // One pass: fold, and note any non-digit.
-        if !b.is_empty() && b.len() <= 19 {
-            let mut acc = 0u64;
-            let mut digits = true;
-            for &c in b {
-                let d = c.wrapping_sub(b'0');
-                digits &= d < 10;
-                acc = acc.wrapping_mul(10).wrapping_add(u64::from(d));
-            }
-            if digits {
-                return Self::try_from(acc).ok();
-            }
+        // The conversion catches the narrower types.
+        match super::short_decimal(v.as_bytes()) {
+            Some(n) => Self::try_from(n).ok(),
+            None => v.parse().ok(),
         }
-        v.parse().ok()
     }
 }
 

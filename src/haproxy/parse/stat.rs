@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use super::ParseError;
+use super::{ParseError, short_decimal};
 
 /// The kind of object a `show stat` row describes, from the `type` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -182,25 +182,15 @@ typed_columns! {
     ],
 }
 
-/// Parses an unsigned decimal. Counters are short digit strings, for which this direct fold
-/// is several times faster than `str::parse`; anything else goes through `str::parse`.
+/// Parses an unsigned decimal: [`short_decimal`] for the usual counters, `str::parse` for
+/// anything else.
 #[inline]
 fn parse_u64(b: &[u8]) -> Option<u64> {
     if b.is_empty() {
         return None;
     }
-    // Up to 19 digits cannot overflow a u64. One pass: fold, and note any non-digit.
-    if b.len() <= 19 {
-        let mut acc = 0u64;
-        let mut digits = true;
-        for &c in b {
-            let d = c.wrapping_sub(b'0');
-            digits &= d < 10;
-            acc = acc.wrapping_mul(10).wrapping_add(u64::from(d));
-        }
-        if digits {
-            return Some(acc);
-        }
+    if let Some(n) = short_decimal(b) {
+        return Some(n);
     }
     std::str::from_utf8(b).ok()?.parse().ok()
 }
