@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use haproxy_emulator::{Emulator, Fault};
 use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, Limits, RuntimeClient};
-use haproxy_mcp_server::mcp::{HaproxyMcp, Settings, Target, Targets};
+use haproxy_mcp_server::mcp::{Settings, Target, Targets};
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
@@ -47,17 +47,10 @@ async fn mcp(endpoint: Endpoint, options: ClientOptions) -> RunningService<RoleC
         client: RuntimeClient::new(endpoint, options),
         emulated: false,
     };
-    let server = HaproxyMcp::new(
-        Targets::new(vec![target], None).unwrap(),
-        Settings::default(),
-    );
-    let (server_io, client_io) = tokio::io::duplex(1 << 20);
-    tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_io).await {
-            let _ = running.waiting().await;
-        }
-    });
-    ().serve(client_io).await.expect("MCP handshake")
+    let targets = Targets::new(vec![target], None).unwrap();
+    ().serve(support::mcp::serve_in_memory(targets, Settings::default()))
+        .await
+        .expect("MCP handshake")
 }
 
 /// Calls a tool; returns the result and how long it took. A JSON-RPC (transport) error fails

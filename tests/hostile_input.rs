@@ -24,12 +24,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use haproxy_mcp_server::haproxy::Endpoint;
 use haproxy_mcp_server::haproxy::command::encode::encode_word;
-use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, RuntimeClient};
-use haproxy_mcp_server::mcp::{HaproxyMcp, Settings, Target, Targets};
+use haproxy_mcp_server::mcp::Settings;
+use rmcp::RoleClient;
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
 use rmcp::service::RunningService;
-use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Map, Value, json};
 use support::LiveHaproxy;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -687,22 +687,8 @@ fn arguments(live: &LiveHaproxy, tool: &Tool, slot: &Slot, hostile: &str) -> Map
 // ---- the harness ------------------------------------------------------------------------------------
 
 async fn mcp(endpoint: Endpoint) -> RunningService<RoleClient, ()> {
-    let target = Target {
-        name: "haproxy".to_owned(),
-        client: RuntimeClient::new(endpoint, ClientOptions::default()),
-        emulated: false,
-    };
-    let server = HaproxyMcp::new(
-        Targets::new(vec![target], None).unwrap(),
-        Settings::default(),
-    );
-    let (server_io, client_io) = tokio::io::duplex(1 << 20);
-    tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_io).await {
-            let _ = running.waiting().await;
-        }
-    });
-    ().serve(client_io).await.expect("MCP handshake")
+    // One target `haproxy` with default client options.
+    support::mcp::client_with(endpoint, Settings::default(), ()).await
 }
 
 fn text(r: &CallToolResult) -> String {

@@ -97,6 +97,14 @@ pub fn target(name: &str, endpoint: Endpoint) -> Target {
 /// An MCP client connected over an in-memory duplex to a server with `targets` (the first is
 /// the default). Call inside a Tokio runtime.
 pub async fn mcp_client(targets: Vec<Target>) -> RunningService<RoleClient, ()> {
+    ().serve(serve_in_memory(targets))
+        .await
+        .expect("MCP handshake")
+}
+
+/// Starts a server with `targets` (the first is the default) on a spawned task and returns the
+/// client end of the in-memory duplex it serves. Call inside a Tokio runtime.
+fn serve_in_memory(targets: Vec<Target>) -> tokio::io::DuplexStream {
     let default = targets.first().map(|t| t.name.clone());
     let server = HaproxyMcp::new(
         Targets::new(targets, default.as_deref()).expect("targets"),
@@ -108,7 +116,7 @@ pub async fn mcp_client(targets: Vec<Target>) -> RunningService<RoleClient, ()> 
             let _ = running.waiting().await;
         }
     });
-    ().serve(client_io).await.expect("MCP handshake")
+    client_io
 }
 
 /// Whether this run is `cargo bench` (criterion passes `--bench`) rather than `cargo test`,
@@ -192,18 +200,7 @@ pub struct WireClient {
 impl WireClient {
     /// Connects to a new server with `targets` and completes the MCP handshake.
     pub async fn connect(targets: Vec<Target>) -> Self {
-        let default = targets.first().map(|t| t.name.clone());
-        let server = HaproxyMcp::new(
-            Targets::new(targets, default.as_deref()).expect("targets"),
-            Settings::default(),
-        );
-        let (server_io, client_io) = tokio::io::duplex(1 << 20);
-        tokio::spawn(async move {
-            if let Ok(running) = server.serve(server_io).await {
-                let _ = running.waiting().await;
-            }
-        });
-        let (reader, writer) = tokio::io::split(client_io);
+        let (reader, writer) = tokio::io::split(serve_in_memory(targets));
         let mut client = Self {
             writer,
             reader: tokio::io::BufReader::new(reader),
@@ -233,7 +230,8 @@ impl WireClient {
         self.writer.write_all(b"\n").await.expect("write");
     }
 
-    async fn reply(&mut self) -> String {
+    /// Reads the next reply line into `self.line` and returns its length.
+    async fn read_line(&mut self) -> usize {
         use tokio::io::AsyncBufReadExt;
         self.line.clear();
         let n = self
@@ -242,27 +240,31 @@ impl WireClient {
             .await
             .expect("read");
         assert!(n > 0, "the server closed the stream");
+        n
+    }
+
+    async fn reply(&mut self) -> String {
+        self.read_line().await;
         String::from_utf8_lossy(&self.line).into_owned()
+    }
+
+    fn next_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
     }
 
     /// Calls `tool` with `arguments` (a JSON object as text) and returns the size of the reply
     /// line; panics on a JSON-RPC error or a tool error.
     pub async fn call(&mut self, tool: &str, arguments: &str) -> usize {
-        use tokio::io::AsyncBufReadExt;
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = self.next_id();
         let request = format!(
             r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments}}}}}"#
         );
         self.send(&request).await;
-        self.line.clear();
-        let n = self
-            .reader
-            .read_until(b'\n', &mut self.line)
-            .await
-            .expect("read");
-        assert!(n > 0, "the server closed the stream");
-        // Only the framing is checked; the tests check the content.
+        // The reply is not decoded (that is the point of this client): only its framing is
+        // checked; the tests check the content.
+        let n = self.read_line().await;
         let head = &self.line[..self.line.len().min(64)];
         let tail = &self.line[self.line.len().saturating_sub(64)..];
         let id_field = format!("\"id\":{id}");
@@ -278,14 +280,11 @@ impl WireClient {
         );
         n
     }
-}
 
-impl WireClient {
     /// Calls a tool that does not exist and checks for the JSON-RPC error (the round trip through
     /// the server with no tool run).
     pub async fn call_expecting_error(&mut self, tool: &str) -> usize {
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = self.next_id();
         self.send(&format!(
             r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}"}}}}"#
         ))

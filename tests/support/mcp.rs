@@ -129,14 +129,7 @@ impl McpHarness {
         emulators: Vec<ServerHandle>,
         dir: tempfile::TempDir,
     ) -> Self {
-        let server = HaproxyMcp::new(targets, settings);
-        let (server_io, client_io) = tokio::io::duplex(1 << 20);
-        tokio::spawn(async move {
-            if let Ok(running) = server.serve(server_io).await {
-                let _ = running.waiting().await;
-            }
-        });
-        let client = ().serve(client_io).await.expect("MCP handshake");
+        let client = ().serve(serve_in_memory(targets, settings)).await.expect("MCP handshake");
         Self {
             client,
             _emulators: emulators,
@@ -259,12 +252,22 @@ pub async fn client_with<H: rmcp::ClientHandler>(
     handler: H,
 ) -> RunningService<RoleClient, H> {
     let t = target("haproxy", endpoint, &settings, false);
-    let server = HaproxyMcp::new(Targets::new(vec![t], None).unwrap(), settings);
+    let targets = Targets::new(vec![t], None).unwrap();
+    handler
+        .serve(serve_in_memory(targets, settings))
+        .await
+        .expect("MCP handshake")
+}
+
+/// Starts an MCP server for `targets` on a spawned task and returns the client end of the
+/// in-memory duplex it serves. Call inside a Tokio runtime.
+pub fn serve_in_memory(targets: Targets, settings: Settings) -> tokio::io::DuplexStream {
+    let server = HaproxyMcp::new(targets, settings);
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(running) = server.serve(server_io).await {
             let _ = running.waiting().await;
         }
     });
-    handler.serve(client_io).await.expect("MCP handshake")
+    client_io
 }
