@@ -710,10 +710,11 @@ impl RuntimeClient {
         };
 
         let prepared = self.run(Command::prepare_list(kind, name)).await?;
-        let version = parse_new_version(&prepared).ok_or_else(|| RuntimeError::Unrecognized {
-            command: format!("prepare {} {name}", kind.as_str()),
-            message: prepared.clone(),
-        })?;
+        let version =
+            parse::map::new_version(&prepared).ok_or_else(|| RuntimeError::Unrecognized {
+                command: format!("prepare {} {name}", kind.as_str()),
+                message: prepared.clone(),
+            })?;
         let loaded = async {
             for load in &loads {
                 self.run(load.command(name, version)).await?;
@@ -861,14 +862,6 @@ impl VersionLoad {
     }
 }
 
-/// `New version created: 3` -> 3.
-fn parse_new_version(reply: &str) -> Option<u32> {
-    reply
-        .lines()
-        .find_map(|l| l.trim().rsplit_once("New version created:"))
-        .and_then(|(_, n)| n.trim().parse().ok())
-}
-
 /// Checks free text that goes into a payload line: no line breaks and no blanks at either end
 /// (HAProxy would trim them, so the stored entry would differ from the one asked for).
 fn payload_text(argument: &'static str, value: &str) -> Result<String, RuntimeError> {
@@ -941,16 +934,6 @@ mod tests {
         ] {
             assert_eq!(into_text(raw.to_vec()), frame(raw), "{raw:?}");
         }
-    }
-
-    #[test]
-    fn new_version_is_read_from_prepare() {
-        assert_eq!(parse_new_version("New version created: 3"), Some(3));
-        assert_eq!(
-            parse_new_version("[6]: New version created: 12\n"),
-            Some(12)
-        );
-        assert_eq!(parse_new_version("nope"), None);
     }
 
     #[test]

@@ -1,27 +1,48 @@
-//! The health summary: per backend, what state its servers are in and what looks wrong.
-//! Pure functions over parsed `show stat` and `show servers state`, so they are tested alone.
+//! The health summary: per backend, what state its servers are in (HAProxy's own verdict, from
+//! its `status` column) and what looks wrong; per frontend, whether it accepts traffic and how
+//! much of it is denied or malformed. Pure functions over parsed `show stat`, so they are
+//! tested alone.
+//!
+//! Counters in `show stat` run since HAProxy started (or since `clear counters all`), so errors
+//! are reported as shares of the traffic in the same period ("16.7 % of responses were 5xx"),
+//! which stay meaningful however long HAProxy has run; absolute counts come with them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::haproxy::parse::{AdminState, ServersState, StatKind, StatReport, StatRow};
+use crate::haproxy::parse::{
+    FrontendCondition, ServerCondition, ServerVerdict, StatKind, StatReport, StatRow,
+};
 
 /// How many servers of a backend are in each state.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ServerCounts {
     /// All servers.
     pub total: usize,
-    /// Up and taking traffic.
+    /// Up and taking traffic (`UP`, `UP n/m`, `no check`).
     pub up: usize,
-    /// Down (failing checks).
+    /// Down (failing checks, or the agent says down).
     pub down: usize,
     /// Draining (no new sessions).
     pub drain: usize,
     /// In maintenance.
     pub maint: usize,
-    /// Anything else (NOLB, starting, …).
+    /// Anything else (NOLB, a status not known to this version).
     pub other: usize,
+}
+
+impl ServerCounts {
+    fn add(&mut self, condition: ServerCondition) {
+        self.total += 1;
+        *match condition {
+            ServerCondition::Up => &mut self.up,
+            ServerCondition::Down => &mut self.down,
+            ServerCondition::Drain => &mut self.drain,
+            ServerCondition::Maint => &mut self.maint,
+            ServerCondition::Nolb | ServerCondition::Unknown => &mut self.other,
+        } += 1;
+    }
 }
 
 /// One server that is not serving.
@@ -29,6 +50,8 @@ pub struct ServerCounts {
 pub struct ServerIssue {
     /// Server name.
     pub server: String,
+    /// HAProxy's verdict in one word.
+    pub state: ServerCondition,
     /// Its status as `show stat` prints it.
     pub status: String,
     /// The last check's description, if any.
@@ -37,7 +60,7 @@ pub struct ServerIssue {
 }
 
 /// The health of one backend.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BackendHealth {
     /// Backend name.
     pub name: String,
@@ -57,27 +80,57 @@ pub struct BackendHealth {
     pub response_errors: Option<u64>,
     /// HTTP 5xx responses.
     pub http_5xx: Option<u64>,
+    /// 5xx responses as a percentage of all HTTP responses in the same period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_5xx_pct: Option<f64>,
+    /// Connection errors as a percentage of sessions in the same period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_error_pct: Option<f64>,
     /// Plain-language problems; empty when all is well.
     pub problems: Vec<String>,
 }
 
-/// Builds one [`BackendHealth`] per backend found in `stat` (servers from both reports).
-pub fn summarize(stat: &StatReport, state: &ServersState) -> Vec<BackendHealth> {
-    // Indexed once: with 10,000 servers, scanning both reports per backend and per server
-    // took half a second.
+/// The health of one frontend.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct FrontendHealth {
+    /// Frontend name.
+    pub name: String,
+    /// HAProxy's status (`OPEN`, `FULL`, `STOP`, …).
+    pub status: Option<String>,
+    /// Current sessions.
+    pub sessions: Option<u64>,
+    /// Session limit.
+    pub session_limit: Option<u64>,
+    /// Requests denied by rules (dreq) since the counters were last cleared.
+    pub denied_requests: Option<u64>,
+    /// Malformed or refused requests (ereq).
+    pub request_errors: Option<u64>,
+    /// Denied requests as a percentage of requests (sessions in TCP mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denied_pct: Option<f64>,
+    /// Request errors as a percentage of requests (sessions in TCP mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_error_pct: Option<f64>,
+    /// Plain-language problems; empty when all is well.
+    pub problems: Vec<String>,
+}
+
+/// Builds one [`BackendHealth`] per backend found in `stat`. A backend with no servers that
+/// only declares a stick table (named in `tables`) is a table, not a backend, and is left out.
+pub fn summarize(stat: &StatReport, tables: &HashSet<String>) -> Vec<BackendHealth> {
+    // Indexed once: with 10,000 servers, scanning the report per backend took half a second.
     let mut servers_of: HashMap<&str, Vec<&StatRow>> = HashMap::new();
     for sv in stat.rows.iter().filter(|r| r.kind == StatKind::Server) {
         servers_of.entry(sv.proxy.as_str()).or_default().push(sv);
     }
-    let mut admin_of: HashMap<(&str, &str), &AdminState> = HashMap::new();
-    for s in &state.servers {
-        // The first entry wins, as a search from the start would find it.
-        admin_of
-            .entry((s.backend.as_str(), s.name.as_str()))
-            .or_insert(&s.admin_state);
-    }
     let mut out = Vec::new();
     for be in stat.rows.iter().filter(|r| r.kind == StatKind::Backend) {
+        let servers = servers_of
+            .get(be.proxy.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        if servers.is_empty() && tables.contains(&be.proxy) {
+            continue;
+        }
         let mut h = BackendHealth {
             name: be.proxy.clone(),
             status: be.status.clone(),
@@ -88,47 +141,84 @@ pub fn summarize(stat: &StatReport, state: &ServersState) -> Vec<BackendHealth> 
             connection_errors: be.econ,
             response_errors: be.eresp,
             http_5xx: be.hrsp_5xx,
+            http_5xx_pct: share(be.hrsp_5xx, responses(be)),
+            connection_error_pct: share(be.econ, be.stot),
             problems: Vec::new(),
         };
-        let servers = servers_of
-            .get(be.proxy.as_str())
-            .map_or(&[][..], Vec::as_slice);
         for sv in servers {
-            let admin = admin_of
-                .get(&(sv.proxy.as_str(), sv.name.as_str()))
-                .copied();
-            let status = sv.status.clone().unwrap_or_default();
-            h.servers.total += 1;
-            let bucket = if admin.is_some_and(|a| a.is_maint()) || status.starts_with("MAINT") {
-                &mut h.servers.maint
-            } else if admin.is_some_and(|a| a.is_drain()) || status.starts_with("DRAIN") {
-                &mut h.servers.drain
-            } else if status.starts_with("DOWN") {
-                &mut h.servers.down
-            } else if status.starts_with("UP") || status == "no check" {
-                &mut h.servers.up
-            } else {
-                &mut h.servers.other
-            };
-            *bucket += 1;
-            if !(status.starts_with("UP") || status == "no check") {
+            let verdict = sv
+                .verdict()
+                .unwrap_or_else(|| ServerVerdict::best(None, None));
+            h.servers.add(verdict.condition);
+            if verdict.condition != ServerCondition::Up {
                 h.not_serving.push(ServerIssue {
                     server: sv.name.clone(),
-                    status,
+                    state: verdict.condition,
+                    status: sv.status.clone().unwrap_or_default(),
                     check: sv.check_desc.clone().filter(|d| !d.is_empty()),
                 });
             }
         }
-        h.problems = problems(&h);
+        h.problems = backend_problems(&h);
         out.push(h);
     }
     out
 }
 
-fn problems(h: &BackendHealth) -> Vec<String> {
+/// Builds one [`FrontendHealth`] per frontend found in `stat`.
+pub fn summarize_frontends(stat: &StatReport) -> Vec<FrontendHealth> {
+    stat.of_kind(StatKind::Frontend)
+        .map(|fe| {
+            // HTTP frontends count requests; TCP ones only sessions.
+            let traffic = fe.req_tot.filter(|n| *n > 0).or(fe.stot);
+            let mut h = FrontendHealth {
+                name: fe.proxy.clone(),
+                status: fe.status.clone(),
+                sessions: fe.scur,
+                session_limit: fe.slim,
+                denied_requests: fe.dreq,
+                request_errors: fe.ereq,
+                denied_pct: share(fe.dreq, traffic),
+                request_error_pct: share(fe.ereq, traffic),
+                problems: Vec::new(),
+            };
+            h.problems = frontend_problems(&h, traffic);
+            h
+        })
+        .collect()
+}
+
+/// All HTTP responses counted on a row (None in TCP mode, where there are none).
+fn responses(r: &StatRow) -> Option<u64> {
+    let parts = [
+        r.hrsp_1xx,
+        r.hrsp_2xx,
+        r.hrsp_3xx,
+        r.hrsp_4xx,
+        r.hrsp_5xx,
+        r.hrsp_other,
+    ];
+    if parts.iter().all(Option::is_none) {
+        return None;
+    }
+    Some(parts.iter().flatten().sum())
+}
+
+/// `part` as a percentage of `whole`, one decimal; None when either is unknown or whole is 0.
+fn share(part: Option<u64>, whole: Option<u64>) -> Option<f64> {
+    let (part, whole) = (part?, whole?);
+    if whole == 0 {
+        return None;
+    }
+    Some((part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
+fn backend_problems(h: &BackendHealth) -> Vec<String> {
     let mut p = Vec::new();
     let s = &h.servers;
-    if s.total > 0 && s.up == 0 {
+    if s.total == 0 {
+        p.push("it has no servers, so it cannot serve traffic".to_owned());
+    } else if s.up == 0 {
         p.push(format!(
             "no server is UP ({} total), the backend cannot serve traffic",
             s.total
@@ -137,7 +227,7 @@ fn problems(h: &BackendHealth) -> Vec<String> {
     let down: Vec<String> = h
         .not_serving
         .iter()
-        .filter(|i| i.status.starts_with("DOWN"))
+        .filter(|i| i.state == ServerCondition::Down)
         .map(|i| match &i.check {
             Some(c) => format!("{} ({c})", i.server),
             None => i.server.clone(),
@@ -157,13 +247,126 @@ fn problems(h: &BackendHealth) -> Vec<String> {
         ));
     }
     if let Some(e) = h.http_5xx.filter(|e| *e > 0) {
-        p.push(format!("{e} HTTP 5xx responses"));
+        p.push(match h.http_5xx_pct {
+            Some(pct) => {
+                format!("{pct}% of HTTP responses were 5xx ({e} since counters were last cleared)")
+            }
+            None => format!("{e} HTTP 5xx responses since counters were last cleared"),
+        });
     }
     if let Some(e) = h.connection_errors.filter(|e| *e > 0) {
-        p.push(format!("{e} connection errors to servers"));
+        p.push(match h.connection_error_pct {
+            Some(pct) => {
+                format!("{pct}% of sessions met a connection error to a server ({e} in all)")
+            }
+            None => format!("{e} connection errors to servers"),
+        });
     }
     if let Some(e) = h.response_errors.filter(|e| *e > 0) {
         p.push(format!("{e} response errors from servers"));
     }
     p
+}
+
+fn frontend_problems(h: &FrontendHealth, traffic: Option<u64>) -> Vec<String> {
+    let mut p = Vec::new();
+    match h.status.as_deref().map(FrontendCondition::from_status) {
+        Some(FrontendCondition::Stop) => {
+            p.push("it is stopped and accepts no connection".to_owned())
+        }
+        Some(FrontendCondition::Full) => p.push(format!(
+            "it is FULL: at its limit of {} sessions, new connections wait",
+            h.session_limit.map_or("?".to_owned(), |l| l.to_string())
+        )),
+        Some(FrontendCondition::Paused) => p.push("it is paused".to_owned()),
+        _ => {}
+    }
+    let of = traffic.map_or(String::new(), |t| format!(" of {t}"));
+    if let (Some(d), Some(pct)) = (h.denied_requests.filter(|d| *d > 0), h.denied_pct) {
+        p.push(format!("{pct}% of requests were denied by rules ({d}{of})"));
+    }
+    if let (Some(e), Some(pct)) = (h.request_errors.filter(|e| *e > 0), h.request_error_pct) {
+        p.push(format!(
+            "{pct}% of requests were malformed or refused ({e}{of})"
+        ));
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::haproxy::parse::stat;
+
+    const HEADER: &str = "# pxname,svname,status,type,scur,slim,stot,econ,dreq,ereq,req_tot,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,check_desc,\n";
+
+    fn report(rows: &str) -> StatReport {
+        stat::parse(&format!("{HEADER}{rows}")).unwrap()
+    }
+
+    #[test]
+    fn servers_are_counted_by_haproxys_status() {
+        let r = report(
+            "be,s1,UP,2,,,,,,,,,,,,,,,\n\
+             be,s2,DOWN,2,,,,,,,,,,,,,,Layer4 connection problem,\n\
+             be,s3,MAINT (via be/s2),2,,,,,,,,,,,,,,,\n\
+             be,s4,no check,2,,,,,,,,,,,,,,,\n\
+             be,s5,DRAIN (agent),2,,,,,,,,,,,,,,,\n\
+             be,BACKEND,UP,1,,,,,,,,,,,,,,,\n",
+        );
+        let h = summarize(&r, &HashSet::new());
+        let c = &h[0].servers;
+        assert_eq!((c.total, c.up, c.down, c.maint, c.drain), (5, 2, 1, 1, 1));
+        assert!(
+            h[0].problems
+                .iter()
+                .any(|p| p.contains("1 of 5 servers DOWN: s2 (Layer4"))
+        );
+    }
+
+    #[test]
+    fn errors_are_shares_of_the_traffic() {
+        let r = report(
+            "be,s1,UP,2,,,,,,,,,,,,,,,\n\
+             be,BACKEND,UP,1,0,,60,0,,,,0,15,0,0,3,0,,\n",
+        );
+        let h = summarize(&r, &HashSet::new());
+        assert_eq!(h[0].http_5xx_pct, Some(16.7));
+        assert!(
+            h[0].problems
+                .iter()
+                .any(|p| p.starts_with("16.7% of HTTP responses were 5xx")),
+            "{:?}",
+            h[0].problems
+        );
+    }
+
+    #[test]
+    fn a_table_only_backend_is_not_a_backend() {
+        let r =
+            report("st_clients,BACKEND,UP,1,,,,,,,,,,,,,,,\nempty,BACKEND,UP,1,,,,,,,,,,,,,,,\n");
+        let tables: HashSet<String> = ["st_clients".to_owned()].into();
+        let h = summarize(&r, &tables);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].name, "empty");
+        assert!(h[0].problems[0].contains("no servers"));
+    }
+
+    #[test]
+    fn frontends_report_denials_and_state() {
+        let r = report(
+            "fe,FRONTEND,OPEN,0,1,100,50,,10,2,40,,,,,,,,\n\
+             fe2,FRONTEND,STOP,0,0,100,0,,0,0,0,,,,,,,,\n",
+        );
+        let f = summarize_frontends(&r);
+        assert_eq!(f[0].denied_pct, Some(25.0));
+        assert!(
+            f[0].problems
+                .iter()
+                .any(|p| p.starts_with("25% of requests were denied")),
+            "{:?}",
+            f[0].problems
+        );
+        assert!(f[1].problems[0].contains("stopped"));
+    }
 }

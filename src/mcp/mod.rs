@@ -5,13 +5,16 @@ mod arg_errors;
 pub mod audit;
 pub mod caller;
 pub mod catalog;
+pub(crate) mod explain;
 pub mod health;
 pub mod metrics;
 pub mod prompts;
+pub(crate) mod rails;
 pub mod resources;
 pub mod server;
 pub mod targets;
 pub mod tools;
+pub mod views;
 
 pub use server::{HaproxyMcp, Settings};
 pub use targets::{Target, Targets};

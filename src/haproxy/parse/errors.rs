@@ -222,6 +222,27 @@ pub fn parse(text: &str) -> Result<ErrorsReport, ParseError> {
     Ok(report)
 }
 
+impl CapturedError {
+    /// Splits the block into HAProxy's detail lines and the captured bytes (after the first
+    /// blank line, the two-space indent removed). The header line is decoded into the fields
+    /// and left out.
+    pub fn details_and_capture(&self) -> (Vec<String>, String) {
+        let mut details = Vec::new();
+        let mut capture = Vec::new();
+        let mut in_dump = false;
+        for line in self.raw.lines().skip(1) {
+            if !in_dump && line.trim().is_empty() {
+                in_dump = true;
+            } else if in_dump {
+                capture.push(line.strip_prefix("  ").unwrap_or(line));
+            } else {
+                details.push(line.trim().to_owned());
+            }
+        }
+        (details, capture.join("\n"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -349,9 +349,25 @@ pub fn parse_get_acl(text: &str) -> Result<AclLookup, ParseError> {
         .ok_or_else(|| ParseError::new(1, "empty reply, expected `type=…, case=…, match=…`"))
 }
 
+/// The version `prepare map` / `prepare acl` opened: `New version created: 3` -> 3 (the line
+/// may carry a `[pid]: ` prefix through the master CLI).
+pub fn new_version(reply: &str) -> Option<u32> {
+    reply
+        .lines()
+        .find_map(|l| l.trim().rsplit_once("New version created:"))
+        .and_then(|(_, n)| n.trim().parse().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_versions() {
+        assert_eq!(new_version("New version created: 3"), Some(3));
+        assert_eq!(new_version("[6]: New version created: 12\n"), Some(12));
+        assert_eq!(new_version("nope"), None);
+    }
 
     #[test]
     fn parses_26_lists() {

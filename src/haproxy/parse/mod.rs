@@ -16,11 +16,13 @@ pub mod help;
 pub mod info;
 pub mod map;
 pub mod proc_list;
+pub mod reload;
 pub mod servers_conn;
 pub mod servers_state;
 pub mod sess;
 pub mod stat;
 pub mod table;
+pub mod verdict;
 pub mod version;
 pub mod weight;
 
@@ -36,6 +38,9 @@ pub use servers_state::{AdminState, OpState, ServerState, ServersState};
 pub use sess::{SessionDetail, SessionSummary};
 pub use stat::{StatKind, StatReport, StatRow};
 pub use table::{TableData, TableDump, TableEntry, TableInfo};
+pub use verdict::{
+    BackendCondition, FrontendCondition, ServerCondition, ServerVerdict, VerdictCause,
+};
 pub use weight::Weight;
 
 /// A parse failure that says where: 1-based line number in the reply, and what was wrong.

@@ -73,14 +73,17 @@ impl AdminState {
         }
     }
 
-    /// Whether any maintenance flag is set (HAProxy's `SRV_ADMF_MAINT` mask plus CMAINT).
+    /// Whether the server is in maintenance: HAProxy's `SRV_ADMF_MAINT` mask (FMAINT, IMAINT,
+    /// RMAINT). CMAINT alone is not maintenance: it stays set after a server `disabled` in the
+    /// configuration is enabled.
     pub fn is_maint(&self) -> bool {
-        self.maint_forced || self.maint_inherited || self.maint_config || self.maint_resolution
+        self.raw & super::verdict::ADMF_MAINT != 0
     }
 
-    /// Whether any drain flag is set.
+    /// Whether a drain flag is set (HAProxy's `SRV_ADMF_DRAIN` mask). A stopped server with a
+    /// drain flag is still DOWN: see [`super::verdict::ServerVerdict::derive`].
     pub fn is_drain(&self) -> bool {
-        self.drain_forced || self.drain_inherited
+        self.raw & super::verdict::ADMF_DRAIN != 0
     }
 }
 
@@ -142,19 +145,10 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    /// A one-word summary in the spirit of `show stat`'s `status`: `MAINT`, `DRAIN`, `UP`,
-    /// `DOWN`, `NOLB` (soft-stopping), or `UNKNOWN`.
-    pub fn summary_state(&self) -> &'static str {
-        if self.admin_state.is_maint() {
-            return "MAINT";
-        }
-        match self.op_state {
-            OpState::Stopped => "DOWN",
-            OpState::Stopping => "NOLB",
-            OpState::Running | OpState::Starting if self.admin_state.is_drain() => "DRAIN",
-            OpState::Running | OpState::Starting => "UP",
-            OpState::Unknown(_) => "UNKNOWN",
-        }
+    /// HAProxy's verdict on this server, derived from its state columns (see
+    /// [`super::verdict::ServerVerdict::derive`]; a `show stat` status, when at hand, wins).
+    pub fn verdict(&self) -> super::verdict::ServerVerdict {
+        super::verdict::ServerVerdict::derive(self)
     }
 
     /// The name of `check_result` (`unknown`, `neutral`, `failed`, `passed`, `condpass`).
@@ -495,17 +489,17 @@ mod tests {
         assert_eq!(app2.port, Some(28082));
         assert_eq!(app2.use_ssl, Some(false));
         assert!(app2.check_enabled());
-        assert_eq!(app2.summary_state(), "UP");
+        assert_eq!(app2.verdict().condition.word(), "UP");
         assert!(app2.extra.is_empty());
 
         let app3 = s.servers.get(2).unwrap();
         assert_eq!(app3.admin_state.raw, 5);
         assert!(app3.admin_state.maint_forced && app3.admin_state.maint_config);
-        assert_eq!(app3.summary_state(), "MAINT");
+        assert_eq!(app3.verdict().condition.word(), "MAINT");
 
         let app4 = s.servers.get(3).unwrap();
         assert_eq!(app4.op_state, OpState::Stopped);
-        assert_eq!(app4.summary_state(), "DOWN");
+        assert_eq!(app4.verdict().condition.word(), "DOWN");
 
         let api1 = s.servers.get(4).unwrap();
         assert_eq!(api1.agent_state, Some(22));
@@ -518,7 +512,11 @@ mod tests {
         let text = "1\n# be_id be_name srv_id srv_name srv_op_state srv_admin_state\n\
 1 b 1 s 2 8\n1 b 2 t 3 0\n1 b 3 u 9 0\n1 b 4 v 2 64\n";
         let s = parse(text).unwrap();
-        let states: Vec<_> = s.servers.iter().map(ServerState::summary_state).collect();
+        let states: Vec<_> = s
+            .servers
+            .iter()
+            .map(|x| x.verdict().condition.word())
+            .collect();
         assert_eq!(states, ["DRAIN", "NOLB", "UNKNOWN", "UP"]);
         assert_eq!(s.servers.get(2).unwrap().op_state, OpState::Unknown(9));
         assert!(s.servers.get(3).unwrap().admin_state.maint_fqdn);

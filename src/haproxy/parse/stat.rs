@@ -531,6 +531,29 @@ pub struct StatRow {
 }
 
 impl StatRow {
+    /// HAProxy's verdict on a server row, read from its `status` column (`None` without one).
+    pub fn verdict(&self) -> Option<super::verdict::ServerVerdict> {
+        self.status
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(super::verdict::ServerVerdict::from_status)
+    }
+
+    /// The `addr` column split into address and port: `127.0.0.1:8082` -> (`127.0.0.1`,
+    /// 8082), `[::1]:80` -> (`::1`, 80); a value without a port is all address.
+    pub fn address(&self) -> (Option<String>, Option<u16>) {
+        let Some(addr) = self.addr.as_deref().filter(|a| !a.is_empty()) else {
+            return (None, None);
+        };
+        match addr.rsplit_once(':') {
+            Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                (Some(host.to_owned()), port.parse().ok())
+            }
+            _ => (Some(addr.to_owned()), None),
+        }
+    }
+
     /// The raw (unquoted) text of the cell in `column`; `None` if the report has no such
     /// column or this row is shorter. An empty cell is `Some("")`.
     pub fn get(&self, column: &str) -> Option<&str> {

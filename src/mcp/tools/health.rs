@@ -1,76 +1,21 @@
 //! Health checks and agents: enable_health, disable_health, enable_agent, disable_agent,
 //! set_server_health, set_server_agent, set_agent_send, set_server_check_port.
 //!
-//! Also home of [`server_call`], which every tool naming a `backend/server` uses so that
-//! "No such server." comes back with the list of servers that do exist.
+//! Forcing health or agent down (or health stopping) takes a server out of rotation, so those
+//! go through the last-UP rail like drain and maintenance do.
 
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use super::out;
-use crate::haproxy::command::args::{self, ProxyName, ServerRef};
+use super::{ServerArgs, out};
+use crate::haproxy::command::args::{self, ServerRef};
 use crate::haproxy::command::{AgentState, HealthState};
-use crate::haproxy::{RefusalKind, RuntimeClient, RuntimeError};
-use crate::mcp::answer::{Answer, ToolError, ToolResult};
+use crate::haproxy::{RuntimeClient, RuntimeError};
+use crate::mcp::answer::{Answer, ToolResult};
+use crate::mcp::explain::{Subject, checked};
+use crate::mcp::rails::{guard_rotation, server_to_change};
 use crate::mcp::server::HaproxyMcp;
-use crate::mcp::targets::Target;
-
-/// Maps a client result about `server` to a tool result. When HAProxy does not know the server
-/// or its backend, the error lists what does exist.
-pub(super) async fn server_call<T>(
-    t: &Target,
-    server: &ServerRef,
-    result: Result<T, RuntimeError>,
-) -> Result<T, ToolError> {
-    match result {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let err = ToolError::runtime(&t.name, &e);
-            match e.refusal() {
-                Some(RefusalKind::NoSuchServer | RefusalKind::NoSuchBackend) => {
-                    Err(err.with_note(servers_note(&t.client, &server.backend).await))
-                }
-                _ => Err(err),
-            }
-        }
-    }
-}
-
-/// "Servers in be_app: app1, app2." — or which backends exist when this one does not.
-async fn servers_note(client: &RuntimeClient, backend: &ProxyName) -> String {
-    match client.show_servers_state(Some(backend)).await {
-        Ok(state) if state.servers.is_empty() => format!("Backend {backend} has no servers."),
-        Ok(state) => {
-            let names: Vec<&str> = state.servers.iter().map(|s| s.name.as_str()).collect();
-            format!("Servers in {backend}: {}.", names.join(", "))
-        }
-        Err(e) if e.refusal() == Some(RefusalKind::NoSuchBackend) => {
-            match client.show_backends().await {
-                Ok(names) => format!(
-                    "There is no backend {backend}. Backends: {}.",
-                    names.join(", ")
-                ),
-                Err(_) => {
-                    format!("There is no backend {backend}; list_backends shows which exist.")
-                }
-            }
-        }
-        Err(_) => "list_servers shows which servers exist.".to_owned(),
-    }
-}
-
-/// Arguments of tools that name one server.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-pub struct ServerArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
-    #[serde(default)]
-    pub target: Option<String>,
-    /// The backend.
-    pub backend: String,
-    /// The server inside the backend.
-    pub server: String,
-}
 
 /// A health state to force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
@@ -96,6 +41,10 @@ pub struct SetHealthArgs {
     pub server: String,
     /// The health state to force.
     pub state: HealthArg,
+    /// Allow forcing the backend's last UP server out of rotation (the backend then cannot
+    /// serve).
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// An agent state to force.
@@ -120,6 +69,10 @@ pub struct SetAgentArgs {
     pub server: String,
     /// The agent state to force.
     pub state: AgentArg,
+    /// Allow forcing the backend's last UP server out of rotation (the backend then cannot
+    /// serve).
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// Arguments of set_agent_send.
@@ -190,6 +143,16 @@ impl Change {
         }
     }
 
+    /// How this change takes the server out of rotation, if it does (for the last-UP rail).
+    fn out_of_rotation(&self) -> Option<&'static str> {
+        match self {
+            Self::Health(HealthArg::Down) => Some("health forced down"),
+            Self::Health(HealthArg::Stopping) => Some("health forced stopping"),
+            Self::Agent(AgentArg::Down) => Some("agent forced down"),
+            _ => None,
+        }
+    }
+
     /// What happened, as a sentence (without the target).
     fn done(&self, server: &ServerRef) -> String {
         match self {
@@ -250,11 +213,24 @@ async fn change(
     backend: &str,
     server: &str,
     change: Change,
+    force: bool,
 ) -> ToolResult<HealthDone> {
     let t = mcp.target(target)?;
-    let server = ServerRef::new(backend, server)?;
-    server_call(t, &server, change.apply(&t.client, &server).await).await?;
-    let done = change.done(&server);
+    let server = server_to_change(backend, server)?;
+    let warning = match change.out_of_rotation() {
+        Some(action) => guard_rotation(t, &server, action, force).await?.1,
+        None => None,
+    };
+    checked(
+        t,
+        Subject::Server(&server),
+        change.apply(&t.client, &server).await,
+    )
+    .await?;
+    let mut done = change.done(&server);
+    if let Some(w) = warning {
+        done.push_str(&format!(". Warning: {w}"));
+    }
     Ok(Answer::new(
         format!("[{}] Done: {done}.", t.name),
         HealthDone {
@@ -270,7 +246,7 @@ impl HaproxyMcp {
     /// Turns a server's health checks back on.
     #[tool(
         description = "Enable the health checks of a server (`enable health <backend>/<server>`), e.g. after disable_health. Its state follows the check results again. Fails if the server has no `check` in the configuration.",
-        annotations(title = "Enable health checks", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        annotations(title = "Enable health checks", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
     async fn enable_health(&self, Parameters(a): Parameters<ServerArgs>) -> ToolResult<HealthDone> {
@@ -280,6 +256,7 @@ impl HaproxyMcp {
             &a.backend,
             &a.server,
             Change::EnableHealth,
+            false,
         )
         .await
     }
@@ -300,6 +277,7 @@ impl HaproxyMcp {
             &a.backend,
             &a.server,
             Change::DisableHealth,
+            false,
         )
         .await
     }
@@ -307,7 +285,7 @@ impl HaproxyMcp {
     /// Turns a server's agent check back on.
     #[tool(
         description = "Enable the agent check of a server (`enable agent <backend>/<server>`). Fails with 'Agent was not configured' if the server has no agent-check in the configuration.",
-        annotations(title = "Enable agent check", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        annotations(title = "Enable agent check", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
     async fn enable_agent(&self, Parameters(a): Parameters<ServerArgs>) -> ToolResult<HealthDone> {
@@ -317,6 +295,7 @@ impl HaproxyMcp {
             &a.backend,
             &a.server,
             Change::EnableAgent,
+            false,
         )
         .await
     }
@@ -334,6 +313,7 @@ impl HaproxyMcp {
             &a.backend,
             &a.server,
             Change::DisableAgent,
+            false,
         )
         .await
     }
@@ -354,6 +334,7 @@ impl HaproxyMcp {
             &a.backend,
             &a.server,
             Change::Health(a.state),
+            a.force,
         )
         .await
     }
@@ -374,6 +355,7 @@ impl HaproxyMcp {
             &a.backend,
             &a.server,
             Change::Agent(a.state),
+            a.force,
         )
         .await
     }
@@ -381,7 +363,7 @@ impl HaproxyMcp {
     /// Changes what the agent check sends.
     #[tool(
         description = "Change the string the agent check sends to the agent (`set server <backend>/<server> agent-send <text>`). Fails if the server has no agent check configured. Control characters and ';' are refused.",
-        annotations(title = "Set agent-send string", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        annotations(title = "Set agent-send string", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
     async fn set_agent_send(
@@ -395,6 +377,7 @@ impl HaproxyMcp {
             &a.backend,
             &a.server,
             Change::AgentSend(text),
+            false,
         )
         .await
     }
@@ -402,7 +385,7 @@ impl HaproxyMcp {
     /// Changes the port health checks use.
     #[tool(
         description = "Change the port a server's health checks connect to (`set server <backend>/<server> check-port <port>`). A wrong port makes checks fail and the server go DOWN.",
-        annotations(title = "Set check port", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        annotations(title = "Set check port", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
     async fn set_server_check_port(
@@ -416,6 +399,7 @@ impl HaproxyMcp {
             &a.backend,
             &a.server,
             Change::CheckPort(port),
+            false,
         )
         .await
     }

@@ -9,60 +9,22 @@ use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
 use super::{DEFAULT_LIMIT, out};
+use crate::haproxy::RuntimeError;
 use crate::haproxy::command::ListKind;
 use crate::haproxy::command::args::MapName;
-use crate::haproxy::{RefusalKind, RuntimeClient, RuntimeError};
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
+use crate::mcp::explain::{Subject, checked};
 use crate::mcp::server::HaproxyMcp;
 use crate::mcp::targets::Target;
 
-/// Maps a client error about a map or ACL to a tool error; when HAProxy does not know the name,
-/// the error lists the maps (or ACLs) that are loaded.
-async fn list_error(t: &Target, kind: ListKind, e: RuntimeError) -> ToolError {
-    let err = ToolError::runtime(&t.name, &e);
-    match e.refusal() {
-        Some(RefusalKind::NoSuchMap | RefusalKind::NoSuchAcl) => {
-            err.with_note(loaded_note(&t.client, kind).await)
-        }
-        _ => err,
-    }
-}
-
-/// "Maps loaded: #4 (/etc/haproxy/hosts.map)."
-async fn loaded_note(client: &RuntimeClient, kind: ListKind) -> String {
-    let what = match kind {
-        ListKind::Map => "Maps",
-        ListKind::Acl => "ACLs",
-    };
-    match client.show_lists(kind).await {
-        Ok(lists) if lists.is_empty() => format!("No {} is loaded.", what.to_lowercase()),
-        Ok(lists) => {
-            let names: Vec<String> = lists
-                .iter()
-                .map(|l| match &l.file {
-                    Some(f) if !f.is_empty() => format!("#{} ({f})", l.id),
-                    _ => format!("#{} (inline, no file)", l.id),
-                })
-                .collect();
-            format!(
-                "{what} loaded (use the #id or the file name): {}.",
-                names.join(", ")
-            )
-        }
-        Err(_) => format!("list_{} shows which are loaded.", what.to_lowercase()),
-    }
-}
-
-/// Runs a client call about a map or ACL, mapping its error.
+/// Runs a client call about a map or ACL through the explainer (lists what is loaded when
+/// HAProxy does not know the name).
 async fn on_list<T>(
     t: &Target,
     kind: ListKind,
     result: Result<T, RuntimeError>,
 ) -> Result<T, ToolError> {
-    match result {
-        Ok(v) => Ok(v),
-        Err(e) => Err(list_error(t, kind, e).await),
-    }
+    checked(t, Subject::List(kind), result).await
 }
 
 /// The word for summaries.
@@ -561,7 +523,7 @@ impl HaproxyMcp {
     /// Changes a map entry's value.
     #[tool(
         description = "Change the value of an existing map key (`set map <map> <key> <value>`); every entry with that key gets the value. Fails with 'entry not found' when the key is absent (use add_map_entry).",
-        annotations(title = "Set map entry", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        annotations(title = "Set map entry", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
     async fn set_map_entry(
@@ -740,7 +702,9 @@ async fn replace_result(
             } else {
                 "The replace did not complete and the client discarded the prepared version where it could; read the contents back before retrying."
             };
-            Err(list_error(t, kind, e).await.with_note(note))
+            Err(crate::mcp::explain::refused(t, Subject::List(kind), e)
+                .await
+                .with_note(note))
         }
     }
 }

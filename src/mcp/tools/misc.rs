@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::{TargetOnly, out};
 use crate::haproxy::command::args::ProxyName;
 use crate::haproxy::parse::errors::{CapturedError, ErrorDirection};
+use crate::haproxy::parse::reload::{self, ReloadOutcome};
+use crate::haproxy::parse::{ProcKind, ProcList};
 use crate::haproxy::{RefusalKind, RuntimeClient, RuntimeError};
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
 use crate::mcp::server::{HaproxyMcp, fail};
@@ -71,7 +73,7 @@ pub struct ErrorEventOut {
 
 impl From<CapturedError> for ErrorEventOut {
     fn from(e: CapturedError) -> Self {
-        let (details, untrusted_capture) = split_capture(&e.raw);
+        let (details, untrusted_capture) = e.details_and_capture();
         Self {
             date: e.date,
             direction: match e.direction {
@@ -91,24 +93,6 @@ impl From<CapturedError> for ErrorEventOut {
             untrusted_capture,
         }
     }
-}
-
-/// Splits a block into HAProxy's detail lines and the captured bytes (after the first blank
-/// line). The header line itself is decoded elsewhere and dropped.
-fn split_capture(raw: &str) -> (Vec<String>, String) {
-    let mut details = Vec::new();
-    let mut capture = Vec::new();
-    let mut in_dump = false;
-    for line in raw.lines().skip(1) {
-        if !in_dump && line.trim().is_empty() {
-            in_dump = true;
-        } else if in_dump {
-            capture.push(line.strip_prefix("  ").unwrap_or(line));
-        } else {
-            details.push(line.trim().to_owned());
-        }
-    }
-    (details, capture.join("\n"))
 }
 
 /// show_errors' answer.
@@ -226,10 +210,18 @@ pub struct TargetsOut {
 pub struct ReloadOut {
     /// The target reloaded.
     pub target: String,
-    /// HAProxy's verdict: true for `Success=1` (2.7+), absent when it says nothing (2.6).
-    pub success: Option<bool>,
+    /// Always true in an answer: a reload that failed, or whose outcome could not be confirmed,
+    /// comes back as an error.
+    pub success: bool,
+    /// Where the verdict comes from: `haproxy` (it printed `Success=1`, 2.7+) or `show proc`
+    /// (2.6 prints nothing; a new worker appeared in the master's process list).
+    pub verdict_from: String,
     /// What HAProxy printed after the verdict (startup messages), if anything.
     pub startup_logs: Option<String>,
+    /// The workers started by this reload.
+    pub new_workers: Vec<u32>,
+    /// Previous workers still finishing their connections.
+    pub old_workers_draining: Vec<u32>,
     /// The version answering after the reload, if it answered within the wait.
     pub version_after: Option<String>,
     /// What was done, as a sentence.
@@ -324,21 +316,25 @@ fn targets_summary(out: &TargetsOut) -> String {
 /// How to get a master CLI, for NeedsMaster.
 const MASTER_HOWTO: &str = "How to configure one: run HAProxy in master-worker mode with a master CLI (e.g. `haproxy -W -S /run/haproxy-master.sock,level,admin -f haproxy.cfg`), then point a target at that socket: HAPROXY_RUNTIME_MODE=master and HAPROXY_RUNTIME_SOCKET=/run/haproxy-master.sock (or `mode = \"master\"` and `socket = …` for the target in the configuration file). Ordinary Runtime API commands keep working through it.";
 
-/// `Success=1` / `Success=0` on the first line (2.7+), nothing on 2.6.
-fn reload_verdict(reply: &str) -> (Option<bool>, Option<String>) {
-    let mut lines = reply.lines();
-    let success = match lines.next().map(str::trim) {
-        Some("Success=1") => Some(true),
-        Some("Success=0") => Some(false),
-        _ => None,
-    };
-    let rest: Vec<&str> = if success.is_some() {
-        lines.filter(|l| l.trim() != "--").collect()
-    } else {
-        reply.lines().collect()
-    };
-    let logs = rest.join("\n").trim().to_owned();
-    (success, Some(logs).filter(|l| !l.is_empty()))
+/// Polls the master's `show proc` until it has counted the reload (or the wait is over), and
+/// compares with `before`. None when `show proc` could not be read at all.
+async fn reload_outcome(
+    client: &RuntimeClient,
+    before: &ProcList,
+) -> Option<(ReloadOutcome, ProcList)> {
+    let deadline = Instant::now() + RELOAD_SETTLE;
+    let mut last = None;
+    while Instant::now() < deadline {
+        if let Ok(Ok(after)) = tokio::time::timeout(PROBE_TIMEOUT, client.show_proc()).await {
+            let outcome = reload::compare(before, &after);
+            if outcome != ReloadOutcome::Pending {
+                return Some((outcome, after));
+            }
+            last = Some((outcome, after));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    last
 }
 
 /// Polls `show version` until HAProxy answers again after a reload.
@@ -551,34 +547,98 @@ impl HaproxyMcp {
 
     /// Reloads HAProxy through its master CLI.
     #[tool(
-        description = "Reload HAProxy through its master CLI (`reload`): the master re-reads the configuration and starts new workers; old workers finish their connections. Runtime changes not written to the configuration (map edits, weights, dynamic servers, stick-table contents) are lost. Needs a target configured on the master CLI. HAProxy 2.7+ reports Success=1/0; 2.6 says nothing, so the tool then checks that HAProxy answers again.",
+        description = "Reload HAProxy through its master CLI (`reload`): the master re-reads the configuration and starts new workers; old workers finish their connections. Runtime changes not written to the configuration (map edits, weights, dynamic servers, stick-table contents) are lost. Needs a target configured on the master CLI. HAProxy 2.7+ reports Success=1/0; 2.6 says nothing, so the tool compares the master's process list before and after (new worker, or a failed-reload count) and reports failure, or an error when the outcome cannot be confirmed. Lists old workers still draining.",
         annotations(title = "Reload HAProxy", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ReloadOut>()
     )]
     async fn reload(&self, Parameters(args): Parameters<TargetOnly>) -> ToolResult<ReloadOut> {
         let t = self.target(args.target.as_deref())?;
+        // The process list before, to tell afterwards whether the reload started a new worker.
+        let before = t
+            .client
+            .show_proc()
+            .await
+            .map_err(|e| reload_error(t, &e))?;
         let reply = t.client.reload().await.map_err(|e| reload_error(t, &e))?;
-        let (success, startup_logs) = reload_verdict(&reply);
-        if success == Some(false) {
-            return Err(ToolError::new(format!(
-                "[{}] HAProxy reports the reload failed (Success=0): the previous workers keep running the previous configuration.\n{}\nWhat to do: fix the configuration (check it with `haproxy -c -f …`) and reload again.",
+        let reply = reload::parse_reply(&reply);
+        let logs = reply.startup_logs.clone();
+        let failed = |why: String| {
+            ToolError::new(format!(
+                "[{}] The reload FAILED: {why} The previous workers keep running the previous configuration.\n{}\nWhat to do: fix the configuration (check it with `haproxy -c -f …`) and reload again.",
                 t.name,
-                startup_logs.as_deref().unwrap_or("(no startup messages)")
-            )));
-        }
-        let version_after = wait_answering(&t.client).await;
-        let done = match (&success, &version_after) {
-            (Some(true), Some(v)) => format!("HAProxy reloaded (Success=1) and answers again, version {v}"),
-            (Some(true), None) => "HAProxy reported Success=1 but did not answer again within 15 s; check list_targets".to_owned(),
-            (_, Some(v)) => format!("reload sent; this HAProxy reports no verdict (2.6 closes silently), and it answers again, version {v}"),
-            (_, None) => "reload sent; this HAProxy reports no verdict, and it did not answer again within 15 s; check list_targets and HAProxy's logs".to_owned(),
+                logs.as_deref()
+                    .unwrap_or("(this HAProxy prints no startup messages here)")
+            ))
         };
+        if reply.success == Some(false) {
+            return Err(failed("HAProxy reports Success=0.".to_owned()));
+        }
+        let outcome = reload_outcome(&t.client, &before).await;
+        let (new_workers, after) = match (reply.success, outcome) {
+            (_, Some((ReloadOutcome::Failed { failed: n }, _))) => {
+                return Err(failed(format!(
+                    "the master counted a failed reload ([failed: {n}] in show proc) and started no new worker."
+                )));
+            }
+            (_, Some((ReloadOutcome::Succeeded { new_workers }, after))) => {
+                (new_workers, Some(after))
+            }
+            (Some(true), other) => (Vec::new(), other.map(|(_, a)| a)),
+            (_, other) => {
+                let seen = match other {
+                    Some((ReloadOutcome::Pending, _)) => "the master had not counted it",
+                    Some(_) => {
+                        "the master counted it but started no new worker and counted no failure"
+                    }
+                    None => "the master's process list could not be read",
+                };
+                return Err(ToolError::new(format!(
+                    "[{}] The reload was sent but its outcome could not be confirmed: this HAProxy prints no verdict, and after {} s {seen}. Check show proc on the master CLI (list_targets shows whether HAProxy answers) and HAProxy's logs before relying on the new configuration.",
+                    t.name,
+                    RELOAD_SETTLE.as_secs()
+                )));
+            }
+        };
+        let old_workers_draining: Vec<u32> = after
+            .as_ref()
+            .map(|a| {
+                a.processes
+                    .iter()
+                    .filter(|p| p.kind == ProcKind::Worker && p.old)
+                    .map(|p| p.pid)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let version_after = wait_answering(&t.client).await;
+        let verdict_from = if reply.success == Some(true) {
+            "haproxy"
+        } else {
+            "show proc"
+        };
+        let mut done = match reply.success {
+            Some(true) => "HAProxy reloaded (it reports Success=1)".to_owned(),
+            _ => format!(
+                "HAProxy reloaded: this version prints no verdict, and show proc shows new worker(s) {new_workers:?} and no failed reload"
+            ),
+        };
+        match &version_after {
+            Some(v) => done.push_str(&format!("; it answers again, version {v}")),
+            None => done.push_str("; it did not answer again within 15 s, check list_targets"),
+        }
+        if !old_workers_draining.is_empty() {
+            done.push_str(&format!(
+                "; old worker(s) {old_workers_draining:?} still finish their connections"
+            ));
+        }
         Ok(Answer::new(
             format!("[{}] {done}.", t.name),
             ReloadOut {
                 target: t.name.clone(),
-                success,
-                startup_logs,
+                success: true,
+                verdict_from: verdict_from.to_owned(),
+                startup_logs: reply.startup_logs,
+                new_workers,
+                old_workers_draining,
                 version_after,
                 done,
             },

@@ -97,6 +97,18 @@ pub(crate) fn out<T: schemars::JsonSchema + std::any::Any>()
     rmcp::handler::server::tool::schema_for_output::<T>()
 }
 
+/// Arguments of tools that name one server.
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+pub struct ServerArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend the server belongs to.
+    pub backend: String,
+    /// The server's name (see list_servers).
+    pub server: String,
+}
+
 /// Arguments of tools that take nothing but the target.
 #[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct TargetOnly {

@@ -2,9 +2,10 @@
 //! set_server_state, set_weight, set_maxconn_server/_frontend/_global, set_server_addr,
 //! drain_server.
 //!
-//! Safety rules kept here:
-//! - taking the last UP server of a backend out of rotation (drain or maint) is refused unless
-//!   the caller says `force: true`;
+//! Safety rules (the rails themselves are in [`crate::mcp::rails`]):
+//! - taking the last UP server of a backend out of rotation (drain, maint, weight 0) is refused
+//!   unless the caller says `force: true`; servers are named, not given by `#<id>`;
+//! - a frontend's maxconn 0 (it stops accepting) needs `force: true`;
 //! - a multi-step change reports each step, and when a later step fails, says exactly what state
 //!   the server is left in and how to finish or undo; a step HAProxy refused is never reported
 //!   as done.
@@ -17,17 +18,16 @@ use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use super::out;
-use super::topology::{
-    ServerCondition, ServerOut, backend_stat, explain, list_or_none, opt, stat_servers,
-};
-use crate::haproxy::command::args::{self, ProxyName, ServerAddress, ServerRef, Weight};
+use super::{ServerArgs, out};
+use crate::haproxy::command::args::{self, ServerAddress, ServerRef, Weight};
 use crate::haproxy::command::{AddServerOptions, ServerAdminState};
-use crate::haproxy::parse::StatReport;
 use crate::haproxy::{RefusalKind, RuntimeError};
 use crate::mcp::answer::{Answer, ToolError, ToolResult};
+use crate::mcp::explain::{Subject, checked as explained};
+use crate::mcp::rails::{frontend_to_change, guard_rotation, last_up, server_to_change};
 use crate::mcp::server::HaproxyMcp;
 use crate::mcp::targets::Target;
+use crate::mcp::views::{ServerCondition, ServerOut, backend_stat, opt, stat_server};
 
 /// Default wait for drain_server and del_server's drain.
 const DEFAULT_TIMEOUT_SECS: u32 = 60;
@@ -42,18 +42,6 @@ fn yes() -> bool {
 }
 
 // ---- arguments ----------------------------------------------------------------------------------
-
-/// Arguments naming one server.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-pub struct ServerArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
-    #[serde(default)]
-    pub target: Option<String>,
-    /// The backend the server belongs to.
-    pub backend: String,
-    /// The server's name (see list_servers).
-    pub server: String,
-}
 
 /// Arguments of disable_server.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -203,6 +191,9 @@ pub struct SetWeightArgs {
     /// stops new load-balanced traffic. Backends with a static algorithm (static-rr, map-based
     /// hashes) accept only 0 and 100%.
     pub weight: WeightArg,
+    /// Allow weight 0 on the backend's last UP server (the backend then cannot serve).
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// Arguments of set_maxconn_server.
@@ -229,7 +220,11 @@ pub struct MaxconnFrontendArgs {
     /// The frontend's name (see list_frontends).
     pub frontend: String,
     /// Most concurrent connections the frontend accepts; further ones wait in the kernel.
+    /// 0 makes it accept nothing (refused without force).
     pub maxconn: u32,
+    /// Allow maxconn 0, which stops the frontend accepting connections.
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// Arguments of set_maxconn_global.
@@ -366,6 +361,9 @@ pub struct WeightOut {
     pub before: WeightPair,
     /// After the change (absent if it could not be read back).
     pub after: Option<WeightPair>,
+    /// Set when weight 0 was forced on the backend's last UP server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// A connection limit that was set.
@@ -429,12 +427,12 @@ impl HaproxyMcp {
         Parameters(args): Parameters<AddServerArgs>,
     ) -> ToolResult<AddServerOut> {
         let t = self.target(args.target.as_deref())?;
-        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let srv = server_to_change(&args.backend, &args.server)?;
         let addr = ServerAddress::new(&args.address)?;
         let opts = add_options(&args)?;
         let address = addr.with_port(opts.port);
         if let Err(e) = t.client.add_server(&srv, &addr, &opts).await {
-            return Err(explain(t, Some(&srv), e).await);
+            return Err(crate::mcp::explain::refused(t, Subject::Server(&srv), e).await);
         }
         let mut steps = vec![format!(
             "add server {srv} {address}: New server registered (in maintenance, health checks off)"
@@ -486,7 +484,7 @@ impl HaproxyMcp {
         ctx: RequestContext<RoleServer>,
     ) -> ToolResult<DelServerOut> {
         let t = self.target(args.target.as_deref())?;
-        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let srv = server_to_change(&args.backend, &args.server)?;
         if !args.drain_first {
             if let Err(e) = t.client.del_server(&srv).await {
                 return Err(del_refused(t, &srv, e).await);
@@ -506,7 +504,7 @@ impl HaproxyMcp {
     /// Put a server back into service.
     #[tool(
         description = "Put a server back into service (`enable server`, the same as set_server_state ready): it leaves maintenance or drain and takes traffic once its health checks pass.",
-        annotations(title = "Enable server", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        annotations(title = "Enable server", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
     async fn enable_server(
@@ -514,7 +512,7 @@ impl HaproxyMcp {
         Parameters(args): Parameters<ServerArgs>,
     ) -> ToolResult<ServerChangeOut> {
         let t = self.target(args.target.as_deref())?;
-        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let srv = server_to_change(&args.backend, &args.server)?;
         let before = read_before(t, &srv).await?;
         checked(t, &srv, t.client.enable_server(&srv).await).await?;
         Ok(changed(t, &srv, AdminStateArg::Ready, before, None))
@@ -531,7 +529,7 @@ impl HaproxyMcp {
         Parameters(args): Parameters<DisableArgs>,
     ) -> ToolResult<ServerChangeOut> {
         let t = self.target(args.target.as_deref())?;
-        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let srv = server_to_change(&args.backend, &args.server)?;
         let (before, warning) = guarded(t, &srv, AdminStateArg::Maint, args.force).await?;
         checked(t, &srv, t.client.disable_server(&srv).await).await?;
         Ok(changed(t, &srv, AdminStateArg::Maint, before, warning))
@@ -548,7 +546,7 @@ impl HaproxyMcp {
         Parameters(args): Parameters<SetStateArgs>,
     ) -> ToolResult<ServerChangeOut> {
         let t = self.target(args.target.as_deref())?;
-        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let srv = server_to_change(&args.backend, &args.server)?;
         let (before, warning) = guarded(t, &srv, args.state, args.force).await?;
         let result = t.client.set_server_state(&srv, args.state.command()).await;
         checked(t, &srv, result).await?;
@@ -558,7 +556,7 @@ impl HaproxyMcp {
     /// Change a server's weight.
     #[tool(
         description = "Set a server's weight (`set server … weight`): absolute 0–256, or a percentage of its configured weight such as \"50%\". Weight 0 stops new load-balanced traffic to it. Reports the weight before and after. Backends with a static algorithm accept only 0 and 100%.",
-        annotations(title = "Set server weight", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        annotations(title = "Set server weight", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<WeightOut>()
     )]
     async fn set_weight(
@@ -566,12 +564,17 @@ impl HaproxyMcp {
         Parameters(args): Parameters<SetWeightArgs>,
     ) -> ToolResult<WeightOut> {
         let t = self.target(args.target.as_deref())?;
-        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let srv = server_to_change(&args.backend, &args.server)?;
         let weight = match &args.weight {
             WeightArg::Absolute(w) => absolute_weight(*w)?,
             WeightArg::Text(s) => Weight::parse(s.trim())?,
         };
         let before = pair(checked(t, &srv, t.client.get_weight(&srv).await).await?);
+        let warning = if takes_out_of_rotation(weight, before.initial) {
+            guard_rotation(t, &srv, "weight 0", args.force).await?.1
+        } else {
+            None
+        };
         checked(t, &srv, t.client.set_weight(&srv, weight).await).await?;
         let after = t.client.get_weight(&srv).await.ok().map(pair);
         let mut summary = format!(
@@ -584,6 +587,9 @@ impl HaproxyMcp {
         if after.is_some_and(|a| a.current == 0) {
             summary.push_str(" At weight 0 it gets no new load-balanced traffic.");
         }
+        if let Some(w) = &warning {
+            summary.push_str(&format!(" Warning: {w}"));
+        }
         Ok(Answer::new(
             summary,
             WeightOut {
@@ -592,6 +598,7 @@ impl HaproxyMcp {
                 requested: weight.to_string(),
                 before,
                 after,
+                warning,
             },
         ))
     }
@@ -599,7 +606,7 @@ impl HaproxyMcp {
     /// Change a server's connection limit.
     #[tool(
         description = "Set a server's maxconn (`set maxconn server`): the most concurrent sessions HAProxy sends it; further requests wait in the queue. 0 removes the limit.",
-        annotations(title = "Set server maxconn", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        annotations(title = "Set server maxconn", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<MaxconnOut>()
     )]
     async fn set_maxconn_server(
@@ -607,7 +614,7 @@ impl HaproxyMcp {
         Parameters(args): Parameters<MaxconnServerArgs>,
     ) -> ToolResult<MaxconnOut> {
         let t = self.target(args.target.as_deref())?;
-        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let srv = server_to_change(&args.backend, &args.server)?;
         let result = t.client.set_maxconn_server(&srv, args.maxconn).await;
         checked(t, &srv, result).await?;
         let meaning = if args.maxconn == 0 {
@@ -629,7 +636,7 @@ impl HaproxyMcp {
     /// Change a frontend's connection limit.
     #[tool(
         description = "Set a frontend's maxconn (`set maxconn frontend`): the most concurrent connections it accepts; further ones wait in the kernel's backlog.",
-        annotations(title = "Set frontend maxconn", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        annotations(title = "Set frontend maxconn", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<MaxconnOut>()
     )]
     async fn set_maxconn_frontend(
@@ -637,14 +644,41 @@ impl HaproxyMcp {
         Parameters(args): Parameters<MaxconnFrontendArgs>,
     ) -> ToolResult<MaxconnOut> {
         let t = self.target(args.target.as_deref())?;
-        let fe = ProxyName::new(args.frontend)?;
-        if let Err(e) = t.client.set_maxconn_frontend(&fe, args.maxconn).await {
-            return Err(explain(t, None, e).await);
+        let fe = frontend_to_change(t, &args.frontend).await?;
+        let mut warning = None;
+        if args.maxconn == 0 {
+            let version = t.client.show_version().await.unwrap_or_default();
+            let crash = version.starts_with("2.6.");
+            if !args.force {
+                let bug = if crash {
+                    " On this HAProxy (2.6) raising the limit again while connections wait aborts the worker (an HAProxy bug), so only a reload recovers it."
+                } else {
+                    ""
+                };
+                return Err(ToolError::new(format!(
+                    "[{}] Refused: maxconn 0 makes frontend {fe} accept no connection at all.{bug} Nothing was changed. To stop a frontend on purpose call again with force=true; to limit it, give a positive number.",
+                    t.name
+                )));
+            }
+            if crash {
+                warning = Some(format!(
+                    "{fe} accepts nothing now. HAProxy 2.6 aborts the worker if this limit is raised while connections are queued (an HAProxy bug): prefer a reload to reopen it."
+                ));
+            }
         }
-        let meaning = format!(
-            "now accepts at most {} concurrent connections",
-            args.maxconn
-        );
+        let result = t.client.set_maxconn_frontend(&fe, args.maxconn).await;
+        explained(t, Subject::Nothing, result).await?;
+        let mut meaning = if args.maxconn == 0 {
+            "now accepts no connection (maxconn 0)".to_owned()
+        } else {
+            format!(
+                "now accepts at most {} concurrent connections",
+                args.maxconn
+            )
+        };
+        if let Some(w) = warning {
+            meaning.push_str(&format!(". Warning: {w}"));
+        }
         Ok(maxconn_done(
             t,
             format!("frontend {fe}"),
@@ -656,7 +690,7 @@ impl HaproxyMcp {
     /// Change the process-wide connection limit.
     #[tool(
         description = "Set the process-wide maxconn (`set maxconn global`). It cannot exceed the limit HAProxy started with (Hard_maxconn in show_info); 0 restores that limit.",
-        annotations(title = "Set global maxconn", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        annotations(title = "Set global maxconn", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<MaxconnOut>()
     )]
     async fn set_maxconn_global(
@@ -687,7 +721,7 @@ impl HaproxyMcp {
     /// Change a server's address and port.
     #[tool(
         description = "Change a server's address and optionally its port (`set server … addr … port …`). New connections go to the new address; existing ones stay where they are. Reports what HAProxy says changed. HAProxy 3.0 and later apply the new address moments after answering, so a read made right away may still show the old one.",
-        annotations(title = "Set server address", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        annotations(title = "Set server address", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<AddrOut>()
     )]
     async fn set_server_addr(
@@ -695,7 +729,7 @@ impl HaproxyMcp {
         Parameters(args): Parameters<SetAddrArgs>,
     ) -> ToolResult<AddrOut> {
         let t = self.target(args.target.as_deref())?;
-        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let srv = server_to_change(&args.backend, &args.server)?;
         let addr = ServerAddress::new(&args.address)?;
         let port = args.port.map(|p| args::port("port", p)).transpose()?;
         let said = checked(t, &srv, t.client.set_server_addr(&srv, &addr, port).await).await?;
@@ -722,11 +756,10 @@ impl HaproxyMcp {
         ctx: RequestContext<RoleServer>,
     ) -> ToolResult<DrainOut> {
         let t = self.target(args.target.as_deref())?;
-        let srv = ServerRef::new(&args.backend, &args.server)?;
+        let srv = server_to_change(&args.backend, &args.server)?;
         let timeout = timeout_of(args.timeout_secs)?;
-        let stat = backend_stat(t, &srv.backend).await?;
+        let (stat, warning) = guard_rotation(t, &srv, "drain", args.force).await?;
         let start_sessions = current(&stat, &srv).and_then(|s| s.sessions);
-        let warning = guard(&t.name, &stat, &srv, "drain", args.force)?;
         let result = t
             .client
             .set_server_state(&srv, ServerAdminState::Drain)
@@ -853,14 +886,14 @@ impl HaproxyMcp {
                     vec![format!("del server {srv}: Server deleted")],
                     0.0,
                 )),
-                Err(e) => Err(explain(t, Some(srv), e).await),
+                Err(e) => Err(crate::mcp::explain::refused(t, Subject::Server(srv), e).await),
             };
         };
         let mut steps = Vec::new();
         let left_in = if me.state == ServerCondition::Maint {
             "MAINT"
         } else {
-            guard(&t.name, &stat, srv, "drain", force)?;
+            last_up(&t.name, &stat, srv, "drain", force)?;
             if me.state != ServerCondition::Drain {
                 let result = t
                     .client
@@ -995,7 +1028,7 @@ async fn del_refused(t: &Target, srv: &ServerRef, e: RuntimeError) -> ToolError 
         Some(RefusalKind::ServerBusy) => {
             "Nothing was changed. The server is in maintenance but HAProxy still has sessions, queued requests or idle connections on it. Wait for them to end (idle connections are closed after a few seconds) or shut its sessions down with shutdown_server_sessions, then retry; del_server with drain_first=true waits for you."
         }
-        _ => return explain(t, Some(srv), e).await,
+        _ => return crate::mcp::explain::refused(t, Subject::Server(srv), e).await,
     };
     let now = match backend_stat(t, &srv.backend).await {
         Ok(stat) => current(&stat, srv).map(|s| {
@@ -1017,23 +1050,26 @@ async fn del_refused(t: &Target, srv: &ServerRef, e: RuntimeError) -> ToolError 
 
 // ---- small helpers ------------------------------------------------------------------------------
 
-/// Maps a client error about `srv` to a tool error that lists what exists when needed.
+/// The explainer for a result about `srv` (lists the backend's servers on "No such server").
 async fn checked<T>(
     t: &Target,
     srv: &ServerRef,
     result: Result<T, RuntimeError>,
 ) -> Result<T, ToolError> {
-    match result {
-        Ok(v) => Ok(v),
-        Err(e) => Err(explain(t, Some(srv), e).await),
-    }
+    explained(t, Subject::Server(srv), result).await
 }
 
 /// The server's row in a `show stat` report.
-fn current(stat: &StatReport, srv: &ServerRef) -> Option<ServerOut> {
-    stat_servers(stat, srv.backend.as_str())
-        .into_iter()
-        .find(|s| s.name == srv.server.as_str())
+fn current(stat: &crate::haproxy::parse::StatReport, srv: &ServerRef) -> Option<ServerOut> {
+    stat_server(stat, srv.backend.as_str(), srv.server.as_str())
+}
+
+/// Whether setting `weight` leaves the server with weight 0 (given its configured weight).
+fn takes_out_of_rotation(weight: Weight, initial: u32) -> bool {
+    match weight {
+        Weight::Absolute(w) => w == 0,
+        Weight::Percent(p) => p == 0 || initial == 0,
+    }
 }
 
 fn before_of(s: &ServerOut) -> Before {
@@ -1058,70 +1094,16 @@ async fn guarded(
     state: AdminStateArg,
     force: bool,
 ) -> Result<(Option<Before>, Option<String>), ToolError> {
-    let stat = backend_stat(t, &srv.backend).await?;
-    let before = current(&stat, srv).map(|s| before_of(&s));
-    let warning = match state {
-        AdminStateArg::Ready => None,
-        AdminStateArg::Drain => guard(&t.name, &stat, srv, "drain", force)?,
-        AdminStateArg::Maint => guard(&t.name, &stat, srv, "maintenance", force)?,
-    };
-    Ok((before, warning))
-}
-
-/// The last-UP-server rule: refuses to take `srv` out of rotation when no other server of its
-/// backend is UP, unless `force`. Returns a warning when only backup servers would remain.
-fn guard(
-    target: &str,
-    stat: &StatReport,
-    srv: &ServerRef,
-    action: &str,
-    force: bool,
-) -> Result<Option<String>, ToolError> {
-    let servers = stat_servers(stat, srv.backend.as_str());
-    let Some(me) = servers.iter().find(|s| s.name == srv.server.as_str()) else {
-        return Ok(None);
-    };
-    // A server whose state cannot be read is treated as possibly serving: the rule must be
-    // shown to hold, not assumed.
-    if !matches!(me.state, ServerCondition::Up | ServerCondition::Unknown) {
-        return Ok(None);
-    }
-    let others_up: Vec<&ServerOut> = servers
-        .iter()
-        .filter(|s| s.name != me.name && s.state == ServerCondition::Up)
-        .collect();
-    let be = &srv.backend;
-    if others_up.is_empty() {
-        if force {
-            return Ok(Some(format!(
-                "{srv} was the last UP server of {be}; with force it is out of rotation, so {be} cannot serve new traffic until a server is up again."
-            )));
+    let action = match state {
+        AdminStateArg::Ready => {
+            let stat = backend_stat(t, &srv.backend).await?;
+            return Ok((current(&stat, srv).map(|s| before_of(&s)), None));
         }
-        let others: Vec<String> = servers
-            .iter()
-            .filter(|s| s.name != me.name)
-            .map(|s| format!("{} {}", s.name, s.state.word()))
-            .collect();
-        let what = if me.state == ServerCondition::Up {
-            format!("{srv} is the last UP server of backend {be}")
-        } else {
-            format!(
-                "the state of {srv} could not be determined and no other server of backend {be} is known to be UP"
-            )
-        };
-        return Err(ToolError::new(format!(
-            "[{target}] Refused: {what} (other servers: {}). Putting it in {action} could leave {be} with no server for new traffic: clients would get 503 errors (HTTP) or failed connections (TCP). Nothing was changed. Bring another server up first, or call again with force=true if this is intended.",
-            list_or_none(&others)
-        )));
-    }
-    if !me.backup && others_up.iter().all(|s| s.backup) {
-        let names: Vec<String> = others_up.iter().map(|s| s.name.clone()).collect();
-        return Ok(Some(format!(
-            "Only backup servers remain UP in {be} ({}); they now take all its traffic.",
-            names.join(", ")
-        )));
-    }
-    Ok(None)
+        AdminStateArg::Drain => "drain",
+        AdminStateArg::Maint => "maintenance",
+    };
+    let (stat, warning) = guard_rotation(t, srv, action, force).await?;
+    Ok((current(&stat, srv).map(|s| before_of(&s)), warning))
 }
 
 /// The answer of a state change.
@@ -1301,63 +1283,13 @@ fn pair(w: crate::haproxy::parse::Weight) -> WeightPair {
 mod tests {
     use super::*;
 
-    fn report(rows: &str) -> StatReport {
-        crate::haproxy::parse::stat::parse(&format!(
-            "# pxname,svname,status,bck,scur,type,\n{rows}"
-        ))
-        .unwrap()
-    }
-
-    fn srv(name: &str) -> ServerRef {
-        ServerRef::new("be", name).unwrap()
-    }
-
     #[test]
-    fn the_last_up_server_is_guarded() {
-        let stat = report("be,a,UP,0,3,2,\nbe,b,DOWN,0,0,2,\nbe,c,MAINT,0,0,2,\n");
-        let err = guard("t", &stat, &srv("a"), "drain", false).unwrap_err();
-        assert!(
-            err.message().contains("last UP server of backend be"),
-            "{}",
-            err.message()
-        );
-        assert!(
-            err.message().contains("b DOWN, c MAINT"),
-            "{}",
-            err.message()
-        );
-        assert!(
-            guard("t", &stat, &srv("a"), "drain", true)
-                .unwrap()
-                .is_some()
-        );
-        assert_eq!(
-            guard("t", &stat, &srv("b"), "maintenance", false).unwrap(),
-            None
-        );
-        assert_eq!(guard("t", &stat, &srv("zz"), "drain", false).unwrap(), None);
-    }
-
-    #[test]
-    fn backups_left_alone_give_a_warning() {
-        let stat = report("be,a,UP,0,0,2,\nbe,k,UP,1,0,2,\n");
-        let w = guard("t", &stat, &srv("a"), "drain", false)
-            .unwrap()
-            .unwrap();
-        assert!(w.contains("Only backup servers remain UP in be (k)"), "{w}");
-        let stat = report("be,a,UP,0,0,2,\nbe,x,no check,0,0,2,\n");
-        assert_eq!(guard("t", &stat, &srv("a"), "drain", false).unwrap(), None);
-    }
-
-    #[test]
-    fn unknown_states_are_not_assumed_safe() {
-        let stat = report("be,a,,0,0,2,\nbe,b,,0,0,2,\n");
-        let err = guard("t", &stat, &srv("a"), "drain", false).unwrap_err();
-        assert!(
-            err.message().contains("could not be determined"),
-            "{}",
-            err.message()
-        );
+    fn weight_zero_takes_a_server_out() {
+        assert!(takes_out_of_rotation(Weight::Absolute(0), 10));
+        assert!(takes_out_of_rotation(Weight::Percent(0), 10));
+        assert!(takes_out_of_rotation(Weight::Percent(50), 0));
+        assert!(!takes_out_of_rotation(Weight::Absolute(1), 0));
+        assert!(!takes_out_of_rotation(Weight::Percent(50), 10));
     }
 
     #[test]

@@ -10,11 +10,12 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use super::health::server_call;
 use super::{DEFAULT_LIMIT, out};
-use crate::haproxy::command::args::{ProxyName, ServerName, ServerRef, SessionId};
+use crate::haproxy::command::args::{ProxyName, ServerName, SessionId};
 use crate::haproxy::parse::sess::{SessionDetail, SessionSummary};
 use crate::mcp::answer::{Answer, ToolResult, Truncation, truncate};
+use crate::mcp::explain::{Subject, checked};
+use crate::mcp::rails::server_to_change;
 use crate::mcp::server::{HaproxyMcp, fail};
 
 /// Arguments of show_sessions.
@@ -366,8 +367,9 @@ impl HaproxyMcp {
         Parameters(args): Parameters<ServerSessionsArgs>,
     ) -> ToolResult<ShutdownOut> {
         let t = self.target(args.target.as_deref())?;
-        let server = ServerRef::new(&args.backend, &args.server)?;
-        server_call(t, &server, t.client.shutdown_server_sessions(&server).await).await?;
+        let server = server_to_change(&args.backend, &args.server)?;
+        let result = t.client.shutdown_server_sessions(&server).await;
+        checked(t, Subject::Server(&server), result).await?;
         let done = format!("every session on {server} was shut down");
         Ok(Answer::new(
             format!(

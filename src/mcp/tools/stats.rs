@@ -1,7 +1,7 @@
 //! Statistics and process information: show_info, show_stat, show_activity, health_summary,
 //! clear_counters.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
@@ -12,7 +12,7 @@ use crate::haproxy::command::args::ProxyName;
 use crate::haproxy::command::{StatFilter, StatObjects};
 use crate::haproxy::parse::StatRow;
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
-use crate::mcp::health::{BackendHealth, summarize};
+use crate::mcp::health::{BackendHealth, FrontendHealth, summarize, summarize_frontends};
 use crate::mcp::server::{HaproxyMcp, fail};
 
 /// Process information from `show info`.
@@ -120,6 +120,10 @@ pub struct HealthOut {
     pub backends_with_problems: usize,
     /// One entry per backend (problems first).
     pub backends: Vec<BackendHealth>,
+    /// Frontends with something wrong (stopped, full, denied or malformed requests).
+    pub frontends_with_problems: usize,
+    /// One entry per frontend (problems first); none when one backend was asked for.
+    pub frontends: Vec<FrontendHealth>,
 }
 
 /// Arguments of health_summary.
@@ -299,7 +303,7 @@ impl HaproxyMcp {
 
     /// What looks wrong, backend by backend.
     #[tool(
-        description = "Per-backend health: servers up/down/drain/maint, sessions, queue, error and 5xx counts, and a plain list of what looks wrong (servers down, no server up, queueing, failing checks, errors). Start here for 'what is wrong with this backend?'.",
+        description = "Health at a glance: per backend, servers up/down/drain/maint (HAProxy's own status), sessions, queue, and errors as shares of the traffic (5xx % of responses, connection errors % of sessions); per frontend, stopped or full, and denied or malformed requests as shares of requests; then a plain list of what looks wrong. Start here for 'what is wrong?'. Counters run since start or the last clear_counters.",
         annotations(title = "Health summary", read_only_hint = true, open_world_hint = false),
         output_schema = out::<HealthOut>()
     )]
@@ -309,35 +313,55 @@ impl HaproxyMcp {
     ) -> ToolResult<HealthOut> {
         let t = self.target(args.target.as_deref())?;
         let backend = args.backend.as_deref().map(ProxyName::new).transpose()?;
-        // Frontend rows are skipped by `summarize`; asking HAProxy for everything (or one proxy)
-        // keeps to the two plainest forms of the command.
+        // Everything (or one proxy): the two plainest forms of the command.
         let filter = StatFilter {
             proxy: backend.clone(),
             objects: None,
         };
-        let (stat, state) = tokio::join!(
-            t.client.show_stat(&filter),
-            t.client.show_servers_state(backend.as_ref())
-        );
+        let (stat, tables) = tokio::join!(t.client.show_stat(&filter), t.client.show_tables());
         let stat = stat.map_err(fail(t))?;
-        let state = state.map_err(fail(t))?;
-        let mut backends = summarize(&stat, &state);
+        // Sections that only declare a stick table show up as backends without servers. A
+        // socket that may not list tables just means none is left out.
+        let tables: HashSet<String> = tables
+            .map(|ts| ts.into_iter().map(|t| t.name).collect())
+            .unwrap_or_default();
+        let mut backends = summarize(&stat, &tables);
         backends.sort_by_key(|b| b.problems.is_empty());
+        let mut frontends = if backend.is_some() {
+            Vec::new()
+        } else {
+            summarize_frontends(&stat)
+        };
+        frontends.sort_by_key(|f| f.problems.is_empty());
         let with_problems = backends.iter().filter(|b| !b.problems.is_empty()).count();
+        let fe_problems = frontends.iter().filter(|f| !f.problems.is_empty()).count();
         let mut summary = format!(
-            "[{}] {} backend(s), {} with problems.",
+            "[{}] {} backend(s), {} with problems",
             t.name,
             backends.len(),
             with_problems
         );
+        if backend.is_none() {
+            summary.push_str(&format!(
+                "; {} frontend(s), {} with problems",
+                frontends.len(),
+                fe_problems
+            ));
+        }
+        summary.push('.');
         for b in backends.iter().filter(|b| !b.problems.is_empty()) {
             summary.push_str(&format!(" {}: {}.", b.name, b.problems.join("; ")));
+        }
+        for f in frontends.iter().filter(|f| !f.problems.is_empty()) {
+            summary.push_str(&format!(" Frontend {}: {}.", f.name, f.problems.join("; ")));
         }
         Ok(Answer::new(
             summary,
             HealthOut {
                 backends_with_problems: with_problems,
                 backends,
+                frontends_with_problems: fe_problems,
+                frontends,
             },
         ))
     }

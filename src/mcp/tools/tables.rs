@@ -321,7 +321,7 @@ impl HaproxyMcp {
     /// Creates or updates a stick-table entry.
     #[tool(
         description = "Create or update a stick-table entry (`set table <table> key <key> [data.<type> <value>]…`), e.g. set gpc0 to flag a client. Each data type must be stored by the table; unknown types are refused. The entry expires as usual.",
-        annotations(title = "Set stick-table entry", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false),
+        annotations(title = "Set stick-table entry", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<TableDone>()
     )]
     async fn set_table_entry(

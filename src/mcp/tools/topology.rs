@@ -2,26 +2,26 @@
 //! show_servers_state, show_servers_conn, list_maps, list_acls, list_tables.
 //!
 //! Server views merge two reports: `show servers state` (administrative flags, configured
-//! weight, address) and `show stat` (status as HAProxy shows it, sessions, checks). The helpers
-//! at the bottom (`server_out`, `condition`, the `*_note` lookups) are shared with the servers
-//! toolset.
+//! weight, address) and `show stat` (status as HAProxy shows it, sessions, checks); the merging
+//! and the verdict live in [`crate::mcp::views`], shared with the other toolsets.
 
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use super::{DEFAULT_LIMIT, out};
-use crate::haproxy::RefusalKind;
-use crate::haproxy::RuntimeError;
+use super::{DEFAULT_LIMIT, ServerArgs, out};
 use crate::haproxy::command::args::{ProxyName, ServerRef};
 use crate::haproxy::command::{ListKind, StatFilter, StatObjects};
 use crate::haproxy::parse::{
-    AdminState, MapInfo, OpState, ServerConn, ServerState, ServersState, StatKind, StatReport,
-    StatRow, TableInfo,
+    MapInfo, OpState, ServerConn, ServerState, StatKind, StatRow, TableInfo,
 };
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
+use crate::mcp::explain::{Subject, backends_note, checked, list_or_none};
 use crate::mcp::server::{HaproxyMcp, fail};
-use crate::mcp::targets::Target;
+use crate::mcp::views::{
+    ServerCondition, ServerOut, ServerTally, admin_flags, merge_servers, opt, proxy_stat,
+    read_servers, server_out, server_phrase, stat_servers,
+};
 
 // ---- arguments ----------------------------------------------------------------------------------
 
@@ -80,6 +80,20 @@ pub enum StateFilter {
     NotUp,
 }
 
+impl StateFilter {
+    /// Whether a server in `state` passes the filter.
+    fn admits(self, state: ServerCondition) -> bool {
+        match self {
+            Self::Up => state == ServerCondition::Up,
+            Self::Down => state == ServerCondition::Down,
+            Self::Drain => state == ServerCondition::Drain,
+            Self::Maint => state == ServerCondition::Maint,
+            Self::Nolb => state == ServerCondition::Nolb,
+            Self::NotUp => state != ServerCondition::Up,
+        }
+    }
+}
+
 /// Arguments of list_servers.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ListServersArgs {
@@ -98,150 +112,7 @@ pub struct ListServersArgs {
     pub limit: Option<u32>,
 }
 
-/// Arguments of get_server.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-pub struct ServerArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
-    #[serde(default)]
-    pub target: Option<String>,
-    /// The backend the server belongs to.
-    pub backend: String,
-    /// The server's name (see list_servers).
-    pub server: String,
-}
-
 // ---- outputs ------------------------------------------------------------------------------------
-
-/// A server's state in one word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ServerCondition {
-    /// Up and taking traffic (including servers without health checks).
-    Up,
-    /// Down: failing its health checks.
-    Down,
-    /// Draining: takes no new sessions; existing ones finish.
-    Drain,
-    /// In maintenance: takes no traffic.
-    Maint,
-    /// Soft-stopping (NOLB): up but takes no new load-balanced traffic.
-    Nolb,
-    /// Not known.
-    Unknown,
-}
-
-impl ServerCondition {
-    /// The word used in summaries.
-    pub fn word(self) -> &'static str {
-        match self {
-            Self::Up => "UP",
-            Self::Down => "DOWN",
-            Self::Drain => "DRAIN",
-            Self::Maint => "MAINT",
-            Self::Nolb => "NOLB",
-            Self::Unknown => "UNKNOWN",
-        }
-    }
-
-    fn matches(self, filter: StateFilter) -> bool {
-        match filter {
-            StateFilter::Up => self == Self::Up,
-            StateFilter::Down => self == Self::Down,
-            StateFilter::Drain => self == Self::Drain,
-            StateFilter::Maint => self == Self::Maint,
-            StateFilter::Nolb => self == Self::Nolb,
-            StateFilter::NotUp => self != Self::Up,
-        }
-    }
-}
-
-/// One server, merged from `show servers state` and `show stat`.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct ServerOut {
-    /// Backend name.
-    pub backend: String,
-    /// Server name.
-    pub name: String,
-    /// IP address (or host name).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    /// Port.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
-    /// The state in one word.
-    pub state: ServerCondition,
-    /// Status exactly as `show stat` prints it (`UP`, `DOWN`, `MAINT`, `DRAIN`, `no check`,
-    /// `UP 1/3` while going down, `DOWN 1/2` while coming up, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Administrative flags: forced_maint (CLI or `disabled`), config_maint (`disabled` in the
-    /// configuration), inherited_maint (tracked server), resolution_maint (DNS failed),
-    /// forced_drain, inherited_drain, fqdn_set. Empty when none.
-    pub admin_flags: Vec<String>,
-    /// Current weight (what set_weight changes).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub weight: Option<u64>,
-    /// Weight from the configuration.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub initial_weight: Option<u64>,
-    /// A backup server: used only when no active server is up.
-    pub backup: bool,
-    /// Whether health checks are enabled.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub checks_enabled: Option<bool>,
-    /// Result of the last health check (`L7OK`, `L4CON`, …; `* ` prefix while one runs).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub check_status: Option<String>,
-    /// The last health check in words.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub check_desc: Option<String>,
-    /// Current sessions.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sessions: Option<u64>,
-    /// Session limit (maxconn); absent when unlimited.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_limit: Option<u64>,
-    /// Requests waiting in this server's queue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub queued: Option<u64>,
-    /// Seconds since the last state change.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_change_secs: Option<u64>,
-}
-
-/// How many servers are in each state.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct ServerTally {
-    /// All servers.
-    pub total: usize,
-    /// Up.
-    pub up: usize,
-    /// Down.
-    pub down: usize,
-    /// Draining.
-    pub drain: usize,
-    /// In maintenance.
-    pub maint: usize,
-    /// Anything else (NOLB, unknown).
-    pub other: usize,
-}
-
-impl ServerTally {
-    fn of<'a>(servers: impl IntoIterator<Item = &'a ServerOut>) -> Self {
-        let mut t = Self::default();
-        for s in servers {
-            t.total += 1;
-            *match s.state {
-                ServerCondition::Up => &mut t.up,
-                ServerCondition::Down => &mut t.down,
-                ServerCondition::Drain => &mut t.drain,
-                ServerCondition::Maint => &mut t.maint,
-                ServerCondition::Nolb | ServerCondition::Unknown => &mut t.other,
-            } += 1;
-        }
-        t
-    }
-}
 
 /// A frontend from `show stat`.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -579,10 +450,14 @@ fn limit(l: Option<u32>) -> usize {
     l.map_or(DEFAULT_LIMIT, |l| l as usize)
 }
 
-fn proxy_stat(proxy: Option<ProxyName>) -> StatFilter {
+/// `show stat -1 1 -1`: frontends only.
+fn frontends_only() -> StatFilter {
     StatFilter {
-        proxy,
-        objects: None,
+        proxy: None,
+        objects: Some(StatObjects {
+            frontends: true,
+            ..Default::default()
+        }),
     }
 }
 
@@ -695,10 +570,7 @@ impl HaproxyMcp {
             t.client.show_stat(&filter),
             t.client.show_servers_state(Some(&be))
         );
-        let stat = match stat {
-            Ok(s) => s,
-            Err(e) => return Err(explain(t, None, e).await),
-        };
+        let stat = checked(t, Subject::Nothing, stat).await?;
         let Some(row) = stat.find(be.as_str(), "BACKEND") else {
             let note = backends_note(t).await.unwrap_or_default();
             return Err(ToolError::new(format!(
@@ -706,10 +578,7 @@ impl HaproxyMcp {
                 t.name
             )));
         };
-        let state = match state {
-            Ok(s) => s,
-            Err(e) => return Err(explain(t, None, e).await),
-        };
+        let state = checked(t, Subject::Nothing, state).await?;
         let servers = merge_servers(&state, &stat, Some(be.as_str()));
         let backend = backend_out(be.as_str(), Some(row), &servers);
         let mut summary = format!("[{}] {}.", t.name, backend_phrase(&backend));
@@ -736,7 +605,7 @@ impl HaproxyMcp {
         let tally = ServerTally::of(&all);
         let matching: Vec<ServerOut> = all
             .into_iter()
-            .filter(|s| args.state.is_none_or(|f| s.state.matches(f)))
+            .filter(|s| args.state.is_none_or(|f| f.admits(s.state)))
             .collect();
         let (servers, truncation) = truncate(matching, limit(args.limit));
         let scope = be
@@ -823,10 +692,12 @@ impl HaproxyMcp {
     ) -> ToolResult<ServersStateOut> {
         let t = self.target(args.target.as_deref())?;
         let be = args.backend.map(ProxyName::new).transpose()?;
-        let state = match t.client.show_servers_state(be.as_ref()).await {
-            Ok(s) => s,
-            Err(e) => return Err(explain(t, None, e).await),
-        };
+        let state = checked(
+            t,
+            Subject::Nothing,
+            t.client.show_servers_state(be.as_ref()).await,
+        )
+        .await?;
         let rows: Vec<ServerStateRow> = state.servers.iter().map(state_row).collect();
         let (servers, truncation) = truncate(rows, limit(args.limit));
         let summary = format!(
@@ -857,10 +728,12 @@ impl HaproxyMcp {
     ) -> ToolResult<ServersConnOut> {
         let t = self.target(args.target.as_deref())?;
         let be = args.backend.map(ProxyName::new).transpose()?;
-        let conn = match t.client.show_servers_conn(be.as_ref()).await {
-            Ok(c) => c,
-            Err(e) => return Err(explain(t, None, e).await),
-        };
+        let conn = checked(
+            t,
+            Subject::Nothing,
+            t.client.show_servers_conn(be.as_ref()).await,
+        )
+        .await?;
         let rows: Vec<ServerConnRow> = conn.rows.iter().map(conn_row).collect();
         let in_use: u64 = rows.iter().filter_map(|r| r.used_cur).sum();
         let idle: u64 = rows.iter().filter_map(|r| r.idle_cur).sum();
@@ -959,226 +832,6 @@ impl HaproxyMcp {
     }
 }
 
-// ---- shared helpers (also used by the servers toolset) ------------------------------------------
-
-/// `show stat -1 1 -1`: frontends only.
-pub(super) fn frontends_only() -> StatFilter {
-    StatFilter {
-        proxy: None,
-        objects: Some(StatObjects {
-            frontends: true,
-            ..Default::default()
-        }),
-    }
-}
-
-/// Reads `show servers state` and `show stat` for one backend (or all), explaining errors.
-pub(super) async fn read_servers(
-    t: &Target,
-    backend: Option<&ProxyName>,
-) -> Result<(ServersState, StatReport), ToolError> {
-    let filter = proxy_stat(backend.cloned());
-    let (state, stat) = tokio::join!(
-        t.client.show_servers_state(backend),
-        t.client.show_stat(&filter)
-    );
-    let state = match state {
-        Ok(s) => s,
-        Err(e) => return Err(explain(t, None, e).await),
-    };
-    let stat = match stat {
-        Ok(s) => s,
-        Err(e) => return Err(explain(t, None, e).await),
-    };
-    Ok((state, stat))
-}
-
-/// Reads `show stat <backend> -1 -1`, explaining errors.
-pub(super) async fn backend_stat(t: &Target, backend: &ProxyName) -> Result<StatReport, ToolError> {
-    match t.client.show_stat(&proxy_stat(Some(backend.clone()))).await {
-        Ok(s) => Ok(s),
-        Err(e) => Err(explain(t, None, e).await),
-    }
-}
-
-/// Turns a client error into a tool error; when HAProxy says an object does not exist, adds the
-/// list of those that do (servers of `server`'s backend, backends, or frontends).
-pub(super) async fn explain(t: &Target, server: Option<&ServerRef>, e: RuntimeError) -> ToolError {
-    let base = ToolError::runtime(&t.name, &e);
-    let note = match (e.refusal(), server) {
-        (Some(RefusalKind::NoSuchServer), Some(s)) => servers_note(t, &s.backend).await,
-        (Some(RefusalKind::NoSuchBackend | RefusalKind::NoSuchProxy), _) => backends_note(t).await,
-        (Some(RefusalKind::NoSuchFrontend), _) => frontends_note(t).await,
-        _ => None,
-    };
-    match note {
-        Some(n) => base.with_note(n),
-        None => base,
-    }
-}
-
-/// "Backends on <t>: a, b, c." (None when it cannot be read).
-pub(super) async fn backends_note(t: &Target) -> Option<String> {
-    let names = t.client.show_backends().await.ok()?;
-    Some(format!("Backends on {}: {}.", t.name, list_or_none(&names)))
-}
-
-/// "Servers in <backend>: a, b." (None when it cannot be read).
-pub(super) async fn servers_note(t: &Target, backend: &ProxyName) -> Option<String> {
-    let stat = t
-        .client
-        .show_stat(&proxy_stat(Some(backend.clone())))
-        .await
-        .ok()?;
-    let names: Vec<String> = stat
-        .of_kind(StatKind::Server)
-        .map(|r| r.name.clone())
-        .collect();
-    Some(format!("Servers in {backend}: {}.", list_or_none(&names)))
-}
-
-/// "Frontends on <t>: a, b." (None when it cannot be read).
-pub(super) async fn frontends_note(t: &Target) -> Option<String> {
-    let stat = t.client.show_stat(&frontends_only()).await.ok()?;
-    let names: Vec<String> = stat
-        .of_kind(StatKind::Frontend)
-        .map(|r| r.proxy.clone())
-        .collect();
-    Some(format!(
-        "Frontends on {}: {}.",
-        t.name,
-        list_or_none(&names)
-    ))
-}
-
-/// The server rows of `backend` in a stat report, as [`ServerOut`] (without state flags).
-pub(super) fn stat_servers(stat: &StatReport, backend: &str) -> Vec<ServerOut> {
-    stat.of_kind(StatKind::Server)
-        .filter(|r| r.proxy == backend)
-        .map(|r| server_out(None, Some(r), &r.proxy, &r.name))
-        .collect()
-}
-
-/// Merges both reports into one list (state order first, then stat-only servers), optionally
-/// keeping only `backend`.
-pub(super) fn merge_servers(
-    state: &ServersState,
-    stat: &StatReport,
-    backend: Option<&str>,
-) -> Vec<ServerOut> {
-    let wanted = |b: &str| backend.is_none_or(|w| w == b);
-    let mut out: Vec<ServerOut> = state
-        .servers
-        .iter()
-        .filter(|s| wanted(&s.backend))
-        .map(|s| server_out(Some(s), stat.find(&s.backend, &s.name), &s.backend, &s.name))
-        .collect();
-    for r in stat.of_kind(StatKind::Server).filter(|r| wanted(&r.proxy)) {
-        if !out.iter().any(|s| s.backend == r.proxy && s.name == r.name) {
-            out.push(server_out(None, Some(r), &r.proxy, &r.name));
-        }
-    }
-    out
-}
-
-/// One server from whichever rows are known.
-pub(super) fn server_out(
-    st: Option<&ServerState>,
-    row: Option<&StatRow>,
-    backend: &str,
-    name: &str,
-) -> ServerOut {
-    let (stat_addr, stat_port) = row
-        .and_then(|r| r.addr.as_deref())
-        .map_or((None, None), split_addr);
-    ServerOut {
-        backend: backend.to_owned(),
-        name: name.to_owned(),
-        address: st.and_then(|s| s.addr.clone()).or(stat_addr),
-        port: st.and_then(|s| s.port).or(stat_port),
-        state: condition(st, row.and_then(|r| r.status.as_deref())),
-        status: row.and_then(|r| r.status.clone()),
-        admin_flags: st.map(|s| admin_flags(&s.admin_state)).unwrap_or_default(),
-        weight: st
-            .and_then(|s| s.uweight.map(u64::from))
-            .or(row.and_then(|r| r.weight)),
-        initial_weight: st.and_then(|s| s.iweight.map(u64::from)),
-        backup: row.and_then(|r| r.bck).is_some_and(|b| b > 0),
-        checks_enabled: st.map(ServerState::check_enabled),
-        check_status: row
-            .and_then(|r| r.check_status.clone())
-            .filter(|c| !c.is_empty()),
-        check_desc: row
-            .and_then(|r| r.check_desc.clone())
-            .filter(|c| !c.is_empty()),
-        sessions: row.and_then(|r| r.scur),
-        session_limit: row.and_then(|r| r.slim),
-        queued: row.and_then(|r| r.qcur),
-        last_change_secs: row.and_then(|r| r.lastchg),
-    }
-}
-
-/// The state in one word: administrative flags first, then the status `show stat` prints,
-/// then the operational state.
-pub(super) fn condition(st: Option<&ServerState>, status: Option<&str>) -> ServerCondition {
-    if let Some(s) = st {
-        if s.admin_state.is_maint() {
-            return ServerCondition::Maint;
-        }
-        if s.admin_state.is_drain() {
-            return ServerCondition::Drain;
-        }
-    }
-    if let Some(status) = status {
-        let word = status.split_whitespace().next().unwrap_or("");
-        match word {
-            "UP" | "no" => return ServerCondition::Up,
-            "DOWN" => return ServerCondition::Down,
-            "DRAIN" => return ServerCondition::Drain,
-            "MAINT" => return ServerCondition::Maint,
-            "NOLB" => return ServerCondition::Nolb,
-            _ => {}
-        }
-    }
-    match st.map(ServerState::summary_state) {
-        Some("UP") => ServerCondition::Up,
-        Some("DOWN") => ServerCondition::Down,
-        Some("DRAIN") => ServerCondition::Drain,
-        Some("MAINT") => ServerCondition::Maint,
-        Some("NOLB") => ServerCondition::Nolb,
-        _ => ServerCondition::Unknown,
-    }
-}
-
-/// "app4 DOWN (Layer4 connection problem)." for summaries.
-pub(super) fn server_phrase(s: &ServerOut) -> String {
-    let mut p = format!("{}/{} is {}", s.backend, s.name, s.state.word());
-    if s.state == ServerCondition::Down
-        && let Some(d) = s.check_desc.as_deref().or(s.check_status.as_deref())
-    {
-        p.push_str(&format!(" ({d})"));
-    }
-    if s.admin_flags.iter().any(|f| f == "config_maint") {
-        p.push_str(" (disabled in the configuration)");
-    }
-    p.push('.');
-    p
-}
-
-/// "a, b, c" or "none".
-pub(super) fn list_or_none(names: &[String]) -> String {
-    if names.is_empty() {
-        "none".to_owned()
-    } else {
-        names.join(", ")
-    }
-}
-
-/// Renders an optional number for a summary.
-pub(super) fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
-    v.map_or_else(|| "?".to_owned(), |v| v.to_string())
-}
-
 // ---- private conversions ------------------------------------------------------------------------
 
 fn frontend_out(r: &StatRow) -> FrontendOut {
@@ -1229,34 +882,6 @@ fn backend_phrase(b: &BackendOut) -> String {
         opt(b.sessions),
         opt(b.queued)
     )
-}
-
-/// `127.0.0.1:8082` / `[::1]:80` -> (address, port).
-fn split_addr(addr: &str) -> (Option<String>, Option<u16>) {
-    match addr.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => {
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            (Some(host.to_owned()), port.parse().ok())
-        }
-        _ if addr.is_empty() => (None, None),
-        _ => (Some(addr.to_owned()), None),
-    }
-}
-
-fn admin_flags(a: &AdminState) -> Vec<String> {
-    [
-        (a.maint_forced, "forced_maint"),
-        (a.maint_inherited, "inherited_maint"),
-        (a.maint_config, "config_maint"),
-        (a.drain_forced, "forced_drain"),
-        (a.drain_inherited, "inherited_drain"),
-        (a.maint_resolution, "resolution_maint"),
-        (a.maint_fqdn, "fqdn_set"),
-    ]
-    .into_iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, name)| name.to_owned())
-    .collect()
 }
 
 fn op_state_name(op: OpState) -> String {
@@ -1325,7 +950,7 @@ fn state_row(s: &ServerState) -> ServerStateRow {
         backend: s.backend.clone(),
         id: s.id,
         name: s.name.clone(),
-        state: condition(Some(s), None),
+        state: s.verdict().condition,
         addr: s.addr.clone(),
         port: s.port,
         op_state: op_state_name(s.op_state),
@@ -1391,26 +1016,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn addresses_split() {
-        assert_eq!(
-            split_addr("127.0.0.1:8082"),
-            (Some("127.0.0.1".to_owned()), Some(8082))
-        );
-        assert_eq!(split_addr("[::1]:80"), (Some("::1".to_owned()), Some(80)));
-        assert_eq!(split_addr(""), (None, None));
-    }
-
-    #[test]
-    fn conditions_prefer_admin_flags() {
-        assert_eq!(condition(None, Some("UP 1/3")), ServerCondition::Up);
-        assert_eq!(condition(None, Some("no check")), ServerCondition::Up);
-        assert_eq!(
-            condition(None, Some("MAINT (via b/s)")),
-            ServerCondition::Maint
-        );
-        assert_eq!(condition(None, Some("DOWN 1/2")), ServerCondition::Down);
-        assert_eq!(condition(None, None), ServerCondition::Unknown);
-        assert!(ServerCondition::Down.matches(StateFilter::NotUp));
-        assert!(!ServerCondition::Up.matches(StateFilter::NotUp));
+    fn state_filters() {
+        assert!(StateFilter::NotUp.admits(ServerCondition::Down));
+        assert!(!StateFilter::NotUp.admits(ServerCondition::Up));
+        assert!(StateFilter::Maint.admits(ServerCondition::Maint));
+        assert!(!StateFilter::Up.admits(ServerCondition::Drain));
     }
 }

@@ -1,0 +1,148 @@
+//! The one refusal explainer: a client error becomes a tool error that quotes HAProxy, and when
+//! HAProxy says something does not exist, a note that lists what does, keyed by
+//! [`RefusalKind`]. Every toolset maps its errors through [`refused`] (or [`checked`]), so one
+//! refusal always reads the same to the model.
+
+use crate::haproxy::command::args::{ProxyName, ServerRef};
+use crate::haproxy::command::{ListKind, StatFilter, StatObjects};
+use crate::haproxy::parse::StatKind;
+use crate::haproxy::{RefusalKind, RuntimeError};
+use crate::mcp::answer::ToolError;
+use crate::mcp::targets::Target;
+
+/// What the failed call was about, so the note can list its siblings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Subject<'a> {
+    /// Nothing in particular (the note then depends on the refusal alone).
+    Nothing,
+    /// A server: "No such server" lists the servers of its backend.
+    Server(&'a ServerRef),
+    /// A map or an ACL: "Unknown map identifier" lists those loaded.
+    List(ListKind),
+}
+
+/// Turns a client error on `t` into a tool error, with a note naming what exists when HAProxy
+/// says the object does not.
+pub(crate) async fn refused(t: &Target, subject: Subject<'_>, e: RuntimeError) -> ToolError {
+    let base = ToolError::runtime(&t.name, &e);
+    let note = match (e.refusal(), subject) {
+        (Some(RefusalKind::NoSuchServer | RefusalKind::NoSuchBackend), Subject::Server(s)) => {
+            Some(servers_note(t, &s.backend).await)
+        }
+        (Some(RefusalKind::NoSuchBackend | RefusalKind::NoSuchProxy), _) => backends_note(t).await,
+        (Some(RefusalKind::NoSuchFrontend), _) => frontends_note(t).await,
+        (Some(RefusalKind::NoSuchMap | RefusalKind::NoSuchAcl), Subject::List(kind)) => {
+            Some(loaded_note(t, kind).await)
+        }
+        (Some(RefusalKind::NoSuchMap), _) => Some(loaded_note(t, ListKind::Map).await),
+        (Some(RefusalKind::NoSuchAcl), _) => Some(loaded_note(t, ListKind::Acl).await),
+        _ => None,
+    };
+    match note {
+        Some(n) => base.with_note(n),
+        None => base,
+    }
+}
+
+/// [`refused`] for a whole result.
+pub(crate) async fn checked<T>(
+    t: &Target,
+    subject: Subject<'_>,
+    result: Result<T, RuntimeError>,
+) -> Result<T, ToolError> {
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) => Err(refused(t, subject, e).await),
+    }
+}
+
+/// "Backends on <t>: a, b, c." (None when it cannot be read).
+pub(crate) async fn backends_note(t: &Target) -> Option<String> {
+    let names = t.client.show_backends().await.ok()?;
+    Some(format!("Backends on {}: {}.", t.name, list_or_none(&names)))
+}
+
+/// "Servers in be_app: app1, app2." — or which backends exist when this one does not.
+pub(crate) async fn servers_note(t: &Target, backend: &ProxyName) -> String {
+    match t.client.show_servers_state(Some(backend)).await {
+        Ok(state) if state.servers.is_empty() => format!("Backend {backend} has no servers."),
+        Ok(state) => {
+            let names: Vec<String> = state.servers.iter().map(|s| s.name.clone()).collect();
+            format!("Servers in {backend}: {}.", names.join(", "))
+        }
+        Err(e) if e.refusal() == Some(RefusalKind::NoSuchBackend) => {
+            match t.client.show_backends().await {
+                Ok(names) => format!(
+                    "There is no backend {backend}. Backends: {}.",
+                    list_or_none(&names)
+                ),
+                Err(_) => {
+                    format!("There is no backend {backend}; list_backends shows which exist.")
+                }
+            }
+        }
+        Err(_) => "list_servers shows which servers exist.".to_owned(),
+    }
+}
+
+/// "Frontends on <t>: a, b." (None when it cannot be read).
+pub(crate) async fn frontends_note(t: &Target) -> Option<String> {
+    let names = frontend_names(t).await?;
+    Some(format!(
+        "Frontends on {}: {}.",
+        t.name,
+        list_or_none(&names)
+    ))
+}
+
+/// The frontends `show stat` lists (HAProxy's internal proxies, such as the CLI's, are not
+/// among them). None when it cannot be read.
+pub(crate) async fn frontend_names(t: &Target) -> Option<Vec<String>> {
+    let filter = StatFilter {
+        proxy: None,
+        objects: Some(StatObjects {
+            frontends: true,
+            ..Default::default()
+        }),
+    };
+    let stat = t.client.show_stat(&filter).await.ok()?;
+    Some(
+        stat.of_kind(StatKind::Frontend)
+            .map(|r| r.proxy.clone())
+            .collect(),
+    )
+}
+
+/// "Maps loaded: #4 (/etc/haproxy/hosts.map)."
+async fn loaded_note(t: &Target, kind: ListKind) -> String {
+    let what = match kind {
+        ListKind::Map => "Maps",
+        ListKind::Acl => "ACLs",
+    };
+    match t.client.show_lists(kind).await {
+        Ok(lists) if lists.is_empty() => format!("No {} is loaded.", what.to_lowercase()),
+        Ok(lists) => {
+            let names: Vec<String> = lists
+                .iter()
+                .map(|l| match &l.file {
+                    Some(f) if !f.is_empty() => format!("#{} ({f})", l.id),
+                    _ => format!("#{} (inline, no file)", l.id),
+                })
+                .collect();
+            format!(
+                "{what} loaded (use the #id or the file name): {}.",
+                names.join(", ")
+            )
+        }
+        Err(_) => format!("list_{} shows which are loaded.", what.to_lowercase()),
+    }
+}
+
+/// "a, b, c" or "none".
+pub(crate) fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}

@@ -1,0 +1,225 @@
+//! Safety rails every mutating tool goes through, whichever toolset it is in:
+//!
+//! - changes name backends, frontends and servers by name, never by `#<id>`: a numeric id
+//!   would slip past the name-based checks below (and is easy to get wrong);
+//! - HAProxy's internal proxies (the CLI's own `GLOBAL` proxy, the master's, `<HTTPCLIENT>` …)
+//!   are never changed; a frontend must be one `show stat` lists;
+//! - the last-UP rule: taking the last server of a backend that serves traffic out of rotation
+//!   (drain, maintenance, weight 0, health or agent forced down) is refused unless
+//!   `force: true`, since the backend would then answer 503s;
+//! - a frontend's maxconn 0 stops it accepting connections and is refused without `force`.
+
+use crate::haproxy::command::args::{ProxyName, ServerRef};
+use crate::haproxy::parse::StatReport;
+use crate::mcp::answer::ToolError;
+use crate::mcp::explain::{frontend_names, list_or_none};
+use crate::mcp::targets::Target;
+use crate::mcp::views::{ServerCondition, ServerOut, backend_stat, stat_servers};
+
+/// Proxies HAProxy creates for itself. The CLI's proxy is `GLOBAL`: limiting it locks every
+/// stats socket out until HAProxy restarts.
+const INTERNAL_PROXIES: [&str; 2] = ["GLOBAL", "MASTER"];
+
+/// Refuses a `#<id>` or an internal proxy where a change names a backend or frontend.
+pub(crate) fn changeable_proxy(argument: &str, proxy: &ProxyName) -> Result<(), ToolError> {
+    let name = proxy.as_str();
+    if let Some(id) = name.strip_prefix('#') {
+        return Err(ToolError::new(format!(
+            "{argument} `{name}`: changes take the {argument}'s name, not a numeric id (id {id}), so that every safety check sees which object it is. list_backends / list_frontends show the names. Nothing was sent to HAProxy."
+        )));
+    }
+    if INTERNAL_PROXIES
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(name))
+    {
+        return Err(ToolError::new(format!(
+            "{argument} `{name}` is one of HAProxy's internal proxies (`GLOBAL` serves the Runtime API itself); changing it could lock every client, this one included, out of HAProxy. Nothing was sent to HAProxy."
+        )));
+    }
+    Ok(())
+}
+
+/// A server named for a change: validated, and refused when given by `#<id>`.
+pub(crate) fn server_to_change(backend: &str, server: &str) -> Result<ServerRef, ToolError> {
+    let srv = ServerRef::new(backend, server)?;
+    changeable_proxy("backend", &srv.backend)?;
+    if let Some(id) = server.strip_prefix('#') {
+        return Err(ToolError::new(format!(
+            "server `{server}`: changes take the server's name, not a numeric id (id {id}), so that the last-UP check sees which server it is. list_servers backend={backend} shows the names. Nothing was sent to HAProxy."
+        )));
+    }
+    Ok(srv)
+}
+
+/// A frontend named for a change: by name, and one that `show stat` lists as a frontend (the
+/// internal proxies never are).
+pub(crate) async fn frontend_to_change(t: &Target, frontend: &str) -> Result<ProxyName, ToolError> {
+    let fe = ProxyName::new(frontend)?;
+    changeable_proxy("frontend", &fe)?;
+    if let Some(names) = frontend_names(t).await
+        && !names.iter().any(|n| n == fe.as_str())
+    {
+        return Err(ToolError::new(format!(
+            "[{}] There is no frontend {fe}. Frontends: {}. Nothing was sent to HAProxy.",
+            t.name,
+            list_or_none(&names)
+        )));
+    }
+    Ok(fe)
+}
+
+/// Reads `srv`'s backend and applies [`last_up`]; returns the report read and any warning.
+pub(crate) async fn guard_rotation(
+    t: &Target,
+    srv: &ServerRef,
+    action: &str,
+    force: bool,
+) -> Result<(StatReport, Option<String>), ToolError> {
+    let stat = backend_stat(t, &srv.backend).await?;
+    let warning = last_up(&t.name, &stat, srv, action, force)?;
+    Ok((stat, warning))
+}
+
+/// The last-UP rule: refuses to take `srv` out of rotation (`action` says how, e.g.
+/// "drain", "maintenance", "weight 0") when no other server of its backend is UP, unless
+/// `force`. Returns a warning when only backup servers would remain.
+pub(crate) fn last_up(
+    target: &str,
+    stat: &StatReport,
+    srv: &ServerRef,
+    action: &str,
+    force: bool,
+) -> Result<Option<String>, ToolError> {
+    let servers = stat_servers(stat, srv.backend.as_str());
+    let Some(me) = servers.iter().find(|s| s.name == srv.server.as_str()) else {
+        // HAProxy will say "No such server"; the explainer then lists the servers.
+        return Ok(None);
+    };
+    // A server whose state cannot be read is treated as possibly serving: the rule must be
+    // shown to hold, not assumed.
+    if !matches!(me.state, ServerCondition::Up | ServerCondition::Unknown) {
+        return Ok(None);
+    }
+    let others_up: Vec<&ServerOut> = servers
+        .iter()
+        .filter(|s| s.name != me.name && s.state == ServerCondition::Up)
+        .collect();
+    let be = &srv.backend;
+    if others_up.is_empty() {
+        if force {
+            return Ok(Some(format!(
+                "{srv} was the last UP server of {be}; with force it is out of rotation ({action}), so {be} cannot serve new traffic until a server is up again."
+            )));
+        }
+        let others: Vec<String> = servers
+            .iter()
+            .filter(|s| s.name != me.name)
+            .map(|s| format!("{} {}", s.name, s.state.word()))
+            .collect();
+        let what = if me.state == ServerCondition::Up {
+            format!("{srv} is the last UP server of backend {be}")
+        } else {
+            format!(
+                "the state of {srv} could not be determined and no other server of backend {be} is known to be UP"
+            )
+        };
+        return Err(ToolError::new(format!(
+            "[{target}] Refused: {what} (other servers: {}). Taking it out of rotation ({action}) could leave {be} with no server for new traffic: clients would get 503 errors (HTTP) or failed connections (TCP). Nothing was changed. Bring another server up first, or call again with force=true if this is intended.",
+            list_or_none(&others)
+        )));
+    }
+    if !me.backup && others_up.iter().all(|s| s.backup) {
+        let names: Vec<String> = others_up.iter().map(|s| s.name.clone()).collect();
+        return Ok(Some(format!(
+            "Only backup servers remain UP in {be} ({}); they now take all its traffic.",
+            names.join(", ")
+        )));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::haproxy::parse::stat;
+
+    fn report(rows: &str) -> StatReport {
+        let text = format!("# pxname,svname,status,bck,type,\n{rows}");
+        stat::parse(&text).unwrap()
+    }
+
+    fn srv(name: &str) -> ServerRef {
+        ServerRef::new("be", name).unwrap()
+    }
+
+    #[test]
+    fn the_last_up_server_is_guarded() {
+        let stat = report("be,a,UP,0,2,\nbe,b,DOWN,0,2,\nbe,BACKEND,UP,0,1,\n");
+        let err = last_up("t", &stat, &srv("a"), "drain", false).unwrap_err();
+        assert!(
+            err.message().contains("last UP server"),
+            "{}",
+            err.message()
+        );
+        assert!(err.message().contains("b DOWN"), "{}", err.message());
+        assert!(
+            last_up("t", &stat, &srv("a"), "drain", true)
+                .unwrap()
+                .is_some()
+        );
+        // Already out of rotation: nothing to guard.
+        assert_eq!(
+            last_up("t", &stat, &srv("b"), "maintenance", false).unwrap(),
+            None
+        );
+        assert_eq!(
+            last_up("t", &stat, &srv("zz"), "drain", false).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn an_up_server_enabled_from_disabled_counts_as_up() {
+        // HAProxy's own verdict: the status column, whatever CMAINT says elsewhere.
+        let stat = report("be,a,UP,0,2,\nbe,b,no check,0,2,\n");
+        assert_eq!(
+            last_up("t", &stat, &srv("a"), "drain", false).unwrap(),
+            None
+        );
+        let stat = report("be,a,UP,0,2,\nbe,b,DOWN,0,2,\nbe,c,DRAIN,0,2,\n");
+        assert!(last_up("t", &stat, &srv("a"), "weight 0", false).is_err());
+    }
+
+    #[test]
+    fn backups_left_alone_give_a_warning() {
+        let stat = report("be,a,UP,0,2,\nbe,b,UP,1,2,\n");
+        let w = last_up("t", &stat, &srv("a"), "drain", false)
+            .unwrap()
+            .unwrap();
+        assert!(w.contains("backup"), "{w}");
+    }
+
+    #[test]
+    fn unknown_states_are_not_assumed_safe() {
+        let stat = report("be,a,,0,2,\nbe,b,,0,2,\n");
+        let err = last_up("t", &stat, &srv("a"), "drain", false).unwrap_err();
+        assert!(
+            err.message().contains("could not be determined"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[test]
+    fn ids_and_internal_proxies_are_refused() {
+        let e = server_to_change("api_pool", "#1").unwrap_err();
+        assert!(e.message().contains("not a numeric id"), "{}", e.message());
+        let e = server_to_change("#3", "api1").unwrap_err();
+        assert!(e.message().contains("not a numeric id"), "{}", e.message());
+        assert!(server_to_change("api_pool", "api1").is_ok());
+        let e = changeable_proxy("frontend", &ProxyName::new("#0").unwrap()).unwrap_err();
+        assert!(e.message().contains("numeric id"), "{}", e.message());
+        let e = changeable_proxy("frontend", &ProxyName::new("GLOBAL").unwrap()).unwrap_err();
+        assert!(e.message().contains("internal"), "{}", e.message());
+    }
+}
