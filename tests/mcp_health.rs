@@ -89,11 +89,21 @@ async fn forced_states_agent_send_and_check_port() {
             "{err}"
         );
 
-        h.ok(
-            "set_server_agent",
-            with(srv("be_api", "api1"), "state", json!("down")),
-        )
-        .await;
+        // api2 is DOWN here: forcing api1's agent down would leave be_api with no UP server.
+        let err = h
+            .err(
+                "set_server_agent",
+                with(srv("be_api", "api1"), "state", json!("down")),
+            )
+            .await;
+        assert!(
+            err.contains("last UP server of backend be_api") && err.contains("Nothing was changed"),
+            "{v}: {err}"
+        );
+        let mut forced = with(srv("be_api", "api1"), "state", json!("down"));
+        forced["force"] = json!(true);
+        let r = h.ok("set_server_agent", forced).await;
+        assert!(r["done"].as_str().unwrap().contains("Warning"), "{v}: {r}");
         h.ok(
             "set_server_agent",
             with(srv("be_api", "api1"), "state", json!("up")),
@@ -194,14 +204,14 @@ async fn hostile_and_out_of_range_values_are_refused_before_sending() {
 #[tokio::test]
 async fn annotations_are_truthful() {
     let tools = fresh("3.2").await.tools().await;
-    assert_hints(&tools, "enable_health", false, false, true);
+    assert_hints(&tools, "enable_health", false, true, true);
     assert_hints(&tools, "disable_health", false, true, true);
-    assert_hints(&tools, "enable_agent", false, false, true);
+    assert_hints(&tools, "enable_agent", false, true, true);
     assert_hints(&tools, "disable_agent", false, true, true);
     assert_hints(&tools, "set_server_health", false, true, true);
     assert_hints(&tools, "set_server_agent", false, true, true);
-    assert_hints(&tools, "set_agent_send", false, false, true);
-    assert_hints(&tools, "set_server_check_port", false, false, true);
+    assert_hints(&tools, "set_agent_send", false, true, true);
+    assert_hints(&tools, "set_server_check_port", false, true, true);
 }
 
 /// The raw `show servers state` row of one server, split into columns.
@@ -289,7 +299,7 @@ async fn live_state_bits_follow_the_tools() {
     );
     let err = h.err("disable_health", srv("be_nope", "x")).await;
     assert!(
-        err.contains("There is no backend be_nope. Backends: "),
+        err.contains("There is no backend be_nope. Backends on haproxy: "),
         "{err}"
     );
     assert!(err.contains("be_app"), "{err}");

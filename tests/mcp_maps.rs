@@ -405,7 +405,7 @@ async fn annotations_are_truthful() {
         assert_hints(&tools, ro, true, false, false);
     }
     assert_hints(&tools, "add_map_entry", false, false, false);
-    assert_hints(&tools, "set_map_entry", false, false, true);
+    assert_hints(&tools, "set_map_entry", false, true, true);
     assert_hints(&tools, "del_map_entry", false, true, true);
     assert_hints(&tools, "add_acl_entry", false, false, false);
     assert_hints(&tools, "del_acl_entry", false, true, true);

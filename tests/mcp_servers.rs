@@ -460,7 +460,8 @@ async fn set_maxconn_server_frontend_and_global() {
         )
         .await;
     assert!(
-        err.contains("No such frontend.")
+        err.contains("No such frontend")
+            && err.contains("Nothing was sent to HAProxy")
             && err.contains("Frontends on haproxy: fe_app, fe_agent, fe_main, fe_tcp."),
         "{err}"
     );
@@ -955,14 +956,14 @@ async fn servers_tools_are_annotated_truthfully() {
     for (name, destructive, idempotent) in [
         ("add_server", false, false),
         ("del_server", true, false),
-        ("enable_server", false, true),
+        ("enable_server", true, true),
         ("disable_server", true, true),
         ("set_server_state", true, true),
-        ("set_weight", false, true),
-        ("set_maxconn_server", false, true),
-        ("set_maxconn_frontend", false, true),
-        ("set_maxconn_global", false, true),
-        ("set_server_addr", false, true),
+        ("set_weight", true, true),
+        ("set_maxconn_server", true, true),
+        ("set_maxconn_frontend", true, true),
+        ("set_maxconn_global", true, true),
+        ("set_server_addr", true, true),
         ("drain_server", true, false),
     ] {
         assert_hints(&tools, name, false, destructive, idempotent);
@@ -1046,7 +1047,7 @@ async fn emulated_changes_on_every_version() {
             )
             .await;
         assert!(
-            err.contains("No such frontend.") && err.contains("Frontends on haproxy: fe_app"),
+            err.contains("No such frontend") && err.contains("Frontends on haproxy: fe_app"),
             "{v}: {err}"
         );
         h.ok("set_maxconn_global", json!({"maxconn": 1000})).await;

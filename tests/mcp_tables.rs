@@ -249,7 +249,7 @@ async fn bad_filters_and_hostile_values_are_refused_before_sending() {
 async fn annotations_are_truthful() {
     let tools = fresh("3.2").await.tools().await;
     assert_hints(&tools, "show_table", true, false, false);
-    assert_hints(&tools, "set_table_entry", false, false, true);
+    assert_hints(&tools, "set_table_entry", false, true, true);
     assert_hints(&tools, "clear_table", false, true, true);
 }
 

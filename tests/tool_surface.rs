@@ -72,6 +72,16 @@ fn every_tool_follows_the_rules() {
                 "{}: mutating tools say whether they are idempotent",
                 t.name
             );
+            // MCP: destructiveHint false promises "only additive updates". Only the add_*
+            // tools add without changing or removing anything that was there.
+            let additive = t.name.starts_with("add_");
+            assert_eq!(
+                a.destructive_hint,
+                Some(!additive),
+                "{}: destructiveHint must be {} (only add_* tools are purely additive)",
+                t.name,
+                !additive
+            );
         }
         assert!(
             t.description.as_deref().is_some_and(|d| d.len() > 20),

@@ -70,17 +70,12 @@ pub(crate) async fn servers_note(t: &Target, backend: &ProxyName) -> String {
             let names: Vec<String> = state.servers.iter().map(|s| s.name.clone()).collect();
             format!("Servers in {backend}: {}.", names.join(", "))
         }
-        Err(e) if e.refusal() == Some(RefusalKind::NoSuchBackend) => {
-            match t.client.show_backends().await {
-                Ok(names) => format!(
-                    "There is no backend {backend}. Backends: {}.",
-                    list_or_none(&names)
-                ),
-                Err(_) => {
-                    format!("There is no backend {backend}; list_backends shows which exist.")
-                }
+        Err(e) if e.refusal() == Some(RefusalKind::NoSuchBackend) => match backends_note(t).await {
+            Some(note) => format!("There is no backend {backend}. {note}"),
+            None => {
+                format!("There is no backend {backend}; list_backends shows which exist.")
             }
-        }
+        },
         Err(_) => "list_servers shows which servers exist.".to_owned(),
     }
 }

@@ -60,7 +60,8 @@ pub(crate) async fn frontend_to_change(t: &Target, frontend: &str) -> Result<Pro
         && !names.iter().any(|n| n == fe.as_str())
     {
         return Err(ToolError::new(format!(
-            "[{}] There is no frontend {fe}. Frontends: {}. Nothing was sent to HAProxy.",
+            "[{}] No such frontend: HAProxy lists no frontend named {fe}. Frontends on {}: {}. Nothing was sent to HAProxy.",
+            t.name,
             t.name,
             list_or_none(&names)
         )));

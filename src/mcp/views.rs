@@ -36,6 +36,9 @@ pub struct ServerOut {
     /// agent, check, no_check).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cause: Option<VerdictCause>,
+    /// The tracked server it inherits its state from, when HAProxy names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
     /// Status exactly as `show stat` prints it (`UP`, `DOWN`, `MAINT`, `DRAIN`, `no check`,
     /// `UP 1/3` while going down, `DOWN 1/2` while coming up, …).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,7 +188,14 @@ pub(crate) fn server_out(
     name: &str,
 ) -> ServerOut {
     let (stat_addr, stat_port) = row.map_or((None, None), StatRow::address);
-    let verdict = ServerVerdict::best(row.and_then(|r| r.status.as_deref()), st);
+    let mut verdict = ServerVerdict::best(row.and_then(|r| r.status.as_deref()), st);
+    // `MAINT` alone does not say who put it there; the flags do when it was the configuration.
+    if verdict.cause == Some(VerdictCause::Admin)
+        && verdict.condition == ServerCondition::Maint
+        && st.is_some_and(|s| s.admin_state.maint_config)
+    {
+        verdict.cause = Some(VerdictCause::ConfigDisabled);
+    }
     ServerOut {
         backend: backend.to_owned(),
         name: name.to_owned(),
@@ -193,6 +203,7 @@ pub(crate) fn server_out(
         port: st.and_then(|s| s.port).or(stat_port),
         state: verdict.condition,
         cause: verdict.cause,
+        via: verdict.via,
         status: row.and_then(|r| r.status.clone()),
         admin_flags: st.map(|s| admin_flags(&s.admin_state)).unwrap_or_default(),
         weight: st
@@ -221,8 +232,10 @@ pub(crate) fn server_phrase(s: &ServerOut) -> String {
         && let Some(d) = s.check_desc.as_deref().or(s.check_status.as_deref())
     {
         p.push_str(&format!(" ({d})"));
+    } else if let Some(via) = &s.via {
+        p.push_str(&format!(" (via {via})"));
     } else if s.state != ServerCondition::Up
-        && let Some(c) = &s.cause
+        && let Some(c) = s.cause
     {
         p.push_str(&format!(" ({})", c.phrase()));
     }

@@ -74,19 +74,15 @@ impl ServerCondition {
 }
 
 /// Why a server is in its condition, where HAProxy says or its flags show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum VerdictCause {
     /// Set from the CLI (or an agent's `drain`/`maint`): `MAINT`, `DRAIN`.
     Admin,
     /// `disabled` in the configuration and not enabled since.
     ConfigDisabled,
-    /// Inherited from the server it tracks (`MAINT (via b/s)`); `via` is that server when known.
-    Tracked {
-        /// The tracked server, `backend/server`.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        via: Option<String>,
-    },
+    /// Inherited from the server it tracks (`MAINT (via b/s)`; [`ServerVerdict::via`] names it).
+    Tracked,
     /// Its address could not be resolved (`MAINT (resolution)`).
     Resolution,
     /// Its agent said so (`DOWN (agent)`, `DRAIN (agent)`).
@@ -99,16 +95,15 @@ pub enum VerdictCause {
 
 impl VerdictCause {
     /// A few words for summaries: "disabled in the configuration", "via be/srv", ….
-    pub fn phrase(&self) -> String {
+    pub fn phrase(self) -> &'static str {
         match self {
-            Self::Admin => "set by an operator or agent".to_owned(),
-            Self::ConfigDisabled => "disabled in the configuration".to_owned(),
-            Self::Tracked { via: Some(v) } => format!("via {v}"),
-            Self::Tracked { via: None } => "inherited from the tracked server".to_owned(),
-            Self::Resolution => "address not resolved".to_owned(),
-            Self::Agent => "agent".to_owned(),
-            Self::Check => "health check".to_owned(),
-            Self::NoCheck => "no health check".to_owned(),
+            Self::Admin => "set by an operator or agent",
+            Self::ConfigDisabled => "disabled in the configuration",
+            Self::Tracked => "inherited from the tracked server",
+            Self::Resolution => "address not resolved",
+            Self::Agent => "agent",
+            Self::Check => "health check",
+            Self::NoCheck => "no health check",
         }
     }
 }
@@ -121,6 +116,9 @@ pub struct ServerVerdict {
     /// Why, where known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cause: Option<VerdictCause>,
+    /// The tracked server it inherits from (`backend/server`), when HAProxy names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
     /// While a transition is under way (`UP 1/3`: failing checks, `DOWN 1/2`: recovering),
     /// HAProxy's `[health, rise+fall]` progress counters as printed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,6 +130,7 @@ impl ServerVerdict {
         Self {
             condition,
             cause,
+            via: None,
             transition: None,
         }
     }
@@ -161,9 +160,10 @@ impl ServerVerdict {
                 "agent" => VerdictCause::Agent,
                 "resolution" => VerdictCause::Resolution,
                 other => match other.strip_prefix("via ") {
-                    Some(via) => VerdictCause::Tracked {
-                        via: Some(via.to_owned()),
-                    },
+                    Some(via) => {
+                        verdict.via = Some(via.to_owned());
+                        VerdictCause::Tracked
+                    }
                     None => return verdict,
                 },
             });
@@ -190,10 +190,7 @@ impl ServerVerdict {
             return Self::of(ServerCondition::Maint, Some(VerdictCause::Resolution));
         }
         if admin & ADMF_IMAINT != 0 {
-            return Self::of(
-                ServerCondition::Maint,
-                Some(VerdictCause::Tracked { via: None }),
-            );
+            return Self::of(ServerCondition::Maint, Some(VerdictCause::Tracked));
         }
         if admin & ADMF_FMAINT != 0 {
             let cause = if admin & ADMF_CMAINT != 0 {
@@ -206,7 +203,7 @@ impl ServerVerdict {
         match state.op_state {
             OpState::Running | OpState::Starting if admin & ADMF_DRAIN != 0 => {
                 let cause = if admin & ADMF_IDRAIN != 0 {
-                    VerdictCause::Tracked { via: None }
+                    VerdictCause::Tracked
                 } else if agent {
                     VerdictCause::Agent
                 } else {
@@ -327,12 +324,8 @@ mod tests {
     #[test]
     fn causes_and_transitions_are_read() {
         let v = ServerVerdict::from_status("MAINT (via be_a/s1)");
-        assert_eq!(
-            v.cause,
-            Some(VerdictCause::Tracked {
-                via: Some("be_a/s1".to_owned())
-            })
-        );
+        assert_eq!(v.cause, Some(VerdictCause::Tracked));
+        assert_eq!(v.via.as_deref(), Some("be_a/s1"));
         let v = ServerVerdict::from_status("UP 2/3");
         assert_eq!(v.transition, Some([2, 3]));
         assert_eq!(v.cause, Some(VerdictCause::Check));
@@ -391,10 +384,7 @@ mod tests {
             Some(VerdictCause::Resolution)
         );
         let s = state_row(0, ADMF_IMAINT, 0, 0);
-        assert_eq!(
-            ServerVerdict::derive(&s).cause,
-            Some(VerdictCause::Tracked { via: None })
-        );
+        assert_eq!(ServerVerdict::derive(&s).cause, Some(VerdictCause::Tracked));
         let s = state_row(3, 0, 6, 0);
         assert_eq!(ServerVerdict::derive(&s).condition, ServerCondition::Nolb);
         let s = state_row(2, 0, 0, 0);
