@@ -150,7 +150,7 @@ fn check(f: &Fixture) -> Outcome {
             assert!(!s.servers.is_empty(), "{ctx}");
             for srv in &s.servers {
                 assert!(srv.extra.is_empty(), "{ctx}");
-                assert_ne!(srv.summary_state(), "UNKNOWN", "{ctx}");
+                assert_ne!(srv.verdict().condition.word(), "UNKNOWN", "{ctx}");
             }
         }
         ["show", "servers", "conn", ..] => {

@@ -546,7 +546,7 @@ fn servers_state_and_conn() {
     let summary: Vec<_> = s
         .servers
         .iter()
-        .map(|x| (x.name.as_str(), x.summary_state()))
+        .map(|x| (x.name.as_str(), x.verdict().condition.word()))
         .collect();
     assert!(summary.contains(&("app3", "MAINT")));
     assert!(summary.contains(&("app4", "DOWN")));

@@ -27,7 +27,7 @@ fn run_all(text: &str) {
     }
     if let Ok(s) = servers_state::parse(text) {
         for srv in &s.servers {
-            let _ = srv.summary_state();
+            let _ = srv.verdict();
             let _ = srv.check_result_name();
         }
     }

@@ -4,11 +4,17 @@
 
 mod support;
 
+use std::sync::Arc;
+
+use haproxy_mcp_server::haproxy::CommandObserver;
+use haproxy_mcp_server::haproxy::command::{Access, Command};
 use haproxy_mcp_server::mcp::catalog::render_markdown;
 use haproxy_mcp_server::mcp::tools::{Toolset, is_read_only};
 use haproxy_mcp_server::mcp::{HaproxyMcp, Settings, Targets};
-use rmcp::model::Tool;
-use support::mcp::target;
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, Tool};
+use serde_json::{Value, json};
+use support::mcp::{emulator_endpoint, serve_in_memory, target};
 
 fn server(settings: Settings) -> HaproxyMcp {
     let t = target(
@@ -214,4 +220,96 @@ fn docs_tools_md_is_generated_from_the_live_list() {
         committed == doc,
         "docs/tools.md is stale: run `UPDATE_DOCS=1 cargo test --test tool_surface` and commit it"
     );
+}
+
+/// Records the access class of every command a client sends.
+#[derive(Debug, Default)]
+struct Recorder(std::sync::Mutex<Vec<(String, Access)>>);
+
+impl CommandObserver for Recorder {
+    fn observe(
+        &self,
+        command: &Command,
+        _elapsed: std::time::Duration,
+        _error: Option<&haproxy_mcp_server::haproxy::RuntimeError>,
+    ) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((command.to_string(), command.access()));
+    }
+}
+
+/// A value for each argument a read-only tool may require, by name.
+fn argument_value(name: &str) -> Value {
+    match name {
+        "backend" => json!("be_app"),
+        "server" => json!("app1"),
+        "frontend" | "proxy" => json!("fe_main"),
+        "map" => json!("/usr/local/etc/haproxy/hosts.map"),
+        "acl" => json!("#0"),
+        "key" | "value" => json!("api.example.com"),
+        "table" => json!("st_clients"),
+        "session" | "id" => json!("0xdeadbeef"),
+        "text" => json!("hello"),
+        "command" => json!("show"),
+        other => panic!("no test value for required argument `{other}`: add one here"),
+    }
+}
+
+/// Every read-only tool, called on the emulator, sends read commands and nothing else (what
+/// read-only mode relies on, besides the client's own refusal of mutations).
+#[tokio::test]
+async fn read_only_tools_send_only_read_commands() {
+    let dir = tempfile::Builder::new()
+        .prefix("ro")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let settings = Settings::default();
+    let (endpoint, _emulator) = emulator_endpoint("3.2", dir.path(), "haproxy").await;
+    let t = target("haproxy", endpoint, &settings, true);
+    let recorder = Arc::new(Recorder::default());
+    // Attached first, so it stays (the server's metrics observer is then not attached).
+    assert!(t.client.set_observer(recorder.clone()));
+    let targets = Targets::new(vec![t], None).unwrap();
+    let client = ().serve(serve_in_memory(targets, settings)).await.unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    let reads: Vec<_> = tools.iter().filter(|t| is_read_only(t)).collect();
+    assert!(reads.len() > 20, "only {} read-only tools", reads.len());
+    for tool in reads {
+        let required: Vec<String> = tool
+            .input_schema
+            .get("required")
+            .and_then(|r| r.as_array())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let args: serde_json::Map<String, Value> = required
+            .iter()
+            .map(|n| (n.clone(), argument_value(n)))
+            .collect();
+        recorder.0.lock().unwrap().clear();
+        let _ = client
+            .call_tool(CallToolRequestParams::new(tool.name.clone()).with_arguments(args))
+            .await;
+        let sent = recorder.0.lock().unwrap().clone();
+        assert!(
+            !sent.is_empty(),
+            "{} sent nothing: the test proves nothing",
+            tool.name
+        );
+        let writes: Vec<&String> = sent
+            .iter()
+            .filter(|(_, a)| *a != Access::Read)
+            .map(|(c, _)| c)
+            .collect();
+        assert!(
+            writes.is_empty(),
+            "read-only tool {} sent mutating commands: {writes:?}",
+            tool.name
+        );
+    }
 }

@@ -31,7 +31,7 @@ fn check(data: &[u8]) {
     }
     if let Ok(s) = servers_state::parse(text) {
         for srv in &s.servers {
-            let _ = srv.summary_state();
+            let _ = srv.verdict();
             let _ = srv.check_result_name();
         }
     }

@@ -11,7 +11,7 @@ pub mod error;
 pub mod parse;
 pub mod response;
 
-pub use client::{ClientOptions, RuntimeClient};
+pub use client::{ClientOptions, CommandObserver, RuntimeClient};
 pub use command::Command;
 pub use endpoint::{Address, Endpoint, Limits, WorkerTarget};
 pub use error::{RefusalKind, RuntimeError};
