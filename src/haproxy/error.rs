@@ -9,6 +9,7 @@ use super::parse::ParseError;
 /// What kind of refusal HAProxy answered with, classified from its free-text reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RefusalKind {
     /// `No such backend.` / `Can't find backend.`
     NoSuchBackend,
@@ -110,6 +111,7 @@ impl RefusalKind {
 
 /// Where a timeout struck.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TimeoutStage {
     /// Opening the connection.
     Connect,
@@ -119,6 +121,7 @@ pub enum TimeoutStage {
 
 /// Everything that can go wrong talking to HAProxy.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RuntimeError {
     /// An argument failed validation; nothing was sent.
     #[error(transparent)]

@@ -123,6 +123,7 @@ impl StaticToken {
 
 /// Why a request is not authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthError {
     /// No bearer token was sent.
     Missing,

@@ -30,6 +30,7 @@ pub const MAX_WORDS: usize = 64;
 
 /// Why a command could not be encoded. Nothing was sent when this is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// A word was empty; HAProxy cannot receive an empty word.
     #[error("word {index} is empty; HAProxy's CLI cannot receive an empty argument")]
