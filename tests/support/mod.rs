@@ -512,3 +512,193 @@ pub fn raw_exchange(sock: &Path, line: &str) -> std::io::Result<String> {
     s.read_to_string(&mut out)?;
     Ok(out)
 }
+
+/// A real HAProxy started on a configuration the test writes itself (the oracle tests), as
+/// opposed to [`LiveHaproxy`]'s fixed capture configuration.
+///
+/// The helper owns the `global` section's admin socket: `stats socket
+/// ipv4@127.0.0.1:<cli_port> level admin`, prepended to the caller's text (which may add its own
+/// `global` section; HAProxy merges them). Everything the configuration listens on or connects
+/// to must be on 127.0.0.1, with ports from [`free_port`]:
+///
+/// * natively: a `haproxy -db` child process;
+/// * in a container (`HAPROXY_LIVE_IMAGE`): the image's `haproxy` with host networking, so the
+///   test's own listeners on 127.0.0.1 (check targets, agents, a DNS server) are HAProxy's
+///   127.0.0.1 too; the configuration is copied in.
+///
+/// Stopped (and the container removed) on drop. Same skip rules as [`LiveHaproxy`]: skipped
+/// loudly without HAProxy or Docker, a failure under `CI=true`. A configuration HAProxy refuses
+/// is always a failure, with HAProxy's log in the panic message.
+pub struct ConfiguredHaproxy {
+    backend: Backend,
+    dir: tempfile::TempDir,
+    /// TCP port of the admin stats socket, on 127.0.0.1.
+    pub cli_port: u16,
+}
+
+impl ConfiguredHaproxy {
+    /// Starts HAProxy on `body` (everything after the helper's `global` section) and waits
+    /// until its admin socket answers. `None` (after one loud line) when it cannot run here.
+    pub async fn start(test: &str, body: &str) -> Option<Self> {
+        let cli_port = free_port();
+        let config = format!(
+            "global\n    stats socket ipv4@127.0.0.1:{cli_port} level admin\n    stats timeout 1m\n\n{body}"
+        );
+        let dir = LiveHaproxy::run_dir();
+        let path = dir.path().join("haproxy.cfg");
+        std::fs::write(&path, &config).expect("write configuration");
+        let backend = match std::env::var("HAPROXY_LIVE_IMAGE") {
+            Ok(image) if !image.is_empty() => {
+                Backend::Container(Box::new(Self::container(test, &image, &path).await?))
+            }
+            _ => Backend::Native(Self::native(test, dir.path(), &path)?),
+        };
+        let mut live = Self {
+            backend,
+            dir,
+            cli_port,
+        };
+        live.wait_answering().await;
+        Some(live)
+    }
+
+    fn native(test: &str, dir: &Path, config: &Path) -> Option<Child> {
+        let Some(bin) = haproxy_binary() else {
+            if in_ci() {
+                panic!(
+                    "CI=true but no haproxy binary was found (install the haproxy package or set HAPROXY_BIN)"
+                );
+            }
+            eprintln!(
+                "SKIPPED {test}: no haproxy binary found (apt-get install haproxy, or set HAPROXY_BIN)"
+            );
+            return None;
+        };
+        let log = std::fs::File::create(dir.join("haproxy.log")).expect("log file");
+        Some(
+            Command::new(bin)
+                .arg("-db")
+                .arg("-f")
+                .arg(config)
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().expect("log"))
+                .stderr(log)
+                .spawn()
+                .expect("start haproxy"),
+        )
+    }
+
+    async fn container(
+        test: &str,
+        image: &str,
+        config: &Path,
+    ) -> Option<ContainerAsync<GenericImage>> {
+        const CONF: &str = "/usr/local/etc/haproxy/haproxy.cfg";
+        let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
+        let request = GenericImage::new(name, tag)
+            .with_copy_to(CONF, config.to_path_buf())
+            .with_network("host")
+            .with_cmd(["haproxy", "-W", "-db", "-f", CONF])
+            .with_startup_timeout(Duration::from_secs(60));
+        match request.start().await {
+            Ok(c) => Some(c),
+            Err(e) if in_ci() => {
+                panic!("CI=true but HAProxy container {image} could not start: {e}")
+            }
+            Err(e) => {
+                eprintln!("SKIPPED {test}: cannot start HAProxy container {image}: {e}");
+                None
+            }
+        }
+    }
+
+    /// Polls `show info` until HAProxy answers; panics with its log after 20 s or if it exited.
+    async fn wait_answering(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if self
+                .try_raw("show info")
+                .is_ok_and(|r| r.contains("Version:"))
+            {
+                return;
+            }
+            let exited = match &mut self.backend {
+                Backend::Native(child) => child.try_wait().ok().flatten().is_some(),
+                Backend::Container(_) => false,
+            };
+            if exited || Instant::now() > deadline {
+                panic!(
+                    "HAProxy did not answer on its admin socket (exited: {exited}); its log:\n{}",
+                    self.log().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// HAProxy's own output so far (the native log file, or the container's stdout and stderr).
+    pub async fn log(&self) -> String {
+        match &self.backend {
+            Backend::Native(_) => {
+                std::fs::read_to_string(self.dir.path().join("haproxy.log")).unwrap_or_default()
+            }
+            Backend::Container(c) => {
+                let out = c.stdout_to_vec().await.unwrap_or_default();
+                let err = c.stderr_to_vec().await.unwrap_or_default();
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out),
+                    String::from_utf8_lossy(&err)
+                )
+            }
+        }
+    }
+
+    /// The configuration HAProxy was started with (helper's `global` section included).
+    pub fn config(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("haproxy.cfg")).unwrap_or_default()
+    }
+
+    /// The admin socket, for the code under test.
+    pub fn admin_tcp(&self) -> Endpoint {
+        Endpoint::tcp("127.0.0.1", self.cli_port)
+    }
+
+    /// The HAProxy version this run talks to (`2.6`, `3.2`, …).
+    pub fn version(&self) -> String {
+        let v = self.raw("show version");
+        let mut parts = v.trim().split('.');
+        format!(
+            "{}.{}",
+            parts.next().unwrap_or("?"),
+            parts.next().unwrap_or("?")
+        )
+    }
+
+    /// A raw command on the admin socket, bypassing the client: for reading state in a way that
+    /// does not depend on the code under test.
+    pub fn raw(&self, line: &str) -> String {
+        self.try_raw(line).expect("raw exchange")
+    }
+
+    fn try_raw(&self, line: &str) -> std::io::Result<String> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.cli_port))?;
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        s.write_all(format!("{line}\n").as_bytes())?;
+        s.shutdown(std::net::Shutdown::Write)?;
+        let mut out = String::new();
+        s.read_to_string(&mut out)?;
+        Ok(out)
+    }
+}
+
+impl Drop for ConfiguredHaproxy {
+    fn drop(&mut self) {
+        // A container is removed by its own Drop (testcontainers).
+        if let Backend::Native(child) = &mut self.backend {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
