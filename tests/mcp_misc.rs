@@ -361,3 +361,58 @@ fn field(info: &str, name: &str) -> Option<String> {
     info.lines()
         .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
 }
+
+/// A small configuration for the reload test: one frontend on `port`.
+fn reload_config(port: u16) -> String {
+    format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend fe_reload\n    bind 127.0.0.1:{port}\n    http-request return status 200\n"
+    )
+}
+
+/// On every version, a reload of a broken configuration is reported as failed (2.6 prints no
+/// verdict: the tool reads it from `show proc`), the old worker keeps serving, and a reload of
+/// a good configuration is reported as done with the new worker named.
+#[tokio::test]
+async fn reload_reports_a_broken_configuration_as_failed() {
+    let port = support::free_port();
+    let Some(live) = support::ConfiguredHaproxy::start(
+        "reload_reports_a_broken_configuration_as_failed",
+        &reload_config(port),
+    )
+    .await
+    else {
+        return;
+    };
+    let version = live.version();
+    let h = McpHarness::live(live.master(), Settings::default()).await;
+
+    live.rewrite_config("frontend broken\n    bind 127.0.0.1:notaport\n    no_such_keyword here\n");
+    let r = h.call("reload", json!({})).await;
+    assert_eq!(r.is_error, Some(true), "{version}: {}", summary(&r));
+    let text = summary(&r);
+    assert!(text.contains("The reload FAILED"), "{version}: {text}");
+    assert!(
+        text.contains("previous workers keep running"),
+        "{version}: {text}"
+    );
+    // The previous worker still serves, on the old configuration.
+    assert!(
+        live.raw("show info").contains("Version:"),
+        "{version}: the old worker stopped answering"
+    );
+    let proc_list = live.raw_master("show proc");
+    assert!(proc_list.contains("worker"), "{version}: {proc_list}");
+
+    live.rewrite_config(&reload_config(port));
+    let r = h.call("reload", json!({})).await;
+    assert_ne!(r.is_error, Some(true), "{version}: {}", summary(&r));
+    let out = r.structured_content.clone().unwrap();
+    assert_eq!(out["success"], true, "{version}: {out}");
+    if version == "2.6" {
+        assert_eq!(out["verdict_from"], "show proc", "{out}");
+        assert!(!out["new_workers"].as_array().unwrap().is_empty(), "{out}");
+    } else {
+        assert_eq!(out["verdict_from"], "haproxy", "{out}");
+    }
+}

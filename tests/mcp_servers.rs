@@ -1098,3 +1098,165 @@ async fn emulated_changes_on_every_version() {
         );
     }
 }
+
+/// A pool with one UP server (checks pass against a frontend of the same HAProxy) and one DOWN
+/// (nothing listens on its port), for the rails.
+fn rails_config(fe: u16, ok: u16, dead: u16) -> String {
+    format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend fe_main\n    bind 127.0.0.1:{fe}\n    default_backend api_pool\n\n\
+         frontend fe_ok\n    bind 127.0.0.1:{ok}\n    http-request return status 200\n\n\
+         backend api_pool\n    option httpchk GET /\n\
+         \x20   server api1 127.0.0.1:{ok} check inter 200 rise 1 fall 1\n\
+         \x20   server api2 127.0.0.1:{dead} check inter 200 rise 1 fall 1\n"
+    )
+}
+
+/// The status column of one row of `show stat`, read raw.
+fn raw_status(live: &support::ConfiguredHaproxy, px: &str, sv: &str) -> String {
+    let csv = live.raw("show stat");
+    let header: Vec<&str> = csv
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    let col = header.iter().position(|c| *c == "status").unwrap();
+    csv.lines()
+        .find(|l| l.starts_with(&format!("{px},{sv},")))
+        .and_then(|l| l.split(',').nth(col))
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Every way of taking the last UP server out of rotation is refused without force, ids cannot
+/// dodge the check, HAProxy's own CLI proxy cannot be limited, and nothing changes on refusal.
+#[tokio::test]
+async fn rails_hold_on_live_haproxy() {
+    let (fe, ok, dead) = (
+        support::free_port(),
+        support::free_port(),
+        support::free_port(),
+    );
+    let Some(live) = support::ConfiguredHaproxy::start(
+        "rails_hold_on_live_haproxy",
+        &rails_config(fe, ok, dead),
+    )
+    .await
+    else {
+        return;
+    };
+    let v = live.version();
+    assert!(
+        eventually(15, || raw_status(&live, "api_pool", "api1") == "UP"
+            && raw_status(&live, "api_pool", "api2").starts_with("DOWN"))
+        .await,
+        "{v}: checks did not settle: {}",
+        live.raw("show stat")
+    );
+    let h = McpHarness::live(live.admin_tcp(), fast()).await;
+    let weight_before = live.raw("get weight api_pool/api1");
+
+    // Numeric ids are refused before anything is sent (they used to bypass the name check).
+    for args in [
+        json!({"backend": "api_pool", "server": "#1", "state": "maint"}),
+        json!({"backend": "#3", "server": "api1", "state": "drain"}),
+    ] {
+        let err = h.err("set_server_state", args.clone()).await;
+        assert!(err.contains("not a numeric id"), "{v}: {args}: {err}");
+    }
+    for tool in ["disable_server", "drain_server", "enable_server"] {
+        let err = h
+            .err(tool, json!({"backend": "api_pool", "server": "#1"}))
+            .await;
+        assert!(err.contains("not a numeric id"), "{v}: {tool}: {err}");
+    }
+
+    // The last UP server, whichever way it would leave rotation.
+    let api1 = json!({"backend": "api_pool", "server": "api1"});
+    let with = |k: &str, val: serde_json::Value| {
+        let mut a = api1.clone();
+        a[k] = val;
+        a
+    };
+    for (tool, args) in [
+        ("set_server_state", with("state", json!("maint"))),
+        ("set_server_state", with("state", json!("drain"))),
+        ("disable_server", api1.clone()),
+        ("drain_server", api1.clone()),
+        ("set_weight", with("weight", json!(0))),
+        ("set_weight", with("weight", json!("0%"))),
+        ("set_server_health", with("state", json!("down"))),
+        ("set_server_health", with("state", json!("stopping"))),
+        ("del_server", with("drain_first", json!(true))),
+    ] {
+        let err = h.err(tool, args.clone()).await;
+        assert!(
+            err.contains("last UP server of backend api_pool")
+                && err.contains("Nothing was changed"),
+            "{v}: {tool} {args}: {err}"
+        );
+        assert_eq!(raw_status(&live, "api_pool", "api1"), "UP", "{v}: {tool}");
+    }
+    assert_eq!(live.raw("get weight api_pool/api1"), weight_before, "{v}");
+
+    // With force it goes through, and says what it did.
+    let mut forced = with("weight", json!(0));
+    forced["force"] = json!(true);
+    let out = h.ok("set_weight", forced).await;
+    assert!(
+        out["warning"]
+            .as_str()
+            .unwrap_or("")
+            .contains("last UP server"),
+        "{v}: {out}"
+    );
+    assert!(
+        live.raw("get weight api_pool/api1").starts_with("0 "),
+        "{v}"
+    );
+    h.ok("set_weight", with("weight", json!("100%"))).await;
+
+    // HAProxy's own proxies and ids are out of reach; maxconn 0 needs force.
+    for fe_arg in ["#0", "GLOBAL", "#1"] {
+        let err = h
+            .err(
+                "set_maxconn_frontend",
+                json!({"frontend": fe_arg, "maxconn": 0}),
+            )
+            .await;
+        assert!(
+            err.contains("numeric id") || err.contains("internal proxies"),
+            "{v}: {fe_arg}: {err}"
+        );
+    }
+    let err = h
+        .err(
+            "set_maxconn_frontend",
+            json!({"frontend": "fe_main", "maxconn": 0}),
+        )
+        .await;
+    assert!(
+        err.contains("accept no connection at all") && err.contains("Nothing was changed"),
+        "{v}: {err}"
+    );
+    if v == "2.6" {
+        assert!(err.contains("aborts the worker"), "{v}: {err}");
+    }
+    // The CLI still answers: nothing locked it out.
+    assert!(live.raw("show info").contains("Version:"), "{v}");
+    let out = h
+        .ok(
+            "set_maxconn_frontend",
+            json!({"frontend": "fe_main", "maxconn": 0, "force": true}),
+        )
+        .await;
+    assert_eq!(out["maxconn"], 0, "{v}: {out}");
+    h.ok(
+        "set_maxconn_frontend",
+        json!({"frontend": "fe_main", "maxconn": 1000}),
+    )
+    .await;
+    assert!(live.raw("show info").contains("Version:"), "{v}");
+}

@@ -7,7 +7,9 @@
 //! HAProxy's status maps to a category: `UP…` or `no check` → up, `DOWN…` → down, `DRAIN…` →
 //! drain, `MAINT…` → maint, `NOLB…` → nolb. The tools checked: `list_servers` (each server's
 //! `state` and `status`; and `state=up` must list exactly the servers HAProxy calls up),
-//! `get_server` (each server), `list_backends` (status and server tally), `list_frontends`
+//! `get_server` (each server), `get_backend` (each backend's servers), `show_servers_state` (the
+//! verdict derived from the state flags alone), `list_backends` (status and server tally),
+//! `list_frontends`
 //! (status) and `health_summary` (status and per-backend counts). Every disagreement goes into one
 //! table, printed before the test fails.
 //!
@@ -718,8 +720,12 @@ struct Verdict {
     backends: Value,
     frontends: Value,
     health: Value,
+    /// show_servers_state: the verdict derived from the state flags alone, with HAProxy's rules.
+    state_rows: Value,
     /// `backend/server` → get_server's answer.
     each: BTreeMap<String, Value>,
+    /// backend → get_backend's answer.
+    backend_detail: BTreeMap<String, Value>,
 }
 
 async fn verdict(mcp: &McpHarness, rows: &[Row]) -> Verdict {
@@ -731,7 +737,14 @@ async fn verdict(mcp: &McpHarness, rows: &[Row]) -> Verdict {
             .await;
         each.insert(format!("{}/{}", r.px, r.sv), out);
     }
+    let mut backend_detail = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.sv == "BACKEND") {
+        let out = mcp.ok("get_backend", json!({"backend": r.px})).await;
+        backend_detail.insert(r.px.clone(), out);
+    }
     Verdict {
+        state_rows: mcp.ok("show_servers_state", all.clone()).await,
+        backend_detail,
         servers: mcp.ok("list_servers", all.clone()).await,
         servers_up: mcp
             .ok("list_servers", json!({"state": "up", "limit": 10000}))
@@ -836,6 +849,44 @@ fn compare(case: &'static str, rows: &[Row], v: &Verdict) -> Vec<Mismatch> {
                 r.status.clone(),
                 s(&one["state"]),
             );
+        }
+        let in_backend = v.backend_detail.get(&r.px).and_then(|b| {
+            b["servers"]
+                .as_array()?
+                .iter()
+                .find(|x| x["name"] == r.sv.as_str())
+                .cloned()
+        });
+        match in_backend {
+            Some(x) if s(&x["state"]) == truth => {}
+            other => miss(
+                "get_backend",
+                object.clone(),
+                r.status.clone(),
+                other.map_or("(absent)".into(), |x| s(&x["state"])),
+            ),
+        }
+        // The derived verdict (flags only) reaches the same condition word.
+        let derived = v.state_rows["servers"].as_array().and_then(|rows| {
+            rows.iter()
+                .find(|x| x["backend"] == r.px.as_str() && x["name"] == r.sv.as_str())
+                .cloned()
+        });
+        match derived {
+            Some(x) if s(&x["state"]) == truth => {}
+            other => miss(
+                "show_servers_state",
+                object.clone(),
+                r.status.clone(),
+                other.map_or("(absent)".into(), |x| {
+                    format!(
+                        "{} (admin {}, op {})",
+                        s(&x["state"]),
+                        x["admin_state"],
+                        s(&x["op_state"])
+                    )
+                }),
+            ),
         }
     }
     for ours in &listed {

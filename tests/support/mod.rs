@@ -534,6 +534,8 @@ pub struct ConfiguredHaproxy {
     dir: tempfile::TempDir,
     /// TCP port of the admin stats socket, on 127.0.0.1.
     pub cli_port: u16,
+    /// TCP port of the master CLI, on 127.0.0.1 (HAProxy runs master-worker).
+    pub master_port: u16,
 }
 
 impl ConfiguredHaproxy {
@@ -541,28 +543,66 @@ impl ConfiguredHaproxy {
     /// until its admin socket answers. `None` (after one loud line) when it cannot run here.
     pub async fn start(test: &str, body: &str) -> Option<Self> {
         let cli_port = free_port();
-        let config = format!(
-            "global\n    stats socket ipv4@127.0.0.1:{cli_port} level admin\n    stats timeout 1m\n\n{body}"
-        );
+        let master_port = free_port();
         let dir = LiveHaproxy::run_dir();
         let path = dir.path().join("haproxy.cfg");
-        std::fs::write(&path, &config).expect("write configuration");
+        std::fs::write(&path, Self::full_config(cli_port, body)).expect("write configuration");
+        let master = format!("ipv4@127.0.0.1:{master_port}");
         let backend = match std::env::var("HAPROXY_LIVE_IMAGE") {
-            Ok(image) if !image.is_empty() => {
-                Backend::Container(Box::new(Self::container(test, &image, &path).await?))
-            }
-            _ => Backend::Native(Self::native(test, dir.path(), &path)?),
+            Ok(image) if !image.is_empty() => Backend::Container(Box::new(
+                Self::container(test, &image, dir.path(), &master).await?,
+            )),
+            _ => Backend::Native(Self::native(test, dir.path(), &path, &master)?),
         };
         let mut live = Self {
             backend,
             dir,
             cli_port,
+            master_port,
         };
         live.wait_answering().await;
         Some(live)
     }
 
-    fn native(test: &str, dir: &Path, config: &Path) -> Option<Child> {
+    /// The helper's `global` section (admin socket on `cli_port`) followed by `body`.
+    fn full_config(cli_port: u16, body: &str) -> String {
+        format!(
+            "global\n    stats socket ipv4@127.0.0.1:{cli_port} level admin\n    stats timeout 1m\n\n{body}"
+        )
+    }
+
+    /// Replaces the configuration on disk (the running HAProxy reads it at its next reload).
+    pub fn rewrite_config(&self, body: &str) {
+        let path = self.dir.path().join("haproxy.cfg");
+        std::fs::write(path, Self::full_config(self.cli_port, body)).expect("write configuration");
+    }
+
+    /// A raw command on the master CLI, bypassing the client.
+    pub fn raw_master(&self, line: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.master_port))
+            .expect("connect to the master CLI");
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        s.write_all(format!("{line}\n").as_bytes()).expect("send");
+        // Half-close: the master CLI answers and closes once it sees the end of the input.
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
+
+    /// The master CLI (commands for a worker go to worker 1).
+    pub fn master(&self) -> Endpoint {
+        Endpoint::master(
+            Address::Tcp {
+                host: "127.0.0.1".to_owned(),
+                port: self.master_port,
+            },
+            WorkerTarget::Relative(1),
+        )
+    }
+
+    fn native(test: &str, dir: &Path, config: &Path, master: &str) -> Option<Child> {
         let Some(bin) = haproxy_binary() else {
             if in_ci() {
                 panic!(
@@ -577,7 +617,7 @@ impl ConfiguredHaproxy {
         let log = std::fs::File::create(dir.join("haproxy.log")).expect("log file");
         Some(
             Command::new(bin)
-                .arg("-db")
+                .args(["-W", "-db", "-S", master])
                 .arg("-f")
                 .arg(config)
                 .stdin(Stdio::null())
@@ -591,14 +631,18 @@ impl ConfiguredHaproxy {
     async fn container(
         test: &str,
         image: &str,
-        config: &Path,
+        dir: &Path,
+        master: &str,
     ) -> Option<ContainerAsync<GenericImage>> {
-        const CONF: &str = "/usr/local/etc/haproxy/haproxy.cfg";
+        // The run directory is mounted (not copied) so that a test can rewrite the
+        // configuration and reload.
+        const RUN: &str = "/var/run/hxconf";
+        let conf = format!("{RUN}/haproxy.cfg");
         let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
         let request = GenericImage::new(name, tag)
-            .with_copy_to(CONF, config.to_path_buf())
+            .with_mount(Mount::bind_mount(dir.display().to_string(), RUN))
             .with_network("host")
-            .with_cmd(["haproxy", "-W", "-db", "-f", CONF])
+            .with_cmd(["haproxy", "-W", "-db", "-S", master, "-f", conf.as_str()])
             .with_startup_timeout(Duration::from_secs(60));
         match request.start().await {
             Ok(c) => Some(c),

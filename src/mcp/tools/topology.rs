@@ -119,7 +119,8 @@ pub struct ListServersArgs {
 pub struct FrontendOut {
     /// Frontend name.
     pub name: String,
-    /// `OPEN`, `STOP` (disabled) or `FULL` (at its session limit).
+    /// `OPEN`, `FULL` (at its session limit), `PAUSED` (`disable frontend`) or `STOP` (shut
+    /// down).
     pub status: Option<String>,
     /// `http` or `tcp`.
     pub mode: Option<String>,
@@ -155,7 +156,7 @@ pub struct FrontendsOut {
 pub struct BackendOut {
     /// Backend name.
     pub name: String,
-    /// `UP` while at least one server is usable, else `DOWN`.
+    /// `UP` while at least one server is usable (or it has no servers at all), else `DOWN`.
     pub status: Option<String>,
     /// `http` or `tcp`.
     pub mode: Option<String>,
@@ -465,7 +466,7 @@ fn frontends_only() -> StatFilter {
 impl HaproxyMcp {
     /// The frontends: status, sessions, limit, rates, mode.
     #[tool(
-        description = "List the frontends (from `show stat`): status (OPEN/STOP/FULL), mode, current sessions against their limit, session and request rates, request errors. Answers 'what listens and how busy is it?'.",
+        description = "List the frontends (from `show stat`): status (OPEN/FULL/PAUSED/STOP), mode, current sessions against their limit, session and request rates, request errors. Answers 'what listens and how busy is it?'.",
         annotations(title = "List frontends", read_only_hint = true, open_world_hint = false),
         output_schema = out::<FrontendsOut>()
     )]
