@@ -2,7 +2,9 @@
 # Build local HAProxy container images from Debian's packages, laid out like the official
 # `haproxy` image from Docker Hub, without any container registry:
 #
-#   scripts/build-images.sh [VERSIONS...]        (default: 2.6 3.0 3.2 3.4)
+#   scripts/build-images.sh [VERSIONS...]        (default: every recorded version, i.e. one per
+#                                                 fixtures/X.Y/ folder (scripts/versions.sh):
+#                                                 2.6 3.0 3.2 3.4)
 #
 # For each VERSION (major.minor) this produces haproxy-local:VERSION and haproxy-local:FULL
 # (e.g. haproxy-local:2.6 and haproxy-local:2.6.12), unless haproxy-local:VERSION already exists
@@ -55,7 +57,11 @@ CONF_DIR=/usr/local/etc/haproxy
 log() { printf 'build-images: %s\n' "$*" >&2; }
 die() { printf 'build-images: ERROR: %s\n' "$*" >&2; exit 1; }
 
-if (($# == 0)); then set -- 2.6 3.0 3.2 3.4; fi
+if (($# == 0)); then
+    mapfile -t default_versions < <("$SCRIPT_DIR/versions.sh")
+    ((${#default_versions[@]} > 0)) || die "no fixtures/X.Y/ folder to take the versions from; name them"
+    set -- "${default_versions[@]}"
+fi
 for v in "$@"; do
     [[ $v =~ ^[0-9]+\.[0-9]+$ ]] || die "version must look like MAJOR.MINOR (e.g. 3.2), got '$v'"
 done
