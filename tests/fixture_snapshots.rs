@@ -97,12 +97,13 @@ fn parsed_fixtures_every_version() {
 fn show_info_of_each_fixture_folder_names_its_version() {
     let versions = haproxy_mcp_server::demo::bundled_versions();
     // The list every test iterates over is the fixtures folders on disk (build.rs is not stale).
-    let mut on_disk: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"))
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut on_disk: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
     on_disk.sort_by_key(|v| haproxy_emulator::version::Version::parse(v));
     assert_eq!(versions, on_disk, "bundled versions vs fixtures/ folders");
     for version in versions {

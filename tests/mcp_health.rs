@@ -7,7 +7,7 @@ mod support;
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::json;
 use support::LiveHaproxy;
-use support::mcp::{McpHarness, versions, assert_hints, summary};
+use support::mcp::{McpHarness, assert_hints, summary, versions};
 
 /// CHK_ST_ENABLED in the check and agent state columns.
 const ENABLED: u32 = 0x4;

@@ -7,7 +7,7 @@ mod support;
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::{Value, json};
 use support::LiveHaproxy;
-use support::mcp::{McpHarness, versions, assert_hints, summary};
+use support::mcp::{McpHarness, assert_hints, summary, versions};
 
 /// The recorded id of hosts.map (the ACL is `#0` in every version).
 fn map_id(v: &str) -> &'static str {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::json;
 use support::LiveHaproxy;
-use support::mcp::{McpHarness, at_least, versions, assert_hints, eventually, summary};
+use support::mcp::{McpHarness, assert_hints, at_least, eventually, summary, versions};
 
 async fn fresh(v: &str) -> McpHarness {
     McpHarness::emulated(v, Settings::default()).await

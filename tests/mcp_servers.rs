@@ -15,7 +15,9 @@ use rmcp::service::NotificationContext;
 use rmcp::{ClientHandler, RoleClient};
 use serde_json::json;
 use support::LiveHaproxy;
-use support::mcp::{McpHarness, at_least, versions, assert_hints, client_with, eventually, summary, text};
+use support::mcp::{
+    McpHarness, assert_hints, at_least, client_with, eventually, summary, text, versions,
+};
 
 fn fast() -> Settings {
     Settings {
@@ -198,10 +200,7 @@ async fn add_server_refusals_say_why_and_change_nothing() {
             json!({"backend": "be_static", "server": "x", "address": "127.0.0.1", "port": port}),
         )
         .await;
-    assert!(
-        err.contains(not_dynamic_refusal(&live.version())),
-        "{err}"
-    );
+    assert!(err.contains(not_dynamic_refusal(&live.version())), "{err}");
     assert!(
         err.contains("roundrobin, leastconn"),
         "the hint names usable algorithms: {err}"

@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::{Value, json};
 use support::LiveHaproxy;
-use support::mcp::{McpHarness, versions, assert_hints, eventually, summary, text};
+use support::mcp::{McpHarness, assert_hints, eventually, summary, text, versions};
 
 async fn fresh(v: &str) -> McpHarness {
     McpHarness::emulated(v, Settings::default()).await

@@ -4,7 +4,7 @@ mod support;
 
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::json;
-use support::mcp::{McpHarness, versions, text};
+use support::mcp::{McpHarness, text, versions};
 
 #[tokio::test]
 async fn show_info_reports_the_recorded_version() {

@@ -6,7 +6,7 @@ mod support;
 
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::{Value, json};
-use support::mcp::{McpHarness, versions, text};
+use support::mcp::{McpHarness, text, versions};
 
 async fn fresh(version: &str) -> McpHarness {
     McpHarness::emulated(version, Settings::default()).await

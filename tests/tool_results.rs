@@ -8,7 +8,7 @@ mod support;
 
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::{Value, json};
-use support::mcp::{McpHarness, versions, text};
+use support::mcp::{McpHarness, text, versions};
 
 /// Replaces timing values and the emulator's temp socket path, the only things that differ
 /// between runs.
