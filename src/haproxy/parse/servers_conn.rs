@@ -234,7 +234,13 @@ be_app/app2 6/2 127.0.0.1 8082 - 5000 1 1 1 1 0 2 0 -1 2 1 1
                 ("idle_sess".to_owned(), "0".to_owned())
             ]
         );
-        assert!(parse(CONN_26).unwrap().rows.iter().all(|r| r.extra.is_empty()));
+        assert!(
+            parse(CONN_26)
+                .unwrap()
+                .rows
+                .iter()
+                .all(|r| r.extra.is_empty())
+        );
     }
 
     #[test]
