@@ -1,6 +1,7 @@
 //! insta snapshots of every parser over every reply recorded from real HAProxy 2.6, 3.0, 3.2 and
-//! 3.4 (every `fixtures/<version>/` folder, as listed by `demo::bundled_versions`). One snapshot per (version, output format), holding each recorded
-//! command with its parsed result, so a parser change or a new recording shows up in review.
+//! 3.4 (every `fixtures/<version>/` folder, as listed by `demo::bundled_versions`). One snapshot
+//! per (version, output format), holding each recorded command with its parsed result, so a
+//! parser change or a new recording shows up in review.
 
 use std::path::Path;
 
