@@ -1,6 +1,8 @@
 # The developer's verbs. `make test` is what CI runs (through .ci/run).
 CARGO ?= cargo
-VERSIONS ?= 2.6 3.0 3.2
+# The pinned HAProxy versions: one per recorded fixtures/X.Y/ folder (2.6 3.0 3.2 3.4). A new
+# one: `make fixtures VERSIONS=X.Y` builds its image and records fixtures/X.Y/.
+VERSIONS ?= $(shell scripts/versions.sh)
 
 .PHONY: build test test-unit test-containers test-docker lint fmt fmt-check clippy images fixtures
 .PHONY: actionlint docker-build docker-test compose-test

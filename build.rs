@@ -15,7 +15,16 @@ fn main() {
                 .collect()
         })
         .unwrap_or_default();
-    versions.sort();
+    // Oldest first, by number (3.10 after 3.4): the last one is `--emulator`'s default.
+    let number = |p: &std::path::PathBuf| -> Vec<u32> {
+        p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .split('.')
+            .map(|n| n.parse().unwrap_or(0))
+            .collect()
+    };
+    versions.sort_by_key(number);
     let mut out = String::from(
         "/// (version, [(file name, bytes)]) for every recorded version.\npub static BUNDLED: &[(&str, &[BundledFile])] = &[\n",
     );

@@ -2,7 +2,9 @@
 # Build local HAProxy container images from Debian's packages, laid out like the official
 # `haproxy` image from Docker Hub, without any container registry:
 #
-#   scripts/build-images.sh [VERSIONS...]        (default: 2.6 3.0 3.2)
+#   scripts/build-images.sh [VERSIONS...]        (default: every recorded version, i.e. one per
+#                                                 fixtures/X.Y/ folder (scripts/versions.sh):
+#                                                 2.6 3.0 3.2 3.4)
 #
 # For each VERSION (major.minor) this produces haproxy-local:VERSION and haproxy-local:FULL
 # (e.g. haproxy-local:2.6 and haproxy-local:2.6.12), unless haproxy-local:VERSION already exists
@@ -12,11 +14,17 @@
 # How an image is made:
 #   * the Debian suite is the first candidate whose `haproxy` package really is VERSION.x on the
 #     mirror (read from its Packages index, never assumed): 2.6 = bookworm, 3.0 = trixie,
-#     3.2 = forky (testing) then sid. Override with HAPROXY_SUITES_<VERSION with _>, e.g.
-#     HAPROXY_SUITES_3_2="sid".
+#     3.2 = forky (testing) then sid, 3.4 = experimental. Override with
+#     HAPROXY_SUITES_<VERSION with _>, e.g. HAPROXY_SUITES_3_2="sid".
 #   * `debootstrap --variant=minbase --include=haproxy,socat SUITE ROOTFS MIRROR [SCRIPT]`, the
-#     mirror being the Debian one from /etc/apt/sources.list(.d) (override: DEBIAN_MIRROR). Suites
-#     this debootstrap has no script for (forky) use its `sid` script.
+#     mirror being the Debian one from /etc/apt/sources.list(.d) (override: DEBIAN_MIRROR; with
+#     neither, the script stops and asks for DEBIAN_MIRROR: no mirror host is written in here).
+#     Suites this debootstrap has no script for (forky) use its `sid` script.
+#   * experimental is not a whole distribution but a few packages on top of sid: the root
+#     filesystem is debootstrapped from sid (without haproxy), the experimental suite of the SAME
+#     mirror is added to its apt sources, and `apt-get install -t experimental haproxy` runs in
+#     the chroot (with systemd-standalone-sysusers, so that haproxy's "systemd | sysusers"
+#     dependency does not pull in all of systemd).
 #   * layout of the official image: config directory /usr/local/etc/haproxy (no config in it;
 #     Debian's example errorfiles in errors/), /usr/local/sbin/haproxy -> /usr/sbin/haproxy, user
 #     and group haproxy with uid/gid 99 and home /var/lib/haproxy owned by it, the official
@@ -49,7 +57,11 @@ CONF_DIR=/usr/local/etc/haproxy
 log() { printf 'build-images: %s\n' "$*" >&2; }
 die() { printf 'build-images: ERROR: %s\n' "$*" >&2; exit 1; }
 
-if (($# == 0)); then set -- 2.6 3.0 3.2; fi
+if (($# == 0)); then
+    mapfile -t default_versions < <("$SCRIPT_DIR/versions.sh")
+    ((${#default_versions[@]} > 0)) || die "no fixtures/X.Y/ folder to take the versions from; name them"
+    set -- "${default_versions[@]}"
+fi
 for v in "$@"; do
     [[ $v =~ ^[0-9]+\.[0-9]+$ ]] || die "version must look like MAJOR.MINOR (e.g. 3.2), got '$v'"
 done
@@ -100,13 +112,15 @@ find_mirror() {
         while read -r uri; do
             if [[ ${uri%/} =~ /debian$ ]]; then printf '%s\n' "${uri%/}"; return 0; fi
         done < <(awk 'BEGIN { RS = ""; FS = "\n" }
-            !/(^|\n)[Ee]nabled:[ \t]*no/ && /(^|\n)Types:[^\n]*deb([ \t]|$)/ {
+            !/(^|\n)[Ee]nabled:[ \t]*no/ && /(^|\n)Types:[^\n]*deb([ \t\n]|$)/ {
                 for (i = 1; i <= NF; i++) if ($i ~ /^URIs:/) { sub(/^URIs:[ \t]*/, "", $i); n = split($i, u, /[ \t]+/); for (j = 1; j <= n; j++) print u[j] } }' "$f")
     done
     shopt -u nullglob
     return 1
 }
-MIRROR=${DEBIAN_MIRROR:-$(find_mirror || echo http://deb.debian.org/debian)}
+MIRROR=${DEBIAN_MIRROR:-$(find_mirror || true)}
+MIRROR=${MIRROR%/}
+[[ -n $MIRROR ]] || die "no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d/ (an enabled 'deb' source whose URI ends in /debian); set DEBIAN_MIRROR to your Debian mirror's URL, e.g. DEBIAN_MIRROR=http://<your-mirror>/debian"
 log "Debian mirror: $MIRROR"
 
 fetch() { # URL FILE
@@ -133,7 +147,8 @@ default_suites() {
         2.6) echo bookworm ;;
         3.0) echo trixie ;;
         3.2) echo forky sid ;;
-        *) echo bookworm trixie forky sid ;;
+        3.4) echo experimental ;;
+        *) echo bookworm trixie forky sid experimental ;;
     esac
 }
 
@@ -245,6 +260,37 @@ EOF
     rm -rf "${root:?}"/dev/* "${root:?}"/proc/* "${root:?}"/sys/* "${root:?}"/tmp/* "${root:?}"/run/*
 }
 
+# Lazily unmount everything mounted below ROOTFS (deepest first).
+unmount_under() {
+    local mp
+    while read -r mp; do umount -l "$mp" || true; done < <(awk -v r="$(realpath "$1")" 'index($2, r "/") == 1 { print $2 }' /proc/mounts | sort -r)
+}
+
+# Install haproxy from the mirror's experimental suite into a sid ROOTFS; it must end up at
+# exactly EXPECTED, the version the mirror's experimental Packages index announced.
+install_from_experimental() {
+    local root=$1 expected=$2 logf=$3 got
+    log "  apt-get install -t experimental haproxy ($expected) in the chroot (log: $logf)"
+    # Same mirror as the sid base, never a name written here.
+    printf 'deb %s experimental main\n' "$MIRROR" >"$root/etc/apt/sources.list.d/experimental.list"
+    # No service may start inside the chroot.
+    printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+    chmod 755 "$root/usr/sbin/policy-rc.d"
+    mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+    local apt=(chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C apt-get -q -y
+        -o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+    if ! { "${apt[@]}" update && "${apt[@]}" install -t experimental haproxy systemd-standalone-sysusers; } >"$logf" 2>&1; then
+        tail -n 30 "$logf" >&2
+        unmount_under "$root"
+        die "apt-get install -t experimental haproxy failed in $root"
+    fi
+    unmount_under "$root"
+    rm -f "$root/usr/sbin/policy-rc.d"
+    got=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Version}' haproxy)
+    [[ $got == "$expected" ]] || die "experimental's Packages index has haproxy $expected but apt installed '$got'"
+}
+
 # "HAProxy version 3.2.26-1 2026/..." -> "3.2.26-1"
 haproxy_version_from() { awk '/^HA-?Proxy version / { print $3; exit }'; }
 
@@ -265,26 +311,38 @@ build_one() {
     done
     [[ -n $suite ]] || die "no suite among '${suites[*]}' on $MIRROR carries haproxy $ver.x"
 
-    if [[ ! -e /usr/share/debootstrap/scripts/$suite ]]; then
+    # experimental carries single packages, not a distribution: bootstrap sid, add haproxy after.
+    local base=$suite include=haproxy,socat
+    if [[ $suite == experimental ]]; then
+        base=sid
+        include=socat
+    fi
+    # apt inside the chroot talks to the mirror itself when it is an https one.
+    [[ $MIRROR == https://* ]] && include+=,ca-certificates
+
+    if [[ ! -e /usr/share/debootstrap/scripts/$base ]]; then
         script=/usr/share/debootstrap/scripts/sid
-        log "  debootstrap has no script for $suite; using $script"
+        log "  debootstrap has no script for $base; using $script"
     fi
 
     rootfs=$WORKDIR/$ver/rootfs
     remove_rootfs "$rootfs"
     mkdir -p "$rootfs"
     CURRENT_ROOTFS=$rootfs
-    log "  debootstrap $suite -> $rootfs (log: $WORKDIR/$ver/debootstrap.log)"
+    log "  debootstrap $base -> $rootfs (log: $WORKDIR/$ver/debootstrap.log)"
     # shellcheck disable=SC2086 # $script is empty or one path
-    if ! debootstrap --variant=minbase --include=haproxy,socat --cache-dir="$CACHE" \
-        "$suite" "$rootfs" "$MIRROR" $script >"$WORKDIR/$ver/debootstrap.log" 2>&1; then
+    if ! debootstrap --variant=minbase --include="$include" --cache-dir="$CACHE" \
+        "$base" "$rootfs" "$MIRROR" $script >"$WORKDIR/$ver/debootstrap.log" 2>&1; then
         tail -n 30 "$WORKDIR/$ver/debootstrap.log" >&2
         [[ -f $rootfs/debootstrap/debootstrap.log ]] && tail -n 30 "$rootfs/debootstrap/debootstrap.log" >&2
-        die "debootstrap $suite failed"
+        die "debootstrap $base failed"
     fi
     # Mounts debootstrap may have left behind would otherwise end up in the tarball.
-    local mp
-    while read -r mp; do umount -l "$mp" || true; done < <(awk -v r="$(realpath "$rootfs")" 'index($2, r "/") == 1 { print $2 }' /proc/mounts | sort -r)
+    unmount_under "$rootfs"
+
+    if [[ $suite == experimental ]]; then
+        install_from_experimental "$rootfs" "$pkgver" "$WORKDIR/$ver/apt.log"
+    fi
 
     full=$(chroot "$rootfs" /usr/sbin/haproxy -v | haproxy_version_from)
     debver=$(dpkg-query --admindir="$rootfs/var/lib/dpkg" -W -f '${Version}' haproxy)
@@ -303,7 +361,7 @@ build_one() {
         -c 'WORKDIR /var/lib/haproxy' \
         -c 'ENTRYPOINT ["docker-entrypoint.sh"]' \
         -c "CMD [\"haproxy\",\"-f\",\"$CONF_DIR/haproxy.cfg\"]" \
-        -c "LABEL org.opencontainers.image.title=\"$REPO\" org.opencontainers.image.version=\"$full\" org.opencontainers.image.description=\"HAProxy $full from Debian $suite (haproxy $debver), laid out like the official haproxy image\" haproxy.debian.suite=\"$suite\" haproxy.debian.version=\"$debver\"" \
+        -c "LABEL org.opencontainers.image.title=\"$REPO\" org.opencontainers.image.version=\"$full\" org.opencontainers.image.description=\"HAProxy $full from Debian $suite$([[ $base != "$suite" ]] && echo " on $base") (haproxy $debver), laid out like the official haproxy image\" haproxy.debian.suite=\"$suite\" haproxy.debian.version=\"$debver\"" \
         -m "haproxy $debver from Debian $suite" - "$import_tag" >/dev/null
     # `docker import -c` of Debian's docker.io 20.10 refuses STOPSIGNAL ("not a valid change
     # command"): set it with a metadata-only build on top (no registry, no new layer).

@@ -95,7 +95,8 @@ ensure_base_image() {
     local mirror rootfs=$BASE_WORKDIR/rootfs start=$SECONDS
     # shellcheck disable=SC2016 # $(REPO_URI) is apt's placeholder, not shell
     mirror=${DEBIAN_MIRROR:-$(apt-get indextargets --format '$(REPO_URI)' 2>/dev/null | grep -m1 -E '/debian/?$' || true)}
-    mirror=${mirror:-http://deb.debian.org/debian}
+    mirror=${mirror%/}
+    [[ -n $mirror ]] || die "no Debian mirror found in apt's sources (a source whose URI ends in /debian); set DEBIAN_MIRROR to your Debian mirror's URL, e.g. DEBIAN_MIRROR=http://<your-mirror>/debian"
     step "building $BASE_IMAGE: debootstrap --variant=minbase bookworm from $mirror"
     rm -rf --one-file-system "$rootfs"
     # ca-certificates: what the Dockerfile would otherwise install with apt (OAuth over HTTPS).

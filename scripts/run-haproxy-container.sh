@@ -21,7 +21,8 @@
 #     only, under the same number (so the ports HAProxy reports are the host's).
 #
 # Host ports (all overridable; the defaults differ per version so that versions can run side by side):
-#   HAPROXY_PORT_BASE   default 20000 + 100*major + 10*minor (2.6 -> 20260, 3.0 -> 20300, 3.2 -> 20320)
+#   HAPROXY_PORT_BASE   default 20000 + 100*major + 10*minor (2.6 -> 20260, 3.0 -> 20300, 3.2 -> 20320,
+#                       3.4 -> 20340)
 #   HAPROXY_CLI_PORT    base+0   admin-level stats socket over TCP
 #   HAPROXY_HTTP_PORT   base+1   fe_main          HAPROXY_TCP_PORT   base+2   fe_tcp
 #   HAPROXY_APP_PORT    base+3   fe_app           HAPROXY_AGENT_PORT base+4   fe_agent

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the live-HAProxy tests once per HAProxy container image (the version matrix).
 #
-#   scripts/test-containers.sh [IMAGE...]     default: $HAPROXY_IMAGES, else the local images
-#                                             haproxy-local:2.6 haproxy-local:3.0 haproxy-local:3.2
+#   scripts/test-containers.sh [IMAGE...]     default: $HAPROXY_IMAGES, else the local image
+#                                             haproxy-local:X.Y of every recorded version
+#                                             (scripts/versions.sh: 2.6 3.0 3.2 3.4)
 #
 # Each live test starts its own container of that image with testcontainers (see
 # tests/support/mod.rs). Without Docker or an image this prints one SKIPPED line per reason and
@@ -30,7 +31,8 @@ if (($# > 0)); then
 elif [[ -n ${HAPROXY_IMAGES:-} ]]; then
     read -r -a images <<<"${HAPROXY_IMAGES//,/ }"
 else
-    images=(haproxy-local:2.6 haproxy-local:3.0 haproxy-local:3.2)
+    images=()
+    while read -r v; do images+=("haproxy-local:$v"); done < <(scripts/versions.sh)
 fi
 
 command -v docker >/dev/null 2>&1 || skip_or_fail "no docker command (scripts/docker-up.sh installs and starts Docker)"

@@ -144,7 +144,7 @@ pub struct Cli {
     #[arg(long, env = "HAPROXY_MCP_TOOLSETS", value_enum, value_delimiter = ',')]
     pub toolsets: Vec<Toolset>,
     /// Serve an in-process HAProxy emulator instead of a real HAProxy: a bundled version
-    /// (2.6, 3.0, 3.2; newest when no value is given) or a fixtures folder.
+    /// (2.6, 3.0, 3.2, 3.4; newest when no value is given) or a fixtures folder.
     #[arg(long, env = "HAPROXY_MCP_EMULATOR", num_args = 0..=1, default_missing_value = "latest")]
     pub emulator: Option<String>,
 

@@ -11,17 +11,19 @@ pub type BundledFile = (&'static str, &'static [u8]);
 
 include!(concat!(env!("OUT_DIR"), "/bundled_fixtures.rs"));
 
-/// The HAProxy versions whose fixtures are bundled, e.g. `["2.6", "3.0", "3.2"]`.
+/// The HAProxy versions whose fixtures are bundled, oldest first: one per `fixtures/X.Y/`
+/// folder, e.g. `["2.6", "3.0", "3.2", "3.4"]`. The single list of pinned versions: the tests
+/// iterate over it too.
 pub fn bundled_versions() -> Vec<&'static str> {
     BUNDLED.iter().map(|(v, _)| *v).collect()
 }
 
 /// The version used by a bare `--emulator`: the newest bundled one.
 pub fn default_version() -> &'static str {
-    BUNDLED.last().map_or("3.2", |(v, _)| v)
+    BUNDLED.last().map_or("3.4", |(v, _)| v)
 }
 
-/// Loads an emulator from a bundled version (`"3.2"`) or, when `spec` is a folder, from there.
+/// Loads an emulator from a bundled version (`"3.4"`) or, when `spec` is a folder, from there.
 pub fn load(spec: &str) -> Result<Emulator, String> {
     if let Some((_, files)) = BUNDLED.iter().find(|(v, _)| *v == spec) {
         let fixtures = files

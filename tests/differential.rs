@@ -285,6 +285,12 @@ const VOLATILE: &[Volatile] = &[
             "h1req",
             "h2req",
             "h3req",
+            // 3.4: request/response bytes in and out, and private idle connections.
+            "reqbin",
+            "reqbout",
+            "resbin",
+            "resbout",
+            "priv_idle_cur",
         ],
         when: When::Always,
         why: "counters, rates, gauges, timings and times since an event. Whether the cell is \
@@ -362,6 +368,9 @@ const VOLATILE: &[Volatile] = &[
             "safe_nb",
             "idle_cur",
             "idle_per_thr*",
+            // 3.4: streams the server is serving, idle sessions.
+            "served",
+            "idle_sess",
         ],
         when: When::Always,
         why: "connection pool occupancy: which server and thread a connection went to \

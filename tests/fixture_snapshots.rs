@@ -1,6 +1,7 @@
-//! insta snapshots of every parser over every reply recorded from real HAProxy 2.6, 3.0 and 3.2
-//! (`fixtures/<version>/`). One snapshot per (version, output format), holding each recorded
-//! command with its parsed result, so a parser change or a new recording shows up in review.
+//! insta snapshots of every parser over every reply recorded from real HAProxy 2.6, 3.0, 3.2 and
+//! 3.4 (every `fixtures/<version>/` folder, as listed by `demo::bundled_versions`). One snapshot
+//! per (version, output format), holding each recorded command with its parsed result, so a
+//! parser change or a new recording shows up in review.
 
 use std::path::Path;
 
@@ -85,24 +86,28 @@ fn snapshot_version(version: &str) {
     }
 }
 
+/// One snapshot per (recorded version, format): `<format>@<version>.snap`.
 #[test]
-fn parsed_fixtures_2_6() {
-    snapshot_version("2.6");
-}
-
-#[test]
-fn parsed_fixtures_3_0() {
-    snapshot_version("3.0");
-}
-
-#[test]
-fn parsed_fixtures_3_2() {
-    snapshot_version("3.2");
+fn parsed_fixtures_every_version() {
+    for version in haproxy_mcp_server::demo::bundled_versions() {
+        snapshot_version(version);
+    }
 }
 
 #[test]
 fn show_info_of_each_fixture_folder_names_its_version() {
-    for version in ["2.6", "3.0", "3.2"] {
+    let versions = haproxy_mcp_server::demo::bundled_versions();
+    // The list every test iterates over is the fixtures folders on disk (build.rs is not stale).
+    let mut on_disk: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+    on_disk.sort_by_key(|v| haproxy_emulator::version::Version::parse(v));
+    assert_eq!(versions, on_disk, "bundled versions vs fixtures/ folders");
+    for version in versions {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures")
             .join(version);

@@ -7,7 +7,7 @@ mod support;
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::json;
 use support::LiveHaproxy;
-use support::mcp::{McpHarness, VERSIONS, assert_hints, summary};
+use support::mcp::{McpHarness, assert_hints, summary, versions};
 
 /// CHK_ST_ENABLED in the check and agent state columns.
 const ENABLED: u32 = 0x4;
@@ -27,7 +27,7 @@ fn with(mut base: serde_json::Value, key: &str, value: serde_json::Value) -> ser
 
 #[tokio::test]
 async fn checks_and_agents_are_toggled() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h.call("disable_health", srv("be_app", "app1")).await;
         let out = r.structured_content.clone().unwrap();
@@ -60,7 +60,7 @@ async fn checks_and_agents_are_toggled() {
 
 #[tokio::test]
 async fn forced_states_agent_send_and_check_port() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h
             .call(

@@ -7,7 +7,7 @@ mod support;
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::{Value, json};
 use support::LiveHaproxy;
-use support::mcp::{McpHarness, VERSIONS, assert_hints, summary};
+use support::mcp::{McpHarness, assert_hints, summary, versions};
 
 /// The recorded id of hosts.map (the ACL is `#0` in every version).
 fn map_id(v: &str) -> &'static str {
@@ -49,7 +49,7 @@ fn kv(k: &str, v: &str) -> (String, String) {
 
 #[tokio::test]
 async fn show_map_by_id_and_file_with_filter_and_limit() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h.call("show_map", json!({"map": map_id(v)})).await;
         let out = r.structured_content.clone().unwrap();
@@ -89,7 +89,7 @@ async fn show_map_by_id_and_file_with_filter_and_limit() {
 
 #[tokio::test]
 async fn lookups_say_what_matches() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let id = map_id(v);
         let r = h
@@ -151,7 +151,7 @@ async fn lookups_say_what_matches() {
 
 #[tokio::test]
 async fn map_edits_follow_the_recorded_sequence() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let id = map_id(v);
         assert_eq!(pairs(&h.ok("show_map", json!({"map": id})).await).len(), 3);
@@ -254,7 +254,7 @@ async fn map_edits_follow_the_recorded_sequence() {
 
 #[tokio::test]
 async fn acl_edits_follow_the_recorded_sequence() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         assert_eq!(
             patterns(&h.ok("show_acl", json!({"acl": ACL})).await).len(),
@@ -310,7 +310,7 @@ async fn acl_edits_follow_the_recorded_sequence() {
 
 #[tokio::test]
 async fn replace_and_clear_use_the_recorded_versions() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let id = map_id(v);
         let entries = json!([

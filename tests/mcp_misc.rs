@@ -11,7 +11,7 @@ use std::time::Duration;
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::json;
 use support::LiveHaproxy;
-use support::mcp::{McpHarness, VERSIONS, assert_hints, eventually, summary};
+use support::mcp::{McpHarness, assert_hints, at_least, eventually, summary, versions};
 
 async fn fresh(v: &str) -> McpHarness {
     McpHarness::emulated(v, Settings::default()).await
@@ -19,7 +19,7 @@ async fn fresh(v: &str) -> McpHarness {
 
 #[tokio::test]
 async fn show_errors_marks_the_capture_untrusted() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h.call("show_errors", json!({})).await;
         let out = r.structured_content.clone().unwrap();
@@ -82,13 +82,13 @@ async fn show_errors_marks_the_capture_untrusted() {
 }
 
 #[tokio::test]
-async fn echo_uses_echo_on_32_and_show_version_before() {
-    for v in VERSIONS {
+async fn echo_uses_echo_from_31_and_show_version_before() {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h.call("echo", json!({})).await;
         let out = r.structured_content.clone().unwrap();
         assert!(out["round_trip_ms"].as_f64().unwrap() >= 0.0);
-        if v == "3.2" {
+        if at_least(v, "3.1") {
             assert_eq!(out["method"], "echo");
             assert_eq!(out["reply"], "hello");
             assert!(
@@ -112,7 +112,7 @@ async fn echo_uses_echo_on_32_and_show_version_before() {
 
 #[tokio::test]
 async fn help_lists_and_filters_the_commands() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let out = h.ok("help", json!({})).await;
         let total = out["total"].as_u64().unwrap();
@@ -154,7 +154,7 @@ async fn help_lists_and_filters_the_commands() {
             .unwrap()
             .iter()
             .any(|c| c["usage"] == "echo <text>");
-        assert_eq!(has_echo, v == "3.2", "{v}: echo exists from 3.1 on");
+        assert_eq!(has_echo, at_least(v, "3.1"), "{v}: echo exists from 3.1 on");
     }
 }
 
@@ -221,7 +221,7 @@ async fn list_targets_probes_every_target_and_names_the_unreachable() {
 
 #[tokio::test]
 async fn reload_needs_a_master_cli() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let err = h.err("reload", json!({})).await;
         assert!(
@@ -348,7 +348,7 @@ async fn live_reload_through_the_master_cli_keeps_haproxy_answering() {
     );
     // `echo` exists from 3.1 on; before that the tool falls back to `show version`.
     let out = h.ok("echo", json!({})).await;
-    let expected = if version.as_str() < "3.1" {
+    let expected = if !at_least(&version, "3.1") {
         "show_version"
     } else {
         "echo"

@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::{Value, json};
 use support::LiveHaproxy;
-use support::mcp::{McpHarness, VERSIONS, assert_hints, eventually, summary, text};
+use support::mcp::{McpHarness, assert_hints, eventually, summary, text, versions};
 
 async fn fresh(v: &str) -> McpHarness {
     McpHarness::emulated(v, Settings::default()).await
@@ -39,7 +39,7 @@ fn ids(out: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn show_sessions_leaves_out_the_cli_and_counts_by_backend() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h.call("show_sessions", json!({})).await;
         let out = r.structured_content.clone().unwrap();
@@ -67,7 +67,7 @@ async fn show_sessions_leaves_out_the_cli_and_counts_by_backend() {
 
 #[tokio::test]
 async fn show_sessions_filters_and_truncates() {
-    for v in VERSIONS {
+    for v in versions() {
         // A fresh emulator for each call: every `show sess` replays the first recording.
         let out = fresh(v)
             .await
@@ -130,7 +130,7 @@ async fn show_sessions_filters_and_truncates() {
 
 #[tokio::test]
 async fn show_session_gives_the_parsed_fields_and_the_dump() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let list = h.ok("show_sessions", json!({})).await;
         let tcp = first_id(&list, "fe_tcp");
@@ -172,7 +172,7 @@ async fn show_session_gives_the_parsed_fields_and_the_dump() {
 
 #[tokio::test]
 async fn shutdowns_follow_the_recorded_sequence() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let before = h.ok("show_sessions", json!({})).await;
         let victim = first_id(&before, "fe_tcp");

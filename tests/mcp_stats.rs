@@ -4,11 +4,11 @@ mod support;
 
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::json;
-use support::mcp::{McpHarness, VERSIONS, text};
+use support::mcp::{McpHarness, text, versions};
 
 #[tokio::test]
 async fn show_info_reports_the_recorded_version() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = McpHarness::emulated(v, Settings::default()).await;
         let r = h.call("show_info", json!({})).await;
         let out = r.structured_content.clone().unwrap();
@@ -22,7 +22,7 @@ async fn show_info_reports_the_recorded_version() {
 
 #[tokio::test]
 async fn show_stat_filters_and_truncates() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = McpHarness::emulated(v, Settings::default()).await;
         let out = h
             .ok("show_stat", json!({"proxy": "be_app", "limit": 2}))
@@ -46,7 +46,7 @@ async fn show_stat_filters_and_truncates() {
 
 #[tokio::test]
 async fn health_summary_names_what_is_wrong() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = McpHarness::emulated(v, Settings::default()).await;
         let r = h.call("health_summary", json!({})).await;
         let summary = text(&r);

@@ -7,7 +7,7 @@ mod support;
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::{Value, json};
 use support::LiveHaproxy;
-use support::mcp::{McpHarness, VERSIONS, assert_hints, summary};
+use support::mcp::{McpHarness, assert_hints, summary, versions};
 
 async fn fresh(v: &str) -> McpHarness {
     McpHarness::emulated(v, Settings::default()).await
@@ -33,7 +33,7 @@ fn entry<'a>(out: &'a Value, key: &str) -> &'a Value {
 
 #[tokio::test]
 async fn show_table_decodes_entries() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h.call("show_table", json!({"table": "st_clients"})).await;
         let out = r.structured_content.clone().unwrap();
@@ -60,7 +60,7 @@ async fn show_table_decodes_entries() {
 
 #[tokio::test]
 async fn set_filter_and_clear_follow_the_recorded_sequence() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         assert_eq!(
             keys(&h.ok("show_table", json!({"table": "st_clients"})).await).len(),

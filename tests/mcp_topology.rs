@@ -6,7 +6,7 @@ mod support;
 
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::{Value, json};
-use support::mcp::{McpHarness, VERSIONS, text};
+use support::mcp::{McpHarness, text, versions};
 
 async fn fresh(version: &str) -> McpHarness {
     McpHarness::emulated(version, Settings::default()).await
@@ -30,7 +30,7 @@ fn find<'a>(list: &'a Value, key: &str, name: &str) -> &'a Value {
 
 #[tokio::test]
 async fn list_frontends_reports_every_frontend() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h.call("list_frontends", json!({})).await;
         let out = r.structured_content.clone().unwrap();
@@ -61,7 +61,7 @@ async fn list_frontends_reports_every_frontend() {
 
 #[tokio::test]
 async fn list_backends_counts_servers_and_names_algorithms() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h.call("list_backends", json!({})).await;
         let out = r.structured_content.clone().unwrap();
@@ -100,7 +100,7 @@ async fn list_backends_counts_servers_and_names_algorithms() {
 
 #[tokio::test]
 async fn get_backend_shows_its_servers() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h.call("get_backend", json!({"backend": "be_app"})).await;
         assert_ne!(r.is_error, Some(true), "{v}: {}", text(&r));
@@ -147,7 +147,7 @@ async fn get_backend_shows_its_servers() {
 
 #[tokio::test]
 async fn get_backend_errors_list_the_backends() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let err = h.err("get_backend", json!({"backend": "be_nope"})).await;
         assert!(err.contains("No such proxy."), "{v}: {err}");
@@ -163,7 +163,7 @@ async fn get_backend_errors_list_the_backends() {
 
 #[tokio::test]
 async fn list_servers_filters_and_truncates() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h.call("list_servers", json!({"backend": "be_app"})).await;
         let out = r.structured_content.clone().unwrap();
@@ -228,7 +228,7 @@ async fn list_servers_filters_and_truncates() {
 
 #[tokio::test]
 async fn get_server_in_full() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h
             .call("get_server", json!({"backend": "be_app", "server": "app4"}))
@@ -274,7 +274,7 @@ async fn get_server_in_full() {
 
 #[tokio::test]
 async fn show_servers_state_is_typed() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let out = h
             .ok("show_servers_state", json!({"backend": "be_app"}))
@@ -319,7 +319,7 @@ async fn show_servers_state_is_typed() {
 
 #[tokio::test]
 async fn show_servers_conn_is_typed() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h.call("show_servers_conn", json!({})).await;
         let out = r.structured_content.clone().unwrap();
@@ -351,7 +351,7 @@ async fn show_servers_conn_is_typed() {
 
 #[tokio::test]
 async fn maps_acls_and_tables_are_listed() {
-    for v in VERSIONS {
+    for v in versions() {
         let h = fresh(v).await;
         let r = h.call("list_maps", json!({})).await;
         let out = r.structured_content.clone().unwrap();

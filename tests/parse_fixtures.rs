@@ -1,5 +1,6 @@
 //! Runs the output parsers over the recorded replies in `fixtures/<version>/` (captured from
-//! real HAProxy 2.6, 3.0 and 3.2 by the emulator's capture scenario).
+//! real HAProxy 2.6, 3.0, 3.2 and 3.4 by the emulator's capture scenario: every folder
+//! `fixtures/X.Y/`, as listed by `haproxy_mcp_server::demo::bundled_versions`).
 //!
 //! Each fixture is a `# key: value` header, a `--- reply` line, then `reply-bytes` bytes of
 //! raw reply. The command decides the parser. Replies that are error messages (`No such …`,
@@ -216,16 +217,10 @@ fn run(version: &str) {
 }
 
 #[test]
-fn fixtures_2_6() {
-    run("2.6");
-}
-
-#[test]
-fn fixtures_3_0() {
-    run("3.0");
-}
-
-#[test]
-fn fixtures_3_2() {
-    run("3.2");
+fn fixtures_of_every_recorded_version() {
+    let versions = haproxy_mcp_server::demo::bundled_versions();
+    assert!(!versions.is_empty(), "no fixtures/X.Y/ folder");
+    for version in versions {
+        run(version);
+    }
 }

@@ -8,7 +8,7 @@ mod support;
 
 use haproxy_mcp_server::mcp::Settings;
 use serde_json::{Value, json};
-use support::mcp::{McpHarness, VERSIONS, text};
+use support::mcp::{McpHarness, text, versions};
 
 /// Replaces timing values and the emulator's temp socket path, the only things that differ
 /// between runs.
@@ -93,17 +93,10 @@ async fn snapshot_version(version: &str) {
     });
 }
 
+/// One snapshot per recorded version (`tool_results@<version>.snap`).
 #[tokio::test]
-async fn tool_results_2_6() {
-    snapshot_version(VERSIONS[0]).await;
-}
-
-#[tokio::test]
-async fn tool_results_3_0() {
-    snapshot_version(VERSIONS[1]).await;
-}
-
-#[tokio::test]
-async fn tool_results_3_2() {
-    snapshot_version(VERSIONS[2]).await;
+async fn tool_results_every_version() {
+    for version in versions() {
+        snapshot_version(version).await;
+    }
 }

@@ -180,9 +180,14 @@ impl Substitutions {
         }
     }
 
-    /// Learns from one exchange (`command` as sent, after substitution).
+    /// Learns from one exchange (`command` as sent, after substitution). A reply HAProxy
+    /// refused (`Permission denied`: from 3.4 on, e.g. `show map` on the user-level socket)
+    /// lists nothing and teaches nothing: the previous list stays the latest.
     pub fn observe(&mut self, command: &str, reply: &[u8]) {
         let text = String::from_utf8_lossy(reply).into_owned();
+        if text.lines().next().map(str::trim) == Some("Permission denied") {
+            return;
+        }
         let parsed = tokenizer::parse_line(command.as_bytes(), Version::new(3, 2, 0));
         if let Some(first) = parsed.commands.first() {
             let words: Vec<String> = first
@@ -358,6 +363,9 @@ mod tests {
             b"# id (file) description\n4 (/etc/h/hosts.map) pattern loaded\n\n",
         );
         subs.observe("show map #4", b"0xab app.example.com be_app\n0xcd x y\n\n");
+        // 3.4's user-level socket refuses `show map`: the admin list stays the latest.
+        subs.observe("show map", b"Permission denied\n\n");
+        subs.observe("show map #4", b"Permission denied\n\n");
         subs.observe("prepare map #4", b"New version created: 3\n\n");
         assert_eq!(
             subs.expand("a {{sess:fe=fe_tcp}} {{mapid:hosts.map}} {{mapref:hosts.map:x}} @{{newver}} {{var:port}} {{mapfile:hosts.map}}")

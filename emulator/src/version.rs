@@ -92,7 +92,8 @@ impl Version {
     }
 
     /// What an over-long command line gets: `None` on 2.x (no reply, the session hangs), the
-    /// error message on 3.x (then the connection closes).
+    /// error message on 3.x (then the connection closes). 3.4 quotes `'tune.bufsize'` (probed
+    /// on haproxy-local:3.4, HAProxy 3.4.7, with a 20 000-byte line).
     pub fn too_big_message(&self) -> Option<&'static str> {
         if self.major < 3 {
             None
@@ -100,9 +101,13 @@ impl Version {
             Some(
                 "The command is too big for the buffer size. Please change tune.bufsize in the configuration to use a bigger command.\n",
             )
-        } else {
+        } else if *self < Version::new(3, 4, 0) {
             Some(
                 "The command line is too big for the buffer size. Please change tune.bufsize in the configuration to use a bigger command.\n",
+            )
+        } else {
+            Some(
+                "The command line is too big for the buffer size. Please change 'tune.bufsize' in the configuration to use a bigger command.\n",
             )
         }
     }
@@ -145,6 +150,17 @@ mod tests {
             v32.too_big_message()
                 .unwrap()
                 .starts_with("The command line")
+        );
+        assert!(
+            Version::new(3, 4, 7)
+                .too_big_message()
+                .unwrap()
+                .contains("change 'tune.bufsize' in")
+        );
+        assert!(
+            v32.too_big_message()
+                .unwrap()
+                .contains("change tune.bufsize in")
         );
     }
 }

@@ -1,8 +1,8 @@
 //! Fuzz target: for any words (and optional payload lines), `encode_command` either refuses or
 //! produces exactly one command line ending in LF (plus, with a payload, the payload lines and
 //! the empty line that ends them), with no unescaped `;`, no CR or NUL, within the line limit,
-//! and that HAProxy's own tokenizer (2.6, 3.0 and 3.2 rules, from the emulator) splits back into
-//! exactly the same words, opening a payload only when one was given.
+//! and that HAProxy's own tokenizer (2.6, 3.0, 3.2 and 3.4 rules, from the emulator) splits
+//! back into exactly the same words, opening a payload only when one was given.
 //!
 //! Input layout: byte 0 says whether the last group is a payload; the rest is split into groups
 //! on 0xFE and each group into words (or payload lines) on 0xFF; bytes are read as UTF-8, lossily.
@@ -83,6 +83,7 @@ fn check(data: &[u8]) {
         Version::new(2, 6, 0),
         Version::new(3, 0, 0),
         Version::new(3, 2, 0),
+        Version::new(3, 4, 0),
     ] {
         let parsed = parse_line(line, version);
         assert_eq!(

@@ -2,7 +2,8 @@
 //! classifier must return (Ok or Err) on any bytes, never panic, hang or blow up.
 //!
 //! `cargo +nightly fuzz run parsers corpus/parsers seeds/parsers ../fixtures/2.6 ../fixtures/3.0
-//! ../fixtures/3.2 -- -max_total_time=60`, or on stable: `cargo run --release --bin parsers`.
+//! ../fixtures/3.2 ../fixtures/3.4 -- -max_total_time=60`, or on stable:
+//! `cargo run --release --bin parsers`.
 
 #![cfg_attr(fuzzing, no_main)]
 
@@ -85,6 +86,7 @@ fn main() {
             "../fixtures/2.6",
             "../fixtures/3.0",
             "../fixtures/3.2",
+            "../fixtures/3.4",
         ],
         check,
     );

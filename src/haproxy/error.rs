@@ -43,7 +43,9 @@ pub enum RefusalKind {
     ServerBusy,
     /// `This server cannot be removed at runtime due to other configuration elements …`
     ServerReferenced,
-    /// `Backend must use a dynamic load balancing to support dynamic servers.`
+    /// `Backend must use a dynamic load balancing to support dynamic servers.` (up to 3.2), `Backend
+    /// does not support dynamic servers : backend '…' uses a non dynamic load balancing method.`
+    /// (3.4).
     BackendNotDynamic,
     /// `Already exists a server with the same name in backend.`
     AlreadyExists,

@@ -80,6 +80,11 @@ const REFUSALS: &[(Match, RefusalKind)] = {
             Contains("Dynamic servers cannot be used with"),
             BackendNotDynamic,
         ),
+        // 3.4's wording of the same refusal.
+        (
+            Prefix("Backend does not support dynamic servers"),
+            BackendNotDynamic,
+        ),
         (
             Prefix("Already exists a server with the same name"),
             AlreadyExists,
@@ -263,6 +268,13 @@ mod tests {
         let err = classify(
             &add,
             "Backend must use a dynamic load balancing to support dynamic servers.".to_owned(),
+        )
+        .unwrap_err();
+        assert_eq!(err.refusal(), Some(RefusalKind::BackendNotDynamic));
+        // 3.4 (fixtures/3.4/0073-add-server-be-static-dyn2-127-0-0-1-8082-check.txt).
+        let err = classify(
+            &add,
+            "Backend does not support dynamic servers : backend 'be_static' uses a non dynamic load balancing method.\n".to_owned(),
         )
         .unwrap_err();
         assert_eq!(err.refusal(), Some(RefusalKind::BackendNotDynamic));

@@ -11,15 +11,26 @@ use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 
-/// The fixtures folder of a HAProxy version (`"2.6"`, `"3.0"`, `"3.2"`).
+/// The fixtures folder of a HAProxy version (`"2.6"`, `"3.0"`, `"3.2"`, `"3.4"`).
 pub fn fixtures(version: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(version)
 }
 
-/// Every recorded version.
-pub const VERSIONS: [&str; 3] = ["2.6", "3.0", "3.2"];
+/// Every recorded version, oldest first: one per `fixtures/X.Y/` folder (the list build.rs
+/// bundles for `--emulator`), so that recording a new version's fixtures puts it under every
+/// test that iterates over the versions, without a list to edit.
+pub fn versions() -> Vec<&'static str> {
+    haproxy_mcp_server::demo::bundled_versions()
+}
+
+/// Whether the recorded version `version` (`"3.4"`) is `min` (`"3.1"`) or newer.
+pub fn at_least(version: &str, min: &str) -> bool {
+    use haproxy_emulator::version::Version;
+    let parse = |v: &str| Version::parse(v).unwrap_or_else(|| panic!("not a version: {v:?}"));
+    parse(version) >= parse(min)
+}
 
 /// An MCP client connected to a server built from `targets`.
 pub struct McpHarness {

@@ -5,7 +5,7 @@
 //! trailing newline at all) and tolerates a leftover trailing `"\n"`. Parsers never panic: a
 //! reply they cannot make sense of yields a [`ParseError`] naming the 1-based line at fault.
 //!
-//! The formats drift between HAProxy versions (2.6 … 3.2): columns and fields get added, so
+//! The formats drift between HAProxy versions (2.6 … 3.4): columns and fields get added, so
 //! every tabular parser indexes by header name and ignores what it does not know.
 
 pub mod activity;

@@ -2,7 +2,9 @@
 //!
 //! Header: `# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est
 //! unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[N]`, where the last token stands for N
-//! columns, one per thread. Columns are looked up by header name.
+//! columns, one per thread. Columns are looked up by header name; columns this parser does not
+//! know (3.4 inserts `served` after `purge_delay` and `idle_sess` after `need_est`) are kept in
+//! [`ServerConn::extra`].
 
 use serde::Serialize;
 
@@ -41,7 +43,29 @@ pub struct ServerConn {
     pub idle_cur: Option<u64>,
     /// Idle connections per thread (`idle_per_thr[N]`).
     pub idle_per_thread: Vec<i64>,
+    /// Columns this parser does not know, as `(header name, raw cell)` in header order (e.g.
+    /// 3.4's `served` and `idle_sess`); a column the row is too short for is left out.
+    pub extra: Vec<(String, String)>,
 }
+
+/// The columns read into typed fields (plus the `-` separator and `idle_per_thr[N]`); anything
+/// else goes to [`ServerConn::extra`].
+const KNOWN: [&str; 14] = [
+    "bkname/svname",
+    "bkid/svid",
+    "addr",
+    "port",
+    "-",
+    "purge_delay",
+    "used_cur",
+    "used_max",
+    "need_est",
+    "unsafe_nb",
+    "safe_nb",
+    "idle_lim",
+    "idle_cur",
+    "idle_per_thr",
+];
 
 /// The parsed `show servers conn` report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,6 +91,12 @@ pub fn parse(text: &str) -> Result<ServersConn, ParseError> {
     let id_col = col("bkid/svid");
     // The per-thread columns start where `idle_per_thr[N]` sits and run to the end of the row.
     let per_thr_col = header.iter().position(|h| h.starts_with("idle_per_thr"));
+    let extra_cols: Vec<(usize, &str)> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !h.starts_with("idle_per_thr") && !KNOWN.contains(h))
+        .map(|(i, h)| (i, *h))
+        .collect();
 
     let mut rows = Vec::new();
     for (no, line) in lines {
@@ -140,6 +170,10 @@ pub fn parse(text: &str) -> Result<ServersConn, ParseError> {
             idle_lim,
             idle_cur: num("idle_cur")?,
             idle_per_thread,
+            extra: extra_cols
+                .iter()
+                .filter_map(|&(i, name)| cells.get(i).map(|c| (name.to_owned(), (*c).to_owned())))
+                .collect(),
         });
     }
     Ok(ServersConn { rows })
@@ -171,6 +205,42 @@ be_app/app2 6/2 127.0.0.1 28082 - 5000 0 1 1 2 0 -1 2 1 1
         assert_eq!(r.idle_lim, Some(-1));
         assert_eq!(r.idle_cur, Some(2));
         assert_eq!(r.idle_per_thread, vec![1, 1]);
+    }
+
+    // Live 3.4.7 capture (fixtures/3.4/0032-show-servers-conn-be-app.txt, abridged): `served`
+    // and `idle_sess` are new, in the middle of the row.
+    const CONN_34: &str = "# bkname/svname bkid/svid addr port - purge_delay served used_cur used_max need_est idle_sess unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[2]
+be_app/app2 6/2 127.0.0.1 8082 - 5000 1 1 1 1 0 2 0 -1 2 1 1
+";
+
+    #[test]
+    fn parses_34_capture_and_keeps_the_new_columns() {
+        let c = parse(CONN_34).unwrap();
+        let r = c.rows.first().unwrap();
+        assert_eq!((r.backend.as_str(), r.server.as_str()), ("be_app", "app2"));
+        assert_eq!(r.purge_delay, Some(5000));
+        assert_eq!(r.used_cur, Some(1));
+        assert_eq!(r.used_max, Some(1));
+        assert_eq!(r.need_est, Some(1));
+        assert_eq!(r.unsafe_nb, Some(2));
+        assert_eq!(r.safe_nb, Some(0));
+        assert_eq!(r.idle_lim, Some(-1));
+        assert_eq!(r.idle_cur, Some(2));
+        assert_eq!(r.idle_per_thread, vec![1, 1]);
+        assert_eq!(
+            r.extra,
+            vec![
+                ("served".to_owned(), "1".to_owned()),
+                ("idle_sess".to_owned(), "0".to_owned())
+            ]
+        );
+        assert!(
+            parse(CONN_26)
+                .unwrap()
+                .rows
+                .iter()
+                .all(|r| r.extra.is_empty())
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `show servers state` (format version 1, unchanged from 2.6 to 3.2).
+//! `show servers state` (format version 1, unchanged from 2.6 to 3.4).
 //!
 //! Line 1 is the format version, line 2 is `# ` followed by the space-separated column names,
 //! then one space-separated line per server with `-` for empty strings. Columns are looked up
@@ -177,7 +177,7 @@ impl ServerState {
 /// The parsed `show servers state` report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServersState {
-    /// The format version from line 1 (1 for every version up to 3.2).
+    /// The format version from line 1 (1 for every version up to 3.4).
     pub version: u32,
     /// One entry per server, in HAProxy's order.
     pub servers: Vec<ServerState>,
