@@ -6,6 +6,7 @@ pub mod audit;
 pub mod caller;
 pub mod catalog;
 pub(crate) mod explain;
+pub mod handler;
 pub mod health;
 pub mod metrics;
 pub mod prompts;
@@ -14,7 +15,8 @@ pub mod resources;
 pub mod server;
 pub mod targets;
 pub mod tools;
+pub mod toolset;
 pub mod views;
 
-pub use server::{HaproxyMcp, Settings};
+pub use handler::{HaproxyMcp, Settings};
 pub use targets::{Target, Targets};

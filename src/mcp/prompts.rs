@@ -5,7 +5,7 @@ use rmcp::model::{PromptMessage, Role};
 use rmcp::{prompt, prompt_router};
 use serde::Deserialize;
 
-use super::server::HaproxyMcp;
+use super::handler::HaproxyMcp;
 
 /// Arguments of diagnose_backend.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

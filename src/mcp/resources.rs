@@ -8,7 +8,7 @@ use rmcp::model::{
 };
 use serde_json::json;
 
-use super::server::HaproxyMcp;
+use super::handler::HaproxyMcp;
 use crate::haproxy::command::StatFilter;
 use crate::haproxy::command::args::MapName;
 

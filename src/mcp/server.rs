@@ -1,11 +1,9 @@
 //! The MCP server: one [`HaproxyMcp`] handler whose tool list is the composition of the
 //! selected toolsets, minus every mutating tool in read-only mode.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use rmcp::handler::server::router::prompt::PromptRouter;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
@@ -18,60 +16,19 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, prompt_handler, tool_handler};
 use serde_json::Value;
 
-use super::answer::ToolError;
 use super::arg_errors;
-use super::audit::{AuditLog, AuditRecord, Outcome};
+use super::audit::{AuditRecord, Outcome};
 use super::caller::Caller;
+use super::handler::Shared;
 use super::metrics::Metrics;
-use super::targets::{Target, Targets};
-use super::tools::{Toolset, is_read_only};
-use crate::haproxy::RuntimeError;
+use super::targets::Targets;
+use super::tools::is_read_only;
+use super::toolset::Toolset;
+
+pub use super::handler::{HaproxyMcp, Settings};
 
 /// The name this server reports to clients.
 pub const SERVER_NAME: &str = "haproxy-mcp-server";
-
-/// Behaviour settings of the MCP layer.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Remove every mutating tool and refuse mutating commands.
-    pub read_only: bool,
-    /// The toolsets exposed.
-    pub toolsets: Vec<Toolset>,
-    /// How often drain_server polls the server's sessions.
-    pub drain_poll: Duration,
-    /// Where mutating (and optionally all) tool calls are recorded; off by default in the
-    /// library, stderr by default in the binary.
-    pub audit: AuditLog,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            read_only: false,
-            toolsets: Toolset::ALL.to_vec(),
-            drain_poll: Duration::from_millis(500),
-            audit: AuditLog::disabled(),
-        }
-    }
-}
-
-/// The MCP handler. Cheap to clone: every HTTP session shares one instance's state, including
-/// the tool router, which is built once.
-#[derive(Clone)]
-pub struct HaproxyMcp {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    targets: Targets,
-    settings: Settings,
-    tools: ToolRouter<HaproxyMcp>,
-    prompts: PromptRouter<HaproxyMcp>,
-    instructions: String,
-    /// Every tool of every toolset (enabled or not): name -> read-only.
-    catalogue: HashMap<String, bool>,
-    metrics: Arc<Metrics>,
-}
 
 impl HaproxyMcp {
     /// Builds the handler for these targets and settings.
@@ -112,32 +69,6 @@ impl HaproxyMcp {
                 metrics,
             }),
         }
-    }
-
-    /// The metrics registry (rendered by the HTTP transport's `/metrics`).
-    pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.shared.metrics
-    }
-
-    /// The audit log.
-    pub fn audit(&self) -> &AuditLog {
-        &self.shared.settings.audit
-    }
-
-    /// Whether `tool` is a tool of this server's catalogue that changes HAProxy (`None` for a
-    /// name that is no tool at all). Counts tools hidden by read-only mode or toolsets too.
-    pub fn is_mutating(&self, tool: &str) -> Option<bool> {
-        self.shared.catalogue.get(tool).map(|read_only| !read_only)
-    }
-
-    /// The target a call's arguments name, or the default target.
-    pub fn target_of(&self, arguments: Option<&Value>) -> Option<String> {
-        arguments
-            .and_then(|a| a.get("target"))
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .or_else(|| self.shared.targets.default_name().map(str::to_owned))
     }
 
     /// Why `caller` may not call `tool` (reason code, message), if it may not.
@@ -258,26 +189,6 @@ impl HaproxyMcp {
         let message = arg_errors::explain(&schema, arguments, serde);
         result.content = vec![ContentBlock::text(message)];
     }
-
-    /// The configured targets.
-    pub fn targets(&self) -> &Targets {
-        &self.shared.targets
-    }
-
-    /// The settings.
-    pub fn settings(&self) -> &Settings {
-        &self.shared.settings
-    }
-
-    /// The composed tool router (for listing tools without a transport).
-    pub fn tool_router(&self) -> &ToolRouter<HaproxyMcp> {
-        &self.shared.tools
-    }
-
-    /// Resolves a tool's `target` argument.
-    pub(crate) fn target(&self, name: Option<&str>) -> Result<&Target, ToolError> {
-        self.shared.targets.resolve(name)
-    }
 }
 
 /// The text content of a result, joined.
@@ -288,11 +199,6 @@ fn text_of(result: &CallToolResult) -> String {
         .filter_map(|c| c.as_text().map(|t| t.text.as_str()))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Maps a client error on `target` to a tool error.
-pub(crate) fn fail(target: &Target) -> impl Fn(RuntimeError) -> ToolError + '_ {
-    move |e| ToolError::runtime(&target.name, &e)
 }
 
 fn instructions(targets: &Targets, settings: &Settings) -> String {

@@ -14,8 +14,8 @@ use crate::haproxy::command::{AgentState, HealthState};
 use crate::haproxy::{RuntimeClient, RuntimeError};
 use crate::mcp::answer::{Answer, ToolResult};
 use crate::mcp::explain::{Subject, checked};
+use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::rails::{guard_rotation, server_to_change};
-use crate::mcp::server::HaproxyMcp;
 
 /// A health state to force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]

@@ -14,7 +14,7 @@ use crate::haproxy::command::ListKind;
 use crate::haproxy::command::args::MapName;
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
 use crate::mcp::explain::{Subject, checked};
-use crate::mcp::server::HaproxyMcp;
+use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::targets::Target;
 
 /// Runs a client call about a map or ACL through the explainer (lists what is loaded when

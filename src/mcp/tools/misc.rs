@@ -13,7 +13,8 @@ use crate::haproxy::parse::reload::{self, ReloadOutcome};
 use crate::haproxy::parse::{ProcKind, ProcList};
 use crate::haproxy::{RefusalKind, RuntimeClient, RuntimeError};
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
-use crate::mcp::server::{HaproxyMcp, fail};
+use crate::mcp::explain::{Subject, checked};
+use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::targets::Target;
 
 /// Default number of captured errors returned (each one is a long dump).
@@ -407,7 +408,7 @@ impl HaproxyMcp {
     ) -> ToolResult<ErrorsOut> {
         let t = self.target(args.target.as_deref())?;
         let proxy = args.proxy.as_deref().map(ProxyName::new).transpose()?;
-        let report = t.client.show_errors(None).await.map_err(fail(t))?;
+        let report = checked(t, Subject::Nothing, t.client.show_errors(None).await).await?;
         let wanted = |e: &CapturedError| {
             proxy.as_ref().is_none_or(|p| {
                 e.frontend.as_deref() == Some(p.as_str())
@@ -449,7 +450,7 @@ impl HaproxyMcp {
             Ok(reply) => (EchoMethod::Echo, reply, start),
             Err(e) if e.refusal() == Some(RefusalKind::UnknownCommand) => {
                 let start = Instant::now();
-                let v = t.client.show_version().await.map_err(fail(t))?;
+                let v = checked(t, Subject::Nothing, t.client.show_version().await).await?;
                 (EchoMethod::ShowVersion, v, start)
             }
             Err(e) => return Err(ToolError::runtime(&t.name, &e)),
@@ -480,7 +481,7 @@ impl HaproxyMcp {
     )]
     async fn help(&self, Parameters(args): Parameters<HelpArgs>) -> ToolResult<HelpOut> {
         let t = self.target(args.target.as_deref())?;
-        let report = t.client.help().await.map_err(fail(t))?;
+        let report = checked(t, Subject::Nothing, t.client.help().await).await?;
         let total = report.commands.len();
         let filter = args
             .filter

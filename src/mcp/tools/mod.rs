@@ -4,7 +4,7 @@
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::Tool;
 
-use super::server::HaproxyMcp;
+use super::handler::HaproxyMcp;
 
 mod health;
 mod maps;
@@ -15,55 +15,9 @@ mod stats;
 mod tables;
 mod topology;
 
-/// A group of tools that can be switched on or off as a whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Toolset {
-    /// Statistics and process information (show_info, show_stat, health_summary, …).
-    Stats,
-    /// Topology discovery (frontends, backends, servers, maps, ACLs, tables).
-    Topology,
-    /// Dynamic pool management (add/delete/drain/weight servers).
-    Servers,
-    /// Session control (list, inspect, shut down).
-    Sessions,
-    /// Maps and ACLs (entries, lookups, edits, atomic replace).
-    Maps,
-    /// Stick tables (dump, set, clear).
-    Tables,
-    /// Health checks and agents.
-    Health,
-    /// Everything else (errors, echo, help, targets, reload).
-    Misc,
-}
+pub use super::toolset::Toolset;
 
 impl Toolset {
-    /// Every toolset, in catalogue order.
-    pub const ALL: [Toolset; 8] = [
-        Self::Stats,
-        Self::Topology,
-        Self::Servers,
-        Self::Sessions,
-        Self::Maps,
-        Self::Tables,
-        Self::Health,
-        Self::Misc,
-    ];
-
-    /// The toolset's name, as used in flags and configuration.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Stats => "stats",
-            Self::Topology => "topology",
-            Self::Servers => "servers",
-            Self::Sessions => "sessions",
-            Self::Maps => "maps",
-            Self::Tables => "tables",
-            Self::Health => "health",
-            Self::Misc => "misc",
-        }
-    }
-
     /// The toolset's tools.
     pub fn router(self) -> ToolRouter<HaproxyMcp> {
         match self {

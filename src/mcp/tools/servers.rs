@@ -24,8 +24,8 @@ use crate::haproxy::command::{AddServerOptions, ServerAdminState};
 use crate::haproxy::{RefusalKind, RuntimeError};
 use crate::mcp::answer::{Answer, ToolError, ToolResult};
 use crate::mcp::explain::{Subject, checked as explained};
+use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::rails::{frontend_to_change, guard_rotation, last_up, server_to_change};
-use crate::mcp::server::HaproxyMcp;
 use crate::mcp::targets::Target;
 use crate::mcp::views::{ServerCondition, ServerOut, backend_stat, opt, stat_server};
 

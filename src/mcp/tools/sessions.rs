@@ -15,8 +15,8 @@ use crate::haproxy::command::args::{ProxyName, ServerName, SessionId};
 use crate::haproxy::parse::sess::{SessionDetail, SessionSummary};
 use crate::mcp::answer::{Answer, ToolResult, Truncation, truncate};
 use crate::mcp::explain::{Subject, checked};
+use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::rails::server_to_change;
-use crate::mcp::server::{HaproxyMcp, fail};
 
 /// Arguments of show_sessions.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -298,7 +298,7 @@ impl HaproxyMcp {
     ) -> ToolResult<SessionsOut> {
         let t = self.target(args.target.as_deref())?;
         let filter = SessionFilter::new(&args)?;
-        let all = t.client.show_sessions().await.map_err(fail(t))?;
+        let all = checked(t, Subject::Nothing, t.client.show_sessions().await).await?;
         let matching: Vec<&SessionSummary> = all.iter().filter(|s| filter.matches(s)).collect();
         let by_backend = count_by_backend(&matching);
         let sessions: Vec<SessionOut> = matching.into_iter().map(SessionOut::from).collect();
@@ -325,7 +325,7 @@ impl HaproxyMcp {
     ) -> ToolResult<SessionDetailOut> {
         let t = self.target(args.target.as_deref())?;
         let id = SessionId::new(&args.id)?;
-        let detail = t.client.show_session(&id).await.map_err(fail(t))?;
+        let detail = checked(t, Subject::Nothing, t.client.show_session(&id).await).await?;
         let out = SessionDetailOut::from(detail);
         Ok(Answer::new(detail_summary(&t.name, &out), out))
     }
@@ -342,7 +342,7 @@ impl HaproxyMcp {
     ) -> ToolResult<ShutdownOut> {
         let t = self.target(args.target.as_deref())?;
         let id = SessionId::new(&args.id)?;
-        t.client.shutdown_session(&id).await.map_err(fail(t))?;
+        checked(t, Subject::Nothing, t.client.shutdown_session(&id).await).await?;
         let done = format!(
             "session {} was shut down; its connections are closed",
             id.as_str()

@@ -12,8 +12,9 @@ use crate::haproxy::command::args::ProxyName;
 use crate::haproxy::command::{StatFilter, StatObjects};
 use crate::haproxy::parse::StatRow;
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
+use crate::mcp::explain::{Subject, checked};
+use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::health::{BackendHealth, FrontendHealth, summarize, summarize_frontends};
-use crate::mcp::server::{HaproxyMcp, fail};
 
 /// Process information from `show info`.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -191,7 +192,7 @@ impl HaproxyMcp {
     )]
     async fn show_info(&self, Parameters(args): Parameters<TargetOnly>) -> ToolResult<InfoOut> {
         let t = self.target(args.target.as_deref())?;
-        let info = t.client.show_info().await.map_err(fail(t))?;
+        let info = checked(t, Subject::Nothing, t.client.show_info().await).await?;
         let out = InfoOut {
             version: info.version().map(str::to_owned),
             uptime_sec: info.uptime_sec(),
@@ -240,11 +241,14 @@ impl HaproxyMcp {
                 servers: types.contains(&ObjectType::Server),
             });
         // Rows typed on demand: only the ones shown are (a 10,000-server reply is 2 MB).
-        let table = t
-            .client
-            .show_stat_table(&StatFilter { proxy, objects })
-            .await
-            .map_err(fail(t))?;
+        let table = checked(
+            t,
+            Subject::Nothing,
+            t.client
+                .show_stat_table(&StatFilter { proxy, objects })
+                .await,
+        )
+        .await?;
         if let Some(fields) = &args.fields {
             let unknown: Vec<&String> = fields
                 .iter()
@@ -286,7 +290,7 @@ impl HaproxyMcp {
         Parameters(args): Parameters<TargetOnly>,
     ) -> ToolResult<ActivityOut> {
         let t = self.target(args.target.as_deref())?;
-        let report = t.client.show_activity().await.map_err(fail(t))?;
+        let report = checked(t, Subject::Nothing, t.client.show_activity().await).await?;
         let mut out = ActivityOut {
             totals: BTreeMap::new(),
             per_thread: BTreeMap::new(),
@@ -319,7 +323,7 @@ impl HaproxyMcp {
             objects: None,
         };
         let (stat, tables) = tokio::join!(t.client.show_stat(&filter), t.client.show_tables());
-        let stat = stat.map_err(fail(t))?;
+        let stat = checked(t, Subject::Nothing, stat).await?;
         // Sections that only declare a stick table show up as backends without servers. A
         // socket that may not list tables just means none is left out.
         let tables: HashSet<String> = tables
@@ -377,7 +381,7 @@ impl HaproxyMcp {
         Parameters(args): Parameters<ClearCountersArgs>,
     ) -> ToolResult<Done> {
         let t = self.target(args.target.as_deref())?;
-        t.client.clear_counters(args.all).await.map_err(fail(t))?;
+        checked(t, Subject::Nothing, t.client.clear_counters(args.all).await).await?;
         let done = if args.all {
             "every statistics counter was reset"
         } else {

@@ -11,7 +11,8 @@ use crate::haproxy::command::args::{self, TableName};
 use crate::haproxy::command::{TableFilter, TableOp};
 use crate::haproxy::parse::table::{TableEntry, TableInfo};
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
-use crate::mcp::server::{HaproxyMcp, fail};
+use crate::mcp::explain::{Subject, checked};
+use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::targets::Target;
 
 /// Longest table key accepted, in bytes.
@@ -22,7 +23,7 @@ const MAX_KEY: usize = 4096;
 /// (`1.2.3.4.5` is 1.2.3.4), so set, show and clear would silently act on another entry. The
 /// other key types are checked by HAProxy itself.
 async fn check_key(t: &Target, table: &TableName, key: &str) -> Result<(), ToolError> {
-    let tables = t.client.show_tables().await.map_err(fail(t))?;
+    let tables = checked(t, Subject::Nothing, t.client.show_tables().await).await?;
     let ip = tables
         .iter()
         .any(|i| i.name == table.as_str() && i.key_type == "ip");
@@ -299,11 +300,12 @@ impl HaproxyMcp {
         if let TableFilter::Key(k) = &filter {
             check_key(t, &table, k).await?;
         }
-        let dump = t
-            .client
-            .show_table(&table, &filter)
-            .await
-            .map_err(fail(t))?;
+        let dump = checked(
+            t,
+            Subject::Nothing,
+            t.client.show_table(&table, &filter).await,
+        )
+        .await?;
         let entries: Vec<TableEntryOut> = dump.entries.into_iter().map(Into::into).collect();
         let (entries, truncation) =
             truncate(entries, args.limit.map_or(DEFAULT_LIMIT, |l| l as usize));
@@ -337,10 +339,12 @@ impl HaproxyMcp {
             .map(|d| Ok((args::data_type(&d.data_type)?, d.value)))
             .collect::<Result<Vec<_>, ToolError>>()?;
         check_key(t, &table, &key).await?;
-        t.client
-            .set_table_entry(&table, &key, &data)
-            .await
-            .map_err(fail(t))?;
+        checked(
+            t,
+            Subject::Nothing,
+            t.client.set_table_entry(&table, &key, &data).await,
+        )
+        .await?;
         let values: Vec<String> = data.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let done = if values.is_empty() {
             format!("entry {key:?} of table {table} exists")
@@ -381,10 +385,12 @@ impl HaproxyMcp {
         if let TableFilter::Key(k) = &filter {
             check_key(t, &table, k).await?;
         }
-        t.client
-            .clear_table(&table, &filter)
-            .await
-            .map_err(fail(t))?;
+        checked(
+            t,
+            Subject::Nothing,
+            t.client.clear_table(&table, &filter).await,
+        )
+        .await?;
         let done = match &filter {
             TableFilter::Key(k) => format!(
                 "entry {k:?} of table {table} was removed (if it existed and no session uses it)"

@@ -17,7 +17,7 @@ use crate::haproxy::parse::{
 };
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
 use crate::mcp::explain::{Subject, backends_note, checked, list_or_none};
-use crate::mcp::server::{HaproxyMcp, fail};
+use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::views::{
     ServerCondition, ServerOut, ServerTally, admin_flags, merge_servers, opt, proxy_stat,
     read_servers, server_out, server_phrase, stat_servers,
@@ -475,11 +475,12 @@ impl HaproxyMcp {
         Parameters(args): Parameters<ListArgs>,
     ) -> ToolResult<FrontendsOut> {
         let t = self.target(args.target.as_deref())?;
-        let report = t
-            .client
-            .show_stat(&frontends_only())
-            .await
-            .map_err(fail(t))?;
+        let report = checked(
+            t,
+            Subject::Nothing,
+            t.client.show_stat(&frontends_only()).await,
+        )
+        .await?;
         let all: Vec<FrontendOut> = report
             .of_kind(StatKind::Frontend)
             .map(frontend_out)
@@ -527,8 +528,8 @@ impl HaproxyMcp {
         let t = self.target(args.target.as_deref())?;
         let everything = StatFilter::default();
         let (names, stat) = tokio::join!(t.client.show_backends(), t.client.show_stat(&everything));
-        let names = names.map_err(fail(t))?;
-        let stat = stat.map_err(fail(t))?;
+        let names = checked(t, Subject::Nothing, names).await?;
+        let stat = checked(t, Subject::Nothing, stat).await?;
         let all: Vec<BackendOut> = names
             .iter()
             .map(|name| {
@@ -783,7 +784,7 @@ impl HaproxyMcp {
     )]
     async fn list_tables(&self, Parameters(args): Parameters<ListArgs>) -> ToolResult<TablesOut> {
         let t = self.target(args.target.as_deref())?;
-        let tables = t.client.show_tables().await.map_err(fail(t))?;
+        let tables = checked(t, Subject::Nothing, t.client.show_tables().await).await?;
         let all: Vec<TableOut> = tables.into_iter().map(table_out).collect();
         let (tables, truncation) = truncate(all, limit(args.limit));
         let parts: Vec<String> = tables
@@ -804,7 +805,7 @@ impl HaproxyMcp {
 impl HaproxyMcp {
     async fn list_refs(&self, kind: ListKind, args: ListArgs) -> ToolResult<ListRefsOut> {
         let t = self.target(args.target.as_deref())?;
-        let lists = t.client.show_lists(kind).await.map_err(fail(t))?;
+        let lists = checked(t, Subject::Nothing, t.client.show_lists(kind).await).await?;
         let all: Vec<ListRefOut> = lists.into_iter().map(list_ref).collect();
         let (items, truncation) = truncate(all, limit(args.limit));
         let parts: Vec<String> = items
