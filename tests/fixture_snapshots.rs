@@ -6,47 +6,9 @@
 use std::path::Path;
 
 use haproxy_emulator::fixture::{Fixture, load_dir};
-use haproxy_mcp_server::haproxy::parse::{self, ParseError};
+use haproxy_mcp_server::haproxy::parse::{self, registry};
 use haproxy_mcp_server::haproxy::response::{frame, refusal_kind};
-use serde::Serialize;
 use serde_json::{Value, json};
-
-/// A parser of one output format, returning its result as JSON.
-type Parser = fn(&str) -> Result<Value, ParseError>;
-
-/// Which parser reads the reply of a command, by its leading words.
-fn parser_for(command: &str) -> Option<(&'static str, Parser)> {
-    fn v<T: Serialize>(r: Result<T, ParseError>) -> Result<Value, ParseError> {
-        r.map(|t| serde_json::to_value(t).expect("serializable"))
-    }
-    let words: Vec<&str> = command.split_whitespace().collect();
-    let w = |i: usize| words.get(i).copied().unwrap_or("");
-    let found: (&'static str, Parser) = match (w(0), w(1), w(2)) {
-        ("show", "info", "json") => ("info_json", |t| v(parse::info::parse_json(t))),
-        ("show", "info", _) => ("info", |t| v(parse::info::parse(t))),
-        ("show", "stat", _) => ("stat", |t| v(parse::stat::parse(t))),
-        ("show", "servers", "state") => ("servers_state", |t| v(parse::servers_state::parse(t))),
-        ("show", "servers", "conn") => ("servers_conn", |t| v(parse::servers_conn::parse(t))),
-        ("show", "backend", _) => ("backend", |t| v(parse::backend::parse(t))),
-        ("show", "sess", "") => ("sess_list", |t| v(parse::sess::parse_list(t))),
-        ("show", "sess", _) => ("sess_detail", |t| v(parse::sess::parse_detail(t))),
-        ("show", "table", "") => ("table_list", |t| v(parse::table::parse_list(t))),
-        ("show", "table", _) => ("table_entries", |t| v(parse::table::parse_entries(t))),
-        ("show", "map", "") | ("show", "acl", "") => ("map_list", |t| v(parse::map::parse_list(t))),
-        ("show", "map", _) => ("map_entries", |t| v(parse::map::parse_map_entries(t))),
-        ("show", "acl", _) => ("acl_entries", |t| v(parse::map::parse_acl_entries(t))),
-        ("get", "map", _) => ("get_map", |t| v(parse::map::parse_get_map(t))),
-        ("get", "acl", _) => ("get_acl", |t| v(parse::map::parse_get_acl(t))),
-        ("get", "weight", _) => ("weight", |t| v(parse::weight::parse(t))),
-        ("show", "errors", _) => ("errors", |t| v(parse::errors::parse(t))),
-        ("show", "activity", _) => ("activity", |t| v(parse::activity::parse(t))),
-        ("help", _, _) => ("help", |t| v(parse::help::parse(t))),
-        ("show", "cli", "level") => ("cli_level", |t| v(parse::cli_level::parse(t))),
-        ("show", "version", _) => ("version", |t| Ok(json!(t.trim()))),
-        _ => return None,
-    };
-    Some(found)
-}
 
 fn snapshot_version(version: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -60,19 +22,19 @@ fn snapshot_version(version: &str) {
     );
     let mut by_format: std::collections::BTreeMap<&str, Vec<Value>> = Default::default();
     for f in &fixtures {
-        let Some((format, parse)) = parser_for(&f.command) else {
+        let Some(format) = registry::format_of(&f.command) else {
             continue;
         };
         let reply = frame(&f.reply);
         let parsed = match refusal_kind(&reply) {
             // A refusal is classified before any parser sees it, as the client does.
             Some(kind) => json!({ "refused": kind }),
-            None => match parse(&reply) {
+            None => match (format.parse)(&reply) {
                 Ok(v) => v,
                 Err(e) => panic!("{version} #{:04} `{}`: {e}\n{reply}", f.seq, f.command),
             },
         };
-        by_format.entry(format).or_default().push(json!({
+        by_format.entry(format.name).or_default().push(json!({
             "seq": f.seq,
             "socket": f.socket.as_str(),
             "command": f.command,

@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use haproxy_mcp_server::haproxy::parse::{
-    activity, backend, cli_level, errors, help, info, map, servers_conn, servers_state, sess, stat,
-    table, version, weight,
+    activity, backend, cli_level, errors, help, info, map, registry, servers_conn, servers_state,
+    sess, stat, table, version, weight,
 };
 
 /// One recorded exchange.
@@ -209,6 +209,47 @@ fn check(f: &Fixture) -> Outcome {
 
 fn run(version: &str) {
     let all = fixtures(version);
+    let mut exercised = std::collections::BTreeSet::new();
+    for f in &all {
+        let outcome = check(f);
+        let format = registry::format_of(&f.command);
+        // The registry and the checks above name the same commands as dumps: a format added to
+        // one and forgotten in the other fails here.
+        match (&outcome, format) {
+            (Outcome::NotADump, Some(fm)) => panic!(
+                "{version} `{}`: the registry reads it as {} but no check here does",
+                f.command, fm.name
+            ),
+            (Outcome::Parsed | Outcome::Rejected, None) if f.command != "foobar" => panic!(
+                "{version} `{}`: checked here as a dump, but no registry format claims it",
+                f.command
+            ),
+            (Outcome::NotADump, None) => assert!(
+                registry::is_acknowledged(&f.command)
+                    || f.command.is_empty()
+                    || f.command == "foobar",
+                "{version} `{}`: neither a registered format nor an acknowledged command; add it to parse::registry",
+                f.command
+            ),
+            _ => {}
+        }
+        if outcome == Outcome::Parsed
+            && let Some(fm) = format
+        {
+            exercised.insert(fm.name);
+        }
+    }
+    let missing: Vec<&str> = registry::FORMATS
+        .iter()
+        .filter(|f| f.recorded && !exercised.contains(f.name))
+        .map(|f| f.name)
+        .collect();
+    if !all.is_empty() {
+        assert!(
+            missing.is_empty(),
+            "{version}: no fixture exercises the formats {missing:?} (extend fixtures/scenario.txt)"
+        );
+    }
     let parsed = all.iter().filter(|f| check(f) == Outcome::Parsed).count();
     if !all.is_empty() {
         // Guard against the mapping silently matching nothing (e.g. a changed file format).

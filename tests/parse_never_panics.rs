@@ -5,13 +5,19 @@
 //! valid-looking fragments with random field counts and junk).
 
 use haproxy_mcp_server::haproxy::parse::{
-    activity, backend, cli_level, errors, help, info, map, proc_list, servers_conn, servers_state,
-    sess, stat, table, version, weight,
+    activity, backend, cli_level, errors, help, info, map, proc_list, registry, servers_conn,
+    servers_state, sess, stat, table, version, weight,
 };
 use proptest::prelude::*;
 
 /// Runs every parser on `text`; the results are irrelevant, only the absence of panics.
 fn run_all(text: &str) {
+    // Every registered format (so a new one is covered without touching this file) …
+    for format in registry::FORMATS {
+        let _ = (format.parse)(text);
+    }
+    // … and the typed parsers again, with their accessors, plus the variants the registry
+    // does not list.
     let _ = info::parse(text);
     let _ = info::parse_json(text);
     if let Ok(r) = stat::parse(text) {

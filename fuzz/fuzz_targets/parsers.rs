@@ -9,8 +9,8 @@
 
 use haproxy_mcp_server::haproxy::Command;
 use haproxy_mcp_server::haproxy::parse::{
-    activity, backend, cli_level, errors, help, info, map, proc_list, servers_conn, servers_state,
-    sess, stat, table, version, weight,
+    activity, backend, cli_level, errors, help, info, map, proc_list, registry, servers_conn,
+    servers_state, sess, stat, table, version, weight,
 };
 use haproxy_mcp_server::haproxy::response::{classify, frame, refusal_kind};
 
@@ -18,6 +18,10 @@ use haproxy_mcp_server::haproxy::response::{classify, frame, refusal_kind};
 fn check(data: &[u8]) {
     let text = frame(data);
     let text = text.as_str();
+    // Every registered format, so a new one is fuzzed without touching this file.
+    for format in registry::FORMATS {
+        let _ = (format.parse)(text);
+    }
     let _ = info::parse(text);
     let _ = info::parse_json(text);
     if let Ok(r) = stat::parse(text) {

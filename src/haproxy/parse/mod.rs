@@ -16,6 +16,7 @@ pub mod help;
 pub mod info;
 pub mod map;
 pub mod proc_list;
+pub mod registry;
 pub mod reload;
 pub mod servers_conn;
 pub mod servers_state;
