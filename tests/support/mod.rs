@@ -170,6 +170,22 @@ fn haproxy_binary() -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.exists())
 }
 
+/// The `haproxy` binary; without one, `None` after one loud SKIPPED line (a panic under CI).
+fn haproxy_binary_or_skip(test: &str) -> Option<PathBuf> {
+    let bin = haproxy_binary();
+    if bin.is_none() {
+        if in_ci() {
+            panic!(
+                "CI=true but no haproxy binary was found (install the haproxy package or set HAPROXY_BIN)"
+            );
+        }
+        eprintln!(
+            "SKIPPED {test}: no haproxy binary found (apt-get install haproxy, or set HAPROXY_BIN)"
+        );
+    }
+    bin
+}
+
 impl LiveHaproxy {
     /// Starts HAProxy (natively, or in the container named by `HAPROXY_LIVE_IMAGE`) and waits
     /// until its health checks have settled. Returns `None` (after printing why) when HAProxy or
@@ -195,17 +211,7 @@ impl LiveHaproxy {
     }
 
     fn start_native(test: &str) -> Option<Self> {
-        let Some(bin) = haproxy_binary() else {
-            if in_ci() {
-                panic!(
-                    "CI=true but no haproxy binary was found (install the haproxy package or set HAPROXY_BIN)"
-                );
-            }
-            eprintln!(
-                "SKIPPED {test}: no haproxy binary found (apt-get install haproxy, or set HAPROXY_BIN)"
-            );
-            return None;
-        };
+        let bin = haproxy_binary_or_skip(test)?;
         let dir = Self::run_dir();
         let ports = NativePorts {
             cli: free_port(),
@@ -603,17 +609,7 @@ impl ConfiguredHaproxy {
     }
 
     fn native(test: &str, dir: &Path, config: &Path, master: &str) -> Option<Child> {
-        let Some(bin) = haproxy_binary() else {
-            if in_ci() {
-                panic!(
-                    "CI=true but no haproxy binary was found (install the haproxy package or set HAPROXY_BIN)"
-                );
-            }
-            eprintln!(
-                "SKIPPED {test}: no haproxy binary found (apt-get install haproxy, or set HAPROXY_BIN)"
-            );
-            return None;
-        };
+        let bin = haproxy_binary_or_skip(test)?;
         let log = std::fs::File::create(dir.join("haproxy.log")).expect("log file");
         Some(
             Command::new(bin)
