@@ -1267,3 +1267,157 @@ fn not_dynamic_refusal(version: &str) -> &'static str {
         "Backend must use a dynamic load balancing to support dynamic servers."
     }
 }
+
+/// A frontend that routes by Host through a map, a named defaults section, and an application
+/// answering 200 (a `listen` of the same HAProxy) for the runtime backend's server.
+fn runtime_backend_config(fe: u16, app: u16) -> String {
+    format!(
+        "defaults web\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    balance roundrobin\n\n\
+         frontend fe_main\n    bind 127.0.0.1:{fe}\n    use_backend %[req.hdr(host),lower,map({{CONF}}/hosts.map,be_default)]\n\n\
+         backend be_default\n    http-request return status 404\n\n\
+         listen app\n    bind 127.0.0.1:{app}\n    http-request return status 200 content-type text/plain string runtime-ok\n"
+    )
+}
+
+/// One HTTP/1.0 request through the frontend; the status line and body.
+fn http_get(port: u16, host: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let _ = s.write_all(format!("GET / HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes());
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// On 3.4+: a backend created at run time, given a server, published and routed to by a map
+/// takes traffic; it is then unpublished and deleted, every step read back from HAProxy. Before
+/// 3.4 every backend tool refuses and names the version that added it.
+#[tokio::test]
+async fn runtime_backends_on_every_version() {
+    let (fe, app) = (support::free_port(), support::free_port());
+    let Some(live) = support::ConfiguredHaproxy::start_with_files(
+        "runtime_backends_on_every_version",
+        &runtime_backend_config(fe, app),
+        &[("hosts.map", "")],
+    )
+    .await
+    else {
+        return;
+    };
+    let v = live.version();
+    let h = McpHarness::live(live.admin_tcp(), fast()).await;
+    let nb = json!({"backend": "be_new"});
+    if !at_least(&v, "3.4") {
+        for (tool, args) in [
+            ("add_backend", json!({"backend": "be_new", "from": "web"})),
+            ("publish_backend", nb.clone()),
+            ("unpublish_backend", nb.clone()),
+            ("del_backend", nb.clone()),
+        ] {
+            let err = h.err(tool, args).await;
+            assert!(
+                err.contains("needs HAProxy 3.4 or later") && err.contains(&format!("runs {v}")),
+                "{v}: {tool}: {err}"
+            );
+        }
+        return;
+    }
+    let out = h
+        .ok("add_backend", json!({"backend": "be_new", "from": "web"}))
+        .await;
+    assert_eq!(out["status_after"], "UP (UNPUB)", "{v}: {out}");
+    assert!(
+        live.raw("show backend").lines().any(|l| l == "be_new"),
+        "{v}"
+    );
+    let err = h
+        .err("add_backend", json!({"backend": "be_new", "from": "web"}))
+        .await;
+    assert!(err.contains("name is already used"), "{v}: {err}");
+    let err = h
+        .err("add_backend", json!({"backend": "be_x", "from": "nosuch"}))
+        .await;
+    assert!(err.contains("Cannot find default proxy"), "{v}: {err}");
+
+    h.ok(
+        "add_server",
+        json!({"backend": "be_new", "server": "s1", "address": "127.0.0.1", "port": app, "check": false}),
+    )
+    .await;
+    let out = h.ok("publish_backend", nb.clone()).await;
+    assert_eq!(out["status_after"], "UP", "{v}: {out}");
+    h.ok(
+        "add_map_entry",
+        json!({"map": format!("{}/hosts.map", live.conf_dir()), "key": "new.example", "value": "be_new"}),
+    )
+    .await;
+    let reply = http_get(fe, "new.example");
+    assert!(
+        reply.starts_with("HTTP/1.") && reply.contains(" 200 ") && reply.contains("runtime-ok"),
+        "{v}: {reply}"
+    );
+
+    // It just took a request: unpublishing it now is refused (the self-lockout rail).
+    let err = h.err("unpublish_backend", nb.clone()).await;
+    assert!(
+        err.contains("is taking traffic") && err.contains("Nothing was changed"),
+        "{v}: {err}"
+    );
+    assert_eq!(
+        h.ok("get_backend", nb.clone()).await["backend"]["status"],
+        "UP",
+        "{v}"
+    );
+    // Route away, let the per-second rate fall to 0, then unpublish.
+    h.ok(
+        "del_map_entry",
+        json!({"map": format!("{}/hosts.map", live.conf_dir()), "key": "new.example"}),
+    )
+    .await;
+    let idle = eventually(5, || {
+        let csv = live.raw("show stat be_new -1 -1");
+        let header: Vec<&str> = csv
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("# ")
+            .split(',')
+            .collect();
+        let (Some(scur), Some(rate)) = (
+            header.iter().position(|c| *c == "scur"),
+            header.iter().position(|c| *c == "rate"),
+        ) else {
+            return false;
+        };
+        csv.lines()
+            .find(|l| l.starts_with("be_new,BACKEND,"))
+            .is_some_and(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                cells.get(scur) == Some(&"0") && cells.get(rate) == Some(&"0")
+            })
+    })
+    .await;
+    assert!(idle, "{v}: be_new did not go idle");
+    let out = h.ok("unpublish_backend", nb.clone()).await;
+    assert_eq!(out["status_after"], "UP (UNPUB)", "{v}: {out}");
+    let err = h.err("del_backend", nb.clone()).await;
+    assert!(
+        err.contains("Only a backend without server can be deleted"),
+        "{v}: {err}"
+    );
+    h.ok(
+        "del_server",
+        json!({"backend": "be_new", "server": "s1", "drain_first": true, "force": true, "timeout_secs": 10}),
+    )
+    .await;
+    h.ok("del_backend", nb.clone()).await;
+    assert!(
+        !live.raw("show backend").lines().any(|l| l == "be_new"),
+        "{v}"
+    );
+    let err = h.err("publish_backend", nb).await;
+    assert!(err.contains("No such backend"), "{v}: {err}");
+}

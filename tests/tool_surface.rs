@@ -313,3 +313,86 @@ async fn read_only_tools_send_only_read_commands() {
         );
     }
 }
+
+/// A version the project has never seen (3.4's recordings relabelled 9.1): every read-only tool
+/// still answers — unknown columns are kept, nothing depends on knowing the release — and no
+/// reply is declared unparsable or unrecognized.
+#[tokio::test]
+async fn the_catalogue_works_on_an_unknown_newer_version() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/3.4");
+    let dir = tempfile::Builder::new()
+        .prefix("v91")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let fixtures = dir.path().join("9.1");
+    std::fs::create_dir(&fixtures).unwrap();
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Same length, so the recorded byte counts stay right.
+        assert_eq!("3.4.7".len(), "9.1.0".len());
+        let relabelled = text.replace("3.4.7", "9.1.0");
+        std::fs::write(fixtures.join(path.file_name().unwrap()), relabelled).unwrap();
+    }
+    let emu = haproxy_emulator::Emulator::load(&fixtures).expect("relabelled fixtures load");
+    let sock = dir.path().join("haproxy.sock");
+    let _emulator = emu.serve_unix(tokio::net::UnixListener::bind(&sock).unwrap());
+    let settings = Settings::default();
+    let t = target(
+        "haproxy",
+        haproxy_mcp_server::haproxy::Endpoint::unix(sock),
+        &settings,
+        true,
+    );
+    let targets = Targets::new(vec![t], None).unwrap();
+    let client = ().serve(serve_in_memory(targets, settings)).await.unwrap();
+    let info = client
+        .call_tool(CallToolRequestParams::new("show_info"))
+        .await
+        .unwrap();
+    let version = info
+        .structured_content
+        .clone()
+        .unwrap_or_default()
+        .to_string();
+    assert!(version.contains("9.1.0"), "{version}");
+    let tools = client.list_all_tools().await.unwrap();
+    let mut answered = 0;
+    for tool in tools.iter().filter(|t| is_read_only(t)) {
+        let required: Vec<String> = tool
+            .input_schema
+            .get("required")
+            .and_then(|r| r.as_array())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let args: serde_json::Map<String, Value> = required
+            .iter()
+            .map(|n| (n.clone(), argument_value(n)))
+            .collect();
+        let r = client
+            .call_tool(CallToolRequestParams::new(tool.name.clone()).with_arguments(args))
+            .await
+            .unwrap();
+        let text: String = r
+            .content
+            .iter()
+            .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+            .collect();
+        assert!(
+            !text.contains("cannot parse") && !text.contains("not a known success"),
+            "{} on 9.1: {text}",
+            tool.name
+        );
+        if r.is_error != Some(true) {
+            answered += 1;
+        }
+    }
+    assert!(
+        answered > 20,
+        "only {answered} read-only tools answered on 9.1"
+    );
+}

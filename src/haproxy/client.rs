@@ -14,8 +14,8 @@ use super::command::args::{
     self, MapName, ProxyName, ServerAddress, ServerRef, SessionId, TableName, Weight,
 };
 use super::command::{
-    AddServerOptions, AgentState, Command, Expect, HealthState, ListKind, MAX_LINE_BYTES, Payload,
-    Route, ServerAdminState, StatFilter, TableFilter,
+    AddServerOptions, AgentState, BackendMode, Command, Expect, HealthState, ListKind,
+    MAX_LINE_BYTES, Payload, Route, ServerAdminState, StatFilter, TableFilter,
 };
 use super::endpoint::{Endpoint, ExchangeError, Limits};
 use super::error::{RuntimeError, TimeoutStage};
@@ -377,6 +377,35 @@ impl RuntimeClient {
     /// `del server`.
     pub async fn del_server(&self, server: &ServerRef) -> Result<(), RuntimeError> {
         self.run(Command::del_server(server)).await.map(drop)
+    }
+
+    /// `add backend <name> from <defaults> [mode …] [guid …]` (3.4+): the new backend starts
+    /// unpublished.
+    pub async fn add_backend(
+        &self,
+        name: &ProxyName,
+        defaults: &ProxyName,
+        mode: Option<BackendMode>,
+        guid: Option<&ProxyName>,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::add_backend(name, defaults, mode, guid))
+            .await
+            .map(drop)
+    }
+
+    /// `del backend` (3.4+): only an unpublished backend without servers.
+    pub async fn del_backend(&self, name: &ProxyName) -> Result<(), RuntimeError> {
+        self.run(Command::del_backend(name)).await.map(drop)
+    }
+
+    /// `publish backend` (3.4+): the backend takes traffic.
+    pub async fn publish_backend(&self, name: &ProxyName) -> Result<(), RuntimeError> {
+        self.run(Command::publish_backend(name)).await.map(drop)
+    }
+
+    /// `unpublish backend` (3.4+): the backend takes no new traffic.
+    pub async fn unpublish_backend(&self, name: &ProxyName) -> Result<(), RuntimeError> {
+        self.run(Command::unpublish_backend(name)).await.map(drop)
     }
 
     /// `enable server`.

@@ -89,6 +89,17 @@ const REFUSALS: &[(Match, RefusalKind)] = {
             Prefix("Already exists a server with the same name"),
             AlreadyExists,
         ),
+        // Runtime backends (3.4).
+        (
+            Contains("name is already used by other proxy"),
+            AlreadyExists,
+        ),
+        (Prefix("Cannot find default proxy"), InvalidArgument),
+        (Prefix("Backend must be unpublished"), InvalidState),
+        (
+            Prefix("Only a backend without server can be deleted"),
+            InvalidState,
+        ),
         (Prefix("Health check was not configured"), NotConfigured),
         (Prefix("Agent was not configured"), NotConfigured),
         (Prefix("agent checks are not enabled"), NotConfigured),
@@ -185,7 +196,17 @@ pub fn classify(command: &Command, reply: String) -> Result<String, RuntimeError
         }
         Expect::Message(successes) => {
             let first = strip_severity(reply.lines().next().unwrap_or("")).trim_start();
-            if successes.iter().any(|s| first.starts_with(s)) {
+            // 3.4 may put the server state notices the command caused ("Server be/s is going
+            // DOWN for maintenance. …") before its own answer, which then ends the reply.
+            let last = reply
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map_or("", |l| strip_severity(l).trim_start());
+            if successes
+                .iter()
+                .any(|s| first.starts_with(s) || last.starts_with(s))
+            {
                 return Ok(reply);
             }
             Err(match refusal_kind(&reply) {
@@ -226,6 +247,17 @@ mod tests {
         assert_eq!(frame(b""), "");
         assert_eq!(frame(b"a\n\n\n"), "a\n\n");
         assert_eq!(frame(b"k\xffv\n\n"), "k\u{fffd}v\n");
+    }
+
+    #[test]
+    fn notices_before_the_answer_are_tolerated() {
+        // Recorded on 3.4.7: `del backend` after its last server was deleted.
+        let be = crate::haproxy::command::args::ProxyName::new("be_new").unwrap();
+        let cmd = Command::del_backend(&be);
+        let reply = "Server be_new/s1 is going DOWN for maintenance. 0 active and 0 backup servers left.\nBackend deleted.".to_owned();
+        assert!(classify(&cmd, reply).is_ok());
+        let refused = "Server be_new/s1 is going DOWN for maintenance.\nOnly a backend without server can be deleted.".to_owned();
+        assert!(classify(&cmd, refused).is_err());
     }
 
     #[test]

@@ -519,6 +519,9 @@ pub fn raw_exchange(sock: &Path, line: &str) -> std::io::Result<String> {
     Ok(out)
 }
 
+/// Where a [`ConfiguredHaproxy`] container finds its configuration folder (mounted).
+const CONTAINER_CONF_DIR: &str = "/var/run/hxconf";
+
 /// A real HAProxy started on a configuration the test writes itself (the oracle tests), as
 /// opposed to [`LiveHaproxy`]'s fixed capture configuration.
 ///
@@ -548,11 +551,28 @@ impl ConfiguredHaproxy {
     /// Starts HAProxy on `body` (everything after the helper's `global` section) and waits
     /// until its admin socket answers. `None` (after one loud line) when it cannot run here.
     pub async fn start(test: &str, body: &str) -> Option<Self> {
+        Self::start_with_files(test, body, &[]).await
+    }
+
+    /// As [`Self::start`], with extra files (maps, ACLs) written beside the configuration first;
+    /// `{CONF}` in `body` is the folder that holds them, as HAProxy sees it.
+    pub async fn start_with_files(test: &str, body: &str, files: &[(&str, &str)]) -> Option<Self> {
         let cli_port = free_port();
         let master_port = free_port();
         let dir = LiveHaproxy::run_dir();
+        let in_container = std::env::var("HAPROXY_LIVE_IMAGE").is_ok_and(|i| !i.is_empty());
+        let conf = if in_container {
+            CONTAINER_CONF_DIR.to_owned()
+        } else {
+            dir.path().display().to_string()
+        };
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text)
+                .expect("write a file beside the configuration");
+        }
+        let body = body.replace("{CONF}", &conf);
         let path = dir.path().join("haproxy.cfg");
-        std::fs::write(&path, Self::full_config(cli_port, body)).expect("write configuration");
+        std::fs::write(&path, Self::full_config(cli_port, &body)).expect("write configuration");
         let master = format!("ipv4@127.0.0.1:{master_port}");
         let backend = match std::env::var("HAPROXY_LIVE_IMAGE") {
             Ok(image) if !image.is_empty() => Backend::Container(Box::new(
@@ -597,6 +617,15 @@ impl ConfiguredHaproxy {
         out
     }
 
+    /// The folder holding the configuration and the files given to
+    /// [`Self::start_with_files`], as HAProxy sees it (for map names).
+    pub fn conf_dir(&self) -> String {
+        match self.backend {
+            Backend::Container(_) => CONTAINER_CONF_DIR.to_owned(),
+            Backend::Native(_) => self.dir.path().display().to_string(),
+        }
+    }
+
     /// The master CLI (commands for a worker go to worker 1).
     pub fn master(&self) -> Endpoint {
         Endpoint::master(
@@ -632,7 +661,7 @@ impl ConfiguredHaproxy {
     ) -> Option<ContainerAsync<GenericImage>> {
         // The run directory is mounted (not copied) so that a test can rewrite the
         // configuration and reload.
-        const RUN: &str = "/var/run/hxconf";
+        const RUN: &str = CONTAINER_CONF_DIR;
         let conf = format!("{RUN}/haproxy.cfg");
         let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
         let request = GenericImage::new(name, tag)

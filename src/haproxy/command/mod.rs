@@ -8,6 +8,7 @@
 //! enforces read-only mode, decides what may be retried, and tells success from refusal.
 
 pub mod args;
+mod backends;
 pub mod encode;
 
 mod health;
@@ -18,6 +19,7 @@ mod sessions;
 mod stats;
 mod tables;
 
+pub use backends::BackendMode;
 pub use encode::{EncodeError, MAX_LINE_BYTES, MAX_WORDS, Payload};
 pub use maps::ListKind;
 pub use servers::{AddServerOptions, AgentState, HealthState, ServerAdminState};

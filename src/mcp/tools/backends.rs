@@ -1,0 +1,239 @@
+//! Runtime backends (HAProxy 3.4 and later): add_backend, publish_backend, unpublish_backend,
+//! del_backend. Part of the servers toolset.
+//!
+//! The sequence an operator follows to bring a new pool into service: add_backend (it starts
+//! unpublished: `show stat` says `UP (UNPUB)`), add_server for each server, get_backend to see
+//! them UP, publish_backend, then route to it (add_map_entry on a map that a frontend's
+//! `use_backend %[…map(…)]` reads). And back: remove the route, unpublish_backend, del_server
+//! each server (drain_first), del_backend. A runtime backend does not survive a reload.
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{tool, tool_router};
+use serde::{Deserialize, Serialize};
+
+use super::out;
+use crate::haproxy::command::BackendMode;
+use crate::haproxy::command::args::ProxyName;
+use crate::haproxy::parse::version;
+use crate::mcp::answer::{Answer, ToolError, ToolResult};
+use crate::mcp::explain::{Subject, checked};
+use crate::mcp::handler::HaproxyMcp;
+use crate::mcp::rails::changeable_proxy;
+use crate::mcp::targets::Target;
+use crate::mcp::views::{backend_stat, opt};
+
+/// The first release with runtime backends.
+const SINCE: (u32, u32) = (3, 4);
+
+/// A mode for a new backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ModeArg {
+    /// HTTP.
+    Http,
+    /// TCP.
+    Tcp,
+}
+
+/// Arguments of add_backend.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct AddBackendArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The new backend's name (unique among all proxies).
+    pub backend: String,
+    /// The named `defaults` section it takes its settings from (mode, timeouts, balance, …).
+    pub from: String,
+    /// Overrides the mode of the defaults section.
+    #[serde(default)]
+    pub mode: Option<ModeArg>,
+    /// A global unique id for the backend.
+    #[serde(default)]
+    pub guid: Option<String>,
+}
+
+/// Arguments of publish_backend, unpublish_backend and del_backend.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct BackendChangeArgs {
+    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The backend (see list_backends).
+    pub backend: String,
+    /// unpublish_backend / del_backend: allow it while the backend still has sessions.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// The answer of a backend change.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct BackendChangeOut {
+    /// The target changed.
+    pub target: String,
+    /// The backend.
+    pub backend: String,
+    /// What was done, step by step, with HAProxy's words.
+    pub steps: Vec<String>,
+    /// HAProxy's status of the backend afterwards (`UP (UNPUB)` while unpublished), read back;
+    /// absent once deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_after: Option<String>,
+}
+
+/// Refuses on a HAProxy older than 3.4, naming the version it runs.
+async fn needs_runtime_backends(t: &Target, tool: &str) -> Result<(), ToolError> {
+    let running = checked(t, Subject::Nothing, t.client.show_version().await).await?;
+    match version::parse_release(&running) {
+        Some(release) if release >= SINCE => Ok(()),
+        _ => Err(ToolError::new(format!(
+            "[{}] {tool} needs HAProxy 3.4 or later (runtime backends were added in 3.4); this target runs {running}. Nothing was sent. On older versions, add the backend to the configuration and reload.",
+            t.name
+        ))),
+    }
+}
+
+/// HAProxy's status of `backend`, read back (`None` when it is gone).
+async fn status_of(t: &Target, backend: &ProxyName) -> Option<String> {
+    let stat = backend_stat(t, backend).await.ok()?;
+    stat.find(backend.as_str(), "BACKEND")?.status.clone()
+}
+
+/// Refuses to take a backend out of service while it has sessions, unless `force`.
+async fn guard_traffic(
+    t: &Target,
+    backend: &ProxyName,
+    action: &str,
+    force: bool,
+) -> Result<(), ToolError> {
+    let stat = backend_stat(t, backend).await?;
+    let Some(row) = stat.find(backend.as_str(), "BACKEND") else {
+        return Ok(());
+    };
+    let sessions = row.scur.unwrap_or(0);
+    let rate = row.rate.unwrap_or(0);
+    if force || (sessions == 0 && rate == 0) {
+        return Ok(());
+    }
+    Err(ToolError::new(format!(
+        "[{}] Refused: backend {backend} is taking traffic ({} session(s) now, {} new per second); {action} it would cut that traffic off (clients get 503s or a failed connection). Nothing was changed. Move its traffic away first (change the map or rule that routes to it), or call again with force=true.",
+        t.name,
+        opt(row.scur),
+        opt(row.rate)
+    )))
+}
+
+fn done(
+    t: &Target,
+    backend: &ProxyName,
+    steps: Vec<String>,
+    status_after: Option<String>,
+) -> Answer<BackendChangeOut> {
+    let mut summary = format!("[{}] {}", t.name, steps.join("; "));
+    if let Some(s) = &status_after {
+        summary.push_str(&format!(". HAProxy now shows {backend} as {s}"));
+    }
+    summary.push('.');
+    Answer::new(
+        summary,
+        BackendChangeOut {
+            target: t.name.clone(),
+            backend: backend.to_string(),
+            steps,
+            status_after,
+        },
+    )
+}
+
+#[tool_router(router = backends_router, vis = "pub(crate)")]
+impl HaproxyMcp {
+    /// Creates a backend at run time (3.4+).
+    #[tool(
+        description = "Create a backend at run time (`add backend <name> from <defaults>`, HAProxy 3.4+; refused on older versions). It takes its settings from a named `defaults` section and starts UNPUBLISHED (no traffic). Next: add_server for its servers, get_backend to check them, publish_backend, then route to it (e.g. add_map_entry). Lost on reload unless also written to the configuration.",
+        annotations(title = "Add backend", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
+        output_schema = out::<BackendChangeOut>()
+    )]
+    async fn add_backend(
+        &self,
+        Parameters(args): Parameters<AddBackendArgs>,
+    ) -> ToolResult<BackendChangeOut> {
+        let t = self.target(args.target.as_deref())?;
+        let be = ProxyName::new(args.backend)?;
+        changeable_proxy("backend", &be)?;
+        let defaults = ProxyName::new(args.from)?;
+        let guid = args.guid.map(ProxyName::new).transpose()?;
+        needs_runtime_backends(t, "add_backend").await?;
+        let mode = args.mode.map(|m| match m {
+            ModeArg::Http => BackendMode::Http,
+            ModeArg::Tcp => BackendMode::Tcp,
+        });
+        let result = t
+            .client
+            .add_backend(&be, &defaults, mode, guid.as_ref())
+            .await;
+        checked(t, Subject::Nothing, result).await?;
+        let steps = vec![format!(
+            "add backend {be} from {defaults}: New backend registered (unpublished: it takes no traffic until publish_backend)"
+        )];
+        Ok(done(t, &be, steps, status_of(t, &be).await))
+    }
+
+    /// Puts a runtime backend into service (3.4+).
+    #[tool(
+        description = "Publish a backend (`publish backend`, HAProxy 3.4+): it becomes available for traffic (rules and maps can route to it). Check its servers with get_backend first.",
+        annotations(title = "Publish backend", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<BackendChangeOut>()
+    )]
+    async fn publish_backend(
+        &self,
+        Parameters(args): Parameters<BackendChangeArgs>,
+    ) -> ToolResult<BackendChangeOut> {
+        let t = self.target(args.target.as_deref())?;
+        let be = ProxyName::new(args.backend)?;
+        changeable_proxy("backend", &be)?;
+        needs_runtime_backends(t, "publish_backend").await?;
+        checked(t, Subject::Nothing, t.client.publish_backend(&be).await).await?;
+        let steps = vec![format!("publish backend {be}: Backend published")];
+        Ok(done(t, &be, steps, status_of(t, &be).await))
+    }
+
+    /// Takes a backend out of service (3.4+).
+    #[tool(
+        description = "Unpublish a backend (`unpublish backend`, HAProxy 3.4+): it takes no new traffic; requests routed to it fail. Refused while the backend has sessions or new sessions per second unless force=true: move its route away first.",
+        annotations(title = "Unpublish backend", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<BackendChangeOut>()
+    )]
+    async fn unpublish_backend(
+        &self,
+        Parameters(args): Parameters<BackendChangeArgs>,
+    ) -> ToolResult<BackendChangeOut> {
+        let t = self.target(args.target.as_deref())?;
+        let be = ProxyName::new(args.backend)?;
+        changeable_proxy("backend", &be)?;
+        needs_runtime_backends(t, "unpublish_backend").await?;
+        guard_traffic(t, &be, "unpublishing", args.force).await?;
+        checked(t, Subject::Nothing, t.client.unpublish_backend(&be).await).await?;
+        let steps = vec![format!("unpublish backend {be}: Backend unpublished")];
+        Ok(done(t, &be, steps, status_of(t, &be).await))
+    }
+
+    /// Deletes a backend (3.4+).
+    #[tool(
+        description = "Delete a backend (`del backend`, HAProxy 3.4+). HAProxy deletes only an UNPUBLISHED backend with NO servers: unpublish_backend first, and del_server each server (drain_first=true). Refused while the backend has sessions unless force=true.",
+        annotations(title = "Delete backend", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
+        output_schema = out::<BackendChangeOut>()
+    )]
+    async fn del_backend(
+        &self,
+        Parameters(args): Parameters<BackendChangeArgs>,
+    ) -> ToolResult<BackendChangeOut> {
+        let t = self.target(args.target.as_deref())?;
+        let be = ProxyName::new(args.backend)?;
+        changeable_proxy("backend", &be)?;
+        needs_runtime_backends(t, "del_backend").await?;
+        guard_traffic(t, &be, "deleting", args.force).await?;
+        checked(t, Subject::Nothing, t.client.del_backend(&be).await).await?;
+        let steps = vec![format!("del backend {be}: Backend deleted")];
+        Ok(done(t, &be, steps, None))
+    }
+}
