@@ -35,6 +35,13 @@ impl ArgError {
             reason: reason.into(),
         }
     }
+
+    /// The same error, naming the tool argument it came from (`from`, `guid`) instead of the
+    /// kind of value.
+    pub fn for_argument(mut self, argument: &'static str) -> Self {
+        self.argument = argument;
+        self
+    }
 }
 
 /// Longest identifier accepted; HAProxy has no hard limit but real names are short, and a cap

@@ -160,8 +160,11 @@ impl HaproxyMcp {
         let t = self.target(args.target.as_deref())?;
         let be = ProxyName::new(args.backend)?;
         changeable_proxy("backend", &be)?;
-        let defaults = ProxyName::new(args.from)?;
-        let guid = args.guid.map(ProxyName::new).transpose()?;
+        let defaults = ProxyName::new(args.from).map_err(|e| e.for_argument("from"))?;
+        let guid = args
+            .guid
+            .map(|g| ProxyName::new(g).map_err(|e| e.for_argument("guid")))
+            .transpose()?;
         needs_runtime_backends(t, "add_backend").await?;
         let mode = args.mode.map(|m| match m {
             ModeArg::Http => BackendMode::Http,
