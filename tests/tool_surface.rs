@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use haproxy_mcp_server::haproxy::CommandObserver;
 use haproxy_mcp_server::haproxy::command::{Access, Command};
+use haproxy_mcp_server::haproxy::parse::registry;
 use haproxy_mcp_server::mcp::catalog::render_markdown;
 use haproxy_mcp_server::mcp::tools::{Toolset, is_read_only};
 use haproxy_mcp_server::mcp::{HaproxyMcp, Settings, Targets};
@@ -311,6 +312,15 @@ async fn read_only_tools_send_only_read_commands() {
             "read-only tool {} sent mutating commands: {writes:?}",
             tool.name
         );
+        // Every reply a tool reads is known to the one registry: a dump with its parser (so its
+        // fixtures are snapshotted, checked and fuzzed) or a free-text answer.
+        for (line, _) in &sent {
+            assert!(
+                registry::format_of(line).is_some() || registry::is_acknowledged(line),
+                "{} sent `{line}`, which parse::registry neither parses nor lists as free text",
+                tool.name
+            );
+        }
     }
 }
 

@@ -648,7 +648,7 @@ impl HaproxyMcp {
         let mut warning = None;
         if args.maxconn == 0 {
             let version = t.client.show_version().await.unwrap_or_default();
-            let crash = version.starts_with("2.6.");
+            let crash = crate::haproxy::parse::version::parse_release(&version) == Some((2, 6));
             if !args.force {
                 let bug = if crash {
                     " On this HAProxy (2.6) raising the limit again while connections wait aborts the worker (an HAProxy bug), so only a reload recovers it."
