@@ -258,6 +258,18 @@ fn argument_value(name: &str) -> Value {
     }
 }
 
+/// A value for each argument `tool` requires.
+fn required_arguments(tool: &Tool) -> serde_json::Map<String, Value> {
+    tool.input_schema
+        .get("required")
+        .and_then(|r| r.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .map(|n| (n.to_owned(), argument_value(n)))
+        .collect()
+}
+
 /// Every read-only tool, called on the emulator, sends read commands and nothing else (what
 /// read-only mode relies on, besides the client's own refusal of mutations).
 #[tokio::test]
@@ -278,20 +290,7 @@ async fn read_only_tools_send_only_read_commands() {
     let reads: Vec<_> = tools.iter().filter(|t| is_read_only(t)).collect();
     assert!(reads.len() > 20, "only {} read-only tools", reads.len());
     for tool in reads {
-        let required: Vec<String> = tool
-            .input_schema
-            .get("required")
-            .and_then(|r| r.as_array())
-            .map(|r| {
-                r.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let args: serde_json::Map<String, Value> = required
-            .iter()
-            .map(|n| (n.clone(), argument_value(n)))
-            .collect();
+        let args = required_arguments(tool);
         recorder.0.lock().unwrap().clear();
         let _ = client
             .call_tool(CallToolRequestParams::new(tool.name.clone()).with_arguments(args))
@@ -369,20 +368,7 @@ async fn the_catalogue_works_on_an_unknown_newer_version() {
     let tools = client.list_all_tools().await.unwrap();
     let mut answered = 0;
     for tool in tools.iter().filter(|t| is_read_only(t)) {
-        let required: Vec<String> = tool
-            .input_schema
-            .get("required")
-            .and_then(|r| r.as_array())
-            .map(|r| {
-                r.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let args: serde_json::Map<String, Value> = required
-            .iter()
-            .map(|n| (n.clone(), argument_value(n)))
-            .collect();
+        let args = required_arguments(tool);
         let r = client
             .call_tool(CallToolRequestParams::new(tool.name.clone()).with_arguments(args))
             .await

@@ -191,13 +191,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<BackendChangeArgs>,
     ) -> ToolResult<BackendChangeOut> {
-        let t = self.target(args.target.as_deref())?;
-        let be = ProxyName::new(args.backend)?;
-        changeable_proxy("backend", &be)?;
-        needs_runtime_backends(t, "publish_backend").await?;
-        checked(t, Subject::Nothing, t.client.publish_backend(&be).await).await?;
-        let steps = vec![format!("publish backend {be}: Backend published")];
-        Ok(done(t, &be, steps, status_of(t, &be).await))
+        change_backend(self, args, Change::Publish).await
     }
 
     /// Takes a backend out of service (3.4+).
@@ -210,14 +204,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<BackendChangeArgs>,
     ) -> ToolResult<BackendChangeOut> {
-        let t = self.target(args.target.as_deref())?;
-        let be = ProxyName::new(args.backend)?;
-        changeable_proxy("backend", &be)?;
-        needs_runtime_backends(t, "unpublish_backend").await?;
-        guard_traffic(t, &be, "unpublishing", args.force).await?;
-        checked(t, Subject::Nothing, t.client.unpublish_backend(&be).await).await?;
-        let steps = vec![format!("unpublish backend {be}: Backend unpublished")];
-        Ok(done(t, &be, steps, status_of(t, &be).await))
+        change_backend(self, args, Change::Unpublish).await
     }
 
     /// Deletes a backend (3.4+).
@@ -230,13 +217,48 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<BackendChangeArgs>,
     ) -> ToolResult<BackendChangeOut> {
-        let t = self.target(args.target.as_deref())?;
-        let be = ProxyName::new(args.backend)?;
-        changeable_proxy("backend", &be)?;
-        needs_runtime_backends(t, "del_backend").await?;
-        guard_traffic(t, &be, "deleting", args.force).await?;
-        checked(t, Subject::Nothing, t.client.del_backend(&be).await).await?;
-        let steps = vec![format!("del backend {be}: Backend deleted")];
-        Ok(done(t, &be, steps, None))
+        change_backend(self, args, Change::Delete).await
     }
+}
+
+/// A change to an existing backend.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Publish,
+    Unpublish,
+    Delete,
+}
+
+/// Validates, checks the version and (for unpublish and delete) the traffic, sends the change
+/// and reads the backend back.
+async fn change_backend(
+    mcp: &HaproxyMcp,
+    args: BackendChangeArgs,
+    change: Change,
+) -> ToolResult<BackendChangeOut> {
+    let t = mcp.target(args.target.as_deref())?;
+    let be = ProxyName::new(args.backend)?;
+    changeable_proxy("backend", &be)?;
+    let (tool, taking_out) = match change {
+        Change::Publish => ("publish_backend", None),
+        Change::Unpublish => ("unpublish_backend", Some("unpublishing")),
+        Change::Delete => ("del_backend", Some("deleting")),
+    };
+    needs_runtime_backends(t, tool).await?;
+    if let Some(action) = taking_out {
+        guard_traffic(t, &be, action, args.force).await?;
+    }
+    let (result, said) = match change {
+        Change::Publish => (t.client.publish_backend(&be).await, "Backend published"),
+        Change::Unpublish => (t.client.unpublish_backend(&be).await, "Backend unpublished"),
+        Change::Delete => (t.client.del_backend(&be).await, "Backend deleted"),
+    };
+    checked(t, Subject::Nothing, result).await?;
+    let line = tool.replace("_backend", "");
+    let steps = vec![format!("{line} backend {be}: {said}")];
+    let after = match change {
+        Change::Delete => None,
+        _ => status_of(t, &be).await,
+    };
+    Ok(done(t, &be, steps, after))
 }
