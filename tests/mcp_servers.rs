@@ -568,10 +568,10 @@ async fn set_server_state_and_enable_disable_read_back() {
         summary(&r)
     );
     assert_eq!(admin(&live, "be_app", "app2"), Some(0x08));
-    assert_eq!(
-        stat(&live, "be_app", "app2", "status").as_deref(),
-        Some("DRAIN")
-    );
+    // `DRAIN`, or `DRAIN n/m` while a check happens to fail (seen once on 3.4 in CI): both are
+    // HAProxy's drain verdict.
+    let status = stat(&live, "be_app", "app2", "status").unwrap_or_default();
+    assert!(status.starts_with("DRAIN"), "{status}");
 
     h.ok(
         "set_server_state",
