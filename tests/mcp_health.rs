@@ -160,12 +160,12 @@ async fn hostile_and_out_of_range_values_are_refused_before_sending() {
         (
             "set_server_check_port",
             with(srv("be_app", "app1"), "port", json!(0)),
-            "between 1 and 65535",
+            "argument `port`: 0 is out of range: give 1 to 65535",
         ),
         (
             "set_server_check_port",
             with(srv("be_app", "app1"), "port", json!(70000)),
-            "between 1 and 65535",
+            "argument `port`: 70000 is out of range: give 1 to 65535",
         ),
         (
             "set_agent_send",

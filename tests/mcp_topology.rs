@@ -446,3 +446,21 @@ async fn topology_tools_are_read_only_and_closed_world() {
     assert!(tools.iter().any(|t| t.name == "get_server"));
     assert!(tools.iter().any(|t| t.name == "list_tables"));
 }
+
+/// `limit` outside the range its schema publishes is refused before anything is sent (it used
+/// to decode as a `u32` and run: 0 showed nothing, 4294967295 everything).
+#[tokio::test]
+async fn limits_outside_the_schema_are_refused() {
+    let h = McpHarness::emulated("3.2", Settings::default()).await;
+    for (tool, limit) in [("list_servers", 0u64), ("list_backends", 4_294_967_295)] {
+        let err = h.err(tool, json!({ "limit": limit })).await;
+        assert!(
+            err.starts_with(&format!(
+                "argument `limit`: {limit} is out of range: give 1 to 10000"
+            )),
+            "{tool}: {err}"
+        );
+        assert!(err.contains("Nothing was sent to HAProxy"), "{tool}: {err}");
+    }
+    h.ok("list_servers", json!({"limit": 1})).await;
+}

@@ -25,6 +25,20 @@ pub(crate) fn explain(
     format!("{detail}\nNothing was sent to HAProxy; fix the argument and call again.")
 }
 
+/// Checks arguments against the tool's schema before the tool runs, for what serde's types let
+/// through: numeric ranges above all (`limit: 0` decodes as a `u32` although the schema says 1 to
+/// 10000). `None` when they fit; else the message, which says nothing was sent.
+pub(crate) fn precheck(
+    schema: &Map<String, Value>,
+    args: Option<&Map<String, Value>>,
+) -> Option<String> {
+    let none = Map::new();
+    let problem = first_problem(schema, args.unwrap_or(&none))?;
+    Some(format!(
+        "{problem}\nNothing was sent to HAProxy; fix the argument and call again."
+    ))
+}
+
 /// The first argument (in the order given) that does not fit the schema, described.
 fn first_problem(schema: &Map<String, Value>, args: &Map<String, Value>) -> Option<String> {
     let properties = schema.get("properties").and_then(Value::as_object);
@@ -178,6 +192,24 @@ fn shown(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_are_checked_before_the_tool_runs() {
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {"limit": {"type": ["integer", "null"], "minimum": 1, "maximum": 10000}},
+        });
+        let schema = schema.as_object().unwrap();
+        let args = |v: Value| serde_json::json!({ "limit": v }).as_object().cloned();
+        for bad in [serde_json::json!(0), serde_json::json!(4294967295u64)] {
+            let m = precheck(schema, args(bad).as_ref()).unwrap();
+            assert!(m.starts_with("argument `limit`: "), "{m}");
+            assert!(m.contains("out of range: give 1 to 10000"), "{m}");
+        }
+        assert_eq!(precheck(schema, args(serde_json::json!(10)).as_ref()), None);
+        assert_eq!(precheck(schema, args(Value::Null).as_ref()), None);
+        assert_eq!(precheck(schema, None), None);
+    }
     use serde_json::json;
 
     fn schema() -> Map<String, Value> {

@@ -126,11 +126,15 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
+        // Hex digits are read as bytes: slicing the text could split a multi-byte character
+        // (`%aé` used to panic the request).
         if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).and_then(|b| (*b as char).to_digit(16)),
+                bytes.get(i + 2).and_then(|b| (*b as char).to_digit(16)),
+            )
         {
-            out.push(v);
+            out.push((hi * 16 + lo) as u8);
             i += 3;
             continue;
         }
@@ -151,5 +155,9 @@ mod tests {
         assert_eq!(super::percent_decode("%234"), "#4");
         assert_eq!(super::percent_decode("plain"), "plain");
         assert_eq!(super::percent_decode("bad%2"), "bad%2");
+        // A multi-byte character right after `%` is not a hex digit, and no panic.
+        assert_eq!(super::percent_decode("%aé"), "%aé");
+        assert_eq!(super::percent_decode("%é1"), "%é1");
+        assert_eq!(super::percent_decode("%C3%A9"), "é");
     }
 }

@@ -134,6 +134,20 @@ impl HaproxyMcp {
         }
         let known = self.shared.tools.get(&tool).is_some();
         let arguments = request.arguments.clone();
+        // What serde's types let through but the published schema forbids (ranges).
+        if let Some(message) = self
+            .shared
+            .tools
+            .get(&tool)
+            .and_then(|t| arg_errors::precheck(&t.input_schema, arguments.as_ref()))
+        {
+            let elapsed = started.elapsed();
+            self.shared.metrics.tool_call(label, "error", elapsed);
+            if let Some(r) = record {
+                audit.record(&r.outcome(Outcome::Error, Some(&message)).took(elapsed));
+            }
+            return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
+        }
         let tcc = ToolCallContext::new(self, request, context);
         let mut result = self.shared.tools.call(tcc).await;
         if let Ok(CallToolResponse::Complete(r)) = &mut result {
