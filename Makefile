@@ -15,8 +15,9 @@ build:
 # against a native HAProxy, then the live tests again against each HAProxy container image.
 test: test-unit test-containers test-docker
 
+# The differential check needs a HAProxy container per version: test-containers runs it.
 test-unit:
-	$(CARGO) test --workspace --all-targets --no-fail-fast
+	DIFFERENTIAL_IN_CONTAINER_MATRIX=1 $(CARGO) test --workspace --all-targets --no-fail-fast
 	$(CARGO) test --workspace --doc
 
 # The server's image (packing the debug binary the tests built) against a HAProxy container,

@@ -110,7 +110,10 @@ async fn garbage_after_a_mutation_is_not_success() {
     assert!(matches!(err, RuntimeError::Unrecognized { .. }), "{err}");
 }
 
-#[tokio::test]
+/// Retries are counted, not timed: the test runs on tokio's paused clock, which moves only
+/// when every task waits on a timer. Connecting to a missing Unix socket fails at once, so the
+/// virtual time that passes is exactly the client's backoff sleeps (100 ms, then 200 ms, ...).
+#[tokio::test(start_paused = true)]
 async fn reads_are_retried_when_nothing_was_sent_but_mutations_are_not() {
     let dir = tempfile::Builder::new()
         .prefix("hr")
@@ -120,31 +123,45 @@ async fn reads_are_retried_when_nothing_was_sent_but_mutations_are_not() {
     let c = RuntimeClient::new(Endpoint::unix(&path), fast_limits());
     let server = ServerRef::new("be_app", "app1").unwrap();
 
-    // No socket yet: the mutation fails at once, without retrying.
-    let started = Instant::now();
+    // No socket yet: the mutation fails at once, without a single backoff sleep.
+    let started = tokio::time::Instant::now();
     let err = c
         .set_server_state(&server, ServerAdminState::Maint)
         .await
         .unwrap_err();
     assert!(matches!(err, RuntimeError::Connect { .. }), "{err}");
     assert!(err.nothing_sent());
-    assert!(
-        started.elapsed() < Duration::from_millis(90),
+    assert_eq!(
+        started.elapsed(),
+        Duration::ZERO,
         "a mutation must not be retried"
     );
 
-    // The socket appears 150 ms later: the read succeeds thanks to its retries.
-    let p = path.clone();
+    // A read with no socket: the first attempt and all three retries (after 100 + 200 + 400 ms
+    // of backoff) fail; the error comes after exactly those sleeps.
+    let started = tokio::time::Instant::now();
+    let err = c.show_version().await.unwrap_err();
+    assert!(matches!(err, RuntimeError::Connect { .. }), "{err}");
+    assert_eq!(started.elapsed(), Duration::from_millis(700), "3 retries");
+
+    // The socket appears 150 ms later: the read succeeds on its third attempt (t = 300 ms),
+    // and the listener saw exactly one connection.
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (p, count) = (path.clone(), accepted.clone());
+    let started = tokio::time::Instant::now();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(150)).await;
         let listener = UnixListener::bind(&p).unwrap();
         while let Ok((mut s, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let mut buf = [0u8; 64];
             let _ = s.read(&mut buf).await;
             let _ = s.write_all(b"2.6.12\n\n").await;
         }
     });
     assert_eq!(c.show_version().await.unwrap(), "2.6.12");
+    assert_eq!(started.elapsed(), Duration::from_millis(300), "2 retries");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 #[tokio::test]

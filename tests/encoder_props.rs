@@ -119,40 +119,6 @@ proptest! {
         }
     }
 
-    /// The typed constructors, fed hostile text through the client's validation, never yield a
-    /// second command or a payload: whatever passes validation encodes to one command.
-    #[test]
-    fn typed_commands_stay_one_command(key in nasty_text(), value in nasty_text()) {
-        let map = MapName::new("/etc/haproxy/hosts.map").unwrap();
-        let server = ServerRef::new("be_app", "app1").unwrap();
-        let mut commands = Vec::new();
-        if let (Ok(k), Ok(v)) = (args::text("key", &key, 4096), args::text("value", &value, 4096)) {
-            prop_assert!(!k.contains(';') && !k.ends_with('\\'));
-            commands.push(Command::add_map_entry(&map, &k, &v));
-            commands.push(Command::set_map_entry(&map, &k, &v));
-            commands.push(Command::del_list_entry(ListKind::Acl, &map, &k));
-            commands.push(Command::get_list(ListKind::Map, &map, &v));
-            commands.push(Command::set_agent_send(&server, &v));
-        }
-        for name in [&key, &value] {
-            if let Ok(backend) = args::ProxyName::new(name.clone()) {
-                commands.push(Command::show_servers_state(Some(&backend)));
-            }
-            if let Ok(m) = MapName::new(name.clone()) {
-                commands.push(Command::show_list_entries(ListKind::Map, &m));
-            }
-        }
-        for cmd in commands {
-            let line = cmd.encode().unwrap();
-            let (parsed, rest) = tokenize(&line);
-            prop_assert!(rest.is_empty());
-            prop_assert_eq!(parsed.len(), 1);
-            prop_assert!(!parsed[0].opens_payload);
-            let expected: Vec<Vec<u8>> = cmd.words().iter().map(|w| w.as_bytes().to_vec()).collect();
-            prop_assert_eq!(&parsed[0].words, &expected);
-        }
-    }
-
     /// Identifier validation refuses every character the tokenizer treats specially.
     #[test]
     fn identifiers_never_hold_separators(name in nasty_text()) {
@@ -187,6 +153,169 @@ proptest! {
             }
         }
     }
+}
+
+/// Text for a map key or value: mostly what a caller may send (so most cases reach the encoder),
+/// with the characters the tokenizer treats specially and some the validation must refuse.
+fn mostly_valid_text() -> impl Strategy<Value = String> {
+    let clean = prop_oneof![
+        10 => prop::char::range('a', 'z'),
+        3 => prop::sample::select(vec!['\\', ' ', '\t', '<', '>', '"', '\'', '#', '@', '|', '&', '$', 'é', '→']),
+    ];
+    let hostile = prop_oneof![
+        6 => prop::char::range('a', 'z'),
+        2 => prop::sample::select(vec!['\\', ' ', '<', '#']),
+        1 => prop::sample::select(vec![';', '\n', '\r', '\0', '\u{7f}']),
+    ];
+    prop_oneof![
+        8 => prop::collection::vec(clean, 0..24),
+        1 => prop::collection::vec(hostile, 0..24),
+    ]
+    .prop_map(|cs| cs.into_iter().collect())
+}
+
+/// The model of what `args::text` accepts, written from its contract rather than its code.
+fn text_is_acceptable(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 4096
+        && !t.chars().any(char::is_control)
+        && !t.contains(';')
+        && !t.ends_with('\\')
+}
+
+/// The typed constructors, fed text through the client's validation, never yield a second
+/// command or a payload, and the words HAProxy's tokenizer reads back are the ones the command
+/// means, spelled out here independently of the encoder (not taken from `Command::words`).
+/// The test counts the cases that reach the encoder and fails if too few do.
+#[test]
+fn typed_commands_stay_one_command_with_the_words_they_mean() {
+    use proptest::test_runner::{Config, TestRunner};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const CASES: u32 = 1024;
+    let encoded = AtomicUsize::new(0);
+    let refused = AtomicUsize::new(0);
+    let map_path = "/etc/haproxy/hosts.map";
+    let map = MapName::new(map_path).unwrap();
+    let server = ServerRef::new("be_app", "app1").unwrap();
+    let mut runner = TestRunner::new(Config {
+        failure_persistence: None,
+        ..Config::with_cases(CASES)
+    });
+    runner
+        .run(
+            &(mostly_valid_text(), mostly_valid_text()),
+            |(key, value)| {
+                let (k, v) = (
+                    args::text("key", &key, 4096),
+                    args::text("value", &value, 4096),
+                );
+                prop_assert_eq!(
+                    k.is_ok(),
+                    text_is_acceptable(&key),
+                    "key {:?}: {:?}",
+                    key,
+                    k
+                );
+                prop_assert_eq!(
+                    v.is_ok(),
+                    text_is_acceptable(&value),
+                    "value {:?}: {:?}",
+                    value,
+                    v
+                );
+                let (Ok(k), Ok(v)) = (k, v) else {
+                    refused.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                };
+                let w = |words: &[&str]| -> Vec<Vec<u8>> {
+                    words.iter().map(|x| x.as_bytes().to_vec()).collect()
+                };
+                let cases = [
+                    (
+                        Command::add_map_entry(&map, &k, &v),
+                        w(&["add", "map", map_path, &key, &value]),
+                    ),
+                    (
+                        Command::set_map_entry(&map, &k, &v),
+                        w(&["set", "map", map_path, &key, &value]),
+                    ),
+                    (
+                        Command::del_list_entry(ListKind::Acl, &map, &k),
+                        w(&["del", "acl", map_path, &key]),
+                    ),
+                    (
+                        Command::get_list(ListKind::Map, &map, &v),
+                        w(&["get", "map", map_path, &value]),
+                    ),
+                    (
+                        Command::set_agent_send(&server, &v),
+                        w(&["set", "server", "be_app/app1", "agent-send", &value]),
+                    ),
+                ];
+                for (cmd, expected) in cases {
+                    let line = cmd.encode().unwrap();
+                    let (parsed, rest) = tokenize(&line);
+                    prop_assert!(rest.is_empty());
+                    prop_assert_eq!(parsed.len(), 1, "line {:?}", String::from_utf8_lossy(&line));
+                    prop_assert!(!parsed[0].opens_payload, "payload opened by {:?}", line);
+                    prop_assert_eq!(&parsed[0].words, &expected);
+                }
+                encoded.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            },
+        )
+        .unwrap();
+    let (encoded, refused) = (encoded.into_inner(), refused.into_inner());
+    eprintln!(
+        "typed commands: {encoded} cases encoded and checked, {refused} refused by validation"
+    );
+    assert_eq!(
+        encoded + refused,
+        CASES as usize,
+        "every case is counted once"
+    );
+    // Half the cases must reach the encoder, or the test checks far less than it says.
+    assert!(
+        encoded * 2 >= CASES as usize,
+        "only {encoded} of {CASES} cases reached the encoder"
+    );
+    assert!(
+        refused > 0,
+        "the strategy never produced text the validation refuses"
+    );
+}
+
+/// Names that pass identifier validation encode to the command they name.
+#[test]
+fn valid_names_encode_to_the_words_they_name() {
+    use proptest::test_runner::{Config, TestRunner};
+    let mut runner = TestRunner::new(Config {
+        failure_persistence: None,
+        ..Config::with_cases(256)
+    });
+    runner
+        .run(&"[A-Za-z0-9_.:-]{1,32}", |name| {
+            let backend = args::ProxyName::new(name.clone()).unwrap();
+            let line = Command::show_servers_state(Some(&backend))
+                .encode()
+                .unwrap();
+            let (parsed, _) = tokenize(&line);
+            let expected: Vec<Vec<u8>> = ["show", "servers", "state", name.as_str()]
+                .iter()
+                .map(|x| x.as_bytes().to_vec())
+                .collect();
+            prop_assert_eq!(&parsed[0].words, &expected);
+            let m = MapName::new(format!("/etc/haproxy/{name}.map")).unwrap();
+            let line = Command::show_list_entries(ListKind::Map, &m)
+                .encode()
+                .unwrap();
+            let (parsed, _) = tokenize(&line);
+            prop_assert_eq!(parsed[0].words.len(), 3);
+            prop_assert_eq!(&parsed[0].words[2], &m.as_str().as_bytes().to_vec());
+            Ok(())
+        })
+        .unwrap();
 }
 
 #[test]

@@ -24,9 +24,13 @@ struct Fixture {
     reply: String,
 }
 
-fn read_fixture(path: &Path) -> Option<Fixture> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let (head, body) = text.split_once("\n--- reply\n")?;
+/// One fixture file; a file that does not read or has no reply section fails the test.
+fn read_fixture(path: &Path) -> Fixture {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: cannot read: {e}", path.display()));
+    let (head, body) = text
+        .split_once("\n--- reply\n")
+        .unwrap_or_else(|| panic!("{}: no `--- reply` line", path.display()));
     let mut socket = String::new();
     let mut command = String::new();
     let mut bytes = None;
@@ -43,29 +47,32 @@ fn read_fixture(path: &Path) -> Option<Fixture> {
         Some(n) => body.get(..n).unwrap_or(body),
         None => body,
     };
-    Some(Fixture {
+    Fixture {
         path: path.to_owned(),
         socket,
         command,
         reply: raw.strip_suffix('\n').unwrap_or(raw).to_owned(),
-    })
+    }
 }
 
 fn fixtures(version: &str) -> Vec<Fixture> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(version);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("no fixtures for {version}, skipped");
-        return Vec::new();
-    };
+    // A version's folder that is missing or unreadable is a failure, not a skip: the versions
+    // come from the folders themselves, so a missing one means the checkout is broken.
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("no fixtures for {version} ({}): {e}", dir.display()));
     let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
+        .map(|e| {
+            e.unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .path()
+        })
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
     paths.sort();
-    paths.iter().filter_map(|p| read_fixture(p)).collect()
+    assert!(!paths.is_empty(), "{}: no fixture files", dir.display());
+    paths.iter().map(|p| read_fixture(p)).collect()
 }
 
 /// Replies that are messages rather than dumps.

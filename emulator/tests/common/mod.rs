@@ -16,16 +16,29 @@ pub fn fixtures_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
 }
 
-/// Every `fixtures/<version>/` folder holding fixtures, sorted.
+/// Every `fixtures/<version>/` folder, sorted. A folder that does not load fails the test
+/// that asked (it used to be dropped silently, so a broken recording went untested).
 pub fn version_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixtures_root())
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.is_dir() && fixture::load_dir(p).is_ok())
-                .collect()
+    let root = fixtures_root();
+    let entries =
+        std::fs::read_dir(&root).unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()));
+    let mut dirs: Vec<PathBuf> = entries
+        .map(|e| {
+            e.unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
+                .path()
         })
-        .unwrap_or_default();
+        .filter(|p| p.is_dir())
+        .collect();
+    for dir in &dirs {
+        if let Err(e) = fixture::load_dir(dir) {
+            panic!("{} does not load: {e}", dir.display());
+        }
+    }
+    assert!(
+        !dirs.is_empty(),
+        "no fixtures/<version>/ folder under {}",
+        root.display()
+    );
     dirs.sort();
     dirs
 }
