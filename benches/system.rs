@@ -375,6 +375,18 @@ async fn http_load(plan: &Plan, big: &Path) -> Vec<Figure> {
         latencies.len(),
         elapsed.as_secs_f64()
     );
+    // The smoke run checks the load itself works: every call answered, none failed. (Speed goals
+    // are judged only in the real run, by the report.)
+    if !common::is_bench_run() {
+        let planned = plan.clients * plan.calls_per_client;
+        assert_eq!(errors, 0, "smoke run: {errors} load calls failed");
+        assert_eq!(
+            latencies.len(),
+            planned,
+            "smoke run: {} of {planned} load calls answered",
+            latencies.len()
+        );
+    }
     let (p50, p99) = (pct(0.50), pct(0.99));
     vec![
         Figure {
@@ -512,6 +524,18 @@ async fn startup(plan: &Plan, dir: &Path) -> Vec<Figure> {
 // ---- report ---------------------------------------------------------------------------------
 
 fn report(figures: &[Figure], bench: bool) {
+    // A figure that could not be measured (no samples: NaN) fails the smoke run too.
+    if !bench {
+        let unmeasured: Vec<&str> = figures
+            .iter()
+            .filter(|f| !f.value.is_finite())
+            .map(|f| f.name)
+            .collect();
+        assert!(
+            unmeasured.is_empty(),
+            "smoke run: not measured: {unmeasured:?}"
+        );
+    }
     println!(
         "\n{:<36} {:>12} {:<8} {:<12} verdict",
         "figure", "value", "unit", "goal"
