@@ -1,5 +1,6 @@
 //! Every read tool called end to end (MCP client -> server -> client -> emulator) against the
-//! replies recorded from each HAProxy version, with the results snapshotted per version, so a
+//! replies recorded from each HAProxy version, each call on a fresh emulator (so every answer
+//! reflects the same recorded first state), with the results snapshotted per version, so a
 //! change in what a tool answers on any version shows up in review. Round-trip times and the
 //! emulator's temp socket path are the only values redacted. Mutations and their error paths are
 //! covered in tests/mcp_*.rs.
@@ -74,9 +75,12 @@ fn calls() -> Vec<(&'static str, Value)> {
 }
 
 async fn snapshot_version(version: &str) {
-    let h = McpHarness::emulated(version, Settings::default()).await;
     let mut results = Vec::new();
     for (tool, args) in calls() {
+        // A fresh emulator per call: the replay emulator answers a repeated command with its
+        // next recording, so a shared one made each answer depend on the calls before it (and
+        // the snapshots contradicted each other). Fresh, every tool sees the same first state.
+        let h = McpHarness::emulated(version, Settings::default()).await;
         let r = h.call(tool, args.clone()).await;
         let mut structured = r.structured_content.clone().unwrap_or(Value::Null);
         redact(&mut structured);
