@@ -304,13 +304,28 @@ async fn live_table_entries_are_set_filtered_and_cleared() {
     assert!(!live.raw("show table st_clients").contains("key=10.1.2.3 "));
     assert!(live.raw("show table st_clients").contains("key=10.1.2.4 "));
 
-    let err = h
-        .err(
-            "set_table_entry",
-            json!({"table": "st_clients", "key": "10.1.2.5", "data": [{"data_type": "bogus", "value": 1}]}),
-        )
-        .await;
-    assert!(err.contains("Unknown data type"), "{err}");
+    // A data type HAProxy does not know, or one the table does not store, is refused before
+    // `set table` runs: HAProxy creates the entry before it reads the types, so the entry must
+    // not exist afterwards.
+    for (bad, says) in [
+        ("bogus", "Unknown data type"),
+        ("all", "Unknown data type"),
+        ("gpc1", "Data type not stored"),
+    ] {
+        let err = h
+            .err(
+                "set_table_entry",
+                json!({"table": "st_clients", "key": "10.1.2.5", "data": [
+                    {"data_type": "gpc0", "value": 1},
+                    {"data_type": bad, "value": 1},
+                ]}),
+            )
+            .await;
+        assert!(err.contains(says), "{bad}: {err}");
+        assert!(err.contains("nothing changed"), "{bad}: {err}");
+        let raw = live.raw("show table st_clients");
+        assert!(!raw.contains("key=10.1.2.5 "), "{bad} left an entry: {raw}");
+    }
 
     h.ok("clear_table", json!({"table": "st_clients", "all": true}))
         .await;

@@ -140,6 +140,8 @@ const REFUSALS: &[(Match, RefusalKind)] = {
         (Contains("' expects "), InvalidArgument),
         (Prefix("Filter entry #"), InvalidArgument),
         (Prefix("Unknown data type"), InvalidArgument),
+        (Prefix("Data type not stored"), InvalidArgument),
+        (Prefix("Require a valid integer"), InvalidArgument),
         (
             Prefix("content-based lookup is only supported"),
             InvalidArgument,

@@ -55,7 +55,8 @@ impl ToolError {
         }
     }
 
-    /// An error from the Runtime API client on `target`, with HAProxy's words and a hint.
+    /// An error from the Runtime API client on `target`, with HAProxy's words (a long reply cut
+    /// to its first lines) and a hint.
     pub fn runtime(target: &str, error: &RuntimeError) -> Self {
         let hint = match error {
             RuntimeError::Refused { kind, .. } => kind.hint(),
@@ -88,7 +89,7 @@ impl ToolError {
             }
             _ => "",
         };
-        let mut message = format!("[{target}] {error}");
+        let mut message = format!("[{target}] {}", trim_long_reply(&error.to_string()));
         if !hint.is_empty() {
             message.push_str("\nWhat to do: ");
             message.push_str(hint);
@@ -164,9 +165,79 @@ impl Truncation {
     }
 }
 
+/// Most lines of a HAProxy reply quoted in an error.
+const ERROR_REPLY_LINES: usize = 6;
+/// Most bytes of a HAProxy reply quoted in an error.
+const ERROR_REPLY_BYTES: usize = 800;
+
+/// Cuts an error text that quotes a long HAProxy reply (an "Unknown command" answer carries the
+/// whole command list, 10 KB on 3.2) to its first lines, saying how much was left out and where
+/// the rest is: what matters to a caller is HAProxy's first line.
+fn trim_long_reply(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= ERROR_REPLY_LINES && text.len() <= ERROR_REPLY_BYTES {
+        return text.to_owned();
+    }
+    let mut kept = String::new();
+    for line in lines.iter().take(ERROR_REPLY_LINES) {
+        if kept.len() + line.len() > ERROR_REPLY_BYTES {
+            break;
+        }
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    if kept.is_empty() {
+        // One huge line: cut it on a character boundary.
+        let mut end = ERROR_REPLY_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        kept.push_str(&text[..end]);
+        kept.push('\n');
+    }
+    let left = text.len() - kept.len().min(text.len());
+    format!(
+        "{kept}[… {left} more bytes of HAProxy's reply left out; the `help` tool lists the commands this HAProxy offers]"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_haproxy_reply_is_cut_to_its_first_lines() {
+        let usage: String = (0..300)
+            .map(|i| format!("  command number {i} <args> : does something useful\n"))
+            .collect();
+        let e = RuntimeError::Refused {
+            kind: crate::haproxy::RefusalKind::UnknownCommand,
+            command: "set server be_app/app1 weight 7".to_owned(),
+            message: format!("Unknown command: 'frobnicate'\n{usage}"),
+        };
+        assert!(e.to_string().len() > 10_000);
+        let m = ToolError::runtime("lb1", &e).message;
+        assert!(m.len() < 1_500, "{} bytes: {m}", m.len());
+        assert!(m.contains("Unknown command: 'frobnicate'"), "{m}");
+        assert!(m.contains("more bytes of HAProxy's reply left out"), "{m}");
+        assert!(m.contains("`help` tool"), "{m}");
+        assert!(m.contains("What to do:"), "the hint stays: {m}");
+        // A short refusal is quoted whole, with no marker.
+        let short = RuntimeError::Refused {
+            kind: crate::haproxy::RefusalKind::NoSuchServer,
+            command: "get weight be_app/x".to_owned(),
+            message: "No such server.".to_owned(),
+        };
+        let m = ToolError::runtime("lb1", &short).message;
+        assert!(m.contains("No such server.") && !m.contains("left out"), "{m}");
+    }
+
+    #[test]
+    fn one_huge_line_is_cut_on_a_character_boundary() {
+        let text = "é".repeat(2_000);
+        let cut = trim_long_reply(&text);
+        assert!(cut.len() < 1_000 && cut.contains("left out"), "{cut}");
+    }
 
     #[test]
     fn truncation_marks_what_was_left_out() {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{DEFAULT_LIMIT, out};
 use crate::haproxy::command::args::{self, TableName};
+use crate::haproxy::RefusalKind;
 use crate::haproxy::command::{TableFilter, TableOp};
 use crate::haproxy::parse::table::{TableEntry, TableInfo};
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
@@ -38,6 +39,45 @@ async fn check_key(t: &Target, table: &TableName, key: &str) -> Result<(), ToolE
         return Err(ToolError::new(format!(
             "{e}\nOnly the list of tables was read; fix the key and call again."
         )));
+    }
+    Ok(())
+}
+
+/// Refuses data types the table cannot store, before anything is changed. HAProxy creates the
+/// entry of `set table` before it reads the data types, so an unknown or unstored type used to
+/// leave a new empty entry behind an error. `show table <t> data.<type> lt 0` is the read-only
+/// probe: HAProxy answers it with the same verdict ("Unknown data type", "Data type not stored
+/// in this table"), and no stored counter is below zero, so a good type lists no entries.
+async fn check_data_types(
+    t: &Target,
+    table: &TableName,
+    data: &[(String, i64)],
+) -> Result<(), ToolError> {
+    for (data_type, _) in data {
+        let probe = TableFilter::Data {
+            data_type: data_type.clone(),
+            op: TableOp::Lt,
+            value: 0,
+        };
+        if let Err(e) = t.client.show_table(table, &probe).await {
+            // Every HAProxy since 1.x knows the probe; only the replay emulator, for a line it
+            // never recorded, answers "Unknown command". Nothing can be checked then, and the
+            // change goes ahead as it would have without the check.
+            if e.refusal() == Some(RefusalKind::UnknownCommand) {
+                tracing::debug!(target_name = %t.name, "stick-table data type probe not understood; not checked");
+                return Ok(());
+            }
+            let verdict = match e.haproxy_message() {
+                Some(m) => format!("HAProxy says: {}", m.trim()),
+                None => e.to_string(),
+            };
+            return Err(ToolError::new(format!(
+                "[{}] data type `{data_type}` cannot be set in table {table}: {verdict}\n\
+                 Only read commands were sent; nothing changed. show_table lists the data types \
+                 the table's entries hold (the `store` line of its configuration lists them all).",
+                t.name
+            )));
+        }
     }
     Ok(())
 }
@@ -339,6 +379,7 @@ impl HaproxyMcp {
             .map(|d| Ok((args::data_type(&d.data_type)?, d.value)))
             .collect::<Result<Vec<_>, ToolError>>()?;
         check_key(t, &table, &key).await?;
+        check_data_types(t, &table, &data).await?;
         checked(
             t,
             Subject::Nothing,
