@@ -229,7 +229,10 @@ mod tests {
             message: "No such server.".to_owned(),
         };
         let m = ToolError::runtime("lb1", &short).message;
-        assert!(m.contains("No such server.") && !m.contains("left out"), "{m}");
+        assert!(
+            m.contains("No such server.") && !m.contains("left out"),
+            "{m}"
+        );
     }
 
     #[test]
