@@ -56,7 +56,7 @@ pub fn render_markdown(groups: &[(&str, Vec<Tool>)]) -> String {
                             .replace('|', "\\|");
                         s.push_str(&format!(
                             "| `{name}` | {} | {} | {desc} |\n",
-                            type_of(p),
+                            type_of(p, &schema),
                             if required.contains(&name.as_str()) {
                                 "yes"
                             } else {
@@ -72,26 +72,113 @@ pub fn render_markdown(groups: &[(&str, Vec<Tool>)]) -> String {
     s
 }
 
-/// A short type description of a JSON schema property.
-fn type_of(p: &Value) -> String {
+/// A short type description of a JSON schema property, following `$ref`s into the schema's
+/// `$defs` (or `definitions`) and through `anyOf`/`oneOf`/`allOf`, so an enum or a union reads as
+/// what a caller sends (`ready` | `drain` | `maint`, `integer` | `string`), never as "object".
+fn type_of(p: &Value, root: &Value) -> String {
+    describe(p, root, 0).join(" \\| ")
+}
+
+/// The alternatives a property accepts (`depth` stops a self-referencing schema).
+fn describe(p: &Value, root: &Value, depth: usize) -> Vec<String> {
+    if depth > 8 {
+        return vec!["any".to_owned()];
+    }
     if let Some(values) = p.get("enum").and_then(Value::as_array) {
-        let v: Vec<String> = values
-            .iter()
-            .map(|v| format!("`{}`", v.as_str().unwrap_or("?")))
-            .collect();
-        return v.join(" \\| ");
+        return values.iter().map(literal).collect();
+    }
+    if let Some(c) = p.get("const") {
+        return vec![literal(c)];
+    }
+    if let Some(target) = p.get("$ref").and_then(Value::as_str) {
+        return match resolve(target, root) {
+            Some(def) => describe(def, root, depth + 1),
+            None => vec!["any".to_owned()],
+        };
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(variants) = p.get(key).and_then(Value::as_array) {
+            let mut out: Vec<String> = Vec::new();
+            for v in variants {
+                for t in describe(v, root, depth + 1) {
+                    if t != "null" && !out.contains(&t) {
+                        out.push(t);
+                    }
+                }
+            }
+            return out;
+        }
     }
     match p.get("type") {
-        Some(Value::String(t)) => t.clone(),
+        Some(Value::String(t)) if t == "array" => {
+            let items = p
+                .get("items")
+                .map(|i| describe(i, root, depth + 1).join(" \\| "))
+                .unwrap_or_else(|| "any".to_owned());
+            vec![format!("array of {items}")]
+        }
+        Some(Value::String(t)) => vec![t.clone()],
         Some(Value::Array(ts)) => ts
             .iter()
             .filter_map(Value::as_str)
             .filter(|t| *t != "null")
-            .collect::<Vec<_>>()
-            .join(" \\| "),
-        _ if p.get("$ref").is_some() || p.get("anyOf").is_some() || p.get("oneOf").is_some() => {
-            "object".to_owned()
-        }
-        _ => "any".to_owned(),
+            .map(str::to_owned)
+            .collect(),
+        _ => vec!["any".to_owned()],
+    }
+}
+
+/// An enum value as the table shows it: `` `drain` ``.
+fn literal(v: &Value) -> String {
+    match v.as_str() {
+        Some(s) => format!("`{s}`"),
+        None => format!("`{v}`"),
+    }
+}
+
+/// `#/$defs/Name` (or `#/definitions/Name`) in the root schema.
+fn resolve<'a>(reference: &str, root: &'a Value) -> Option<&'a Value> {
+    let path = reference.strip_prefix("#/")?;
+    path.split('/').try_fold(root, |node, part| node.get(part))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn enums_and_unions_behind_refs_read_as_what_a_caller_sends() {
+        let root = json!({
+            "$defs": {
+                "State": {"oneOf": [{"const": "ready", "description": "x"}, {"const": "drain"}]},
+                "Weight": {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "%$"}]},
+                "Data": {"type": "object", "properties": {}},
+            }
+        });
+        assert_eq!(
+            type_of(&json!({"$ref": "#/$defs/State"}), &root),
+            "`ready` \\| `drain`"
+        );
+        assert_eq!(
+            type_of(&json!({"$ref": "#/$defs/Weight"}), &root),
+            "integer \\| string"
+        );
+        assert_eq!(
+            type_of(
+                &json!({"anyOf": [{"$ref": "#/$defs/State"}, {"type": "null"}]}),
+                &root
+            ),
+            "`ready` \\| `drain`"
+        );
+        assert_eq!(type_of(&json!({"$ref": "#/$defs/Data"}), &root), "object");
+        assert_eq!(
+            type_of(
+                &json!({"type": "array", "items": {"type": "string"}}),
+                &root
+            ),
+            "array of string"
+        );
+        assert_eq!(type_of(&json!({"$ref": "#/$defs/Missing"}), &root), "any");
     }
 }
