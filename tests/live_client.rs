@@ -782,3 +782,76 @@ async fn many_concurrent_calls_queue_behind_the_connection_limit() {
         }
     }
 }
+
+/// What a lower-level stats socket really stops, on this version (docs/security.md quotes it):
+/// server, frontend, weight and global-limit changes are refused below `admin`, but map and
+/// ACL edits pass at `user` and `operator`, and stick-table writes and `clear counters` pass at
+/// `operator`. A lower socket level is no substitute for `--read-only`.
+#[tokio::test]
+async fn lower_socket_levels_still_allow_map_and_acl_changes() {
+    let (oper, user, fe) = (
+        support::free_port(),
+        support::free_port(),
+        support::free_port(),
+    );
+    let config = format!(
+        "global\n    stats socket ipv4@127.0.0.1:{oper} level operator\n    stats socket ipv4@127.0.0.1:{user} level user\n\n\
+         defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend fe\n    bind 127.0.0.1:{fe}\n    http-request track-sc0 src table st\n    \
+         http-request deny if {{ src -f {{CONF}}/block.acl }}\n    \
+         use_backend %[req.hdr(host),map({{CONF}}/hosts.map,be)]\n\n\
+         backend be\n    server s1 127.0.0.1:1\n\n\
+         backend st\n    stick-table type ip size 1k expire 10m store gpc0\n"
+    );
+    let Some(live) = support::ConfiguredHaproxy::start_with_files(
+        "lower_socket_levels_still_allow_map_and_acl_changes",
+        &config,
+        &[("hosts.map", "a.example be\n"), ("block.acl", "10.0.0.1\n")],
+    )
+    .await
+    else {
+        return;
+    };
+    let v = live.version();
+    let map = format!("{}/hosts.map", live.conf_dir());
+    let acl = format!("{}/block.acl", live.conf_dir());
+    let ask = |port: u16, line: &str| -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(format!("{line}\n").as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    let denied = |reply: &str| reply.contains("Permission denied");
+    // (command, allowed at operator, allowed at user)
+    let cases = [
+        (format!("add map {map} x.example be"), true, true),
+        (format!("set map {map} x.example be"), true, true),
+        (format!("del map {map} x.example"), true, true),
+        (format!("prepare map {map}"), true, true),
+        (format!("add acl {acl} 10.9.9.9"), true, true),
+        (format!("del acl {acl} 10.9.9.9"), true, true),
+        ("set table st key 10.1.1.1 data.gpc0 1".to_owned(), true, false),
+        ("clear counters".to_owned(), true, false),
+        ("set weight be/s1 5".to_owned(), false, false),
+        ("set server be/s1 state maint".to_owned(), false, false),
+        ("disable frontend fe".to_owned(), false, false),
+        ("set maxconn global 100".to_owned(), false, false),
+        ("set rate-limit connections global 10".to_owned(), false, false),
+    ];
+    for (line, at_operator, at_user) in &cases {
+        for (level, port, allowed) in [("operator", oper, *at_operator), ("user", user, *at_user)] {
+            let reply = ask(port, line);
+            assert_eq!(
+                !denied(&reply),
+                allowed,
+                "{v}: `{line}` at level {level}: {reply:?} (docs/security.md says it is {})",
+                if allowed { "allowed" } else { "refused" }
+            );
+        }
+    }
+    // And the map edits were real: the entry added at user level is in the map.
+    ask(user, &format!("add map {map} y.example be"));
+    assert!(live.raw(&format!("show map {map}")).contains("y.example"), "{v}");
+}
