@@ -832,13 +832,21 @@ async fn lower_socket_levels_still_allow_map_and_acl_changes() {
         (format!("prepare map {map}"), true, true),
         (format!("add acl {acl} 10.9.9.9"), true, true),
         (format!("del acl {acl} 10.9.9.9"), true, true),
-        ("set table st key 10.1.1.1 data.gpc0 1".to_owned(), true, false),
+        (
+            "set table st key 10.1.1.1 data.gpc0 1".to_owned(),
+            true,
+            false,
+        ),
         ("clear counters".to_owned(), true, false),
         ("set weight be/s1 5".to_owned(), false, false),
         ("set server be/s1 state maint".to_owned(), false, false),
         ("disable frontend fe".to_owned(), false, false),
         ("set maxconn global 100".to_owned(), false, false),
-        ("set rate-limit connections global 10".to_owned(), false, false),
+        (
+            "set rate-limit connections global 10".to_owned(),
+            false,
+            false,
+        ),
     ];
     for (line, at_operator, at_user) in &cases {
         for (level, port, allowed) in [("operator", oper, *at_operator), ("user", user, *at_user)] {
@@ -853,5 +861,8 @@ async fn lower_socket_levels_still_allow_map_and_acl_changes() {
     }
     // And the map edits were real: the entry added at user level is in the map.
     ask(user, &format!("add map {map} y.example be"));
-    assert!(live.raw(&format!("show map {map}")).contains("y.example"), "{v}");
+    assert!(
+        live.raw(&format!("show map {map}")).contains("y.example"),
+        "{v}"
+    );
 }

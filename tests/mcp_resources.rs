@@ -89,3 +89,57 @@ async fn prompts_guide_the_three_jobs() {
         "{text}"
     );
 }
+
+/// Any resource URI a client sends gets an answer or an MCP error, never a panic that tears the
+/// request down: after every generated URI the same session still reads a good resource.
+/// (`haproxy://eu/map/%aé` used to panic on a character boundary.)
+#[tokio::test]
+async fn arbitrary_resource_uris_never_break_the_session() {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let h = McpHarness::emulated_targets(&[("eu", "3.2")], Some("eu"), Settings::default()).await;
+    let read = |uri: String| h.client.read_resource(ReadResourceRequestParams::new(uri));
+    // URIs near the real ones: the scheme, a target, a kind, and a tail full of `%`, multi-byte
+    // characters, slashes and junk.
+    let tail = prop::collection::vec(
+        prop_oneof![
+            4 => any::<char>(),
+            4 => prop::sample::select(vec!['%', '/', 'é', '€', '#', '?', '\0', ' ', 'a', 'F', '2']),
+        ],
+        0..24,
+    )
+    .prop_map(|cs| cs.into_iter().collect::<String>());
+    let strategy = (
+        prop_oneof![
+            3 => Just("haproxy://"),
+            1 => prop::sample::select(vec!["haproxy:/", "", "haproxy://eu", "HAPROXY://"]),
+        ],
+        prop_oneof![
+            3 => Just("eu/"),
+            1 => prop::sample::select(vec!["nowhere/", "", "eu", "é/"]),
+        ],
+        prop::sample::select(vec!["map/", "info", "stats", "servers-state", "", "map"]),
+        prop_oneof![1 => Just(String::new()), 2 => tail],
+    )
+        .prop_map(|(a, b, c, d)| format!("{a}{b}{c}{d}"));
+    let mut runner = TestRunner::new(Config {
+        failure_persistence: None,
+        ..Config::with_cases(300)
+    });
+    let (mut answered, mut refused) = (0, 0);
+    for _ in 0..300 {
+        let uri = strategy.new_tree(&mut runner).unwrap().current();
+        match read(uri.clone()).await {
+            Ok(_) => answered += 1,
+            Err(rmcp::ServiceError::McpError(_)) => refused += 1,
+            Err(e) => panic!("{uri:?} broke the request: {e}"),
+        }
+    }
+    let info = text_of(&read("haproxy://eu/info".to_owned()).await.unwrap().contents);
+    assert!(info.contains("Version: 3.2."), "{info}");
+    eprintln!("resource URIs: {answered} answered, {refused} refused with an MCP error");
+    assert!(refused > 0, "the strategy never produced a bad URI");
+    assert!(answered > 0, "the strategy never produced a good URI");
+}
