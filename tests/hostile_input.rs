@@ -567,6 +567,13 @@ fn valid(live: &LiveHaproxy, tool: &str, name: &str, schema: &Value, defs: &Valu
     if let Some(c) = schema.get("const") {
         return c.clone();
     }
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return first.clone();
+    }
     let ts = types(schema);
     if ts.contains(&"object") {
         let mut o = Map::new();

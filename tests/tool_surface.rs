@@ -27,17 +27,6 @@ fn server(settings: Settings) -> HaproxyMcp {
     HaproxyMcp::new(Targets::new(vec![t], None).unwrap(), settings)
 }
 
-fn tools_of(toolset: Toolset) -> Vec<Tool> {
-    let mut tools = server(Settings {
-        toolsets: vec![toolset],
-        ..Settings::default()
-    })
-    .tool_router()
-    .list_all();
-    tools.sort_by(|a, b| a.name.cmp(&b.name));
-    tools
-}
-
 #[test]
 fn tool_surface_snapshot() {
     let mut all = server(Settings::default()).tool_router().list_all();
@@ -45,9 +34,14 @@ fn tool_surface_snapshot() {
     insta::assert_json_snapshot!("tools", all);
 }
 
+/// The authoring rules, on the tools as written (the served list leaves out hints at their
+/// defaults and the `target` description; `served_annotations_mean_the_same` checks that).
 #[test]
 fn every_tool_follows_the_rules() {
-    for t in server(Settings::default()).tool_router().list_all() {
+    let written = Toolset::ALL
+        .iter()
+        .flat_map(|t| t.uncompacted_router().list_all());
+    for t in written {
         let a = t
             .annotations
             .clone()
@@ -108,6 +102,46 @@ fn every_tool_follows_the_rules() {
                     || p.get("$ref").is_some()
                     || p.get("allOf").is_some(),
                 "{}.{name} has no description",
+                t.name
+            );
+        }
+    }
+}
+
+/// The served annotations say what the written ones say, read with the spec's defaults
+/// (readOnlyHint and idempotentHint false, destructiveHint true, openWorldHint true).
+#[test]
+fn served_annotations_mean_the_same() {
+    let served = server(Settings::default()).tool_router().list_all();
+    let written: std::collections::HashMap<String, Tool> = Toolset::ALL
+        .iter()
+        .flat_map(|t| t.uncompacted_router().list_all())
+        .map(|t| (t.name.to_string(), t))
+        .collect();
+    assert_eq!(served.len(), written.len());
+    for t in served {
+        let (a, w) = (
+            t.annotations.clone().unwrap(),
+            written[t.name.as_ref()].annotations.clone().unwrap(),
+        );
+        let read_only = w.read_only_hint.unwrap_or(false);
+        assert_eq!(a.read_only_hint.unwrap_or(false), read_only, "{}", t.name);
+        assert_eq!(
+            a.open_world_hint.unwrap_or(true),
+            w.open_world_hint.unwrap_or(true)
+        );
+        assert_eq!(a.title, w.title, "{}", t.name);
+        if !read_only {
+            assert_eq!(
+                a.destructive_hint.unwrap_or(true),
+                w.destructive_hint.unwrap_or(true),
+                "{}",
+                t.name
+            );
+            assert_eq!(
+                a.idempotent_hint.unwrap_or(false),
+                w.idempotent_hint.unwrap_or(false),
+                "{}",
                 t.name
             );
         }
@@ -209,7 +243,11 @@ fn read_only_mode_lists_no_mutating_tool() {
 fn docs_tools_md_is_generated_from_the_live_list() {
     let groups: Vec<(&str, Vec<Tool>)> = Toolset::ALL
         .iter()
-        .map(|t| (t.name(), tools_of(*t)))
+        .map(|t| {
+            let mut tools = t.uncompacted_router().list_all();
+            tools.sort_by(|a, b| a.name.cmp(&b.name));
+            (t.name(), tools)
+        })
         .collect();
     let doc = render_markdown(&groups);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/tools.md");
@@ -391,4 +429,145 @@ async fn the_catalogue_works_on_an_unknown_newer_version() {
         answered > 20,
         "only {answered} read-only tools answered on 9.1"
     );
+}
+
+/// The raw `tools/list` reply of the built binary (demo emulator, stdio), as a client receives
+/// it, with `extra` flags.
+fn served_tools_list(extra: &[&str]) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_haproxy-mcp-server"))
+        .arg("--emulator")
+        .args(extra)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    for message in [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "budget", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+    ] {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    loop {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "no tools/list reply");
+        if line.contains("\"id\":2") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    line.trim_end().to_owned()
+}
+
+/// Bytes of a value as compact JSON.
+fn bytes(v: &Value) -> usize {
+    serde_json::to_vec(v).unwrap().len()
+}
+
+/// What the model sees of the tool list (every tool without its output schema) stays within
+/// 40 KiB, and the whole list within 80 KiB, measured on the reply the built binary sends. The
+/// ten largest tools are printed either way.
+#[test]
+fn the_tool_list_fits_the_context_budget() {
+    const VISIBLE_BUDGET: usize = 40 * 1024;
+    const WHOLE_BUDGET: usize = 80 * 1024;
+    for (mode, flags) in [
+        ("all tools", &[][..]),
+        ("--read-only", &["--read-only"][..]),
+    ] {
+        let raw = served_tools_list(flags);
+        let reply: Value = serde_json::from_str(&raw).unwrap();
+        let tools = reply["result"]["tools"].as_array().unwrap();
+        let visible_of = |t: &Value| {
+            let mut t = t.clone();
+            t.as_object_mut().unwrap().remove("outputSchema");
+            bytes(&t)
+        };
+        let visible: usize = tools.iter().map(visible_of).sum();
+        let mut sizes: Vec<(usize, usize, &str)> = tools
+            .iter()
+            .map(|t| (bytes(t), visible_of(t), t["name"].as_str().unwrap()))
+            .collect();
+        sizes.sort_unstable_by(|a, b| b.cmp(a));
+        eprintln!(
+            "{mode}: {} tools, whole reply {} bytes, model-visible {visible} bytes; largest:",
+            tools.len(),
+            raw.len()
+        );
+        for (whole, vis, name) in sizes.iter().take(10) {
+            eprintln!("  {name:<28} whole {whole:>6}  visible {vis:>6}");
+        }
+        assert!(
+            visible <= VISIBLE_BUDGET,
+            "{mode}: the model sees {visible} bytes of tools/list, over the {VISIBLE_BUDGET} budget"
+        );
+        assert!(
+            raw.len() <= WHOLE_BUDGET,
+            "{mode}: tools/list is {} bytes, over the {WHOLE_BUDGET} budget",
+            raw.len()
+        );
+    }
+}
+
+/// Only standard JSON Schema formats are served: schemars' `uint64`-style formats make the MCP
+/// Inspector warn and strict validators reject the schema.
+#[test]
+fn served_schemas_use_only_standard_formats() {
+    const STANDARD: &[&str] = &[
+        "date-time",
+        "date",
+        "time",
+        "duration",
+        "email",
+        "idn-email",
+        "hostname",
+        "idn-hostname",
+        "ipv4",
+        "ipv6",
+        "uri",
+        "uri-reference",
+        "iri",
+        "iri-reference",
+        "uuid",
+        "uri-template",
+        "json-pointer",
+        "relative-json-pointer",
+        "regex",
+    ];
+    fn formats(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(f)) = m.get("format") {
+                    out.push(f.clone());
+                }
+                m.values().for_each(|c| formats(c, out));
+            }
+            Value::Array(a) => a.iter().for_each(|c| formats(c, out)),
+            _ => {}
+        }
+    }
+    let reply: Value = serde_json::from_str(&served_tools_list(&[])).unwrap();
+    let mut found = Vec::new();
+    formats(&reply["result"]["tools"], &mut found);
+    let odd: Vec<&String> = found
+        .iter()
+        .filter(|f| !STANDARD.contains(&f.as_str()))
+        .collect();
+    assert!(odd.is_empty(), "non-standard formats served: {odd:?}");
+    // And the uncompacted schemas do carry them, so this test would see a regression.
+    let mut raw_formats = Vec::new();
+    for t in Toolset::ALL {
+        for tool in t.uncompacted_router().list_all() {
+            formats(&serde_json::to_value(&tool).unwrap(), &mut raw_formats);
+        }
+    }
+    assert!(raw_formats.iter().any(|f| f == "uint64"), "{raw_formats:?}");
 }

@@ -42,7 +42,17 @@ pub(crate) fn precheck(
 /// The first argument (in the order given) that does not fit the schema, described.
 fn first_problem(schema: &Map<String, Value>, args: &Map<String, Value>) -> Option<String> {
     let properties = schema.get("properties").and_then(Value::as_object);
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     for (name, value) in args {
+        // An explicit null for an optional argument means "not given" (serde reads it as None);
+        // the published schema leaves null out of optional types to save the model's context.
+        if value.is_null() && !required.contains(&name.as_str()) {
+            continue;
+        }
         let Some(property) = properties.and_then(|p| p.get(name)) else {
             if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
                 let known = properties

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod prompts;
 pub(crate) mod rails;
 pub mod resources;
+mod schema_budget;
 pub mod server;
 pub mod targets;
 pub mod tools;

@@ -236,8 +236,14 @@ fn instructions(targets: &Targets, settings: &Settings) -> String {
         .collect();
     s.push_str(&format!("Targets: {}.", names.join("; ")));
     match targets.default_name() {
-        Some(d) => s.push_str(&format!(" Calls without `target` go to {d}.\n")),
-        None => s.push_str(" Every call must name its `target`.\n"),
+        Some(d) => s.push_str(&format!(
+            " Every tool takes an optional `target` naming one of them (list_targets shows \
+             them); calls without it go to {d}.\n"
+        )),
+        None => s.push_str(
+            " Every tool takes a `target` naming one of them (list_targets shows them); every \
+             call must name it.\n",
+        ),
     }
     if settings.read_only {
         s.push_str(

@@ -217,7 +217,12 @@ pub fn assert_hints(
         .annotations
         .as_ref()
         .unwrap_or_else(|| panic!("{name} has no annotations"));
-    assert_eq!(a.read_only_hint, Some(read_only), "{name}: readOnlyHint");
+    // readOnlyHint and idempotentHint default to false (MCP spec): absent means false.
+    assert_eq!(
+        a.read_only_hint.unwrap_or(false),
+        read_only,
+        "{name}: readOnlyHint"
+    );
     assert_eq!(a.open_world_hint, Some(false), "{name}: openWorldHint");
     if !read_only {
         assert_eq!(
@@ -226,8 +231,8 @@ pub fn assert_hints(
             "{name}: destructiveHint"
         );
         assert_eq!(
-            a.idempotent_hint,
-            Some(idempotent),
+            a.idempotent_hint.unwrap_or(false),
+            idempotent,
             "{name}: idempotentHint"
         );
     }

@@ -38,12 +38,12 @@ pub enum ModeArg {
 /// Arguments of add_backend.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct AddBackendArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// The new backend's name (unique among all proxies).
     pub backend: String,
-    /// The named `defaults` section it takes its settings from (mode, timeouts, balance, …).
+    /// The named `defaults` section to copy settings from.
     pub from: String,
     /// Overrides the mode of the defaults section.
     #[serde(default)]
@@ -56,12 +56,12 @@ pub struct AddBackendArgs {
 /// Arguments of publish_backend, unpublish_backend and del_backend.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct BackendChangeArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The backend (see list_backends).
+    /// The backend.
     pub backend: String,
-    /// unpublish_backend / del_backend: allow it while the backend still has sessions.
+    /// Allow it while the backend has sessions.
     #[serde(default)]
     pub force: bool,
 }
@@ -149,7 +149,7 @@ fn done(
 impl HaproxyMcp {
     /// Creates a backend at run time (3.4+).
     #[tool(
-        description = "Create a backend at run time (`add backend <name> from <defaults>`, HAProxy 3.4+; refused on older versions). It takes its settings from a named `defaults` section and starts UNPUBLISHED (no traffic). Next: add_server for its servers, get_backend to check them, publish_backend, then route to it (e.g. add_map_entry). Lost on reload unless also written to the configuration.",
+        description = "Create a backend at run time (`add backend <name> from <defaults>`, HAProxy 3.4+). It starts UNPUBLISHED (no traffic). Next: add_server, get_backend, publish_backend, then route to it (e.g. add_map_entry). Lost on reload unless also in the configuration.",
         annotations(title = "Add backend", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]
@@ -183,7 +183,7 @@ impl HaproxyMcp {
 
     /// Puts a runtime backend into service (3.4+).
     #[tool(
-        description = "Publish a backend (`publish backend`, HAProxy 3.4+): it becomes available for traffic (rules and maps can route to it). Check its servers with get_backend first.",
+        description = "Publish a backend (`publish backend`, HAProxy 3.4+): rules and maps can route to it. Check its servers with get_backend first.",
         annotations(title = "Publish backend", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]
@@ -196,7 +196,7 @@ impl HaproxyMcp {
 
     /// Takes a backend out of service (3.4+).
     #[tool(
-        description = "Unpublish a backend (`unpublish backend`, HAProxy 3.4+): it takes no new traffic; requests routed to it fail. Refused while the backend has sessions or new sessions per second unless force=true: move its route away first.",
+        description = "Unpublish a backend (`unpublish backend`, HAProxy 3.4+): no new traffic, requests routed to it fail. Refused while it has sessions or new sessions unless force=true: move its route away first.",
         annotations(title = "Unpublish backend", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]
@@ -209,7 +209,7 @@ impl HaproxyMcp {
 
     /// Deletes a backend (3.4+).
     #[tool(
-        description = "Delete a backend (`del backend`, HAProxy 3.4+). HAProxy deletes only an UNPUBLISHED backend with NO servers: unpublish_backend first, and del_server each server (drain_first=true). Refused while the backend has sessions unless force=true.",
+        description = "Delete a backend (`del backend`, HAProxy 3.4+): only an UNPUBLISHED one with NO servers (unpublish_backend, then del_server each). Refused while it has sessions unless force=true.",
         annotations(title = "Delete backend", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]

@@ -32,17 +32,16 @@ pub enum HealthArg {
 /// Arguments of set_server_health.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct SetHealthArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// The backend.
     pub backend: String,
-    /// The server inside the backend.
+    /// The server's name.
     pub server: String,
     /// The health state to force.
     pub state: HealthArg,
-    /// Allow forcing the backend's last UP server out of rotation (the backend then cannot
-    /// serve).
+    /// Allow it on the backend's last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -60,17 +59,16 @@ pub enum AgentArg {
 /// Arguments of set_server_agent.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct SetAgentArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// The backend.
     pub backend: String,
-    /// The server inside the backend.
+    /// The server's name.
     pub server: String,
     /// The agent state to force.
     pub state: AgentArg,
-    /// Allow forcing the backend's last UP server out of rotation (the backend then cannot
-    /// serve).
+    /// Allow it on the backend's last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -78,14 +76,14 @@ pub struct SetAgentArgs {
 /// Arguments of set_agent_send.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct AgentSendArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// The backend.
     pub backend: String,
-    /// The server inside the backend.
+    /// The server's name.
     pub server: String,
-    /// What the agent check sends to the agent (one line; no control characters or ';').
+    /// One line; no control characters or ';'.
     #[schemars(length(min = 1, max = 4096))]
     pub text: String,
 }
@@ -93,12 +91,12 @@ pub struct AgentSendArgs {
 /// Arguments of set_server_check_port.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct CheckPortArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// The backend.
     pub backend: String,
-    /// The server inside the backend.
+    /// The server's name.
     pub server: String,
     /// The port health checks connect to.
     #[schemars(range(min = 1, max = 65535))]
@@ -245,7 +243,7 @@ async fn change(
 impl HaproxyMcp {
     /// Turns a server's health checks back on.
     #[tool(
-        description = "Enable the health checks of a server (`enable health <backend>/<server>`), e.g. after disable_health. Its state follows the check results again. Fails if the server has no `check` in the configuration.",
+        description = "Enable a server's health checks (`enable health`), e.g. after disable_health; its state follows the checks again. Fails without `check` in the configuration.",
         annotations(title = "Enable health checks", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -263,7 +261,7 @@ impl HaproxyMcp {
 
     /// Turns a server's health checks off.
     #[tool(
-        description = "Disable the health checks of a server (`disable health <backend>/<server>`). HAProxy keeps the server's last known state: a server that then fails keeps receiving traffic, a DOWN one stays DOWN. Undo with enable_health.",
+        description = "Disable a server's health checks (`disable health`). It keeps its last state: a failing server keeps receiving traffic, a DOWN one stays DOWN. Undo with enable_health.",
         annotations(title = "Disable health checks", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -284,7 +282,7 @@ impl HaproxyMcp {
 
     /// Turns a server's agent check back on.
     #[tool(
-        description = "Enable the agent check of a server (`enable agent <backend>/<server>`). Fails with 'Agent was not configured' if the server has no agent-check in the configuration.",
+        description = "Enable a server's agent check (`enable agent`). Fails without agent-check in the configuration.",
         annotations(title = "Enable agent check", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -302,7 +300,7 @@ impl HaproxyMcp {
 
     /// Turns a server's agent check off.
     #[tool(
-        description = "Disable the agent check of a server (`disable agent <backend>/<server>`): the agent's reports (weight, drain, down) stop applying. Undo with enable_agent.",
+        description = "Disable a server's agent check (`disable agent`): its reports (weight, drain, down) stop applying. Undo with enable_agent.",
         annotations(title = "Disable agent check", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -320,7 +318,7 @@ impl HaproxyMcp {
 
     /// Forces a server's health state.
     #[tool(
-        description = "Force a server's health-check state (`set server <backend>/<server> health up|stopping|down`) without waiting for slow checks. down stops all traffic to it; stopping lets only persistent sessions in. Running health checks move it again when their result differs.",
+        description = "Force a server's health state (`set server … health up|stopping|down`) without waiting for checks: down stops all traffic, stopping admits only persistent sessions. Running checks move it again when they disagree.",
         annotations(title = "Force server health", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -341,7 +339,7 @@ impl HaproxyMcp {
 
     /// Forces a server's agent state.
     #[tool(
-        description = "Force the agent-check state of a server (`set server <backend>/<server> agent up|down`); down takes the server out of traffic. Fails if the server has no agent check configured.",
+        description = "Force a server's agent-check state (`set server … agent up|down`); down takes it out of traffic. Fails without an agent check.",
         annotations(title = "Force agent state", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -362,7 +360,7 @@ impl HaproxyMcp {
 
     /// Changes what the agent check sends.
     #[tool(
-        description = "Change the string the agent check sends to the agent (`set server <backend>/<server> agent-send <text>`). Fails if the server has no agent check configured. Control characters and ';' are refused.",
+        description = "Change the string the agent check sends (`set server … agent-send`). Fails without an agent check.",
         annotations(title = "Set agent-send string", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -384,7 +382,7 @@ impl HaproxyMcp {
 
     /// Changes the port health checks use.
     #[tool(
-        description = "Change the port a server's health checks connect to (`set server <backend>/<server> check-port <port>`). A wrong port makes checks fail and the server go DOWN.",
+        description = "Change the port a server's health checks use (`set server … check-port`). A wrong port fails checks and takes it DOWN.",
         annotations(title = "Set check port", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]

@@ -38,15 +38,15 @@ fn noun(kind: ListKind) -> &'static str {
 /// Arguments of show_map.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ShowMapArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// The map: `#<id>` or its file name, as list_maps shows them.
     pub map: String,
-    /// Only entries whose key or value contains this text (case-insensitive).
+    /// Only entries whose key or value contains this.
     #[serde(default)]
     pub filter: Option<String>,
-    /// Most entries to return (default 100).
+    /// Most entries (default 100).
     #[serde(default)]
     #[schemars(range(min = 1, max = 100000))]
     pub limit: Option<u32>,
@@ -78,7 +78,7 @@ pub struct ShowMapOut {
 /// Arguments of show_acl.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ShowAclArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// The ACL: `#<id>` or its file name, as list_acls shows them.
@@ -116,10 +116,10 @@ pub struct ShowAclOut {
 /// Arguments of get_map.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct GetMapArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The map: `#<id>` or its file name.
+    /// `#<id>` or file name.
     pub map: String,
     /// The sample value to look up (e.g. a Host header value).
     pub value: String,
@@ -147,10 +147,10 @@ pub struct MapLookupOut {
 /// Arguments of get_acl.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct GetAclArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The ACL: `#<id>` or its file name.
+    /// `#<id>` or file name.
     pub acl: String,
     /// The sample value to test (e.g. a client IP address).
     pub value: String,
@@ -176,15 +176,15 @@ pub struct AclLookupOut {
 /// Arguments of add_map_entry and set_map_entry.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct MapEntryArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The map: `#<id>` or its file name.
+    /// `#<id>` or file name.
     pub map: String,
-    /// The key (blanks allowed; no control characters or ';').
+    /// Blanks allowed; no control characters or ';'.
     #[schemars(length(min = 1, max = 4096))]
     pub key: String,
-    /// The value (blanks allowed; no control characters or ';').
+    /// Blanks allowed; no control characters or ';'.
     #[schemars(length(min = 1, max = 4096))]
     pub value: String,
 }
@@ -192,10 +192,10 @@ pub struct MapEntryArgs {
 /// Arguments of del_map_entry.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct MapKeyArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The map: `#<id>` or its file name.
+    /// `#<id>` or file name.
     pub map: String,
     /// The key to remove (or `#<ref>` from show_map).
     #[schemars(length(min = 1, max = 4096))]
@@ -205,12 +205,12 @@ pub struct MapKeyArgs {
 /// Arguments of add_acl_entry and del_acl_entry.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct AclPatternArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The ACL: `#<id>` or its file name.
+    /// `#<id>` or file name.
     pub acl: String,
-    /// The pattern (e.g. `203.0.113.7` or `198.51.100.0/24` for an IP ACL).
+    /// e.g. `203.0.113.7` or `198.51.100.0/24` for an IP ACL.
     #[schemars(length(min = 1, max = 4096))]
     pub pattern: String,
 }
@@ -218,20 +218,20 @@ pub struct AclPatternArgs {
 /// Arguments of clear_map.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct MapOnlyArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The map: `#<id>` or its file name.
+    /// `#<id>` or file name.
     pub map: String,
 }
 
 /// Arguments of clear_acl.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct AclOnlyArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The ACL: `#<id>` or its file name.
+    /// `#<id>` or file name.
     pub acl: String,
 }
 
@@ -247,12 +247,12 @@ pub struct KeyValue {
 /// Arguments of replace_map.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ReplaceMapArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The map: `#<id>` or its file name.
+    /// `#<id>` or file name.
     pub map: String,
-    /// Every entry the map must hold afterwards, in order. An empty list empties the map.
+    /// Every entry afterwards, in order ([] empties it).
     #[schemars(length(max = 100000))]
     pub entries: Vec<KeyValue>,
 }
@@ -260,12 +260,12 @@ pub struct ReplaceMapArgs {
 /// Arguments of replace_acl.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ReplaceAclArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The ACL: `#<id>` or its file name.
+    /// `#<id>` or file name.
     pub acl: String,
-    /// Every pattern the ACL must hold afterwards, in order. An empty list empties the ACL.
+    /// Every pattern afterwards, in order ([] empties it).
     #[schemars(length(max = 100000))]
     pub patterns: Vec<String>,
 }
@@ -354,7 +354,7 @@ fn replaced(
 impl HaproxyMcp {
     /// A map's entries.
     #[tool(
-        description = "The entries of a map (`show map <map>`): key, value and reference. Name the map by `#<id>` or file name (list_maps shows both). `filter` keeps entries whose key or value contains the text; `limit` caps the list (default 100; the answer says how many more there were).",
+        description = "Entries of a map (`show map`): key, value, reference. Name it by `#<id>` or file (list_maps). `filter` keeps entries whose key or value contains the text.",
         annotations(title = "Show map entries", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ShowMapOut>()
     )]
@@ -394,7 +394,7 @@ impl HaproxyMcp {
 
     /// An ACL's patterns.
     #[tool(
-        description = "The patterns of an ACL (`show acl <acl>`). Name the ACL by `#<id>` or file name (list_acls shows both). `filter` keeps patterns containing the text; `limit` caps the list (default 100).",
+        description = "Patterns of an ACL (`show acl`), named by `#<id>` or file (list_acls). `filter` keeps patterns containing the text.",
         annotations(title = "Show ACL patterns", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ShowAclOut>()
     )]
@@ -432,7 +432,7 @@ impl HaproxyMcp {
 
     /// What a map returns for a value.
     #[tool(
-        description = "Look a sample value up in a map the way HAProxy's traffic rules do (`get map <map> <value>`): whether an entry matches, which key, and the value returned. Answers 'which backend would Host X go to?'.",
+        description = "Look a value up in a map as traffic rules do (`get map`): whether an entry matches, its key and value. 'Which backend would Host X go to?'",
         annotations(title = "Look up a map", read_only_hint = true, open_world_hint = false),
         output_schema = out::<MapLookupOut>()
     )]
@@ -467,7 +467,7 @@ impl HaproxyMcp {
 
     /// Whether a value matches an ACL.
     #[tool(
-        description = "Test a sample value against an ACL the way HAProxy's traffic rules do (`get acl <acl> <value>`): whether it matches, and which pattern. Answers 'is client IP X blocked?'.",
+        description = "Test a value against an ACL as traffic rules do (`get acl`): match or not, and which pattern. 'Is client IP X blocked?'",
         annotations(title = "Test an ACL", read_only_hint = true, open_world_hint = false),
         output_schema = out::<AclLookupOut>()
     )]
@@ -501,7 +501,7 @@ impl HaproxyMcp {
 
     /// Adds a map entry.
     #[tool(
-        description = "Add an entry to a map (`add map <map> <key> <value>`). HAProxy does not check duplicates: adding an existing key adds a second entry, and lookups keep returning the first. Use set_map_entry to change an existing key's value.",
+        description = "Add a map entry (`add map`). HAProxy does not check duplicates: an existing key gets a second entry and lookups keep the first; use set_map_entry to change a value.",
         annotations(title = "Add map entry", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -522,7 +522,7 @@ impl HaproxyMcp {
 
     /// Changes a map entry's value.
     #[tool(
-        description = "Change the value of an existing map key (`set map <map> <key> <value>`); every entry with that key gets the value. Fails with 'entry not found' when the key is absent (use add_map_entry).",
+        description = "Change the value of an existing map key (`set map`), for every entry with that key. Fails with 'entry not found' if absent (use add_map_entry).",
         annotations(title = "Set map entry", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -568,7 +568,7 @@ impl HaproxyMcp {
 
     /// Adds an ACL pattern.
     #[tool(
-        description = "Add a pattern to an ACL (`add acl <acl> <pattern>`), e.g. an IP address or network to block. HAProxy checks the pattern against the ACL's type (an IP ACL refuses 'notanip') and does not check duplicates.",
+        description = "Add a pattern to an ACL (`add acl`), e.g. an IP or network to block. HAProxy checks it against the ACL's type and does not check duplicates.",
         annotations(title = "Add ACL pattern", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -618,7 +618,7 @@ impl HaproxyMcp {
 
     /// Empties a map.
     #[tool(
-        description = "Remove every entry of a map (`clear map <map>`). Traffic rules using it fall back to their defaults at once. To swap contents without an empty moment, use replace_map instead.",
+        description = "Remove every entry of a map (`clear map`); rules using it fall back at once. To swap contents with no empty moment, use replace_map.",
         annotations(title = "Clear map", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -632,7 +632,7 @@ impl HaproxyMcp {
 
     /// Empties an ACL.
     #[tool(
-        description = "Remove every pattern of an ACL (`clear acl <acl>`). Rules using it stop matching at once. To swap contents without an empty moment, use replace_acl instead.",
+        description = "Remove every pattern of an ACL (`clear acl`); rules using it stop matching at once. To swap with no empty moment, use replace_acl.",
         annotations(title = "Clear ACL", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -646,7 +646,7 @@ impl HaproxyMcp {
 
     /// Atomically replaces a map's contents.
     #[tool(
-        description = "Replace every entry of a map atomically: prepare a new version, load the entries into it, commit it (`prepare map` / `add map @<ver> … <<` / `commit map`). All or nothing: if any step fails the prepared version is discarded and the map keeps its old contents; lookups never see a half-loaded map. Keys cannot contain blanks here.",
+        description = "Replace every entry of a map atomically (`prepare map`, load, `commit map`): all or nothing, lookups never see a half-loaded map; on failure the map keeps its old contents. Keys cannot contain blanks here.",
         annotations(title = "Replace map contents", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ReplaceOut>()
     )]
@@ -665,7 +665,7 @@ impl HaproxyMcp {
 
     /// Atomically replaces an ACL's patterns.
     #[tool(
-        description = "Replace every pattern of an ACL atomically: prepare a new version, add the patterns to it, commit it (`prepare acl` / `add acl @<ver> …` / `commit acl`). All or nothing: if any pattern is refused the prepared version is discarded and the ACL keeps its old patterns.",
+        description = "Replace every pattern of an ACL atomically (`prepare acl`, add, `commit acl`): all or nothing; if a pattern is refused the ACL keeps its old patterns.",
         annotations(title = "Replace ACL contents", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ReplaceOut>()
     )]

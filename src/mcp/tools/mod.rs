@@ -19,8 +19,19 @@ mod topology;
 pub use super::toolset::Toolset;
 
 impl Toolset {
-    /// The toolset's tools.
+    /// The toolset's tools as served: schemas compacted for the model's context
+    /// ([`crate::mcp::schema_budget`]).
     pub fn router(self) -> ToolRouter<HaproxyMcp> {
+        let mut router = self.uncompacted_router();
+        for route in router.map.values_mut() {
+            crate::mcp::schema_budget::compact_tool(&mut route.attr);
+        }
+        router
+    }
+
+    /// The toolset's tools with the schemas schemars derives, every field described (what
+    /// docs/tools.md documents answers from).
+    pub fn uncompacted_router(self) -> ToolRouter<HaproxyMcp> {
         match self {
             Self::Stats => HaproxyMcp::stats_router(),
             Self::Topology => HaproxyMcp::topology_router(),
@@ -55,19 +66,19 @@ pub(crate) fn out<T: schemars::JsonSchema + std::any::Any>()
 /// Arguments of tools that name one server.
 #[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct ServerArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The backend the server belongs to.
+    /// The server's backend.
     pub backend: String,
-    /// The server's name (see list_servers).
+    /// The server's name.
     pub server: String,
 }
 
 /// Arguments of tools that take nothing but the target.
 #[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct TargetOnly {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
 }

@@ -46,14 +46,14 @@ fn yes() -> bool {
 /// Arguments of disable_server.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct DisableArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The backend the server belongs to.
+    /// The server's backend.
     pub backend: String,
-    /// The server's name (see list_servers).
+    /// The server's name.
     pub server: String,
-    /// Allow taking the backend's last UP server out of rotation (the backend then cannot serve).
+    /// Allow it on the backend's last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -83,16 +83,16 @@ impl AdminStateArg {
 /// Arguments of set_server_state.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct SetStateArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The backend the server belongs to.
+    /// The server's backend.
     pub backend: String,
-    /// The server's name (see list_servers).
+    /// The server's name.
     pub server: String,
     /// ready, drain or maint.
     pub state: AdminStateArg,
-    /// Allow taking the backend's last UP server out of rotation (the backend then cannot serve).
+    /// Allow it on the backend's last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -100,28 +100,27 @@ pub struct SetStateArgs {
 /// Arguments of add_server.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct AddServerArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The backend to add to; its balance algorithm must be dynamic (roundrobin, leastconn,
-    /// first, random or a consistent hash).
+    /// The backend (its algorithm must be dynamic).
     pub backend: String,
     /// The new server's name (unique in the backend).
     pub server: String,
-    /// IPv4 or IPv6 address (a host name is accepted but dynamic servers do not resolve it).
+    /// IPv4 or IPv6 address (host names are not resolved).
     pub address: String,
     /// Port (HAProxy reuses the client's destination port when omitted).
     #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u32>,
-    /// Health-check the server (the backend's check settings apply). Default true.
+    /// Health-check it (default true).
     #[serde(default = "yes")]
     pub check: bool,
     /// Port for health checks, when not the server's port.
     #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
     pub check_port: Option<u32>,
-    /// Interval between health checks in milliseconds (HAProxy's default is 2000).
+    /// Check interval (HAProxy's default 2000).
     #[serde(default)]
     #[schemars(range(min = 100, max = 3600000))]
     pub check_interval_ms: Option<u32>,
@@ -135,11 +134,10 @@ pub struct AddServerArgs {
     /// Add it as a backup server (used only when no active server is up).
     #[serde(default)]
     pub backup: bool,
-    /// Talk TLS to it (without certificate verification: certificates cannot be set here).
+    /// TLS to the server, without verification.
     #[serde(default)]
     pub ssl: bool,
-    /// Put it into service after adding it (enable its health checks, then state ready). With
-    /// false it stays in maintenance with checks off, as HAProxy adds it. Default true.
+    /// Put it into service after adding it (default true).
     #[serde(default = "yes")]
     pub enable: bool,
 }
@@ -147,18 +145,17 @@ pub struct AddServerArgs {
 /// Arguments of del_server.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct DelServerArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The backend the server belongs to.
+    /// The server's backend.
     pub backend: String,
     /// The server to delete.
     pub server: String,
-    /// First drain the server, wait for its sessions to end, put it in maintenance, then delete
-    /// it. Without this, HAProxy deletes only a server already in maintenance with no sessions.
+    /// Drain, wait for the sessions to end, set maint, then delete.
     #[serde(default)]
     pub drain_first: bool,
-    /// With drain_first: how long to wait for the sessions to end, in seconds (default 60).
+    /// With drain_first: seconds to wait (default 60).
     #[serde(default)]
     #[schemars(range(min = 1, max = 3600))]
     pub timeout_secs: Option<u32>,
@@ -180,18 +177,16 @@ pub enum WeightArg {
 /// Arguments of set_weight.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct SetWeightArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The backend the server belongs to.
+    /// The server's backend.
     pub backend: String,
-    /// The server's name (see list_servers).
+    /// The server's name.
     pub server: String,
-    /// New weight: 0–256, or a percentage of the configured weight such as "50%". Weight 0
-    /// stops new load-balanced traffic. Backends with a static algorithm (static-rr, map-based
-    /// hashes) accept only 0 and 100%.
+    /// 0–256, or a percentage of the configured weight such as "50%".
     pub weight: WeightArg,
-    /// Allow weight 0 on the backend's last UP server (the backend then cannot serve).
+    /// Allow weight 0 on the backend's last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -199,28 +194,26 @@ pub struct SetWeightArgs {
 /// Arguments of set_maxconn_server.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct MaxconnServerArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The backend the server belongs to.
+    /// The server's backend.
     pub backend: String,
-    /// The server's name (see list_servers).
+    /// The server's name.
     pub server: String,
-    /// Most concurrent sessions to send to the server; further requests queue. 0 removes the
-    /// limit.
+    /// 0 removes the limit.
     pub maxconn: u32,
 }
 
 /// Arguments of set_maxconn_frontend.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct MaxconnFrontendArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// The frontend's name (see list_frontends).
     pub frontend: String,
-    /// Most concurrent connections the frontend accepts; further ones wait in the kernel.
-    /// 0 makes it accept nothing (refused without force).
+    /// 0 accepts nothing (refused without force).
     pub maxconn: u32,
     /// Allow maxconn 0, which stops the frontend accepting connections.
     #[serde(default)]
@@ -230,23 +223,22 @@ pub struct MaxconnFrontendArgs {
 /// Arguments of set_maxconn_global.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct MaxconnGlobalArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The process-wide connection limit; at most the limit HAProxy started with (Hard_maxconn
-    /// in show_info). 0 restores that starting limit.
+    /// At most Hard_maxconn (show_info); 0 restores it.
     pub maxconn: u32,
 }
 
 /// Arguments of set_server_addr.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct SetAddrArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The backend the server belongs to.
+    /// The server's backend.
     pub backend: String,
-    /// The server's name (see list_servers).
+    /// The server's name.
     pub server: String,
     /// New IPv4 or IPv6 address.
     pub address: String,
@@ -259,10 +251,10 @@ pub struct SetAddrArgs {
 /// Arguments of drain_server.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct DrainArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The backend the server belongs to.
+    /// The server's backend.
     pub backend: String,
     /// The server to drain.
     pub server: String,
@@ -273,7 +265,7 @@ pub struct DrainArgs {
     /// Once no session is left, put the server in maintenance.
     #[serde(default)]
     pub set_maint: bool,
-    /// Allow draining the backend's last UP server (the backend then cannot serve new traffic).
+    /// Allow it on the backend's last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -418,7 +410,7 @@ pub struct DrainOut {
 impl HaproxyMcp {
     /// Add a dynamic server and (by default) put it into service.
     #[tool(
-        description = "Add a server to a backend at run time (`add server`). HAProxy adds it in maintenance with health checks off; unless enable=false this tool then runs `enable health` (when check=true) and `set server … state ready`, and reports each step. If a later step fails it says what state the server is left in and how to finish or undo. The backend must use a dynamic algorithm (roundrobin, leastconn, first, random, consistent hash). Dynamic servers do not inherit default-server settings and do not survive a reload unless also added to the configuration.",
+        description = "Add a server at run time (`add server`). HAProxy adds it in maintenance with checks off; unless enable=false this tool then enables its health check (check=true) and sets it ready, reporting each step and, if one fails, the state left and how to finish or undo. The backend needs a dynamic algorithm. Not inherited from default-server; lost on reload unless also in the configuration.",
         annotations(title = "Add server", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<AddServerOut>()
     )]
@@ -474,7 +466,7 @@ impl HaproxyMcp {
 
     /// Delete a server (only in maintenance with no sessions; optionally drain it first).
     #[tool(
-        description = "Delete a server at run time (`del server`). HAProxy deletes only a server that is in maintenance with no sessions left, and refuses servers something in the configuration points at. With drain_first=true this tool first drains the server, waits (up to timeout_secs, default 60, with progress notifications) for its sessions to end, puts it in maintenance, then deletes it. Refuses to drain the backend's last UP server unless force=true. The deletion is lost on reload only if the server is in the configuration.",
+        description = "Delete a server at run time (`del server`). HAProxy deletes only a server in maintenance with no sessions that nothing in the configuration points at. drain_first=true drains it, waits for its sessions (timeout_secs, progress notifications), sets maint, then deletes. Refuses the backend's last UP server unless force=true.",
         annotations(title = "Delete server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DelServerOut>()
     )]
@@ -503,7 +495,7 @@ impl HaproxyMcp {
 
     /// Put a server back into service.
     #[tool(
-        description = "Put a server back into service (`enable server`, the same as set_server_state ready): it leaves maintenance or drain and takes traffic once its health checks pass.",
+        description = "Put a server back into service (`enable server`, same as set_server_state ready): it takes traffic once its checks pass.",
         annotations(title = "Enable server", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
@@ -520,7 +512,7 @@ impl HaproxyMcp {
 
     /// Put a server in maintenance.
     #[tool(
-        description = "Put a server in maintenance (`disable server`, the same as set_server_state maint): it takes no new traffic and its health checks stop; existing sessions are not cut. Refuses the backend's last UP server unless force=true.",
+        description = "Put a server in maintenance (`disable server`, same as set_server_state maint): no new traffic, checks stop, sessions are not cut. Refuses the backend's last UP server unless force=true.",
         annotations(title = "Disable server", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
@@ -537,7 +529,7 @@ impl HaproxyMcp {
 
     /// Set a server's administrative state.
     #[tool(
-        description = "Set a server's administrative state (`set server … state`): ready (takes traffic), drain (no new sessions except persistent ones; existing sessions finish — drain_server also waits for them), or maint (no traffic, health checks stop; existing sessions are not cut). Refuses to put the backend's last UP server into drain or maint unless force=true.",
+        description = "Set a server's admin state (`set server … state`): ready (takes traffic), drain (no new sessions except persistent ones; drain_server also waits for them to end) or maint (no traffic, checks stop; sessions are not cut). Refuses to take the backend's last UP server out unless force=true.",
         annotations(title = "Set server state", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
@@ -555,7 +547,7 @@ impl HaproxyMcp {
 
     /// Change a server's weight.
     #[tool(
-        description = "Set a server's weight (`set server … weight`): absolute 0–256, or a percentage of its configured weight such as \"50%\". Weight 0 stops new load-balanced traffic to it. Reports the weight before and after. Backends with a static algorithm accept only 0 and 100%.",
+        description = "Set a server's weight (`set server … weight`): 0–256, or a percentage of its configured weight such as \"50%\"; 0 stops new load-balanced traffic. Reports before and after. Static algorithms accept only 0 and 100%.",
         annotations(title = "Set server weight", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<WeightOut>()
     )]
@@ -605,7 +597,7 @@ impl HaproxyMcp {
 
     /// Change a server's connection limit.
     #[tool(
-        description = "Set a server's maxconn (`set maxconn server`): the most concurrent sessions HAProxy sends it; further requests wait in the queue. 0 removes the limit.",
+        description = "Set a server's maxconn (`set maxconn server`): most concurrent sessions sent to it, the rest queue; 0 removes the limit.",
         annotations(title = "Set server maxconn", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<MaxconnOut>()
     )]
@@ -689,7 +681,7 @@ impl HaproxyMcp {
 
     /// Change the process-wide connection limit.
     #[tool(
-        description = "Set the process-wide maxconn (`set maxconn global`). It cannot exceed the limit HAProxy started with (Hard_maxconn in show_info); 0 restores that limit.",
+        description = "Set the process-wide maxconn (`set maxconn global`), up to Hard_maxconn (show_info); 0 restores that limit.",
         annotations(title = "Set global maxconn", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<MaxconnOut>()
     )]
@@ -720,7 +712,7 @@ impl HaproxyMcp {
 
     /// Change a server's address and port.
     #[tool(
-        description = "Change a server's address and optionally its port (`set server … addr … port …`). New connections go to the new address; existing ones stay where they are. Reports what HAProxy says changed. HAProxy 3.0 and later apply the new address moments after answering, so a read made right away may still show the old one.",
+        description = "Change a server's address and optionally port (`set server … addr … port …`). New connections go there; existing ones stay. HAProxy 3.0+ applies it moments after answering, so an immediate read may still show the old address.",
         annotations(title = "Set server address", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<AddrOut>()
     )]
@@ -746,7 +738,7 @@ impl HaproxyMcp {
 
     /// Drain a server and wait for its sessions to end.
     #[tool(
-        description = "Drain a server: set it to drain (no new sessions except persistent ones), then wait until its sessions and queue reach zero or timeout_secs pass (default 60, max 3600), sending progress notifications; with set_maint=true, then put it in maintenance. Refuses the backend's last UP server unless force=true. On timeout the server stays in drain and the answer says how many sessions are left.",
+        description = "Drain a server (no new sessions except persistent ones), then wait until its sessions and queue reach zero or timeout_secs pass (default 60), with progress notifications; set_maint=true then puts it in maintenance. Refuses the backend's last UP server unless force=true. On timeout it stays in drain and the answer says how many sessions are left.",
         annotations(title = "Drain server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DrainOut>()
     )]

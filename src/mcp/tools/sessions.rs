@@ -21,7 +21,7 @@ use crate::mcp::rails::server_to_change;
 /// Arguments of show_sessions.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ShowSessionsArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// Only sessions accepted by this frontend.
@@ -30,14 +30,14 @@ pub struct ShowSessionsArgs {
     /// Only sessions routed to this backend.
     #[serde(default)]
     pub backend: Option<String>,
-    /// Only sessions on this server (its name inside the backend; combine with `backend`).
+    /// Only sessions on this server (with `backend`).
     #[serde(default)]
     pub server: Option<String>,
     /// Only sessions at least this many seconds old.
     #[serde(default)]
     #[schemars(range(min = 0, max = 31536000))]
     pub min_age_secs: Option<u64>,
-    /// Also list Runtime API (CLI) sessions, such as the one asking (`fe=GLOBAL`). Default false.
+    /// Also list Runtime API sessions.
     #[serde(default)]
     pub include_cli: bool,
     /// Most sessions to return (default 100).
@@ -107,10 +107,10 @@ pub struct SessionsOut {
 /// Arguments of tools that name one session.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct SessionArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The session id from show_sessions, e.g. `0x55eb48350c30`.
+    /// From show_sessions, e.g. `0x55eb48350c30`.
     pub id: String,
 }
 
@@ -157,12 +157,12 @@ impl From<SessionDetail> for SessionDetailOut {
 /// Arguments of shutdown_server_sessions.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ServerSessionsArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// The backend.
     pub backend: String,
-    /// The server inside the backend.
+    /// The server's name.
     pub server: String,
 }
 
@@ -288,7 +288,7 @@ fn detail_summary(target: &str, d: &SessionDetailOut) -> String {
 impl HaproxyMcp {
     /// Lists sessions, filtered and limited.
     #[tool(
-        description = "List the sessions (streams) HAProxy is handling, from `show sess`: id, client address, frontend, backend, server, age. Filter by frontend, backend, server and minimum age; the Runtime API's own sessions are left out unless include_cli=true. `limit` caps the list (default 100; the answer says how many more there were). Use the id with show_session or shutdown_session.",
+        description = "Sessions (streams) from `show sess`: id, client, frontend, backend, server, age. Filter by frontend, backend, server, minimum age; Runtime API sessions only with include_cli=true. Use the id with show_session or shutdown_session.",
         annotations(title = "Show sessions", read_only_hint = true, open_world_hint = false),
         output_schema = out::<SessionsOut>()
     )]
@@ -315,7 +315,7 @@ impl HaproxyMcp {
 
     /// One session in detail.
     #[tool(
-        description = "Show one session in detail (`show sess <id>`): when it was accepted, client address, frontend, backend, server, plus HAProxy's full internal dump (flags, timers, buffers, connections). Take the id from show_sessions.",
+        description = "One session in detail (`show sess <id>`): accept time, client, frontend, backend, server, and HAProxy's internal dump (flags, timers, buffers). Ids come from show_sessions.",
         annotations(title = "Show one session", read_only_hint = true, open_world_hint = false),
         output_schema = out::<SessionDetailOut>()
     )]
@@ -332,7 +332,7 @@ impl HaproxyMcp {
 
     /// Kills one session.
     #[tool(
-        description = "Shut down one session (`shutdown session <id>`): HAProxy closes its client and server connections at once; any request in flight is lost (logged with termination flag K). Take the id from show_sessions. Ids are memory addresses that HAProxy reuses, so list the sessions again rather than retrying an old id.",
+        description = "Kill one session (`shutdown session <id>`): client and server connections close at once, requests in flight are lost. Ids come from show_sessions and are reused memory addresses: list again rather than retry an old id.",
         annotations(title = "Shut down a session", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ShutdownOut>()
     )]
@@ -358,7 +358,7 @@ impl HaproxyMcp {
 
     /// Kills every session on one server.
     #[tool(
-        description = "Shut down every session on one server (`shutdown sessions server <backend>/<server>`): all its client and server connections are closed at once and requests in flight are lost. Typically after putting the server in maintenance, to move its long-lived connections elsewhere.",
+        description = "Kill every session of one server (`shutdown sessions server`): connections close at once, requests in flight are lost. Typically after maint, to move long-lived connections elsewhere.",
         annotations(title = "Shut down a server's sessions", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ShutdownOut>()
     )]

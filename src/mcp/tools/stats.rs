@@ -56,7 +56,7 @@ pub enum ObjectType {
 /// Arguments of show_stat.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ShowStatArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// Only this frontend or backend.
@@ -65,8 +65,7 @@ pub struct ShowStatArgs {
     /// Only these kinds of objects (all when omitted).
     #[serde(default)]
     pub types: Option<Vec<ObjectType>>,
-    /// Only these CSV columns (e.g. ["scur","status","hrsp_5xx"]); pxname, svname and type are
-    /// always included. Omit for a compact default set; ["all"] for every column.
+    /// CSV columns, e.g. ["scur","hrsp_5xx"]; ["all"] for every one.
     #[serde(default)]
     pub fields: Option<Vec<String>>,
     /// Most rows to return (default 100).
@@ -130,7 +129,7 @@ pub struct HealthOut {
 /// Arguments of health_summary.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct HealthArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// Only this backend.
@@ -141,10 +140,10 @@ pub struct HealthArgs {
 /// Arguments of clear_counters.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ClearCountersArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// Reset every counter (`clear counters all`), not only the max values.
+    /// Every counter, not only the max values.
     #[serde(default)]
     pub all: bool,
 }
@@ -186,7 +185,7 @@ fn stat_row_map(row: &StatRow, fields: &Option<Vec<String>>) -> BTreeMap<String,
 impl HaproxyMcp {
     /// HAProxy process information: version, uptime, connections, limits.
     #[tool(
-        description = "Process-wide information from `show info`: version, uptime, current and total connections, limits, threads, idle CPU. Answers 'which HAProxy is this and how busy is it?'.",
+        description = "Process information (`show info`): version, uptime, connections, limits, threads, idle CPU. 'Which HAProxy is this and how busy is it?'",
         annotations(title = "Show process info", read_only_hint = true, open_world_hint = false),
         output_schema = out::<InfoOut>()
     )]
@@ -224,7 +223,7 @@ impl HaproxyMcp {
 
     /// Statistics rows from `show stat`, filtered and limited.
     #[tool(
-        description = "Statistics from `show stat` (CSV) for frontends, backends and servers: sessions, queues, errors, HTTP codes, check status. Filter by proxy and object type, pick columns with `fields` (default: a compact operator set; [\"all\"] for every column), and cap rows with `limit` (default 100; the answer says how many more there were).",
+        description = "Raw `show stat` counters for frontends, backends and servers. Filter by proxy and type; `fields` picks columns (default a compact operator set; [\"all\"] for every column). Prefer health_summary, list_* and get_* for answers.",
         annotations(title = "Show statistics", read_only_hint = true, open_world_hint = false),
         output_schema = out::<StatOut>()
     )]
@@ -281,7 +280,7 @@ impl HaproxyMcp {
 
     /// Scheduler, polling and memory counters from `show activity`.
     #[tool(
-        description = "Low-level activity counters from `show activity` (loops, wakeups, polled events, tasks, per-thread where HAProxy prints them). For debugging CPU or event-loop problems.",
+        description = "Low-level activity counters (`show activity`: loops, wakeups, events, tasks, per thread). For CPU or event-loop problems.",
         annotations(title = "Show activity counters", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ActivityOut>()
     )]
@@ -307,7 +306,7 @@ impl HaproxyMcp {
 
     /// What looks wrong, backend by backend.
     #[tool(
-        description = "Health at a glance: per backend, servers up/down/drain/maint (HAProxy's own status), sessions, queue, and errors as shares of the traffic (5xx % of responses, connection errors % of sessions); per frontend, stopped or full, and denied or malformed requests as shares of requests; then a plain list of what looks wrong. Start here for 'what is wrong?'. Counters run since start or the last clear_counters.",
+        description = "Start here for 'what is wrong?'. Per backend: servers by HAProxy's verdict, sessions, queue, 5xx % of responses, connection errors % of sessions; per frontend: stopped or full, denied and malformed % of requests; then a list of problems. Counters run since start or the last clear_counters.",
         annotations(title = "Health summary", read_only_hint = true, open_world_hint = false),
         output_schema = out::<HealthOut>()
     )]
@@ -372,7 +371,7 @@ impl HaproxyMcp {
 
     /// Reset statistics counters.
     #[tool(
-        description = "Reset HAProxy's statistics counters: the max values (`clear counters`), or with all=true every counter (`clear counters all`). The old values are lost.",
+        description = "Reset statistics counters: max values (`clear counters`), or every counter with all=true. The old values are lost.",
         annotations(title = "Clear counters", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<Done>()
     )]

@@ -28,10 +28,10 @@ use crate::mcp::views::{
 /// Arguments of tools that list something and take nothing else.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ListArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// Most items to return (default 100); the answer says how many more there were.
+    /// Most items to return (default 100).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -40,7 +40,7 @@ pub struct ListArgs {
 /// Arguments of get_backend.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct BackendArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// The backend's name (see list_backends).
@@ -50,13 +50,13 @@ pub struct BackendArgs {
 /// Arguments of tools that list per-server rows, for one backend or all.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ServerRowsArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// Only this backend (every backend when omitted).
+    /// Only this backend.
     #[serde(default)]
     pub backend: Option<String>,
-    /// Most rows to return (default 100); the answer says how many more there were.
+    /// Most rows to return (default 100).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -97,7 +97,7 @@ impl StateFilter {
 /// Arguments of list_servers.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ListServersArgs {
-    /// Which configured HAProxy to use (see list_targets). Optional when only one is configured.
+    /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
     /// Only this backend's servers (every backend's when omitted).
@@ -106,7 +106,7 @@ pub struct ListServersArgs {
     /// Only servers in this state.
     #[serde(default)]
     pub state: Option<StateFilter>,
-    /// Most servers to return (default 100); the answer says how many more there were.
+    /// Most servers to return (default 100).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -466,7 +466,7 @@ fn frontends_only() -> StatFilter {
 impl HaproxyMcp {
     /// The frontends: status, sessions, limit, rates, mode.
     #[tool(
-        description = "List the frontends (from `show stat`): status (OPEN/FULL/PAUSED/STOP), mode, current sessions against their limit, session and request rates, request errors. Answers 'what listens and how busy is it?'.",
+        description = "Frontends: status (OPEN/FULL/PAUSED/STOP), mode, sessions against their limit, session and request rates, request errors.",
         annotations(title = "List frontends", read_only_hint = true, open_world_hint = false),
         output_schema = out::<FrontendsOut>()
     )]
@@ -517,7 +517,7 @@ impl HaproxyMcp {
 
     /// The backends: status, algorithm, servers up/total, sessions, queue.
     #[tool(
-        description = "List the backends (from `show backend` and `show stat`): status, mode, balance algorithm, how many servers are up/down/drain/maint, sessions, queue, connection errors and 5xx. Answers 'which backends exist and are they healthy?'.",
+        description = "Backends with status, mode, algorithm, servers up/down/drain/maint, sessions, queue, connection errors and 5xx: 'which backends exist and are they healthy?'.",
         annotations(title = "List backends", read_only_hint = true, open_world_hint = false),
         output_schema = out::<BackendsOut>()
     )]
@@ -557,7 +557,7 @@ impl HaproxyMcp {
 
     /// One backend with its servers.
     #[tool(
-        description = "One backend in full: status, mode, algorithm, sessions, queue, errors, and each of its servers (address, state, weight, check, sessions). Answers 'what is going on in backend X?'.",
+        description = "One backend in full: status, mode, algorithm, sessions, queue, errors, and each server's address, state, weight, check, sessions.",
         annotations(title = "Get backend", read_only_hint = true, open_world_hint = false),
         output_schema = out::<BackendDetailOut>()
     )]
@@ -592,7 +592,7 @@ impl HaproxyMcp {
 
     /// Servers with address, state, weight, check and sessions.
     #[tool(
-        description = "List servers of one backend (or of every backend): address, port, state (up/down/drain/maint/nolb, from `show servers state` and `show stat`), weight, health check status, sessions and queue. Filter by `state` (e.g. not_up to see only problems); `limit` caps the list (default 100) and the answer says how many more there were.",
+        description = "Servers of one backend or all: address, port, state (up/down/drain/maint/nolb, HAProxy's verdict), weight, check status, sessions, queue. Filter by `state` (not_up shows only problems).",
         annotations(title = "List servers", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersOut>()
     )]
@@ -642,7 +642,7 @@ impl HaproxyMcp {
 
     /// One server in full.
     #[tool(
-        description = "One server in full: address, state and administrative flags, current and configured weight, health and agent checks, sessions, limits, errors, timings. Answers 'what is wrong with server X?'.",
+        description = "One server in full: address, state and admin flags, weights, health and agent checks, sessions, limits, errors, timings. 'What is wrong with server X?'",
         annotations(title = "Get server", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServerDetailOut>()
     )]
@@ -684,7 +684,7 @@ impl HaproxyMcp {
 
     /// `show servers state`, typed.
     #[tool(
-        description = "The raw server state table from `show servers state` (one backend or all), typed: ids, address, operational and administrative state (decoded), weights, check and agent state, FQDN, ports. Prefer list_servers for a readable view.",
+        description = "Raw `show servers state` rows, typed and decoded (ids, address, operational and admin state, weights, check and agent state, FQDN). Prefer list_servers for a readable view.",
         annotations(title = "Show servers state", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersStateOut>()
     )]
@@ -720,7 +720,7 @@ impl HaproxyMcp {
 
     /// `show servers conn`, typed.
     #[tool(
-        description = "Connection pools per server from `show servers conn` (one backend or all): connections in use, idle (safe/unsafe), limits, purge delay, per-thread idle counts. For connection-reuse questions.",
+        description = "Connection pools per server (`show servers conn`): in use, idle (safe/unsafe), limits, per-thread idle counts. For connection-reuse questions.",
         annotations(title = "Show servers connections", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersConnOut>()
     )]
@@ -758,7 +758,7 @@ impl HaproxyMcp {
 
     /// The loaded maps.
     #[tool(
-        description = "List the maps HAProxy has loaded (`show map`): #id reference, file, entry count, version, where each is used. Use the reference or file with the maps tools.",
+        description = "Maps HAProxy has loaded (`show map`): #id, file, entry count, version, where used.",
         annotations(title = "List maps", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ListRefsOut>()
     )]
@@ -768,7 +768,7 @@ impl HaproxyMcp {
 
     /// The loaded ACLs.
     #[tool(
-        description = "List the ACLs HAProxy has loaded (`show acl`): #id reference, file (absent for inline ACLs), entry count, version, where each is used. Use the reference or file with the ACL tools.",
+        description = "ACLs HAProxy has loaded (`show acl`): #id, file (none when inline), entry count, version, where used.",
         annotations(title = "List ACLs", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ListRefsOut>()
     )]

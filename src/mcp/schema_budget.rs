@@ -1,0 +1,330 @@
+//! What a tool list costs a model. Assistants put each tool's name, title, description, input
+//! schema and annotations into the model's context on every turn, so the schemas schemars derives
+//! are compacted once, when the router is built, without changing what they accept:
+//!
+//! * `$schema` and schemars' own `format`s (`uint64`, `int32`, `double`…) go: they are not
+//!   standard formats (the MCP Inspector warns about each one and strict validators reject them);
+//!   the range they imply stays as `minimum`/`maximum`;
+//! * `"default": null` goes (an absent optional argument is already null);
+//! * a `oneOf` of string constants becomes one `enum` (the variants' prose stays in the tool and
+//!   property descriptions);
+//! * `$defs` used by reference are inlined and dropped, so a schema reads top to bottom;
+//! * array items and union branches lose their own description (the property has one), and
+//!   an optional argument is typed without `null` (absent already means none);
+//! * output schemas, which only clients read (to validate answers), keep their structure —
+//!   types, enums, required fields — and lose prose and numeric ranges; docs/tools.md documents
+//!   every answer field from the uncompacted schemas;
+//! * the `target` argument every tool takes loses its description: the server's instructions
+//!   (sent once, at `initialize`) say what it is.
+//!
+//! The budget tests (tests/tool_surface.rs) measure the list as a client receives it.
+
+use rmcp::model::{JsonObject, Tool};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Schemars' numeric formats: not in JSON Schema's format vocabulary.
+const NON_STANDARD_FORMATS: &[&str] = &[
+    "uint", "uint8", "uint16", "uint32", "uint64", "uint128", "int", "int8", "int16", "int32",
+    "int64", "int128", "float", "double",
+];
+
+/// Compacts a tool's input and output schemas and its annotations in place (see the module
+/// documentation).
+pub(crate) fn compact_tool(tool: &mut Tool) {
+    let mut input = compact(&tool.input_schema, Audience::Model);
+    optional_arguments_without_null(&mut input);
+    // Every tool takes `target`; the server's instructions explain it once, not 60 times.
+    if let Some(Value::Object(target)) = input
+        .get_mut("properties")
+        .and_then(|p| p.get_mut("target"))
+    {
+        target.remove("description");
+    }
+    tool.input_schema = Arc::new(input);
+    if let Some(out) = &tool.output_schema {
+        tool.output_schema = Some(Arc::new(compact(out, Audience::Client)));
+    }
+    // The spec gives destructiveHint and idempotentHint meaning only when readOnlyHint is false,
+    // and readOnlyHint and idempotentHint default to false: only what differs is sent.
+    // (destructiveHint defaults to true, so both of its values stay explicit.)
+    if let Some(a) = tool.annotations.as_mut() {
+        if a.read_only_hint == Some(true) {
+            a.destructive_hint = None;
+            a.idempotent_hint = None;
+        }
+        if a.read_only_hint == Some(false) {
+            a.read_only_hint = None;
+        }
+        if a.idempotent_hint == Some(false) {
+            a.idempotent_hint = None;
+        }
+    }
+}
+
+/// An optional argument reads `"type": "integer"` rather than `["integer", "null"]`: leaving it
+/// out already means "none", and the server takes an explicit null for an optional argument as
+/// absent (`arg_errors::precheck`, serde's `Option`).
+fn optional_arguments_without_null(schema: &mut JsonObject) {
+    let required: Vec<String> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(Value::Object(props)) = schema.get_mut("properties") else {
+        return;
+    };
+    for (name, p) in props.iter_mut() {
+        if required.contains(name) {
+            continue;
+        }
+        if let Some(Value::Array(types)) = p.get("type") {
+            let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+            if kept.len() == 1 {
+                p["type"] = kept[0].clone();
+            }
+        }
+        // `{"anyOf": [X, {"type": "null"}]}` becomes X, keeping the property's description.
+        let lone = p
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .and_then(|branches| {
+                let not_null: Vec<&Value> = branches
+                    .iter()
+                    .filter(|b| b.get("type") != Some(&Value::String("null".to_owned())))
+                    .collect();
+                (not_null.len() == 1 && branches.len() == 2).then(|| not_null[0].clone())
+            });
+        if let (Some(Value::Object(branch)), Value::Object(prop)) = (lone, &mut *p) {
+            prop.remove("anyOf");
+            for (k, v) in branch {
+                if k != "description" || !prop.contains_key("description") {
+                    prop.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+}
+
+/// Who reads a schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// The model reads input schemas: descriptions stay, they say how to call.
+    Model,
+    /// Clients read output schemas: the structure stays, nested prose goes.
+    Client,
+}
+
+/// A compacted copy of `schema`.
+fn compact(schema: &JsonObject, audience: Audience) -> JsonObject {
+    let defs = schema
+        .get("$defs")
+        .or_else(|| schema.get("definitions"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut root = schema.clone();
+    root.remove("$schema");
+    root.remove("$defs");
+    root.remove("definitions");
+    let mut value = Value::Object(root);
+    rewrite(&mut value, &defs, audience, &mut Vec::new());
+    let Value::Object(mut out) = value else {
+        unreachable!("an object stays an object")
+    };
+    // A recursive type keeps its reference, so it keeps its definitions too.
+    if has_ref(&Value::Object(out.clone())) {
+        out.insert("$defs".to_owned(), Value::Object(defs));
+    }
+    out
+}
+
+/// Whether a `$ref` is left anywhere in `v`.
+fn has_ref(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.contains_key("$ref") || m.values().any(has_ref),
+        Value::Array(a) => a.iter().any(has_ref),
+        _ => false,
+    }
+}
+
+/// Rewrites one schema node. `seen` holds the definitions being inlined, so a recursive type keeps its `$ref`.
+fn rewrite(
+    node: &mut Value,
+    defs: &Map<String, Value>,
+    audience: Audience,
+    seen: &mut Vec<String>,
+) {
+    let Value::Object(map) = node else {
+        return;
+    };
+    if let Some(name) = map
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.rsplit('/').next())
+        .map(str::to_owned)
+        && let Some(def) = defs.get(&name)
+        && !seen.contains(&name)
+    {
+        // Inline the definition; the referring node's own keywords (its description) win.
+        map.remove("$ref");
+        if let Value::Object(d) = def {
+            for (k, v) in d {
+                map.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        seen.push(name);
+        rewrite(node, defs, audience, seen);
+        seen.pop();
+        return;
+    }
+    if map.get("default") == Some(&Value::Null) {
+        map.remove("default");
+    }
+    if map
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(|f| NON_STANDARD_FORMATS.contains(&f))
+    {
+        map.remove("format");
+    }
+    if let Some(values) = string_constants(map.get("oneOf")) {
+        map.remove("oneOf");
+        map.insert("type".to_owned(), Value::String("string".to_owned()));
+        map.insert("enum".to_owned(), Value::Array(values));
+    }
+    if audience == Audience::Client {
+        // Clients validate answers by structure; the fields' meaning is documented in
+        // docs/tools.md (rendered from the uncompacted schemas), not sent on every list.
+        map.remove("description");
+        map.remove("minimum");
+        map.remove("maximum");
+    }
+    for (key, child) in map.iter_mut() {
+        match key.as_str() {
+            "properties" | "patternProperties" => {
+                if let Value::Object(props) = child {
+                    for p in props.values_mut() {
+                        rewrite(p, defs, audience, seen);
+                    }
+                }
+            }
+            "items" | "additionalProperties" | "not" => {
+                rewrite(child, defs, audience, seen);
+                unsay(child);
+            }
+            "anyOf" | "oneOf" | "allOf" | "prefixItems" => {
+                if let Value::Array(branches) = child {
+                    for b in branches {
+                        rewrite(b, defs, audience, seen);
+                        unsay(b);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Drops the description of an array's items or of a union's branch: the property that holds
+/// them describes them, and the model reads it once.
+fn unsay(node: &mut Value) {
+    if let Value::Object(m) = node {
+        m.remove("description");
+    }
+}
+
+/// The values of a `oneOf` whose branches are all string constants (`{"const": "x", …}`).
+fn string_constants(one_of: Option<&Value>) -> Option<Vec<Value>> {
+    let branches = one_of?.as_array()?;
+    branches
+        .iter()
+        .map(|b| {
+            let c = b.get("const")?;
+            c.is_string().then(|| c.clone())
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(v: Value) -> JsonObject {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn refs_are_inlined_and_constant_choices_become_an_enum() {
+        let schema = object(json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$defs": {"State": {"description": "A state.", "oneOf": [
+                {"const": "ready", "description": "Takes traffic.", "type": "string"},
+                {"const": "maint", "type": "string"}
+            ]}},
+            "type": "object",
+            "properties": {
+                "state": {"$ref": "#/$defs/State", "description": "ready or maint."},
+                "limit": {"type": ["integer", "null"], "format": "uint32", "minimum": 1, "maximum": 10000, "default": null}
+            },
+            "required": ["state"]
+        }));
+        let c = compact(&schema, Audience::Model);
+        assert_eq!(
+            Value::Object(c),
+            json!({
+                "type": "object",
+                "properties": {
+                    "state": {"description": "ready or maint.", "type": "string", "enum": ["ready", "maint"]},
+                    "limit": {"type": ["integer", "null"], "minimum": 1, "maximum": 10000}
+                },
+                "required": ["state"]
+            })
+        );
+    }
+
+    #[test]
+    fn output_schemas_keep_structure_without_prose() {
+        let schema = object(json!({
+            "type": "object",
+            "properties": {
+                "servers": {"description": "The servers.", "type": "array", "items": {"$ref": "#/$defs/S"}}
+            },
+            "$defs": {"S": {"type": "object", "description": "One server.", "properties": {
+                "weight": {"description": "Its weight.", "type": ["integer", "null"], "format": "uint64", "minimum": 0}
+            }, "required": ["weight"]}}
+        }));
+        let c = Value::Object(compact(&schema, Audience::Client));
+        assert!(c["properties"]["servers"].get("description").is_none());
+        let s = &c["properties"]["servers"]["items"];
+        assert_eq!(s["required"], json!(["weight"]));
+        assert_eq!(
+            s["properties"]["weight"],
+            json!({"type": ["integer", "null"]})
+        );
+        assert!(c.get("$defs").is_none());
+    }
+
+    #[test]
+    fn a_recursive_definition_keeps_its_reference() {
+        let schema = object(json!({
+            "type": "object",
+            "properties": {"tree": {"$ref": "#/$defs/Node"}},
+            "$defs": {"Node": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/Node"}}}}}
+        }));
+        let c = Value::Object(compact(&schema, Audience::Model));
+        let inner = &c["properties"]["tree"]["properties"]["children"]["items"];
+        assert_eq!(inner["$ref"], "#/$defs/Node");
+        assert!(
+            c["$defs"]["Node"].is_object(),
+            "the reference still resolves"
+        );
+    }
+}
