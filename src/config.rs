@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
 use serde::Deserialize;
 
@@ -16,6 +17,9 @@ use crate::transport::oauth::OAuthSettings;
 use crate::transport::rate_limit::RateLimit;
 
 mod http_settings;
+mod sources;
+
+pub use sources::Sources;
 
 /// How the Runtime API is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -81,20 +85,21 @@ pub struct Cli {
     /// HTTP port.
     #[arg(long, env = "MCP_PORT", default_value_t = 8080)]
     pub port: u16,
-    /// HTTP bind address. Anything but loopback needs authentication (static tokens or OAuth)
-    /// or --allow-unauthenticated.
-    #[arg(long, env = "MCP_HOST", default_value = "127.0.0.1")]
+    /// HTTP bind address: an IP address (`localhost` means 127.0.0.1). Anything but loopback
+    /// needs authentication (static tokens or OAuth) or --allow-unauthenticated.
+    #[arg(long, env = "MCP_HOST", default_value = "127.0.0.1", value_parser = parse_bind_host)]
     pub host: IpAddr,
-    /// Host header values accepted over HTTP (comma-separated); loopback names by default.
+    /// Host header values accepted over HTTP (comma-separated), in addition to the loopback
+    /// names on a loopback bind.
     #[arg(long, env = "MCP_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
-    /// Origin header values accepted over HTTP (comma-separated); none by default (browser
-    /// requests with an Origin are refused).
+    /// Origin header values accepted over HTTP (comma-separated), in addition to loopback
+    /// origins (any port) on a loopback bind; other browser requests are refused.
     #[arg(long, env = "MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
     /// Serve HTTP on a non-loopback address without authentication (dangerous; warns at
     /// every start).
-    #[arg(long, env = "MCP_ALLOW_UNAUTHENTICATED")]
+    #[arg(long, env = "MCP_ALLOW_UNAUTHENTICATED", value_parser = BoolishValueParser::new())]
     pub allow_unauthenticated: bool,
     /// File of static bearer tokens, one `name:token[:ro]` per line (`ro`: read tools only).
     #[arg(long, env = "MCP_AUTH_TOKENS_FILE")]
@@ -134,18 +139,19 @@ pub struct Cli {
     #[arg(long, env = "HAPROXY_MCP_AUDIT_LOG", default_value = "stderr")]
     pub audit_log: String,
     /// Audit read-only tool calls too.
-    #[arg(long, env = "HAPROXY_MCP_AUDIT_READS")]
+    #[arg(long, env = "HAPROXY_MCP_AUDIT_READS", value_parser = BoolishValueParser::new())]
     pub audit_reads: bool,
 
     /// Remove every tool that changes HAProxy, and refuse mutating commands.
-    #[arg(long, env = "HAPROXY_MCP_READ_ONLY")]
+    #[arg(long, env = "HAPROXY_MCP_READ_ONLY", value_parser = BoolishValueParser::new())]
     pub read_only: bool,
     /// Toolsets to expose (comma-separated) [default: all].
     #[arg(long, env = "HAPROXY_MCP_TOOLSETS", value_enum, value_delimiter = ',')]
     pub toolsets: Vec<Toolset>,
     /// Serve an in-process HAProxy emulator instead of a real HAProxy: a bundled version
-    /// (2.6, 3.0, 3.2, 3.4; newest when no value is given) or a fixtures folder.
-    #[arg(long, env = "HAPROXY_MCP_EMULATOR", num_args = 0..=1, default_missing_value = "latest")]
+    /// (2.6, 3.0, 3.2, 3.4), or a fixtures folder; the newest bundled version when no value, an
+    /// empty value, `true` or `newest` is given (`false` turns it off).
+    #[arg(long, env = "HAPROXY_MCP_EMULATOR", num_args = 0..=1, default_missing_value = "newest")]
     pub emulator: Option<String>,
 
     /// Connect timeout to HAProxy, in milliseconds.
@@ -167,6 +173,44 @@ pub struct Cli {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+
+    /// Where each value came from (filled by [`Cli::from_env`]; empty otherwise).
+    #[arg(skip)]
+    pub sources: Sources,
+}
+
+impl Cli {
+    /// Parses these arguments and the environment; `--help` and `--version` print and exit.
+    pub fn from_args(args: Vec<std::ffi::OsString>) -> Result<Self, ConfigError> {
+        sources::parse(args)
+    }
+
+    /// Parses the process's arguments and environment (MCP_AUTH_TOKENS included).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut cli = Self::from_args(std::env::args_os().collect())?;
+        cli.auth_tokens = std::env::var("MCP_AUTH_TOKENS").ok();
+        Ok(cli)
+    }
+
+    /// How to name a setting (by clap id, e.g. `haproxy_port`) in a message: the environment
+    /// variable or the flag the user gave, or both when it is the default.
+    pub fn setting(&self, id: &str) -> String {
+        self.sources.name(id)
+    }
+}
+
+/// `--host`: an IP address, or `localhost` (127.0.0.1). Names are not resolved: what a name
+/// resolves to can change, and the loopback check must hold for the address actually bound.
+fn parse_bind_host(value: &str) -> Result<IpAddr, String> {
+    if value.trim().eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::from([127, 0, 0, 1]));
+    }
+    value
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| "not an IP address".to_owned())
 }
 
 /// A target as written in the TOML file.
@@ -225,9 +269,11 @@ pub struct Config {
     pub transport: Transport,
     /// HTTP bind address and port.
     pub bind: (IpAddr, u16),
-    /// Accepted Host headers (empty: rmcp's loopback defaults).
+    /// Accepted Host headers, checked and normalised (the loopback names included on a
+    /// loopback bind).
     pub allowed_hosts: Vec<String>,
-    /// Accepted Origin headers.
+    /// Accepted Origin headers, checked, with explicit ports (loopback origins included on a
+    /// loopback bind).
     pub allowed_origins: Vec<String>,
     /// `--allow-unauthenticated` was given.
     pub allow_unauthenticated: bool,
@@ -337,63 +383,13 @@ fn tcp_address(host: &str, port: u16) -> Address {
 impl Config {
     /// Parses flags and environment, reads the TOML file if any, and validates.
     pub fn load() -> Result<Self, ConfigError> {
-        let mut cli = Cli::parse();
-        cli.auth_tokens = std::env::var("MCP_AUTH_TOKENS").ok();
-        Self::from_cli(cli)
+        Self::from_cli(Cli::from_env()?)
     }
 
     /// Validates an already-parsed command line.
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
-        let file = match &cli.config {
-            None => ConfigFile::default(),
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    bad(
-                        "HAPROXY_MCP_CONFIG (--config)",
-                        format!("cannot read {}: {e}", path.display()),
-                        "point it at a readable TOML file, or unset it",
-                    )
-                })?;
-                toml::from_str(&text).map_err(|e| {
-                    bad(
-                        &format!("the configuration file {}", path.display()),
-                        e.to_string(),
-                        "see docs/configuration.md for the file's keys",
-                    )
-                })?
-            }
-        };
-        let client = ClientOptions {
-            limits: Limits {
-                connect_timeout: Duration::from_millis(cli.connect_timeout_ms),
-                command_timeout: Duration::from_millis(cli.command_timeout_ms),
-                max_reply_bytes: cli.max_reply_bytes,
-            },
-            max_connections: cli.max_connections,
-            read_only: cli.read_only || file.read_only,
-            ..ClientOptions::default()
-        };
-        if cli.connect_timeout_ms == 0 || cli.command_timeout_ms == 0 {
-            return Err(bad(
-                "HAPROXY_CONNECT_TIMEOUT_MS / HAPROXY_COMMAND_TIMEOUT_MS",
-                "a timeout of 0 ms can never succeed",
-                "give a positive number of milliseconds (defaults: 3000 and 15000)",
-            ));
-        }
-        if cli.max_connections == 0 || cli.max_connections > 10 {
-            return Err(bad(
-                "HAPROXY_MAX_CONNECTIONS (--max-connections)",
-                format!("{} is outside 1–10", cli.max_connections),
-                "HAProxy's `stats maxconn` (default 10) is shared by every CLI user; keep this well below it, e.g. 4",
-            ));
-        }
-        if cli.max_reply_bytes < 4096 {
-            return Err(bad(
-                "HAPROXY_MAX_REPLY_BYTES (--max-reply-bytes)",
-                format!("{} bytes cannot hold even `show info`", cli.max_reply_bytes),
-                "use at least 4096 (default 64 MiB)",
-            ));
-        }
+        let (file, file_name) = read_file(&cli)?;
+        let client = client_options(&cli, file.read_only)?;
         let mut warnings = Vec::new();
         let auth_tokens = http_settings::tokens(&cli, &mut warnings)?;
         let oauth = http_settings::oauth(&cli)?;
@@ -404,7 +400,7 @@ impl Config {
             && !cli.allow_unauthenticated
         {
             return Err(bad(
-                "MCP_HOST (--host)",
+                &cli.setting("host"),
                 format!(
                     "{} is not a loopback address, and no HTTP authentication is configured",
                     cli.host
@@ -422,35 +418,57 @@ impl Config {
                 )
             });
         }
+        let (allowed_hosts, allowed_origins) = http_settings::allowed_lists(&cli)?;
         let (max_request_bytes, rate_limit) = http_settings::http_limits(&cli)?;
-        let audit_log = match cli.audit_log.trim() {
-            "off" | "none" | "" => AuditDestination::Off,
-            "stderr" | "-" => AuditDestination::Stderr,
-            path => AuditDestination::File(PathBuf::from(path)),
-        };
+        let audit_log = audit_destination(&cli)?;
         if !valid_log_level(&cli.log_level) {
             return Err(bad(
-                "LOG_LEVEL (--log-level)",
+                &cli.setting("log_level"),
                 format!("{:?} is not a log level", cli.log_level),
-                "use trace, debug, info, warn or error",
+                "use trace, debug, info, warn or error (or a tracing filter such as info,rmcp=warn)",
             ));
         }
-        let emulator = cli.emulator.clone().map(|e| {
-            if e == "latest" {
-                crate::demo::default_version().to_owned()
-            } else {
-                e
+        let emulator = emulator_spec(&cli)?;
+        let (targets, default_target) = if emulator.is_some() {
+            if !file.targets.is_empty() {
+                warnings.push(format!(
+                    "the targets of {file_name} are not used: the emulator (--emulator) is the only target"
+                ));
             }
-        });
-        let targets = if emulator.is_some() {
-            Vec::new()
+            (Vec::new(), None)
         } else if file.targets.is_empty() {
-            vec![Self::env_target(&cli, &client)?]
+            if let Some(name) = &file.default_target {
+                return Err(bad(
+                    &format!("default_target in {file_name}"),
+                    format!("{name:?} names a target, but the file has no [[targets]]"),
+                    "add the [[targets]] it names, or remove default_target",
+                ));
+            }
+            (vec![Self::env_target(&cli, &client)?], None)
         } else {
-            file.targets
-                .iter()
-                .map(|t| Self::file_target(t, &client))
-                .collect::<Result<Vec<_>, _>>()?
+            let mut targets: Vec<TargetConfig> = Vec::new();
+            for (i, t) in file.targets.iter().enumerate() {
+                let target = Self::file_target(t, i, &file_name, &client)?;
+                if targets.iter().any(|o| o.name == target.name) {
+                    return Err(bad(
+                        &format!("targets[{i}].name in {file_name}"),
+                        format!("the name {:?} is used by an earlier target too", t.name),
+                        "give every target its own name",
+                    ));
+                }
+                targets.push(target);
+            }
+            if let Some(name) = &file.default_target
+                && !targets.iter().any(|t| &t.name == name)
+            {
+                let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+                return Err(bad(
+                    &format!("default_target in {file_name}"),
+                    format!("{name:?} is not one of the targets ({})", names.join(", ")),
+                    "set it to the name of one of the [[targets]], or remove it",
+                ));
+            }
+            (targets, file.default_target.clone())
         };
         let toolsets = if !cli.toolsets.is_empty() {
             cli.toolsets.clone()
@@ -462,8 +480,8 @@ impl Config {
         Ok(Self {
             transport: cli.transport,
             bind: (cli.host, cli.port),
-            allowed_hosts: cli.allowed_hosts.clone(),
-            allowed_origins: cli.allowed_origins.clone(),
+            allowed_hosts,
+            allowed_origins,
             allow_unauthenticated: cli.allow_unauthenticated,
             auth_tokens,
             oauth,
@@ -473,7 +491,7 @@ impl Config {
             audit_reads: cli.audit_reads,
             warnings,
             targets,
-            default_target: file.default_target.clone(),
+            default_target,
             read_only: client.read_only,
             toolsets,
             emulator,
@@ -500,15 +518,25 @@ impl Config {
             RuntimeMode::Master => {
                 let worker = parse_master_target(&cli.master_target).ok_or_else(|| {
                     bad(
-                        "HAPROXY_MASTER_TARGET (--master-target)",
+                        &cli.setting("master_target"),
                         format!("{:?} is not a worker target", cli.master_target),
                         "use 1 (first worker), !<pid>, or master",
                     )
                 })?;
                 let address = if cli.runtime_socket.is_some() {
                     Address::Unix(socket)
-                } else {
+                } else if cli.sources.explicit("haproxy_host")
+                    || cli.sources.explicit("haproxy_port")
+                {
                     tcp_address(&cli.haproxy_host, cli.haproxy_port)
+                } else {
+                    // The defaults (127.0.0.1:9999) are usually a worker's stats socket, where
+                    // the master CLI's `@1` prefixes are refused: say so instead of guessing.
+                    return Err(bad(
+                        &cli.setting("runtime_mode"),
+                        "master mode needs the master CLI's address, and none is set",
+                        "set HAPROXY_RUNTIME_SOCKET to the master socket (haproxy -W -S /run/haproxy-master.sock), or HAPROXY_HOST and HAPROXY_PORT to a master CLI on TCP",
+                    ));
                 };
                 Endpoint::master(address, worker)
             }
@@ -520,9 +548,14 @@ impl Config {
         })
     }
 
-    /// A target from the TOML file.
-    fn file_target(t: &TargetFile, client: &ClientOptions) -> Result<TargetConfig, ConfigError> {
-        let key = |k: &str| format!("targets[{}].{k} in the configuration file", t.name);
+    /// A target from the TOML file (the `index`th of `file`).
+    fn file_target(
+        t: &TargetFile,
+        index: usize,
+        file: &str,
+        client: &ClientOptions,
+    ) -> Result<TargetConfig, ConfigError> {
+        let key = |k: &str| format!("targets[{index}].{k} in {file}");
         if t.name.is_empty()
             || !t
                 .name
@@ -530,14 +563,22 @@ impl Config {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         {
             return Err(bad(
-                &format!("targets.name {:?} in the configuration file", t.name),
-                "a target name must be non-empty and use letters, digits, '-', '_' or '.'",
+                &key("name"),
+                format!(
+                    "{:?}: a target name must be non-empty and use letters, digits, '-', '_' or '.'",
+                    t.name
+                ),
                 "rename the target",
             ));
         }
         let need_tcp = || -> Result<Address, ConfigError> {
             match (&t.host, t.port) {
-                (Some(h), Some(p)) => Ok(tcp_address(h, p)),
+                (Some(_), Some(0)) => Err(bad(
+                    &key("port"),
+                    "port 0 cannot be connected to",
+                    "give the port of the stats socket or master CLI, 1-65535",
+                )),
+                (Some(h), Some(p)) if !h.trim().is_empty() => Ok(tcp_address(h, p)),
                 _ => Err(bad(
                     &key("host/port"),
                     "missing",
@@ -579,6 +620,133 @@ impl Config {
             options,
         })
     }
+}
+
+/// The TOML file, if one is named, and how to name it in messages.
+fn read_file(cli: &Cli) -> Result<(ConfigFile, String), ConfigError> {
+    let Some(path) = &cli.config else {
+        return Ok((ConfigFile::default(), "the configuration file".to_owned()));
+    };
+    let name = format!("the configuration file {}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        bad(
+            &cli.setting("config"),
+            format!("cannot read {}: {e}", path.display()),
+            "point it at a readable TOML file, or unset it",
+        )
+    })?;
+    let file = toml::from_str(&text).map_err(|e| {
+        bad(
+            &name,
+            e.to_string().trim_end().to_owned(),
+            "see docs/configuration.md for the file's keys",
+        )
+    })?;
+    Ok((file, name))
+}
+
+/// Timeouts, limits and read-only mode shared by every target.
+fn client_options(cli: &Cli, file_read_only: bool) -> Result<ClientOptions, ConfigError> {
+    for (id, value) in [
+        ("connect_timeout_ms", cli.connect_timeout_ms),
+        ("command_timeout_ms", cli.command_timeout_ms),
+    ] {
+        if value == 0 {
+            return Err(bad(
+                &cli.setting(id),
+                "a timeout of 0 ms can never succeed",
+                "give a positive number of milliseconds (defaults: 3000 to connect, 15000 per command)",
+            ));
+        }
+    }
+    if cli.haproxy_port == 0 {
+        return Err(bad(
+            &cli.setting("haproxy_port"),
+            "port 0 cannot be connected to",
+            "give the TCP port of HAProxy's stats socket, 1-65535 (default 9999)",
+        ));
+    }
+    if cli.max_connections == 0 || cli.max_connections > 10 {
+        return Err(bad(
+            &cli.setting("max_connections"),
+            format!("{} is outside 1–10", cli.max_connections),
+            "HAProxy's `stats maxconn` (default 10) is shared by every CLI user; keep this well below it, e.g. 4",
+        ));
+    }
+    if cli.max_reply_bytes < 4096 {
+        return Err(bad(
+            &cli.setting("max_reply_bytes"),
+            format!("{} bytes cannot hold even `show info`", cli.max_reply_bytes),
+            "use at least 4096 (default 64 MiB)",
+        ));
+    }
+    Ok(ClientOptions {
+        limits: Limits {
+            connect_timeout: Duration::from_millis(cli.connect_timeout_ms),
+            command_timeout: Duration::from_millis(cli.command_timeout_ms),
+            max_reply_bytes: cli.max_reply_bytes,
+        },
+        max_connections: cli.max_connections,
+        read_only: cli.read_only || file_read_only,
+        ..ClientOptions::default()
+    })
+}
+
+/// Where the audit log goes; a file is opened (created `0600`) now, so a path that cannot be
+/// written stops the server at start.
+fn audit_destination(cli: &Cli) -> Result<AuditDestination, ConfigError> {
+    Ok(match cli.audit_log.trim() {
+        "off" | "none" | "" => AuditDestination::Off,
+        "stderr" | "-" => AuditDestination::Stderr,
+        path => {
+            let path = PathBuf::from(path);
+            crate::mcp::audit::AuditLog::file(&path).map_err(|e| {
+                bad(
+                    &cli.setting("audit_log"),
+                    format!("cannot open {} for appending: {e}", path.display()),
+                    "give a file in an existing, writable folder, or `stderr`, or `off`",
+                )
+            })?;
+            AuditDestination::File(path)
+        }
+    })
+}
+
+/// The emulator to serve, if any: a bundled version or a fixtures folder.
+fn emulator_spec(cli: &Cli) -> Result<Option<String>, ConfigError> {
+    let Some(spec) = cli.emulator.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    let versions = crate::demo::bundled_versions();
+    match spec.to_ascii_lowercase().as_str() {
+        "" | "true" | "newest" | "latest" | "yes" | "on" | "1" => {
+            return Ok(Some(crate::demo::default_version().to_owned()));
+        }
+        "false" | "no" | "off" | "0" => return Ok(None),
+        _ => {}
+    }
+    if versions.contains(&spec) {
+        return Ok(Some(spec.to_owned()));
+    }
+    let setting = cli.setting("emulator");
+    if std::path::Path::new(spec).is_dir() {
+        crate::demo::load(spec).map_err(|e| {
+            bad(
+                &setting,
+                format!("the fixtures folder {spec} cannot be loaded: {e}"),
+                "point it at a folder recorded by scripts/capture.sh (docs/emulator.md), or use a bundled version",
+            )
+        })?;
+        return Ok(Some(spec.to_owned()));
+    }
+    Err(bad(
+        &setting,
+        format!("{spec:?} is neither a bundled HAProxy version nor a fixtures folder"),
+        format!(
+            "use one of the bundled versions ({}), nothing (the newest), or the path of a fixtures folder",
+            versions.join(", ")
+        ),
+    ))
 }
 
 #[cfg(test)]
@@ -721,18 +889,18 @@ mod tests {
         );
         assert_eq!(c.max_request_bytes, 4 << 20);
         assert_eq!(c.audit_log, AuditDestination::Stderr);
+        let dir = tempfile::tempdir().unwrap();
+        let audit = dir.path().join("a.jsonl");
         let c = Config::from_cli(cli(&[
             "--rate-limit",
             "0",
             "--audit-log",
-            "/var/log/a.jsonl",
+            audit.to_str().unwrap(),
         ]))
         .unwrap();
         assert_eq!(c.rate_limit, None);
-        assert_eq!(
-            c.audit_log,
-            AuditDestination::File("/var/log/a.jsonl".into())
-        );
+        assert_eq!(c.audit_log, AuditDestination::File(audit.clone()));
+        assert!(audit.exists(), "opened (created) at start");
         assert_eq!(
             Config::from_cli(cli(&["--audit-log", "off"]))
                 .unwrap()

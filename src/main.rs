@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use haproxy_mcp_server::config::{AuditDestination, Config, LogFormat, Transport};
 use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, RuntimeClient};
@@ -25,12 +26,53 @@ async fn main() -> ExitCode {
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
+    // Printed once, on stderr (where the logs go too).
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
             eprintln!("haproxy-mcp-server: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGTERM or SIGINT (Ctrl-C): the server stops and cleans up (the emulator's socket folder).
+/// Both are registered when this is made, so a signal that comes early is not missed.
+struct StopSignal {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    fn register() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Resolves at the first SIGTERM or SIGINT.
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        {
+            let name = tokio::select! {
+                _ = self.term.recv() => "SIGTERM",
+                _ = self.int.recv() => "SIGINT",
+            };
+            tracing::info!("{name}: stopping");
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("Ctrl-C: stopping");
         }
     }
 }
@@ -51,12 +93,16 @@ fn init_logging(config: &Config) {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn run(config: Config) -> Result<(), BoxError> {
-    // Keeps the emulator's listener alive for the life of the server.
+    let stop = StopSignal::register()?;
+    // Keeps the emulator's listener alive for the life of the server; its folder is removed
+    // when this is dropped, on every way out of this function.
     let mut _emulator = None;
     let targets = if let Some(spec) = &config.emulator {
         let emu = haproxy_mcp_server::demo::load(spec)?;
-        let dir = tempfile_dir()?;
-        let path = dir.join("haproxy.sock");
+        // A fresh folder of random name, private to this user (0700), for the socket (short
+        // path: sun_path is 108 bytes).
+        let dir = tempfile::Builder::new().prefix("haproxy-mcp-").tempdir()?;
+        let path = dir.path().join("haproxy.sock");
         let listener = tokio::net::UnixListener::bind(&path)?;
         tracing::warn!(
             "HAProxy is EMULATED: replaying replies recorded from {} ({}); nothing real is changed",
@@ -92,24 +138,30 @@ async fn run(config: Config) -> Result<(), BoxError> {
     for t in targets.all() {
         tracing::info!(target_name = %t.name, endpoint = %t.client.endpoint(), read_only = t.client.is_read_only(), "HAProxy target");
     }
-    let result = serve(targets, &config).await;
+    let result = serve(targets, &config, stop).await;
     if let Some((handle, dir)) = _emulator.take() {
-        handle.shutdown().await;
-        let _ = std::fs::remove_dir_all(dir);
+        if tokio::time::timeout(Duration::from_secs(2), handle.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the emulator did not stop within 2 s");
+        }
+        if let Err(e) = dir.close() {
+            tracing::warn!("cannot remove the emulator's socket folder: {e}");
+        }
     }
     result
 }
 
-async fn serve(targets: Targets, config: &Config) -> Result<(), BoxError> {
+/// How long open HTTP connections (an SSE stream, say) may keep the server up after a signal.
+const HTTP_DRAIN: Duration = Duration::from_secs(5);
+
+async fn serve(targets: Targets, config: &Config, mut stop: StopSignal) -> Result<(), BoxError> {
     let audit = match &config.audit_log {
         AuditDestination::Off => AuditLog::disabled(),
         AuditDestination::Stderr => AuditLog::stderr(),
-        AuditDestination::File(path) => AuditLog::file(path).map_err(|e| {
-            format!(
-                "configuration error in HAPROXY_MCP_AUDIT_LOG (--audit-log): cannot open {}: {e}",
-                path.display()
-            )
-        })?,
+        AuditDestination::File(path) => AuditLog::file(path)
+            .map_err(|e| format!("cannot open the audit log {}: {e}", path.display()))?,
     }
     .with_reads(config.audit_reads);
     tracing::info!(audit = ?audit, "audit log");
@@ -121,14 +173,13 @@ async fn serve(targets: Targets, config: &Config) -> Result<(), BoxError> {
     };
     let server = HaproxyMcp::new(targets, settings);
     match config.transport {
-        Transport::Stdio => stdio::serve(server).await,
+        // Ends at stdin's end, or at a signal.
+        Transport::Stdio => tokio::select! {
+            r = stdio::serve(server) => r,
+            () = stop.wait() => Ok(()),
+        },
         Transport::Http => {
             let shutdown = CancellationToken::new();
-            let on_signal = shutdown.clone();
-            tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                on_signal.cancel();
-            });
             let options = http::HttpOptions {
                 allowed_hosts: config.allowed_hosts.clone(),
                 allowed_origins: config.allowed_origins.clone(),
@@ -137,14 +188,36 @@ async fn serve(targets: Targets, config: &Config) -> Result<(), BoxError> {
                 rate_limit: config.rate_limit,
             };
             let emulated = config.emulator.is_some();
-            http::serve(server, SocketAddr::from(config.bind), &options, shutdown, |bound| {
-                tracing::info!("MCP over Streamable HTTP at http://{bound}/mcp (health: /healthz, metrics: /metrics)");
-                if emulated {
-                    eprintln!("haproxy-mcp-server: listening on http://{bound}/mcp — the HAProxy behind it is EMULATED (recorded replies)");
+            let serving = http::serve(
+                server,
+                SocketAddr::from(config.bind),
+                &options,
+                shutdown.clone(),
+                |bound| {
+                    tracing::info!(
+                        "MCP over Streamable HTTP at http://{bound}/mcp (health: /healthz, metrics: /metrics)"
+                    );
+                    if emulated {
+                        eprintln!(
+                            "haproxy-mcp-server: listening on http://{bound}/mcp — the HAProxy behind it is EMULATED (recorded replies)"
+                        );
+                    }
+                },
+            );
+            tokio::pin!(serving);
+            tokio::select! {
+                r = &mut serving => r.map_err(Into::into),
+                () = stop.wait() => {
+                    shutdown.cancel();
+                    match tokio::time::timeout(HTTP_DRAIN, serving).await {
+                        Ok(r) => r.map_err(Into::into),
+                        Err(_) => {
+                            tracing::warn!("connections still open {} s after the signal; stopping anyway", HTTP_DRAIN.as_secs());
+                            Ok(())
+                        }
+                    }
                 }
-            })
-            .await
-            .map_err(Into::into)
+            }
         }
     }
 }
@@ -195,11 +268,4 @@ fn authenticator(config: &Config) -> Authenticator {
         );
     }
     Authenticator::new(config.auth_tokens.clone(), oauth)
-}
-
-/// A private directory for the emulator's socket (short path: sun_path is 108 bytes).
-fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("haproxy-mcp-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }
