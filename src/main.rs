@@ -13,8 +13,7 @@ use haproxy_mcp_server::transport::oauth::OAuth;
 use haproxy_mcp_server::transport::{http, stdio};
 use tokio_util::sync::CancellationToken;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let config = match Config::load() {
         Ok(c) => c,
         Err(e) => {
@@ -26,8 +25,22 @@ async fn main() -> ExitCode {
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("haproxy-mcp-server: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(config));
+    // A read of stdin blocked in the runtime's thread pool must not keep the process alive
+    // after a signal (a plain drop would wait for it).
+    runtime.shutdown_timeout(Duration::from_millis(500));
     // Printed once, on stderr (where the logs go too).
-    match run(config).await {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("haproxy-mcp-server: {e}");
@@ -101,7 +114,11 @@ async fn run(config: Config) -> Result<(), BoxError> {
         let emu = haproxy_mcp_server::demo::load(spec)?;
         // A fresh folder of random name, private to this user (0700), for the socket (short
         // path: sun_path is 108 bytes).
-        let dir = tempfile::Builder::new().prefix("haproxy-mcp-").tempdir()?;
+        let mut folder = tempfile::Builder::new();
+        folder.prefix("haproxy-mcp-");
+        #[cfg(unix)]
+        folder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        let dir = folder.tempdir()?;
         let path = dir.path().join("haproxy.sock");
         let listener = tokio::net::UnixListener::bind(&path)?;
         tracing::warn!(
