@@ -90,7 +90,7 @@ pub struct Cli {
     #[arg(long, env = "MCP_HOST", default_value = "127.0.0.1", value_parser = parse_bind_host)]
     pub host: IpAddr,
     /// Host header values accepted over HTTP (comma-separated), in addition to the loopback
-    /// names on a loopback bind.
+    /// names (always accepted).
     #[arg(long, env = "MCP_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
     /// Origin header values accepted over HTTP (comma-separated), in addition to loopback
@@ -269,8 +269,7 @@ pub struct Config {
     pub transport: Transport,
     /// HTTP bind address and port.
     pub bind: (IpAddr, u16),
-    /// Accepted Host headers, checked and normalised (the loopback names included on a
-    /// loopback bind).
+    /// Accepted Host headers, checked and normalised (the loopback names always included).
     pub allowed_hosts: Vec<String>,
     /// Accepted Origin headers, checked, with explicit ports (loopback origins included on a
     /// loopback bind).

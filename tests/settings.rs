@@ -53,6 +53,9 @@ fn toml_file(text: &str) -> (tempfile::TempDir, String) {
 const TWO_TARGETS: &str = "[[targets]]\nname = \"eu\"\nmode = \"tcp4\"\nhost = \"127.0.0.1\"\nport = 9999\n\
                            [[targets]]\nname = \"us\"\nmode = \"unix\"\nsocket = \"/run/us.sock\"\n";
 
+/// A bad setting: flags, environment, and the setting the message must name.
+type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, String);
+
 /// Bad settings: (what is set: flags, environment), the setting the message must name.
 /// Fixed by this change unless noted: before it, these exited 1 without `fix:`, printed the
 /// message twice, named only the flag, or started anyway.
@@ -65,7 +68,7 @@ fn every_bad_setting_exits_2_naming_what_was_set_with_a_fix() {
     let (_d3, port_zero) =
         toml_file("[[targets]]\nname = \"eu\"\nmode = \"tcp4\"\nhost = \"10.0.0.5\"\nport = 0\n");
     let (_d4, default_without_targets) = toml_file("default_target = \"eu\"\n");
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, String)> = vec![
+    let cases: Vec<Case> = vec![
         // The emulator.
         (vec!["--emulator", "3.1"], vec![], "--emulator".into()),
         (
@@ -432,15 +435,23 @@ async fn a_loopback_bind_accepts_loopback_origins_and_names() {
     );
 }
 
-/// Off a loopback bind, loopback origins are not added (a page on the server's machine is not
-/// the client's machine); the configured lists are all there is.
+/// Off a loopback bind, loopback origins are not added (the browser is not on the server's
+/// machine); the loopback Host names still are, beside configured names (before: the README's
+/// production example, `MCP_ALLOWED_HOSTS=mcp-host --host 0.0.0.0`, answered 403 to a local
+/// `curl http://127.0.0.1:8080/healthz`).
 #[tokio::test]
-async fn a_public_bind_adds_no_loopback_origins() {
+async fn a_public_bind_adds_loopback_names_but_no_loopback_origins() {
     let s = Server::start(
         &["--host", "0.0.0.0", "--allow-unauthenticated"],
-        &[("MCP_ALLOWED_ORIGINS", "http://localhost:3000")],
+        &[
+            ("MCP_ALLOWED_ORIGINS", "http://localhost:3000"),
+            ("MCP_ALLOWED_HOSTS", "mcp-host"),
+        ],
     );
     let local = format!("127.0.0.1:{}", s.port);
+    assert_eq!(s.health(&local).await, 200);
+    assert_eq!(s.health("mcp-host:8080").await, 200);
+    assert_eq!(s.health("evil.example").await, 403);
     assert_eq!(
         s.initialize(&local, Some("http://localhost:3000")).await,
         200

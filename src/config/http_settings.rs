@@ -167,9 +167,11 @@ pub(super) fn http_limits(cli: &Cli) -> Result<(usize, Option<RateLimit>), Confi
 }
 
 /// The Host and Origin allow-lists as the HTTP transport gets them: every configured entry
-/// checked (a bad one stops the server), origins with explicit ports; on a loopback bind the
-/// loopback names and origins are always added, so a local client keeps working when other
-/// names are configured (e.g. `curl http://127.0.0.1:8080/healthz` beside a proxy's name).
+/// checked (a bad one stops the server), origins with explicit ports. The loopback names are
+/// always allowed hosts, also beside configured ones, so a local client keeps working (e.g.
+/// `curl http://127.0.0.1:8080/healthz` on the server's machine): a DNS-rebinding page cannot
+/// make a browser send them, since its Host is the attacker's name. Loopback origins (any port)
+/// are added on a loopback bind only, where the browser is on the server's machine.
 pub(super) fn allowed_lists(cli: &Cli) -> Result<(Vec<String>, Vec<String>), ConfigError> {
     let loopback = cli.host.is_loopback() && cli.transport == Transport::Http;
     let mut hosts = Vec::new();
@@ -185,12 +187,10 @@ pub(super) fn allowed_lists(cli: &Cli) -> Result<(Vec<String>, Vec<String>), Con
             hosts.push(host);
         }
     }
-    if loopback || hosts.is_empty() {
-        for host in DEFAULT_ALLOWED_HOSTS {
-            let host = check_allowed_host(host).unwrap_or_else(|_| host.to_owned());
-            if !hosts.contains(&host) {
-                hosts.push(host);
-            }
+    for host in DEFAULT_ALLOWED_HOSTS {
+        let host = check_allowed_host(host).unwrap_or_else(|_| host.to_owned());
+        if !hosts.contains(&host) {
+            hosts.push(host);
         }
     }
     let mut origins = Vec::new();

@@ -10,8 +10,8 @@
 //! The server's settings ([`crate::config`]) check each configured entry with
 //! [`check_allowed_host`] and [`check_allowed_origin`] (a bad one stops the server), hand rmcp
 //! origins with explicit ports only (rmcp reads a port-less entry as "any port", this guard as
-//! "the scheme's default port"), and on a loopback bind add the loopback names to the hosts and
-//! [`LOOPBACK_ORIGINS`] to the origins.
+//! "the scheme's default port"), always add the loopback names to the hosts, and on a loopback
+//! bind add [`LOOPBACK_ORIGINS`] to the origins.
 
 use axum::http::{HeaderMap, Uri, header};
 
