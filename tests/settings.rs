@@ -53,7 +53,9 @@ fn toml_file(text: &str) -> (tempfile::TempDir, String) {
 const TWO_TARGETS: &str = "[[targets]]\nname = \"eu\"\nmode = \"tcp4\"\nhost = \"127.0.0.1\"\nport = 9999\n\
                            [[targets]]\nname = \"us\"\nmode = \"unix\"\nsocket = \"/run/us.sock\"\n";
 
-/// A bad setting: flags, environment, and the setting the message must name.
+/// A bad setting: flags, environment, and the setting the message must name: the environment
+/// variable alone when it came from there; the flag, with its variable for reference, when it
+/// came from the command line.
 type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, String);
 
 /// Bad settings: (what is set: flags, environment), the setting the message must name.
@@ -70,7 +72,11 @@ fn every_bad_setting_exits_2_naming_what_was_set_with_a_fix() {
     let (_d4, default_without_targets) = toml_file("default_target = \"eu\"\n");
     let cases: Vec<Case> = vec![
         // The emulator.
-        (vec!["--emulator", "3.1"], vec![], "--emulator".into()),
+        (
+            vec!["--emulator", "3.1"],
+            vec![],
+            "--emulator (HAPROXY_MCP_EMULATOR)".into(),
+        ),
         (
             vec![],
             vec![("HAPROXY_MCP_EMULATOR", "3.1")],
@@ -80,7 +86,7 @@ fn every_bad_setting_exits_2_naming_what_was_set_with_a_fix() {
         (
             vec!["--emulator", "--audit-log", "/nonexistent-dir/x.log"],
             vec![],
-            "--audit-log".into(),
+            "--audit-log (HAPROXY_MCP_AUDIT_LOG)".into(),
         ),
         (
             vec!["--emulator"],
@@ -132,7 +138,7 @@ fn every_bad_setting_exits_2_naming_what_was_set_with_a_fix() {
         (
             vec!["--allowed-origins", "foo"],
             vec![],
-            "--allowed-origins".into(),
+            "--allowed-origins (MCP_ALLOWED_ORIGINS)".into(),
         ),
         (
             vec![],
@@ -147,7 +153,7 @@ fn every_bad_setting_exits_2_naming_what_was_set_with_a_fix() {
         (
             vec!["--allowed-hosts", "a:b:c"],
             vec![],
-            "--allowed-hosts".into(),
+            "--allowed-hosts (MCP_ALLOWED_HOSTS)".into(),
         ),
         // Port 0 was accepted.
         (vec![], vec![("HAPROXY_PORT", "0")], "HAPROXY_PORT".into()),
@@ -161,7 +167,7 @@ fn every_bad_setting_exits_2_naming_what_was_set_with_a_fix() {
         (
             vec!["--haproxy-port", "abc"],
             vec![],
-            "--haproxy-port".into(),
+            "--haproxy-port (HAPROXY_PORT)".into(),
         ),
         (
             vec![],

@@ -39,7 +39,8 @@ impl Sources {
     }
 
     /// How to name a setting in a message: the environment variable when the value came from
-    /// there, the flag when it came from the command line, both otherwise.
+    /// there; the flag when it came from the command line (with its variable in parentheses,
+    /// for reference); both otherwise.
     pub fn name(&self, id: &str) -> String {
         let command = Cli::command();
         let Some(arg) = command.get_arguments().find(|a| a.get_id() == id) else {
@@ -49,7 +50,8 @@ impl Sources {
         let flag = arg.get_long().map(|l| format!("--{l}"));
         match (self.0.get(id), env, flag) {
             (Some(ValueSource::EnvVariable), Some(env), _) => env,
-            (Some(ValueSource::CommandLine), _, Some(flag)) => flag,
+            (Some(ValueSource::CommandLine), Some(env), Some(flag)) => format!("{flag} ({env})"),
+            (Some(ValueSource::CommandLine), None, Some(flag)) => flag,
             (_, Some(env), Some(flag)) => format!("{env} ({flag})"),
             (_, env, flag) => env.or(flag).unwrap_or_else(|| id.to_owned()),
         }
@@ -114,7 +116,8 @@ fn from_clap(e: &clap::Error, args: &[OsString]) -> ConfigError {
     let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
     let setting = match env {
         Some(env) if !on_command_line && std::env::var_os(&env).is_some() => env,
-        _ => format!("--{long}"),
+        Some(env) => format!("--{long} ({env})"),
+        None => format!("--{long}"),
     };
     let value = context(ContextKind::InvalidValue).unwrap_or_default();
     let detail = std::error::Error::source(e)
