@@ -151,7 +151,8 @@ async fn run(config: Config) -> Result<(), BoxError> {
             .collect()
     };
     let targets = Targets::new(targets, config.default_target.as_deref())
-        .map_err(|e| format!("configuration error in default_target / targets: {e}"))?;
+        // The settings checked the names already (exit code 2); this is a last guard.
+        .map_err(|e| format!("the targets cannot be served: {e}"))?;
     for t in targets.all() {
         tracing::info!(target_name = %t.name, endpoint = %t.client.endpoint(), read_only = t.client.is_read_only(), "HAProxy target");
     }
