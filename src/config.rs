@@ -615,6 +615,33 @@ mod tests {
     }
 
     #[test]
+    fn messages_name_the_flag_that_was_given() {
+        let args = |v: &[&str]| {
+            std::iter::once("haproxy-mcp-server")
+                .chain(v.iter().copied())
+                .map(Into::into)
+                .collect::<Vec<std::ffi::OsString>>()
+        };
+        let c = Cli::from_args(args(&["--haproxy-port", "0"])).unwrap();
+        assert!(c.sources.explicit("haproxy_port"));
+        assert!(!c.sources.explicit("haproxy_host"));
+        let e = Config::from_cli(c).unwrap_err();
+        assert_eq!(e.setting, "--haproxy-port (HAPROXY_PORT)");
+        let e = Cli::from_args(args(&["--haproxy-port", "x"])).unwrap_err();
+        assert_eq!(e.setting, "--haproxy-port (HAPROXY_PORT)");
+        assert!(e.fix.contains("1-65535"), "{e}");
+        let e = Cli::from_args(args(&["--read-only=maybe"])).unwrap_err();
+        assert_eq!(e.setting, "--read-only (HAPROXY_MCP_READ_ONLY)");
+        assert!(e.fix.contains("without a value"), "{e}");
+        let c = Cli::from_args(args(&["--host", "localhost", "--read-only"])).unwrap();
+        assert_eq!(c.host, IpAddr::from([127, 0, 0, 1]));
+        assert!(c.read_only);
+        // Without sources (a Cli built otherwise), both names.
+        let e = Config::from_cli(cli(&["--haproxy-port", "0"])).unwrap_err();
+        assert_eq!(e.setting, "HAPROXY_PORT (--haproxy-port)");
+    }
+
+    #[test]
     fn authentication_counts_for_a_public_bind() {
         let public = ["--transport", "http", "--host", "0.0.0.0"];
         let mut with_tokens = cli(&public);

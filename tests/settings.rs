@@ -213,6 +213,12 @@ fn every_bad_setting_exits_2_naming_what_was_set_with_a_fix() {
             vec![("MCP_TRANSPORT", "http"), ("MCP_HOST", "0.0.0.0")],
             "MCP_HOST".into(),
         ),
+        (
+            vec!["--read-only=maybe"],
+            vec![],
+            "--read-only (HAPROXY_MCP_READ_ONLY)".into(),
+        ),
+        (vec!["--port"], vec![], "--port (MCP_PORT)".into()),
         (vec!["--bogus"], vec![], "the command line".into()),
     ];
     let mut failures = Vec::new();

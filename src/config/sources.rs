@@ -101,7 +101,7 @@ fn from_clap(e: &clap::Error, args: &[OsString]) -> ConfigError {
             .find(|a| a.get_long() == Some(long.as_str()))
             .cloned()
     });
-    let (Some(arg), ErrorKind::InvalidValue | ErrorKind::ValueValidation) = (arg, e.kind()) else {
+    let Some(arg) = arg else {
         return bad(
             "the command line",
             first_line,
@@ -130,7 +130,19 @@ fn from_clap(e: &clap::Error, args: &[OsString]) -> ConfigError {
         .map(|p| p.get_name().to_owned())
         .collect();
     let id = arg.get_id().as_str();
-    let fix = hint(id).map(str::to_owned).unwrap_or_else(|| {
+    let is_switch = matches!(arg.get_action(), clap::ArgAction::SetTrue);
+    let fix = if is_switch && on_command_line {
+        let env = arg
+            .get_env()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Some(format!(
+            "give --{long} alone, without a value; in the environment, {env}=true or false (1/0, yes/no and on/off work too)"
+        ))
+    } else {
+        hint(id).map(str::to_owned)
+    };
+    let fix = fix.unwrap_or_else(|| {
         if possible.is_empty() {
             format!("see `haproxy-mcp-server --help` for --{long}, and docs/configuration.md")
         } else if arg.get_value_delimiter().is_some() {
@@ -139,10 +151,14 @@ fn from_clap(e: &clap::Error, args: &[OsString]) -> ConfigError {
             format!("use one of: {}", possible.join(", "))
         }
     });
-    let problem = if value.is_empty() {
-        "a value is required".to_owned()
-    } else {
-        format!("{value:?} is not accepted{detail}")
+    let problem = match e.kind() {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation if value.is_empty() => {
+            "a value is required".to_owned()
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            format!("{value:?} is not accepted{detail}")
+        }
+        _ => first_line,
     };
     bad(&setting, problem, fix)
 }
