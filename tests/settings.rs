@@ -761,3 +761,100 @@ fn mcp_conformance_dns_rebinding_protection() {
         );
     }
 }
+
+// ---- what docs/configuration.md promises about tool calls ------------------------------------------
+
+/// An MCP client of the binary over stdio (`--emulator`), with more arguments and environment.
+async fn stdio_client(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
+    use rmcp::ServiceExt;
+    use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
+    let cmd = tokio::process::Command::new(BIN).configure(|c| {
+        c.env_clear()
+            .arg("--emulator")
+            .args(args)
+            .envs(env.iter().copied());
+    });
+    let (transport, _) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    ().serve(transport).await.unwrap()
+}
+
+/// The text of a tool's reply.
+fn reply_text(r: &rmcp::model::CallToolResult) -> String {
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// docs/configuration.md: a call of a tool that does not exist is audited only with
+/// `--audit-reads`.
+#[tokio::test]
+async fn an_unknown_tool_is_audited_only_with_audit_reads() {
+    use rmcp::model::CallToolRequestParams;
+    for reads in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("audit.jsonl");
+        let mut args = vec![];
+        if reads {
+            args.push("--audit-reads");
+        }
+        let client = stdio_client(&args, &[("HAPROXY_MCP_AUDIT_LOG", log.to_str().unwrap())]).await;
+        let r = client
+            .call_tool(CallToolRequestParams::new("no_such_tool"))
+            .await;
+        assert!(
+            r.as_ref().is_err() || r.as_ref().is_ok_and(|r| r.is_error == Some(true)),
+            "{r:?}"
+        );
+        client.cancel().await.unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        if reads {
+            assert!(
+                text.contains("\"tool\":\"no_such_tool\"") && text.contains("unknown_tool"),
+                "{text}"
+            );
+        } else {
+            assert!(!text.contains("no_such_tool"), "{text}");
+        }
+    }
+}
+
+/// docs/configuration.md: free-text arguments are capped at 4096 bytes (bytes, not characters).
+#[tokio::test]
+async fn free_text_arguments_are_capped_at_4096_bytes() {
+    use rmcp::model::CallToolRequestParams;
+    let client = stdio_client(&[], &[("HAPROXY_MCP_AUDIT_LOG", "off")]).await;
+    let call = |key: String| {
+        let args = serde_json::json!({"map": "#0", "key": key, "value": "v"});
+        CallToolRequestParams::new("add_map_entry")
+            .with_arguments(args.as_object().cloned().unwrap())
+    };
+    for (key, over) in [
+        ("a".repeat(4096), false),
+        ("a".repeat(4097), true),
+        ("é".repeat(2048), false), // 4096 bytes
+        ("é".repeat(2049), true),  // 4098 bytes, 2049 characters
+    ] {
+        let r = client.call_tool(call(key.clone())).await.unwrap();
+        let text = reply_text(&r);
+        let says_too_long = text.contains("4096");
+        assert_eq!(
+            says_too_long,
+            over,
+            "{} bytes: {}",
+            key.len(),
+            text.chars().take(300).collect::<String>()
+        );
+        if over {
+            assert_eq!(r.is_error, Some(true));
+        }
+    }
+    client.cancel().await.unwrap();
+}
