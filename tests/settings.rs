@@ -277,6 +277,18 @@ fn accepted_spellings_start_the_server() {
             r#""endpoint":"tcp://127.0.0.1:9999""#,
         ),
         (&[("MCP_HOST", "localhost")], "HAProxy target"),
+        // Master mode with an address given (without one it is refused, above).
+        (
+            &[("HAPROXY_RUNTIME_MODE", "master"), ("HAPROXY_PORT", "9998")],
+            "tcp://127.0.0.1:9998 (master CLI, @1)",
+        ),
+        (
+            &[
+                ("HAPROXY_RUNTIME_MODE", "master"),
+                ("HAPROXY_RUNTIME_SOCKET", "/run/haproxy-master.sock"),
+            ],
+            "unix:///run/haproxy-master.sock (master CLI, @1)",
+        ),
         (&[("HAPROXY_MCP_AUDIT_READS", "1")], "reads: true"),
     ];
     let newest = format!("({})", newest_bundled());
