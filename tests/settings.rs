@@ -693,7 +693,39 @@ fn configuration_doc_and_help_agree() {
             )),
         }
     }
+    // Variables the code reads by itself (not through clap) need a row too.
+    for name in env_reads(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src")) {
+        if !rows.iter().any(|(e, _)| *e == name) {
+            problems.push(format!(
+                "src/ reads the environment variable {name}, which docs/configuration.md does not list"
+            ));
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Names in `env::var("NAME")` and `env::var_os("NAME")` under `dir`.
+fn env_reads(dir: &Path) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            names.extend(env_reads(&path));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for call in ["env::var(\"", "env::var_os(\""] {
+            for piece in text.split(call).skip(1) {
+                if let Some(name) = piece.split('"').next() {
+                    names.insert(name.to_owned());
+                }
+            }
+        }
+    }
+    names
 }
 
 // ---- the MCP conformance suite ---------------------------------------------------------------------
