@@ -6,16 +6,22 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
 use serde::Deserialize;
 
-use crate::haproxy::{Address, ClientOptions, Endpoint, Limits, WorkerTarget};
+use crate::haproxy::{ClientOptions, Endpoint, Limits};
 use crate::mcp::tools::Toolset;
 use crate::transport::auth::StaticToken;
 use crate::transport::oauth::OAuthSettings;
 use crate::transport::rate_limit::RateLimit;
 
 mod http_settings;
+mod sources;
+mod targets;
+
+pub use sources::Sources;
+pub use targets::parse_master_target;
 
 /// How the Runtime API is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -81,20 +87,21 @@ pub struct Cli {
     /// HTTP port.
     #[arg(long, env = "MCP_PORT", default_value_t = 8080)]
     pub port: u16,
-    /// HTTP bind address. Anything but loopback needs authentication (static tokens or OAuth)
-    /// or --allow-unauthenticated.
-    #[arg(long, env = "MCP_HOST", default_value = "127.0.0.1")]
+    /// HTTP bind address: an IP address (`localhost` means 127.0.0.1). Anything but loopback
+    /// needs authentication (static tokens or OAuth) or --allow-unauthenticated.
+    #[arg(long, env = "MCP_HOST", default_value = "127.0.0.1", value_parser = parse_bind_host)]
     pub host: IpAddr,
-    /// Host header values accepted over HTTP (comma-separated); loopback names by default.
+    /// Host header values accepted over HTTP (comma-separated), in addition to the loopback
+    /// names (always accepted).
     #[arg(long, env = "MCP_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
-    /// Origin header values accepted over HTTP (comma-separated); none by default (browser
-    /// requests with an Origin are refused).
+    /// Origin header values accepted over HTTP (comma-separated), in addition to loopback
+    /// origins (any port) on a loopback bind; other browser requests are refused.
     #[arg(long, env = "MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
     /// Serve HTTP on a non-loopback address without authentication (dangerous; warns at
     /// every start).
-    #[arg(long, env = "MCP_ALLOW_UNAUTHENTICATED")]
+    #[arg(long, env = "MCP_ALLOW_UNAUTHENTICATED", value_parser = BoolishValueParser::new())]
     pub allow_unauthenticated: bool,
     /// File of static bearer tokens, one `name:token[:ro]` per line (`ro`: read tools only).
     #[arg(long, env = "MCP_AUTH_TOKENS_FILE")]
@@ -134,18 +141,19 @@ pub struct Cli {
     #[arg(long, env = "HAPROXY_MCP_AUDIT_LOG", default_value = "stderr")]
     pub audit_log: String,
     /// Audit read-only tool calls too.
-    #[arg(long, env = "HAPROXY_MCP_AUDIT_READS")]
+    #[arg(long, env = "HAPROXY_MCP_AUDIT_READS", value_parser = BoolishValueParser::new())]
     pub audit_reads: bool,
 
     /// Remove every tool that changes HAProxy, and refuse mutating commands.
-    #[arg(long, env = "HAPROXY_MCP_READ_ONLY")]
+    #[arg(long, env = "HAPROXY_MCP_READ_ONLY", value_parser = BoolishValueParser::new())]
     pub read_only: bool,
     /// Toolsets to expose (comma-separated) [default: all].
     #[arg(long, env = "HAPROXY_MCP_TOOLSETS", value_enum, value_delimiter = ',')]
     pub toolsets: Vec<Toolset>,
     /// Serve an in-process HAProxy emulator instead of a real HAProxy: a bundled version
-    /// (2.6, 3.0, 3.2, 3.4; newest when no value is given) or a fixtures folder.
-    #[arg(long, env = "HAPROXY_MCP_EMULATOR", num_args = 0..=1, default_missing_value = "latest")]
+    /// (2.6, 3.0, 3.2, 3.4), or a fixtures folder; the newest bundled version when no value, an
+    /// empty value, `true` or `newest` is given (`false` turns it off).
+    #[arg(long, env = "HAPROXY_MCP_EMULATOR", num_args = 0..=1, default_missing_value = "newest")]
     pub emulator: Option<String>,
 
     /// Connect timeout to HAProxy, in milliseconds.
@@ -167,6 +175,44 @@ pub struct Cli {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+
+    /// Where each value came from (filled by [`Cli::from_env`]; empty otherwise).
+    #[arg(skip)]
+    pub sources: Sources,
+}
+
+impl Cli {
+    /// Parses these arguments and the environment; `--help` and `--version` print and exit.
+    pub fn from_args(args: Vec<std::ffi::OsString>) -> Result<Self, ConfigError> {
+        sources::parse(args)
+    }
+
+    /// Parses the process's arguments and environment (MCP_AUTH_TOKENS included).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut cli = Self::from_args(std::env::args_os().collect())?;
+        cli.auth_tokens = std::env::var("MCP_AUTH_TOKENS").ok();
+        Ok(cli)
+    }
+
+    /// How to name a setting (by clap id, e.g. `haproxy_port`) in a message: the environment
+    /// variable or the flag the user gave, or both when it is the default.
+    pub fn setting(&self, id: &str) -> String {
+        self.sources.name(id)
+    }
+}
+
+/// `--host`: an IP address, or `localhost` (127.0.0.1). Names are not resolved: what a name
+/// resolves to can change, and the loopback check must hold for the address actually bound.
+fn parse_bind_host(value: &str) -> Result<IpAddr, String> {
+    if value.trim().eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::from([127, 0, 0, 1]));
+    }
+    value
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| "not an IP address".to_owned())
 }
 
 /// A target as written in the TOML file.
@@ -225,9 +271,10 @@ pub struct Config {
     pub transport: Transport,
     /// HTTP bind address and port.
     pub bind: (IpAddr, u16),
-    /// Accepted Host headers (empty: rmcp's loopback defaults).
+    /// Accepted Host headers, checked and normalised (the loopback names always included).
     pub allowed_hosts: Vec<String>,
-    /// Accepted Origin headers.
+    /// Accepted Origin headers, checked, with explicit ports (loopback origins included on a
+    /// loopback bind).
     pub allowed_origins: Vec<String>,
     /// `--allow-unauthenticated` was given.
     pub allow_unauthenticated: bool,
@@ -311,89 +358,16 @@ fn valid_log_level(value: &str) -> bool {
     }
 }
 
-/// Parses `1`, `@1`, `!123`, `@!123`, `master`, `@master`.
-pub fn parse_master_target(s: &str) -> Option<WorkerTarget> {
-    let s = s.strip_prefix('@').unwrap_or(s);
-    if s == "master" {
-        return Some(WorkerTarget::Master);
-    }
-    if let Some(pid) = s.strip_prefix('!') {
-        return pid.parse().ok().map(WorkerTarget::Pid);
-    }
-    s.parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .map(WorkerTarget::Relative)
-}
-
-/// Splits `host:port` for a master CLI over TCP.
-fn tcp_address(host: &str, port: u16) -> Address {
-    Address::Tcp {
-        host: host.to_owned(),
-        port,
-    }
-}
-
 impl Config {
     /// Parses flags and environment, reads the TOML file if any, and validates.
     pub fn load() -> Result<Self, ConfigError> {
-        let mut cli = Cli::parse();
-        cli.auth_tokens = std::env::var("MCP_AUTH_TOKENS").ok();
-        Self::from_cli(cli)
+        Self::from_cli(Cli::from_env()?)
     }
 
     /// Validates an already-parsed command line.
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
-        let file = match &cli.config {
-            None => ConfigFile::default(),
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    bad(
-                        "HAPROXY_MCP_CONFIG (--config)",
-                        format!("cannot read {}: {e}", path.display()),
-                        "point it at a readable TOML file, or unset it",
-                    )
-                })?;
-                toml::from_str(&text).map_err(|e| {
-                    bad(
-                        &format!("the configuration file {}", path.display()),
-                        e.to_string(),
-                        "see docs/configuration.md for the file's keys",
-                    )
-                })?
-            }
-        };
-        let client = ClientOptions {
-            limits: Limits {
-                connect_timeout: Duration::from_millis(cli.connect_timeout_ms),
-                command_timeout: Duration::from_millis(cli.command_timeout_ms),
-                max_reply_bytes: cli.max_reply_bytes,
-            },
-            max_connections: cli.max_connections,
-            read_only: cli.read_only || file.read_only,
-            ..ClientOptions::default()
-        };
-        if cli.connect_timeout_ms == 0 || cli.command_timeout_ms == 0 {
-            return Err(bad(
-                "HAPROXY_CONNECT_TIMEOUT_MS / HAPROXY_COMMAND_TIMEOUT_MS",
-                "a timeout of 0 ms can never succeed",
-                "give a positive number of milliseconds (defaults: 3000 and 15000)",
-            ));
-        }
-        if cli.max_connections == 0 || cli.max_connections > 10 {
-            return Err(bad(
-                "HAPROXY_MAX_CONNECTIONS (--max-connections)",
-                format!("{} is outside 1–10", cli.max_connections),
-                "HAProxy's `stats maxconn` (default 10) is shared by every CLI user; keep this well below it, e.g. 4",
-            ));
-        }
-        if cli.max_reply_bytes < 4096 {
-            return Err(bad(
-                "HAPROXY_MAX_REPLY_BYTES (--max-reply-bytes)",
-                format!("{} bytes cannot hold even `show info`", cli.max_reply_bytes),
-                "use at least 4096 (default 64 MiB)",
-            ));
-        }
+        let (file, file_name) = targets::read_file(&cli)?;
+        let client = client_options(&cli, file.read_only)?;
         let mut warnings = Vec::new();
         let auth_tokens = http_settings::tokens(&cli, &mut warnings)?;
         let oauth = http_settings::oauth(&cli)?;
@@ -404,7 +378,7 @@ impl Config {
             && !cli.allow_unauthenticated
         {
             return Err(bad(
-                "MCP_HOST (--host)",
+                &cli.setting("host"),
                 format!(
                     "{} is not a loopback address, and no HTTP authentication is configured",
                     cli.host
@@ -422,36 +396,25 @@ impl Config {
                 )
             });
         }
+        let (allowed_hosts, allowed_origins) = http_settings::allowed_lists(&cli)?;
         let (max_request_bytes, rate_limit) = http_settings::http_limits(&cli)?;
-        let audit_log = match cli.audit_log.trim() {
-            "off" | "none" | "" => AuditDestination::Off,
-            "stderr" | "-" => AuditDestination::Stderr,
-            path => AuditDestination::File(PathBuf::from(path)),
-        };
+        let audit_log = audit_destination(&cli)?;
         if !valid_log_level(&cli.log_level) {
             return Err(bad(
-                "LOG_LEVEL (--log-level)",
+                &cli.setting("log_level"),
                 format!("{:?} is not a log level", cli.log_level),
-                "use trace, debug, info, warn or error",
+                "use trace, debug, info, warn or error (or a tracing filter such as info,rmcp=warn)",
             ));
         }
-        let emulator = cli.emulator.clone().map(|e| {
-            if e == "latest" {
-                crate::demo::default_version().to_owned()
-            } else {
-                e
-            }
-        });
-        let targets = if emulator.is_some() {
-            Vec::new()
-        } else if file.targets.is_empty() {
-            vec![Self::env_target(&cli, &client)?]
-        } else {
-            file.targets
-                .iter()
-                .map(|t| Self::file_target(t, &client))
-                .collect::<Result<Vec<_>, _>>()?
-        };
+        let emulator = emulator_spec(&cli)?;
+        let (targets, default_target) = targets::resolve(
+            &cli,
+            &file,
+            &file_name,
+            &client,
+            emulator.is_some(),
+            &mut warnings,
+        )?;
         let toolsets = if !cli.toolsets.is_empty() {
             cli.toolsets.clone()
         } else {
@@ -462,8 +425,8 @@ impl Config {
         Ok(Self {
             transport: cli.transport,
             bind: (cli.host, cli.port),
-            allowed_hosts: cli.allowed_hosts.clone(),
-            allowed_origins: cli.allowed_origins.clone(),
+            allowed_hosts,
+            allowed_origins,
             allow_unauthenticated: cli.allow_unauthenticated,
             auth_tokens,
             oauth,
@@ -473,7 +436,7 @@ impl Config {
             audit_reads: cli.audit_reads,
             warnings,
             targets,
-            default_target: file.default_target.clone(),
+            default_target,
             read_only: client.read_only,
             toolsets,
             emulator,
@@ -482,108 +445,116 @@ impl Config {
             log_format: cli.log_format,
         })
     }
+}
 
-    /// The single target described by the seed's HAPROXY_* settings.
-    fn env_target(cli: &Cli, client: &ClientOptions) -> Result<TargetConfig, ConfigError> {
-        let mode = cli.runtime_mode.unwrap_or(if cli.runtime_socket.is_some() {
-            RuntimeMode::Unix
-        } else {
-            RuntimeMode::Tcp4
-        });
-        let socket = cli
-            .runtime_socket
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("/var/run/haproxy.sock"));
-        let endpoint = match mode {
-            RuntimeMode::Tcp4 => Endpoint::tcp(cli.haproxy_host.clone(), cli.haproxy_port),
-            RuntimeMode::Unix => Endpoint::unix(socket),
-            RuntimeMode::Master => {
-                let worker = parse_master_target(&cli.master_target).ok_or_else(|| {
-                    bad(
-                        "HAPROXY_MASTER_TARGET (--master-target)",
-                        format!("{:?} is not a worker target", cli.master_target),
-                        "use 1 (first worker), !<pid>, or master",
-                    )
-                })?;
-                let address = if cli.runtime_socket.is_some() {
-                    Address::Unix(socket)
-                } else {
-                    tcp_address(&cli.haproxy_host, cli.haproxy_port)
-                };
-                Endpoint::master(address, worker)
-            }
-        };
-        Ok(TargetConfig {
-            name: "haproxy".to_owned(),
-            endpoint,
-            options: client.clone(),
-        })
-    }
-
-    /// A target from the TOML file.
-    fn file_target(t: &TargetFile, client: &ClientOptions) -> Result<TargetConfig, ConfigError> {
-        let key = |k: &str| format!("targets[{}].{k} in the configuration file", t.name);
-        if t.name.is_empty()
-            || !t
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
+/// Timeouts, limits and read-only mode shared by every target.
+fn client_options(cli: &Cli, file_read_only: bool) -> Result<ClientOptions, ConfigError> {
+    for (id, value) in [
+        ("connect_timeout_ms", cli.connect_timeout_ms),
+        ("command_timeout_ms", cli.command_timeout_ms),
+    ] {
+        if value == 0 {
             return Err(bad(
-                &format!("targets.name {:?} in the configuration file", t.name),
-                "a target name must be non-empty and use letters, digits, '-', '_' or '.'",
-                "rename the target",
+                &cli.setting(id),
+                "a timeout of 0 ms can never succeed",
+                "give a positive number of milliseconds (defaults: 3000 to connect, 15000 per command)",
             ));
         }
-        let need_tcp = || -> Result<Address, ConfigError> {
-            match (&t.host, t.port) {
-                (Some(h), Some(p)) => Ok(tcp_address(h, p)),
-                _ => Err(bad(
-                    &key("host/port"),
-                    "missing",
-                    "give both host and port for a TCP target",
-                )),
-            }
-        };
-        let endpoint = match t.mode {
-            RuntimeMode::Tcp4 => match need_tcp()? {
-                Address::Tcp { host, port } => Endpoint::tcp(host, port),
-                Address::Unix(p) => Endpoint::unix(p),
-            },
-            RuntimeMode::Unix => Endpoint::unix(
-                t.socket
-                    .clone()
-                    .ok_or_else(|| bad(&key("socket"), "missing", "give the stats socket path"))?,
-            ),
-            RuntimeMode::Master => {
-                let spec = t.master_target.as_deref().unwrap_or("1");
-                let worker = parse_master_target(spec).ok_or_else(|| {
-                    bad(
-                        &key("master_target"),
-                        format!("{spec:?} is not a worker target"),
-                        "use 1, !<pid> or master",
-                    )
-                })?;
-                let address = match &t.socket {
-                    Some(p) => Address::Unix(p.clone()),
-                    None => need_tcp()?,
-                };
-                Endpoint::master(address, worker)
-            }
-        };
-        let mut options = client.clone();
-        options.read_only |= t.read_only;
-        Ok(TargetConfig {
-            name: t.name.clone(),
-            endpoint,
-            options,
-        })
     }
+    if cli.haproxy_port == 0 {
+        return Err(bad(
+            &cli.setting("haproxy_port"),
+            "port 0 cannot be connected to",
+            "give the TCP port of HAProxy's stats socket, 1-65535 (default 9999)",
+        ));
+    }
+    if cli.max_connections == 0 || cli.max_connections > 10 {
+        return Err(bad(
+            &cli.setting("max_connections"),
+            format!("{} is outside 1–10", cli.max_connections),
+            "HAProxy's `stats maxconn` (default 10) is shared by every CLI user; keep this well below it, e.g. 4",
+        ));
+    }
+    if cli.max_reply_bytes < 4096 {
+        return Err(bad(
+            &cli.setting("max_reply_bytes"),
+            format!("{} bytes cannot hold even `show info`", cli.max_reply_bytes),
+            "use at least 4096 (default 64 MiB)",
+        ));
+    }
+    Ok(ClientOptions {
+        limits: Limits {
+            connect_timeout: Duration::from_millis(cli.connect_timeout_ms),
+            command_timeout: Duration::from_millis(cli.command_timeout_ms),
+            max_reply_bytes: cli.max_reply_bytes,
+        },
+        max_connections: cli.max_connections,
+        read_only: cli.read_only || file_read_only,
+        ..ClientOptions::default()
+    })
+}
+
+/// Where the audit log goes; a file is opened (created `0600`) now, so a path that cannot be
+/// written stops the server at start.
+fn audit_destination(cli: &Cli) -> Result<AuditDestination, ConfigError> {
+    Ok(match cli.audit_log.trim() {
+        "off" | "none" | "" => AuditDestination::Off,
+        "stderr" | "-" => AuditDestination::Stderr,
+        path => {
+            let path = PathBuf::from(path);
+            crate::mcp::audit::AuditLog::file(&path).map_err(|e| {
+                bad(
+                    &cli.setting("audit_log"),
+                    format!("cannot open {} for appending: {e}", path.display()),
+                    "give a file in an existing, writable folder, or `stderr`, or `off`",
+                )
+            })?;
+            AuditDestination::File(path)
+        }
+    })
+}
+
+/// The emulator to serve, if any: a bundled version or a fixtures folder.
+fn emulator_spec(cli: &Cli) -> Result<Option<String>, ConfigError> {
+    let Some(spec) = cli.emulator.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    let versions = crate::demo::bundled_versions();
+    match spec.to_ascii_lowercase().as_str() {
+        "" | "true" | "newest" | "latest" | "yes" | "on" | "1" => {
+            return Ok(Some(crate::demo::default_version().to_owned()));
+        }
+        "false" | "no" | "off" | "0" => return Ok(None),
+        _ => {}
+    }
+    if versions.contains(&spec) {
+        return Ok(Some(spec.to_owned()));
+    }
+    let setting = cli.setting("emulator");
+    if std::path::Path::new(spec).is_dir() {
+        crate::demo::load(spec).map_err(|e| {
+            bad(
+                &setting,
+                format!("the fixtures folder {spec} cannot be loaded: {e}"),
+                "point it at a folder recorded by scripts/capture.sh (docs/emulator.md), or use a bundled version",
+            )
+        })?;
+        return Ok(Some(spec.to_owned()));
+    }
+    Err(bad(
+        &setting,
+        format!("{spec:?} is neither a bundled HAProxy version nor a fixtures folder"),
+        format!(
+            "use one of the bundled versions ({}), nothing (the newest), or the path of a fixtures folder",
+            versions.join(", ")
+        ),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::haproxy::{Address, WorkerTarget};
 
     fn cli(args: &[&str]) -> Cli {
         let mut v = vec!["haproxy-mcp-server"];
@@ -641,6 +612,33 @@ mod tests {
         assert!(e.to_string().contains("HAPROXY_MASTER_TARGET"), "{e}");
         let e = Config::from_cli(cli(&["--log-level", "loud"])).unwrap_err();
         assert!(e.to_string().contains("LOG_LEVEL"), "{e}");
+    }
+
+    #[test]
+    fn messages_name_the_flag_that_was_given() {
+        let args = |v: &[&str]| {
+            std::iter::once("haproxy-mcp-server")
+                .chain(v.iter().copied())
+                .map(Into::into)
+                .collect::<Vec<std::ffi::OsString>>()
+        };
+        let c = Cli::from_args(args(&["--haproxy-port", "0"])).unwrap();
+        assert!(c.sources.explicit("haproxy_port"));
+        assert!(!c.sources.explicit("haproxy_host"));
+        let e = Config::from_cli(c).unwrap_err();
+        assert_eq!(e.setting, "--haproxy-port (HAPROXY_PORT)");
+        let e = Cli::from_args(args(&["--haproxy-port", "x"])).unwrap_err();
+        assert_eq!(e.setting, "--haproxy-port (HAPROXY_PORT)");
+        assert!(e.fix.contains("1-65535"), "{e}");
+        let e = Cli::from_args(args(&["--read-only=maybe"])).unwrap_err();
+        assert_eq!(e.setting, "--read-only (HAPROXY_MCP_READ_ONLY)");
+        assert!(e.fix.contains("without a value"), "{e}");
+        let c = Cli::from_args(args(&["--host", "localhost", "--read-only"])).unwrap();
+        assert_eq!(c.host, IpAddr::from([127, 0, 0, 1]));
+        assert!(c.read_only);
+        // Without sources (a Cli built otherwise), both names.
+        let e = Config::from_cli(cli(&["--haproxy-port", "0"])).unwrap_err();
+        assert_eq!(e.setting, "HAPROXY_PORT (--haproxy-port)");
     }
 
     #[test]
@@ -721,18 +719,18 @@ mod tests {
         );
         assert_eq!(c.max_request_bytes, 4 << 20);
         assert_eq!(c.audit_log, AuditDestination::Stderr);
+        let dir = tempfile::tempdir().unwrap();
+        let audit = dir.path().join("a.jsonl");
         let c = Config::from_cli(cli(&[
             "--rate-limit",
             "0",
             "--audit-log",
-            "/var/log/a.jsonl",
+            audit.to_str().unwrap(),
         ]))
         .unwrap();
         assert_eq!(c.rate_limit, None);
-        assert_eq!(
-            c.audit_log,
-            AuditDestination::File("/var/log/a.jsonl".into())
-        );
+        assert_eq!(c.audit_log, AuditDestination::File(audit.clone()));
+        assert!(audit.exists(), "opened (created) at start");
         assert_eq!(
             Config::from_cli(cli(&["--audit-log", "off"]))
                 .unwrap()

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use haproxy_mcp_server::config::{AuditDestination, Config, LogFormat, Transport};
 use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, RuntimeClient};
@@ -12,8 +13,7 @@ use haproxy_mcp_server::transport::oauth::OAuth;
 use haproxy_mcp_server::transport::{http, stdio};
 use tokio_util::sync::CancellationToken;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let config = match Config::load() {
         Ok(c) => c,
         Err(e) => {
@@ -25,12 +25,67 @@ async fn main() -> ExitCode {
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
-    match run(config).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("haproxy-mcp-server: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(config));
+    // A read of stdin blocked in the runtime's thread pool must not keep the process alive
+    // after a signal (a plain drop would wait for it).
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    // Printed once, on stderr (where the logs go too).
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
             eprintln!("haproxy-mcp-server: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGTERM or SIGINT (Ctrl-C): the server stops and cleans up (the emulator's socket folder).
+/// Both are registered when this is made, so a signal that comes early is not missed.
+struct StopSignal {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    fn register() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Resolves at the first SIGTERM or SIGINT.
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        {
+            let name = tokio::select! {
+                _ = self.term.recv() => "SIGTERM",
+                _ = self.int.recv() => "SIGINT",
+            };
+            tracing::info!("{name}: stopping");
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("Ctrl-C: stopping");
         }
     }
 }
@@ -51,12 +106,20 @@ fn init_logging(config: &Config) {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn run(config: Config) -> Result<(), BoxError> {
-    // Keeps the emulator's listener alive for the life of the server.
+    let stop = StopSignal::register()?;
+    // Keeps the emulator's listener alive for the life of the server; its folder is removed
+    // when this is dropped, on every way out of this function.
     let mut _emulator = None;
     let targets = if let Some(spec) = &config.emulator {
         let emu = haproxy_mcp_server::demo::load(spec)?;
-        let dir = tempfile_dir()?;
-        let path = dir.join("haproxy.sock");
+        // A fresh folder of random name, private to this user (0700), for the socket (short
+        // path: sun_path is 108 bytes).
+        let mut folder = tempfile::Builder::new();
+        folder.prefix("haproxy-mcp-");
+        #[cfg(unix)]
+        folder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        let dir = folder.tempdir()?;
+        let path = dir.path().join("haproxy.sock");
         let listener = tokio::net::UnixListener::bind(&path)?;
         tracing::warn!(
             "HAProxy is EMULATED: replaying replies recorded from {} ({}); nothing real is changed",
@@ -88,28 +151,35 @@ async fn run(config: Config) -> Result<(), BoxError> {
             .collect()
     };
     let targets = Targets::new(targets, config.default_target.as_deref())
-        .map_err(|e| format!("configuration error in default_target / targets: {e}"))?;
+        // The settings checked the names already (exit code 2); this is a last guard.
+        .map_err(|e| format!("the targets cannot be served: {e}"))?;
     for t in targets.all() {
         tracing::info!(target_name = %t.name, endpoint = %t.client.endpoint(), read_only = t.client.is_read_only(), "HAProxy target");
     }
-    let result = serve(targets, &config).await;
+    let result = serve(targets, &config, stop).await;
     if let Some((handle, dir)) = _emulator.take() {
-        handle.shutdown().await;
-        let _ = std::fs::remove_dir_all(dir);
+        if tokio::time::timeout(Duration::from_secs(2), handle.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the emulator did not stop within 2 s");
+        }
+        if let Err(e) = dir.close() {
+            tracing::warn!("cannot remove the emulator's socket folder: {e}");
+        }
     }
     result
 }
 
-async fn serve(targets: Targets, config: &Config) -> Result<(), BoxError> {
+/// How long open HTTP connections (an SSE stream, say) may keep the server up after a signal.
+const HTTP_DRAIN: Duration = Duration::from_secs(5);
+
+async fn serve(targets: Targets, config: &Config, mut stop: StopSignal) -> Result<(), BoxError> {
     let audit = match &config.audit_log {
         AuditDestination::Off => AuditLog::disabled(),
         AuditDestination::Stderr => AuditLog::stderr(),
-        AuditDestination::File(path) => AuditLog::file(path).map_err(|e| {
-            format!(
-                "configuration error in HAPROXY_MCP_AUDIT_LOG (--audit-log): cannot open {}: {e}",
-                path.display()
-            )
-        })?,
+        AuditDestination::File(path) => AuditLog::file(path)
+            .map_err(|e| format!("cannot open the audit log {}: {e}", path.display()))?,
     }
     .with_reads(config.audit_reads);
     tracing::info!(audit = ?audit, "audit log");
@@ -121,14 +191,13 @@ async fn serve(targets: Targets, config: &Config) -> Result<(), BoxError> {
     };
     let server = HaproxyMcp::new(targets, settings);
     match config.transport {
-        Transport::Stdio => stdio::serve(server).await,
+        // Ends at stdin's end, or at a signal.
+        Transport::Stdio => tokio::select! {
+            r = stdio::serve(server) => r,
+            () = stop.wait() => Ok(()),
+        },
         Transport::Http => {
             let shutdown = CancellationToken::new();
-            let on_signal = shutdown.clone();
-            tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                on_signal.cancel();
-            });
             let options = http::HttpOptions {
                 allowed_hosts: config.allowed_hosts.clone(),
                 allowed_origins: config.allowed_origins.clone(),
@@ -137,14 +206,36 @@ async fn serve(targets: Targets, config: &Config) -> Result<(), BoxError> {
                 rate_limit: config.rate_limit,
             };
             let emulated = config.emulator.is_some();
-            http::serve(server, SocketAddr::from(config.bind), &options, shutdown, |bound| {
-                tracing::info!("MCP over Streamable HTTP at http://{bound}/mcp (health: /healthz, metrics: /metrics)");
-                if emulated {
-                    eprintln!("haproxy-mcp-server: listening on http://{bound}/mcp — the HAProxy behind it is EMULATED (recorded replies)");
+            let serving = http::serve(
+                server,
+                SocketAddr::from(config.bind),
+                &options,
+                shutdown.clone(),
+                |bound| {
+                    tracing::info!(
+                        "MCP over Streamable HTTP at http://{bound}/mcp (health: /healthz, metrics: /metrics)"
+                    );
+                    if emulated {
+                        eprintln!(
+                            "haproxy-mcp-server: listening on http://{bound}/mcp — the HAProxy behind it is EMULATED (recorded replies)"
+                        );
+                    }
+                },
+            );
+            tokio::pin!(serving);
+            tokio::select! {
+                r = &mut serving => r.map_err(Into::into),
+                () = stop.wait() => {
+                    shutdown.cancel();
+                    match tokio::time::timeout(HTTP_DRAIN, serving).await {
+                        Ok(r) => r.map_err(Into::into),
+                        Err(_) => {
+                            tracing::warn!("connections still open {} s after the signal; stopping anyway", HTTP_DRAIN.as_secs());
+                            Ok(())
+                        }
+                    }
                 }
-            })
-            .await
-            .map_err(Into::into)
+            }
         }
     }
 }
@@ -195,11 +286,4 @@ fn authenticator(config: &Config) -> Authenticator {
         );
     }
     Authenticator::new(config.auth_tokens.clone(), oauth)
-}
-
-/// A private directory for the emulator's socket (short path: sun_path is 108 bytes).
-fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("haproxy-mcp-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

@@ -1,9 +1,13 @@
-//! Validation of the HTTP security settings: static tokens, OAuth, body and rate limits.
+//! Validation of the HTTP security settings: static tokens, OAuth, body and rate limits, and
+//! the Host and Origin allow-lists.
 
 use axum::http::Uri;
 
-use super::{Cli, ConfigError, bad};
+use super::{Cli, ConfigError, Transport, bad};
 use crate::transport::auth::StaticToken;
+use crate::transport::guard::{
+    DEFAULT_ALLOWED_HOSTS, LOOPBACK_ORIGINS, check_allowed_host, check_allowed_origin,
+};
 use crate::transport::oauth::OAuthSettings;
 use crate::transport::rate_limit::RateLimit;
 
@@ -20,7 +24,7 @@ pub(super) fn tokens(
         None => Vec::new(),
     };
     if let Some(path) = &cli.auth_tokens_file {
-        let setting = "MCP_AUTH_TOKENS_FILE (--auth-tokens-file)";
+        let setting = &cli.setting("auth_tokens_file");
         let text = std::fs::read_to_string(path).map_err(|e| {
             bad(
                 setting,
@@ -61,18 +65,27 @@ pub(super) fn oauth(cli: &Cli) -> Result<Option<OAuthSettings>, ConfigError> {
     let (issuer, resource) = match (&cli.oauth_issuer, &cli.oauth_resource) {
         (None, None) if cli.oauth_jwks_url.is_none() => return Ok(None),
         (Some(i), Some(r)) => (i.trim(), r.trim()),
-        _ => {
+        (issuer, _) => {
+            let (given, missing) = if issuer.is_some() {
+                ("oauth_issuer", "MCP_OAUTH_RESOURCE")
+            } else if cli.oauth_resource.is_some() {
+                ("oauth_resource", "MCP_OAUTH_ISSUER")
+            } else {
+                ("oauth_jwks_url", "MCP_OAUTH_ISSUER and MCP_OAUTH_RESOURCE")
+            };
             return Err(bad(
-                "MCP_OAUTH_ISSUER / MCP_OAUTH_RESOURCE",
-                "OAuth needs both the issuer and this server's resource URL",
+                &cli.setting(given),
+                format!(
+                    "OAuth needs both the issuer and this server's resource URL; {missing} is not set"
+                ),
                 "set MCP_OAUTH_ISSUER (the authorization server) and MCP_OAUTH_RESOURCE (e.g. https://mcp.example.com/mcp)",
             ));
         }
     };
-    check_url("MCP_OAUTH_ISSUER (--oauth-issuer)", issuer)?;
-    check_url("MCP_OAUTH_RESOURCE (--oauth-resource)", resource)?;
+    check_url(&cli.setting("oauth_issuer"), issuer)?;
+    check_url(&cli.setting("oauth_resource"), resource)?;
     if let Some(jwks) = &cli.oauth_jwks_url {
-        check_url("MCP_OAUTH_JWKS_URL (--oauth-jwks-url)", jwks.trim())?;
+        check_url(&cli.setting("oauth_jwks_url"), jwks.trim())?;
     }
     let scope_ok = |s: &str| !s.is_empty() && !s.contains(char::is_whitespace) && !s.contains('"');
     if !scope_ok(&cli.oauth_read_scope)
@@ -127,19 +140,23 @@ fn check_url(setting: &str, url: &str) -> Result<(), ConfigError> {
 pub(super) fn http_limits(cli: &Cli) -> Result<(usize, Option<RateLimit>), ConfigError> {
     if !(4096..=(256 << 20)).contains(&cli.max_request_bytes) {
         return Err(bad(
-            "MCP_MAX_REQUEST_BYTES (--max-request-bytes)",
+            &cli.setting("max_request_bytes"),
             format!("{} is outside 4096–268435456", cli.max_request_bytes),
             "use a size in bytes such as 4194304 (4 MiB, the default)",
         ));
     }
-    if !cli.rate_limit.is_finite() || cli.rate_limit < 0.0 || cli.rate_limit_burst == 0 {
+    if !cli.rate_limit.is_finite() || cli.rate_limit < 0.0 {
         return Err(bad(
-            "MCP_RATE_LIMIT / MCP_RATE_LIMIT_BURST",
-            format!(
-                "{} requests/s with a burst of {} cannot work",
-                cli.rate_limit, cli.rate_limit_burst
-            ),
-            "give a rate ≥ 0 (0 turns the limit off) and a burst ≥ 1 (defaults: 10 and 50)",
+            &cli.setting("rate_limit"),
+            format!("{} requests/s cannot work", cli.rate_limit),
+            "give a rate ≥ 0 requests per second (0 turns the limit off; default 10)",
+        ));
+    }
+    if cli.rate_limit_burst == 0 {
+        return Err(bad(
+            &cli.setting("rate_limit_burst"),
+            "a burst of 0 refuses every request",
+            "give a burst ≥ 1 (default 50)",
         ));
     }
     let limit = (cli.rate_limit > 0.0).then_some(RateLimit {
@@ -147,4 +164,54 @@ pub(super) fn http_limits(cli: &Cli) -> Result<(usize, Option<RateLimit>), Confi
         burst: cli.rate_limit_burst,
     });
     Ok((cli.max_request_bytes, limit))
+}
+
+/// The Host and Origin allow-lists as the HTTP transport gets them: every configured entry
+/// checked (a bad one stops the server), origins with explicit ports. The loopback names are
+/// always allowed hosts, also beside configured ones, so a local client keeps working (e.g.
+/// `curl http://127.0.0.1:8080/healthz` on the server's machine): a DNS-rebinding page cannot
+/// make a browser send them, since its Host is the attacker's name. Loopback origins (any port)
+/// are added on a loopback bind only, where the browser is on the server's machine.
+pub(super) fn allowed_lists(cli: &Cli) -> Result<(Vec<String>, Vec<String>), ConfigError> {
+    let loopback = cli.host.is_loopback() && cli.transport == Transport::Http;
+    let mut hosts = Vec::new();
+    for entry in cli.allowed_hosts.iter().filter(|e| !e.trim().is_empty()) {
+        let host = check_allowed_host(entry).map_err(|problem| {
+            bad(
+                &cli.setting("allowed_hosts"),
+                problem,
+                "give comma-separated host names or IP addresses, each optionally with :port (e.g. mcp.example.com,mcp.example.com:8443,10.0.0.5)",
+            )
+        })?;
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    for host in DEFAULT_ALLOWED_HOSTS {
+        let host = check_allowed_host(host).unwrap_or_else(|_| host.to_owned());
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    let mut origins = Vec::new();
+    for entry in cli.allowed_origins.iter().filter(|e| !e.trim().is_empty()) {
+        let origin = check_allowed_origin(entry).map_err(|problem| {
+            bad(
+                &cli.setting("allowed_origins"),
+                problem,
+                "give comma-separated origins as a browser sends them, scheme://host[:port] (http or https; :* for any port; null), e.g. https://app.example.com",
+            )
+        })?;
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    if loopback {
+        for origin in LOOPBACK_ORIGINS {
+            if !origins.iter().any(|o| o == origin) {
+                origins.push(origin.to_owned());
+            }
+        }
+    }
+    Ok((hosts, origins))
 }

@@ -6,11 +6,134 @@
 //! - A request that carries `Origin` must name an allowed origin: `scheme://host[:port]`, `:*`
 //!   for any port, `null` for the literal `null`. Default: none, so every browser request from a
 //!   page is refused. Requests without `Origin` (non-browser clients) pass.
+//!
+//! The server's settings ([`crate::config`]) check each configured entry with
+//! [`check_allowed_host`] and [`check_allowed_origin`] (a bad one stops the server), hand rmcp
+//! origins with explicit ports only (rmcp reads a port-less entry as "any port", this guard as
+//! "the scheme's default port"), always add the loopback names to the hosts, and on a loopback
+//! bind add [`LOOPBACK_ORIGINS`] to the origins.
 
 use axum::http::{HeaderMap, Uri, header};
 
 /// Loopback names accepted as `Host` when none are configured.
 pub const DEFAULT_ALLOWED_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// Origins accepted on a loopback bind in addition to the configured ones: a page served from
+/// the same machine (the MCP Inspector, a local web client) on any port, over http or https.
+pub const LOOPBACK_ORIGINS: [&str; 6] = [
+    "http://localhost:*",
+    "http://127.0.0.1:*",
+    "http://[::1]:*",
+    "https://localhost:*",
+    "https://127.0.0.1:*",
+    "https://[::1]:*",
+];
+
+/// Checks one allowed-host entry (`name`, `name:port`, an IP address, `[v6]:port`) and returns
+/// it as the guard and rmcp read it, or says what is wrong with it.
+pub fn check_allowed_host(entry: &str) -> Result<String, String> {
+    let entry = entry.trim();
+    let valid_name = |h: &str| {
+        !h.is_empty()
+            && h.len() <= 253
+            && h.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            })
+    };
+    if let Ok(ip) = entry.parse::<std::net::IpAddr>() {
+        return Ok(match ip {
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+        });
+    }
+    let parsed = entry.parse::<axum::http::uri::Authority>().ok();
+    let Some(a) = parsed.filter(|a| !a.as_str().contains('@')) else {
+        return Err(format!(
+            "{entry:?} is not a host name, an IP address, or either with :port"
+        ));
+    };
+    let host = a.host();
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => host.parse::<std::net::Ipv4Addr>().is_ok() || valid_name(host),
+    };
+    if !host_ok {
+        return Err(format!(
+            "{host:?} in {entry:?} is not a host name or an IP address"
+        ));
+    }
+    match port_of(&a) {
+        None => Ok(host.to_ascii_lowercase()),
+        Some(Ok(p)) => Ok(format!("{}:{p}", host.to_ascii_lowercase())),
+        Some(Err(e)) => Err(format!("{e} in {entry:?}")),
+    }
+}
+
+/// The port of an authority, if it has one: 1-65535, or what is wrong with it (`http` reads
+/// an unparsable port as no port at all).
+fn port_of(a: &axum::http::uri::Authority) -> Option<Result<u16, String>> {
+    let text = a.as_str().strip_prefix(a.host())?.strip_prefix(':')?;
+    Some(
+        text.parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("the port {text:?} is not 1-65535")),
+    )
+}
+
+/// Checks one allowed-origin entry (`http[s]://host[:port]`, `…:*`, `null`) and returns it with
+/// an explicit port (`http://a` becomes `http://a:80`), so that this guard and rmcp read it
+/// the same way; or says what is wrong with it.
+pub fn check_allowed_origin(entry: &str) -> Result<String, String> {
+    let entry = entry.trim();
+    if entry.eq_ignore_ascii_case("null") {
+        return Ok("null".to_owned());
+    }
+    let (base, any_port) = match entry.strip_suffix(":*") {
+        Some(b) => (b, true),
+        None => (entry, false),
+    };
+    let shape =
+        "an origin is scheme://host[:port] (http or https, no path), host:* for any port, or null";
+    let uri: Uri = base
+        .parse()
+        .map_err(|_| format!("{entry:?} is not an origin: {shape}"))?;
+    let scheme = uri
+        .scheme_str()
+        .map(str::to_ascii_lowercase)
+        .ok_or_else(|| format!("{entry:?} has no scheme: {shape}"))?;
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("{entry:?}: the scheme must be http or https"));
+    }
+    let authority = uri
+        .authority()
+        .ok_or_else(|| format!("{entry:?} has no host: {shape}"))?;
+    if authority.as_str().contains('@')
+        || uri.query().is_some()
+        || !matches!(uri.path(), "" | "/")
+        || base.ends_with('/')
+    {
+        return Err(format!(
+            "{entry:?} has more than scheme, host and port: {shape}"
+        ));
+    }
+    let host = check_allowed_host(authority.host())?;
+    let port = match port_of(authority) {
+        None => None,
+        Some(Ok(p)) if !any_port => Some(p),
+        Some(Ok(_)) => return Err(format!("{entry:?} has both a port and :*")),
+        Some(Err(e)) => return Err(format!("{e} in {entry:?}")),
+    };
+    if any_port {
+        return Ok(format!("{scheme}://{host}:*"));
+    }
+    let port = port.unwrap_or(if scheme == "https" { 443 } else { 80 });
+    Ok(format!("{scheme}://{host}:{port}"))
+}
 
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,5 +381,64 @@ mod tests {
             Guard::new(&[], &[]).host_entries(),
             ["localhost", "127.0.0.1", "[::1]"]
         );
+    }
+
+    #[test]
+    fn configured_entries_are_checked_and_get_explicit_ports() {
+        for (entry, want) in [
+            ("localhost", "localhost"),
+            ("MCP.example.com:8443", "mcp.example.com:8443"),
+            ("::1", "[::1]"),
+            ("[::1]:8080", "[::1]:8080"),
+            ("10.0.0.1", "10.0.0.1"),
+        ] {
+            assert_eq!(check_allowed_host(entry).as_deref(), Ok(want), "{entry}");
+        }
+        for entry in [
+            "a:b:c",
+            "",
+            "host:0",
+            "host:99999",
+            "a b",
+            "user@host",
+            "-x..y",
+        ] {
+            assert!(check_allowed_host(entry).is_err(), "{entry}");
+        }
+        for (entry, want) in [
+            ("http://localhost", "http://localhost:80"),
+            ("https://App.example.com", "https://app.example.com:443"),
+            ("http://localhost:3000", "http://localhost:3000"),
+            ("http://localhost:*", "http://localhost:*"),
+            ("http://[::1]:*", "http://[::1]:*"),
+            ("null", "null"),
+        ] {
+            assert_eq!(check_allowed_origin(entry).as_deref(), Ok(want), "{entry}");
+        }
+        for entry in [
+            "foo",
+            "ftp://x:99",
+            "http://x:99999",
+            "http://x:0",
+            "https://a.example.com/path",
+            "https://a.example.com/",
+            "http://u@a.example.com",
+            "http://a:1:*",
+            "localhost:3000",
+        ] {
+            assert!(check_allowed_origin(entry).is_err(), "{entry}");
+        }
+        // What the settings hand over is read the same way by this guard (and rmcp).
+        let g = Guard::new(&[], &LOOPBACK_ORIGINS.map(String::from));
+        for origin in [
+            "http://localhost:6274",
+            "http://127.0.0.1:9",
+            "https://[::1]:1",
+        ] {
+            let (u, h) = req(Some("localhost"), Some(origin));
+            assert_eq!(g.check(&u, &h), Ok(()), "{origin}");
+        }
+        let (u, h) = req(Some("localhost"), Some("http://evil.example:6274"));
+        assert!(g.check(&u, &h).is_err());
     }
 }
