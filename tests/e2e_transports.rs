@@ -140,7 +140,7 @@ async fn http_binary(extra: &[&str]) -> (tokio::process::Child, u16) {
 
 #[tokio::test]
 async fn http_binary_serves_mcp_and_health() {
-    let (_child, port) = http_binary(&[]).await;
+    let (mut child, port) = http_binary(&[]).await;
     let transport = StreamableHttpClientTransport::from_uri(format!("http://127.0.0.1:{port}/mcp"));
     let client = ().serve(transport).await.unwrap();
     assert_eq!(
@@ -189,6 +189,18 @@ async fn http_binary_serves_mcp_and_health() {
         .await
         .unwrap();
     assert_eq!(bad_host.status(), 403);
+    // SIGTERM, as an operator stops it: the demo's socket folder is removed (SIGKILL would
+    // leave it behind).
+    if let Some(pid) = child.id() {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the server stops on SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status}");
 }
 
 #[test]

@@ -666,7 +666,7 @@ fn binary_refuses_a_public_bind_without_auth_and_says_why() {
 #[tokio::test]
 async fn binary_with_tokens_serves_a_public_bind_and_guards_it() {
     let port = support::free_port();
-    let _child = tokio::process::Command::new(BIN)
+    let mut child = tokio::process::Command::new(BIN)
         .args(["--emulator", "--transport", "http", "--host", "0.0.0.0"])
         .args(["--port", &port.to_string()])
         .env("MCP_AUTH_TOKENS", tokens_env())
@@ -713,6 +713,7 @@ async fn binary_with_tokens_serves_a_public_bind_and_guards_it() {
         body["targets"][0].get("version").is_none(),
         "no version for anonymous callers when auth is on"
     );
+    support::stop_gracefully(&mut child).await;
 }
 
 #[tokio::test]
@@ -743,4 +744,5 @@ async fn binary_warns_at_every_start_without_authentication() {
     .await
     .unwrap_or(false);
     assert!(found, "no warning about --allow-unauthenticated on stderr");
+    support::stop_gracefully(&mut child).await;
 }

@@ -462,7 +462,8 @@ fn served_tools_list(extra: &[&str]) -> String {
             break;
         }
     }
-    let _ = child.kill();
+    // End of input ends the server, which removes its demo socket folder (a kill would not).
+    drop(stdin);
     let _ = child.wait();
     line.trim_end().to_owned()
 }

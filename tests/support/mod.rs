@@ -771,3 +771,20 @@ impl Drop for ConfiguredHaproxy {
         }
     }
 }
+
+/// Stops a server binary the way an operator does (SIGTERM), so it cleans up after itself (the
+/// demo's socket folder); SIGKILL after 10 s. `kill_on_drop` alone leaves the folder behind.
+pub async fn stop_gracefully(child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id() {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        if tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+    let _ = child.kill().await;
+}
