@@ -50,6 +50,13 @@ scripts/gen-big-config.sh "$BACKENDS" "$SERVERS" >"$WORK/big.cfg"
 HAPROXY_V=$(haproxy -v | head -n 1)
 log "starting $HAPROXY_V with $((BACKENDS * SERVERS)) servers (ulimit -n $(ulimit -n))"
 mkdir -p "$WORK/run"
+# The map and the ACL fe_app consults (gen-big-config.sh): 10,000 Host entries, 5,000 sources.
+for ((i = 1; i <= 10000; i++)); do
+    printf 'host-%d.example be_%d\n' "$i" $((i % BACKENDS + 1))
+done >"$WORK/run/hosts.map"
+for ((i = 0; i < 5000; i++)); do
+    printf '10.%d.%d.%d\n' $((i / 65536)) $((i / 256 % 256)) $((i % 256))
+done >"$WORK/run/blocked.acl"
 HAPROXY_RUN_DIR=$WORK/run HAPROXY_APP_PORT=$APP_PORT HAPROXY_HOLD_PORT=$HOLD_PORT \
     HAPROXY_DOWN_PORT=1 haproxy -db -f "$WORK/big.cfg" >"$WORK/haproxy.log" 2>&1 &
 HAPROXY_PID=$!
@@ -63,9 +70,16 @@ done
 sleep 3
 
 log "traffic: 500 requests through fe_hold (tcp) to the servers, then $HOLD held connections"
-python3 - "$HOLD_PORT" "$HOLD" "$WORK/held" <<'PY' &
+python3 - "$HOLD_PORT" "$HOLD" "$WORK/held" "$APP_PORT" <<'PY' &
 import os, socket, sys, time
-port, hold, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+port, hold, ready, app = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+# A few malformed requests to fe_app, so `show errors` has a capture.
+for i in range(5):
+    s = socket.create_connection(("127.0.0.1", app))
+    s.sendall(b"GET /bad%d HTTP/1.1\r\nHost: bench\r\nBroken header line\r\n\r\n" % i)
+    while s.recv(4096):
+        pass
+    s.close()
 for _ in range(500):
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(b"GET / HTTP/1.0\r\nHost: bench\r\n\r\n")

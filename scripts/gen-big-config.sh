@@ -5,12 +5,15 @@
 # with cheap TCP checks, so that `show stat` has DOWN rows with check columns filled in, and the
 # last server of every tenth backend is disabled: MAINT rows).
 # fe_hold (mode tcp) spreads held client connections over the backends, so `show sess` has a
-# frontend and a backend stream per held connection.
+# frontend and a backend stream per held connection, and tracks each by source port in the stick
+# table st_ports (an entry per connection). fe_app looks every Host up in a map and every source
+# in an ACL, both files in HAPROXY_RUN_DIR (hosts.map, blocked.acl: scripts/bench-capture.sh
+# writes them, 10,000 entries and 5,000 patterns).
 #
 #   scripts/gen-big-config.sh [BACKENDS [SERVERS]] > big.cfg
 #
 # Environment, expanded by HAProxy at start-up (scripts/bench-capture.sh sets them):
-#   HAPROXY_RUN_DIR   directory for admin.sock
+#   HAPROXY_RUN_DIR   directory for admin.sock, hosts.map and blocked.acl
 #   HAPROXY_APP_PORT  fe_app (what every server points at)
 #   HAPROXY_HOLD_PORT fe_hold (where the held client connections go)
 #   HAPROXY_DOWN_PORT a closed local port: where the checked (DOWN) servers point
@@ -43,14 +46,21 @@ frontend fe_app
     bind "127.0.0.1:\${HAPROXY_APP_PORT}"
     timeout http-request 300s
     timeout client 300s
+    acl blocked src -f "\${HAPROXY_RUN_DIR}/blocked.acl"
+    http-request deny if blocked
+    http-request set-var(txn.route) "req.hdr(host),lower,map(\${HAPROXY_RUN_DIR}/hosts.map,none)"
     http-request return status 200 content-type text/plain string "ok"
 
 frontend fe_hold
     mode tcp
     bind "127.0.0.1:\${HAPROXY_HOLD_PORT}"
+    tcp-request connection track-sc0 src_port table st_ports
     # Each held connection goes to one of the backends (by source port), so sessions spread.
     use_backend be_%[src_port,mod($BACKENDS),add(1)]
     default_backend be_1
+
+backend st_ports
+    stick-table type integer size 20k expire 30m store conn_cnt,conn_cur,bytes_in_cnt,bytes_out_cnt
 CFG
 
 for ((b = 1; b <= BACKENDS; b++)); do

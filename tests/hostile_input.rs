@@ -708,7 +708,8 @@ fn text(r: &CallToolResult) -> String {
 
 /// How an error may name the argument it is about.
 fn names_for(leaf: &str) -> Vec<String> {
-    let mut names = vec![leaf.replace('_', " ")];
+    // As written (`sort_by`) or in words (`sort by`).
+    let mut names = vec![leaf.to_owned(), leaf.replace('_', " ")];
     if let Some(singular) = leaf.strip_suffix('s') {
         names.push(singular.to_owned());
     }

@@ -117,6 +117,11 @@ async fn help_lists_and_filters_the_commands() {
         let out = h.ok("help", json!({})).await;
         let total = out["total"].as_u64().unwrap();
         assert!(total > 100, "{v}: {total}");
+        // 30 by default (the answer budget), the rest on request.
+        assert_eq!(out["commands"].as_array().unwrap().len(), 30, "{v}");
+        assert_eq!(out["truncation"]["total"].as_u64(), Some(total), "{v}");
+        let h = fresh(v).await;
+        let out = h.ok("help", json!({"limit": 1000})).await;
         assert_eq!(out["commands"].as_array().unwrap().len() as u64, total);
         let h = fresh(v).await;
         let r = h.call("help", json!({"filter": "SESS"})).await;

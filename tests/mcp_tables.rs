@@ -44,13 +44,14 @@ async fn show_table_decodes_entries() {
         );
         let e = entry(&out, "172.17.0.1");
         assert_eq!(e["in_use"], 1);
-        assert_eq!(e["data"]["gpc0"], "0");
-        assert_eq!(e["data"]["http_req_cnt"], "13", "{v}: {e}");
+        // Numbers are numbers.
+        assert_eq!(e["data"]["gpc0"], 0);
+        assert_eq!(e["data"]["http_req_cnt"], 13, "{v}: {e}");
         assert_eq!(e["rate_periods_ms"], json!({"http_req_rate": 10000}));
         assert!(e["expire_ms"].as_u64().unwrap() > 0);
         assert_eq!(
             summary(&r),
-            "[haproxy] Table st_clients (ip keys, 1 of 1024 slots used): 1 entry."
+            "[haproxy] Table st_clients (ip keys, 1 of 1024 slots used): 1 entry. Highest http_req_rate: 172.17.0.1 (13)."
         );
         let err = h.err("show_table", json!({"table": "st_nope"})).await;
         assert!(err.contains("No such table"), "{v}: {err}");
@@ -79,7 +80,7 @@ async fn set_filter_and_clear_follow_the_recorded_sequence() {
             "{v}"
         );
         let out = h.ok("show_table", json!({"table": "st_clients"})).await;
-        assert_eq!(entry(&out, "203.0.113.50")["data"]["gpc0"], "5", "{v}");
+        assert_eq!(entry(&out, "203.0.113.50")["data"]["gpc0"], 5, "{v}");
 
         let out = h
             .ok(
@@ -131,7 +132,7 @@ async fn set_filter_and_clear_follow_the_recorded_sequence() {
         let e = entry(&out, "203.0.113.51");
         assert_eq!(
             (&e["data"]["gpc0"], &e["data"]["http_req_cnt"]),
-            (&json!("1"), &json!("3"))
+            (&json!(1), &json!(3))
         );
 
         let err = h
@@ -288,6 +289,29 @@ async fn live_table_entries_are_set_filtered_and_cleared() {
         .await;
     assert_eq!(keys(&out), ["10.1.2.3"], "{out}");
     assert_eq!(out["table"]["used"], 2);
+    // Top talkers: ordered by a data type, highest first, numbers as numbers; by default the
+    // table's rate.
+    let out = h
+        .ok(
+            "show_table",
+            json!({"table": "st_clients", "sort_by": "gpc0"}),
+        )
+        .await;
+    assert_eq!(keys(&out), ["10.1.2.3", "10.1.2.4"], "{out}");
+    assert_eq!(out["sorted_by"], "gpc0");
+    assert_eq!(out["entries"][0]["data"]["gpc0"], 7);
+    let r = h.call("show_table", json!({"table": "st_clients"})).await;
+    assert_eq!(
+        r.structured_content.as_ref().unwrap()["sorted_by"],
+        "http_req_rate"
+    );
+    let err = h
+        .err(
+            "show_table",
+            json!({"table": "st_clients", "sort_by": "gpc1"}),
+        )
+        .await;
+    assert!(err.contains("do not store `gpc1`"), "{err}");
     let out = h
         .ok(
             "show_table",

@@ -107,11 +107,13 @@ async fn get_backend_shows_its_servers() {
         let out = r.structured_content.clone().unwrap();
         assert_eq!(out["backend"]["algo"], "roundrobin");
         let servers = &out["servers"];
+        // Servers that are not up first (app3 MAINT, app4 DOWN), then HAProxy's order.
         assert_eq!(
             names(servers, "name"),
-            ["app1", "app2", "app3", "app4", "app_backup"],
+            ["app3", "app4", "app1", "app2", "app_backup"],
             "{v}"
         );
+        assert_eq!(out["truncation"]["total"], 5, "{v}");
         let app3 = find(servers, "name", "app3");
         assert_eq!(app3["state"], "maint", "{v}");
         assert!(
@@ -334,13 +336,24 @@ async fn show_servers_conn_is_typed() {
         );
         assert!(text(&r).contains("connection(s) in use"), "{v}");
 
+        // The busiest pool first: limit 1 shows the server with the most connections in use.
+        let every = h
+            .ok("show_servers_conn", json!({"backend": "be_api"}))
+            .await;
+        let pools = every["servers"].as_array().unwrap();
+        let load = |s: &serde_json::Value| (s["used_cur"].as_u64(), s["idle_cur"].as_u64());
+        assert!(
+            pools.windows(2).all(|w| load(&w[0]) >= load(&w[1])),
+            "{v}: not busiest first: {every}"
+        );
+        let busiest = pools[0]["server"].clone();
         let out = h
             .ok(
                 "show_servers_conn",
                 json!({"backend": "be_api", "limit": 1}),
             )
             .await;
-        assert_eq!(names(&out["servers"], "server"), ["api1"], "{v}");
+        assert_eq!(out["servers"][0]["server"], busiest, "{v}: {every}");
         assert_eq!(out["truncation"]["truncated"], "truncated: 1 more", "{v}");
         let err = h
             .err("show_servers_conn", json!({"backend": "be\napp"}))

@@ -739,7 +739,9 @@ async fn verdict(mcp: &McpHarness, rows: &[Row]) -> Verdict {
     }
     let mut backend_detail = BTreeMap::new();
     for r in rows.iter().filter(|r| r.sv == "BACKEND") {
-        let out = mcp.ok("get_backend", json!({"backend": r.px})).await;
+        let out = mcp
+            .ok("get_backend", json!({"backend": r.px, "limit": 10000}))
+            .await;
         backend_detail.insert(r.px.clone(), out);
     }
     Verdict {
@@ -751,7 +753,7 @@ async fn verdict(mcp: &McpHarness, rows: &[Row]) -> Verdict {
             .await,
         backends: mcp.ok("list_backends", all.clone()).await,
         frontends: mcp.ok("list_frontends", all).await,
-        health: mcp.ok("health_summary", json!({})).await,
+        health: mcp.ok("health_summary", json!({"limit": 10000})).await,
         each,
     }
 }

@@ -572,3 +572,129 @@ fn served_schemas_use_only_standard_formats() {
     }
     assert!(raw_formats.iter().any(|f| f == "uint64"), "{raw_formats:?}");
 }
+
+/// The 10,000-server recording (bench-fixtures/10k/, scripts/bench-capture.sh), gunzipped.
+fn ten_thousand_server_fixtures() -> Vec<haproxy_emulator::Fixture> {
+    use std::io::Read;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-fixtures/10k");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".txt.gz"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let mut bytes = Vec::new();
+            flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+                .read_to_end(&mut bytes)
+                .unwrap();
+            haproxy_emulator::Fixture::parse(&bytes, name[..4].parse().unwrap())
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+        })
+        .collect()
+}
+
+/// Arguments naming real objects of the 10,000-server recording: the map, ACL and session ids
+/// are read from the recorded commands (they differ between captures).
+fn ten_thousand_arguments(tool: &str, recorded: &[haproxy_emulator::Fixture]) -> Value {
+    let word = |prefix: &str| -> String {
+        recorded
+            .iter()
+            .find_map(|f| f.command.strip_prefix(prefix))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no recorded `{prefix}…`"))
+            .to_owned()
+    };
+    match tool {
+        "get_backend" => json!({"backend": "be_42"}),
+        "get_server" => json!({"backend": "be_25", "server": "s1"}),
+        "show_table" => json!({"table": "st_ports"}),
+        "show_map" => json!({"map": word("get map ")}),
+        "get_map" => json!({"map": word("get map "), "value": "host-4242.example"}),
+        "show_acl" => json!({"acl": word("get acl ")}),
+        "get_acl" => json!({"acl": word("get acl "), "value": "10.0.4.2"}),
+        "show_session" => json!({"id": format!("0x{}", word("show sess 0x"))}),
+        _ => json!({}),
+    }
+}
+
+/// Every read tool's answer, as the model reads it (every text block), fits 4 KiB with default
+/// arguments on a HAProxy with 10,000 servers, 3,000 sessions, a 10,000-entry map, a
+/// 5,000-pattern ACL and a stick table of thousands of entries. The sizes are printed.
+#[tokio::test]
+async fn read_answers_fit_4_kib_on_ten_thousand_servers() {
+    const ANSWER_BUDGET: usize = 4 * 1024;
+    let dir = tempfile::Builder::new()
+        .prefix("10k")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let recorded = ten_thousand_server_fixtures();
+    let emulator =
+        haproxy_emulator::Emulator::from_fixtures(&recorded, haproxy_emulator::Options::default())
+            .expect("the 10k recording loads");
+    let path = dir.path().join("big.sock");
+    let _served = emulator.serve_unix(tokio::net::UnixListener::bind(&path).unwrap());
+    let settings = Settings::default();
+    let t = target(
+        "haproxy",
+        haproxy_mcp_server::haproxy::Endpoint::unix(&path),
+        &settings,
+        true,
+    );
+    let recorder = Arc::new(Recorder::default());
+    assert!(t.client.set_observer(recorder.clone()));
+    let client = ()
+        .serve(serve_in_memory(
+            Targets::new(vec![t], None).unwrap(),
+            settings,
+        ))
+        .await
+        .unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    let mut over = Vec::new();
+    for tool in tools.iter().filter(|t| is_read_only(t)) {
+        recorder.0.lock().unwrap().clear();
+        let args = ten_thousand_arguments(&tool.name, &recorded);
+        let r = client
+            .call_tool(
+                CallToolRequestParams::new(tool.name.clone())
+                    .with_arguments(args.as_object().cloned().unwrap_or_default()),
+            )
+            .await
+            .unwrap();
+        let text: usize = r
+            .content
+            .iter()
+            .filter_map(|c| c.as_text().map(|t| t.text.len()))
+            .sum();
+        let sent: Vec<String> = recorder
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(c, _)| c.clone())
+            .collect();
+        let first = r
+            .content
+            .first()
+            .and_then(|c| c.as_text())
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
+        eprintln!(
+            "{:<22} {text:>7} bytes  error={:<5} sent={sent:?}  {}",
+            tool.name,
+            r.is_error == Some(true),
+            first.chars().take(120).collect::<String>()
+        );
+        if text > ANSWER_BUDGET {
+            over.push(format!("{} ({text} bytes)", tool.name));
+        }
+    }
+    assert!(
+        over.is_empty(),
+        "answers over {ANSWER_BUDGET} bytes: {over:?}"
+    );
+}

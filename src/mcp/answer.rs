@@ -165,6 +165,34 @@ impl Truncation {
     }
 }
 
+/// A value HAProxy printed as text, typed for the structured answer: a number when it is an
+/// integer (counters, rates, limits, ids), else the text as printed. Numbers are numbers in
+/// answers, so a client can sort and compare them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// An integer.
+    Number(i128),
+    /// Anything else, as HAProxy printed it.
+    Text(String),
+}
+
+impl Scalar {
+    /// Reads HAProxy's text.
+    pub fn of(text: impl Into<String>) -> Self {
+        let text = text.into();
+        text.parse::<i128>().map_or(Self::Text(text), Self::Number)
+    }
+
+    /// The number, for ordering (`None` for text).
+    pub fn rank(&self) -> Option<i128> {
+        match self {
+            Self::Number(n) => Some(*n),
+            Self::Text(_) => None,
+        }
+    }
+}
+
 /// Most lines of a HAProxy reply quoted in an error.
 const ERROR_REPLY_LINES: usize = 6;
 /// Most bytes of a HAProxy reply quoted in an error.

@@ -318,7 +318,7 @@ impl HaproxyMcp {
 
     /// Forces a server's health state.
     #[tool(
-        description = "Force a server's health state (`set server … health up|stopping|down`) without waiting for checks: down stops all traffic, stopping admits only persistent sessions. Running checks move it again when they disagree.",
+        description = "Force a server's health state (`set server … health`) without waiting for checks: down stops all traffic, stopping admits only persistent sessions. Running checks move it again when they disagree.",
         annotations(title = "Force server health", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]

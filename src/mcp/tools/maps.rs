@@ -8,7 +8,7 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use super::{DEFAULT_LIMIT, out};
+use super::{default_limit, limit_or, out};
 use crate::haproxy::RuntimeError;
 use crate::haproxy::command::ListKind;
 use crate::haproxy::command::args::MapName;
@@ -41,12 +41,12 @@ pub struct ShowMapArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The map: `#<id>` or its file name, as list_maps shows them.
+    /// `#<id>` or file name (list_maps).
     pub map: String,
     /// Only entries whose key or value contains this.
     #[serde(default)]
     pub filter: Option<String>,
-    /// Most entries (default 100).
+    /// Most entries (default 40).
     #[serde(default)]
     #[schemars(range(min = 1, max = 100000))]
     pub limit: Option<u32>,
@@ -81,12 +81,12 @@ pub struct ShowAclArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The ACL: `#<id>` or its file name, as list_acls shows them.
+    /// `#<id>` or file name (list_acls).
     pub acl: String,
     /// Only patterns containing this text (case-insensitive).
     #[serde(default)]
     pub filter: Option<String>,
-    /// Most patterns to return (default 100).
+    /// Most patterns to return (default 40).
     #[serde(default)]
     #[schemars(range(min = 1, max = 100000))]
     pub limit: Option<u32>,
@@ -373,7 +373,7 @@ impl HaproxyMcp {
             })
             .collect();
         let (entries, truncation) =
-            truncate(matching, args.limit.map_or(DEFAULT_LIMIT, |l| l as usize));
+            truncate(matching, limit_or(args.limit, default_limit::LIST_ENTRIES));
         let summary = format!(
             "[{}] Map {map}: {} entr{}{}{}.",
             t.name,
@@ -412,7 +412,7 @@ impl HaproxyMcp {
             })
             .collect();
         let (patterns, truncation) =
-            truncate(matching, args.limit.map_or(DEFAULT_LIMIT, |l| l as usize));
+            truncate(matching, limit_or(args.limit, default_limit::LIST_ENTRIES));
         let summary = format!(
             "[{}] ACL {acl}: {} pattern(s){}{}.",
             t.name,

@@ -54,8 +54,35 @@ pub fn is_read_only(tool: &Tool) -> bool {
         .unwrap_or(false)
 }
 
-/// Default and maximum for `limit` arguments.
-pub(crate) const DEFAULT_LIMIT: usize = 100;
+/// How many items a list shows when the caller gives no `limit`: chosen per kind of item so
+/// every read tool's default answer fits 4 KiB on a HAProxy with 10,000 servers (checked by
+/// `tool_surface::read_answers_fit_4_kib_on_ten_thousand_servers`). A caller asks for more with
+/// `limit`, up to the schema's maximum; every truncated answer says how many were left out.
+pub(crate) mod default_limit {
+    /// Servers (list_servers, the servers of get_backend): ~250 bytes each.
+    pub(crate) const SERVERS: usize = 10;
+    /// Backends, frontends, maps, ACLs, tables (the list_* tools).
+    pub(crate) const LISTED: usize = 10;
+    /// `show stat` rows with the default columns: ~170 bytes each.
+    pub(crate) const STAT_ROWS: usize = 15;
+    /// `show servers state` / `show servers conn` rows: up to ~400 bytes each.
+    pub(crate) const SERVER_ROWS: usize = 8;
+    /// Sessions: ~200 bytes each.
+    pub(crate) const SESSIONS: usize = 15;
+    /// Stick-table entries: ~130 bytes each.
+    pub(crate) const TABLE_ENTRIES: usize = 20;
+    /// Map entries and ACL patterns: ~70 bytes each.
+    pub(crate) const LIST_ENTRIES: usize = 40;
+    /// Runtime API commands in `help`: ~100 bytes each.
+    pub(crate) const COMMANDS: usize = 30;
+    /// Backends and frontends in health_summary (problems first).
+    pub(crate) const HEALTH_ITEMS: usize = 6;
+}
+
+/// A `limit` argument, or the default for its kind of item.
+pub(crate) fn limit_or(limit: Option<u32>, default: usize) -> usize {
+    limit.map_or(default, |l| l as usize)
+}
 
 /// The output schema of a tool returning `T` (for `#[tool(output_schema = …)]`).
 pub(crate) fn out<T: schemars::JsonSchema + std::any::Any>()

@@ -410,7 +410,7 @@ pub struct DrainOut {
 impl HaproxyMcp {
     /// Add a dynamic server and (by default) put it into service.
     #[tool(
-        description = "Add a server at run time (`add server`). HAProxy adds it in maintenance with checks off; unless enable=false this tool then enables its health check (check=true) and sets it ready, reporting each step and, if one fails, the state left and how to finish or undo. The backend needs a dynamic algorithm. Not inherited from default-server; lost on reload unless also in the configuration.",
+        description = "Add a server at run time (`add server`). HAProxy adds it in maintenance, checks off; unless enable=false this tool then enables its check and sets it ready, reporting each step (and, if one fails, the state left and how to undo). Needs a dynamic algorithm. Lost on reload unless also in the configuration.",
         annotations(title = "Add server", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<AddServerOut>()
     )]
@@ -466,7 +466,7 @@ impl HaproxyMcp {
 
     /// Delete a server (only in maintenance with no sessions; optionally drain it first).
     #[tool(
-        description = "Delete a server at run time (`del server`). HAProxy deletes only a server in maintenance with no sessions that nothing in the configuration points at. drain_first=true drains it, waits for its sessions (timeout_secs, progress notifications), sets maint, then deletes. Refuses the backend's last UP server unless force=true.",
+        description = "Delete a server at run time (`del server`): only one in maintenance, without sessions, that nothing in the configuration uses. drain_first=true drains it, waits for its sessions, sets maint, then deletes. Refuses the backend's last UP server unless force=true.",
         annotations(title = "Delete server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DelServerOut>()
     )]
@@ -712,7 +712,7 @@ impl HaproxyMcp {
 
     /// Change a server's address and port.
     #[tool(
-        description = "Change a server's address and optionally port (`set server … addr … port …`). New connections go there; existing ones stay. HAProxy 3.0+ applies it moments after answering, so an immediate read may still show the old address.",
+        description = "Change a server's address and optionally port (`set server … addr`). New connections go there; existing ones stay. On 3.0+ it applies moments after the answer, so an immediate read may show the old address.",
         annotations(title = "Set server address", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<AddrOut>()
     )]
@@ -738,7 +738,7 @@ impl HaproxyMcp {
 
     /// Drain a server and wait for its sessions to end.
     #[tool(
-        description = "Drain a server (no new sessions except persistent ones), then wait until its sessions and queue reach zero or timeout_secs pass (default 60), with progress notifications; set_maint=true then puts it in maintenance. Refuses the backend's last UP server unless force=true. On timeout it stays in drain and the answer says how many sessions are left.",
+        description = "Drain a server, then wait until its sessions and queue reach zero or timeout_secs pass, with progress notifications; set_maint=true then sets maint. Refuses the backend's last UP server unless force=true. On timeout it stays in drain and says how many sessions are left.",
         annotations(title = "Drain server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DrainOut>()
     )]

@@ -10,7 +10,7 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use super::{DEFAULT_LIMIT, out};
+use super::{default_limit, limit_or, out};
 use crate::haproxy::command::args::{ProxyName, ServerName, SessionId};
 use crate::haproxy::parse::sess::{SessionDetail, SessionSummary};
 use crate::mcp::answer::{Answer, ToolResult, Truncation, truncate};
@@ -40,7 +40,7 @@ pub struct ShowSessionsArgs {
     /// Also list Runtime API sessions.
     #[serde(default)]
     pub include_cli: bool,
-    /// Most sessions to return (default 100).
+    /// Most sessions to return (default 15, oldest first).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -96,7 +96,7 @@ impl From<&SessionSummary> for SessionOut {
 pub struct SessionsOut {
     /// Sessions HAProxy listed in all, before filtering (CLI sessions included).
     pub streams_total: usize,
-    /// Matching sessions per backend (`<none>` when not routed yet).
+    /// Matching sessions per backend, the 10 busiest (`<none>`: not routed yet).
     pub by_backend: BTreeMap<String, usize>,
     /// The matching sessions, in HAProxy's order.
     pub sessions: Vec<SessionOut>,
@@ -232,13 +232,19 @@ impl SessionFilter {
     }
 }
 
+/// Backends with the most sessions kept in `by_backend`.
+const BUSIEST_BACKENDS: usize = 10;
+
+/// Sessions per backend, the busiest [`BUSIEST_BACKENDS`] only (ties by name).
 fn count_by_backend(sessions: &[&SessionSummary]) -> BTreeMap<String, usize> {
-    let mut by = BTreeMap::new();
+    let mut by: BTreeMap<String, usize> = BTreeMap::new();
     for s in sessions {
         let key = s.backend.clone().unwrap_or_else(|| "<none>".to_owned());
         *by.entry(key).or_insert(0) += 1;
     }
-    by
+    let mut counts: Vec<(String, usize)> = by.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts.into_iter().take(BUSIEST_BACKENDS).collect()
 }
 
 fn sessions_summary(target: &str, filter: &SessionFilter, out: &SessionsOut) -> String {
@@ -254,9 +260,11 @@ fn sessions_summary(target: &str, filter: &SessionFilter, out: &SessionsOut) -> 
             out.streams_total
         );
     }
-    let by: Vec<String> = out
-        .by_backend
+    let mut busiest: Vec<(&String, &usize)> = out.by_backend.iter().collect();
+    busiest.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let by: Vec<String> = busiest
         .iter()
+        .take(5)
         .map(|(b, n)| format!("{b} {n}"))
         .collect();
     format!(
@@ -301,9 +309,11 @@ impl HaproxyMcp {
         let all = checked(t, Subject::Nothing, t.client.show_sessions().await).await?;
         let matching: Vec<&SessionSummary> = all.iter().filter(|s| filter.matches(s)).collect();
         let by_backend = count_by_backend(&matching);
-        let sessions: Vec<SessionOut> = matching.into_iter().map(SessionOut::from).collect();
+        let mut sessions: Vec<SessionOut> = matching.into_iter().map(SessionOut::from).collect();
+        // The oldest first: long-lived sessions are what an operator looks for.
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.age_secs.unwrap_or(0)));
         let (sessions, truncation) =
-            truncate(sessions, args.limit.map_or(DEFAULT_LIMIT, |l| l as usize));
+            truncate(sessions, limit_or(args.limit, default_limit::SESSIONS));
         let out = SessionsOut {
             streams_total: all.len(),
             by_backend,
@@ -315,7 +325,7 @@ impl HaproxyMcp {
 
     /// One session in detail.
     #[tool(
-        description = "One session in detail (`show sess <id>`): accept time, client, frontend, backend, server, and HAProxy's internal dump (flags, timers, buffers). Ids come from show_sessions.",
+        description = "One session in detail (`show sess <id>`): accept time, client, frontend, backend, server, and HAProxy's internal dump. Ids come from show_sessions.",
         annotations(title = "Show one session", read_only_hint = true, open_world_hint = false),
         output_schema = out::<SessionDetailOut>()
     )]
@@ -332,7 +342,7 @@ impl HaproxyMcp {
 
     /// Kills one session.
     #[tool(
-        description = "Kill one session (`shutdown session <id>`): client and server connections close at once, requests in flight are lost. Ids come from show_sessions and are reused memory addresses: list again rather than retry an old id.",
+        description = "Kill one session (`shutdown session <id>`): its connections close at once, requests in flight are lost. Ids come from show_sessions and get reused: list again rather than retry an old id.",
         annotations(title = "Shut down a session", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ShutdownOut>()
     )]

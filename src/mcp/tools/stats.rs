@@ -7,11 +7,11 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use super::{DEFAULT_LIMIT, TargetOnly, out};
+use super::{TargetOnly, default_limit, limit_or, out};
 use crate::haproxy::command::args::ProxyName;
 use crate::haproxy::command::{StatFilter, StatObjects};
 use crate::haproxy::parse::StatRow;
-use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
+use crate::mcp::answer::{Answer, Scalar, ToolError, ToolResult, Truncation, truncate};
 use crate::mcp::explain::{Subject, checked};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::health::{BackendHealth, FrontendHealth, summarize, summarize_frontends};
@@ -37,8 +37,8 @@ pub struct InfoOut {
     pub cum_req: Option<u64>,
     /// Idle CPU percentage.
     pub idle_pct: Option<u64>,
-    /// Every `Name: value` field, as HAProxy printed it.
-    pub fields: BTreeMap<String, String>,
+    /// Every `Name: value` field (integers as numbers).
+    pub fields: BTreeMap<String, Scalar>,
 }
 
 /// What kind of objects to list.
@@ -68,7 +68,7 @@ pub struct ShowStatArgs {
     /// CSV columns, e.g. ["scur","hrsp_5xx"]; ["all"] for every one.
     #[serde(default)]
     pub fields: Option<Vec<String>>,
-    /// Most rows to return (default 100).
+    /// Most rows to return (default 15).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -77,8 +77,8 @@ pub struct ShowStatArgs {
 /// `show stat` rows, each a map of column -> value.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct StatOut {
-    /// The rows, in HAProxy's order.
-    pub rows: Vec<BTreeMap<String, String>>,
+    /// The rows, in HAProxy's order: column -> value (integers as numbers).
+    pub rows: Vec<BTreeMap<String, Scalar>>,
     /// How many rows matched and whether some were left out.
     pub truncation: Truncation,
 }
@@ -107,10 +107,10 @@ const DEFAULT_FIELDS: &[&str] = &[
 /// `show activity` counters.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ActivityOut {
-    /// Counter name -> total (per-thread values are in `per_thread`).
-    pub totals: BTreeMap<String, String>,
+    /// Counter name -> total (per-thread values are in `per_thread`; integers as numbers).
+    pub totals: BTreeMap<String, Scalar>,
     /// Counter name -> per-thread values, where HAProxy prints them.
-    pub per_thread: BTreeMap<String, Vec<String>>,
+    pub per_thread: BTreeMap<String, Vec<Scalar>>,
 }
 
 /// health_summary's answer.
@@ -118,12 +118,16 @@ pub struct ActivityOut {
 pub struct HealthOut {
     /// Backends with something wrong.
     pub backends_with_problems: usize,
-    /// One entry per backend (problems first).
+    /// Backends, problems first, up to `limit`.
     pub backends: Vec<BackendHealth>,
+    /// How many backends there are and whether some were left out.
+    pub backends_shown: Truncation,
     /// Frontends with something wrong (stopped, full, denied or malformed requests).
     pub frontends_with_problems: usize,
-    /// One entry per frontend (problems first); none when one backend was asked for.
+    /// Frontends, problems first, up to `limit`; none when one backend was asked for.
     pub frontends: Vec<FrontendHealth>,
+    /// How many frontends there are and whether some were left out.
+    pub frontends_shown: Truncation,
 }
 
 /// Arguments of health_summary.
@@ -135,6 +139,10 @@ pub struct HealthArgs {
     /// Only this backend.
     #[serde(default)]
     pub backend: Option<String>,
+    /// Most backends and frontends to detail (default 6, problems first).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 10000))]
+    pub limit: Option<u32>,
 }
 
 /// Arguments of clear_counters.
@@ -157,10 +165,11 @@ pub struct Done {
     pub done: String,
 }
 
-fn stat_row_map(row: &StatRow, fields: &Option<Vec<String>>) -> BTreeMap<String, String> {
+fn stat_row_map(row: &StatRow, fields: &Option<Vec<String>>) -> BTreeMap<String, Scalar> {
     let mut m = BTreeMap::new();
-    m.insert("pxname".to_owned(), row.proxy.clone());
-    m.insert("svname".to_owned(), row.name.clone());
+    // Names stay text even when they look like numbers (a backend may be called `404`).
+    m.insert("pxname".to_owned(), Scalar::Text(row.proxy.clone()));
+    m.insert("svname".to_owned(), Scalar::Text(row.name.clone()));
     let all = fields
         .as_ref()
         .is_some_and(|f| f.iter().any(|x| x == "all"));
@@ -175,7 +184,7 @@ fn stat_row_map(row: &StatRow, fields: &Option<Vec<String>>) -> BTreeMap<String,
                 None => DEFAULT_FIELDS.contains(&col),
             };
         if wanted && !val.is_empty() {
-            m.insert(col.to_owned(), val.to_owned());
+            m.insert(col.to_owned(), Scalar::of(val));
         }
     }
     m
@@ -205,7 +214,7 @@ impl HaproxyMcp {
             fields: info
                 .fields
                 .iter()
-                .map(|f| (f.name.clone(), f.value.clone()))
+                .map(|f| (f.name.clone(), Scalar::of(f.value.as_str())))
                 .collect(),
         };
         let summary = format!(
@@ -223,7 +232,7 @@ impl HaproxyMcp {
 
     /// Statistics rows from `show stat`, filtered and limited.
     #[tool(
-        description = "Raw `show stat` counters for frontends, backends and servers. Filter by proxy and type; `fields` picks columns (default a compact operator set; [\"all\"] for every column). Prefer health_summary, list_* and get_* for answers.",
+        description = "Raw `show stat` counters of frontends, backends and servers. Filter by proxy and type; `fields` picks columns ([\"all\"] for every one). Prefer health_summary, list_* and get_* for answers.",
         annotations(title = "Show statistics", read_only_hint = true, open_world_hint = false),
         output_schema = out::<StatOut>()
     )]
@@ -260,7 +269,7 @@ impl HaproxyMcp {
                 )));
             }
         }
-        let limit = args.limit.map_or(DEFAULT_LIMIT, |l| l as usize);
+        let limit = limit_or(args.limit, default_limit::STAT_ROWS);
         // Counted on placeholders (a `Vec<()>` holds no memory), then only the rows shown built.
         let (shown, truncation) = truncate(vec![(); table.len()], limit);
         let rows: Vec<_> = table
@@ -296,9 +305,10 @@ impl HaproxyMcp {
         };
         for e in report.entries {
             if !e.per_thread.is_empty() {
-                out.per_thread.insert(e.name.clone(), e.per_thread);
+                let values = e.per_thread.into_iter().map(Scalar::of).collect();
+                out.per_thread.insert(e.name.clone(), values);
             }
-            out.totals.insert(e.name, e.total);
+            out.totals.insert(e.name, Scalar::of(e.total));
         }
         let summary = format!("[{}] {} activity counters.", t.name, out.totals.len());
         Ok(Answer::new(summary, out))
@@ -338,17 +348,17 @@ impl HaproxyMcp {
         frontends.sort_by_key(|f| f.problems.is_empty());
         let with_problems = backends.iter().filter(|b| !b.problems.is_empty()).count();
         let fe_problems = frontends.iter().filter(|f| !f.problems.is_empty()).count();
+        let shown = limit_or(args.limit, default_limit::HEALTH_ITEMS);
+        let (backends, backends_shown) = truncate(backends, shown);
+        let (frontends, frontends_shown) = truncate(frontends, shown);
         let mut summary = format!(
             "[{}] {} backend(s), {} with problems",
-            t.name,
-            backends.len(),
-            with_problems
+            t.name, backends_shown.total, with_problems
         );
         if backend.is_none() {
             summary.push_str(&format!(
                 "; {} frontend(s), {} with problems",
-                frontends.len(),
-                fe_problems
+                frontends_shown.total, fe_problems
             ));
         }
         summary.push('.');
@@ -358,13 +368,24 @@ impl HaproxyMcp {
         for f in frontends.iter().filter(|f| !f.problems.is_empty()) {
             summary.push_str(&format!(" Frontend {}: {}.", f.name, f.problems.join("; ")));
         }
+        let unshown = (with_problems + fe_problems).saturating_sub(
+            backends.iter().filter(|b| !b.problems.is_empty()).count()
+                + frontends.iter().filter(|f| !f.problems.is_empty()).count(),
+        );
+        if unshown > 0 {
+            summary.push_str(&format!(
+                " {unshown} more with problems not detailed: raise `limit`, or list_servers with state=not_up."
+            ));
+        }
         Ok(Answer::new(
             summary,
             HealthOut {
                 backends_with_problems: with_problems,
                 backends,
+                backends_shown,
                 frontends_with_problems: fe_problems,
                 frontends,
+                frontends_shown,
             },
         ))
     }

@@ -6,12 +6,12 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use super::{DEFAULT_LIMIT, out};
+use super::{default_limit, limit_or, out};
 use crate::haproxy::RefusalKind;
 use crate::haproxy::command::args::{self, TableName};
 use crate::haproxy::command::{TableFilter, TableOp};
 use crate::haproxy::parse::table::{TableEntry, TableInfo};
-use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
+use crate::mcp::answer::{Answer, Scalar, ToolError, ToolResult, Truncation, truncate};
 use crate::mcp::explain::{Subject, checked};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::targets::Target;
@@ -116,7 +116,7 @@ impl From<CompareOp> for TableOp {
 /// Keep entries whose stored value of `data_type` compares true against `value`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct DataFilter {
-    /// A data type the table stores, e.g. `gpc0`, `conn_cur`, `http_req_rate`.
+    /// A data type the table stores, e.g. `gpc0`.
     pub data_type: String,
     /// The comparison.
     pub op: CompareOp,
@@ -130,15 +130,18 @@ pub struct ShowTableArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The stick table (the section declaring it; list_tables shows them).
+    /// The stick table (list_tables).
     pub table: String,
-    /// Only the entry with this key (e.g. a client IP). Not with `data`.
+    /// Only this key (e.g. a client IP). Not with `data`.
     #[serde(default)]
     pub key: Option<String>,
     /// Only entries whose data value compares true. Not with `key`.
     #[serde(default)]
     pub data: Option<DataFilter>,
-    /// Most entries (default 100).
+    /// Order by this data type, highest first (default: a rate: the top talkers).
+    #[serde(default)]
+    pub sort_by: Option<String>,
+    /// Most entries (default 20).
     #[serde(default)]
     #[schemars(range(min = 1, max = 100000))]
     pub limit: Option<u32>,
@@ -177,8 +180,8 @@ pub struct TableEntryOut {
     pub in_use: i64,
     /// Milliseconds until it expires.
     pub expire_ms: u64,
-    /// Data type -> value, e.g. {"gpc0": "5", "http_req_rate": "12"}.
-    pub data: BTreeMap<String, String>,
+    /// Data type -> value, e.g. {"gpc0": 5, "http_req_rate": 12}.
+    pub data: BTreeMap<String, Scalar>,
     /// For rate counters: data type -> period in milliseconds the rate is measured over.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub rate_periods_ms: BTreeMap<String, u64>,
@@ -193,7 +196,7 @@ impl From<TableEntry> for TableEntryOut {
             if let Some(p) = d.period_ms {
                 rate_periods_ms.insert(d.name.clone(), p);
             }
-            data.insert(d.name, d.value);
+            data.insert(d.name, Scalar::of(d.value));
         }
         Self {
             key,
@@ -222,7 +225,10 @@ pub struct ShowTableOut {
     pub untrusted_data_warning: Option<String>,
     /// The table's header (absent when a key filter matched nothing: HAProxy then prints nothing).
     pub table: Option<TableMeta>,
-    /// The matching entries, in HAProxy's order.
+    /// The data type the entries are ordered by, highest first (none when they store nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sorted_by: Option<String>,
+    /// The matching entries.
     pub entries: Vec<TableEntryOut>,
     /// How many entries matched and whether some were left out.
     pub truncation: Truncation,
@@ -282,6 +288,27 @@ pub struct TableDone {
 }
 
 /// Builds show_table's filter from its arguments, validating every piece.
+/// The data type to order entries by: the caller's, else the first rate the entries store, else
+/// their first data type. `None` when they store nothing.
+fn sort_key(entries: &[TableEntryOut], asked: Option<&str>) -> Option<String> {
+    if let Some(a) = asked {
+        return Some(a.to_owned());
+    }
+    let first = entries.first()?;
+    // BTreeMap order is alphabetical; HAProxy's own order is lost, so prefer any rate.
+    first
+        .data
+        .keys()
+        .find(|k| k.ends_with("_rate"))
+        .or_else(|| first.data.keys().next())
+        .cloned()
+}
+
+/// Orders entries by `key`'s value, highest first (entries without it last), stably.
+fn order_by(entries: &mut [TableEntryOut], key: &str) {
+    entries.sort_by_key(|e| std::cmp::Reverse(e.data.get(key).and_then(Scalar::rank)));
+}
+
 fn show_filter(args: &ShowTableArgs) -> Result<TableFilter, ToolError> {
     match (&args.key, &args.data) {
         (Some(_), Some(_)) => Err(ToolError::new(
@@ -321,10 +348,29 @@ fn table_summary(
     } else {
         ""
     };
+    // The top entries by the sort key, named in the summary unless the keys are request text
+    // (those stay in the fenced structured answer).
+    let top = match (&out.sorted_by, out.untrusted_data_warning.is_none()) {
+        (Some(k), true) if !out.entries.is_empty() => {
+            let best: Vec<String> = out
+                .entries
+                .iter()
+                .take(3)
+                .map(|e| match e.data.get(k) {
+                    Some(Scalar::Number(n)) => format!("{} ({n})", e.key),
+                    Some(Scalar::Text(t)) => format!("{} ({t})", e.key),
+                    None => e.key.clone(),
+                })
+                .collect();
+            format!(" Highest {k}: {}.", best.join(", "))
+        }
+        (Some(k), false) if !out.entries.is_empty() => format!(" Ordered by {k}, highest first."),
+        _ => String::new(),
+    };
     match &out.table {
         None => format!("[{target}] Table {table}: no entry{note}."),
         Some(meta) => format!(
-            "[{target}] Table {table} ({} keys, {} of {} slots used): {} entr{}{note}{}.{fence}",
+            "[{target}] Table {table} ({} keys, {} of {} slots used): {} entr{}{note}{}.{top}{fence}",
             meta.key_type,
             meta.used,
             meta.size,
@@ -354,6 +400,13 @@ impl HaproxyMcp {
         let t = self.target(args.target.as_deref())?;
         let table = TableName::new(&args.table)?;
         let filter = show_filter(&args)?;
+        if let Some(asked) = &args.sort_by {
+            args::data_type(asked).map_err(|_| {
+                ToolError::new(format!(
+                    "argument `sort_by`: {asked:?} is not a data type name (e.g. gpc0, conn_cnt, http_req_rate).\nNothing was sent to HAProxy; fix the argument and call again."
+                ))
+            })?;
+        }
         if let TableFilter::Key(k) = &filter {
             check_key(t, &table, k).await?;
         }
@@ -363,9 +416,22 @@ impl HaproxyMcp {
             t.client.show_table(&table, &filter).await,
         )
         .await?;
-        let entries: Vec<TableEntryOut> = dump.entries.into_iter().map(Into::into).collect();
+        let mut entries: Vec<TableEntryOut> = dump.entries.into_iter().map(Into::into).collect();
+        if let Some(asked) = &args.sort_by
+            && entries.first().is_some_and(|e| !e.data.contains_key(asked))
+        {
+            let stored: Vec<&String> = entries[0].data.keys().collect();
+            return Err(ToolError::new(format!(
+                "[{}] the entries of {table} do not store `{asked}`; they store {stored:?}. Nothing was changed; pick one of those for `sort_by`.",
+                t.name
+            )));
+        }
+        let sorted_by = sort_key(&entries, args.sort_by.as_deref());
+        if let Some(k) = &sorted_by {
+            order_by(&mut entries, k);
+        }
         let (entries, truncation) =
-            truncate(entries, args.limit.map_or(DEFAULT_LIMIT, |l| l as usize));
+            truncate(entries, limit_or(args.limit, default_limit::TABLE_ENTRIES));
         let table_meta: Option<TableMeta> = dump.table.map(Into::into);
         // The key type comes from the header, or from the table list when a key filter matched
         // nothing (then there is nothing to fence anyway).
@@ -376,6 +442,7 @@ impl HaproxyMcp {
             untrusted_data_warning: (text_keys && !entries.is_empty())
                 .then(|| UNTRUSTED_KEYS.to_owned()),
             table: table_meta,
+            sorted_by,
             entries,
             truncation,
         };

@@ -9,7 +9,7 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use super::{DEFAULT_LIMIT, ServerArgs, out};
+use super::{ServerArgs, default_limit, limit_or, out};
 use crate::haproxy::command::args::{ProxyName, ServerRef};
 use crate::haproxy::command::{ListKind, StatFilter, StatObjects};
 use crate::haproxy::parse::{
@@ -31,7 +31,7 @@ pub struct ListArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// Most items to return (default 100).
+    /// Most items to return (default 10, problems first).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -45,6 +45,10 @@ pub struct BackendArgs {
     pub target: Option<String>,
     /// The backend's name (see list_backends).
     pub backend: String,
+    /// Most servers to show (default 10, problems first).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 10000))]
+    pub limit: Option<u32>,
 }
 
 /// Arguments of tools that list per-server rows, for one backend or all.
@@ -56,7 +60,7 @@ pub struct ServerRowsArgs {
     /// Only this backend.
     #[serde(default)]
     pub backend: Option<String>,
-    /// Most rows to return (default 100).
+    /// Most rows to return (default 8).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -100,13 +104,13 @@ pub struct ListServersArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// Only this backend's servers (every backend's when omitted).
+    /// Only this backend's servers.
     #[serde(default)]
     pub backend: Option<String>,
     /// Only servers in this state.
     #[serde(default)]
     pub state: Option<StateFilter>,
-    /// Most servers to return (default 100).
+    /// Most servers to return (default 10, problems first).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -192,10 +196,12 @@ pub struct BackendsOut {
 /// get_backend's answer.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct BackendDetailOut {
-    /// The backend.
+    /// The backend (its server counts cover every server, shown or not).
     pub backend: BackendOut,
-    /// Its servers.
+    /// Its servers, those not up first.
     pub servers: Vec<ServerOut>,
+    /// How many servers it has and whether some were left out.
+    pub truncation: Truncation,
 }
 
 /// list_servers' answer.
@@ -447,8 +453,10 @@ pub struct TablesOut {
 
 // ---- tools --------------------------------------------------------------------------------------
 
-fn limit(l: Option<u32>) -> usize {
-    l.map_or(DEFAULT_LIMIT, |l| l as usize)
+/// Servers that need a look first (down, drain, maintenance…), then the rest, each group in
+/// HAProxy's order: a shortened list leads with what the operator asked about.
+fn problems_first(servers: &mut [ServerOut]) {
+    servers.sort_by_key(|s| s.state == ServerCondition::Up);
 }
 
 /// `show stat -1 1 -1`: frontends only.
@@ -485,7 +493,7 @@ impl HaproxyMcp {
             .of_kind(StatKind::Frontend)
             .map(frontend_out)
             .collect();
-        let (frontends, truncation) = truncate(all, limit(args.limit));
+        let (frontends, truncation) = truncate(all, limit_or(args.limit, default_limit::LISTED));
         let parts: Vec<String> = frontends
             .iter()
             .map(|f| {
@@ -517,7 +525,7 @@ impl HaproxyMcp {
 
     /// The backends: status, algorithm, servers up/total, sessions, queue.
     #[tool(
-        description = "Backends with status, mode, algorithm, servers up/down/drain/maint, sessions, queue, connection errors and 5xx: 'which backends exist and are they healthy?'.",
+        description = "Backends with status, mode, algorithm, servers up/down/drain/maint, sessions, queue, connection errors and 5xx; problems first.",
         annotations(title = "List backends", read_only_hint = true, open_world_hint = false),
         output_schema = out::<BackendsOut>()
     )]
@@ -530,14 +538,18 @@ impl HaproxyMcp {
         let (names, stat) = tokio::join!(t.client.show_backends(), t.client.show_stat(&everything));
         let names = checked(t, Subject::Nothing, names).await?;
         let stat = checked(t, Subject::Nothing, stat).await?;
-        let all: Vec<BackendOut> = names
+        let mut all: Vec<BackendOut> = names
             .iter()
             .map(|name| {
                 let servers = stat_servers(&stat, name);
                 backend_out(name, stat.find(name, "BACKEND"), &servers)
             })
             .collect();
-        let (backends, truncation) = truncate(all, limit(args.limit));
+        // Backends that are not UP or have servers out of service first.
+        let healthy =
+            |b: &BackendOut| b.status.as_deref() == Some("UP") && b.servers.up == b.servers.total;
+        all.sort_by_key(healthy);
+        let (backends, truncation) = truncate(all, limit_or(args.limit, default_limit::LISTED));
         let parts: Vec<String> = backends.iter().map(backend_phrase).collect();
         let summary = format!(
             "[{}] {} backend(s): {}{}.",
@@ -581,18 +593,43 @@ impl HaproxyMcp {
             )));
         };
         let state = checked(t, Subject::Nothing, state).await?;
-        let servers = merge_servers(&state, &stat, Some(be.as_str()));
-        let backend = backend_out(be.as_str(), Some(row), &servers);
+        let mut all = merge_servers(&state, &stat, Some(be.as_str()));
+        let backend = backend_out(be.as_str(), Some(row), &all);
+        problems_first(&mut all);
+        let (servers, truncation) = truncate(all, limit_or(args.limit, default_limit::SERVERS));
         let mut summary = format!("[{}] {}.", t.name, backend_phrase(&backend));
-        for s in servers.iter().filter(|s| s.state != ServerCondition::Up) {
+        let not_up: Vec<&ServerOut> = servers
+            .iter()
+            .filter(|s| s.state != ServerCondition::Up)
+            .collect();
+        for s in not_up.iter().take(5) {
             summary.push_str(&format!(" {}", server_phrase(s)));
         }
-        Ok(Answer::new(summary, BackendDetailOut { backend, servers }))
+        let others = backend.servers.total - backend.servers.up;
+        if others > 5 {
+            summary.push_str(&format!(" …and {} more not up.", others - 5));
+        }
+        if truncation.truncated.is_some() {
+            summary.push_str(&format!(
+                " Showing {} of {} servers{}.",
+                truncation.shown,
+                truncation.total,
+                truncation.suffix()
+            ));
+        }
+        Ok(Answer::new(
+            summary,
+            BackendDetailOut {
+                backend,
+                servers,
+                truncation,
+            },
+        ))
     }
 
     /// Servers with address, state, weight, check and sessions.
     #[tool(
-        description = "Servers of one backend or all: address, port, state (up/down/drain/maint/nolb, HAProxy's verdict), weight, check status, sessions, queue. Filter by `state` (not_up shows only problems).",
+        description = "Servers of one backend or all: address, port, state (HAProxy's verdict), weight, check, sessions, queue. Problems first; `state` filters (not_up: only problems).",
         annotations(title = "List servers", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersOut>()
     )]
@@ -605,11 +642,13 @@ impl HaproxyMcp {
         let (state, stat) = read_servers(t, be.as_ref()).await?;
         let all = merge_servers(&state, &stat, be.as_ref().map(ProxyName::as_str));
         let tally = ServerTally::of(&all);
-        let matching: Vec<ServerOut> = all
+        let mut matching: Vec<ServerOut> = all
             .into_iter()
             .filter(|s| args.state.is_none_or(|f| f.admits(s.state)))
             .collect();
-        let (servers, truncation) = truncate(matching, limit(args.limit));
+        problems_first(&mut matching);
+        let (servers, truncation) =
+            truncate(matching, limit_or(args.limit, default_limit::SERVERS));
         let scope = be
             .as_ref()
             .map_or("all backends".to_owned(), |b| b.to_string());
@@ -620,7 +659,7 @@ impl HaproxyMcp {
         for s in servers
             .iter()
             .filter(|s| s.state != ServerCondition::Up)
-            .take(10)
+            .take(5)
         {
             summary.push_str(&format!(" {}", server_phrase(s)));
         }
@@ -642,7 +681,7 @@ impl HaproxyMcp {
 
     /// One server in full.
     #[tool(
-        description = "One server in full: address, state and admin flags, weights, health and agent checks, sessions, limits, errors, timings. 'What is wrong with server X?'",
+        description = "One server in full: address, state and admin flags, weights, checks, sessions, limits, errors, timings. 'What is wrong with server X?'",
         annotations(title = "Get server", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServerDetailOut>()
     )]
@@ -684,7 +723,7 @@ impl HaproxyMcp {
 
     /// `show servers state`, typed.
     #[tool(
-        description = "Raw `show servers state` rows, typed and decoded (ids, address, operational and admin state, weights, check and agent state, FQDN). Prefer list_servers for a readable view.",
+        description = "Raw `show servers state` rows, typed and decoded (ids, address, states, weights, check and agent state, FQDN). Prefer list_servers.",
         annotations(title = "Show servers state", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersStateOut>()
     )]
@@ -701,7 +740,8 @@ impl HaproxyMcp {
         )
         .await?;
         let rows: Vec<ServerStateRow> = state.servers.iter().map(state_row).collect();
-        let (servers, truncation) = truncate(rows, limit(args.limit));
+        let (servers, truncation) =
+            truncate(rows, limit_or(args.limit, default_limit::SERVER_ROWS));
         let summary = format!(
             "[{}] {} server state row(s){}{}.",
             t.name,
@@ -736,10 +776,13 @@ impl HaproxyMcp {
             t.client.show_servers_conn(be.as_ref()).await,
         )
         .await?;
-        let rows: Vec<ServerConnRow> = conn.rows.iter().map(conn_row).collect();
+        let mut rows: Vec<ServerConnRow> = conn.rows.iter().map(conn_row).collect();
         let in_use: u64 = rows.iter().filter_map(|r| r.used_cur).sum();
         let idle: u64 = rows.iter().filter_map(|r| r.idle_cur).sum();
-        let (servers, truncation) = truncate(rows, limit(args.limit));
+        // The busiest pools first (connections in use, then idle).
+        rows.sort_by_key(|r| std::cmp::Reverse((r.used_cur.unwrap_or(0), r.idle_cur.unwrap_or(0))));
+        let (servers, truncation) =
+            truncate(rows, limit_or(args.limit, default_limit::SERVER_ROWS));
         let summary = format!(
             "[{}] {} server(s){}: {in_use} connection(s) in use, {idle} idle{}.",
             t.name,
@@ -786,7 +829,7 @@ impl HaproxyMcp {
         let t = self.target(args.target.as_deref())?;
         let tables = checked(t, Subject::Nothing, t.client.show_tables().await).await?;
         let all: Vec<TableOut> = tables.into_iter().map(table_out).collect();
-        let (tables, truncation) = truncate(all, limit(args.limit));
+        let (tables, truncation) = truncate(all, limit_or(args.limit, default_limit::LISTED));
         let parts: Vec<String> = tables
             .iter()
             .map(|x| format!("{} ({}, {}/{} used)", x.name, x.key_type, x.used, x.size))
@@ -807,7 +850,7 @@ impl HaproxyMcp {
         let t = self.target(args.target.as_deref())?;
         let lists = checked(t, Subject::Nothing, t.client.show_lists(kind).await).await?;
         let all: Vec<ListRefOut> = lists.into_iter().map(list_ref).collect();
-        let (items, truncation) = truncate(all, limit(args.limit));
+        let (items, truncation) = truncate(all, limit_or(args.limit, default_limit::LISTED));
         let parts: Vec<String> = items
             .iter()
             .map(|i| {
