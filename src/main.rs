@@ -135,6 +135,7 @@ async fn serve(targets: Targets, config: &Config) -> Result<(), BoxError> {
                 auth: authenticator(config),
                 max_request_bytes: config.max_request_bytes,
                 rate_limit: config.rate_limit,
+                ..http::HttpOptions::default()
             };
             let emulated = config.emulator.is_some();
             http::serve(server, SocketAddr::from(config.bind), &options, shutdown, |bound| {

@@ -21,7 +21,9 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use super::accept;
 use super::auth::Authenticator;
+use super::conn_limit::ConnectionLimits;
 use super::gate::{self, Gate};
 use super::guard::Guard;
 use super::rate_limit::{RateLimit, RateLimiter};
@@ -46,6 +48,8 @@ pub struct HttpOptions {
     /// Per-client rate limit (`None`: unlimited). Off in [`HttpOptions::default`] (embedders and
     /// tests choose); the binary turns it on by default (`MCP_RATE_LIMIT`, 10/s, burst 50).
     pub rate_limit: Option<RateLimit>,
+    /// Connection caps and the request-head deadline.
+    pub connections: ConnectionLimits,
 }
 
 impl Default for HttpOptions {
@@ -56,6 +60,7 @@ impl Default for HttpOptions {
             auth: Authenticator::default(),
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             rate_limit: None,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -113,19 +118,9 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     on_bound(bound);
-    // A reply goes out in several small writes (headers, the SSE event, the end of the
-    // stream); with Nagle's algorithm on, the later ones waited for the client's delayed ACK,
-    // about 40 ms per call (docs/benchmarks.md).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    let metrics = server.metrics().clone();
     let app = app(server, options, shutdown.clone());
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await
+    accept::serve(listener, app, options.connections, metrics, shutdown).await
 }
 
 /// `/healthz`'s body.

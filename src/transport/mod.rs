@@ -1,7 +1,9 @@
 //! The MCP transports: stdio and Streamable HTTP, and the HTTP security layer (Host/Origin
 //! guard, authentication with static tokens or OAuth, rate limit).
 
+pub mod accept;
 pub mod auth;
+pub mod conn_limit;
 pub mod gate;
 pub mod guard;
 pub mod http;
