@@ -7,5 +7,6 @@
 pub mod config;
 pub mod demo;
 pub mod haproxy;
+pub mod log_safe;
 pub mod mcp;
 pub mod transport;

@@ -35,12 +35,13 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr: stdout is the stdio transport.
+/// Logs go to stderr: stdout is the stdio transport. Colours only when stderr is a terminal.
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match config.log_format {
         LogFormat::Json => builder.json().init(),

@@ -6,16 +6,30 @@ mod http_support;
 mod support;
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use haproxy_mcp_server::mcp::Settings;
+use haproxy_mcp_server::mcp::audit::AuditLog;
 use haproxy_mcp_server::transport::auth::{Authenticator, StaticToken};
 use haproxy_mcp_server::transport::conn_limit::ConnectionLimits;
 use haproxy_mcp_server::transport::http::HttpOptions;
-use http_support::{ALICE, TestServer, call, tokens_env};
-use serde_json::json;
+use haproxy_mcp_server::transport::jwt_crypto;
+use http_support::{ALICE, BOB, TestServer, call, tokens_env, tools_call};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ring::rand::SystemRandom;
+use ring::signature::{self as sig, KeyPair};
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const BIN: &str = env!("CARGO_BIN_EXE_haproxy-mcp-server");
+const RESOURCE: &str = "https://mcp.example.test/mcp";
 
 fn static_auth() -> Authenticator {
     Authenticator::new(StaticToken::parse_list(&tokens_env()).unwrap(), None)
@@ -156,4 +170,291 @@ async fn a_half_open_connection_is_closed_after_the_header_timeout() {
     assert!(closed_within(&mut silent, Duration::from_secs(10)).await);
     // Normal requests are unaffected.
     assert_eq!(s.get("/healthz", None).await.status(), 200);
+}
+
+// ---- 2. audit floods ------------------------------------------------------------------------
+
+fn audit_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// `set_weight` arguments with `keys` extra keys: about 4 MB for 120,000.
+fn huge_arguments(keys: usize) -> Value {
+    let mut args = serde_json::Map::new();
+    args.insert("backend".into(), json!("be_app"));
+    args.insert("server".into(), json!("app1"));
+    args.insert("weight".into(), json!(1));
+    for i in 0..keys {
+        args.insert(format!("k{i:06}"), json!("v".repeat(20)));
+    }
+    Value::Object(args)
+}
+
+/// Issue 12 item 2: a 4 MB unauthenticated mutating call with 120,000 argument keys costs the
+/// audit log one short line without the arguments (it used to write them all, 77 MB in 2.5 s
+/// for a handful of such requests), and is counted by reason.
+#[tokio::test]
+async fn a_huge_unauthenticated_call_is_audited_without_its_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let settings = Settings {
+        audit: AuditLog::file(&log).unwrap(),
+        ..Settings::default()
+    };
+    let s = TestServer::start(
+        settings,
+        HttpOptions {
+            auth: static_auth(),
+            ..HttpOptions::default()
+        },
+    )
+    .await;
+    let body = tools_call("set_weight", huge_arguments(120_000));
+    let size = body.to_string().len();
+    assert!(size > 3_900_000 && size < 4 << 20, "{size} bytes");
+    for token in [None, Some("not-a-token-0123456789")] {
+        assert_eq!(s.post_mcp(&body, token).await.status(), 401);
+    }
+    let bytes = std::fs::metadata(&log).unwrap().len();
+    eprintln!("audit bytes for two {size}-byte unauthenticated requests: {bytes}");
+    assert!(bytes < 1024, "{bytes} audit bytes");
+    let lines = audit_lines(&log);
+    assert_eq!(lines.len(), 2);
+    for (line, reason) in lines.iter().zip(["unauthenticated", "invalid_token"]) {
+        assert_eq!(line["tool"], "set_weight");
+        assert_eq!(line["outcome"], "refused");
+        assert_eq!(line["reason"], reason);
+        assert_eq!(line["arguments"], Value::Null, "no arguments from nobody");
+        assert_eq!(
+            line["target"], "haproxy",
+            "the default target, not the caller's"
+        );
+    }
+    let page = s.get("/metrics", Some(ALICE)).await.text().await.unwrap();
+    for reason in ["unauthenticated", "invalid_token"] {
+        let key = format!("haproxy_mcp_http_rejections_total{{reason=\"{reason}\"}}");
+        assert_eq!(sample(&page, &key), Some(1.0), "{page}");
+    }
+}
+
+/// Issue 12 item 2: an authenticated caller's huge arguments are summarised: the record stays
+/// within a few KB, and says how many keys there were.
+#[tokio::test]
+async fn huge_arguments_of_an_authenticated_call_are_summarised() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let settings = Settings {
+        audit: AuditLog::file(&log).unwrap(),
+        ..Settings::default()
+    };
+    let s = TestServer::start(
+        settings,
+        HttpOptions {
+            auth: static_auth(),
+            ..HttpOptions::default()
+        },
+    )
+    .await;
+    let bob = s.client(Some(BOB)).await.unwrap();
+    let mut args = huge_arguments(100_000);
+    args["backend"] = json!("x".repeat(100_000));
+    let r = call(&bob, "set_weight", args).await.unwrap();
+    assert_eq!(r.is_error, Some(true), "bob is read-only");
+    bob.cancel().await.unwrap();
+    let raw = std::fs::read_to_string(&log).unwrap();
+    assert!(raw.len() < 16 * 1024, "{} bytes", raw.len());
+    let lines = audit_lines(&log);
+    assert_eq!(lines.len(), 1);
+    let args = &lines[0]["arguments"];
+    assert_eq!(lines[0]["caller"], "bob");
+    assert_eq!(lines[0]["reason"], "read_only_caller");
+    assert_eq!(args["…"], "99971 more keys (100003 in all)", "{args}");
+    assert!(args["backend"].as_str().unwrap().len() < 400);
+}
+
+// ---- 3 and 9. log injection and colours --------------------------------------------------------
+
+/// A signing key of a fake authorization server.
+struct SigningKey {
+    kid: String,
+    encoding: EncodingKey,
+    jwk: Value,
+}
+
+impl SigningKey {
+    fn es256(kid: &str) -> Self {
+        let rng = SystemRandom::new();
+        let pkcs8 =
+            sig::EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair = sig::EcdsaKeyPair::from_pkcs8(
+            &sig::ECDSA_P256_SHA256_FIXED_SIGNING,
+            pkcs8.as_ref(),
+            &rng,
+        )
+        .unwrap();
+        let point = pair.public_key().as_ref();
+        Self {
+            kid: kid.to_owned(),
+            encoding: EncodingKey::from_ec_der(pkcs8.as_ref()),
+            jwk: json!({
+                "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
+                "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+                "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+            }),
+        }
+    }
+
+    /// A token for `sub` with `scope`, valid for 10 minutes.
+    fn mint(&self, issuer: &str, sub: &str, scope: &str) -> String {
+        jwt_crypto::install();
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = json!({
+            "iss": issuer, "aud": RESOURCE, "sub": sub,
+            "iat": now, "nbf": now - 5, "exp": now + 600, "scope": scope,
+        });
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding).unwrap()
+    }
+}
+
+/// A fake authorization server: RFC 8414 metadata, and `keys` at `/jwks` after `delay`.
+async fn idp(keys: &[&SigningKey], delay: Duration) -> MockServer {
+    let mock = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": mock.uri(),
+            "jwks_uri": format!("{}/jwks", mock.uri()),
+        })))
+        .mount(&mock)
+        .await;
+    let jwks = json!({"keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>()});
+    Mock::given(method("GET"))
+        .and(path("/jwks"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(jwks)
+                .set_delay(delay),
+        )
+        .mount(&mock)
+        .await;
+    mock
+}
+
+async fn wait_for(port: u16) {
+    for _ in 0..200 {
+        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the HTTP server did not come up on {port}");
+}
+
+const EVIL_SUB: &str = "mallory\nINFO forged: admin logged in\r\u{1b}[31mred\u{1b}[0m";
+const EVIL_ARG: &str = "be_app\n{\"caller\":\"alice\",\"outcome\":\"ok\"}\u{1b}[2J";
+
+/// Runs the binary (OAuth against `issuer`, audit on stderr, stderr piped, `log_format`), makes
+/// a reader whose `sub` holds a newline, a carriage return and ANSI escapes try a mutating call
+/// whose argument holds more of them, and returns everything written to stderr.
+async fn stderr_of_an_injection_attempt(
+    issuer: &str,
+    key: &SigningKey,
+    log_format: &str,
+) -> String {
+    let port = support::free_port();
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["--emulator", "--transport", "http"])
+        .args(["--port", &port.to_string()])
+        .env("MCP_OAUTH_ISSUER", issuer)
+        .env("MCP_OAUTH_RESOURCE", RESOURCE)
+        .env("MCP_ALLOWED_HOSTS", "127.0.0.1")
+        .env("HAPROXY_MCP_AUDIT_LOG", "stderr")
+        .env("LOG_FORMAT", log_format)
+        .env("LOG_LEVEL", "info")
+        .env_remove("MCP_AUTH_TOKENS")
+        .env_remove("NO_COLOR")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_for(port).await;
+    let token = key.mint(issuer, EVIL_SUB, "haproxy:read");
+    let body = tools_call(
+        "set_weight",
+        json!({"backend": EVIL_ARG, "server": "app1", "weight": 1}),
+    );
+    let r = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/mcp"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "a reader may not change HAProxy");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    child.start_kill().unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// Issue 12 items 3 and 9: caller-provided text (a JWT `sub`, tool arguments) cannot forge log
+/// or audit lines, in text and JSON logs; and logs carry no colour codes when stderr is not a
+/// terminal.
+#[tokio::test]
+async fn caller_text_cannot_forge_log_lines_and_piped_logs_have_no_colours() {
+    let key = SigningKey::es256("k1");
+    let mock = idp(&[&key], Duration::ZERO).await;
+    for format in ["text", "json"] {
+        let err = stderr_of_an_injection_attempt(&mock.uri(), &key, format).await;
+        assert!(
+            !err.contains('\u{1b}'),
+            "{format}: an ESC reached stderr:\n{err}"
+        );
+        assert!(!err.contains('\r'), "{format}: a CR reached stderr:\n{err}");
+        assert!(
+            !err.lines()
+                .any(|l| l.starts_with("INFO forged") || l.starts_with("{\"caller\":\"alice\"")),
+            "{format}: a forged line:\n{err}"
+        );
+        let refusal = err
+            .lines()
+            .find(|l| l.contains("mutating call refused"))
+            .unwrap_or_else(|| panic!("{format}: no refusal logged:\n{err}"));
+        let caller = match format {
+            "json" => serde_json::from_str::<Value>(refusal).unwrap()["fields"]["caller"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            _ => refusal.to_owned(),
+        };
+        assert!(
+            caller.contains(r"mallory\nINFO forged: admin logged in\r\u{1b}[31mred"),
+            "{format}: {refusal}"
+        );
+        // The audit record, one JSON line, names the caller escaped and keeps the argument
+        // escaped too.
+        let audit: Value = err
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v.get("outcome").is_some())
+            .unwrap_or_else(|| panic!("{format}: no audit record:\n{err}"));
+        assert_eq!(
+            audit["caller"],
+            r"mallory\nINFO forged: admin logged in\r\u{1b}[31mred\u{1b}[0m"
+        );
+        assert_eq!(
+            audit["arguments"]["backend"],
+            r#"be_app\n{"caller":"alice","outcome":"ok"}\u{1b}[2J"#
+        );
+        assert_eq!(audit["reason"], "insufficient_scope");
+    }
 }

@@ -26,6 +26,7 @@ use super::auth::{AuthError, Authenticator};
 use super::guard::{Guard, Refusal};
 use super::rate_limit::RateLimiter;
 use super::reject;
+use crate::log_safe::Safe;
 use crate::mcp::HaproxyMcp;
 use crate::mcp::audit::AuditRecord;
 use crate::mcp::caller::{Caller, CallerKind};
@@ -62,7 +63,7 @@ pub async fn screen(State(gate): State<Gate>, request: Request, next: Next) -> R
         };
         tracing::warn!(
             client = %client_ip(&request),
-            path = %request.uri().path(),
+            path = %Safe(request.uri().path()),
             "refused: {message} (possible DNS rebinding or cross-site request)"
         );
         gate.server.metrics().http_rejection(reason);
@@ -105,7 +106,7 @@ pub async fn authenticate(State(gate): State<Gate>, request: Request, next: Next
             _ => format!("ip:{}", client_ip(&request)),
         };
         if let Err(wait) = limiter.check(&key) {
-            tracing::info!(client = %key, "rate limited");
+            tracing::info!(client = %Safe(&key), "rate limited");
             gate.server.metrics().http_rejection("rate_limited");
             return reject::too_many_requests(wait);
         }
@@ -165,25 +166,18 @@ async fn refuse_unauthenticated(
         reason = error.reason(),
         "refused: {message}"
     );
-    // A refused attempt to change HAProxy is worth an audit line, even from nobody.
+    // A refused attempt to change HAProxy is worth an audit line, even from nobody; but not
+    // its arguments (anybody can send megabytes of them), nor their target.
     if request.method() == Method::POST
         && let Ok(bytes) = axum::body::to_bytes(request.into_body(), gate.max_body).await
-        && let Some((tool, args)) = mutating_call(&gate.server, &bytes)
+        && let Some(tool) = mutating_tool(&gate.server, &bytes)
     {
         let nobody = Caller {
             name: "anonymous".to_owned(),
             kind: CallerKind::Anonymous,
             can_write: false,
         };
-        audit_refusal(
-            gate,
-            &nobody,
-            &tool,
-            args.as_ref(),
-            error,
-            &message,
-            started,
-        );
+        audit_refusal(gate, &nobody, &tool, None, error, &message, started);
     }
     gate.server.metrics().http_rejection(error.reason());
     match error {
@@ -201,7 +195,7 @@ fn audit_refusal(
     message: &str,
     started: Instant,
 ) {
-    tracing::warn!(caller = %caller.name, tool, reason = error.reason(), "mutating call refused");
+    tracing::warn!(caller = %Safe(&caller.name), tool = %Safe(tool), reason = error.reason(), "mutating call refused");
     let server = &gate.server;
     server
         .metrics()
@@ -213,6 +207,32 @@ fn audit_refusal(
             .took(started.elapsed());
         server.audit().record(&record);
     }
+}
+
+/// The name of the first mutating tool a JSON-RPC body (one message or a batch) calls, read
+/// without building its arguments (they are skipped by the parser, not kept).
+fn mutating_tool(server: &HaproxyMcp, body: &Bytes) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        method: Option<String>,
+        params: Option<Params>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Params {
+        name: Option<String>,
+    }
+    // Not an untagged enum: serde would buffer the whole document to try each variant.
+    let batch = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let messages: Vec<Message> = if batch {
+        serde_json::from_slice(body).ok()?
+    } else {
+        vec![serde_json::from_slice(body).ok()?]
+    };
+    messages.into_iter().find_map(|m| {
+        let name = m.params?.name?;
+        (m.method.as_deref() == Some("tools/call") && server.is_mutating(&name) == Some(true))
+            .then_some(name)
+    })
 }
 
 /// The first `tools/call` of a mutating tool in a JSON-RPC body (one message or a batch), with
