@@ -8,6 +8,7 @@ mod support;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -18,6 +19,7 @@ use haproxy_mcp_server::transport::auth::{Authenticator, StaticToken};
 use haproxy_mcp_server::transport::conn_limit::ConnectionLimits;
 use haproxy_mcp_server::transport::http::HttpOptions;
 use haproxy_mcp_server::transport::jwt_crypto;
+use haproxy_mcp_server::transport::oauth::{OAuth, OAuthSettings};
 use http_support::{ALICE, BOB, TestServer, call, tokens_env, tools_call};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::rand::SystemRandom;
@@ -457,4 +459,121 @@ async fn caller_text_cannot_forge_log_lines_and_piped_logs_have_no_colours() {
         );
         assert_eq!(audit["reason"], "insufficient_scope");
     }
+}
+
+// ---- 4. JWKS fetches are single-flight and never hold up cached keys ----------------------------
+
+/// An MCP `initialize` request (answered 200 once the security layer lets it through).
+fn initialize() -> Value {
+    json!({
+        "jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "http-hardening-test", "version": "0"}
+        }
+    })
+}
+
+async fn jwks_fetches(mock: &MockServer) -> usize {
+    mock.received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/jwks")
+        .count()
+}
+
+async fn oauth_server(issuer: &str, tweak: impl FnOnce(&mut OAuthSettings)) -> TestServer {
+    let mut settings = OAuthSettings::new(issuer, RESOURCE);
+    tweak(&mut settings);
+    let auth = Authenticator::new(Vec::new(), Some(OAuth::new(settings)));
+    TestServer::start(
+        Settings::default(),
+        HttpOptions {
+            auth,
+            ..HttpOptions::default()
+        },
+    )
+    .await
+}
+
+/// Issue 12 item 4: while tokens with unknown key ids wait for a slow key endpoint, a token
+/// whose key is cached is answered (it used to wait 4.25 s behind the fetch's lock), and the
+/// five unknown-kid requests share one fetch instead of queueing five.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_key_fetch_holds_up_neither_cached_keys_nor_more_fetches() {
+    let key = SigningKey::es256("k1");
+    let mock = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": mock.uri(),
+            "jwks_uri": format!("{}/jwks", mock.uri()),
+        })))
+        .mount(&mock)
+        .await;
+    let jwks = json!({"keys": [key.jwk.clone()]});
+    // The first fetch is quick; every later one takes 3 s.
+    Mock::given(method("GET"))
+        .and(path("/jwks"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(jwks.clone()))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&mock)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/jwks"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(jwks)
+                .set_delay(Duration::from_secs(3)),
+        )
+        .with_priority(5)
+        .mount(&mock)
+        .await;
+    let iss = mock.uri();
+    let s = Arc::new(
+        oauth_server(&iss, |o| {
+            o.jwks_refetch_interval = Duration::ZERO;
+        })
+        .await,
+    );
+    let good = key.mint(&iss, "carol", "haproxy:read");
+    assert_eq!(s.post_mcp(&initialize(), Some(&good)).await.status(), 200);
+    assert_eq!(jwks_fetches(&mock).await, 1);
+
+    let unknown: Vec<_> = (0..5)
+        .map(|i| {
+            let token =
+                SigningKey::es256(&format!("rotated-{i}")).mint(&iss, "eve", "haproxy:read");
+            let s = Arc::clone(&s);
+            tokio::spawn(async move { s.post_mcp(&initialize(), Some(&token)).await.status() })
+        })
+        .collect();
+    let mut in_flight = false;
+    for _ in 0..100 {
+        if jwks_fetches(&mock).await >= 2 {
+            in_flight = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        in_flight,
+        "an unknown kid makes the server fetch the keys again"
+    );
+    assert_eq!(s.post_mcp(&initialize(), Some(&good)).await.status(), 200);
+    assert!(
+        unknown.iter().all(|t| !t.is_finished()),
+        "the cached-kid token was answered while the slow fetch was still pending"
+    );
+    for t in unknown {
+        assert_eq!(t.await.unwrap(), 401);
+    }
+    assert_eq!(
+        jwks_fetches(&mock).await,
+        2,
+        "five unknown kids at once share a single fetch"
+    );
 }
