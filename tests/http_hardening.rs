@@ -577,3 +577,106 @@ async fn a_slow_key_fetch_holds_up_neither_cached_keys_nor_more_fetches() {
         "five unknown kids at once share a single fetch"
     );
 }
+
+// ---- 5. sessions belong to their creator --------------------------------------------------------
+
+/// Sends `method` to `/mcp` with `token` and `session`, and a JSON-RPC `body` for POST.
+async fn in_session(
+    s: &TestServer,
+    method: reqwest::Method,
+    token: &str,
+    session: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut r = reqwest::Client::new()
+        .request(method, s.url("/mcp"))
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", session)
+        .header("mcp-protocol-version", "2025-06-18");
+    if let Some(b) = body {
+        r = r
+            .header("content-type", "application/json")
+            .body(b.to_string());
+    }
+    r.send().await.unwrap()
+}
+
+/// Issue 12 item 5: another identity (here a read-only token) can neither use nor delete a
+/// session it did not create: 404, and the owner's session goes on working.
+#[tokio::test]
+async fn sessions_are_bound_to_the_identity_that_created_them() {
+    let s = TestServer::start(
+        Settings::default(),
+        HttpOptions {
+            auth: static_auth(),
+            ..HttpOptions::default()
+        },
+    )
+    .await;
+    let r = s.post_mcp(&initialize(), Some(ALICE)).await;
+    assert_eq!(r.status(), 200);
+    let session = r.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    drop(r);
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let r = in_session(
+        &s,
+        reqwest::Method::POST,
+        ALICE,
+        &session,
+        Some(initialized),
+    )
+    .await;
+    assert!(r.status().is_success(), "{}", r.status());
+
+    // bob, with alice's session id: every method is refused as if the session did not exist.
+    let r = in_session(&s, reqwest::Method::POST, BOB, &session, Some(list.clone())).await;
+    assert_eq!(r.status(), 404);
+    let r = in_session(&s, reqwest::Method::GET, BOB, &session, None).await;
+    assert_eq!(r.status(), 404);
+    let r = in_session(&s, reqwest::Method::DELETE, BOB, &session, None).await;
+    assert_eq!(r.status(), 404);
+
+    // Nothing happened to alice's session.
+    let r = in_session(
+        &s,
+        reqwest::Method::POST,
+        ALICE,
+        &session,
+        Some(list.clone()),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("set_weight"));
+    // Unknown ids are unknown for everybody.
+    let r = in_session(
+        &s,
+        reqwest::Method::POST,
+        ALICE,
+        "not-a-session",
+        Some(list.clone()),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
+    // The owner may end it; then it is gone.
+    let r = in_session(&s, reqwest::Method::DELETE, ALICE, &session, None).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let r = in_session(&s, reqwest::Method::POST, ALICE, &session, Some(list)).await;
+    assert_eq!(r.status(), 404);
+    let page = s.get("/metrics", Some(ALICE)).await.text().await.unwrap();
+    assert_eq!(
+        sample(
+            &page,
+            "haproxy_mcp_http_rejections_total{reason=\"foreign_session\"}"
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(
+            &page,
+            "haproxy_mcp_http_rejections_total{reason=\"unknown_session\"}"
+        ),
+        Some(2.0)
+    );
+}

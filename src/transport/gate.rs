@@ -26,6 +26,7 @@ use super::auth::{AuthError, Authenticator};
 use super::guard::{Guard, Refusal};
 use super::rate_limit::RateLimiter;
 use super::reject;
+use super::session_bind::SessionOwners;
 use crate::log_safe::Safe;
 use crate::mcp::HaproxyMcp;
 use crate::mcp::audit::AuditRecord;
@@ -44,6 +45,8 @@ pub struct Gate {
     pub max_body: usize,
     /// The MCP server (metrics, audit, tool catalogue).
     pub server: HaproxyMcp,
+    /// Who created each Streamable HTTP session.
+    pub sessions: Arc<SessionOwners>,
 }
 
 fn client_ip(request: &Request) -> String {

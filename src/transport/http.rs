@@ -27,6 +27,7 @@ use super::conn_limit::ConnectionLimits;
 use super::gate::{self, Gate};
 use super::guard::Guard;
 use super::rate_limit::{RateLimit, RateLimiter};
+use super::session_bind::{self, SessionOwners};
 use crate::mcp::HaproxyMcp;
 
 /// Default largest request body: 4 MiB (rmcp's default too).
@@ -77,21 +78,23 @@ pub fn app(server: HaproxyMcp, options: &HttpOptions, shutdown: CancellationToke
         config = config.with_allowed_origins(options.allowed_origins.iter().cloned());
     }
     let factory = server.clone();
-    let mcp = StreamableHttpService::new(
-        move || Ok(factory.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
+    let sessions = Arc::new(LocalSessionManager::default());
+    let mcp = StreamableHttpService::new(move || Ok(factory.clone()), sessions.clone(), config);
     let gate = Gate {
         guard: Arc::new(guard),
         auth: options.auth.clone(),
         limiter: options.rate_limit.map(|l| Arc::new(RateLimiter::new(l))),
         max_body: options.max_request_bytes,
         server,
+        sessions: Arc::new(SessionOwners::new(sessions)),
     };
     let protected = Router::new()
         .nest_service("/mcp", mcp)
         .route("/metrics", get(metrics))
+        .layer(from_fn_with_state(
+            gate.clone(),
+            session_bind::bind_sessions,
+        ))
         .layer(from_fn_with_state(gate.clone(), gate::authenticate));
     let mut public = Router::new().route("/healthz", get(healthz));
     if let Some(oauth) = options.auth.oauth() {

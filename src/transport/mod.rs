@@ -11,4 +11,5 @@ pub mod jwt_crypto;
 pub mod oauth;
 pub mod rate_limit;
 pub mod reject;
+pub mod session_bind;
 pub mod stdio;
