@@ -20,6 +20,7 @@ use haproxy_mcp_server::transport::conn_limit::ConnectionLimits;
 use haproxy_mcp_server::transport::http::HttpOptions;
 use haproxy_mcp_server::transport::jwt_crypto;
 use haproxy_mcp_server::transport::oauth::{OAuth, OAuthSettings};
+use haproxy_mcp_server::transport::rate_limit::RateLimit;
 use http_support::{ALICE, BOB, TestServer, call, tokens_env, tools_call};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::rand::SystemRandom;
@@ -679,4 +680,140 @@ async fn sessions_are_bound_to_the_identity_that_created_them() {
         ),
         Some(2.0)
     );
+}
+
+// ---- 6 and 7. rate-limit buckets, the burst, and /healthz's probe cache ---------------------------
+
+/// A client whose connections come from `from`.
+fn client_from(from: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(from.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+/// Issue 12 item 6: failed logins and /healthz fill separate buckets: a /healthz flood does not
+/// lock an address out of logging in, nor a token-guessing burst out of /healthz.
+#[tokio::test]
+async fn failed_logins_and_healthz_have_separate_buckets() {
+    let options = HttpOptions {
+        auth: static_auth(),
+        rate_limit: Some(RateLimit {
+            per_second: 0.1,
+            burst: 3,
+        }),
+        ..HttpOptions::default()
+    };
+    let s = TestServer::start(Settings::default(), options).await;
+    let status = |c: &reqwest::Client, path: &str, token: Option<&str>| {
+        let mut r = c.get(s.url(path));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        async move { r.send().await.unwrap().status().as_u16() }
+    };
+    let guess = Some("guessing-0123456789abcdef");
+    // Address A floods /healthz first: its failed logins still get 401, then their own 429.
+    let a = client_from("127.0.0.3");
+    for _ in 0..3 {
+        assert_eq!(status(&a, "/healthz", None).await, 200);
+    }
+    assert_eq!(status(&a, "/healthz", None).await, 429);
+    for _ in 0..3 {
+        assert_eq!(
+            status(&a, "/metrics", guess).await,
+            401,
+            "not locked out by /healthz"
+        );
+    }
+    assert_eq!(
+        status(&a, "/metrics", guess).await,
+        429,
+        "guessing is slowed down"
+    );
+    // Address B guesses tokens first: /healthz still answers.
+    let b = client_from("127.0.0.4");
+    for _ in 0..3 {
+        assert_eq!(status(&b, "/metrics", guess).await, 401);
+    }
+    assert_eq!(status(&b, "/metrics", guess).await, 429);
+    assert_eq!(
+        status(&b, "/healthz", None).await,
+        200,
+        "not locked out by guessing"
+    );
+    // A valid token from a locked-out address has its own bucket.
+    assert_eq!(status(&b, "/metrics", Some(ALICE)).await, 200);
+}
+
+/// Issue 12 item 7: the burst is on top of the rate: 1/s with a burst of 2 lets a caller make 3
+/// requests at once (it used to be 2: the burst was the whole bucket).
+#[tokio::test]
+async fn the_burst_comes_on_top_of_the_rate() {
+    let options = HttpOptions {
+        auth: static_auth(),
+        rate_limit: Some(RateLimit {
+            per_second: 1.0,
+            burst: 2,
+        }),
+        ..HttpOptions::default()
+    };
+    let s = TestServer::start(Settings::default(), options).await;
+    for i in 0..3 {
+        assert_eq!(
+            s.get("/metrics", Some(ALICE)).await.status(),
+            200,
+            "request {i}"
+        );
+    }
+    assert_eq!(s.get("/metrics", Some(ALICE)).await.status(), 429);
+}
+
+/// The `show …` commands sent to the `haproxy` target so far, as counted in the metrics.
+fn show_commands(s: &TestServer) -> f64 {
+    let page = s.server.metrics().render(&[]);
+    sample(
+        &page,
+        "haproxy_mcp_haproxy_command_duration_seconds_count{target=\"haproxy\",command=\"show\"}",
+    )
+    .unwrap_or(0.0)
+}
+
+/// Issue 12 item 6: a flood of /healthz (sequential and concurrent, anonymous and
+/// authenticated) sends HAProxy one probe per cache period, not one per request.
+#[tokio::test]
+async fn healthz_probes_haproxy_once_per_cache_period() {
+    let options = HttpOptions {
+        auth: static_auth(),
+        healthz_cache: Duration::from_secs(60),
+        ..HttpOptions::default()
+    };
+    let s = Arc::new(TestServer::start(Settings::default(), options).await);
+    for _ in 0..30 {
+        assert_eq!(s.get("/healthz", None).await.status(), 200);
+    }
+    let concurrent: Vec<_> = (0..20)
+        .map(|_| {
+            let s = Arc::clone(&s);
+            tokio::spawn(async move { s.get("/healthz", Some(ALICE)).await.status().as_u16() })
+        })
+        .collect();
+    for t in concurrent {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    assert_eq!(show_commands(&s), 1.0, "50 /healthz, one HAProxy command");
+    // Authenticated callers still see the version from the shared probe.
+    let body: Value = s.get("/healthz", Some(ALICE)).await.json().await.unwrap();
+    assert!(body["targets"][0]["version"].is_string());
+
+    // Past the cache period, the next call probes again.
+    let options = HttpOptions {
+        healthz_cache: Duration::from_millis(100),
+        ..HttpOptions::default()
+    };
+    let s = TestServer::start(Settings::default(), options).await;
+    assert_eq!(s.get("/healthz", None).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(s.get("/healthz", None).await.status(), 200);
+    assert_eq!(show_commands(&s), 2.0);
 }

@@ -2,9 +2,10 @@
 //!
 //! 1. [`screen`] (every route): Host and Origin checks ([`super::guard`]), then the declared body
 //!    size. A refused request gets 403 / 413 and nothing else runs.
-//! 2. [`limit_by_ip`] (public routes) or [`authenticate`] (`/mcp`, `/metrics`): the caller is
-//!    identified (bearer token or JWT; `anonymous` when authentication is off), rate-limited per
-//!    caller name (per IP before authentication succeeds), and refused with 401 (no or bad
+//! 2. [`limit_by_ip`] (public routes, a per-IP bucket of their own) or [`authenticate`] (`/mcp`,
+//!    `/metrics`): the caller is identified (bearer token or JWT; `anonymous` when authentication
+//!    is off), rate-limited per caller name (failed attempts in a per-IP bucket of their own),
+//!    and refused with 401 (no or bad
 //!    token), 403 `insufficient_scope` (a JWT without the read scope, or without the write scope
 //!    for a `tools/call` of a mutating tool) or 429. Refused mutating calls are audited.
 //!
@@ -24,6 +25,7 @@ use serde_json::Value;
 
 use super::auth::{AuthError, Authenticator};
 use super::guard::{Guard, Refusal};
+use super::healthz::HealthCache;
 use super::rate_limit::RateLimiter;
 use super::reject;
 use super::session_bind::SessionOwners;
@@ -47,6 +49,8 @@ pub struct Gate {
     pub server: HaproxyMcp,
     /// Who created each Streamable HTTP session.
     pub sessions: Arc<SessionOwners>,
+    /// `/healthz`'s recent probe of the targets.
+    pub health: Arc<HealthCache>,
 }
 
 fn client_ip(request: &Request) -> String {
@@ -87,7 +91,7 @@ pub async fn screen(State(gate): State<Gate>, request: Request, next: Next) -> R
 /// Rate limit by client IP (public routes).
 pub async fn limit_by_ip(State(gate): State<Gate>, request: Request, next: Next) -> Response {
     if let Some(limiter) = &gate.limiter
-        && let Err(wait) = limiter.check(&format!("ip:{}", client_ip(&request)))
+        && let Err(wait) = limiter.check(&format!("public:{}", client_ip(&request)))
     {
         gate.server.metrics().http_rejection("rate_limited");
         return reject::too_many_requests(wait);
@@ -104,9 +108,13 @@ pub async fn authenticate(State(gate): State<Gate>, request: Request, next: Next
         Ok(Caller::anonymous())
     };
     if let Some(limiter) = &gate.limiter {
+        // Separate buckets: a caller's own; anonymous calls (authentication off) per IP; failed
+        // authentication per IP, apart from the public routes' bucket so that neither a
+        // token-guessing client nor a /healthz flood locks the other out.
         let key = match &outcome {
             Ok(caller) if caller.is_authenticated() => format!("caller:{}", caller.name),
-            _ => format!("ip:{}", client_ip(&request)),
+            Ok(_) => format!("ip:{}", client_ip(&request)),
+            Err(_) => format!("auth-failure:{}", client_ip(&request)),
         };
         if let Err(wait) = limiter.check(&key) {
             tracing::info!(client = %Safe(&key), "rate limited");

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod conn_limit;
 pub mod gate;
 pub mod guard;
+pub mod healthz;
 pub mod http;
 pub mod jwt_crypto;
 pub mod oauth;
