@@ -1,7 +1,8 @@
 //! The HTTP server's accept loop: each accepted connection is admitted against the connection
 //! caps of [`super::conn_limit`] (over a cap it gets a canned `503` if the socket takes it at
-//! once, and is closed without a byte of it being read), then served by hyper with a deadline
-//! on request heads (slowloris). Accept errors, "Too many open files" among them, pause the
+//! once, and is closed without a byte of it being read; at the global cap the oldest connection
+//! still without a request is closed to make room), then served by hyper with a deadline on
+//! request heads (slowloris). Accept errors, "Too many open files" among them, pause the
 //! loop briefly instead of spinning or stopping it.
 
 use std::io;
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use axum::extract::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
@@ -69,16 +71,30 @@ pub async fn serve(
         // stream); with Nagle's algorithm on, the later ones waited for the client's delayed
         // ACK, about 40 ms per call (docs/benchmarks.md).
         let _ = tcp.set_nodelay(true);
-        let service =
-            TowerToHyperService::new(app.clone().layer(axum::Extension(ConnectInfo(remote))));
+        let admission = Arc::new(admission);
+        let started = Arc::clone(&admission);
+        let app = app
+            .clone()
+            .layer(axum::middleware::map_request(move |r: Request| {
+                started.started_request();
+                std::future::ready(r)
+            }))
+            .layer(axum::Extension(ConnectInfo(remote)));
+        let service = TowerToHyperService::new(app);
         let connection = builder
             .serve_connection(TokioIo::new(tcp), service)
             .into_owned();
         let stop = shutdown.clone();
+        let metrics = Arc::clone(&metrics);
         tokio::spawn(async move {
             let mut connection = std::pin::pin!(connection);
             let ended = tokio::select! {
                 ended = connection.as_mut() => ended,
+                // Closed to make room at the global cap, before sending a request.
+                () = admission.evicted().cancelled() => {
+                    metrics.http_rejection("idle_connection_evicted");
+                    Ok(())
+                }
                 () = stop.cancelled() => {
                     connection.as_mut().graceful_shutdown();
                     connection.await

@@ -1,11 +1,19 @@
 //! Connection admission for the HTTP server: a cap on open connections, globally and per client
-//! IP address, and the deadline a client has to send a complete request head (slowloris). A
-//! connection over a cap is closed at once, before any of its bytes are read.
+//! IP address, and the deadline a client has to send a complete request head (slowloris).
+//!
+//! - Over the per-IP cap, a new connection is closed at once, before any of its bytes are read.
+//! - At the global cap, the oldest connection that has not yet sent a complete request head is
+//!   closed to make room (a half-open connection is what a slowloris holds; a real client sends
+//!   its request at once, so it is never the oldest such connection for long). Only when every
+//!   open connection is busy with a request is the new connection closed instead.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 
 /// Default cap on open HTTP connections.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
@@ -40,7 +48,7 @@ impl Default for ConnectionLimits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OverCap {
-    /// The server holds [`ConnectionLimits::max_connections`] connections already.
+    /// The server holds [`ConnectionLimits::max_connections`] connections, all busy.
     Global,
     /// This IP address holds [`ConnectionLimits::max_connections_per_ip`] connections already.
     PerIp,
@@ -56,7 +64,8 @@ impl OverCap {
     }
 }
 
-/// Counts the open connections, in total and per IP address.
+/// Counts the open connections, in total and per IP address, and knows which have not sent a
+/// request yet.
 #[derive(Debug)]
 pub struct ConnectionTracker {
     limits: ConnectionLimits,
@@ -67,6 +76,17 @@ pub struct ConnectionTracker {
 struct Counts {
     total: usize,
     per_ip: HashMap<IpAddr, usize>,
+    /// Connections without a request yet, oldest first.
+    waiting: BTreeMap<u64, Waiting>,
+    next_id: u64,
+    evicted: u64,
+}
+
+#[derive(Debug)]
+struct Waiting {
+    ip: IpAddr,
+    close: CancellationToken,
+    released: Arc<AtomicBool>,
 }
 
 /// An admitted connection's place; dropping it frees the place.
@@ -74,6 +94,24 @@ struct Counts {
 pub struct Admission {
     tracker: Arc<ConnectionTracker>,
     ip: IpAddr,
+    id: u64,
+    close: CancellationToken,
+    /// Set once the place is given back (by eviction or drop).
+    released: Arc<AtomicBool>,
+    /// Set once the connection has started a request.
+    busy: AtomicBool,
+}
+
+impl Counts {
+    fn release(&mut self, ip: IpAddr) {
+        self.total = self.total.saturating_sub(1);
+        if let Some(n) = self.per_ip.get_mut(&ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_ip.remove(&ip);
+            }
+        }
+    }
 }
 
 impl ConnectionTracker {
@@ -85,44 +123,86 @@ impl ConnectionTracker {
         })
     }
 
+    fn counts(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The limits enforced.
     pub fn limits(&self) -> ConnectionLimits {
         self.limits
     }
 
-    /// Admits one more connection from `ip`, or says which cap it would exceed.
+    /// Admits one more connection from `ip` (at the global cap, by closing the oldest connection
+    /// that has not sent a request yet), or says which cap it would exceed.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Admission, OverCap> {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        if open.total >= self.limits.max_connections.max(1) {
-            return Err(OverCap::Global);
-        }
-        let from_ip = open.per_ip.entry(ip).or_default();
-        if *from_ip >= self.limits.max_connections_per_ip.max(1) {
+        let mut open = self.counts();
+        if open.per_ip.get(&ip).copied().unwrap_or(0) >= self.limits.max_connections_per_ip.max(1) {
             return Err(OverCap::PerIp);
         }
-        *from_ip += 1;
+        if open.total >= self.limits.max_connections.max(1) {
+            let Some((_, oldest)) = open.waiting.pop_first() else {
+                return Err(OverCap::Global);
+            };
+            oldest.released.store(true, Ordering::SeqCst);
+            oldest.close.cancel();
+            open.release(oldest.ip);
+            open.evicted += 1;
+        }
+        *open.per_ip.entry(ip).or_default() += 1;
         open.total += 1;
+        let id = open.next_id;
+        open.next_id += 1;
+        let close = CancellationToken::new();
+        let released = Arc::new(AtomicBool::new(false));
+        open.waiting.insert(
+            id,
+            Waiting {
+                ip,
+                close: close.clone(),
+                released: Arc::clone(&released),
+            },
+        );
         Ok(Admission {
             tracker: Arc::clone(self),
             ip,
+            id,
+            close,
+            released,
+            busy: AtomicBool::new(false),
         })
     }
 
     /// Connections open now.
     pub fn open(&self) -> usize {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).total
+        self.counts().total
+    }
+
+    /// Connections closed so far to make room at the global cap.
+    pub fn evicted(&self) -> u64 {
+        self.counts().evicted
+    }
+}
+
+impl Admission {
+    /// Marks the connection busy: it sent a request head, so it is no longer evictable.
+    pub fn started_request(&self) {
+        if !self.busy.swap(true, Ordering::SeqCst) {
+            self.tracker.counts().waiting.remove(&self.id);
+        }
+    }
+
+    /// Cancelled when the connection is closed to make room for another.
+    pub fn evicted(&self) -> &CancellationToken {
+        &self.close
     }
 }
 
 impl Drop for Admission {
     fn drop(&mut self) {
-        let mut open = self.tracker.open.lock().unwrap_or_else(|p| p.into_inner());
-        open.total = open.total.saturating_sub(1);
-        if let Some(n) = open.per_ip.get_mut(&self.ip) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                open.per_ip.remove(&self.ip);
-            }
+        let mut open = self.tracker.counts();
+        open.waiting.remove(&self.id);
+        if !self.released.swap(true, Ordering::SeqCst) {
+            open.release(self.ip);
         }
     }
 }
@@ -131,25 +211,46 @@ impl Drop for Admission {
 mod tests {
     use super::*;
 
-    #[test]
-    fn caps_global_and_per_ip_and_frees_on_drop() {
-        let t = ConnectionTracker::new(ConnectionLimits {
-            max_connections: 3,
-            max_connections_per_ip: 2,
+    fn tracker(total: usize, per_ip: usize) -> Arc<ConnectionTracker> {
+        ConnectionTracker::new(ConnectionLimits {
+            max_connections: total,
+            max_connections_per_ip: per_ip,
             ..ConnectionLimits::default()
-        });
+        })
+    }
+
+    #[test]
+    fn caps_per_ip_and_frees_on_drop() {
+        let t = tracker(10, 2);
         let a: IpAddr = "10.0.0.1".parse().unwrap();
-        let b: IpAddr = "10.0.0.2".parse().unwrap();
-        let c: IpAddr = "10.0.0.3".parse().unwrap();
         let a1 = t.admit(a).unwrap();
         let _a2 = t.admit(a).unwrap();
         assert_eq!(t.admit(a).unwrap_err(), OverCap::PerIp);
-        let _b1 = t.admit(b).unwrap();
-        assert_eq!(t.admit(c).unwrap_err(), OverCap::Global);
-        assert_eq!(t.open(), 3);
         drop(a1);
-        assert_eq!(t.open(), 2);
-        let _c1 = t.admit(c).unwrap();
-        assert_eq!(t.admit(a).unwrap_err(), OverCap::Global);
+        assert_eq!(t.open(), 1);
+        let _a3 = t.admit(a).unwrap();
+    }
+
+    #[test]
+    fn at_the_global_cap_the_oldest_idle_connection_makes_room() {
+        let t = tracker(3, 3);
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        let busy = t.admit(a).unwrap();
+        busy.started_request();
+        let idle1 = t.admit(a).unwrap();
+        let idle2 = t.admit(a).unwrap();
+        let new = t.admit(b).unwrap();
+        assert!(idle1.evicted().is_cancelled(), "the oldest idle one goes");
+        assert!(!busy.evicted().is_cancelled() && !idle2.evicted().is_cancelled());
+        assert_eq!(t.open(), 3);
+        drop(idle1);
+        assert_eq!(t.open(), 3, "an evicted place is not given back twice");
+        idle2.started_request();
+        new.started_request();
+        assert_eq!(t.admit(b).unwrap_err(), OverCap::Global, "all busy");
+        assert_eq!(t.evicted(), 1);
+        drop(busy);
+        let _ = t.admit(b).unwrap();
     }
 }

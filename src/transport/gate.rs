@@ -14,7 +14,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -33,6 +33,19 @@ use crate::log_safe::Safe;
 use crate::mcp::HaproxyMcp;
 use crate::mcp::audit::AuditRecord;
 use crate::mcp::caller::{Caller, CallerKind};
+
+/// How long the gate waits for a body it reads itself (a refused call's, to audit it); a
+/// client trickling its body is not waited for longer.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A request body within `limit` bytes and [`BODY_READ_TIMEOUT`]; `None` when it is larger,
+/// slower or broken.
+async fn read_body(body: Body, limit: usize) -> Option<Bytes> {
+    tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit))
+        .await
+        .ok()?
+        .ok()
+}
 
 /// What the middleware needs; shared by every request.
 #[derive(Clone)]
@@ -128,9 +141,9 @@ pub async fn authenticate(State(gate): State<Gate>, request: Request, next: Next
     };
     if !caller.can_write && caller.kind == CallerKind::Jwt && request.method() == Method::POST {
         let (parts, body) = request.into_parts();
-        let bytes = match axum::body::to_bytes(body, gate.max_body).await {
-            Ok(b) => b,
-            Err(_) => {
+        let bytes = match read_body(body, gate.max_body).await {
+            Some(b) => b,
+            None => {
                 gate.server.metrics().http_rejection("body_too_large");
                 return reject::too_large(gate.max_body);
             }
@@ -180,7 +193,7 @@ async fn refuse_unauthenticated(
     // A refused attempt to change HAProxy is worth an audit line, even from nobody; but not
     // its arguments (anybody can send megabytes of them), nor their target.
     if request.method() == Method::POST
-        && let Ok(bytes) = axum::body::to_bytes(request.into_body(), gate.max_body).await
+        && let Some(bytes) = read_body(request.into_body(), gate.max_body).await
         && let Some(tool) = mutating_tool(&gate.server, &bytes)
     {
         let nobody = Caller {
