@@ -38,13 +38,13 @@ use crate::mcp::caller::{Caller, CallerKind};
 /// client trickling its body is not waited for longer.
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A request body within `limit` bytes and [`BODY_READ_TIMEOUT`]; `None` when it is larger,
-/// slower or broken.
-async fn read_body(body: Body, limit: usize) -> Option<Bytes> {
-    tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit))
-        .await
-        .ok()?
-        .ok()
+/// A request body within `limit` bytes and [`BODY_READ_TIMEOUT`]; else the refusal to send.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, (&'static str, Response)> {
+    match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(("body_too_large", reject::too_large(limit))),
+        Err(_) => Err(("body_timeout", reject::request_timeout(BODY_READ_TIMEOUT))),
+    }
 }
 
 /// What the middleware needs; shared by every request.
@@ -142,10 +142,10 @@ pub async fn authenticate(State(gate): State<Gate>, request: Request, next: Next
     if !caller.can_write && caller.kind == CallerKind::Jwt && request.method() == Method::POST {
         let (parts, body) = request.into_parts();
         let bytes = match read_body(body, gate.max_body).await {
-            Some(b) => b,
-            None => {
-                gate.server.metrics().http_rejection("body_too_large");
-                return reject::too_large(gate.max_body);
+            Ok(b) => b,
+            Err((reason, response)) => {
+                gate.server.metrics().http_rejection(reason);
+                return response;
             }
         };
         if let Some((tool, args)) = mutating_call(&gate.server, &bytes) {
@@ -193,7 +193,7 @@ async fn refuse_unauthenticated(
     // A refused attempt to change HAProxy is worth an audit line, even from nobody; but not
     // its arguments (anybody can send megabytes of them), nor their target.
     if request.method() == Method::POST
-        && let Some(bytes) = read_body(request.into_body(), gate.max_body).await
+        && let Ok(bytes) = read_body(request.into_body(), gate.max_body).await
         && let Some(tool) = mutating_tool(&gate.server, &bytes)
     {
         let nobody = Caller {

@@ -70,6 +70,17 @@ pub fn session_not_found() -> Response {
     )
 }
 
+/// 408: the body did not arrive within `limit`.
+pub fn request_timeout(limit: Duration) -> Response {
+    error(
+        StatusCode::REQUEST_TIMEOUT,
+        &format!(
+            "Request Timeout: the body did not arrive within {} s",
+            limit.as_secs()
+        ),
+    )
+}
+
 /// 413: the body is larger than the limit.
 pub fn too_large(limit: usize) -> Response {
     error(
