@@ -5,7 +5,8 @@
 //! - At the global cap, the oldest connection that has not yet sent a complete request head is
 //!   closed to make room (a half-open connection is what a slowloris holds; a real client sends
 //!   its request at once, so it is never the oldest such connection for long). Only when every
-//!   open connection is busy with a request is the new connection closed instead.
+//!   open connection has sent a request is the new connection closed instead (a kept-alive
+//!   connection that goes quiet is closed by the request-head deadline).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
