@@ -827,3 +827,113 @@ async fn healthz_probes_haproxy_once_per_cache_period() {
     assert_eq!(s.get("/healthz", None).await.status(), 200);
     assert_eq!(show_commands(&s), 2.0);
 }
+
+// ---- 1, continued: slow bodies and running out of file descriptors --------------------------------
+
+/// Issue 12 item 1: a body the security layer reads itself (an unauthenticated call, to audit
+/// it) is not waited for beyond the request-head deadline: the trickling client gets its 401
+/// and nothing is audited (the gate used to wait for ever).
+#[tokio::test]
+async fn a_trickled_body_is_not_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let options = HttpOptions {
+        auth: static_auth(),
+        connections: ConnectionLimits {
+            header_read_timeout: Duration::from_millis(500),
+            ..ConnectionLimits::default()
+        },
+        ..HttpOptions::default()
+    };
+    let settings = Settings {
+        audit: AuditLog::file(&log).unwrap(),
+        ..Settings::default()
+    };
+    let s = TestServer::start(settings, options).await;
+    let mut tcp = TcpStream::connect(s.addr).await.unwrap();
+    let start = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"set_weight""#;
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{start}"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 1024];
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+            if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the server waited for the rest of the body");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(
+        audit_lines(&log).is_empty(),
+        "an incomplete body is not audited"
+    );
+}
+
+/// Issue 12 item 1: the server does not run out of file descriptors ("Too many open files"
+/// used to stop /healthz and /mcp): the connection cap is lowered to fit the process's
+/// descriptor limit, and half-open connections make room for real clients, whose requests
+/// (HAProxy probes included) still have descriptors to work with.
+#[tokio::test]
+async fn out_of_file_descriptors_the_server_keeps_serving() {
+    let port = support::free_port();
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 96 && exec {BIN} --emulator --transport http --port {port}"
+        ))
+        .env("MCP_AUTH_TOKENS", tokens_env())
+        .env("HAPROXY_MCP_AUDIT_LOG", "off")
+        .env("LOG_LEVEL", "warn")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_for(port).await;
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    // 150 half-open connections from three addresses (under the per-IP cap of 256): more than
+    // the process has descriptors for.
+    let mut held = Vec::new();
+    for i in 0..150 {
+        held.push(half_open(&format!("127.0.4.{}", i % 3 + 1), addr).await);
+    }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let r = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .expect("/healthz answers at the descriptor limit, before the head deadline");
+        assert_eq!(r.status(), 200);
+        let health: Value = r.json().await.unwrap();
+        assert_eq!(health["status"], "ok", "HAProxy is reachable: {health}");
+        let r = client
+            .get(format!("http://127.0.0.1:{port}/metrics"))
+            .bearer_auth(ALICE)
+            .send()
+            .await
+            .expect("/metrics answers too");
+        assert_eq!(r.status(), 200);
+    }
+    child.start_kill().unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the file-descriptor limit (96) leaves room for 32 HTTP connections"),
+        "{err}"
+    );
+    assert!(!err.contains("Too many open files"), "{err}");
+}

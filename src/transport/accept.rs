@@ -3,7 +3,8 @@
 //! once, and is closed without a byte of it being read; at the global cap the oldest connection
 //! still without a request is closed to make room), then served by hyper with a deadline on
 //! request heads (slowloris). Accept errors, "Too many open files" among them, pause the
-//! loop briefly instead of spinning or stopping it.
+//! loop briefly instead of spinning or stopping it; out of file descriptors, the oldest
+//! connection that never sent a request is closed to free one.
 
 use std::io;
 use std::net::SocketAddr;
@@ -20,7 +21,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
-use super::conn_limit::{ConnectionLimits, ConnectionTracker, OverCap};
+use super::conn_limit::{ConnectionLimits, ConnectionTracker, OverCap, open_files_limit};
 use crate::mcp::metrics::Metrics;
 
 /// What a connection over a cap is sent before it is closed.
@@ -29,6 +30,8 @@ const OVER_CAP_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-l
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Least time between two warnings about the same kind of trouble.
 const WARN_EVERY: Duration = Duration::from_secs(10);
+/// Longest wait for an evicted connection's socket to be closed before accepting more.
+const EVICTION_WAIT: Duration = Duration::from_millis(100);
 /// How long open connections get to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -40,6 +43,16 @@ pub async fn serve(
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
+    let fitted = limits.within_descriptors(open_files_limit());
+    if fitted.max_connections < limits.max_connections {
+        tracing::warn!(
+            "the file-descriptor limit ({}) leaves room for {} HTTP connections; the connection cap is lowered from {} (raise `ulimit -n` to restore it)",
+            open_files_limit().unwrap_or_default(),
+            fitted.max_connections,
+            limits.max_connections
+        );
+    }
+    let limits = fitted;
     let tracker = ConnectionTracker::new(limits);
     let warnings = Warnings::default();
     let mut builder = Builder::new(TokioExecutor::new()).http1_only();
@@ -55,11 +68,11 @@ pub async fn serve(
         let (tcp, remote) = match accepted {
             Ok(a) => a,
             Err(e) => {
-                accept_error(&e, &warnings).await;
+                accept_error(&e, &warnings, &tracker).await;
                 continue;
             }
         };
-        let admission = match tracker.admit(remote.ip()) {
+        let mut admission = match tracker.admit(remote.ip()) {
             Ok(a) => a,
             Err(over) => {
                 refuse(&tcp, over, remote, &warnings, &tracker);
@@ -71,6 +84,9 @@ pub async fn serve(
         // stream); with Nagle's algorithm on, the later ones waited for the client's delayed
         // ACK, about 40 ms per call (docs/benchmarks.md).
         let _ = tcp.set_nodelay(true);
+        // A connection was closed to make room: wait (briefly) for its socket to be closed, so
+        // that a flood cannot run the process out of descriptors faster than they are freed.
+        let made_room = admission.made_room();
         let admission = Arc::new(admission);
         let started = Arc::clone(&admission);
         let app = app
@@ -105,6 +121,9 @@ pub async fn serve(
             }
             drop(admission);
         });
+        if let Some(evicted) = made_room {
+            let _ = tokio::time::timeout(EVICTION_WAIT, evicted.closed()).await;
+        }
     }
     drop(listener);
     let deadline = Instant::now() + SHUTDOWN_GRACE;
@@ -147,7 +166,9 @@ fn refuse(
 }
 
 /// Logs an accept error (at most every [`WARN_EVERY`]) and pauses when a retry cannot help yet.
-async fn accept_error(error: &io::Error, warnings: &Warnings) {
+/// Out of file descriptors, it first closes the oldest connection that never sent a request,
+/// so that the next accept (a real client, likely) finds one.
+async fn accept_error(error: &io::Error, warnings: &Warnings, tracker: &ConnectionTracker) {
     // The peer gave up between SYN and accept: nothing to do.
     if matches!(
         error.kind(),
@@ -156,6 +177,17 @@ async fn accept_error(error: &io::Error, warnings: &Warnings) {
             | io::ErrorKind::Interrupted
             | io::ErrorKind::WouldBlock
     ) {
+        return;
+    }
+    // EMFILE (the process's limit) or ENFILE (the system's).
+    let out_of_fds = matches!(error.raw_os_error(), Some(24 | 23));
+    if out_of_fds && let Some(evicted) = tracker.evict_oldest_waiting() {
+        if warnings.due(Trouble::Accept) {
+            tracing::warn!(
+                "cannot accept HTTP connections: {error}; closing the oldest connection that has not sent a request (raise the file-descriptor limit above the connection caps)"
+            );
+        }
+        let _ = tokio::time::timeout(EVICTION_WAIT, evicted.closed()).await;
         return;
     }
     if warnings.due(Trouble::Accept) {

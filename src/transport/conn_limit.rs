@@ -2,6 +2,7 @@
 //! IP address, and the deadline a client has to send a complete request head (slowloris).
 //!
 //! - Over the per-IP cap, a new connection is closed at once, before any of its bytes are read.
+//! - When the process runs out of file descriptors, the oldest such connection is closed too.
 //! - At the global cap, the oldest connection that has not yet sent a complete request head is
 //!   closed to make room (a half-open connection is what a slowloris holds; a real client sends
 //!   its request at once, so it is never the oldest such connection for long). Only when every
@@ -14,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Default cap on open HTTP connections.
@@ -33,6 +35,39 @@ pub struct ConnectionLimits {
     /// Time a client has to send a complete request head, on a new connection and between two
     /// requests of a kept-alive one; past it the connection is closed.
     pub header_read_timeout: Duration,
+}
+
+/// File descriptors kept free for everything but client connections (HAProxy sockets, the
+/// audit log, key fetches, the runtime).
+pub const RESERVED_DESCRIPTORS: usize = 64;
+
+impl ConnectionLimits {
+    /// These limits with the global cap lowered, if needed, to fit the process's
+    /// file-descriptor limit (`open_files`) less [`RESERVED_DESCRIPTORS`], so that client
+    /// connections cannot starve the rest of the server of descriptors. At least 1.
+    pub fn within_descriptors(self, open_files: Option<usize>) -> Self {
+        let Some(limit) = open_files else {
+            return self;
+        };
+        Self {
+            max_connections: self
+                .max_connections
+                .min(limit.saturating_sub(RESERVED_DESCRIPTORS))
+                .max(1),
+            ..self
+        }
+    }
+}
+
+/// The process's soft limit on open files, when the platform says (Linux: /proc/self/limits).
+pub fn open_files_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 impl Default for ConnectionLimits {
@@ -88,6 +123,19 @@ struct Waiting {
     ip: IpAddr,
     close: CancellationToken,
     released: Arc<AtomicBool>,
+    closed: Arc<Notify>,
+}
+
+/// A connection closed to make room; [`Evicted::closed`] completes once its socket is closed
+/// (its file descriptor free again).
+#[derive(Debug)]
+pub struct Evicted(Arc<Notify>);
+
+impl Evicted {
+    /// Waits until the evicted connection's socket is closed.
+    pub async fn closed(self) {
+        self.0.notified().await;
+    }
 }
 
 /// An admitted connection's place; dropping it frees the place.
@@ -101,9 +149,23 @@ pub struct Admission {
     released: Arc<AtomicBool>,
     /// Set once the connection has started a request.
     busy: AtomicBool,
+    /// Notified when this admission is dropped (the connection is closed by then).
+    closed: Arc<Notify>,
+    /// The connection closed to make room for this one.
+    made_room: Option<Evicted>,
 }
 
 impl Counts {
+    /// Closes the oldest connection without a request yet, if any.
+    fn evict_oldest_waiting(&mut self) -> Option<Evicted> {
+        let (_, oldest) = self.waiting.pop_first()?;
+        oldest.released.store(true, Ordering::SeqCst);
+        oldest.close.cancel();
+        self.release(oldest.ip);
+        self.evicted += 1;
+        Some(Evicted(oldest.closed))
+    }
+
     fn release(&mut self, ip: IpAddr) {
         self.total = self.total.saturating_sub(1);
         if let Some(n) = self.per_ip.get_mut(&ip) {
@@ -140,14 +202,9 @@ impl ConnectionTracker {
         if open.per_ip.get(&ip).copied().unwrap_or(0) >= self.limits.max_connections_per_ip.max(1) {
             return Err(OverCap::PerIp);
         }
+        let mut made_room = None;
         if open.total >= self.limits.max_connections.max(1) {
-            let Some((_, oldest)) = open.waiting.pop_first() else {
-                return Err(OverCap::Global);
-            };
-            oldest.released.store(true, Ordering::SeqCst);
-            oldest.close.cancel();
-            open.release(oldest.ip);
-            open.evicted += 1;
+            made_room = Some(open.evict_oldest_waiting().ok_or(OverCap::Global)?);
         }
         *open.per_ip.entry(ip).or_default() += 1;
         open.total += 1;
@@ -155,12 +212,14 @@ impl ConnectionTracker {
         open.next_id += 1;
         let close = CancellationToken::new();
         let released = Arc::new(AtomicBool::new(false));
+        let closed = Arc::new(Notify::new());
         open.waiting.insert(
             id,
             Waiting {
                 ip,
                 close: close.clone(),
                 released: Arc::clone(&released),
+                closed: Arc::clone(&closed),
             },
         );
         Ok(Admission {
@@ -170,7 +229,15 @@ impl ConnectionTracker {
             close,
             released,
             busy: AtomicBool::new(false),
+            closed,
+            made_room,
         })
+    }
+
+    /// Closes the oldest connection that has not sent a request yet, to free its file
+    /// descriptor (the process ran out of them), if there is one.
+    pub fn evict_oldest_waiting(&self) -> Option<Evicted> {
+        self.counts().evict_oldest_waiting()
     }
 
     /// Connections open now.
@@ -196,6 +263,11 @@ impl Admission {
     pub fn evicted(&self) -> &CancellationToken {
         &self.close
     }
+
+    /// The connection closed to make room for this one, if any (taken once).
+    pub fn made_room(&mut self) -> Option<Evicted> {
+        self.made_room.take()
+    }
 }
 
 impl Drop for Admission {
@@ -205,6 +277,7 @@ impl Drop for Admission {
         if !self.released.swap(true, Ordering::SeqCst) {
             open.release(self.ip);
         }
+        self.closed.notify_one();
     }
 }
 
@@ -218,6 +291,18 @@ mod tests {
             max_connections_per_ip: per_ip,
             ..ConnectionLimits::default()
         })
+    }
+
+    #[test]
+    fn the_global_cap_fits_the_descriptor_limit() {
+        let d = ConnectionLimits::default();
+        assert_eq!(d.within_descriptors(None), d);
+        assert_eq!(d.within_descriptors(Some(1 << 20)), d);
+        assert_eq!(d.within_descriptors(Some(1024)).max_connections, 960);
+        assert_eq!(d.within_descriptors(Some(10)).max_connections, 1);
+        if cfg!(target_os = "linux") {
+            assert!(open_files_limit().is_some_and(|n| n > 0));
+        }
     }
 
     #[test]

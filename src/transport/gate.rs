@@ -34,16 +34,14 @@ use crate::mcp::HaproxyMcp;
 use crate::mcp::audit::AuditRecord;
 use crate::mcp::caller::{Caller, CallerKind};
 
-/// How long the gate waits for a body it reads itself (a refused call's, to audit it); a
-/// client trickling its body is not waited for longer.
-const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A request body within `limit` bytes and [`BODY_READ_TIMEOUT`]; else the refusal to send.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, (&'static str, Response)> {
-    match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+/// A request body within the gate's size limit and [`Gate::body_timeout`]; else the refusal to
+/// send.
+async fn read_body(gate: &Gate, body: Body) -> Result<Bytes, (&'static str, Response)> {
+    let read = axum::body::to_bytes(body, gate.max_body);
+    match tokio::time::timeout(gate.body_timeout, read).await {
         Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(_)) => Err(("body_too_large", reject::too_large(limit))),
-        Err(_) => Err(("body_timeout", reject::request_timeout(BODY_READ_TIMEOUT))),
+        Ok(Err(_)) => Err(("body_too_large", reject::too_large(gate.max_body))),
+        Err(_) => Err(("body_timeout", reject::request_timeout(gate.body_timeout))),
     }
 }
 
@@ -58,6 +56,9 @@ pub struct Gate {
     pub limiter: Option<Arc<RateLimiter>>,
     /// Largest request body.
     pub max_body: usize,
+    /// How long the gate waits for a body it reads itself (a refused call's, to audit it): a
+    /// client trickling its body is not waited for longer. The request-head deadline.
+    pub body_timeout: Duration,
     /// The MCP server (metrics, audit, tool catalogue).
     pub server: HaproxyMcp,
     /// Who created each Streamable HTTP session.
@@ -141,7 +142,7 @@ pub async fn authenticate(State(gate): State<Gate>, request: Request, next: Next
     };
     if !caller.can_write && caller.kind == CallerKind::Jwt && request.method() == Method::POST {
         let (parts, body) = request.into_parts();
-        let bytes = match read_body(body, gate.max_body).await {
+        let bytes = match read_body(&gate, body).await {
             Ok(b) => b,
             Err((reason, response)) => {
                 gate.server.metrics().http_rejection(reason);
@@ -193,7 +194,7 @@ async fn refuse_unauthenticated(
     // A refused attempt to change HAProxy is worth an audit line, even from nobody; but not
     // its arguments (anybody can send megabytes of them), nor their target.
     if request.method() == Method::POST
-        && let Ok(bytes) = read_body(request.into_body(), gate.max_body).await
+        && let Ok(bytes) = read_body(gate, request.into_body()).await
         && let Some(tool) = mutating_tool(&gate.server, &bytes)
     {
         let nobody = Caller {

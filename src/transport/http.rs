@@ -86,6 +86,7 @@ pub fn app(server: HaproxyMcp, options: &HttpOptions, shutdown: CancellationToke
         auth: options.auth.clone(),
         limiter: options.rate_limit.map(|l| Arc::new(RateLimiter::new(l))),
         max_body: options.max_request_bytes,
+        body_timeout: options.connections.header_read_timeout,
         server,
         sessions: Arc::new(SessionOwners::new(sessions)),
         health: Arc::new(HealthCache::new(options.healthz_cache)),

@@ -74,10 +74,7 @@ pub fn session_not_found() -> Response {
 pub fn request_timeout(limit: Duration) -> Response {
     error(
         StatusCode::REQUEST_TIMEOUT,
-        &format!(
-            "Request Timeout: the body did not arrive within {} s",
-            limit.as_secs()
-        ),
+        &format!("Request Timeout: the body did not arrive within {limit:?}"),
     )
 }
 
