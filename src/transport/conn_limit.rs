@@ -30,7 +30,8 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct ConnectionLimits {
     /// Most connections open at once (at least 1).
     pub max_connections: usize,
-    /// Most connections open at once from one client IP address (at least 1).
+    /// Most connections open at once from one client IP address (at least 1); IPv6 addresses
+    /// count by their /64 prefix.
     pub max_connections_per_ip: usize,
     /// Time a client has to send a complete request head, on a new connection and between two
     /// requests of a kept-alive one; past it the connection is closed.
@@ -177,6 +178,21 @@ impl Counts {
     }
 }
 
+/// The address the per-IP cap counts: an IPv4 address (IPv4-mapped IPv6 included) as is, an
+/// IPv6 address by its /64 prefix (one subscriber usually holds a whole /64).
+fn per_ip_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
 impl ConnectionTracker {
     /// A tracker enforcing `limits`.
     pub fn new(limits: ConnectionLimits) -> Arc<Self> {
@@ -198,6 +214,7 @@ impl ConnectionTracker {
     /// Admits one more connection from `ip` (at the global cap, by closing the oldest connection
     /// that has not sent a request yet), or says which cap it would exceed.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Admission, OverCap> {
+        let ip = per_ip_key(ip);
         let mut open = self.counts();
         if open.per_ip.get(&ip).copied().unwrap_or(0) >= self.limits.max_connections_per_ip.max(1) {
             return Err(OverCap::PerIp);
@@ -303,6 +320,26 @@ mod tests {
         if cfg!(target_os = "linux") {
             assert!(open_files_limit().is_some_and(|n| n > 0));
         }
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_prefix() {
+        let t = tracker(10, 2);
+        let _a = t.admit("2001:db8:1:2::1".parse().unwrap()).unwrap();
+        let _b = t.admit("2001:db8:1:2:ffff::9".parse().unwrap()).unwrap();
+        assert_eq!(
+            t.admit("2001:db8:1:2:dead::1".parse().unwrap())
+                .unwrap_err(),
+            OverCap::PerIp
+        );
+        let _c = t.admit("2001:db8:1:3::1".parse().unwrap()).unwrap();
+        let _d = t.admit("::ffff:10.0.0.1".parse().unwrap()).unwrap();
+        let _e = t.admit("10.0.0.1".parse().unwrap()).unwrap();
+        assert_eq!(
+            t.admit("10.0.0.1".parse().unwrap()).unwrap_err(),
+            OverCap::PerIp,
+            "an IPv4-mapped address is its IPv4 address"
+        );
     }
 
     #[test]

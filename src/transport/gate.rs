@@ -5,9 +5,11 @@
 //! 2. [`limit_by_ip`] (public routes, a per-IP bucket of their own) or [`authenticate`] (`/mcp`,
 //!    `/metrics`): the caller is identified (bearer token or JWT; `anonymous` when authentication
 //!    is off), rate-limited per caller name (failed attempts in a per-IP bucket of their own),
-//!    and refused with 401 (no or bad
-//!    token), 403 `insufficient_scope` (a JWT without the read scope, or without the write scope
-//!    for a `tools/call` of a mutating tool) or 429. Refused mutating calls are audited.
+//!    and refused with 401 (no or bad token), 403 `insufficient_scope` (a JWT without the read
+//!    scope, or without the write scope for a `tools/call` of a mutating tool) or 429. Refused
+//!    mutating calls are audited (without their arguments when authentication failed).
+//! 3. [`super::session_bind::bind_sessions`] (`/mcp`, `/metrics`): a request naming a
+//!    Streamable HTTP session must come from the identity that created it, else `404`.
 //!
 //! The caller is attached to the request, where the MCP handler finds it (see
 //! [`crate::mcp::caller`]) to filter the tool list and refuse mutations for read-only callers.
