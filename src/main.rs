@@ -35,13 +35,17 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr: stdout is the stdio transport. Colours only when stderr is a terminal.
+/// Logs go to stderr: stdout is the stdio transport. Colours only when stderr is a terminal
+/// and `NO_COLOR` is not set.
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .with_writer(std::io::stderr);
     match config.log_format {
         LogFormat::Json => builder.json().init(),
