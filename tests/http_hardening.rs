@@ -233,7 +233,9 @@ async fn a_huge_unauthenticated_call_is_audited_without_its_arguments() {
         assert_eq!(s.post_mcp(&body, token).await.status(), 401);
     }
     let bytes = std::fs::metadata(&log).unwrap().len();
-    eprintln!("audit bytes for two {size}-byte unauthenticated requests: {bytes}");
+    let raw = std::fs::read_to_string(&log).unwrap();
+    let per_line: Vec<usize> = raw.lines().map(|l| l.len() + 1).collect();
+    eprintln!("audit bytes for two {size}-byte unauthenticated requests: {bytes} ({per_line:?})");
     assert!(bytes < 1024, "{bytes} audit bytes");
     let lines = audit_lines(&log);
     assert_eq!(lines.len(), 2);
