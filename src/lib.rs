@@ -7,5 +7,7 @@
 pub mod config;
 pub mod demo;
 pub mod haproxy;
+pub mod log_safe;
+pub mod log_writer;
 pub mod mcp;
 pub mod transport;

@@ -90,13 +90,19 @@ impl StopSignal {
     }
 }
 
-/// Logs go to stderr: stdout is the stdio transport.
+/// Logs go to stderr: stdout is the stdio transport. Colours only when stderr is a terminal
+/// and `NO_COLOR` is not set.
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    // One line per event whatever a message holds: rmcp logs a caller's JSON-RPC id raw, and a
+    // newline in it must not forge a log line.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(ansi)
+        .with_writer(haproxy_mcp_server::log_writer::OneLineStderr { ansi });
     match config.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -204,6 +210,7 @@ async fn serve(targets: Targets, config: &Config, mut stop: StopSignal) -> Resul
                 auth: authenticator(config),
                 max_request_bytes: config.max_request_bytes,
                 rate_limit: config.rate_limit,
+                ..http::HttpOptions::default()
             };
             let emulated = config.emulator.is_some();
             let serving = http::serve(

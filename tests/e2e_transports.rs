@@ -227,3 +227,47 @@ fn bad_settings_stop_the_server_with_the_fix() {
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither a bundled HAProxy version"));
 }
+
+/// A caller's JSON-RPC id is logged raw by rmcp (at debug level, and on a rejected request);
+/// the server's log writer keeps every event on one line, so an id with a line break cannot
+/// forge a log line.
+#[test]
+fn a_request_id_with_a_line_break_cannot_forge_a_log_line() {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = std::process::Command::new(BIN)
+        .args(["--emulator", "--log-level", "debug"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let forged = "7\nINFO forged: admin logged in";
+    for message in [
+        json!({"jsonrpc": "2.0", "id": forged, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": forged, "method": "tools/call",
+            "params": {"name": "show_info", "arguments": {}}}),
+    ] {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    let mut line = String::new();
+    for _ in 0..2 {
+        line.clear();
+        out.read_line(&mut line).unwrap();
+    }
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("admin logged in"),
+        "the id was not logged at all, so this proves nothing:\n{err}"
+    );
+    assert!(
+        !err.lines().any(|l| l.starts_with("INFO forged")),
+        "a forged line:\n{err}"
+    );
+}

@@ -5,6 +5,11 @@
 //! read-only caller, a missing scope, a missing or bad token, invalid arguments. Reads are left
 //! out unless [`AuditLog::with_reads`] asks for them.
 //!
+//! A record is bounded whatever the request ([`super::audit_bound`]): arguments are
+//! summarised past a few KB, caller, tool and target names are escaped and shortened, the reply
+//! is cut, and a line never exceeds [`MAX_RECORD_BYTES`]. Caller-provided text is escaped
+//! ([`crate::log_safe`]), so a record is always exactly one line.
+//!
 //! Each record is written with a single `write` of one line under a lock and flushed at once, so
 //! lines never interleave and survive a crash right after the call.
 
@@ -17,12 +22,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::audit_bound::{self, cut};
 use super::caller::{Caller, CallerKind};
 
-/// Longest string argument kept whole; longer ones are cut and marked.
-const MAX_ARG_CHARS: usize = 512;
 /// Longest reply or error text kept.
 const MAX_REPLY_CHARS: usize = 2048;
+/// Longest caller name kept (a JWT `sub` is the issuer's to choose).
+const MAX_NAME_CHARS: usize = 256;
+/// Longest tool or target name kept (an unknown tool's name is the caller's to choose).
+const MAX_TOOL_CHARS: usize = 128;
+/// Largest audit line, in bytes; a record that would be larger loses its arguments and most
+/// of its reply.
+pub const MAX_RECORD_BYTES: usize = 16 * 1024;
 
 /// How a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,7 +63,8 @@ pub struct AuditRecord {
     pub tool: String,
     /// Whether the tool changes HAProxy (its `readOnlyHint` is not true).
     pub mutating: bool,
-    /// The arguments, with very long strings shortened.
+    /// The arguments, bounded ([`super::audit_bound`]); `null` for calls refused before
+    /// authentication (their arguments are not recorded).
     pub arguments: Value,
     /// How it ended.
     pub outcome: Outcome,
@@ -73,12 +85,12 @@ impl AuditRecord {
     pub fn new(caller: &Caller, tool: &str, mutating: bool, arguments: Option<&Value>) -> Self {
         Self {
             time: rfc3339(SystemTime::now()),
-            caller: caller.name.clone(),
+            caller: cut(&caller.name, MAX_NAME_CHARS),
             caller_kind: caller.kind,
             target: None,
-            tool: tool.to_owned(),
+            tool: cut(tool, MAX_TOOL_CHARS),
             mutating,
-            arguments: arguments.map(shorten).unwrap_or(Value::Null),
+            arguments: arguments.map(audit_bound::arguments).unwrap_or(Value::Null),
             outcome: Outcome::Ok,
             reason: None,
             reply: None,
@@ -88,14 +100,14 @@ impl AuditRecord {
 
     /// Sets the target.
     pub fn target(mut self, target: Option<&str>) -> Self {
-        self.target = target.map(str::to_owned);
+        self.target = target.map(|t| cut(t, MAX_TOOL_CHARS));
         self
     }
 
     /// Sets the outcome and the reply or error text.
     pub fn outcome(mut self, outcome: Outcome, reply: Option<&str>) -> Self {
         self.outcome = outcome;
-        self.reply = reply.map(|r| cut(r, MAX_REPLY_CHARS));
+        self.reply = reply.map(|r| cut_reply(r, MAX_REPLY_CHARS));
         self
     }
 
@@ -183,7 +195,7 @@ impl AuditLog {
     /// Writes one record (when the log is on). A write failure is logged, never fatal.
     pub fn record(&self, record: &AuditRecord) {
         let Some(sink) = &self.sink else { return };
-        let mut line = match serde_json::to_vec(record) {
+        let mut line = match serialize(record) {
             Ok(l) => l,
             Err(e) => {
                 tracing::error!("cannot serialize an audit record: {e}");
@@ -198,19 +210,21 @@ impl AuditLog {
     }
 }
 
-/// Copies `value`, cutting strings longer than [`MAX_ARG_CHARS`].
-fn shorten(value: &Value) -> Value {
-    match value {
-        Value::String(s) => Value::String(cut(s, MAX_ARG_CHARS)),
-        Value::Array(items) => Value::Array(items.iter().map(shorten).collect()),
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), shorten(v))).collect())
-        }
-        other => other.clone(),
+/// One JSON line of at most [`MAX_RECORD_BYTES`] (without its newline).
+fn serialize(record: &AuditRecord) -> serde_json::Result<Vec<u8>> {
+    let line = serde_json::to_vec(record)?;
+    if line.len() <= MAX_RECORD_BYTES {
+        return Ok(line);
     }
+    let mut smaller = record.clone();
+    smaller.arguments = audit_bound::summary(&record.arguments);
+    smaller.reply = record.reply.as_deref().map(|r| cut_reply(r, 256));
+    serde_json::to_vec(&smaller)
 }
 
-fn cut(s: &str, max: usize) -> String {
+/// A reply cut to `max` characters (HAProxy's words are kept as they are, newlines included:
+/// the JSON encoding escapes them).
+fn cut_reply(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         None => s.to_owned(),
         Some((at, _)) => format!("{}…[{} more bytes]", &s[..at], s.len() - at),

@@ -3,6 +3,7 @@
 pub mod answer;
 mod arg_errors;
 pub mod audit;
+pub mod audit_bound;
 pub mod caller;
 pub mod catalog;
 pub(crate) mod explain;

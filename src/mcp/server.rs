@@ -24,6 +24,7 @@ use super::metrics::Metrics;
 use super::targets::Targets;
 use super::tools::is_read_only;
 use super::toolset::Toolset;
+use crate::log_safe::Safe;
 
 pub use super::handler::{HaproxyMcp, Settings};
 
@@ -123,7 +124,7 @@ impl HaproxyMcp {
                 .target(self.target_of(args.as_ref()).as_deref())
         });
         if let Some((reason, message)) = self.refusal(&caller, &tool) {
-            tracing::warn!(caller = %caller.name, tool = %tool, reason, "tool call refused");
+            tracing::warn!(caller = %Safe(&caller.name), tool = %Safe(&tool), reason, "tool call refused");
             self.shared
                 .metrics
                 .tool_call(label, "refused", started.elapsed());
@@ -164,7 +165,7 @@ impl HaproxyMcp {
         };
         self.shared.metrics.tool_call(label, outcome, elapsed);
         if mutating == Some(true) {
-            tracing::info!(caller = %caller.name, tool = %tool, outcome, "mutating tool call");
+            tracing::info!(caller = %Safe(&caller.name), tool = %Safe(&tool), outcome, "mutating tool call");
         }
         if let Some(r) = record {
             let r = match outcome {

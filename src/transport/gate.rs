@@ -2,18 +2,21 @@
 //!
 //! 1. [`screen`] (every route): Host and Origin checks ([`super::guard`]), then the declared body
 //!    size. A refused request gets 403 / 413 and nothing else runs.
-//! 2. [`limit_by_ip`] (public routes) or [`authenticate`] (`/mcp`, `/metrics`): the caller is
-//!    identified (bearer token or JWT; `anonymous` when authentication is off), rate-limited per
-//!    caller name (per IP before authentication succeeds), and refused with 401 (no or bad
-//!    token), 403 `insufficient_scope` (a JWT without the read scope, or without the write scope
-//!    for a `tools/call` of a mutating tool) or 429. Refused mutating calls are audited.
+//! 2. [`limit_by_ip`] (public routes, a per-IP bucket of their own) or [`authenticate`] (`/mcp`,
+//!    `/metrics`): the caller is identified (bearer token or JWT; `anonymous` when authentication
+//!    is off), rate-limited per caller name (failed attempts in a per-IP bucket of their own),
+//!    and refused with 401 (no or bad token), 403 `insufficient_scope` (a JWT without the read
+//!    scope, or without the write scope for a `tools/call` of a mutating tool) or 429. Refused
+//!    mutating calls are audited (without their arguments when authentication failed).
+//! 3. [`super::session_bind::bind_sessions`] (`/mcp`, `/metrics`): a request naming a
+//!    Streamable HTTP session must come from the identity that created it, else `404`.
 //!
 //! The caller is attached to the request, where the MCP handler finds it (see
 //! [`crate::mcp::caller`]) to filter the tool list and refuse mutations for read-only callers.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -24,11 +27,25 @@ use serde_json::Value;
 
 use super::auth::{AuthError, Authenticator};
 use super::guard::{Guard, Refusal};
+use super::healthz::HealthCache;
 use super::rate_limit::RateLimiter;
 use super::reject;
+use super::session_bind::SessionOwners;
+use crate::log_safe::Safe;
 use crate::mcp::HaproxyMcp;
 use crate::mcp::audit::AuditRecord;
 use crate::mcp::caller::{Caller, CallerKind};
+
+/// A request body within the gate's size limit and [`Gate::body_timeout`]; else the refusal to
+/// send.
+async fn read_body(gate: &Gate, body: Body) -> Result<Bytes, (&'static str, Response)> {
+    let read = axum::body::to_bytes(body, gate.max_body);
+    match tokio::time::timeout(gate.body_timeout, read).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(("body_too_large", reject::too_large(gate.max_body))),
+        Err(_) => Err(("body_timeout", reject::request_timeout(gate.body_timeout))),
+    }
+}
 
 /// What the middleware needs; shared by every request.
 #[derive(Clone)]
@@ -41,8 +58,15 @@ pub struct Gate {
     pub limiter: Option<Arc<RateLimiter>>,
     /// Largest request body.
     pub max_body: usize,
+    /// How long the gate waits for a body it reads itself (a refused call's, to audit it): a
+    /// client trickling its body is not waited for longer. The request-head deadline.
+    pub body_timeout: Duration,
     /// The MCP server (metrics, audit, tool catalogue).
     pub server: HaproxyMcp,
+    /// Who created each Streamable HTTP session.
+    pub sessions: Arc<SessionOwners>,
+    /// `/healthz`'s recent probe of the targets.
+    pub health: Arc<HealthCache>,
 }
 
 fn client_ip(request: &Request) -> String {
@@ -62,7 +86,7 @@ pub async fn screen(State(gate): State<Gate>, request: Request, next: Next) -> R
         };
         tracing::warn!(
             client = %client_ip(&request),
-            path = %request.uri().path(),
+            path = %Safe(request.uri().path()),
             "refused: {message} (possible DNS rebinding or cross-site request)"
         );
         gate.server.metrics().http_rejection(reason);
@@ -83,7 +107,7 @@ pub async fn screen(State(gate): State<Gate>, request: Request, next: Next) -> R
 /// Rate limit by client IP (public routes).
 pub async fn limit_by_ip(State(gate): State<Gate>, request: Request, next: Next) -> Response {
     if let Some(limiter) = &gate.limiter
-        && let Err(wait) = limiter.check(&format!("ip:{}", client_ip(&request)))
+        && let Err(wait) = limiter.check(&format!("public:{}", client_ip(&request)))
     {
         gate.server.metrics().http_rejection("rate_limited");
         return reject::too_many_requests(wait);
@@ -100,12 +124,16 @@ pub async fn authenticate(State(gate): State<Gate>, request: Request, next: Next
         Ok(Caller::anonymous())
     };
     if let Some(limiter) = &gate.limiter {
+        // Separate buckets: a caller's own; anonymous calls (authentication off) per IP; failed
+        // authentication per IP, apart from the public routes' bucket so that neither a
+        // token-guessing client nor a /healthz flood locks the other out.
         let key = match &outcome {
             Ok(caller) if caller.is_authenticated() => format!("caller:{}", caller.name),
-            _ => format!("ip:{}", client_ip(&request)),
+            Ok(_) => format!("ip:{}", client_ip(&request)),
+            Err(_) => format!("auth-failure:{}", client_ip(&request)),
         };
         if let Err(wait) = limiter.check(&key) {
-            tracing::info!(client = %key, "rate limited");
+            tracing::info!(client = %Safe(&key), "rate limited");
             gate.server.metrics().http_rejection("rate_limited");
             return reject::too_many_requests(wait);
         }
@@ -116,11 +144,11 @@ pub async fn authenticate(State(gate): State<Gate>, request: Request, next: Next
     };
     if !caller.can_write && caller.kind == CallerKind::Jwt && request.method() == Method::POST {
         let (parts, body) = request.into_parts();
-        let bytes = match axum::body::to_bytes(body, gate.max_body).await {
+        let bytes = match read_body(&gate, body).await {
             Ok(b) => b,
-            Err(_) => {
-                gate.server.metrics().http_rejection("body_too_large");
-                return reject::too_large(gate.max_body);
+            Err((reason, response)) => {
+                gate.server.metrics().http_rejection(reason);
+                return response;
             }
         };
         if let Some((tool, args)) = mutating_call(&gate.server, &bytes) {
@@ -165,25 +193,18 @@ async fn refuse_unauthenticated(
         reason = error.reason(),
         "refused: {message}"
     );
-    // A refused attempt to change HAProxy is worth an audit line, even from nobody.
+    // A refused attempt to change HAProxy is worth an audit line, even from nobody; but not
+    // its arguments (anybody can send megabytes of them), nor their target.
     if request.method() == Method::POST
-        && let Ok(bytes) = axum::body::to_bytes(request.into_body(), gate.max_body).await
-        && let Some((tool, args)) = mutating_call(&gate.server, &bytes)
+        && let Ok(bytes) = read_body(gate, request.into_body()).await
+        && let Some(tool) = mutating_tool(&gate.server, &bytes)
     {
         let nobody = Caller {
             name: "anonymous".to_owned(),
             kind: CallerKind::Anonymous,
             can_write: false,
         };
-        audit_refusal(
-            gate,
-            &nobody,
-            &tool,
-            args.as_ref(),
-            error,
-            &message,
-            started,
-        );
+        audit_refusal(gate, &nobody, &tool, None, error, &message, started);
     }
     gate.server.metrics().http_rejection(error.reason());
     match error {
@@ -201,7 +222,7 @@ fn audit_refusal(
     message: &str,
     started: Instant,
 ) {
-    tracing::warn!(caller = %caller.name, tool, reason = error.reason(), "mutating call refused");
+    tracing::warn!(caller = %Safe(&caller.name), tool = %Safe(tool), reason = error.reason(), "mutating call refused");
     let server = &gate.server;
     server
         .metrics()
@@ -213,6 +234,32 @@ fn audit_refusal(
             .took(started.elapsed());
         server.audit().record(&record);
     }
+}
+
+/// The name of the first mutating tool a JSON-RPC body (one message or a batch) calls, read
+/// without building its arguments (they are skipped by the parser, not kept).
+fn mutating_tool(server: &HaproxyMcp, body: &Bytes) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        method: Option<String>,
+        params: Option<Params>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Params {
+        name: Option<String>,
+    }
+    // Not an untagged enum: serde would buffer the whole document to try each variant.
+    let batch = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let messages: Vec<Message> = if batch {
+        serde_json::from_slice(body).ok()?
+    } else {
+        vec![serde_json::from_slice(body).ok()?]
+    };
+    messages.into_iter().find_map(|m| {
+        let name = m.params?.name?;
+        (m.method.as_deref() == Some("tools/call") && server.is_mutating(&name) == Some(true))
+            .then_some(name)
+    })
 }
 
 /// The first `tools/call` of a mutating tool in a JSON-RPC body (one message or a batch), with

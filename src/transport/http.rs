@@ -11,26 +11,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use super::accept;
 use super::auth::Authenticator;
+use super::conn_limit::ConnectionLimits;
 use super::gate::{self, Gate};
 use super::guard::Guard;
+use super::healthz::{self, HealthCache};
 use super::rate_limit::{RateLimit, RateLimiter};
+use super::session_bind::{self, SessionOwners};
 use crate::mcp::HaproxyMcp;
 
 /// Default largest request body: 4 MiB (rmcp's default too).
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 << 20;
-/// How long `/healthz` and `/metrics` wait for each target.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// HTTP settings.
 #[derive(Debug, Clone)]
@@ -46,6 +47,10 @@ pub struct HttpOptions {
     /// Per-client rate limit (`None`: unlimited). Off in [`HttpOptions::default`] (embedders and
     /// tests choose); the binary turns it on by default (`MCP_RATE_LIMIT`, 10/s, burst 50).
     pub rate_limit: Option<RateLimit>,
+    /// Connection caps and the request-head deadline.
+    pub connections: ConnectionLimits,
+    /// How long `/healthz` reuses its last probe of the targets.
+    pub healthz_cache: Duration,
 }
 
 impl Default for HttpOptions {
@@ -56,6 +61,8 @@ impl Default for HttpOptions {
             auth: Authenticator::default(),
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             rate_limit: None,
+            connections: ConnectionLimits::default(),
+            healthz_cache: healthz::DEFAULT_CACHE,
         }
     }
 }
@@ -72,23 +79,27 @@ pub fn app(server: HaproxyMcp, options: &HttpOptions, shutdown: CancellationToke
         config = config.with_allowed_origins(options.allowed_origins.iter().cloned());
     }
     let factory = server.clone();
-    let mcp = StreamableHttpService::new(
-        move || Ok(factory.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
+    let sessions = Arc::new(LocalSessionManager::default());
+    let mcp = StreamableHttpService::new(move || Ok(factory.clone()), sessions.clone(), config);
     let gate = Gate {
         guard: Arc::new(guard),
         auth: options.auth.clone(),
         limiter: options.rate_limit.map(|l| Arc::new(RateLimiter::new(l))),
         max_body: options.max_request_bytes,
+        body_timeout: options.connections.header_read_timeout,
         server,
+        sessions: Arc::new(SessionOwners::new(sessions)),
+        health: Arc::new(HealthCache::new(options.healthz_cache)),
     };
     let protected = Router::new()
         .nest_service("/mcp", mcp)
         .route("/metrics", get(metrics))
+        .layer(from_fn_with_state(
+            gate.clone(),
+            session_bind::bind_sessions,
+        ))
         .layer(from_fn_with_state(gate.clone(), gate::authenticate));
-    let mut public = Router::new().route("/healthz", get(healthz));
+    let mut public = Router::new().route("/healthz", get(healthz::healthz));
     if let Some(oauth) = options.auth.oauth() {
         for path in oauth.settings().metadata_paths() {
             public = public.route(&path, get(resource_metadata));
@@ -113,81 +124,14 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     on_bound(bound);
-    // A reply goes out in several small writes (headers, the SSE event, the end of the
-    // stream); with Nagle's algorithm on, the later ones waited for the client's delayed ACK,
-    // about 40 ms per call (docs/benchmarks.md).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    let metrics = server.metrics().clone();
     let app = app(server, options, shutdown.clone());
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await
-}
-
-/// `/healthz`'s body.
-#[derive(Debug, Serialize)]
-struct Health {
-    /// `ok` when every target answers, else `degraded` (the server itself is up either way).
-    status: &'static str,
-    targets: Vec<TargetHealth>,
-}
-
-#[derive(Debug, Serialize)]
-struct TargetHealth {
-    name: String,
-    reachable: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-/// Asks every target for its version, each within [`PROBE_TIMEOUT`].
-async fn probe(server: &HaproxyMcp) -> Vec<TargetHealth> {
-    let probes = server.targets().all().iter().map(|t| async move {
-        let answer = tokio::time::timeout(PROBE_TIMEOUT, t.client.show_version()).await;
-        let (version, error) = match answer {
-            Ok(Ok(v)) => (Some(v), None),
-            Ok(Err(e)) => (None, Some(e.to_string())),
-            Err(_) => (None, Some(format!("no answer within {PROBE_TIMEOUT:?}"))),
-        };
-        TargetHealth {
-            name: t.name.clone(),
-            reachable: version.is_some(),
-            version,
-            error,
-        }
-    });
-    futures::future::join_all(probes).await
-}
-
-/// Per-target reachability. It is public (for load balancers and container health checks);
-/// when authentication is on, versions and error details are only shown to authenticated
-/// callers.
-async fn healthz(State(gate): State<Gate>, headers: HeaderMap) -> Json<Health> {
-    let mut targets = probe(&gate.server).await;
-    let detailed = !gate.auth.is_enabled() || gate.auth.authenticate(&headers).await.is_ok();
-    if !detailed {
-        for t in &mut targets {
-            t.version = None;
-            t.error = None;
-        }
-    }
-    let status = if targets.iter().all(|t| t.reachable) {
-        "ok"
-    } else {
-        "degraded"
-    };
-    Json(Health { status, targets })
+    accept::serve(listener, app, options.connections, metrics, shutdown).await
 }
 
 /// Prometheus metrics; targets are probed on each scrape.
 async fn metrics(State(gate): State<Gate>) -> impl IntoResponse {
-    let up: Vec<(String, bool)> = probe(&gate.server)
+    let up: Vec<(String, bool)> = healthz::probe(&gate.server)
         .await
         .into_iter()
         .map(|t| (t.name, t.reachable))

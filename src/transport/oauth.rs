@@ -11,6 +11,11 @@
 //! most once per [`OAuthSettings::jwks_refetch_interval`], so tokens with made-up key ids cannot
 //! make this server hammer the issuer. A failed fetch keeps the keys already known.
 //!
+//! Fetches are single-flight: one at a time, and requests that need keys while one is under
+//! way wait for it and share its result instead of starting their own. A token whose key is
+//! cached never waits for a fetch: the cache is read under a lock that is never held across
+//! one, and an aged-out key set still serves while it is fetched again in the background.
+//!
 //! Tokens are never passed on to anything (no token passthrough): HAProxy is reached with the
 //! server's own socket access.
 
@@ -163,7 +168,9 @@ type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Byte
 pub struct OAuth {
     settings: OAuthSettings,
     client: HttpClient,
-    cache: tokio::sync::Mutex<KeyCache>,
+    cache: std::sync::RwLock<KeyCache>,
+    /// Held by the one fetch under way.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -180,6 +187,9 @@ struct KeyCache {
     keys: Vec<CachedKey>,
     fetched: Option<Instant>,
     last_attempt: Option<Instant>,
+    /// Fetches finished so far (successful or not): a request that waited for the fetch lock
+    /// knows from it whether a fetch ran meanwhile.
+    completed: u64,
 }
 
 struct CachedKey {
@@ -239,7 +249,8 @@ impl OAuth {
         Arc::new(Self {
             settings,
             client: Client::builder(TokioExecutor::new()).build(connector),
-            cache: tokio::sync::Mutex::new(KeyCache::default()),
+            cache: std::sync::RwLock::new(KeyCache::default()),
+            fetching: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -250,13 +261,21 @@ impl OAuth {
 
     /// Fetches the key set now (at start, so a misconfiguration shows at once).
     pub async fn warm_up(&self) -> Result<usize, String> {
-        let mut cache = self.cache.lock().await;
-        self.refresh(&mut cache).await?;
-        Ok(cache.keys.len())
+        let _fetching = self.fetching.lock().await;
+        self.refresh().await?;
+        Ok(self.read(|c| c.keys.len()))
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&KeyCache) -> T) -> T {
+        f(&self.cache.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut KeyCache) -> T) -> T {
+        f(&mut self.cache.write().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Verifies a bearer token. The error says why, without echoing the token.
-    pub async fn verify(&self, token: &str) -> Result<Verified, String> {
+    pub async fn verify(self: &Arc<Self>, token: &str) -> Result<Verified, String> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|_| "the token is not a JWT".to_owned())?;
         if !jwt_crypto::ALGORITHMS.contains(&header.alg) {
@@ -289,52 +308,104 @@ impl OAuth {
         }
     }
 
-    async fn key_for(&self, header: &Header) -> Result<(DecodingKey, Option<Algorithm>), String> {
+    async fn key_for(
+        self: &Arc<Self>,
+        header: &Header,
+    ) -> Result<(DecodingKey, Option<Algorithm>), String> {
         let interval = self.settings.jwks_refetch_interval;
-        let mut cache = self.cache.lock().await;
-        let stale = cache
-            .fetched
-            .is_none_or(|t| t.elapsed() >= self.settings.jwks_max_age);
-        if stale
-            && cache.may_fetch(interval)
-            && let Err(e) = self.refresh(&mut cache).await
-        {
-            tracing::warn!("cannot fetch the issuer's keys: {e}");
-        }
-        if let Some(found) = cache.find(header) {
+        let max_age = self.settings.jwks_max_age;
+        let (found, stale, may_fetch, completed) = self.read(|c| {
+            (
+                c.find(header),
+                c.fetched.is_none_or(|t| t.elapsed() >= max_age),
+                c.may_fetch(interval),
+                c.completed,
+            )
+        });
+        if let Some(found) = found {
+            if stale && may_fetch {
+                self.refresh_in_background();
+            }
             return Ok(found);
         }
-        if header.kid.is_some() && !stale && cache.may_fetch(interval) {
-            tracing::info!(kid = ?header.kid, "unknown signing key id; fetching the issuer's keys again");
-            if let Err(e) = self.refresh(&mut cache).await {
-                tracing::warn!("cannot fetch the issuer's keys: {e}");
-            }
-            if let Some(found) = cache.find(header) {
-                return Ok(found);
-            }
+        if !may_fetch || !(stale || header.kid.is_some()) {
+            return Err("no signing key of the issuer matches the token".to_owned());
         }
-        Err("no signing key of the issuer matches the token".to_owned())
+        if !stale {
+            tracing::info!(kid = ?header.kid, "unknown signing key id; fetching the issuer's keys again");
+        }
+        self.refresh_shared(completed).await;
+        self.read(|c| c.find(header))
+            .ok_or_else(|| "no signing key of the issuer matches the token".to_owned())
     }
 
-    async fn refresh(&self, cache: &mut KeyCache) -> Result<(), String> {
-        cache.last_attempt = Some(Instant::now());
-        let jwks_uri = match (&self.settings.jwks_url, &cache.jwks_uri) {
-            (Some(u), _) | (None, Some(u)) => u.clone(),
-            (None, None) => {
-                let u = self.discover_jwks_uri().await?;
-                cache.jwks_uri = Some(u.clone());
-                u
+    /// Fetches the keys, unless a fetch finished while this request waited for its turn (then
+    /// that one's keys are used). `completed` is the fetch count the request saw.
+    async fn refresh_shared(&self, completed: u64) {
+        let _fetching = self.fetching.lock().await;
+        let (now_completed, may_fetch) = self.read(|c| {
+            (
+                c.completed,
+                c.may_fetch(self.settings.jwks_refetch_interval),
+            )
+        });
+        if now_completed != completed || !may_fetch {
+            return;
+        }
+        if let Err(e) = self.refresh().await {
+            tracing::warn!("cannot fetch the issuer's keys: {e}");
+        }
+    }
+
+    /// Fetches the keys in a task of its own, unless a fetch is under way.
+    fn refresh_in_background(self: &Arc<Self>) {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let Ok(_fetching) = this.fetching.try_lock() else {
+                return;
+            };
+            if this.read(|c| c.may_fetch(this.settings.jwks_refetch_interval))
+                && let Err(e) = this.refresh().await
+            {
+                tracing::warn!("cannot fetch the issuer's keys: {e}");
             }
+        });
+    }
+
+    /// One fetch (discovery first if needed); the caller holds `fetching`.
+    async fn refresh(&self) -> Result<(), String> {
+        let known = self.write(|c| {
+            c.last_attempt = Some(Instant::now());
+            c.jwks_uri.clone()
+        });
+        let outcome = match (&self.settings.jwks_url, known) {
+            (Some(u), _) => self.fetch_keys(u).await,
+            (None, Some(u)) => self.fetch_keys(&u).await,
+            (None, None) => match self.discover_jwks_uri().await {
+                Ok(u) => {
+                    self.write(|c| c.jwks_uri = Some(u.clone()));
+                    self.fetch_keys(&u).await
+                }
+                Err(e) => Err(e),
+            },
         };
-        let doc = self.get_json(&jwks_uri).await?;
+        self.write(|c| {
+            c.completed += 1;
+            let keys = outcome?;
+            c.keys = keys;
+            c.fetched = Some(Instant::now());
+            Ok(())
+        })
+    }
+
+    async fn fetch_keys(&self, jwks_uri: &str) -> Result<Vec<CachedKey>, String> {
+        let doc = self.get_json(jwks_uri).await?;
         let keys = parse_jwks(&doc);
         if keys.is_empty() {
             return Err(format!("{jwks_uri} holds no usable signing key"));
         }
         tracing::debug!(count = keys.len(), %jwks_uri, "fetched the issuer's keys");
-        cache.keys = keys;
-        cache.fetched = Some(Instant::now());
-        Ok(())
+        Ok(keys)
     }
 
     /// RFC 8414 metadata, then OpenID Connect discovery; the document's `issuer` must match.

@@ -1,6 +1,11 @@
-//! A per-client token bucket: each client (an authenticated caller's name, else its IP address)
-//! may make `burst` requests at once and `per_second` on average; past that it gets `429 Too
+//! A per-client token bucket: each client may make `per_second` requests per second on average,
+//! plus a burst of `burst` requests above that rate: the bucket holds `per_second + burst`
+//! tokens, so a client that was idle may send that many at once. Past that it gets `429 Too
 //! Many Requests` with `Retry-After`. Idle buckets are forgotten so the table stays small.
+//!
+//! Clients are keys chosen by the HTTP layer ([`super::gate`]): an authenticated caller's name,
+//! the IP address for anonymous calls, and separate per-IP buckets for failed authentication
+//! and for the public routes, so that one cannot exhaust the other.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,7 +16,8 @@ use std::time::{Duration, Instant};
 pub struct RateLimit {
     /// Sustained requests per second per client.
     pub per_second: f64,
-    /// Requests a client may make in a burst.
+    /// Requests a client may make at once above the rate (the bucket holds
+    /// `per_second + burst`).
     pub burst: u32,
 }
 
@@ -54,8 +60,13 @@ impl RateLimiter {
         self.check_at(client, Instant::now())
     }
 
+    /// Tokens a full bucket holds: the rate plus the burst above it (at least 1).
+    fn capacity(&self) -> f64 {
+        (self.limit.per_second.max(0.0) + f64::from(self.limit.burst)).max(1.0)
+    }
+
     fn check_at(&self, client: &str, now: Instant) -> Result<(), Duration> {
-        let burst = f64::from(self.limit.burst.max(1));
+        let burst = self.capacity();
         let rate = self.limit.per_second.max(f64::MIN_POSITIVE);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() >= MAX_TRACKED && !buckets.contains_key(client) {
@@ -83,10 +94,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn burst_is_above_the_rate() {
+        // Issue 12 item 7: 10/s with a burst of 50 allows 60 at once, not 50.
+        let l = RateLimiter::new(RateLimit::default());
+        let t0 = Instant::now();
+        for i in 0..60 {
+            assert!(l.check_at("a", t0).is_ok(), "request {i}");
+        }
+        assert!(l.check_at("a", t0).is_err());
+        // Then the rate: 10 more after one second.
+        let t1 = t0 + Duration::from_secs(1);
+        for i in 0..10 {
+            assert!(l.check_at("a", t1).is_ok(), "request {i} a second later");
+        }
+        assert!(l.check_at("a", t1).is_err());
+    }
+
+    #[test]
     fn burst_then_refill_per_client() {
         let l = RateLimiter::new(RateLimit {
             per_second: 2.0,
-            burst: 3,
+            burst: 1,
         });
         let t0 = Instant::now();
         for _ in 0..3 {

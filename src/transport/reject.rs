@@ -62,6 +62,22 @@ pub fn too_many_requests(retry_after: Duration) -> Response {
     response
 }
 
+/// 404: the session named by `Mcp-Session-Id` does not exist (or is not the caller's).
+pub fn session_not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "Not Found: no such session; send initialize to start one",
+    )
+}
+
+/// 408: the body did not arrive within `limit`.
+pub fn request_timeout(limit: Duration) -> Response {
+    error(
+        StatusCode::REQUEST_TIMEOUT,
+        &format!("Request Timeout: the body did not arrive within {limit:?}"),
+    )
+}
+
 /// 413: the body is larger than the limit.
 pub fn too_large(limit: usize) -> Response {
     error(

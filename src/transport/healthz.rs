@@ -1,0 +1,112 @@
+//! `/healthz`: per-target reachability, public for load balancers and container health checks.
+//! The targets are probed (`show version`) at most once per cache period (1 s by default)
+//! whatever the number of callers: concurrent requests wait for the one probe under way and
+//! share it, so a flood of `/healthz` cannot turn into a flood of HAProxy commands.
+
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde::Serialize;
+
+use super::gate::Gate;
+use crate::mcp::HaproxyMcp;
+
+/// Default time a probe is reused.
+pub const DEFAULT_CACHE: Duration = Duration::from_secs(1);
+/// How long a probe waits for each target.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `/healthz`'s body.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    /// `ok` when every target answers, else `degraded` (the server itself is up either way).
+    pub status: &'static str,
+    /// Each target's reachability.
+    pub targets: Vec<TargetHealth>,
+}
+
+/// One target's reachability.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetHealth {
+    /// The target's name.
+    pub name: String,
+    /// Whether it answered.
+    pub reachable: bool,
+    /// HAProxy's version, when it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Why it did not answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Asks every target for its version, each within [`PROBE_TIMEOUT`].
+pub async fn probe(server: &HaproxyMcp) -> Vec<TargetHealth> {
+    let probes = server.targets().all().iter().map(|t| async move {
+        let answer = tokio::time::timeout(PROBE_TIMEOUT, t.client.show_version()).await;
+        let (version, error) = match answer {
+            Ok(Ok(v)) => (Some(v), None),
+            Ok(Err(e)) => (None, Some(e.to_string())),
+            Err(_) => (None, Some(format!("no answer within {PROBE_TIMEOUT:?}"))),
+        };
+        TargetHealth {
+            name: t.name.clone(),
+            reachable: version.is_some(),
+            version,
+            error,
+        }
+    });
+    futures::future::join_all(probes).await
+}
+
+/// The last probe, reused for a while.
+#[derive(Debug)]
+pub struct HealthCache {
+    ttl: Duration,
+    last: tokio::sync::Mutex<Option<(Instant, Vec<TargetHealth>)>>,
+}
+
+impl HealthCache {
+    /// A cache keeping each probe for `ttl` (zero: every call probes).
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            last: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The last probe if it is recent enough, else a new one (one at a time: callers that
+    /// arrive during a probe wait for it).
+    pub async fn get(&self, server: &HaproxyMcp) -> Vec<TargetHealth> {
+        let mut last = self.last.lock().await;
+        if let Some((at, targets)) = last.as_ref()
+            && at.elapsed() < self.ttl
+        {
+            return targets.clone();
+        }
+        let targets = probe(server).await;
+        *last = Some((Instant::now(), targets.clone()));
+        targets
+    }
+}
+
+/// Per-target reachability. When authentication is on, versions and error details are only
+/// shown to authenticated callers.
+pub async fn healthz(State(gate): State<Gate>, headers: HeaderMap) -> Json<Health> {
+    let mut targets = gate.health.get(&gate.server).await;
+    let detailed = !gate.auth.is_enabled() || gate.auth.authenticate(&headers).await.is_ok();
+    if !detailed {
+        for t in &mut targets {
+            t.version = None;
+            t.error = None;
+        }
+    }
+    let status = if targets.iter().all(|t| t.reachable) {
+        "ok"
+    } else {
+        "degraded"
+    };
+    Json(Health { status, targets })
+}
