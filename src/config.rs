@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::haproxy::{ClientOptions, Endpoint, Limits};
 use crate::mcp::tools::Toolset;
 use crate::transport::auth::StaticToken;
+use crate::transport::conn_limit::ConnectionLimits;
 use crate::transport::oauth::OAuthSettings;
 use crate::transport::rate_limit::RateLimit;
 
@@ -137,6 +138,17 @@ pub struct Cli {
     /// HTTP requests a client may make in a burst above the rate.
     #[arg(long, env = "MCP_RATE_LIMIT_BURST", default_value_t = 50)]
     pub rate_limit_burst: u32,
+    /// Most HTTP connections open at once (lowered to fit the process's file-descriptor limit);
+    /// over it the oldest connection that never sent a request is closed.
+    #[arg(long, env = "MCP_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub http_max_connections: usize,
+    /// Most HTTP connections open at once from one client IP address (IPv6: per /64).
+    #[arg(long, env = "MCP_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
+    pub http_max_connections_per_ip: usize,
+    /// Seconds a client has to send a complete HTTP request head (also the idle time allowed
+    /// between two requests on a kept-alive connection).
+    #[arg(long, env = "MCP_HEADER_READ_TIMEOUT", default_value_t = 10)]
+    pub header_read_timeout: u64,
     /// Audit log of mutating tool calls: a file path, `stderr`, or `off`.
     #[arg(long, env = "HAPROXY_MCP_AUDIT_LOG", default_value = "stderr")]
     pub audit_log: String,
@@ -286,6 +298,8 @@ pub struct Config {
     pub max_request_bytes: usize,
     /// Per-client HTTP rate limit.
     pub rate_limit: Option<RateLimit>,
+    /// HTTP connection caps and the request-head deadline.
+    pub connection_limits: ConnectionLimits,
     /// Where the audit log goes.
     pub audit_log: AuditDestination,
     /// Audit reads too.
@@ -398,6 +412,7 @@ impl Config {
         }
         let (allowed_hosts, allowed_origins) = http_settings::allowed_lists(&cli)?;
         let (max_request_bytes, rate_limit) = http_settings::http_limits(&cli)?;
+        let connection_limits = http_settings::connection_limits(&cli)?;
         let audit_log = audit_destination(&cli)?;
         if !valid_log_level(&cli.log_level) {
             return Err(bad(
@@ -432,6 +447,7 @@ impl Config {
             oauth,
             max_request_bytes,
             rate_limit,
+            connection_limits,
             audit_log,
             audit_reads: cli.audit_reads,
             warnings,

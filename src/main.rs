@@ -210,6 +210,7 @@ async fn serve(targets: Targets, config: &Config, mut stop: StopSignal) -> Resul
                 auth: authenticator(config),
                 max_request_bytes: config.max_request_bytes,
                 rate_limit: config.rate_limit,
+                connections: config.connection_limits,
                 ..http::HttpOptions::default()
             };
             let emulated = config.emulator.is_some();

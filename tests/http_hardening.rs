@@ -11,20 +11,15 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use haproxy_mcp_server::mcp::Settings;
 use haproxy_mcp_server::mcp::audit::AuditLog;
 use haproxy_mcp_server::transport::auth::{Authenticator, StaticToken};
 use haproxy_mcp_server::transport::conn_limit::ConnectionLimits;
 use haproxy_mcp_server::transport::http::HttpOptions;
-use haproxy_mcp_server::transport::jwt_crypto;
 use haproxy_mcp_server::transport::oauth::{OAuth, OAuthSettings};
 use haproxy_mcp_server::transport::rate_limit::RateLimit;
+use http_support::idp::{RESOURCE, SigningKey, claims_for, idp, jwks_fetches};
 use http_support::{ALICE, BOB, TestServer, call, tokens_env, tools_call};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use ring::rand::SystemRandom;
-use ring::signature::{self as sig, KeyPair};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -32,7 +27,6 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const BIN: &str = env!("CARGO_BIN_EXE_haproxy-mcp-server");
-const RESOURCE: &str = "https://mcp.example.test/mcp";
 
 fn static_auth() -> Authenticator {
     Authenticator::new(StaticToken::parse_list(&tokens_env()).unwrap(), None)
@@ -293,74 +287,6 @@ async fn huge_arguments_of_an_authenticated_call_are_summarised() {
 
 // ---- 3 and 9. log injection and colours --------------------------------------------------------
 
-/// A signing key of a fake authorization server.
-struct SigningKey {
-    kid: String,
-    encoding: EncodingKey,
-    jwk: Value,
-}
-
-impl SigningKey {
-    fn es256(kid: &str) -> Self {
-        let rng = SystemRandom::new();
-        let pkcs8 =
-            sig::EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let pair = sig::EcdsaKeyPair::from_pkcs8(
-            &sig::ECDSA_P256_SHA256_FIXED_SIGNING,
-            pkcs8.as_ref(),
-            &rng,
-        )
-        .unwrap();
-        let point = pair.public_key().as_ref();
-        Self {
-            kid: kid.to_owned(),
-            encoding: EncodingKey::from_ec_der(pkcs8.as_ref()),
-            jwk: json!({
-                "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
-                "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
-                "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
-            }),
-        }
-    }
-
-    /// A token for `sub` with `scope`, valid for 10 minutes.
-    fn mint(&self, issuer: &str, sub: &str, scope: &str) -> String {
-        jwt_crypto::install();
-        let now = jsonwebtoken::get_current_timestamp();
-        let claims = json!({
-            "iss": issuer, "aud": RESOURCE, "sub": sub,
-            "iat": now, "nbf": now - 5, "exp": now + 600, "scope": scope,
-        });
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.encoding).unwrap()
-    }
-}
-
-/// A fake authorization server: RFC 8414 metadata, and `keys` at `/jwks` after `delay`.
-async fn idp(keys: &[&SigningKey], delay: Duration) -> MockServer {
-    let mock = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "issuer": mock.uri(),
-            "jwks_uri": format!("{}/jwks", mock.uri()),
-        })))
-        .mount(&mock)
-        .await;
-    let jwks = json!({"keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>()});
-    Mock::given(method("GET"))
-        .and(path("/jwks"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(jwks)
-                .set_delay(delay),
-        )
-        .mount(&mock)
-        .await;
-    mock
-}
-
 async fn wait_for(port: u16) {
     for _ in 0..200 {
         if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
@@ -400,7 +326,7 @@ async fn stderr_of_an_injection_attempt(
         .spawn()
         .unwrap();
     wait_for(port).await;
-    let token = key.mint(issuer, EVIL_SUB, "haproxy:read");
+    let token = key.mint(&claims_for(issuer, EVIL_SUB, "haproxy:read"));
     let body = tools_call(
         "set_weight",
         json!({"backend": EVIL_ARG, "server": "app1", "weight": 1}),
@@ -414,7 +340,15 @@ async fn stderr_of_an_injection_attempt(
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 403, "a reader may not change HAProxy");
+    let status = r.status();
+    if status != 403 {
+        let _ = child.start_kill();
+        let out = child.wait_with_output().await.unwrap();
+        panic!(
+            "a reader may not change HAProxy: {status}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
     child.start_kill().unwrap();
     let out = child.wait_with_output().await.unwrap();
@@ -488,15 +422,6 @@ fn initialize() -> Value {
     })
 }
 
-async fn jwks_fetches(mock: &MockServer) -> usize {
-    mock.received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/jwks")
-        .count()
-}
-
 async fn oauth_server(issuer: &str, tweak: impl FnOnce(&mut OAuthSettings)) -> TestServer {
     let mut settings = OAuthSettings::new(issuer, RESOURCE);
     tweak(&mut settings);
@@ -552,14 +477,17 @@ async fn a_slow_key_fetch_holds_up_neither_cached_keys_nor_more_fetches() {
         })
         .await,
     );
-    let good = key.mint(&iss, "carol", "haproxy:read");
+    let good = key.mint(&claims_for(&iss, "carol", "haproxy:read"));
     assert_eq!(s.post_mcp(&initialize(), Some(&good)).await.status(), 200);
     assert_eq!(jwks_fetches(&mock).await, 1);
 
     let unknown: Vec<_> = (0..5)
         .map(|i| {
-            let token =
-                SigningKey::es256(&format!("rotated-{i}")).mint(&iss, "eve", "haproxy:read");
+            let token = SigningKey::es256(&format!("rotated-{i}")).mint(&claims_for(
+                &iss,
+                "eve",
+                "haproxy:read",
+            ));
             let s = Arc::clone(&s);
             tokio::spawn(async move { s.post_mcp(&initialize(), Some(&token)).await.status() })
         })
@@ -938,4 +866,25 @@ async fn out_of_file_descriptors_the_server_keeps_serving() {
         "{err}"
     );
     assert!(!err.contains("Too many open files"), "{err}");
+}
+
+/// A good token that arrives while the start-up key fetch is still under way waits for it and
+/// is accepted (it used to be refused with "no signing key matches": the fetch in flight counted
+/// as a recent attempt, so the request neither fetched nor waited). One fetch in all.
+#[tokio::test]
+async fn a_token_arriving_during_the_first_key_fetch_waits_for_it() {
+    let key = SigningKey::es256("k1");
+    let mock = idp(&[&key], Duration::from_millis(800)).await;
+    let oauth = OAuth::new(OAuthSettings::new(mock.uri(), RESOURCE));
+    let warming = {
+        let oauth = Arc::clone(&oauth);
+        tokio::spawn(async move { oauth.warm_up().await })
+    };
+    // The warm-up has started its fetch (and holds it) well before the token comes.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let token = key.mint(&claims_for(&mock.uri(), "carol", "haproxy:read"));
+    let verified = oauth.verify(&token).await;
+    assert!(verified.is_ok(), "{:?}", verified.err());
+    assert_eq!(warming.await.unwrap(), Ok(1));
+    assert_eq!(jwks_fetches(&mock).await, 1);
 }

@@ -11,26 +11,25 @@ mod support;
 use std::process::Stdio;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use haproxy_mcp_server::mcp::Settings;
 use haproxy_mcp_server::mcp::audit::AuditLog;
 use haproxy_mcp_server::transport::auth::{Authenticator, StaticToken};
 use haproxy_mcp_server::transport::http::HttpOptions;
-use haproxy_mcp_server::transport::jwt_crypto;
 use haproxy_mcp_server::transport::oauth::{OAuth, OAuthSettings};
 use haproxy_mcp_server::transport::rate_limit::RateLimit;
+use http_support::idp::{RESOURCE, SigningKey, claims_for, idp, jwks_fetches, now, publish};
 use http_support::{ALICE, BOB, TestServer, call, challenge, tokens_env, tools_call};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use ring::rand::SystemRandom;
-use ring::signature::{self as sig, KeyPair};
+
+/// Claims of a good token from `issuer` with `scope` (for carol).
+fn claims(issuer: &str, scope: &str) -> Value {
+    claims_for(issuer, "carol@example.test", scope)
+}
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const BIN: &str = env!("CARGO_BIN_EXE_haproxy-mcp-server");
-const RESOURCE: &str = "https://mcp.example.test/mcp";
 const METADATA_URL: &str = "https://mcp.example.test/.well-known/oauth-protected-resource/mcp";
 
 /// An MCP `initialize` request: answered 200 by rmcp once the security layer lets it through.
@@ -273,112 +272,6 @@ async fn each_client_is_rate_limited_with_retry_after() {
 
 // ---- OAuth ------------------------------------------------------------------------------------
 
-/// A signing key of the fake authorization server.
-struct SigningKey {
-    kid: String,
-    alg: Algorithm,
-    encoding: EncodingKey,
-    jwk: Value,
-}
-
-impl SigningKey {
-    fn es256(kid: &str) -> Self {
-        let rng = SystemRandom::new();
-        let pkcs8 =
-            sig::EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let pair = sig::EcdsaKeyPair::from_pkcs8(
-            &sig::ECDSA_P256_SHA256_FIXED_SIGNING,
-            pkcs8.as_ref(),
-            &rng,
-        )
-        .unwrap();
-        let point = pair.public_key().as_ref();
-        Self {
-            kid: kid.to_owned(),
-            alg: Algorithm::ES256,
-            encoding: EncodingKey::from_ec_der(pkcs8.as_ref()),
-            jwk: json!({
-                "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
-                "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
-                "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
-            }),
-        }
-    }
-
-    /// The committed test-only RSA key (tests/keys/README.md).
-    fn rs256(kid: &str) -> Self {
-        let pem = include_str!("keys/test-only-rsa-2048.pem");
-        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-        let der = STANDARD.decode(b64).unwrap();
-        let pair = sig::RsaKeyPair::from_pkcs8(&der).unwrap();
-        let public: sig::RsaPublicKeyComponents<Vec<u8>> = pair.public().into();
-        Self {
-            kid: kid.to_owned(),
-            alg: Algorithm::RS256,
-            encoding: EncodingKey::from_rsa_der(&der),
-            jwk: json!({
-                "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
-                "n": URL_SAFE_NO_PAD.encode(&public.n),
-                "e": URL_SAFE_NO_PAD.encode(&public.e),
-            }),
-        }
-    }
-
-    fn mint(&self, claims: &Value) -> String {
-        jwt_crypto::install();
-        let mut header = Header::new(self.alg);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding).unwrap()
-    }
-}
-
-fn now() -> u64 {
-    jsonwebtoken::get_current_timestamp()
-}
-
-/// Claims of a good token from `issuer` with `scope`.
-fn claims(issuer: &str, scope: &str) -> Value {
-    json!({
-        "iss": issuer, "aud": RESOURCE, "sub": "carol@example.test",
-        "iat": now(), "nbf": now() - 5, "exp": now() + 600, "scope": scope,
-    })
-}
-
-/// A fake authorization server publishing RFC 8414 metadata and `keys` as its JWKS.
-async fn idp(keys: &[&SigningKey]) -> MockServer {
-    let mock = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "issuer": mock.uri(),
-            "jwks_uri": format!("{}/jwks", mock.uri()),
-        })))
-        .mount(&mock)
-        .await;
-    publish(&mock, keys, 5).await;
-    mock
-}
-
-/// Serves `keys` as the JWKS (a lower `priority` number wins over earlier key sets).
-async fn publish(mock: &MockServer, keys: &[&SigningKey], priority: u8) {
-    let jwks = json!({"keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>()});
-    Mock::given(method("GET"))
-        .and(path("/jwks"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(jwks))
-        .with_priority(priority)
-        .mount(mock)
-        .await;
-}
-
-async fn jwks_fetches(mock: &MockServer) -> usize {
-    mock.received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/jwks")
-        .count()
-}
-
 async fn oauth_server(issuer: &str, tweak: impl FnOnce(&mut OAuthSettings)) -> TestServer {
     oauth_server_with(issuer, tweak, Settings::default()).await
 }
@@ -397,7 +290,7 @@ async fn oauth_server_with(
 #[tokio::test]
 async fn jwt_access_tokens_are_validated() {
     let key = SigningKey::es256("k1");
-    let mock = idp(&[&key]).await;
+    let mock = idp(&[&key], Duration::ZERO).await;
     let iss = mock.uri();
     let s = oauth_server(&iss, |_| {}).await;
     let ping = initialize();
@@ -456,7 +349,7 @@ async fn jwt_access_tokens_are_validated() {
 #[tokio::test]
 async fn rotated_keys_are_fetched_again_but_not_too_often() {
     let old = SigningKey::es256("2025-old");
-    let mock = idp(&[&old]).await;
+    let mock = idp(&[&old], Duration::ZERO).await;
     let iss = mock.uri();
     let s = oauth_server(&iss, |o| {
         o.jwks_refetch_interval = Duration::from_secs(1);
@@ -475,7 +368,7 @@ async fn rotated_keys_are_fetched_again_but_not_too_often() {
 
     // The issuer rotates: a new key with a new kid, the old one gone.
     let new = SigningKey::es256("2026-new");
-    publish(&mock, &[&new], 1).await;
+    publish(&mock, &[&new], 1, Duration::ZERO).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let token = new.mint(&claims(&iss, "haproxy:read"));
     assert_eq!(
@@ -504,7 +397,7 @@ async fn rotated_keys_are_fetched_again_but_not_too_often() {
 #[tokio::test]
 async fn scopes_decide_what_a_token_may_do() {
     let key = SigningKey::es256("k1");
-    let mock = idp(&[&key]).await;
+    let mock = idp(&[&key], Duration::ZERO).await;
     let iss = mock.uri();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.jsonl");
@@ -587,7 +480,7 @@ async fn rs256_keys_found_through_openid_discovery() {
         })))
         .mount(&mock)
         .await;
-    publish(&mock, &[&key], 5).await;
+    publish(&mock, &[&key], 5, Duration::ZERO).await;
     let iss = mock.uri();
     let s = oauth_server(&iss, |_| {}).await;
     let ping = initialize();

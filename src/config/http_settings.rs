@@ -5,6 +5,7 @@ use axum::http::Uri;
 
 use super::{Cli, ConfigError, Transport, bad};
 use crate::transport::auth::StaticToken;
+use crate::transport::conn_limit::ConnectionLimits;
 use crate::transport::guard::{
     DEFAULT_ALLOWED_HOSTS, LOOPBACK_ORIGINS, check_allowed_host, check_allowed_origin,
 };
@@ -164,6 +165,39 @@ pub(super) fn http_limits(cli: &Cli) -> Result<(usize, Option<RateLimit>), Confi
         burst: cli.rate_limit_burst,
     });
     Ok((cli.max_request_bytes, limit))
+}
+
+/// The HTTP connection caps and the request-head deadline.
+pub(super) fn connection_limits(cli: &Cli) -> Result<ConnectionLimits, ConfigError> {
+    if !(1..=1_000_000).contains(&cli.http_max_connections) {
+        return Err(bad(
+            &cli.setting("http_max_connections"),
+            format!("{} connections cannot work", cli.http_max_connections),
+            "give a number of connections from 1 to 1000000 (default 1024)",
+        ));
+    }
+    if !(1..=cli.http_max_connections).contains(&cli.http_max_connections_per_ip) {
+        return Err(bad(
+            &cli.setting("http_max_connections_per_ip"),
+            format!(
+                "{} is not between 1 and the global cap of {}",
+                cli.http_max_connections_per_ip, cli.http_max_connections
+            ),
+            "give a number from 1 to the global connection cap (default 256)",
+        ));
+    }
+    if !(1..=3600).contains(&cli.header_read_timeout) {
+        return Err(bad(
+            &cli.setting("header_read_timeout"),
+            format!("{} seconds is outside 1–3600", cli.header_read_timeout),
+            "give a number of seconds from 1 to 3600 (default 10)",
+        ));
+    }
+    Ok(ConnectionLimits {
+        max_connections: cli.http_max_connections,
+        max_connections_per_ip: cli.http_max_connections_per_ip,
+        header_read_timeout: std::time::Duration::from_secs(cli.header_read_timeout),
+    })
 }
 
 /// The Host and Origin allow-lists as the HTTP transport gets them: every configured entry

@@ -181,6 +181,10 @@ fn hint(id: &str) -> Option<&'static str> {
         "max_connections" => "give a whole number from 1 to 10 (default 4)",
         "rate_limit" => "give requests per second as a number (0 turns the limit off; default 10)",
         "rate_limit_burst" => "give a whole number of requests, at least 1 (default 50)",
+        "http_max_connections" | "http_max_connections_per_ip" => {
+            "give a whole number of connections (defaults: 1024 in all, 256 per IP address)"
+        }
+        "header_read_timeout" => "give a whole number of seconds (default 10)",
         _ => return None,
     })
 }

@@ -328,6 +328,17 @@ impl OAuth {
             }
             return Ok(found);
         }
+        // A fetch under way (the start-up warm-up, or another request's) may bring the key:
+        // wait for it rather than refusing a good token that arrived a moment early. Tokens whose
+        // key is cached never get here.
+        // That fetch is this request's fetch too (single-flight): without the key afterwards,
+        // the token is refused rather than fetched for again.
+        if self.fetching.try_lock().is_err() {
+            drop(self.fetching.lock().await);
+            return self
+                .read(|c| c.find(header))
+                .ok_or_else(|| "no signing key of the issuer matches the token".to_owned());
+        }
         if !may_fetch || !(stale || header.kid.is_some()) {
             return Err("no signing key of the issuer matches the token".to_owned());
         }

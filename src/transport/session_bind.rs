@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use rmcp::transport::common::http_header::HEADER_SESSION_ID;
@@ -127,9 +127,16 @@ pub async fn bind_sessions(State(gate): State<Gate>, request: Request, next: Nex
         }
     }
     let deleting = request.method() == Method::DELETE;
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     if deleting && response.status().is_success() {
         gate.sessions.forget(&session);
+        // rmcp answers a session's DELETE with 202 Accepted; clients expect the session to be
+        // gone (the official Python SDK logs "Session termination failed: 202" on every close,
+        // accepting only 200 or 204). It is gone once rmcp has answered, so say 204.
+        if response.status() == StatusCode::ACCEPTED {
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            *response.body_mut() = axum::body::Body::empty();
+        }
     }
     response
 }

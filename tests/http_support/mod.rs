@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod idp;
+
 use std::net::SocketAddr;
 
 use haproxy_emulator::ServerHandle;

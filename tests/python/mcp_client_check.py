@@ -7,6 +7,7 @@ Lists the tools and calls several (a read, a filtered read, a refusal), checking
 Exits non-zero with a message on the first mismatch.
 """
 
+import logging
 import sys
 
 import anyio
@@ -41,8 +42,21 @@ async def exercise(read, write):
         print(f"ok: {len(names)} tools listed, 4 calls checked")
 
 
+class Warnings(logging.Handler):
+    """Collects what the SDK logs at warning level or above (a client should see none)."""
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
 async def main():
     mode, where = sys.argv[1], sys.argv[2]
+    warnings = Warnings()
+    logging.getLogger().addHandler(warnings)
     if mode == "stdio":
         params = StdioServerParameters(command=where, args=["--emulator", "3.2"], env={"LOG_LEVEL": "warn"})
         async with stdio_client(params) as (read, write):
@@ -50,6 +64,9 @@ async def main():
     else:
         async with streamable_http_client(where) as streams:
             await exercise(streams[0], streams[1])
+        # Closing the session sends DELETE; the SDK warns unless it gets 200 or 204.
+        check(not warnings.messages, f"the SDK logged warnings: {warnings.messages}")
+        print("ok: the session closed without a warning")
 
 
 anyio.run(main)
