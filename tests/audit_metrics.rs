@@ -11,18 +11,9 @@ use haproxy_mcp_server::mcp::Settings;
 use haproxy_mcp_server::mcp::audit::AuditLog;
 use haproxy_mcp_server::transport::auth::{Authenticator, StaticToken};
 use haproxy_mcp_server::transport::http::HttpOptions;
-use http_support::{ALICE, BOB, TestServer, call, tokens_env, tools_call};
+use http_support::{ALICE, BOB, TestServer, audit_lines, call, tokens_env, tools_call};
 use serde_json::{Value, json};
 use support::mcp::{McpHarness, text};
-
-/// The audit lines written to `path` so far.
-fn audit_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
-}
 
 fn audited(path: &Path, reads: bool) -> Settings {
     Settings {

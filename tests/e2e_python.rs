@@ -2,6 +2,8 @@
 //! Streamable HTTP (tests/python/mcp_client_check.py). Skips loudly without Python or the SDK,
 //! except under CI=true, where .ci/run installs them and the test must run.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -54,11 +56,7 @@ fn python_sdk_over_stdio() {
 #[test]
 fn python_sdk_over_http() {
     let Some(py) = python_with_sdk() else { return };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let mut child = Command::new(BIN)
         .args([
             "--emulator",
@@ -84,7 +82,8 @@ fn python_sdk_over_http() {
         assert!(up, "the HTTP server did not come up");
         run(&py, &["http", &url]);
     });
-    let _ = child.kill();
+    // SIGTERM, so the server removes its demo socket folder.
+    support::terminate(child.id());
     let _ = child.wait();
     if let Err(e) = result {
         std::panic::resume_unwind(e);

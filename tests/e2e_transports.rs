@@ -2,6 +2,8 @@
 //! and over Streamable HTTP, in demo mode (`--emulator`) so nothing else is needed. Also the
 //! start-up refusals a new user meets.
 
+mod support;
+
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -102,17 +104,9 @@ async fn stdio_read_only_binary_hides_and_refuses_mutations() {
     client.cancel().await.unwrap();
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts the binary over HTTP in demo mode and waits for /healthz.
 async fn http_binary(extra: &[&str]) -> (tokio::process::Child, u16) {
-    let port = free_port();
+    let port = support::free_port();
     let child = tokio::process::Command::new(BIN)
         .args([
             "--emulator",
@@ -191,15 +185,9 @@ async fn http_binary_serves_mcp_and_health() {
     assert_eq!(bad_host.status(), 403);
     // SIGTERM, as an operator stops it: the demo's socket folder is removed (SIGKILL would
     // leave it behind).
-    if let Some(pid) = child.id() {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status();
-    }
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+    let status = support::stop_gracefully(&mut child)
         .await
-        .expect("the server stops on SIGTERM")
-        .unwrap();
+        .expect("the server stops on SIGTERM");
     assert!(status.success(), "{status}");
 }
 

@@ -18,8 +18,8 @@ use haproxy_mcp_server::transport::conn_limit::ConnectionLimits;
 use haproxy_mcp_server::transport::http::HttpOptions;
 use haproxy_mcp_server::transport::oauth::{OAuth, OAuthSettings};
 use haproxy_mcp_server::transport::rate_limit::RateLimit;
-use http_support::idp::{RESOURCE, SigningKey, claims_for, idp, jwks_fetches};
-use http_support::{ALICE, BOB, TestServer, call, tokens_env, tools_call};
+use http_support::idp::{RESOURCE, SigningKey, claims_for, idp, jwks_fetches, publish_metadata};
+use http_support::{ALICE, BOB, TestServer, audit_lines, call, tokens_env, tools_call};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -181,12 +181,17 @@ async fn a_half_open_connection_is_closed_after_the_header_timeout() {
 
 // ---- 2. audit floods ------------------------------------------------------------------------
 
-fn audit_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
+/// A server with the static tokens, writing its audit log to `log`.
+async fn audited_server(log: &Path) -> TestServer {
+    let settings = Settings {
+        audit: AuditLog::file(log).unwrap(),
+        ..Settings::default()
+    };
+    let options = HttpOptions {
+        auth: static_auth(),
+        ..HttpOptions::default()
+    };
+    TestServer::start(settings, options).await
 }
 
 /// `set_weight` arguments with `keys` extra keys: about 4 MB for 120,000.
@@ -208,18 +213,7 @@ fn huge_arguments(keys: usize) -> Value {
 async fn a_huge_unauthenticated_call_is_audited_without_its_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.jsonl");
-    let settings = Settings {
-        audit: AuditLog::file(&log).unwrap(),
-        ..Settings::default()
-    };
-    let s = TestServer::start(
-        settings,
-        HttpOptions {
-            auth: static_auth(),
-            ..HttpOptions::default()
-        },
-    )
-    .await;
+    let s = audited_server(&log).await;
     let body = tools_call("set_weight", huge_arguments(120_000));
     let size = body.to_string().len();
     assert!(size > 3_900_000 && size < 4 << 20, "{size} bytes");
@@ -256,18 +250,7 @@ async fn a_huge_unauthenticated_call_is_audited_without_its_arguments() {
 async fn huge_arguments_of_an_authenticated_call_are_summarised() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.jsonl");
-    let settings = Settings {
-        audit: AuditLog::file(&log).unwrap(),
-        ..Settings::default()
-    };
-    let s = TestServer::start(
-        settings,
-        HttpOptions {
-            auth: static_auth(),
-            ..HttpOptions::default()
-        },
-    )
-    .await;
+    let s = audited_server(&log).await;
     let bob = s.client(Some(BOB)).await.unwrap();
     let mut args = huge_arguments(100_000);
     args["backend"] = json!("x".repeat(100_000));
@@ -309,7 +292,7 @@ async fn stderr_of_an_injection_attempt(
     log_format: &str,
 ) -> String {
     let port = support::free_port();
-    let mut child = tokio::process::Command::new(BIN)
+    let child = tokio::process::Command::new(BIN)
         .args(["--emulator", "--transport", "http"])
         .args(["--port", &port.to_string()])
         .env("MCP_OAUTH_ISSUER", issuer)
@@ -342,16 +325,14 @@ async fn stderr_of_an_injection_attempt(
         .unwrap();
     let status = r.status();
     if status != 403 {
-        let _ = child.start_kill();
-        let out = child.wait_with_output().await.unwrap();
+        let out = support::stop_and_collect(child).await;
         panic!(
             "a reader may not change HAProxy: {status}\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    child.start_kill().unwrap();
-    let out = child.wait_with_output().await.unwrap();
+    let out = support::stop_and_collect(child).await;
     String::from_utf8(out.stderr).unwrap()
 }
 
@@ -443,14 +424,7 @@ async fn oauth_server(issuer: &str, tweak: impl FnOnce(&mut OAuthSettings)) -> T
 async fn a_slow_key_fetch_holds_up_neither_cached_keys_nor_more_fetches() {
     let key = SigningKey::es256("k1");
     let mock = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "issuer": mock.uri(),
-            "jwks_uri": format!("{}/jwks", mock.uri()),
-        })))
-        .mount(&mock)
-        .await;
+    publish_metadata(&mock, "/.well-known/oauth-authorization-server").await;
     let jwks = json!({"keys": [key.jwk.clone()]});
     // The first fetch is quick; every later one takes 3 s.
     Mock::given(method("GET"))
@@ -816,7 +790,7 @@ async fn a_trickled_body_is_not_waited_for() {
 #[tokio::test]
 async fn out_of_file_descriptors_the_server_keeps_serving() {
     let port = support::free_port();
-    let mut child = tokio::process::Command::new("sh")
+    let child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(format!(
             "ulimit -n 96 && exec {BIN} --emulator --transport http --port {port}"
@@ -858,8 +832,7 @@ async fn out_of_file_descriptors_the_server_keeps_serving() {
             .expect("/metrics answers too");
         assert_eq!(r.status(), 200);
     }
-    child.start_kill().unwrap();
-    let out = child.wait_with_output().await.unwrap();
+    let out = support::stop_and_collect(child).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("the file-descriptor limit (96) leaves room for 32 HTTP connections"),

@@ -17,7 +17,9 @@ use haproxy_mcp_server::transport::auth::{Authenticator, StaticToken};
 use haproxy_mcp_server::transport::http::HttpOptions;
 use haproxy_mcp_server::transport::oauth::{OAuth, OAuthSettings};
 use haproxy_mcp_server::transport::rate_limit::RateLimit;
-use http_support::idp::{RESOURCE, SigningKey, claims_for, idp, jwks_fetches, now, publish};
+use http_support::idp::{
+    RESOURCE, SigningKey, claims_for, idp, jwks_fetches, now, publish, publish_metadata,
+};
 use http_support::{ALICE, BOB, TestServer, call, challenge, tokens_env, tools_call};
 
 /// Claims of a good token from `issuer` with `scope` (for carol).
@@ -26,8 +28,7 @@ fn claims(issuer: &str, scope: &str) -> Value {
 }
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_haproxy-mcp-server");
 const METADATA_URL: &str = "https://mcp.example.test/.well-known/oauth-protected-resource/mcp";
@@ -472,14 +473,7 @@ async fn rs256_keys_found_through_openid_discovery() {
     let key = SigningKey::rs256("rsa-1");
     let mock = MockServer::start().await;
     // No RFC 8414 document: the server falls back to OpenID Connect discovery.
-    Mock::given(method("GET"))
-        .and(path("/.well-known/openid-configuration"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "issuer": mock.uri(),
-            "jwks_uri": format!("{}/jwks", mock.uri()),
-        })))
-        .mount(&mock)
-        .await;
+    publish_metadata(&mock, "/.well-known/openid-configuration").await;
     publish(&mock, &[&key], 5, Duration::ZERO).await;
     let iss = mock.uri();
     let s = oauth_server(&iss, |_| {}).await;

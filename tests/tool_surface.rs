@@ -2,6 +2,9 @@
 //! annotations (an insta snapshot, so any change shows up in review), the rules every tool must
 //! follow, and `docs/tools.md`, regenerated from the same list (stale docs fail the test).
 
+// The benches' loader of the 10,000-server recording (bench-fixtures/10k/), shared.
+#[path = "../benches/common/mod.rs"]
+mod bench_common;
 mod support;
 
 use std::sync::Arc;
@@ -573,30 +576,6 @@ fn served_schemas_use_only_standard_formats() {
     assert!(raw_formats.iter().any(|f| f == "uint64"), "{raw_formats:?}");
 }
 
-/// The 10,000-server recording (bench-fixtures/10k/, scripts/bench-capture.sh), gunzipped.
-fn ten_thousand_server_fixtures() -> Vec<haproxy_emulator::Fixture> {
-    use std::io::Read;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-fixtures/10k");
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".txt.gz"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|path| {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            let mut bytes = Vec::new();
-            flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
-                .read_to_end(&mut bytes)
-                .unwrap();
-            haproxy_emulator::Fixture::parse(&bytes, name[..4].parse().unwrap())
-                .unwrap_or_else(|e| panic!("{name}: {e}"))
-        })
-        .collect()
-}
-
 /// Arguments naming real objects of the 10,000-server recording: the map, ACL and session ids
 /// are read from the recorded commands (they differ between captures).
 fn ten_thousand_arguments(tool: &str, recorded: &[haproxy_emulator::Fixture]) -> Value {
@@ -631,7 +610,7 @@ async fn read_answers_fit_4_kib_on_ten_thousand_servers() {
         .prefix("10k")
         .tempdir_in("/tmp")
         .unwrap();
-    let recorded = ten_thousand_server_fixtures();
+    let recorded = bench_common::big_fixtures();
     let emulator =
         haproxy_emulator::Emulator::from_fixtures(&recorded, haproxy_emulator::Options::default())
             .expect("the 10k recording loads");

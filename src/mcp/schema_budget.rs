@@ -138,7 +138,7 @@ fn compact(schema: &JsonObject, audience: Audience) -> JsonObject {
         unreachable!("an object stays an object")
     };
     // A recursive type keeps its reference, so it keeps its definitions too.
-    if has_ref(&Value::Object(out.clone())) {
+    if out.contains_key("$ref") || out.values().any(has_ref) {
         out.insert("$defs".to_owned(), Value::Object(defs));
     }
     out

@@ -95,16 +95,22 @@ pub fn claims_for(issuer: &str, sub: &str, scope: &str) -> Value {
 /// fetch answered after `delay`.
 pub async fn idp(keys: &[&SigningKey], delay: Duration) -> MockServer {
     let mock = MockServer::start().await;
+    publish_metadata(&mock, "/.well-known/oauth-authorization-server").await;
+    publish(&mock, keys, 5, delay).await;
+    mock
+}
+
+/// Serves the issuer's metadata (issuer and `jwks_uri`) at `well_known`: RFC 8414's
+/// `/.well-known/oauth-authorization-server` or OpenID's `/.well-known/openid-configuration`.
+pub async fn publish_metadata(mock: &MockServer, well_known: &str) {
     Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
+        .and(path(well_known))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "issuer": mock.uri(),
             "jwks_uri": format!("{}/jwks", mock.uri()),
         })))
-        .mount(&mock)
+        .mount(mock)
         .await;
-    publish(&mock, keys, 5, delay).await;
-    mock
 }
 
 /// Serves `keys` as the JWKS (a lower `priority` number wins over earlier key sets).

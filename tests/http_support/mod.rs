@@ -6,6 +6,7 @@
 pub mod idp;
 
 use std::net::SocketAddr;
+use std::path::Path;
 
 use haproxy_emulator::ServerHandle;
 use haproxy_mcp_server::haproxy::Endpoint;
@@ -170,4 +171,13 @@ pub fn challenge(r: &reqwest::Response) -> String {
         .get("www-authenticate")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
+}
+
+/// The audit lines written to `path` so far (each one JSON object).
+pub fn audit_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
 }

@@ -772,19 +772,39 @@ impl Drop for ConfiguredHaproxy {
     }
 }
 
-/// Stops a server binary the way an operator does (SIGTERM), so it cleans up after itself (the
-/// demo's socket folder); SIGKILL after 10 s. `kill_on_drop` alone leaves the folder behind.
-pub async fn stop_gracefully(child: &mut tokio::process::Child) {
+/// Sends SIGTERM to process `pid`, as an operator stops the server: it then cleans up after
+/// itself (the demo's socket folder), which a kill cannot let it do.
+pub fn terminate(pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+}
+
+/// Stops a server binary with SIGTERM; SIGKILL after 10 s. The exit status when SIGTERM stopped
+/// it, `None` when it had to be killed.
+pub async fn stop_gracefully(
+    child: &mut tokio::process::Child,
+) -> Option<std::process::ExitStatus> {
     if let Some(pid) = child.id() {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status();
-        if tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
-            .await
-            .is_ok()
+        terminate(pid);
+        if let Ok(status) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), child.wait()).await
         {
-            return;
+            return status.ok();
         }
     }
     let _ = child.kill().await;
+    None
+}
+
+/// Stops a server binary with SIGTERM and returns what it wrote (its piped output). A server
+/// that does not stop within 10 s fails the test (and is killed on drop).
+pub async fn stop_and_collect(child: tokio::process::Child) -> std::process::Output {
+    if let Some(pid) = child.id() {
+        terminate(pid);
+    }
+    tokio::time::timeout(std::time::Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("the server stops on SIGTERM")
+        .unwrap()
 }
