@@ -19,7 +19,7 @@ use haproxy_mcp_server::transport::http::HttpOptions;
 use haproxy_mcp_server::transport::oauth::{OAuth, OAuthSettings};
 use haproxy_mcp_server::transport::rate_limit::RateLimit;
 use http_support::idp::{RESOURCE, SigningKey, claims_for, idp, jwks_fetches, publish_metadata};
-use http_support::{ALICE, BOB, TestServer, audit_lines, call, tokens_env, tools_call};
+use http_support::{ALICE, BOB, TestServer, audit_lines, call, initialize, tokens_env, tools_call};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -390,18 +390,6 @@ async fn caller_text_cannot_forge_log_lines_and_piped_logs_have_no_colours() {
 }
 
 // ---- 4. JWKS fetches are single-flight and never hold up cached keys ----------------------------
-
-/// An MCP `initialize` request (answered 200 once the security layer lets it through).
-fn initialize() -> Value {
-    json!({
-        "jsonrpc": "2.0", "id": 0, "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "http-hardening-test", "version": "0"}
-        }
-    })
-}
 
 async fn oauth_server(issuer: &str, tweak: impl FnOnce(&mut OAuthSettings)) -> TestServer {
     let mut settings = OAuthSettings::new(issuer, RESOURCE);

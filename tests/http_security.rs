@@ -20,7 +20,7 @@ use haproxy_mcp_server::transport::rate_limit::RateLimit;
 use http_support::idp::{
     RESOURCE, SigningKey, claims_for, idp, jwks_fetches, now, publish, publish_metadata,
 };
-use http_support::{ALICE, BOB, TestServer, call, challenge, tokens_env, tools_call};
+use http_support::{ALICE, BOB, TestServer, call, challenge, initialize, tokens_env, tools_call};
 
 /// Claims of a good token from `issuer` with `scope` (for carol).
 fn claims(issuer: &str, scope: &str) -> Value {
@@ -32,18 +32,6 @@ use wiremock::MockServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_haproxy-mcp-server");
 const METADATA_URL: &str = "https://mcp.example.test/.well-known/oauth-protected-resource/mcp";
-
-/// An MCP `initialize` request: answered 200 by rmcp once the security layer lets it through.
-fn initialize() -> Value {
-    json!({
-        "jsonrpc": "2.0", "id": 0, "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "http-security-test", "version": "0"}
-        }
-    })
-}
 
 /// The token with one character of its signature changed.
 fn tamper(token: &str) -> String {

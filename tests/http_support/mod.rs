@@ -181,3 +181,15 @@ pub fn audit_lines(path: &Path) -> Vec<Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
 }
+
+/// An MCP `initialize` request: answered 200 by rmcp once the security layer lets it through.
+pub fn initialize() -> Value {
+    serde_json::json!({
+        "jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "http-test", "version": "0"}
+        }
+    })
+}
