@@ -50,9 +50,10 @@ impl HaproxyMcp {
             }
         }
         let instructions = instructions(&targets, &settings);
+        // Names and read-only flags only: the schemas need not be compacted for that.
         let catalogue = Toolset::ALL
             .iter()
-            .flat_map(|t| t.router().list_all())
+            .flat_map(|t| t.uncompacted_router().list_all())
             .map(|t| (t.name.to_string(), is_read_only(&t)))
             .collect();
         let metrics = Metrics::new();
