@@ -7,13 +7,18 @@
 //!   serving `show_stat` with `limit: 100` on the 10,000-server reply, the server reaching an
 //!   emulator of the big fixtures that runs in this bench process over a Unix socket (so the
 //!   figure is the server's own);
-//! * start-up: from spawning the stdio server to its answer to `initialize`.
+//! * start-up: from spawning the stdio server to its answer to `initialize`;
+//! * the MCP layer's own cost over stdio: `show_info`, `show_stat` and `list_servers` through the
+//!   server beside a raw round trip of the same command on the same socket, on the emulator and on
+//!   a live HAProxy (`stdio_overhead.rs`).
 //!
 //! Each figure is printed beside its goal and written to `target/bench-results/system.tsv` for
 //! scripts/bench-report.sh. Under `cargo test` (no `--bench`), a short smoke run checks that
 //! every step works and no figure is judged.
 
 mod common;
+#[path = "system/stdio_overhead.rs"]
+mod stdio_overhead;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -37,6 +42,8 @@ struct Plan {
     warmup_calls_per_client: usize,
     startups: usize,
     stat_calls: usize,
+    stdio_warmup: usize,
+    stdio_calls: usize,
 }
 
 impl Plan {
@@ -49,6 +56,8 @@ impl Plan {
                 warmup_calls_per_client: 20,
                 startups: 20,
                 stat_calls: 20,
+                stdio_warmup: 100,
+                stdio_calls: 1000,
             }
         } else {
             Plan {
@@ -58,6 +67,8 @@ impl Plan {
                 warmup_calls_per_client: 1,
                 startups: 1,
                 stat_calls: 2,
+                stdio_warmup: 2,
+                stdio_calls: 5,
             }
         }
     }
@@ -73,6 +84,9 @@ struct Figure {
 }
 
 fn main() {
+    if stdio_overhead::serve_emulator_if_asked() {
+        return;
+    }
     let bench = common::is_bench_run();
     let plan = Plan::new(bench);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -87,12 +101,27 @@ fn main() {
 
     let figures = rt.block_on(async {
         let mut figures = Vec::new();
-        figures.extend(http_load(&plan, &big).await);
-        figures.extend(memory(&plan, dir.path()).await);
-        figures.extend(startup(&plan, dir.path()).await);
+        if wanted("http") {
+            figures.extend(http_load(&plan, &big).await);
+        }
+        if wanted("memory") {
+            figures.extend(memory(&plan, dir.path()).await);
+        }
+        if wanted("startup") {
+            figures.extend(startup(&plan, dir.path()).await);
+        }
+        if wanted("stdio") {
+            figures.extend(stdio_overhead::stdio_overhead(&plan, dir.path()).await);
+        }
         figures
     });
     report(&figures, bench);
+}
+
+/// Whether `section` runs: all do unless `SYSTEM_BENCH` names some (comma-separated: http,
+/// memory, startup, stdio), for working on one figure.
+fn wanted(section: &str) -> bool {
+    std::env::var("SYSTEM_BENCH").map_or(true, |only| only.split(',').any(|s| s.trim() == section))
 }
 
 // ---- the server process ---------------------------------------------------------------------

@@ -180,6 +180,10 @@ pub struct Cli {
     /// Most CLI connections open at once per target (HAProxy's `stats maxconn` is 10, shared).
     #[arg(long, env = "HAPROXY_MAX_CONNECTIONS", default_value_t = 4)]
     pub max_connections: usize,
+    /// How long a kept CLI connection for the frequent reads stays open while idle, in
+    /// milliseconds (0: one connection per command).
+    #[arg(long, env = "HAPROXY_KEEP_ALIVE_MS", default_value_t = 5000)]
+    pub keep_alive_ms: u64,
 
     /// Log level: trace, debug, info, warn or error (logs go to stderr).
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
@@ -491,6 +495,13 @@ fn client_options(cli: &Cli, file_read_only: bool) -> Result<ClientOptions, Conf
             "HAProxy's `stats maxconn` (default 10) is shared by every CLI user; keep this well below it, e.g. 4",
         ));
     }
+    if cli.keep_alive_ms > 60_000 {
+        return Err(bad(
+            &cli.setting("keep_alive_ms"),
+            format!("{} ms would hold a CLI slot that long", cli.keep_alive_ms),
+            "use 0 to 60000 ms, below HAProxy's `stats timeout` (10 s by default); 0 turns keeping off (default 5000)",
+        ));
+    }
     if cli.max_reply_bytes < 4096 {
         return Err(bad(
             &cli.setting("max_reply_bytes"),
@@ -506,6 +517,7 @@ fn client_options(cli: &Cli, file_read_only: bool) -> Result<ClientOptions, Conf
         },
         max_connections: cli.max_connections,
         read_only: cli.read_only || file_read_only,
+        keep_alive: Duration::from_millis(cli.keep_alive_ms),
         ..ClientOptions::default()
     })
 }

@@ -1,13 +1,15 @@
 //! How the client behaves when the other end misbehaves: a stalled socket, an endless reply,
 //! a silent close, a missing socket. These need no HAProxy: a tiny local listener plays the part.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use haproxy_mcp_server::haproxy::command::ServerAdminState;
 use haproxy_mcp_server::haproxy::command::args::ServerRef;
 use haproxy_mcp_server::haproxy::error::TimeoutStage;
 use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, Limits, RuntimeClient, RuntimeError};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, UnixListener};
 
 fn fast_limits() -> ClientOptions {
@@ -120,7 +122,14 @@ async fn reads_are_retried_when_nothing_was_sent_but_mutations_are_not() {
         .tempdir_in("/tmp")
         .unwrap();
     let path = dir.path().join("late.sock");
-    let c = RuntimeClient::new(Endpoint::unix(&path), fast_limits());
+    // One connection per command, so the listener's count below is a count of attempts.
+    let c = RuntimeClient::new(
+        Endpoint::unix(&path),
+        ClientOptions {
+            keep_alive: Duration::ZERO,
+            ..fast_limits()
+        },
+    );
     let server = ServerRef::new("be_app", "app1").unwrap();
 
     // No socket yet: the mutation fails at once, without a single backoff sleep.
@@ -251,4 +260,233 @@ async fn a_refused_load_discards_the_prepared_version() {
         seen,
         ["prepare map #4", "add map @7 #4 <<", "clear map @7 #4"]
     );
+}
+
+// ---- the kept prompt-mode connection ---------------------------------------------------------
+
+/// A CLI on TCP that enters prompt mode as HAProxy does (`prompt` answered with `"\n> "`) and
+/// answers each other line with `reply(connection, line)` followed by the prompt, `"\n> "`, in
+/// prompt mode or `"\n"` (then EOF once the client half-closes) otherwise; `None` closes the
+/// connection. Returns the port and the count of accepted connections.
+async fn prompt_cli<F>(reply: F) -> (u16, Arc<AtomicUsize>)
+where
+    F: Fn(usize, &str) -> Option<Vec<u8>> + Send + Sync + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let (count, reply) = (accepted.clone(), Arc::new(reply));
+    tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            let conn = count.fetch_add(1, Ordering::SeqCst);
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let (rd, mut wr) = s.into_split();
+                let mut lines = BufReader::new(rd).lines();
+                let mut prompt = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let out = if line == "prompt" {
+                        prompt = true;
+                        Some(b"\n> ".to_vec())
+                    } else {
+                        reply(conn, &line).map(|mut out| {
+                            out.extend_from_slice(if prompt { b"\n> " } else { b"\n" });
+                            out
+                        })
+                    };
+                    match out {
+                        Some(bytes) => {
+                            if wr.write_all(&bytes).await.is_err() {
+                                return;
+                            }
+                        }
+                        None => return,
+                    }
+                }
+            });
+        }
+    });
+    (port, accepted)
+}
+
+fn kept(port: u16) -> RuntimeClient {
+    RuntimeClient::new(
+        Endpoint::tcp("127.0.0.1", port),
+        ClientOptions {
+            keep_alive: Duration::from_secs(5),
+            ..fast_limits()
+        },
+    )
+}
+
+#[tokio::test]
+async fn reads_share_the_kept_connection_and_changes_do_not() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let (port, accepted) = prompt_cli(move |conn, line| {
+        log.lock().unwrap().push((conn, line.to_owned()));
+        Some(match line {
+            "show version" => b"2.6.12\n".to_vec(),
+            _ => Vec::new(),
+        })
+    })
+    .await;
+    let c = kept(port);
+    for _ in 0..3 {
+        assert_eq!(c.show_version().await.unwrap(), "2.6.12");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "one kept connection");
+    c.set_server_state(
+        &ServerRef::new("be_app", "app1").unwrap(),
+        ServerAdminState::Maint,
+    )
+    .await
+    .unwrap();
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "a change has its own");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        vec![
+            (0, "show version".to_owned()),
+            (0, "show version".to_owned()),
+            (0, "show version".to_owned()),
+            (1, "set server be_app/app1 state maint".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_cli_without_prompt_mode_gets_one_connection_per_command() {
+    let (port, accepted) = {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 64];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                let reply: &[u8] = if buf[..n].starts_with(b"prompt") {
+                    b"Unknown command: 'prompt'\n\n"
+                } else {
+                    b"2.6.12\n\n"
+                };
+                let _ = s.write_all(reply).await;
+            }
+        });
+        (port, accepted)
+    };
+    let c = kept(port);
+    for _ in 0..3 {
+        assert_eq!(c.show_version().await.unwrap(), "2.6.12");
+    }
+    // One try at prompt mode, then one connection per command.
+    assert_eq!(accepted.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn bytes_after_a_reply_retire_the_kept_connection() {
+    // The first connection's reply comes with its prompt, and then stray bytes: the connection
+    // is out of step.
+    let (port, accepted) = {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((s, _)) = listener.accept().await {
+                let conn = count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let (rd, mut wr) = s.into_split();
+                    let mut lines = BufReader::new(rd).lines();
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        let out: &[u8] = match (line.as_str(), conn) {
+                            ("prompt", _) => b"\n> ",
+                            (_, 0) => b"2.6.12\n\n> ",
+                            _ => b"2.6.13\n\n> ",
+                        };
+                        let _ = wr.write_all(out).await;
+                        if conn == 0 && line != "prompt" {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            let _ = wr.write_all(b"stray").await;
+                        }
+                    }
+                });
+            }
+        });
+        (port, accepted)
+    };
+    let c = kept(port);
+    assert_eq!(c.show_version().await.unwrap(), "2.6.12");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Not read as the next reply: a new connection answers.
+    assert_eq!(c.show_version().await.unwrap(), "2.6.13");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_kept_connection_that_stops_mid_reply_is_not_used_again() {
+    let (port, accepted) = {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((s, _)) = listener.accept().await {
+                let conn = count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let (rd, mut wr) = s.into_split();
+                    let mut lines = BufReader::new(rd).lines();
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        let out: &[u8] = match (line.as_str(), conn) {
+                            ("prompt", _) => b"\n> ",
+                            // Half a reply, and then nothing: stuck.
+                            (_, 0) => b"2.6",
+                            _ => b"2.6.12\n\n> ",
+                        };
+                        let _ = wr.write_all(out).await;
+                    }
+                });
+            }
+        });
+        (port, accepted)
+    };
+    let c = kept(port);
+    let err = c.show_version().await.unwrap_err();
+    assert!(matches!(err, RuntimeError::Timeout { .. }), "{err}");
+    // The broken connection is not used again.
+    assert_eq!(c.show_version().await.unwrap(), "2.6.12");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn the_kept_connection_counts_in_the_connection_budget() {
+    let (port, accepted) = prompt_cli(|_, line| {
+        Some(match line {
+            "show version" => b"2.6.12\n".to_vec(),
+            _ => Vec::new(),
+        })
+    })
+    .await;
+    let c = RuntimeClient::new(
+        Endpoint::tcp("127.0.0.1", port),
+        ClientOptions {
+            max_connections: 1,
+            keep_alive: Duration::from_secs(30),
+            ..fast_limits()
+        },
+    );
+    assert_eq!(c.show_version().await.unwrap(), "2.6.12");
+    // The only permit is held by the idle kept connection: a change closes it rather than
+    // wait 30 s for it.
+    let started = Instant::now();
+    c.set_server_state(
+        &ServerRef::new("be_app", "app1").unwrap(),
+        ServerAdminState::Ready,
+    )
+    .await
+    .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
 }

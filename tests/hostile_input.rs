@@ -177,11 +177,32 @@ fn unescaped_semicolon(line: &str) -> Option<usize> {
     None
 }
 
+/// The reads the client may send over its kept `prompt`-mode connection, one line each.
+const KEPT_READS: &[&str] = &[
+    "show info\n",
+    "show version\n",
+    "show stat",
+    "show servers state",
+];
+
 /// Every connection carried one command: one line, or one line opening a payload followed by
-/// its lines and the empty line that ends it. Never an unescaped `;`.
+/// its lines and the empty line that ends it. Never an unescaped `;`. The kept connection is
+/// `prompt` and then whole lines, each one of the frequent reads.
 fn check_one_command_per_connection(what: &str, conns: &[Vec<u8>]) {
     for c in conns {
         let s = String::from_utf8_lossy(c);
+        if let Some(kept) = s.strip_prefix("prompt\n") {
+            for line in kept.split_inclusive('\n') {
+                assert!(
+                    line.ends_with('\n')
+                        && KEPT_READS.iter().any(|r| line.starts_with(r))
+                        && unescaped_semicolon(line).is_none()
+                        && !line.contains('\r'),
+                    "{what}: not one of the kept reads on the kept connection: {line:?} in {s:?}"
+                );
+            }
+            continue;
+        }
         let end = s
             .find('\n')
             .unwrap_or_else(|| panic!("{what}: a command without its LF: {s:?}"));

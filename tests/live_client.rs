@@ -872,3 +872,108 @@ async fn lower_socket_levels_still_allow_map_and_acl_changes() {
         "{v}"
     );
 }
+
+/// The kept `prompt`-mode connection (`ClientOptions::keep_alive`), by HAProxy's own account
+/// (`show sess` lists CLI streams): frequent reads share one connection and get the bytes a
+/// one-shot exchange gets; HAProxy dropping it (`shutdown session`) costs nothing but a new
+/// connection; it is closed once idle; with keeping off, no connection outlives its command.
+#[tokio::test]
+async fn frequent_reads_share_one_kept_connection() {
+    let Some(live) = LiveHaproxy::start("frequent_reads_share_one_kept_connection").await else {
+        return;
+    };
+    for endpoint in [live.admin_tcp(), live.admin_unix()] {
+        let one_shot = RuntimeClient::new(
+            endpoint.clone(),
+            ClientOptions {
+                keep_alive: Duration::ZERO,
+                ..Default::default()
+            },
+        );
+        let kept = RuntimeClient::new(
+            endpoint,
+            ClientOptions {
+                keep_alive: Duration::from_millis(1500),
+                ..Default::default()
+            },
+        );
+        // CLI streams other than the `show sess` that lists them.
+        let others = || async {
+            let all = one_shot.show_sessions().await.unwrap();
+            all.iter().filter(|s| s.is_cli).count() - 1
+        };
+        assert_eq!(others().await, 0, "nothing kept before the first read");
+
+        let be = ProxyName::new("be_app").unwrap();
+        for _ in 0..5 {
+            assert_eq!(
+                kept.show_version().await.unwrap(),
+                one_shot.show_version().await.unwrap()
+            );
+            let (a, b) = (
+                kept.show_servers_state(Some(&be)).await.unwrap(),
+                one_shot.show_servers_state(Some(&be)).await.unwrap(),
+            );
+            let names = |s: &haproxy_mcp_server::haproxy::parse::servers_state::ServersState| {
+                s.servers.iter().map(|x| x.name.clone()).collect::<Vec<_>>()
+            };
+            assert_eq!(names(&a), names(&b));
+            let filter = StatFilter {
+                proxy: Some(be.clone()),
+                objects: None,
+            };
+            let (a, b) = (
+                kept.show_stat(&filter).await.unwrap(),
+                one_shot.show_stat(&filter).await.unwrap(),
+            );
+            assert_eq!(a.columns, b.columns);
+            let rows = |r: &haproxy_mcp_server::haproxy::parse::stat::StatReport| {
+                r.rows
+                    .iter()
+                    .map(|x| (x.proxy.clone(), x.name.clone(), x.status.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(rows(&a), rows(&b));
+            kept.show_info().await.unwrap();
+        }
+        assert_eq!(others().await, 1, "twenty reads, one kept connection");
+
+        // Other reads and changes go one-shot: still one kept connection afterwards.
+        kept.show_sessions().await.unwrap();
+        kept.set_weight(&srv("be_app", "app2"), Weight::absolute(20).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(others().await, 1);
+
+        // HAProxy drops it: the next read opens another, unnoticed by the caller.
+        for s in one_shot.show_sessions().await.unwrap() {
+            if s.is_cli {
+                // The listing's own stream is gone by now ("No such session").
+                let _ = one_shot
+                    .shutdown_session(&SessionId::new(&s.id).unwrap())
+                    .await;
+            }
+        }
+        // `shutdown session` takes effect when the stream next runs.
+        let mut left = others().await;
+        for _ in 0..20 {
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            left = others().await;
+        }
+        assert_eq!(left, 0, "HAProxy closed the kept connection");
+        assert!(kept.show_info().await.unwrap().version().is_some());
+        assert_eq!(others().await, 1);
+
+        // Idle past keep_alive: closed, so it holds no CLI slot.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(others().await, 0, "closed once idle");
+
+        // Keeping off: no connection outlives its command.
+        one_shot.show_info().await.unwrap();
+        one_shot.show_stat(&StatFilter::default()).await.unwrap();
+        assert_eq!(others().await, 0);
+    }
+}

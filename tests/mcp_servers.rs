@@ -8,11 +8,11 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use haproxy_mcp_server::haproxy::Endpoint;
-use haproxy_mcp_server::mcp::Settings;
+use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, RuntimeClient};
+use haproxy_mcp_server::mcp::{Settings, Targets};
 use rmcp::model::{CallToolRequestParams, ProgressNotificationParam};
 use rmcp::service::NotificationContext;
-use rmcp::{ClientHandler, RoleClient};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::json;
 use support::LiveHaproxy;
 use support::mcp::{
@@ -865,7 +865,21 @@ async fn drain_server_stops_polling_when_cancelled() {
         drain_poll: Duration::from_millis(40),
         ..Default::default()
     };
-    let client = client_with(live.admin_unix(), settings, log.clone()).await;
+    // Polling is seen as connections HAProxy accepts: one per command, none kept.
+    let mut t = support::mcp::target("haproxy", live.admin_unix(), &settings, false);
+    t.client = RuntimeClient::new(
+        live.admin_unix(),
+        ClientOptions {
+            keep_alive: Duration::ZERO,
+            ..Default::default()
+        },
+    );
+    let targets = Targets::new(vec![t], None).unwrap();
+    let client = log
+        .clone()
+        .serve(support::mcp::serve_in_memory(targets, settings))
+        .await
+        .expect("MCP handshake");
     let baseline = accepted_per_second(&live).await;
 
     let peer = client.peer().clone();

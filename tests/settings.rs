@@ -205,6 +205,16 @@ fn every_bad_setting_exits_2_naming_what_was_set_with_a_fix() {
         ),
         (
             vec![],
+            vec![("HAPROXY_KEEP_ALIVE_MS", "600000")],
+            "HAPROXY_KEEP_ALIVE_MS".into(),
+        ),
+        (
+            vec![],
+            vec![("HAPROXY_KEEP_ALIVE_MS", "soon")],
+            "HAPROXY_KEEP_ALIVE_MS".into(),
+        ),
+        (
+            vec![],
             vec![("MCP_RATE_LIMIT_BURST", "0")],
             "MCP_RATE_LIMIT_BURST".into(),
         ),

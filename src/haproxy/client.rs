@@ -19,6 +19,7 @@ use super::command::{
 };
 use super::endpoint::{Endpoint, ExchangeError, Limits};
 use super::error::{RuntimeError, TimeoutStage};
+use super::keepalive::KeepAlive;
 use super::parse::{self, ParseError};
 use super::response::{classify, frame};
 
@@ -39,6 +40,10 @@ pub struct ClientOptions {
     pub retry_backoff: Duration,
     /// Refuse every command that changes HAProxy.
     pub read_only: bool,
+    /// How long a kept `prompt`-mode connection for the most frequent reads stays open while
+    /// idle (it holds one of HAProxy's CLI slots meanwhile); zero sends every command on its own
+    /// connection. Keep it below HAProxy's `stats timeout` (10 s by default).
+    pub keep_alive: Duration,
 }
 
 impl Default for ClientOptions {
@@ -49,6 +54,7 @@ impl Default for ClientOptions {
             read_retries: 2,
             retry_backoff: Duration::from_millis(100),
             read_only: false,
+            keep_alive: Duration::from_secs(5),
         }
     }
 }
@@ -64,7 +70,8 @@ pub struct RuntimeClient {
 struct Inner {
     endpoint: Endpoint,
     options: ClientOptions,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
+    keep_alive: Arc<KeepAlive>,
     observer: OnceLock<Arc<dyn CommandObserver>>,
 }
 
@@ -78,12 +85,14 @@ pub trait CommandObserver: Send + Sync + std::fmt::Debug {
 impl RuntimeClient {
     /// A client for `endpoint`.
     pub fn new(endpoint: Endpoint, options: ClientOptions) -> Self {
-        let permits = Semaphore::new(options.max_connections.max(1));
+        let permits = Arc::new(Semaphore::new(options.max_connections.max(1)));
+        let keep_alive = KeepAlive::new(options.keep_alive);
         Self {
             inner: Arc::new(Inner {
                 endpoint,
                 options,
                 permits,
+                keep_alive,
                 observer: OnceLock::new(),
             }),
         }
@@ -183,16 +192,7 @@ impl RuntimeClient {
         let endpoint = &self.inner.endpoint;
         let mut attempt = 0u32;
         loop {
-            let result = {
-                // Closed only on drop of the client, which cannot happen while `self` is borrowed.
-                let _permit = self
-                    .inner
-                    .permits
-                    .acquire()
-                    .await
-                    .expect("the connection semaphore is never closed");
-                endpoint.exchange(line, &opts.limits).await
-            };
+            let result = self.send_once(command, line).await;
             let nothing_sent = matches!(
                 result,
                 Err(ExchangeError::Connect(_) | ExchangeError::ConnectTimeout)
@@ -207,6 +207,22 @@ impl RuntimeClient {
             }
             return result.map_err(|e| self.exchange_error(command, e));
         }
+    }
+
+    /// One attempt: over the kept connection when it applies, else on a connection of its own,
+    /// within the connection budget either way.
+    async fn send_once(&self, command: &Command, line: &[u8]) -> Result<Vec<u8>, ExchangeError> {
+        let inner = &self.inner;
+        let limits = &inner.options.limits;
+        let kept = inner
+            .keep_alive
+            .exchange(&inner.endpoint, &inner.permits, command, line, limits)
+            .await;
+        if let Some(result) = kept {
+            return result;
+        }
+        let _permit = inner.keep_alive.permit(&inner.permits).await;
+        inner.endpoint.exchange(line, limits).await
     }
 
     fn exchange_error(&self, command: &Command, error: ExchangeError) -> RuntimeError {

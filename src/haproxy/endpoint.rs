@@ -4,8 +4,8 @@
 //! connection, in non-interactive mode. The client writes the command line, half-closes its
 //! write side (harmless for stats sockets, required by the master CLI, which otherwise stays
 //! open), and reads until EOF. Reading to EOF — rather than looking for an empty line — is what
-//! copes with 2.x replies that lack their final LF. A persistent `prompt`-mode connection can be
-//! added later as another exchange strategy without touching commands or parsers.
+//! copes with 2.x replies that lack their final LF. A few reads also go over a kept `prompt`-mode
+//! connection (`super::keepalive`), which hands back the same bytes.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -167,28 +167,84 @@ pub enum ExchangeError {
 }
 
 /// Either kind of connected stream.
-enum Stream {
+pub(crate) enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+}
+
+impl Stream {
+    /// Reads what is already there without waiting (`WouldBlock` when nothing is).
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.try_read(buf),
+            Stream::Unix(s) => s.try_read(buf),
+        }
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => std::pin::Pin::new(s).poll_read(cx, buf),
+            Stream::Unix(s) => std::pin::Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+            Stream::Unix(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => std::pin::Pin::new(s).poll_flush(cx),
+            Stream::Unix(s) => std::pin::Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => std::pin::Pin::new(s).poll_shutdown(cx),
+            Stream::Unix(s) => std::pin::Pin::new(s).poll_shutdown(cx),
+        }
+    }
 }
 
 impl Endpoint {
     /// Opens a connection, sends `line` (already encoded and routed), and reads the reply to EOF.
     pub async fn exchange(&self, line: &[u8], limits: &Limits) -> Result<Vec<u8>, ExchangeError> {
-        let stream = match timeout(limits.connect_timeout, self.connect()).await {
-            Err(_) => return Err(ExchangeError::ConnectTimeout),
-            Ok(Err(e)) => return Err(ExchangeError::Connect(e)),
-            Ok(Ok(s)) => s,
-        };
-        let work = async {
-            match stream {
-                Stream::Tcp(s) => send_and_read(s, line, limits.max_reply_bytes).await,
-                Stream::Unix(s) => send_and_read(s, line, limits.max_reply_bytes).await,
-            }
-        };
+        let stream = self.open(limits).await?;
+        let work = send_and_read(stream, line, limits.max_reply_bytes);
         match timeout(limits.command_timeout, work).await {
             Err(_) => Err(ExchangeError::ReplyTimeout),
             Ok(result) => result,
+        }
+    }
+
+    /// Connects within the connect deadline.
+    pub(crate) async fn open(&self, limits: &Limits) -> Result<Stream, ExchangeError> {
+        match timeout(limits.connect_timeout, self.connect()).await {
+            Err(_) => Err(ExchangeError::ConnectTimeout),
+            Ok(Err(e)) => Err(ExchangeError::Connect(e)),
+            Ok(Ok(s)) => Ok(s),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod client;
 pub mod command;
 pub mod endpoint;
 pub mod error;
+mod keepalive;
 pub mod parse;
 pub mod response;
 

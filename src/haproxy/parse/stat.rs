@@ -16,7 +16,7 @@
 //! for callers that use a few rows of a large reply; [`parse`] types every row.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -640,7 +640,7 @@ impl StatTable {
             }
         }
         Ok(Self {
-            header: Arc::new(header),
+            header,
             store: Arc::new(Store { text }),
             spans,
         })
@@ -831,9 +831,42 @@ pub fn parse(text: &str) -> Result<StatReport, ParseError> {
     StatTable::parse(text.to_owned()).map(StatTable::into_report)
 }
 
+/// What [`scan`] finds: the header, every record's span, and the side area of unquoted records.
+type Scanned = (Arc<Header>, Vec<Span>, Vec<u8>);
+
+/// The header whose text (names separated by NUL) is `htext`, built once: a target answers with
+/// the same header every time, and building one (about a hundred names, their index, the plan)
+/// was a fifth of the work on a small site's reply. A few versions' headers are remembered.
+fn header_for(htext: String) -> Arc<Header> {
+    static SEEN: Mutex<Vec<(String, Arc<Header>)>> = Mutex::new(Vec::new());
+    const REMEMBERED: usize = 16;
+    if let Some((_, header)) = SEEN
+        .lock()
+        .ok()
+        .and_then(|seen| seen.iter().find(|(t, _)| *t == htext).cloned())
+    {
+        return header;
+    }
+    let names: Vec<String> = htext.split('\0').map(str::to_owned).collect();
+    let mut index = HashMap::with_capacity(names.len());
+    for (i, n) in names.iter().enumerate() {
+        // First occurrence wins should a name ever repeat.
+        index.entry(n.clone()).or_insert(i);
+    }
+    let plan = Plan::new(&names, &index);
+    let header = Arc::new(Header { names, index, plan });
+    if let Ok(mut seen) = SEEN.lock() {
+        if seen.len() >= REMEMBERED {
+            seen.remove(0);
+        }
+        seen.push((htext, Arc::clone(&header)));
+    }
+    header
+}
+
 /// Reads the header and finds every record: plain ones as windows on `text`, the others
 /// unquoted into the returned side area (their spans relative to it, `sep` NUL).
-fn scan(text: &str) -> Result<(Header, Vec<Span>, Vec<u8>), ParseError> {
+fn scan(text: &str) -> Result<Scanned, ParseError> {
     let mut rd = CsvReader::new(text);
     let first = loop {
         if rd.at_end() {
@@ -865,14 +898,7 @@ fn scan(text: &str) -> Result<(Header, Vec<Span>, Vec<u8>), ParseError> {
     rd.read_record(hline, &mut hbuf)?;
     let htext = String::from_utf8(hbuf)
         .map_err(|_| ParseError::new(header_line, "header is not valid UTF-8"))?;
-    let names: Vec<String> = htext.split('\0').map(str::to_owned).collect();
-    let mut index = HashMap::with_capacity(names.len());
-    for (i, n) in names.iter().enumerate() {
-        // First occurrence wins should a name ever repeat.
-        index.entry(n.clone()).or_insert(i);
-    }
-    let plan = Plan::new(&names, &index);
-    let header = Header { names, index, plan };
+    let header = header_for(htext);
 
     let too_large = || ParseError::new(1, "reply too large");
     let body = text.get(rd.pos..).unwrap_or("").as_bytes();

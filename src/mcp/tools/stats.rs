@@ -165,27 +165,40 @@ pub struct Done {
     pub done: String,
 }
 
-fn stat_row_map(row: &StatRow, fields: &Option<Vec<String>>) -> BTreeMap<String, Scalar> {
+/// Which columns, by position, a row shows (`type` always; then `fields`, every column for
+/// `["all"]`, or the defaults): worked out once per reply rather than per cell.
+fn shown_columns(columns: &[String], fields: &Option<Vec<String>>) -> Vec<bool> {
+    let all = fields
+        .as_ref()
+        .is_some_and(|f| f.iter().any(|x| x == "all"));
+    columns
+        .iter()
+        .map(|col| {
+            let col = col.as_str();
+            if col == "pxname" || col == "svname" || col == "-" {
+                return false;
+            }
+            col == "type"
+                || all
+                || match fields {
+                    Some(f) => f.iter().any(|x| x == col),
+                    None => DEFAULT_FIELDS.contains(&col),
+                }
+        })
+        .collect()
+}
+
+fn stat_row_map(row: &StatRow, shown: &[bool]) -> BTreeMap<String, Scalar> {
     let mut m = BTreeMap::new();
     // Names stay text even when they look like numbers (a backend may be called `404`).
     m.insert("pxname".to_owned(), Scalar::Text(row.proxy.clone()));
     m.insert("svname".to_owned(), Scalar::Text(row.name.clone()));
-    let all = fields
-        .as_ref()
-        .is_some_and(|f| f.iter().any(|x| x == "all"));
-    for (col, val) in row.values() {
-        if col == "pxname" || col == "svname" || col == "-" {
-            continue;
-        }
-        let wanted = col == "type"
-            || all
-            || match fields {
-                Some(f) => f.iter().any(|x| x == col),
-                None => DEFAULT_FIELDS.contains(&col),
-            };
-        if wanted && !val.is_empty() {
-            m.insert(col.to_owned(), Scalar::of(val));
-        }
+    for ((col, val), _) in row
+        .values()
+        .zip(shown)
+        .filter(|((_, val), shown)| **shown && !val.is_empty())
+    {
+        m.insert(col.to_owned(), Scalar::of(val));
     }
     m
 }
@@ -272,10 +285,11 @@ impl HaproxyMcp {
         let limit = limit_or(args.limit, default_limit::STAT_ROWS);
         // Counted on placeholders (a `Vec<()>` holds no memory), then only the rows shown built.
         let (shown, truncation) = truncate(vec![(); table.len()], limit);
+        let columns = shown_columns(table.columns(), &args.fields);
         let rows: Vec<_> = table
             .rows()
             .take(shown.len())
-            .map(|r| stat_row_map(&r, &args.fields))
+            .map(|r| stat_row_map(&r, &columns))
             .collect();
         let summary = format!(
             "[{}] {} of {} stat rows{}.",
