@@ -133,7 +133,10 @@ struct Server {
 
 impl Server {
     fn spawn(args: &[&str]) -> Server {
-        let child = Command::new(BIN)
+        // `SYSTEM_BENCH_SERVER_BIN` measures another build (an older commit's, for a
+        // before/after in one run of the same bench).
+        let bin = std::env::var("SYSTEM_BENCH_SERVER_BIN").unwrap_or_else(|_| BIN.to_owned());
+        let child = Command::new(&bin)
             .args(args)
             // The per-client rate limit (10/s by default, per IP) would cap a load test from
             // one address; audit logging of reads stays off (its default).
@@ -144,7 +147,7 @@ impl Server {
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
-            .unwrap_or_else(|e| panic!("start {BIN}: {e}"));
+            .unwrap_or_else(|e| panic!("start {bin}: {e}"));
         Server { child }
     }
 

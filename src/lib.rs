@@ -4,6 +4,7 @@
 //!   command encoder, typed errors and parsers) that can be used on its own.
 //! - [`mcp`]: the MCP tools, resources and prompts built on it.
 
+pub mod allocator;
 pub mod config;
 pub mod demo;
 pub mod haproxy;

@@ -13,12 +13,13 @@ use haproxy_mcp_server::transport::oauth::OAuth;
 use haproxy_mcp_server::transport::{http, stdio};
 use tokio_util::sync::CancellationToken;
 
-/// mimalloc rather than glibc's allocator: a tool call is thousands of small, short-lived
-/// allocations, where glibc spent a fifth of the server's CPU (docs/benchmarks.md).
+/// mimalloc rather than glibc's allocator, with the options `allocator::tune` sets
+/// (`src/allocator.rs` says why).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    haproxy_mcp_server::allocator::tune();
     let config = match Config::load() {
         Ok(c) => c,
         Err(e) => {

@@ -259,3 +259,132 @@ fn a_request_id_with_a_line_break_cannot_forge_a_log_line() {
         "a forged line:\n{err}"
     );
 }
+
+/// stdio over every kind of descriptor a client may hand the server: pipes (Python's SDK), a
+/// socket pair per descriptor (Node's libuv), files, and stdout shared with stderr. Pipes and
+/// sockets are driven by the reactor, the rest by Tokio's blocking streams (the log line at start
+/// says which); every kind answers.
+#[test]
+fn stdio_answers_over_pipes_sockets_and_files() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::os::unix::net::UnixStream;
+
+    let requests = [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "t", "version": "0"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+               "params": {"name": "show_info", "arguments": {}}}),
+    ]
+    .iter()
+    .map(|r| format!("{r}\n"))
+    .collect::<String>();
+    let server = || {
+        let mut c = std::process::Command::new(BIN);
+        c.args(["--emulator", "3.2"]).env("LOG_LEVEL", "info");
+        c
+    };
+    // The answer to the show_info call, among the lines the server wrote.
+    let answered = |out: &str| {
+        out.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .any(|v| v["id"] == json!(2) && v["result"]["isError"] == json!(false))
+    };
+    let dir = tempfile::tempdir().unwrap();
+
+    // Pipes: both ends driven by the reactor.
+    let mut child = server()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(requests.as_bytes())
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut out = String::new();
+    while !answered(&out) {
+        out.push_str(&lines.next().expect("an answer").unwrap());
+        out.push('\n');
+    }
+    drop(child.stdin.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(err.contains(r#"stdin="pipe" stdout="pipe""#), "{err}");
+
+    // A socket pair per descriptor.
+    let (mut client_in, server_in) = UnixStream::pair().unwrap();
+    let (client_out, server_out) = UnixStream::pair().unwrap();
+    let errors = dir.path().join("sockets.err");
+    let mut child = server()
+        .stdin(std::os::fd::OwnedFd::from(server_in))
+        .stdout(std::os::fd::OwnedFd::from(server_out))
+        .stderr(std::fs::File::create(&errors).unwrap())
+        .spawn()
+        .unwrap();
+    client_in.write_all(requests.as_bytes()).unwrap();
+    let mut lines = BufReader::new(client_out).lines();
+    let mut out = String::new();
+    while !answered(&out) {
+        out.push_str(&lines.next().expect("an answer").unwrap());
+        out.push('\n');
+    }
+    drop(client_in);
+    assert!(child.wait().unwrap().success());
+    let err = std::fs::read_to_string(&errors).unwrap();
+    assert!(err.contains(r#"stdin="socket" stdout="socket""#), "{err}");
+
+    // Files: Tokio's blocking streams; the session ends at the end of the input.
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, &requests).unwrap();
+    let output = dir.path().join("out.jsonl");
+    let status = server()
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(std::fs::File::create(&output).unwrap())
+        .stderr(std::fs::File::create(&errors).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(answered(&std::fs::read_to_string(&output).unwrap()));
+    let err = std::fs::read_to_string(&errors).unwrap();
+    assert!(
+        err.contains(r#"stdin="blocking" stdout="blocking""#),
+        "{err}"
+    );
+
+    // stdout and stderr on one pipe (`2>&1`): stdout stays blocking, so the logs' blocking
+    // writes to the same pipe never meet EAGAIN.
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut child = server()
+        .stdin(Stdio::piped())
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer)
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(requests.as_bytes())
+        .unwrap();
+    let mut lines = BufReader::new(reader).lines();
+    let mut out = String::new();
+    while !answered(&out) {
+        out.push_str(&lines.next().expect("an answer").unwrap());
+        out.push('\n');
+    }
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+    assert!(out.contains(r#"stdin="pipe" stdout="blocking""#), "{out}");
+}

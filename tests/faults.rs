@@ -25,9 +25,13 @@ use support::LiveHaproxy;
 use support::mcp::{fixtures, text};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Short deadlines so that a fault shows within a second: connect 500 ms, command 300 ms.
+/// Short deadlines so that a fault shows within a second: connect 500 ms, command 300 ms. One
+/// connection per command: a connection kept open from before a fault is injected would dodge
+/// `refuse`, as it does on a real HAProxy that stops accepting (the kept connection's own
+/// failures are in client_faults.rs).
 fn short(cap: usize) -> ClientOptions {
     ClientOptions {
+        keep_alive: Duration::ZERO,
         limits: Limits {
             connect_timeout: Duration::from_millis(500),
             command_timeout: Duration::from_millis(300),
