@@ -490,3 +490,53 @@ async fn the_kept_connection_counts_in_the_connection_budget() {
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn two_reads_at_once_keep_two_connections_and_a_third_goes_one_shot() {
+    let (port, accepted, prompted) = {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let prompted = Arc::new(AtomicUsize::new(0));
+        let (count, prompts) = (accepted.clone(), prompted.clone());
+        tokio::spawn(async move {
+            while let Ok((s, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let prompts = prompts.clone();
+                tokio::spawn(async move {
+                    let (rd, mut wr) = s.into_split();
+                    let mut lines = BufReader::new(rd).lines();
+                    let mut prompt = false;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        let out: &[u8] = if line == "prompt" {
+                            prompt = true;
+                            prompts.fetch_add(1, Ordering::SeqCst);
+                            b"\n> "
+                        } else {
+                            // Slow enough for the three calls to overlap.
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            if prompt {
+                                b"2.6.12\n\n> "
+                            } else {
+                                b"2.6.12\n\n"
+                            }
+                        };
+                        let _ = wr.write_all(out).await;
+                    }
+                });
+            }
+        });
+        (port, accepted, prompted)
+    };
+    let c = kept(port);
+    let (a, b, d) = tokio::join!(c.show_version(), c.show_version(), c.show_version());
+    for v in [a, b, d] {
+        assert_eq!(v.unwrap(), "2.6.12");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
+    assert_eq!(prompted.load(Ordering::SeqCst), 2, "two kept, one one-shot");
+    // Both kept connections serve the next pair.
+    let (a, b) = tokio::join!(c.show_version(), c.show_version());
+    assert_eq!((a.unwrap(), b.unwrap()), ("2.6.12".into(), "2.6.12".into()));
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
+}

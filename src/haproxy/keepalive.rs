@@ -1,24 +1,25 @@
-//! A kept CLI connection in `prompt` mode, reused by the reads tools send most.
+//! Kept CLI connections in `prompt` mode, reused by the reads tools send most.
 //!
 //! A one-shot exchange pays for a connection each time: `connect`, HAProxy's accept and session
 //! set-up, the close on both sides; on a Unix socket that is most of a small command's round trip
 //! (measured on 2.6: `show info` 113 µs one-shot, 39 µs on a kept connection). So a client keeps
-//! one connection per target open in `prompt` mode (every version 2.6 … 3.4 enters it with a plain
-//! `prompt`, and ends each reply with `"\n> "`) and sends a few reads over it, for at most the
-//! configured idle time (`keep_alive`), after which it is closed so it does not hold one of
-//! HAProxy's shared CLI slots (`stats maxconn`, 10 by default).
+//! up to two connections per target open in `prompt` mode (every version 2.6 … 3.4 enters it
+//! with a plain `prompt`, and ends each reply with `"\n> "`) and sends a few reads over them, each
+//! for at most the configured idle time (`keep_alive`), after which it is closed so it does not
+//! hold one of HAProxy's shared CLI slots (`stats maxconn`, 10 by default). They count in the
+//! client's connection budget, and an idle one is closed rather than make a call wait.
 //!
-//! Only reads whose replies are framed beyond doubt go this way ([`eligible`]): dumps that end with
-//! HAProxy's empty line, in which no line can start with `"> "` except inside a quoted CSV cell
-//! (checked by quote parity), or one-line messages. Everything else — changes, payloads, the
+//! Only reads whose replies are framed beyond doubt go this way ([`eligible`]): dumps that end
+//! with HAProxy's empty line, in which no line can start with `"> "` except inside a quoted CSV
+//! cell (checked by quote parity), or one-line messages. Everything else — changes, payloads, the
 //! master CLI, dumps of caller data such as map entries or captured traffic — keeps the one-shot
 //! exchange, which reads to EOF. The reply handed back is byte for byte what a one-shot exchange
 //! gets (the prompt's `"> "` removed), so parsers cannot tell the difference.
 //!
 //! A kept connection that HAProxy closed meanwhile (its `stats timeout`, a reload) or that holds
-//! unexpected bytes is dropped before use and the command goes one-shot; nothing is sent twice.
-//! A HAProxy (or proxy in front of it) that does not answer `prompt` as HAProxy does turns the
-//! kept connection off for that client.
+//! unexpected bytes is dropped before use and the command goes over a new one; nothing is sent
+//! twice. A HAProxy (or proxy in front of it) that does not answer `prompt` as HAProxy does turns
+//! keeping off for that client.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -53,19 +54,22 @@ pub(crate) fn eligible(command: &Command) -> bool {
 #[derive(Debug)]
 pub(crate) struct KeepAlive {
     idle: Duration,
-    slot: Mutex<Slot>,
+    pool: Mutex<Pool>,
     unsupported: AtomicBool,
     reaper_running: AtomicBool,
 }
 
-/// The kept connection's state. There is never more than one.
-#[derive(Debug)]
-enum Slot {
-    Empty,
-    /// Open and waiting for the next read.
-    Idle(Kept),
-    /// Carrying a read, or being opened.
-    InUse,
+/// Most kept connections per client: two, because the tools that read servers (`list_servers`,
+/// `get_server`, `get_backend`, `health_summary`) send `show stat` and `show servers state` at
+/// the same time.
+const MAX_KEPT: usize = 2;
+
+/// The kept connections: idle ones (the most recently used last) and how many carry a read or
+/// are being opened. Never more than [`MAX_KEPT`] in all.
+#[derive(Debug, Default)]
+struct Pool {
+    idle: Vec<Kept>,
+    in_use: usize,
 }
 
 /// An idle connection in prompt mode, with the connection-budget permit it holds (so the
@@ -99,20 +103,17 @@ impl Kept {
     }
 }
 
-/// Empties the slot unless the connection went back into it: a read cancelled half-way (its
-/// caller dropped) leaves a connection whose reply may still be arriving, which must not be
-/// used again.
+/// Gives the connection's place in the pool back unless the connection itself went back: a
+/// read cancelled half-way (its caller dropped) leaves a connection whose reply may still be
+/// arriving, which must not be used again.
 struct InUseGuard<'a> {
     keep: &'a KeepAlive,
-    armed: bool,
 }
 
 impl Drop for InUseGuard<'_> {
     fn drop(&mut self) {
-        if self.armed
-            && let Ok(mut slot) = self.keep.slot.lock()
-        {
-            *slot = Slot::Empty;
+        if let Ok(mut pool) = self.keep.pool.lock() {
+            pool.in_use -= 1;
         }
     }
 }
@@ -122,28 +123,24 @@ impl KeepAlive {
     pub(crate) fn new(idle: Duration) -> Arc<Self> {
         Arc::new(Self {
             idle,
-            slot: Mutex::new(Slot::Empty),
+            pool: Mutex::new(Pool::default()),
             unsupported: AtomicBool::new(idle.is_zero()),
             reaper_running: AtomicBool::new(false),
         })
     }
 
-    /// A permit of the connection budget for a one-shot exchange. When every permit is taken
-    /// and one of them is only holding the idle kept connection, that connection is closed to
+    /// A permit of the connection budget. When every permit is taken and one of them is only
+    /// holding an idle kept connection, that connection (the least recently used) is closed to
     /// free it: an idle connection never makes a call wait.
     pub(crate) async fn permit(&self, permits: &Arc<Semaphore>) -> OwnedSemaphorePermit {
         if let Ok(p) = Arc::clone(permits).try_acquire_owned() {
             return p;
         }
-        let idle = self.slot.lock().ok().and_then(|mut slot| {
-            match std::mem::replace(&mut *slot, Slot::Empty) {
-                Slot::Idle(kept) => Some(kept),
-                other => {
-                    *slot = other;
-                    None
-                }
-            }
-        });
+        let idle = self
+            .pool
+            .lock()
+            .ok()
+            .and_then(|mut pool| (!pool.idle.is_empty()).then(|| pool.idle.remove(0)));
         if let Some(kept) = idle {
             kept.close().await;
         }
@@ -153,10 +150,10 @@ impl KeepAlive {
             .expect("the connection semaphore is never closed")
     }
 
-    /// Sends `line` over the kept connection (opening it if there is none) and returns the
-    /// reply, or `None` when the command must go one-shot instead (not eligible, keeping off or
-    /// refused, the kept connection busy with another read or gone stale, the connection could
-    /// not be opened): nothing of `line` has reached HAProxy then.
+    /// Sends `line` over a kept connection (opening one if there is room) and returns the reply,
+    /// or `None` when the command must go one-shot instead (not eligible, keeping off or
+    /// refused, every kept connection busy, the one taken gone stale): nothing of `line` has
+    /// reached HAProxy then.
     pub(crate) async fn exchange(
         self: &Arc<Self>,
         endpoint: &Endpoint,
@@ -172,17 +169,15 @@ impl KeepAlive {
             return None;
         }
         let taken = {
-            let mut slot = self.slot.lock().ok()?;
-            match std::mem::replace(&mut *slot, Slot::InUse) {
-                Slot::InUse => return None,
-                Slot::Idle(kept) => Some(kept),
-                Slot::Empty => None,
+            let mut pool = self.pool.lock().ok()?;
+            let taken = pool.idle.pop();
+            if taken.is_none() && pool.in_use >= MAX_KEPT {
+                return None;
             }
+            pool.in_use += 1;
+            taken
         };
-        let mut guard = InUseGuard {
-            keep: self,
-            armed: true,
-        };
+        let guard = InUseGuard { keep: self };
         let usable = match taken {
             Some(kept) => self.usable(kept).await,
             None => None,
@@ -224,7 +219,6 @@ impl KeepAlive {
             Ok(Some(Err(e))) => Some(Err(e)),
             Ok(Some(Ok((reply, in_step)))) => {
                 if in_step {
-                    guard.armed = false;
                     self.put_back(stream, permit);
                 }
                 Some(Ok(reply))
@@ -257,9 +251,11 @@ impl KeepAlive {
         }
     }
 
+    /// Returns a connection to the idle list (its place in `in_use` is given back by the
+    /// caller's guard).
     fn put_back(self: &Arc<Self>, stream: Stream, permit: OwnedSemaphorePermit) {
-        if let Ok(mut slot) = self.slot.lock() {
-            *slot = Slot::Idle(Kept {
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.idle.push(Kept {
                 stream,
                 permit,
                 idle_since: Instant::now(),
@@ -309,37 +305,34 @@ impl KeepAlive {
     }
 }
 
-/// Closes the kept connection once it has been idle for the idle time, so it holds neither one
-/// of HAProxy's CLI slots nor a permit; ends when there is nothing left to watch.
+/// Closes kept connections once they have been idle for the idle time, so they hold neither
+/// one of HAProxy's CLI slots nor a permit; ends when there is nothing left to watch.
 async fn reap(keep: Weak<KeepAlive>) {
     loop {
         let Some(k) = keep.upgrade() else { return };
-        let wait = {
-            let Ok(mut slot) = k.slot.lock() else { return };
-            let idle = match &*slot {
-                Slot::Idle(kept) => Some(kept.idle_since.elapsed()),
-                Slot::InUse => None,
-                Slot::Empty => Some(Duration::MAX),
-            };
-            match idle {
+        let (expired, wait) = {
+            let Ok(mut pool) = k.pool.lock() else { return };
+            let (expired, fresh): (Vec<Kept>, Vec<Kept>) = std::mem::take(&mut pool.idle)
+                .into_iter()
+                .partition(|kept| kept.idle_since.elapsed() >= k.idle);
+            pool.idle = fresh;
+            let wait = match pool.idle.iter().map(|kept| kept.idle_since.elapsed()).max() {
+                Some(idle) => Some(k.idle.saturating_sub(idle)),
                 // In use: look again after a full idle time.
-                None => Ok(k.idle),
-                Some(idle) if idle < k.idle => Ok(k.idle - idle),
-                // Expired, or nothing left to watch.
-                Some(_) => {
+                None if pool.in_use > 0 => Some(k.idle),
+                None => {
                     k.reaper_running.store(false, Ordering::Release);
-                    Err(std::mem::replace(&mut *slot, Slot::Empty))
+                    None
                 }
-            }
+            };
+            (expired, wait)
         };
-        match wait {
-            Ok(wait) => {
-                drop(k);
-                tokio::time::sleep(wait).await;
-            }
-            Err(Slot::Idle(kept)) => return kept.close().await,
-            Err(_) => return,
+        for kept in expired {
+            kept.close().await;
         }
+        let Some(wait) = wait else { return };
+        drop(k);
+        tokio::time::sleep(wait).await;
     }
 }
 
