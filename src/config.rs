@@ -180,9 +180,9 @@ pub struct Cli {
     /// Most CLI connections open at once per target (HAProxy's `stats maxconn` is 10, shared).
     #[arg(long, env = "HAPROXY_MAX_CONNECTIONS", default_value_t = 4)]
     pub max_connections: usize,
-    /// How long a kept CLI connection for the frequent reads stays open while idle, in
+    /// How long a kept CLI connection for the frequent reads is used after it was opened, in
     /// milliseconds (0: one connection per command).
-    #[arg(long, env = "HAPROXY_KEEP_ALIVE_MS", default_value_t = 5000)]
+    #[arg(long, env = "HAPROXY_KEEP_ALIVE_MS", default_value_t = 1000)]
     pub keep_alive_ms: u64,
 
     /// Log level: trace, debug, info, warn or error (logs go to stderr).
@@ -499,7 +499,7 @@ fn client_options(cli: &Cli, file_read_only: bool) -> Result<ClientOptions, Conf
         return Err(bad(
             &cli.setting("keep_alive_ms"),
             format!("{} ms would hold a CLI slot that long", cli.keep_alive_ms),
-            "use 0 to 60000 ms, below HAProxy's `stats timeout` (10 s by default); 0 turns keeping off (default 5000)",
+            "use 0 to 60000 ms, below HAProxy's `stats timeout` (10 s by default); 0 turns keeping off (default 1000)",
         ));
     }
     if cli.max_reply_bytes < 4096 {

@@ -977,3 +977,43 @@ async fn frequent_reads_share_one_kept_connection() {
         assert_eq!(others().await, 0);
     }
 }
+
+/// After a reload the old worker keeps answering the connections it had, with its own outgoing
+/// state (`Stopping: 1`); a kept connection must not pass that off as HAProxy's. `show info`
+/// over a kept connection to the old worker is asked again on a new connection, which the new
+/// worker answers.
+#[tokio::test]
+async fn a_kept_connection_does_not_answer_for_a_reloaded_worker() {
+    let Some(live) =
+        LiveHaproxy::start("a_kept_connection_does_not_answer_for_a_reloaded_worker").await
+    else {
+        return;
+    };
+    let kept = RuntimeClient::new(
+        live.admin_unix(),
+        ClientOptions {
+            keep_alive: Duration::from_secs(30),
+            ..Default::default()
+        },
+    );
+    let one_shot = RuntimeClient::new(
+        live.admin_unix(),
+        ClientOptions {
+            keep_alive: Duration::ZERO,
+            ..Default::default()
+        },
+    );
+    let before = kept.show_info().await.unwrap().pid().unwrap();
+    live.client(live.master()).reload().await.unwrap();
+    let mut after = before;
+    for _ in 0..50 {
+        after = one_shot.show_info().await.unwrap().pid().unwrap();
+        if after != before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(after, before, "the reload started a new worker");
+    let info = kept.show_info().await.unwrap();
+    assert_eq!(info.pid(), Some(after), "answered by the new worker");
+}

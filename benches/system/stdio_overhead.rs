@@ -7,6 +7,8 @@
 //! bench's executable started again) and on a live HAProxy (the native `haproxy` on PATH, started
 //! here with a small configuration of its own).
 //!
+//! Beside them, the MCP round trip alone (`ping`: no tool, no HAProxy).
+//!
 //! A tool that needs two exchanges (`list_servers`: `show servers state` and `show stat`, sent
 //! concurrently) is divided by the raw round trip of its larger one (`show stat`).
 
@@ -197,6 +199,24 @@ async fn measure(plan: &Plan, backend: &Backend) -> Vec<Figure> {
             met: true,
         });
     }
+    // The MCP round trip alone: `ping`, which touches no tool and no HAProxy.
+    let mut ping = WireCall::ping();
+    for _ in 0..plan.stdio_warmup {
+        ping.time(&mut rpc).await;
+    }
+    let mut pings: Vec<Duration> = Vec::with_capacity(plan.stdio_calls);
+    for _ in 0..plan.stdio_calls {
+        pings.push(ping.time(&mut rpc).await);
+    }
+    let ping_us = median_us(&mut pings);
+    println!("stdio {} ping: {ping_us:.1} us", backend.label);
+    figures.push(Figure {
+        name: leak(format!("stdio_{}_ping", backend.label)),
+        value: ping_us,
+        unit: "us",
+        goal: "(reported)",
+        met: true,
+    });
     drop(rpc);
     let _ = server.child.kill().await;
     figures
@@ -235,25 +255,38 @@ async fn raw_round_trip(endpoint: &Endpoint, line: &[u8], limits: &Limits) -> Du
     elapsed
 }
 
-/// A `tools/call` request prepared as bytes, sent again and again with a fresh id.
+/// A request prepared as bytes, sent again and again with a fresh id, and what its success
+/// reply holds.
 struct WireCall {
     head: String,
     tail: String,
+    success: &'static str,
     next_id: u64,
     line: String,
     bytes: Vec<u8>,
 }
 
 impl WireCall {
+    /// A `tools/call`.
     fn new(tool: &str, arguments: &str) -> Self {
         WireCall {
             head: r#"{"jsonrpc":"2.0","id":"#.to_owned(),
             tail: format!(
                 r#","method":"tools/call","params":{{"name":"{tool}","arguments":{arguments}}}}}"#
             ),
+            success: r#""isError":false"#,
             next_id: 1_000_000,
             line: String::new(),
             bytes: Vec::new(),
+        }
+    }
+
+    /// A `ping`.
+    fn ping() -> Self {
+        WireCall {
+            tail: r#","method":"ping"}"#.to_owned(),
+            success: r#""result":{}"#,
+            ..WireCall::new("", "{}")
         }
     }
 
@@ -274,7 +307,7 @@ impl WireCall {
         assert!(n > 0, "the server closed stdout");
         let id = format!(r#""id":{}"#, self.next_id);
         assert!(
-            self.line.contains(&id) && self.line.contains(r#""isError":false"#),
+            self.line.contains(&id) && self.line.contains(self.success),
             "not this call's success: {}",
             &self.line[..self.line.len().min(400)]
         );

@@ -180,7 +180,7 @@ fn hint(id: &str) -> Option<&'static str> {
         "max_reply_bytes" | "max_request_bytes" => "give a whole number of bytes",
         "max_connections" => "give a whole number from 1 to 10 (default 4)",
         "keep_alive_ms" => {
-            "give a whole number of milliseconds from 0 to 60000 (0 turns keeping off; default 5000)"
+            "give a whole number of milliseconds from 0 to 60000 (0 turns keeping off; default 1000)"
         }
         "rate_limit" => "give requests per second as a number (0 turns the limit off; default 10)",
         "rate_limit_burst" => "give a whole number of requests, at least 1 (default 50)",

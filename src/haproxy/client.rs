@@ -40,8 +40,9 @@ pub struct ClientOptions {
     pub retry_backoff: Duration,
     /// Refuse every command that changes HAProxy.
     pub read_only: bool,
-    /// How long a kept `prompt`-mode connection for the most frequent reads stays open while
-    /// idle (it holds one of HAProxy's CLI slots meanwhile); zero sends every command on its own
+    /// How long a kept `prompt`-mode connection for the most frequent reads is used after it was
+    /// opened (it holds one of HAProxy's CLI slots meanwhile, and after an external reload it
+    /// may still reach the old worker until then); zero sends every command on its own
     /// connection. Keep it below HAProxy's `stats timeout` (10 s by default).
     pub keep_alive: Duration,
 }
@@ -54,7 +55,7 @@ impl Default for ClientOptions {
             read_retries: 2,
             retry_backoff: Duration::from_millis(100),
             read_only: false,
-            keep_alive: Duration::from_secs(5),
+            keep_alive: Duration::from_secs(1),
         }
     }
 }

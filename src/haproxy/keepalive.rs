@@ -5,9 +5,12 @@
 //! (measured on 2.6: `show info` 113 µs one-shot, 39 µs on a kept connection). So a client keeps
 //! up to two connections per target open in `prompt` mode (every version 2.6 … 3.4 enters it
 //! with a plain `prompt`, and ends each reply with `"\n> "`) and sends a few reads over them, each
-//! for at most the configured idle time (`keep_alive`), after which it is closed so it does not
-//! hold one of HAProxy's shared CLI slots (`stats maxconn`, 10 by default). They count in the
-//! client's connection budget, and an idle one is closed rather than make a call wait.
+//! for at most `keep_alive` after it was opened, after which it is closed: it holds one of
+//! HAProxy's shared CLI slots (`stats maxconn`, 10 by default), and after a reload done
+//! elsewhere the old, stopping worker keeps answering the connections it had. (`show info` says
+//! `Stopping: 1` there, and is asked again on a new connection; the other reads cannot tell, so
+//! their window is `keep_alive`, 1 s by default.) They count in the client's connection budget,
+//! and an idle one is closed rather than make a call wait.
 //!
 //! Only reads whose replies are framed beyond doubt go this way ([`eligible`]): dumps that end
 //! with HAProxy's empty line, in which no line can start with `"> "` except inside a quoted CSV
@@ -53,7 +56,7 @@ pub(crate) fn eligible(command: &Command) -> bool {
 /// One client's kept connection, if any, and whether HAProxy allows one.
 #[derive(Debug)]
 pub(crate) struct KeepAlive {
-    idle: Duration,
+    lifetime: Duration,
     pool: Mutex<Pool>,
     unsupported: AtomicBool,
     reaper_running: AtomicBool,
@@ -77,13 +80,13 @@ struct Pool {
 struct Kept {
     stream: Stream,
     permit: OwnedSemaphorePermit,
-    idle_since: Instant,
+    opened: Instant,
 }
 
 impl std::fmt::Debug for Kept {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Kept")
-            .field("idle_since", &self.idle_since)
+            .field("opened", &self.opened)
             .finish_non_exhaustive()
     }
 }
@@ -119,12 +122,13 @@ impl Drop for InUseGuard<'_> {
 }
 
 impl KeepAlive {
-    /// Connections idle for `idle` are closed; `Duration::ZERO` turns keeping off.
-    pub(crate) fn new(idle: Duration) -> Arc<Self> {
+    /// Connections are used for `lifetime` after they were opened, then closed; `Duration::ZERO`
+    /// turns keeping off.
+    pub(crate) fn new(lifetime: Duration) -> Arc<Self> {
         Arc::new(Self {
-            idle,
+            lifetime,
             pool: Mutex::new(Pool::default()),
-            unsupported: AtomicBool::new(idle.is_zero()),
+            unsupported: AtomicBool::new(lifetime.is_zero()),
             reaper_running: AtomicBool::new(false),
         })
     }
@@ -182,8 +186,8 @@ impl KeepAlive {
             Some(kept) => self.usable(kept).await,
             None => None,
         };
-        let (mut stream, permit, reused) = match usable {
-            Some((stream, permit)) => (stream, permit, true),
+        let (mut stream, permit, opened, reused) = match usable {
+            Some((stream, permit, opened)) => (stream, permit, opened, true),
             None => {
                 let permit = self.permit(permits).await;
                 match self.open(endpoint, limits).await {
@@ -191,7 +195,7 @@ impl KeepAlive {
                     // exchange (trying one-shot now would double the connect deadline).
                     Err(e) => return Some(Err(e)),
                     Ok(None) => return None,
-                    Ok(Some(stream)) => (stream, permit, false),
+                    Ok(Some(stream)) => (stream, permit, Instant::now(), false),
                 }
             }
         };
@@ -217,9 +221,13 @@ impl KeepAlive {
             Err(_) => Some(Err(ExchangeError::ReplyTimeout)),
             Ok(None) => None,
             Ok(Some(Err(e))) => Some(Err(e)),
+            // A worker that is stopping after a reload still answers the connections it had, with
+            // its own, outgoing state: not this one. Asked again on a new connection, which the
+            // new worker accepts.
+            Ok(Some(Ok((reply, _)))) if reused && from_stopping_worker(&reply) => None,
             Ok(Some(Ok((reply, in_step)))) => {
                 if in_step {
-                    self.put_back(stream, permit);
+                    self.put_back(stream, permit, opened);
                 }
                 Some(Ok(reply))
             }
@@ -228,9 +236,9 @@ impl KeepAlive {
         result
     }
 
-    /// The idle connection's parts, if it is fresh enough and holds nothing unexpected.
-    async fn usable(&self, kept: Kept) -> Option<(Stream, OwnedSemaphorePermit)> {
-        if kept.idle_since.elapsed() >= self.idle {
+    /// The idle connection's parts, if it is young enough and holds nothing unexpected.
+    async fn usable(&self, kept: Kept) -> Option<(Stream, OwnedSemaphorePermit, Instant)> {
+        if kept.opened.elapsed() >= self.lifetime {
             kept.close().await;
             return None;
         }
@@ -238,7 +246,7 @@ impl KeepAlive {
         match kept.stream.try_read(&mut probe) {
             // Nothing waiting: in step.
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                Some((kept.stream, kept.permit))
+                Some((kept.stream, kept.permit, kept.opened))
             }
             // EOF (HAProxy closed it) or an error: stale.
             Ok(0) | Err(_) => None,
@@ -253,12 +261,12 @@ impl KeepAlive {
 
     /// Returns a connection to the idle list (its place in `in_use` is given back by the
     /// caller's guard).
-    fn put_back(self: &Arc<Self>, stream: Stream, permit: OwnedSemaphorePermit) {
+    fn put_back(self: &Arc<Self>, stream: Stream, permit: OwnedSemaphorePermit, opened: Instant) {
         if let Ok(mut pool) = self.pool.lock() {
             pool.idle.push(Kept {
                 stream,
                 permit,
-                idle_since: Instant::now(),
+                opened,
             });
         }
         if !self.reaper_running.swap(true, Ordering::AcqRel) {
@@ -305,8 +313,8 @@ impl KeepAlive {
     }
 }
 
-/// Closes kept connections once they have been idle for the idle time, so they hold neither
-/// one of HAProxy's CLI slots nor a permit; ends when there is nothing left to watch.
+/// Closes kept connections once they have lived their lifetime, so they hold neither one of
+/// HAProxy's CLI slots nor a permit; ends when there is nothing left to watch.
 async fn reap(keep: Weak<KeepAlive>) {
     loop {
         let Some(k) = keep.upgrade() else { return };
@@ -314,12 +322,12 @@ async fn reap(keep: Weak<KeepAlive>) {
             let Ok(mut pool) = k.pool.lock() else { return };
             let (expired, fresh): (Vec<Kept>, Vec<Kept>) = std::mem::take(&mut pool.idle)
                 .into_iter()
-                .partition(|kept| kept.idle_since.elapsed() >= k.idle);
+                .partition(|kept| kept.opened.elapsed() >= k.lifetime);
             pool.idle = fresh;
-            let wait = match pool.idle.iter().map(|kept| kept.idle_since.elapsed()).max() {
-                Some(idle) => Some(k.idle.saturating_sub(idle)),
-                // In use: look again after a full idle time.
-                None if pool.in_use > 0 => Some(k.idle),
+            let wait = match pool.idle.iter().map(|kept| kept.opened.elapsed()).max() {
+                Some(age) => Some(k.lifetime.saturating_sub(age)),
+                // In use: look again after a full lifetime.
+                None if pool.in_use > 0 => Some(k.lifetime),
                 None => {
                     k.reaper_running.store(false, Ordering::Release);
                     None
@@ -334,6 +342,15 @@ async fn reap(keep: Weak<KeepAlive>) {
         drop(k);
         tokio::time::sleep(wait).await;
     }
+}
+
+/// Whether a `show info` reply comes from a worker that is stopping (`Stopping: 1`): an old
+/// worker after a reload, which keeps answering the connections it had.
+fn from_stopping_worker(reply: &[u8]) -> bool {
+    reply.starts_with(b"Name: ")
+        && reply
+            .split(|&b| b == b'\n')
+            .any(|line| line == b"Stopping: 1")
 }
 
 /// How a prompt-mode read ended.
