@@ -264,49 +264,59 @@ async fn a_refused_load_discards_the_prepared_version() {
 
 // ---- the kept prompt-mode connection ---------------------------------------------------------
 
-/// A CLI on TCP that enters prompt mode as HAProxy does (`prompt` answered with `"\n> "`) and
-/// answers each other line with `reply(connection, line)` followed by the prompt, `"\n> "`, in
-/// prompt mode or `"\n"` (then EOF once the client half-closes) otherwise; `None` closes the
-/// connection. Returns the port and the count of accepted connections.
-async fn prompt_cli<F>(reply: F) -> (u16, Arc<AtomicUsize>)
+/// One write of a scripted CLI: after a pause, these bytes.
+type Write = (Duration, &'static [u8]);
+
+/// A CLI on TCP that answers each line with `script(connection, line, prompt mode)`: writes done
+/// in order, each after its pause (`prompt` must be answered by the script too; the helper only
+/// tracks the mode). Returns the port and the count of accepted connections.
+async fn scripted_cli<F>(script: F) -> (u16, Arc<AtomicUsize>)
 where
-    F: Fn(usize, &str) -> Option<Vec<u8>> + Send + Sync + 'static,
+    F: Fn(usize, &str, bool) -> Vec<Write> + Send + Sync + 'static,
 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let accepted = Arc::new(AtomicUsize::new(0));
-    let (count, reply) = (accepted.clone(), Arc::new(reply));
+    let (count, script) = (accepted.clone(), Arc::new(script));
     tokio::spawn(async move {
         while let Ok((s, _)) = listener.accept().await {
             let conn = count.fetch_add(1, Ordering::SeqCst);
-            let reply = reply.clone();
+            let script = script.clone();
             tokio::spawn(async move {
                 let (rd, mut wr) = s.into_split();
                 let mut lines = BufReader::new(rd).lines();
                 let mut prompt = false;
                 while let Ok(Some(line)) = lines.next_line().await {
-                    let out = if line == "prompt" {
-                        prompt = true;
-                        Some(b"\n> ".to_vec())
-                    } else {
-                        reply(conn, &line).map(|mut out| {
-                            out.extend_from_slice(if prompt { b"\n> " } else { b"\n" });
-                            out
-                        })
-                    };
-                    match out {
-                        Some(bytes) => {
-                            if wr.write_all(&bytes).await.is_err() {
-                                return;
-                            }
+                    prompt |= line == "prompt";
+                    for (pause, bytes) in script(conn, &line, prompt) {
+                        tokio::time::sleep(pause).await;
+                        if wr.write_all(bytes).await.is_err() {
+                            return;
                         }
-                        None => return,
                     }
                 }
             });
         }
     });
     (port, accepted)
+}
+
+/// A CLI that speaks prompt mode as HAProxy does: `prompt` answered with `"\n> "`, every other
+/// line with `output` and then the prompt (`"\n> "`, or `"\n"` and EOF at the client's half-close
+/// out of prompt mode).
+async fn prompt_cli<F>(output: F) -> (u16, Arc<AtomicUsize>)
+where
+    F: Fn(usize, &str) -> &'static [u8] + Send + Sync + 'static,
+{
+    scripted_cli(move |conn, line, prompt| {
+        let end: &'static [u8] = if prompt { b"\n> " } else { b"\n" };
+        if line == "prompt" {
+            vec![(Duration::ZERO, end)]
+        } else {
+            vec![(Duration::ZERO, output(conn, line)), (Duration::ZERO, end)]
+        }
+    })
+    .await
 }
 
 fn kept(port: u16) -> RuntimeClient {
@@ -319,16 +329,21 @@ fn kept(port: u16) -> RuntimeClient {
     )
 }
 
+fn version_or_nothing(_: usize, line: &str) -> &'static [u8] {
+    if line == "show version" {
+        b"2.6.12\n"
+    } else {
+        b""
+    }
+}
+
 #[tokio::test]
 async fn reads_share_the_kept_connection_and_changes_do_not() {
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
     let (port, accepted) = prompt_cli(move |conn, line| {
         log.lock().unwrap().push((conn, line.to_owned()));
-        Some(match line {
-            "show version" => b"2.6.12\n".to_vec(),
-            _ => Vec::new(),
-        })
+        version_or_nothing(conn, line)
     })
     .await;
     let c = kept(port);
@@ -357,26 +372,18 @@ async fn reads_share_the_kept_connection_and_changes_do_not() {
 
 #[tokio::test]
 async fn a_cli_without_prompt_mode_gets_one_connection_per_command() {
-    let (port, accepted) = {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let count = accepted.clone();
-        tokio::spawn(async move {
-            while let Ok((mut s, _)) = listener.accept().await {
-                count.fetch_add(1, Ordering::SeqCst);
-                let mut buf = [0u8; 64];
-                let n = s.read(&mut buf).await.unwrap_or(0);
-                let reply: &[u8] = if buf[..n].starts_with(b"prompt") {
-                    b"Unknown command: 'prompt'\n\n"
-                } else {
-                    b"2.6.12\n\n"
-                };
-                let _ = s.write_all(reply).await;
-            }
-        });
-        (port, accepted)
-    };
+    // An unknown `prompt`, as a proxy or an old CLI might answer; EOF follows each reply.
+    let (port, accepted) = scripted_cli(|_, line, _| {
+        vec![(
+            Duration::ZERO,
+            if line == "prompt" {
+                b"Unknown command: 'prompt'\n\n"
+            } else {
+                b"2.6.12\n\n"
+            },
+        )]
+    })
+    .await;
     let c = kept(port);
     for _ in 0..3 {
         assert_eq!(c.show_version().await.unwrap(), "2.6.12");
@@ -389,34 +396,15 @@ async fn a_cli_without_prompt_mode_gets_one_connection_per_command() {
 async fn bytes_after_a_reply_retire_the_kept_connection() {
     // The first connection's reply comes with its prompt, and then stray bytes: the connection
     // is out of step.
-    let (port, accepted) = {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let count = accepted.clone();
-        tokio::spawn(async move {
-            while let Ok((s, _)) = listener.accept().await {
-                let conn = count.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let (rd, mut wr) = s.into_split();
-                    let mut lines = BufReader::new(rd).lines();
-                    while let Ok(Some(line)) = lines.next_line().await {
-                        let out: &[u8] = match (line.as_str(), conn) {
-                            ("prompt", _) => b"\n> ",
-                            (_, 0) => b"2.6.12\n\n> ",
-                            _ => b"2.6.13\n\n> ",
-                        };
-                        let _ = wr.write_all(out).await;
-                        if conn == 0 && line != "prompt" {
-                            tokio::time::sleep(Duration::from_millis(10)).await;
-                            let _ = wr.write_all(b"stray").await;
-                        }
-                    }
-                });
-            }
-        });
-        (port, accepted)
-    };
+    let (port, accepted) = scripted_cli(|conn, line, _| match (line, conn) {
+        ("prompt", _) => vec![(Duration::ZERO, b"\n> ")],
+        (_, 0) => vec![
+            (Duration::ZERO, b"2.6.12\n\n> "),
+            (Duration::from_millis(10), b"stray"),
+        ],
+        _ => vec![(Duration::ZERO, b"2.6.13\n\n> ")],
+    })
+    .await;
     let c = kept(port);
     assert_eq!(c.show_version().await.unwrap(), "2.6.12");
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -427,31 +415,13 @@ async fn bytes_after_a_reply_retire_the_kept_connection() {
 
 #[tokio::test]
 async fn a_kept_connection_that_stops_mid_reply_is_not_used_again() {
-    let (port, accepted) = {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let count = accepted.clone();
-        tokio::spawn(async move {
-            while let Ok((s, _)) = listener.accept().await {
-                let conn = count.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let (rd, mut wr) = s.into_split();
-                    let mut lines = BufReader::new(rd).lines();
-                    while let Ok(Some(line)) = lines.next_line().await {
-                        let out: &[u8] = match (line.as_str(), conn) {
-                            ("prompt", _) => b"\n> ",
-                            // Half a reply, and then nothing: stuck.
-                            (_, 0) => b"2.6",
-                            _ => b"2.6.12\n\n> ",
-                        };
-                        let _ = wr.write_all(out).await;
-                    }
-                });
-            }
-        });
-        (port, accepted)
-    };
+    // The first connection sends half a reply, and then nothing: stuck.
+    let (port, accepted) = scripted_cli(|conn, line, _| match (line, conn) {
+        ("prompt", _) => vec![(Duration::ZERO, b"\n> ")],
+        (_, 0) => vec![(Duration::ZERO, b"2.6")],
+        _ => vec![(Duration::ZERO, b"2.6.12\n\n> ")],
+    })
+    .await;
     let c = kept(port);
     let err = c.show_version().await.unwrap_err();
     assert!(matches!(err, RuntimeError::Timeout { .. }), "{err}");
@@ -462,13 +432,7 @@ async fn a_kept_connection_that_stops_mid_reply_is_not_used_again() {
 
 #[tokio::test]
 async fn the_kept_connection_counts_in_the_connection_budget() {
-    let (port, accepted) = prompt_cli(|_, line| {
-        Some(match line {
-            "show version" => b"2.6.12\n".to_vec(),
-            _ => Vec::new(),
-        })
-    })
-    .await;
+    let (port, accepted) = prompt_cli(version_or_nothing).await;
     let c = RuntimeClient::new(
         Endpoint::tcp("127.0.0.1", port),
         ClientOptions {
@@ -493,41 +457,19 @@ async fn the_kept_connection_counts_in_the_connection_budget() {
 
 #[tokio::test]
 async fn two_reads_at_once_keep_two_connections_and_a_third_goes_one_shot() {
-    let (port, accepted, prompted) = {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let prompted = Arc::new(AtomicUsize::new(0));
-        let (count, prompts) = (accepted.clone(), prompted.clone());
-        tokio::spawn(async move {
-            while let Ok((s, _)) = listener.accept().await {
-                count.fetch_add(1, Ordering::SeqCst);
-                let prompts = prompts.clone();
-                tokio::spawn(async move {
-                    let (rd, mut wr) = s.into_split();
-                    let mut lines = BufReader::new(rd).lines();
-                    let mut prompt = false;
-                    while let Ok(Some(line)) = lines.next_line().await {
-                        let out: &[u8] = if line == "prompt" {
-                            prompt = true;
-                            prompts.fetch_add(1, Ordering::SeqCst);
-                            b"\n> "
-                        } else {
-                            // Slow enough for the three calls to overlap.
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                            if prompt {
-                                b"2.6.12\n\n> "
-                            } else {
-                                b"2.6.12\n\n"
-                            }
-                        };
-                        let _ = wr.write_all(out).await;
-                    }
-                });
-            }
-        });
-        (port, accepted, prompted)
-    };
+    let prompted = Arc::new(AtomicUsize::new(0));
+    let prompts = prompted.clone();
+    // Replies slow enough for three calls to overlap.
+    let slow = Duration::from_millis(100);
+    let (port, accepted) = scripted_cli(move |_, line, prompt| match (line, prompt) {
+        ("prompt", _) => {
+            prompts.fetch_add(1, Ordering::SeqCst);
+            vec![(Duration::ZERO, b"\n> ")]
+        }
+        (_, true) => vec![(slow, b"2.6.12\n\n> ")],
+        (_, false) => vec![(slow, b"2.6.12\n\n")],
+    })
+    .await;
     let c = kept(port);
     let (a, b, d) = tokio::join!(c.show_version(), c.show_version(), c.show_version());
     for v in [a, b, d] {

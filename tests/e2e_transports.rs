@@ -291,6 +291,16 @@ fn stdio_answers_over_pipes_sockets_and_files() {
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .any(|v| v["id"] == json!(2) && v["result"]["isError"] == json!(false))
     };
+    // Everything the server wrote, up to and including that answer.
+    let read_until_answered = |from: &mut dyn Read| {
+        let mut lines = BufReader::new(from).lines();
+        let mut out = String::new();
+        while !answered(&out) {
+            out.push_str(&lines.next().expect("an answer").unwrap());
+            out.push('\n');
+        }
+        out
+    };
     let dir = tempfile::tempdir().unwrap();
 
     // Pipes: both ends driven by the reactor.
@@ -306,12 +316,7 @@ fn stdio_answers_over_pipes_sockets_and_files() {
         .unwrap()
         .write_all(requests.as_bytes())
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut out = String::new();
-    while !answered(&out) {
-        out.push_str(&lines.next().expect("an answer").unwrap());
-        out.push('\n');
-    }
+    read_until_answered(&mut child.stdout.take().unwrap());
     drop(child.stdin.take());
     let mut err = String::new();
     child
@@ -334,12 +339,8 @@ fn stdio_answers_over_pipes_sockets_and_files() {
         .spawn()
         .unwrap();
     client_in.write_all(requests.as_bytes()).unwrap();
-    let mut lines = BufReader::new(client_out).lines();
-    let mut out = String::new();
-    while !answered(&out) {
-        out.push_str(&lines.next().expect("an answer").unwrap());
-        out.push('\n');
-    }
+    let mut client_out = client_out;
+    read_until_answered(&mut client_out);
     drop(client_in);
     assert!(child.wait().unwrap().success());
     let err = std::fs::read_to_string(&errors).unwrap();
@@ -378,12 +379,9 @@ fn stdio_answers_over_pipes_sockets_and_files() {
         .unwrap()
         .write_all(requests.as_bytes())
         .unwrap();
-    let mut lines = BufReader::new(reader).lines();
-    let mut out = String::new();
-    while !answered(&out) {
-        out.push_str(&lines.next().expect("an answer").unwrap());
-        out.push('\n');
-    }
+    // The read end stays open until the server has exited: its last log lines go there too.
+    let mut reader = reader;
+    let out = read_until_answered(&mut reader);
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
     assert!(out.contains(r#"stdin="pipe" stdout="blocking""#), "{out}");
