@@ -275,16 +275,9 @@ where
     // commands follow, so it closes as soon as the reply is written. A peer that already closed
     // makes this fail harmlessly.
     let _ = stream.shutdown().await;
-    // Read straight into the reply (no bounce buffer: large replies are megabytes), never more
-    // than one byte past the cap.
     let mut reply = Vec::new();
     loop {
-        if reply.capacity() - reply.len() < MIN_READ {
-            reply.reserve(READ_CHUNK);
-        }
-        // `reply.len() <= cap` here: the loop ends as soon as it is not.
-        let allowed = ((cap - reply.len()) as u64).saturating_add(1);
-        let n = match (&mut stream).take(allowed).read_buf(&mut reply).await {
+        let n = match read_more(&mut stream, &mut reply, cap).await {
             Ok(n) => n,
             // A reset before any byte is a close without reply (the caller reports it as such);
             // a reset in the middle of a reply means the reply is cut short: an error.
@@ -298,6 +291,24 @@ where
             return Err(ExchangeError::TooLarge);
         }
     }
+}
+
+/// Reads what has arrived onto the end of `reply`, straight into it (no bounce buffer: large
+/// replies are megabytes), never more than one byte past `cap` in all, growing it a chunk at a
+/// time. Returns the bytes read (0 at EOF). Shared by the one-shot and the kept exchanges.
+pub(crate) async fn read_more<S>(
+    stream: &mut S,
+    reply: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<usize>
+where
+    S: AsyncRead + Unpin,
+{
+    if reply.capacity() - reply.len() < MIN_READ {
+        reply.reserve(READ_CHUNK);
+    }
+    let allowed = (cap.saturating_sub(reply.len()) as u64).saturating_add(1);
+    stream.take(allowed).read_buf(reply).await
 }
 
 /// Room made in the reply buffer when it runs low: most replies fit in the first one.

@@ -33,7 +33,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::timeout;
 
 use super::command::{Command, Route};
-use super::endpoint::{Endpoint, ExchangeError, Limits, Stream};
+use super::endpoint::{Endpoint, ExchangeError, Limits, Stream, read_more};
 
 /// The prompt HAProxy writes after each reply in prompt mode.
 const PROMPT: &[u8] = b"\n> ";
@@ -106,9 +106,9 @@ impl Kept {
     }
 }
 
-/// Gives the connection's place in the pool back unless the connection itself went back: a
-/// read cancelled half-way (its caller dropped) leaves a connection whose reply may still be
-/// arriving, which must not be used again.
+/// Gives a read's place in the pool (`in_use`) back however the read ends: returned to the idle
+/// list, dropped after a failure, or cancelled half-way (its caller dropped), when the connection
+/// is dropped with it since its reply may still be arriving.
 struct InUseGuard<'a> {
     keep: &'a KeepAlive,
 }
@@ -365,13 +365,8 @@ enum Read {
 async fn read_reply(stream: &mut Stream, cap: usize, csv: bool) -> Result<Read, ExchangeError> {
     let mut reply = Vec::new();
     loop {
-        if reply.capacity() - reply.len() < 4096 {
-            reply.reserve(16 * 1024);
-        }
-        let allowed = ((cap + PROMPT.len()).saturating_sub(reply.len()) as u64).saturating_add(1);
-        let n = (&mut *stream)
-            .take(allowed)
-            .read_buf(&mut reply)
+        // The cap is on the reply; its prompt comes on top.
+        let n = read_more(stream, &mut reply, cap + PROMPT.len())
             .await
             .map_err(ExchangeError::Io)?;
         if n == 0 {
