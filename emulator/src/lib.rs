@@ -18,8 +18,10 @@
 //! (recording), [`version`] (per-version behaviour).
 
 pub mod capture;
+pub mod differential;
 pub mod fault;
 pub mod fixture;
+pub mod model;
 pub mod replay;
 pub mod scenario;
 pub mod server;
@@ -76,6 +78,18 @@ pub enum Error {
     Capture(String),
 }
 
+/// How an emulator answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// Each command line gets its recorded reply, in recorded order (the regression net for
+    /// the parsers).
+    #[default]
+    Replay,
+    /// A model of HAProxy's runtime state, seeded from the recordings, executes the commands
+    /// (see [`model`]).
+    Model,
+}
+
 /// A loaded fixtures folder, ready to serve. Cheap to clone: clones share the replay cursors
 /// and the fault, like the listeners of one HAProxy share its state.
 #[derive(Debug, Clone)]
@@ -83,6 +97,8 @@ pub struct Emulator {
     shared: Arc<server::Shared>,
     haproxy: Arc<str>,
     fixtures: usize,
+    /// The model as seeded, for [`Emulator::reset`].
+    seed: Option<Arc<model::Model>>,
 }
 
 impl Emulator {
@@ -93,17 +109,35 @@ impl Emulator {
 
     /// Loads every fixture of `dir`.
     pub fn load_with(dir: impl AsRef<Path>, options: Options) -> Result<Emulator, Error> {
+        Self::load_engine(dir, options, Engine::Replay)
+    }
+
+    /// Loads every fixture of `dir`, to answer with `engine`.
+    pub fn load_engine(
+        dir: impl AsRef<Path>,
+        options: Options,
+        engine: Engine,
+    ) -> Result<Emulator, Error> {
         let dir = dir.as_ref();
         let fixtures = fixture::load_dir(dir)?;
-        Self::from_fixtures(&fixtures, options).map_err(|message| Error::Fixture {
+        Self::from_fixtures_engine(&fixtures, options, engine).map_err(|message| Error::Fixture {
             path: dir.to_path_buf(),
             message,
         })
     }
 
+    /// Builds a replaying emulator from fixtures already in memory (in recorded order).
+    pub fn from_fixtures(fixtures: &[Fixture], options: Options) -> Result<Emulator, String> {
+        Self::from_fixtures_engine(fixtures, options, Engine::Replay)
+    }
+
     /// Builds an emulator from fixtures already in memory (in recorded order). The HAProxy
     /// version comes from their `# haproxy:` header; they must all agree.
-    pub fn from_fixtures(fixtures: &[Fixture], options: Options) -> Result<Emulator, String> {
+    pub fn from_fixtures_engine(
+        fixtures: &[Fixture],
+        options: Options,
+        engine: Engine,
+    ) -> Result<Emulator, String> {
         let first = fixtures.first().ok_or("no fixtures")?;
         let version = Version::parse(&first.haproxy)
             .ok_or_else(|| format!("no version in `# haproxy: {}`", first.haproxy))?;
@@ -117,10 +151,19 @@ impl Emulator {
             ));
         }
         let book = replay::ReplayBook::new(version, fixtures);
+        let seed = match engine {
+            Engine::Replay => None,
+            Engine::Model => Some(Arc::new(model::Model::seed(version, fixtures)?)),
+        };
+        let answers = session::Answers {
+            book,
+            model: seed.as_deref().cloned().map(std::sync::Mutex::new),
+        };
         let (fault, _) = watch::channel(Fault::None);
         Ok(Emulator {
+            seed,
             shared: Arc::new(server::Shared {
-                book,
+                answers,
                 version,
                 fault,
                 options,
@@ -156,14 +199,29 @@ impl Emulator {
         self.shared.fault.send_replace(fault);
     }
 
-    /// Rewinds every command to its first recorded reply.
+    /// How this emulator answers.
+    pub fn engine(&self) -> Engine {
+        if self.seed.is_some() {
+            Engine::Model
+        } else {
+            Engine::Replay
+        }
+    }
+
+    /// Rewinds every command to its first recorded reply, and the model to its seed.
     pub fn reset(&self) {
-        self.shared.book.reset();
+        self.shared.answers.book.reset();
+        if let (Some(seed), Some(model)) = (&self.seed, &self.shared.answers.model) {
+            *model.lock().unwrap_or_else(|e| e.into_inner()) = (**seed).clone();
+        }
     }
 
     /// This version's unknown-command reply for `word` (with its terminating `"\n"`).
     pub fn unknown_command_reply(&self, word: &str) -> Vec<u8> {
-        self.shared.book.unknown_command_reply(word.as_bytes())
+        self.shared
+            .answers
+            .book
+            .unknown_command_reply(word.as_bytes())
     }
 
     /// Serves an admin-level TCP socket. Must be called inside a Tokio runtime.

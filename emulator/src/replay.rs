@@ -164,6 +164,46 @@ impl ReplayBook {
         None
     }
 
+    /// The first recorded reply for one command at `level`, without moving any cursor: what
+    /// HAProxy answered at the start of the capture.
+    pub fn first_reply(
+        &self,
+        level: Level,
+        command: &Command,
+        payload: Option<&[u8]>,
+    ) -> Option<Arc<[u8]>> {
+        let levels: &[Level] = match level {
+            Level::Operator => &[Level::Operator, Level::Admin],
+            other => &[other][..],
+        };
+        levels.iter().find_map(|&level| {
+            let key = BookKey {
+                level,
+                commands: vec![command.key()],
+                payload: payload.map(<[u8]>::to_vec),
+            };
+            self.entries.get(&key).map(|e| e.replies[0].clone())
+        })
+    }
+
+    /// True when this version's usage list has a command starting with `words` (its fixed
+    /// words, up to the first `<argument>` or `[option]`).
+    pub fn knows(&self, words: &[Vec<u8>]) -> bool {
+        String::from_utf8_lossy(&self.usage).lines().any(|line| {
+            let syntax = line.split(" : ").next().unwrap_or("");
+            let fixed: Vec<&str> = syntax
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['<', '[', '{']))
+                .collect();
+            !fixed.is_empty()
+                && fixed.len() <= words.len()
+                && fixed
+                    .iter()
+                    .zip(words)
+                    .all(|(f, w)| f.split('|').any(|alt| alt.as_bytes() == w.as_slice()))
+        })
+    }
+
     /// Rewinds every command to its first recorded reply.
     pub fn reset(&self) {
         self.cursors

@@ -16,8 +16,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::fault::{self, Fault};
 use crate::fixture::Level;
-use crate::replay::ReplayBook;
-use crate::session::{Mode, Session};
+use crate::session::{Answers, Mode, Session};
 use crate::tokenizer::{self, PayloadEnd};
 use crate::version::Version;
 
@@ -44,7 +43,7 @@ impl Default for Options {
 /// What every listener of one emulator shares.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) book: ReplayBook,
+    pub(crate) answers: Answers,
     pub(crate) version: Version,
     pub(crate) fault: watch::Sender<Fault>,
     pub(crate) options: Options,
@@ -409,7 +408,7 @@ where
             }
             payload = Some(lines.join(&b'\n'));
         }
-        let outcome = session.execute(&parsed, payload.as_deref(), &shared.book);
+        let outcome = session.execute(&parsed, payload.as_deref(), &shared.answers);
         let fault = *shared.fault.borrow();
         match fault {
             Fault::None | Fault::Refuse => {

@@ -1,10 +1,13 @@
 //! One CLI session's state (mode and level) and what it answers to a parsed line: built-in
-//! session commands (`prompt`, `quit`, `user`, `operator`), recorded replies, and the version's
-//! unknown-command reply. No I/O here; [`crate::server`] moves the bytes.
+//! session commands (`prompt`, `quit`, `user`, `operator`), the model's or the recorded
+//! replies, and the version's unknown-command reply. No I/O here; [`crate::server`] moves the
+//! bytes.
 
+use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::fixture::Level;
+use crate::model::{Model, Reply};
 use crate::replay::ReplayBook;
 use crate::tokenizer::{Command, ParsedLine};
 use crate::version::Version;
@@ -31,6 +34,23 @@ pub struct Outcome {
     pub output: Vec<u8>,
     /// Close the connection after writing (`quit`).
     pub close: bool,
+}
+
+/// Where a session's answers come from: the recordings alone (replay), or the model, which
+/// falls back on the recordings for the reads it does not execute.
+#[derive(Debug)]
+pub struct Answers {
+    /// The recorded replies (and the version's usage list).
+    pub book: ReplayBook,
+    /// The model, in model mode.
+    pub model: Option<Mutex<Model>>,
+}
+
+impl Answers {
+    /// Replay only.
+    pub fn replay(book: ReplayBook) -> Answers {
+        Answers { book, model: None }
+    }
 }
 
 /// One client session.
@@ -75,11 +95,13 @@ impl Session {
         &mut self,
         line: &ParsedLine,
         payload: Option<&[u8]>,
-        book: &ReplayBook,
+        answers: &Answers,
     ) -> Outcome {
+        let book = &answers.book;
         let mut out = Outcome::default();
         // A line recorded as a whole (`a;b`) replays as a whole in non-interactive mode.
-        if line.commands.len() > 1
+        if answers.model.is_none()
+            && line.commands.len() > 1
             && self.mode == Mode::NonInteractive
             && !line.commands.iter().any(is_session_command)
             && let Some(reply) = book.next_line_reply(self.level, &line.commands, payload)
@@ -97,7 +119,7 @@ impl Session {
                     return out;
                 }
                 Builtin::Body(body) => body,
-                Builtin::Recorded => self.lookup(command, this_payload, book),
+                Builtin::Recorded => self.lookup(command, this_payload, answers),
             };
             out.output.extend_from_slice(&body);
             out.output.extend_from_slice(&self.terminator(last));
@@ -200,7 +222,8 @@ impl Session {
         };
     }
 
-    fn lookup(&self, command: &Command, payload: Option<&[u8]>, book: &ReplayBook) -> Vec<u8> {
+    fn lookup(&self, command: &Command, payload: Option<&[u8]>, answers: &Answers) -> Vec<u8> {
+        let book = &answers.book;
         if command.is_empty() && payload.is_none() {
             return if self.version.ignores_empty_command() {
                 Vec::new()
@@ -210,6 +233,16 @@ impl Session {
         }
         if command.too_many_args && self.version.rejects_too_many_args() {
             return b"Too many arguments. Commands must have at most 64 arguments.\n".to_vec();
+        }
+        if let Some(model) = &answers.model {
+            let reply = model
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .execute(self.level, command, payload);
+            return match reply {
+                Reply::Body(body) => body,
+                Reply::NotModelled => self.not_modelled(command, payload, book),
+            };
         }
         match book.next_reply(self.level, command, payload) {
             Some(reply) => strip_terminator(&reply).to_vec(),
@@ -222,6 +255,38 @@ impl Session {
                 strip_terminator(&book.unknown_command_reply(command.word0())).to_vec()
             }
         }
+    }
+}
+
+impl Session {
+    /// What the model mode answers to a command the model does not execute: a read answers
+    /// what HAProxy answered to it at the start of the capture (the seed's state); a command
+    /// this version knows gets an `emulator:` message naming it; anything else is unknown to
+    /// HAProxy too.
+    fn not_modelled(
+        &self,
+        command: &Command,
+        payload: Option<&[u8]>,
+        book: &ReplayBook,
+    ) -> Vec<u8> {
+        let read = matches!(command.word0(), b"show" | b"get" | b"help" | b"echo");
+        if read && let Some(reply) = book.first_reply(self.level, command, payload) {
+            return strip_terminator(&reply).to_vec();
+        }
+        if book.knows(&command.words) {
+            let words: Vec<String> = command
+                .words
+                .iter()
+                .map(|w| String::from_utf8_lossy(w).into_owned())
+                .collect();
+            return format!(
+                "emulator: `{}` is a HAProxy {} command the model does not execute yet; nothing was changed (docs/emulator.md lists what it covers).\n",
+                words.join(" "),
+                self.version
+            )
+            .into_bytes();
+        }
+        strip_terminator(&book.unknown_command_reply(command.word0())).to_vec()
     }
 }
 
@@ -247,7 +312,7 @@ mod tests {
     use crate::fixture::Fixture;
     use crate::tokenizer::parse_line;
 
-    fn book(v: Version) -> ReplayBook {
+    fn book(v: Version) -> Answers {
         let fx = |seq, command: &str, reply: &str| Fixture {
             seq,
             haproxy: String::new(),
@@ -260,7 +325,7 @@ mod tests {
         };
         let mut user = fx(3, "show cli level", "user\n\n");
         user.socket = Level::User;
-        ReplayBook::new(
+        Answers::replay(ReplayBook::new(
             v,
             &[
                 fx(1, "show version", "2.6.12\n\n"),
@@ -272,11 +337,11 @@ mod tests {
                     "The following commands are valid at this level:\n  quit : q\n\n",
                 ),
             ],
-        )
+        ))
     }
 
-    fn run(s: &mut Session, b: &ReplayBook, line: &str) -> Outcome {
-        let parsed = parse_line(line.as_bytes(), b.version());
+    fn run(s: &mut Session, b: &Answers, line: &str) -> Outcome {
+        let parsed = parse_line(line.as_bytes(), b.book.version());
         s.execute(&parsed, None, b)
     }
 

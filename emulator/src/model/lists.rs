@@ -1,0 +1,397 @@
+//! Maps and ACLs: entries with their pointers, versions (`prepare` / `commit`), lookups, and the
+//! commands that change them, with HAProxy's messages.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use super::{Model, Reply};
+
+/// A map or an ACL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    /// A map (key → value).
+    Map,
+    /// An ACL (patterns).
+    Acl,
+}
+
+impl ListKind {
+    /// `map` or `acl`.
+    pub fn word(self) -> &'static str {
+        match self {
+            ListKind::Map => "map",
+            ListKind::Acl => "acl",
+        }
+    }
+
+    fn unknown(self) -> Reply {
+        Reply::line(match self {
+            ListKind::Map => "Unknown map identifier. Please use #<id> or <file>.",
+            ListKind::Acl => "Unknown ACL identifier. Please use #<id> or <file>.",
+        })
+    }
+}
+
+/// One entry.
+#[derive(Debug, Clone)]
+struct Entry {
+    pointer: u64,
+    key: String,
+    value: String,
+}
+
+/// One map or ACL, with its committed entries and the versions being prepared.
+#[derive(Debug, Clone)]
+pub struct List {
+    kind: ListKind,
+    id: u32,
+    file: String,
+    /// Its line in `show map` / `show acl`, as recorded.
+    listing: String,
+    /// True when its patterns are addresses (`type=ip`).
+    ip: bool,
+    /// False when its entries were never recorded (its listing line then stays as recorded).
+    known: bool,
+    current: u32,
+    next: u32,
+    versions: BTreeMap<u32, Vec<Entry>>,
+}
+
+impl List {
+    /// A list seeded with `(pointer, key, value)` entries.
+    pub fn new(
+        kind: ListKind,
+        id: u32,
+        file: String,
+        listing: String,
+        entries: Option<Vec<(u64, String, String)>>,
+    ) -> List {
+        let known = entries.is_some();
+        let entries = entries.unwrap_or_default();
+        let ip = kind == ListKind::Acl
+            && !entries.is_empty()
+            && entries.iter().all(|(_, k, _)| parse_net(k).is_some());
+        let entries = entries
+            .into_iter()
+            .map(|(pointer, key, value)| Entry {
+                pointer,
+                key,
+                value,
+            })
+            .collect();
+        List {
+            kind,
+            id,
+            file,
+            listing,
+            ip,
+            known,
+            current: 0,
+            next: 0,
+            versions: BTreeMap::from([(0, entries)]),
+        }
+    }
+
+    /// Every entry pointer in use.
+    pub fn pointers(&self) -> impl Iterator<Item = u64> + '_ {
+        self.versions.values().flatten().map(|e| e.pointer)
+    }
+
+    /// Its `show map` / `show acl` line now: the recorded line with its version numbers and
+    /// entry count brought up to date.
+    fn listing_now(&self) -> String {
+        match self.listing.find(" curr_ver=").filter(|_| self.known) {
+            Some(at) => format!(
+                "{} curr_ver={} next_ver={} entry_cnt={}",
+                &self.listing[..at],
+                self.current,
+                self.next.max(self.current),
+                self.entries().len()
+            ),
+            None => self.listing.clone(),
+        }
+    }
+
+    fn entries(&self) -> &[Entry] {
+        self.versions.get(&self.current).map_or(&[], Vec::as_slice)
+    }
+
+    fn type_word(&self) -> &'static str {
+        if self.ip { "ip" } else { "str" }
+    }
+
+    fn matches(&self, entry: &Entry, sample: &str) -> bool {
+        if self.ip {
+            match (parse_net(&entry.key), sample.parse::<IpAddr>()) {
+                (Some((net, bits)), Ok(ip)) => in_net(ip, net, bits),
+                _ => false,
+            }
+        } else {
+            entry.key == sample
+        }
+    }
+}
+
+/// `a.b.c.d[/n]` or an IPv6 address with an optional prefix length.
+fn parse_net(text: &str) -> Option<(IpAddr, u8)> {
+    let (addr, bits) = match text.split_once('/') {
+        Some((a, b)) => (a, Some(b.parse::<u8>().ok()?)),
+        None => (text, None),
+    };
+    let ip: IpAddr = addr.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let bits = bits.unwrap_or(max);
+    (bits <= max).then_some((ip, bits))
+}
+
+fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+impl Model {
+    /// Every `map` / `acl` command: `show`, `get`, `add`, `set`, `del`, `clear`, `prepare`,
+    /// `commit`.
+    pub(super) fn list_command(&mut self, words: &[&str], payload: Option<&[u8]>) -> Reply {
+        let kind = if words[1] == "map" {
+            ListKind::Map
+        } else {
+            ListKind::Acl
+        };
+        let verb = words[0];
+        let mut args: Vec<&str> = words[2..].to_vec();
+        let version = match args.first().and_then(|a| a.strip_prefix('@')) {
+            Some(v) => match v.parse::<u32>() {
+                Ok(v) => {
+                    args.remove(0);
+                    Some(v)
+                }
+                Err(_) => return Reply::NotModelled,
+            },
+            None => None,
+        };
+        if verb == "show" && args.is_empty() {
+            return self.show_lists(kind);
+        }
+        let Some(reference) = args.first().copied() else {
+            return Reply::NotModelled;
+        };
+        let Some(index) = self.find_list(kind, reference) else {
+            return kind.unknown();
+        };
+        let rest = &args[1..];
+        match verb {
+            "show" if rest.is_empty() => self.show_entries(index, version),
+            "get" => match rest {
+                [sample] => self.get_entry(index, sample),
+                _ => Reply::NotModelled,
+            },
+            "add" => self.add_entries(index, version, rest, payload),
+            "set" => match rest {
+                [key, value] if version.is_none() => self.set_entry(index, key, value),
+                _ => Reply::NotModelled,
+            },
+            "del" => match rest {
+                [key] if version.is_none() => self.del_entry(index, key),
+                _ => Reply::NotModelled,
+            },
+            "clear" if rest.is_empty() => {
+                let list = &mut self.lists[index];
+                let v = version.unwrap_or(list.current);
+                list.versions.insert(v, Vec::new());
+                Reply::ok()
+            }
+            "prepare" if rest.is_empty() && version.is_none() => {
+                let list = &mut self.lists[index];
+                list.next = list.next.max(list.current) + 1;
+                list.versions.insert(list.next, Vec::new());
+                Reply::line(format!("New version created: {}", list.next))
+            }
+            "commit" if rest.is_empty() => {
+                let list = &mut self.lists[index];
+                match version {
+                    Some(v) if v > list.current && v <= list.next => {
+                        list.current = v;
+                        list.versions.retain(|&k, _| k >= v);
+                        Reply::ok()
+                    }
+                    Some(_) => Reply::line("Version number out of range."),
+                    None => Reply::NotModelled,
+                }
+            }
+            _ => Reply::NotModelled,
+        }
+    }
+
+    fn find_list(&self, kind: ListKind, reference: &str) -> Option<usize> {
+        self.lists.iter().position(|l| {
+            l.kind == kind
+                && match reference.strip_prefix('#') {
+                    Some(id) => id.parse() == Ok(l.id),
+                    None => l.file == reference,
+                }
+        })
+    }
+
+    fn show_lists(&self, kind: ListKind) -> Reply {
+        let mut out = String::from("# id (file) description\n");
+        for list in self.lists.iter().filter(|l| l.kind == kind) {
+            out.push_str(&list.listing_now());
+            out.push('\n');
+        }
+        Reply::Body(out.into_bytes())
+    }
+
+    fn show_entries(&self, index: usize, version: Option<u32>) -> Reply {
+        let list = &self.lists[index];
+        let entries = match version {
+            Some(v) => list.versions.get(&v).map_or(&[][..], Vec::as_slice),
+            None => list.entries(),
+        };
+        let mut out = String::new();
+        for e in entries {
+            if list.kind == ListKind::Map {
+                out.push_str(&format!("0x{:x} {} {}\n", e.pointer, e.key, e.value));
+            } else {
+                out.push_str(&format!("0x{:x} {}\n", e.pointer, e.key));
+            }
+        }
+        Reply::Body(out.into_bytes())
+    }
+
+    fn get_entry(&self, index: usize, sample: &str) -> Reply {
+        let list = &self.lists[index];
+        let found = list.entries().iter().find(|e| list.matches(e, sample));
+        let kind = list.type_word();
+        let (word, yes) = match list.kind {
+            ListKind::Map => ("found", "found=yes"),
+            ListKind::Acl => ("match", "match=yes"),
+        };
+        Reply::line(match (found, list.kind) {
+            (None, _) => format!("type={kind}, case=sensitive, {word}=no"),
+            (Some(e), ListKind::Map) => format!(
+                "type={kind}, case=sensitive, {yes}, idx=tree, key=\"{}\", value=\"{}\", type=\"str\"",
+                e.key, e.value
+            ),
+            (Some(e), ListKind::Acl) => {
+                format!(
+                    "type={kind}, case=sensitive, {yes}, idx=tree, pattern=\"{}\"",
+                    e.key
+                )
+            }
+        })
+    }
+
+    fn add_entries(
+        &mut self,
+        index: usize,
+        version: Option<u32>,
+        rest: &[&str],
+        payload: Option<&[u8]>,
+    ) -> Reply {
+        let kind = self.lists[index].kind;
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        match (kind, rest, payload) {
+            (ListKind::Map, [key, value], None) => pairs.push(((*key).into(), (*value).into())),
+            (ListKind::Acl, [pattern], None) => pairs.push(((*pattern).into(), String::new())),
+            (ListKind::Acl, _, _) => {
+                return Reply::line(
+                    "'add acl' expects two parameters: ACL identifier and pattern.",
+                );
+            }
+            (ListKind::Map, [], Some(payload)) => {
+                for line in String::from_utf8_lossy(payload).lines() {
+                    let line = line.trim_start();
+                    if line.is_empty() {
+                        continue;
+                    }
+                    match kind {
+                        ListKind::Map => {
+                            let (k, v) = line.split_once(' ').unwrap_or((line, ""));
+                            pairs.push((k.into(), v.trim_start().into()));
+                        }
+                        ListKind::Acl => pairs.push((line.into(), String::new())),
+                    }
+                }
+            }
+            (ListKind::Map, _, None) => {
+                return Reply::line(
+                    "'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload",
+                );
+            }
+            _ => return Reply::NotModelled,
+        }
+        let list = &self.lists[index];
+        if list.ip
+            && let Some((bad, _)) = pairs.iter().find(|(k, _)| parse_net(k).is_none())
+        {
+            return Reply::line(format!("'{bad}' is not a valid IPv4 or IPv6 address."));
+        }
+        let target = version.unwrap_or(list.current);
+        if target > list.next.max(list.current) {
+            return Reply::line("Version number in the future, please use 'prepare map' before.");
+        }
+        for (key, value) in pairs {
+            let pointer = self.next_pointer;
+            self.next_pointer += 0x80;
+            self.lists[index]
+                .versions
+                .entry(target)
+                .or_default()
+                .push(Entry {
+                    pointer,
+                    key,
+                    value,
+                });
+        }
+        Reply::ok()
+    }
+
+    fn select<'a>(list: &'a mut List, key: &str) -> Vec<&'a mut Entry> {
+        let current = list.current;
+        let entries = list.versions.entry(current).or_default();
+        match key.strip_prefix("#0x").map(|p| u64::from_str_radix(p, 16)) {
+            Some(Ok(pointer)) => entries
+                .iter_mut()
+                .filter(|e| e.pointer == pointer)
+                .collect(),
+            _ => entries.iter_mut().filter(|e| e.key == key).collect(),
+        }
+    }
+
+    fn set_entry(&mut self, index: usize, key: &str, value: &str) -> Reply {
+        let selected = Self::select(&mut self.lists[index], key);
+        if selected.is_empty() {
+            return Reply::line("entry not found.");
+        }
+        for e in selected {
+            e.value = value.to_owned();
+        }
+        Reply::ok()
+    }
+
+    fn del_entry(&mut self, index: usize, key: &str) -> Reply {
+        let list = &mut self.lists[index];
+        let current = list.current;
+        let entries = list.versions.entry(current).or_default();
+        let before = entries.len();
+        match key.strip_prefix("#0x").map(|p| u64::from_str_radix(p, 16)) {
+            Some(Ok(pointer)) => entries.retain(|e| e.pointer != pointer),
+            _ => entries.retain(|e| e.key != key),
+        }
+        if entries.len() == before {
+            Reply::line("Key not found.")
+        } else {
+            Reply::ok()
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The model's starting state, read from what a real HAProxy of the version answered at the
+//! start of its capture: the first `show stat`, `show servers state`, `show info`, `show map` /
+//! `show acl` and each list's entries. HAProxy's text is read here and nowhere else in the model.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::lists::{List, ListKind};
+use super::proxies::{Proxy, Server, check, op};
+use super::table::{Columns, Row};
+use crate::fixture::{Fixture, Level};
+use crate::session::strip_terminator;
+
+/// Everything read from the recordings.
+#[derive(Debug)]
+pub struct Seed {
+    /// Proxies in `show stat` order.
+    pub proxies: Vec<Proxy>,
+    /// `show stat`'s columns.
+    pub stat_columns: Arc<Columns>,
+    /// `show servers state`'s format line (`1`) and columns.
+    pub state_format: String,
+    /// See `state_format`.
+    pub state_columns: Arc<Columns>,
+    /// The process uptime when the seed was recorded: the model's clock starts there.
+    pub uptime: Duration,
+    /// `show info`'s lines, as (name, value).
+    pub info: Vec<(String, String)>,
+    /// Maps and ACLs.
+    pub lists: Vec<List>,
+}
+
+/// Reads the seed from a version's fixtures (in recorded order). Fails when a recording the
+/// model needs is missing, naming it.
+pub fn from_fixtures(fixtures: &[Fixture]) -> Result<Seed, String> {
+    let info = read_info(first_reply(fixtures, "show info")?);
+    let uptime = Duration::from_secs(
+        info.iter()
+            .find(|(k, _)| k == "Uptime_sec")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0),
+    );
+    let first = |command: &str| first_reply(fixtures, command);
+    let (stat_columns, stat_rows) = read_stat(first("show stat")?)?;
+    let (state_format, state_columns, state_rows) =
+        read_servers_state(first("show servers state")?)?;
+    let proxies = build_proxies(&stat_columns, stat_rows, &state_columns, state_rows, uptime)?;
+    let mut lists = Vec::new();
+    for kind in [ListKind::Map, ListKind::Acl] {
+        let listing = first(&format!("show {}", kind.word()))?;
+        for (id, file, line) in read_listing(listing) {
+            let entries = fixtures
+                .iter()
+                .find(|f| {
+                    f.socket == Level::Admin && f.command == format!("show {} #{id}", kind.word())
+                })
+                .map(|f| read_entries(strip_terminator(&f.reply)));
+            lists.push(List::new(kind, id, file, line, entries));
+        }
+    }
+    Ok(Seed {
+        uptime,
+        proxies,
+        stat_columns,
+        state_format,
+        state_columns,
+        info,
+        lists,
+    })
+}
+
+/// The first admin-level recording of `command`, without its terminator.
+fn first_reply<'a>(fixtures: &'a [Fixture], command: &str) -> Result<&'a [u8], String> {
+    fixtures
+        .iter()
+        .find(|f| f.socket == Level::Admin && f.command == command)
+        .map(|f| strip_terminator(&f.reply))
+        .ok_or_else(|| format!("the model needs a recording of `{command}`; none found"))
+}
+
+fn text(reply: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(reply).map_err(|_| "a seed recording is not UTF-8".to_owned())
+}
+
+fn read_stat(reply: &[u8]) -> Result<(Arc<Columns>, Vec<Vec<String>>), String> {
+    let text = text(reply)?;
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .and_then(|h| h.strip_prefix("# "))
+        .ok_or("`show stat` has no `# pxname,…` header")?;
+    let columns = Columns::new(header.split(',').map(str::to_owned).collect());
+    let rows = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    Ok((columns, rows))
+}
+
+type StateTable = (String, Arc<Columns>, Vec<Vec<String>>);
+
+fn read_servers_state(reply: &[u8]) -> Result<StateTable, String> {
+    let text = text(reply)?;
+    let mut lines = text.lines();
+    let format = lines.next().unwrap_or("1").to_owned();
+    let header = lines
+        .next()
+        .and_then(|h| h.strip_prefix("# "))
+        .ok_or("`show servers state` has no `# be_id …` header")?;
+    let columns = Columns::new(header.split(' ').map(str::to_owned).collect());
+    let rows = lines
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split(' ').map(str::to_owned).collect())
+        .collect();
+    Ok((format, columns, rows))
+}
+
+fn number<T: std::str::FromStr + Default>(row: &Row, column: &str) -> T {
+    row.get(column).parse().unwrap_or_default()
+}
+
+fn build_proxies(
+    stat_columns: &Arc<Columns>,
+    stat_rows: Vec<Vec<String>>,
+    state_columns: &Arc<Columns>,
+    state_rows: Vec<Vec<String>>,
+    uptime: Duration,
+) -> Result<Vec<Proxy>, String> {
+    let mut states: HashMap<(String, String), Row> = state_rows
+        .into_iter()
+        .map(|cells| {
+            let row = Row::new(state_columns.clone(), cells);
+            (
+                (
+                    row.get("be_name").to_owned(),
+                    row.get("srv_name").to_owned(),
+                ),
+                row,
+            )
+        })
+        .collect();
+    let mut proxies: Vec<Proxy> = Vec::new();
+    for cells in stat_rows {
+        let row = Row::new(stat_columns.clone(), cells);
+        let name = row.get("pxname").to_owned();
+        let index = match proxies.iter().position(|p| p.name == name) {
+            Some(i) => i,
+            None => {
+                proxies.push(Proxy {
+                    id: number(&row, "iid"),
+                    name: name.clone(),
+                    frontend: None,
+                    listeners: Vec::new(),
+                    servers: Vec::new(),
+                    backend: None,
+                    frontend_maxconn: None,
+                    next_server_id: 1,
+                });
+                proxies.len() - 1
+            }
+        };
+        let proxy = &mut proxies[index];
+        match row.get("type") {
+            "0" => {
+                proxy.frontend_maxconn = row.get("slim").parse().ok();
+                proxy.frontend = Some(row);
+            }
+            "1" => proxy.backend = Some(row),
+            "3" => proxy.listeners.push(row),
+            _ => {
+                let server_name = row.get("svname").to_owned();
+                let state = states
+                    .remove(&(name.clone(), server_name.clone()))
+                    .ok_or_else(|| {
+                        format!("server {name}/{server_name} is in `show stat` but not in `show servers state`")
+                    })?;
+                let server = server_from(row, state, uptime);
+                proxy.next_server_id = proxy.next_server_id.max(server.id + 1);
+                proxy.servers.push(server);
+            }
+        }
+    }
+    Ok(proxies)
+}
+
+fn server_from(stat: Row, state: Row, uptime: Duration) -> Server {
+    let since: u64 = number(&state, "srv_time_since_last_change");
+    let op_state: u8 = number(&state, "srv_op_state");
+    let check_state: u16 = number(&state, "srv_check_state");
+    let admin_state: u8 = number(&state, "srv_admin_state");
+    let agent_health =
+        if stat.get("agent_status").starts_with("L7STS") || stat.get("agent_health") == "0" {
+            0
+        } else {
+            1
+        };
+    Server {
+        id: number(&state, "srv_id"),
+        name: state.get("srv_name").to_owned(),
+        addr: state.get("srv_addr").to_owned(),
+        port: number(&state, "srv_port"),
+        admin: admin_state,
+        op: op_state,
+        weight: number(&state, "srv_uweight"),
+        initial_weight: number(&state, "srv_iweight"),
+        backup: stat.get("bck") == "1",
+        check: check_state,
+        agent: number(&state, "srv_agent_state"),
+        rise: number(&stat, "check_rise"),
+        fall: number(&stat, "check_fall"),
+        health: number(&state, "srv_check_health"),
+        health_at: uptime,
+        agent_health,
+        maxconn: number(&stat, "slim"),
+        check_port: number(&state, "srv_check_port"),
+        checks_fail: op_state == op::STOPPED
+            && check_state & check::ENABLED != 0
+            && admin_state & super::proxies::admin::MAINT == 0,
+        last_change: uptime.saturating_sub(Duration::from_secs(since)),
+        stat,
+        state,
+    }
+}
+
+fn read_info(reply: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(reply)
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// `show map` / `show acl`: `(id, file, whole line)` per list.
+fn read_listing(reply: &[u8]) -> Vec<(u32, String, String)> {
+    String::from_utf8_lossy(reply)
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let (id, rest) = l.split_once(' ')?;
+            let file = rest.strip_prefix('(')?.split_once(')')?.0.to_owned();
+            Some((id.parse().ok()?, file, l.to_owned()))
+        })
+        .collect()
+}
+
+/// `show map #id`: `(pointer, key, value)` per entry (the value is empty for an ACL).
+fn read_entries(reply: &[u8]) -> Vec<(u64, String, String)> {
+    String::from_utf8_lossy(reply)
+        .lines()
+        .filter_map(|l| {
+            let (ptr, rest) = l.split_once(' ')?;
+            let ptr = u64::from_str_radix(ptr.strip_prefix("0x")?, 16).ok()?;
+            let (key, value) = rest.split_once(' ').unwrap_or((rest, ""));
+            Some((ptr, key.to_owned(), value.to_owned()))
+        })
+        .collect()
+}

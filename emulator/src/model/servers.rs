@@ -1,0 +1,483 @@
+//! Server commands: weights, admin and health states, addresses, maxconn, agents, and
+//! dynamic servers (`add server`, `del server`), with HAProxy's validation and messages.
+
+use super::proxies::{Server, admin, check, op};
+use super::table::Row;
+use super::{Model, Reply};
+use crate::version::Version;
+
+/// Traffic counters of a `show stat` server row: zero on a new server.
+const COUNTERS: &[&str] = &[
+    "qcur",
+    "qmax",
+    "scur",
+    "smax",
+    "stot",
+    "bin",
+    "bout",
+    "dresp",
+    "econ",
+    "eresp",
+    "wretr",
+    "wredis",
+    "chkfail",
+    "chkdown",
+    "downtime",
+    "lbtot",
+    "rate",
+    "rate_max",
+    "hrsp_1xx",
+    "hrsp_2xx",
+    "hrsp_3xx",
+    "hrsp_4xx",
+    "hrsp_5xx",
+    "hrsp_other",
+    "cli_abrt",
+    "srv_abrt",
+    "qtime",
+    "ctime",
+    "rtime",
+    "ttime",
+    "req_tot",
+    "idle_conn_cur",
+    "safe_conn_cur",
+    "used_conn_cur",
+    "need_conn_est",
+    "reuse",
+    "connect",
+    "qtime_max",
+    "ctime_max",
+    "rtime_max",
+    "ttime_max",
+    "eint",
+];
+
+/// Load-balancing algorithms that accept servers added at runtime.
+const DYNAMIC_ALGORITHMS: &[&str] = &["roundrobin", "leastconn", "first", "random"];
+
+impl Model {
+    /// Finds `backend/server` for a command, or HAProxy's message saying what is wrong.
+    fn find_server(&self, spec: &str) -> Result<(usize, usize), Reply> {
+        let Some((backend, server)) = spec.split_once('/') else {
+            return Err(Reply::line("Require 'backend/server'."));
+        };
+        let Some(p) = self
+            .proxies
+            .iter()
+            .position(|p| p.name == backend && p.backend.is_some())
+        else {
+            return Err(Reply::line("No such backend."));
+        };
+        match self.proxies[p]
+            .servers
+            .iter()
+            .position(|s| s.name == server)
+        {
+            Some(s) => Ok((p, s)),
+            None => Err(Reply::line("No such server.")),
+        }
+    }
+
+    fn server_at(&mut self, (p, s): (usize, usize)) -> &mut Server {
+        &mut self.proxies[p].servers[s]
+    }
+
+    /// `get weight <backend/server>`.
+    pub(super) fn get_weight(&self, args: &[&str]) -> Reply {
+        let [spec] = args else {
+            return Reply::NotModelled;
+        };
+        match self.find_server(spec) {
+            Ok((p, s)) => {
+                let server = &self.proxies[p].servers[s];
+                Reply::line(format!(
+                    "{} (initial {})",
+                    server.weight, server.initial_weight
+                ))
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    /// `set weight <backend/server> <weight>`.
+    pub(super) fn set_weight_command(&mut self, args: &[&str]) -> Reply {
+        let [spec, weight] = args else {
+            return match args {
+                [spec] => self
+                    .find_server(spec)
+                    .err()
+                    .unwrap_or_else(|| Reply::line("Require <weight>.")),
+                _ => Reply::NotModelled,
+            };
+        };
+        match self.find_server(spec) {
+            Ok(at) => self.set_weight(at, weight),
+            Err(reply) => reply,
+        }
+    }
+
+    /// A weight, absolute (`0`…`256`) or relative to the initial one (`50%`).
+    fn set_weight(&mut self, at: (usize, usize), text: &str) -> Reply {
+        let server = self.server_at(at);
+        let (digits, relative) = match text.strip_suffix('%') {
+            Some(d) => (d, true),
+            None => (text, false),
+        };
+        let Ok(value) = digits.parse::<u32>() else {
+            return self.server_message("Empty weight string empty or preceded by garbage");
+        };
+        let weight = if relative {
+            if value > 100 && server.initial_weight > 0 && value * server.initial_weight / 100 > 256
+            {
+                return Reply::line("Relative weight too large.");
+            }
+            value * server.initial_weight / 100
+        } else {
+            if value > 256 {
+                return Reply::line("Absolute weight can only be between 0 and 256 inclusive.");
+            }
+            value
+        };
+        server.weight = weight;
+        Reply::ok()
+    }
+
+    /// `set maxconn server <backend/server> <n>`.
+    pub(super) fn set_server_maxconn(&mut self, spec: &str, value: &str) -> Reply {
+        let at = match self.find_server(spec) {
+            Ok(at) => at,
+            Err(reply) => return reply,
+        };
+        let Ok(v) = value.parse::<u32>() else {
+            return self.server_message("maxconn string empty or preceded by garbage");
+        };
+        self.server_at(at).maxconn = v;
+        Reply::ok()
+    }
+
+    /// `set server <backend/server> <what> …`.
+    pub(super) fn set_server(&mut self, args: &[&str]) -> Reply {
+        let Some((spec, rest)) = args.split_first() else {
+            return Reply::NotModelled;
+        };
+        let at = match self.find_server(spec) {
+            Ok(at) => at,
+            Err(reply) => return reply,
+        };
+        let now = self.now();
+        let server = self.server_at(at);
+        match rest {
+            ["weight", w] => self.set_weight(at, w),
+            ["state", state] => {
+                match *state {
+                    "ready" => server.admin &= !(admin::FMAINT | admin::FDRAIN | admin::CMAINT),
+                    "drain" => {
+                        server.admin =
+                            (server.admin & !(admin::FMAINT | admin::CMAINT)) | admin::FDRAIN
+                    }
+                    "maint" => server.admin = (server.admin & !admin::FDRAIN) | admin::FMAINT,
+                    _ => {
+                        return Reply::line(
+                            "'set server <srv> state' expects 'ready', 'drain' and 'maint'.",
+                        );
+                    }
+                }
+                server.touched(now);
+                server.settle(now);
+                Reply::ok()
+            }
+            ["health", state] => {
+                let full = server.full_health();
+                match *state {
+                    "up" => {
+                        server.op = op::RUNNING;
+                        server.set_health(full, now);
+                    }
+                    "stopping" => server.op = op::STOPPING,
+                    "down" => {
+                        server.op = op::STOPPED;
+                        server.set_health(0, now);
+                    }
+                    _ => {
+                        return Reply::line(
+                            "'set server <srv> health' expects 'up', 'stopping', or 'down'.",
+                        );
+                    }
+                }
+                server.touched(now);
+                Reply::ok()
+            }
+            ["agent", state] => {
+                if server.agent & check::CONFIGURED == 0 {
+                    return Reply::line("agent checks are not enabled on this server.");
+                }
+                match *state {
+                    "up" => {
+                        server.agent_health = 1;
+                        if !server.in_maint() {
+                            server.op = op::RUNNING;
+                        }
+                    }
+                    "down" => {
+                        server.agent_health = 0;
+                        server.op = op::STOPPED;
+                    }
+                    _ => return Reply::line("'set server <srv> agent' expects 'up' or 'down'."),
+                }
+                server.touched(now);
+                Reply::ok()
+            }
+            ["agent-send", _text] => {
+                if server.agent & check::CONFIGURED == 0 {
+                    return Reply::line("agent checks are not enabled on this server.");
+                }
+                Reply::ok()
+            }
+            ["check-port", port] => match port.parse::<u16>() {
+                Ok(p) => {
+                    server.check_port = p;
+                    Reply::ok()
+                }
+                Err(_) => {
+                    Reply::line("'set server <srv> check-port' expects an integer as argument.")
+                }
+            },
+            ["addr", addr, tail @ ..] => {
+                let port = match tail {
+                    [] => None,
+                    ["port", p] => match p.parse::<u16>() {
+                        Ok(p) => Some(p),
+                        Err(_) => return Reply::NotModelled,
+                    },
+                    _ => return Reply::NotModelled,
+                };
+                let old_style = self.version < Version::new(3, 0, 0);
+                let server = self.server_at(at);
+                if addr.parse::<std::net::IpAddr>().is_err() {
+                    return Reply::line(if old_style {
+                        format!("Invalid addr '{addr}' by 'stats socket command'")
+                    } else {
+                        format!("Invalid addr '{addr}'")
+                    });
+                }
+                let old_addr = std::mem::replace(&mut server.addr, (*addr).to_owned());
+                let mut message = if old_addr == *addr {
+                    "no need to change the addr".to_owned()
+                } else {
+                    format!("IP changed from '{old_addr}' to '{addr}'")
+                };
+                match port {
+                    Some(p) if p != server.port => {
+                        message
+                            .push_str(&format!(", port changed from '{}' to '{p}'", server.port));
+                        server.port = p;
+                    }
+                    Some(_) if old_style => message.push_str(", no need to change the port"),
+                    Some(_) => {}
+                    None => {}
+                }
+                Reply::line(format!("{message} by 'stats socket command'"))
+            }
+            _ => Reply::NotModelled,
+        }
+    }
+
+    /// `enable|disable server|health|agent <backend/server>`.
+    pub(super) fn toggle(&mut self, enable: bool, what: &str, args: &[&str]) -> Reply {
+        let [spec] = args else {
+            return Reply::NotModelled;
+        };
+        let at = match self.find_server(spec) {
+            Ok(at) => at,
+            Err(reply) => return reply,
+        };
+        let now = self.now();
+        let server = self.server_at(at);
+        match (what, enable) {
+            ("server", true) => server.admin &= !admin::FMAINT,
+            ("server", false) => server.admin |= admin::FMAINT,
+            ("health", _) if server.check & check::CONFIGURED == 0 => {
+                return Reply::line(
+                    "Health checks are not configured on this server, cannot enable.",
+                );
+            }
+            ("health", true) => {
+                server.check |= check::ENABLED;
+                let health = server.health;
+                server.set_health(health, now);
+            }
+            ("health", false) => {
+                let health = server.health_now(now);
+                server.set_health(health, now);
+                server.check &= !check::ENABLED;
+            }
+            ("agent", _) if server.agent & check::CONFIGURED == 0 => {
+                return Reply::line("Agent was not configured on this server, cannot enable.");
+            }
+            ("agent", true) => server.agent |= check::ENABLED,
+            ("agent", false) => server.agent &= !check::ENABLED,
+            _ => return Reply::NotModelled,
+        }
+        server.touched(now);
+        server.settle(now);
+        Reply::ok()
+    }
+
+    /// `add server <backend/server> <addr>[:<port>] [keywords]`.
+    pub(super) fn add_server(&mut self, args: &[&str]) -> Reply {
+        let Some((spec, rest)) = args.split_first() else {
+            return Reply::NotModelled;
+        };
+        let Some((backend, name)) = spec.split_once('/') else {
+            return self.server_message("Require 'backend/server'.");
+        };
+        let Some(p) = self
+            .proxies
+            .iter()
+            .position(|p| p.name == backend && p.backend.is_some())
+        else {
+            return self.server_message("No such backend.");
+        };
+        let algo = self.proxies[p]
+            .backend
+            .as_ref()
+            .map(|r| r.get("algo").to_owned())
+            .unwrap_or_default();
+        if !DYNAMIC_ALGORITHMS.contains(&algo.as_str()) {
+            let message = if self.version >= Version::new(3, 3, 0) {
+                format!(
+                    "Backend does not support dynamic servers : backend '{backend}' uses a non dynamic load balancing method."
+                )
+            } else {
+                "Backend must use a dynamic load balancing to support dynamic servers.".to_owned()
+            };
+            return self.server_message(&message);
+        }
+        if self.proxies[p].server(name).is_some() {
+            return Reply::line("Already exists a server with the same name in backend.");
+        }
+        let Some((addr_text, keywords)) = rest.split_first() else {
+            return Reply::NotModelled;
+        };
+        let Some((addr, port)) = split_addr(addr_text) else {
+            return Reply::NotModelled;
+        };
+        let mut server_check = 0;
+        let mut weight = 1;
+        let mut maxconn = 0;
+        let mut words = keywords.iter();
+        while let Some(&word) = words.next() {
+            match word {
+                "check" => server_check = check::CONFIGURED,
+                "weight" => match words.next().and_then(|w| w.parse().ok()) {
+                    Some(w) => weight = w,
+                    None => return Reply::NotModelled,
+                },
+                "maxconn" => match words.next().and_then(|w| w.parse().ok()) {
+                    Some(m) => maxconn = m,
+                    None => return Reply::NotModelled,
+                },
+                "inter" | "port" => {
+                    if words.next().is_none() {
+                        return Reply::NotModelled;
+                    }
+                }
+                "ssl" => {}
+                "verify" => {
+                    words.next();
+                }
+                _ => return Reply::NotModelled,
+            }
+        }
+        let now = self.now();
+        let proxy = &mut self.proxies[p];
+        // A passing server's row: a new server's checks pass in the model.
+        let passing = proxy
+            .servers
+            .iter()
+            .find(|s| s.stat.get("check_status").ends_with("OK"))
+            .or(proxy.servers.first());
+        let Some(template) = passing.cloned() else {
+            return Reply::NotModelled;
+        };
+        let id = proxy.next_server_id;
+        proxy.next_server_id += 1;
+        let mut stat = template.stat.clone();
+        for column in COUNTERS {
+            if !stat.get(column).is_empty() {
+                stat.set(column, 0);
+            }
+        }
+        stat.set("svname", name);
+        stat.set("sid", id);
+        stat.set("bck", 0);
+        stat.set("act", 1);
+        stat.set("lastsess", -1);
+        let mut state: Row = template.state.clone();
+        state.set("srv_name", name);
+        state.set("srv_id", id);
+        state.set("srv_check_status", 1);
+        state.set("srv_check_result", 0);
+        proxy.servers.push(Server {
+            id,
+            name: name.to_owned(),
+            addr,
+            port,
+            admin: admin::FMAINT,
+            op: op::STOPPED,
+            weight,
+            initial_weight: weight,
+            backup: false,
+            check: server_check,
+            agent: 0,
+            rise: template.rise.max(1),
+            fall: template.fall.max(1),
+            health: 0,
+            health_at: now,
+            agent_health: 1,
+            maxconn,
+            check_port: 0,
+            checks_fail: false,
+            last_change: now,
+            stat,
+            state,
+        });
+        if let Some(s) = proxy.servers.last_mut() {
+            s.settle(now);
+        }
+        Reply::line("New server registered.")
+    }
+
+    /// `del server <backend/server>`.
+    pub(super) fn del_server(&mut self, args: &[&str]) -> Reply {
+        let [spec] = args else {
+            return Reply::NotModelled;
+        };
+        let at = match self.find_server(spec) {
+            Ok(at) => at,
+            Err(Reply::Body(message)) => {
+                let text = String::from_utf8_lossy(&message).trim_end().to_owned();
+                return self.server_message(&text);
+            }
+            Err(other) => return other,
+        };
+        if self.proxies[at.0].servers[at.1].admin & admin::MAINT == 0 {
+            return self.server_message("Only servers in maintenance mode can be deleted.");
+        }
+        self.proxies[at.0].servers.remove(at.1);
+        self.server_message("Server deleted.")
+    }
+}
+
+/// `addr[:port]` of `add server` (IPv6 in brackets).
+fn split_addr(text: &str) -> Option<(String, u16)> {
+    if let Some(rest) = text.strip_prefix('[') {
+        let (addr, tail) = rest.split_once(']')?;
+        let port = tail.strip_prefix(':').map_or(Some(0), |p| p.parse().ok())?;
+        return Some((addr.to_owned(), port));
+    }
+    match text.rsplit_once(':') {
+        Some((addr, port)) if !addr.contains(':') => Some((addr.to_owned(), port.parse().ok()?)),
+        _ => Some((text.to_owned(), 0)),
+    }
+}
