@@ -167,6 +167,10 @@ pub struct Cli {
     /// empty value, `true` or `newest` is given (`false` turns it off).
     #[arg(long, env = "HAPROXY_MCP_EMULATOR", num_args = 0..=1, default_missing_value = "newest")]
     pub emulator: Option<String>,
+    /// With `--emulator`: replay the recorded replies in recorded order instead of running the
+    /// emulator's model of HAProxy (mutations then answer only what was recorded).
+    #[arg(long, env = "HAPROXY_MCP_EMULATOR_REPLAY", value_parser = BoolishValueParser::new())]
+    pub emulator_replay: bool,
 
     /// Connect timeout to HAProxy, in milliseconds.
     #[arg(long, env = "HAPROXY_CONNECT_TIMEOUT_MS", default_value_t = 3000)]
@@ -320,6 +324,8 @@ pub struct Config {
     pub toolsets: Vec<Toolset>,
     /// Emulator spec (bundled version or folder), when in demo mode.
     pub emulator: Option<String>,
+    /// How the demo's emulator answers: its model of HAProxy (the default) or the replay.
+    pub emulator_engine: haproxy_emulator::Engine,
     /// Client options for targets that do not override them.
     pub client: ClientOptions,
     /// Log level filter.
@@ -460,6 +466,11 @@ impl Config {
             read_only: client.read_only,
             toolsets,
             emulator,
+            emulator_engine: if cli.emulator_replay {
+                haproxy_emulator::Engine::Replay
+            } else {
+                haproxy_emulator::Engine::Model
+            },
             client,
             log_level: cli.log_level.clone(),
             log_format: cli.log_format,
@@ -560,7 +571,7 @@ fn emulator_spec(cli: &Cli) -> Result<Option<String>, ConfigError> {
     }
     let setting = cli.setting("emulator");
     if std::path::Path::new(spec).is_dir() {
-        crate::demo::load(spec).map_err(|e| {
+        crate::demo::load(spec, haproxy_emulator::Engine::Replay).map_err(|e| {
             bad(
                 &setting,
                 format!("the fixtures folder {spec} cannot be loaded: {e}"),

@@ -1,10 +1,12 @@
-//! The demo mode (`--emulator`): an in-process haproxy-emulator serving the fixtures recorded
-//! from real HAProxy, bundled into the binary, so every tool can be tried with nothing installed.
+//! The demo mode (`--emulator`): an in-process haproxy-emulator seeded from the fixtures
+//! recorded from real HAProxy, bundled into the binary, so every tool can be tried with nothing
+//! installed. It runs the emulator's model of HAProxy (mutations take effect and show in later
+//! reads), or with `--emulator-replay` the literal replay of the recordings.
 
 use std::path::Path;
 
 use haproxy_emulator::fixture::{Fixture, seq_from_file_name};
-use haproxy_emulator::{Emulator, Options};
+use haproxy_emulator::{Emulator, Engine, Options};
 
 /// One bundled fixture file: its name and bytes.
 pub type BundledFile = (&'static str, &'static [u8]);
@@ -23,8 +25,9 @@ pub fn default_version() -> &'static str {
     BUNDLED.last().map_or("3.4", |(v, _)| v)
 }
 
-/// Loads an emulator from a bundled version (`"3.4"`) or, when `spec` is a folder, from there.
-pub fn load(spec: &str) -> Result<Emulator, String> {
+/// Loads an emulator answering with `engine` from a bundled version (`"3.4"`) or, when `spec`
+/// is a folder, from there.
+pub fn load(spec: &str, engine: Engine) -> Result<Emulator, String> {
     if let Some((_, files)) = BUNDLED.iter().find(|(v, _)| *v == spec) {
         let fixtures = files
             .iter()
@@ -35,10 +38,10 @@ pub fn load(spec: &str) -> Result<Emulator, String> {
                     .map_err(|e| format!("bundled fixture {spec}/{name}: {e}"))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        return Emulator::from_fixtures(&fixtures, Options::default());
+        return Emulator::from_fixtures_engine(&fixtures, Options::default(), engine);
     }
     if Path::new(spec).is_dir() {
-        return Emulator::load(spec).map_err(|e| e.to_string());
+        return Emulator::load_engine(spec, Options::default(), engine).map_err(|e| e.to_string());
     }
     Err(format!(
         "--emulator {spec:?} is neither a bundled HAProxy version ({}) nor a fixtures folder",
@@ -52,9 +55,12 @@ mod tests {
     fn every_bundled_version_loads() {
         assert!(super::bundled_versions().len() >= 3);
         for v in super::bundled_versions() {
-            let emu = super::load(v).unwrap();
-            assert!(emu.haproxy().contains(v), "{v}: {}", emu.haproxy());
+            for engine in [super::Engine::Replay, super::Engine::Model] {
+                let emu = super::load(v, engine).unwrap();
+                assert!(emu.haproxy().contains(v), "{v}: {}", emu.haproxy());
+                assert_eq!(emu.engine(), engine);
+            }
         }
-        assert!(super::load("9.9").is_err());
+        assert!(super::load("9.9", super::Engine::Model).is_err());
     }
 }

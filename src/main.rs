@@ -123,7 +123,7 @@ async fn run(config: Config) -> Result<(), BoxError> {
     // when this is dropped, on every way out of this function.
     let mut _emulator = None;
     let targets = if let Some(spec) = &config.emulator {
-        let emu = haproxy_mcp_server::demo::load(spec)?;
+        let emu = haproxy_mcp_server::demo::load(spec, config.emulator_engine)?;
         // A fresh folder of random name, private to this user (0700), for the socket (short
         // path: sun_path is 108 bytes).
         let mut folder = tempfile::Builder::new();
@@ -133,8 +133,14 @@ async fn run(config: Config) -> Result<(), BoxError> {
         let dir = folder.tempdir()?;
         let path = dir.path().join("haproxy.sock");
         let listener = tokio::net::UnixListener::bind(&path)?;
+        let how = match emu.engine() {
+            haproxy_emulator::Engine::Model => {
+                "a model of HAProxy seeded from the state recorded from"
+            }
+            _ => "replaying replies recorded from",
+        };
         tracing::warn!(
-            "HAProxy is EMULATED: replaying replies recorded from {} ({}); nothing real is changed",
+            "HAProxy is EMULATED: {how} {} ({}); nothing real is changed",
             emu.haproxy(),
             spec
         );

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use haproxy_emulator::capture::{self, CaptureOptions, Endpoint};
-use haproxy_emulator::{Emulator, Fault, Level, Options, ServerHandle, server};
+use haproxy_emulator::{Emulator, Engine, Fault, Level, Options, ServerHandle, server};
 
 /// Serves recorded HAProxy Runtime API replies, and records new ones.
 #[derive(Debug, Parser)]
@@ -63,6 +63,10 @@ struct ServeArgs {
     /// Close connections idle for this many milliseconds (HAProxy's `stats timeout`).
     #[arg(long, default_value_t = 30_000)]
     idle_timeout_ms: u64,
+    /// Run the model of HAProxy seeded from the fixtures (commands take effect) instead of
+    /// replaying the recordings in order.
+    #[arg(long)]
+    model: bool,
 }
 
 #[derive(Debug, Args)]
@@ -148,12 +152,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         idle_timeout: Duration::from_millis(args.idle_timeout_ms),
         ..Options::default()
     };
-    let emulator = Emulator::load_with(&dir, options).map_err(|e| e.to_string())?;
+    let engine = if args.model {
+        Engine::Model
+    } else {
+        Engine::Replay
+    };
+    let emulator = Emulator::load_engine(&dir, options, engine).map_err(|e| e.to_string())?;
     emulator.set_fault(args.fault);
     tracing::info!(
         fixtures = emulator.fixture_count(),
         version = %emulator.version(),
         fault = %args.fault,
+        engine = ?emulator.engine(),
         "loaded {}",
         dir.display()
     );

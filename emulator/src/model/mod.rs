@@ -10,7 +10,9 @@ mod proxies;
 mod seed;
 mod servers;
 mod stats;
+mod streams;
 mod table;
+mod tables;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,8 +70,15 @@ pub struct Model {
     epoch: Instant,
     uptime_at_epoch: Duration,
     lists: Vec<List>,
-    /// The next entry pointer handed to a new map/ACL entry.
+    /// The next entry pointer handed to a new map/ACL/table entry.
     next_pointer: u64,
+    /// Streams (`show sess`).
+    streams: Vec<streams::Stream>,
+    /// Stick tables.
+    tables: Vec<tables::Table>,
+    /// The model's clients end their streams a little after their server starts draining
+    /// (so a drain finishes); off when comparing with a real HAProxy, whose clients stay.
+    clients_leave: bool,
 }
 
 impl Model {
@@ -93,6 +102,9 @@ impl Model {
             uptime_at_epoch: seed.uptime,
             lists: seed.lists,
             next_pointer,
+            streams: seed.streams,
+            tables: seed.tables,
+            clients_leave: true,
         })
     }
 
@@ -107,9 +119,25 @@ impl Model {
         let Some(&verb) = words.first() else {
             return Reply::NotModelled;
         };
+        self.expire_streams();
+        self.expire_entries();
         let noun = words.get(1).copied().unwrap_or("");
-        let args = words.get(2..).unwrap_or(&[]);
         let needs = |min: Level| level >= min;
+        let reply = self.dispatch(level, verb, noun, &words, payload, needs);
+        self.start_drains();
+        reply
+    }
+
+    fn dispatch(
+        &mut self,
+        level: Level,
+        verb: &str,
+        noun: &str,
+        words: &[&str],
+        payload: Option<&[u8]>,
+        needs: impl Fn(Level) -> bool,
+    ) -> Reply {
+        let args = words.get(2..).unwrap_or(&[]);
         match (verb, noun) {
             ("show", "stat") => self.show_stat(level, args),
             ("show", "info") if args.is_empty() => self.show_info(),
@@ -126,9 +154,15 @@ impl Model {
                 if self.version >= Version::new(3, 3, 0) && !needs(Level::Operator) {
                     return Reply::denied();
                 }
-                self.list_command(&words, payload)
+                self.list_command(words, payload)
             }
             ("get", "weight") => self.get_weight(args),
+            ("show", "sess") => self.show_sess(level, &words[2..]),
+            ("shutdown", _) => self.shutdown(level, &words[1..]),
+            ("show", "table") => self.show_table(level, args),
+            ("set", "table") => self.set_table(level, args),
+            ("clear", "table") => self.clear_table(level, args),
+            ("clear", "counters") => self.clear_counters(level, args),
             ("set" | "add" | "del" | "enable" | "disable", _) if !needs(Level::Admin) => {
                 match (verb, noun) {
                     ("set" | "add" | "del", "server" | "weight" | "maxconn")
@@ -154,9 +188,36 @@ impl Model {
         self.uptime_at_epoch + self.epoch.elapsed()
     }
 
+    /// Whether the model's clients leave a draining server (on by default; see
+    /// [`streams::DRAIN_SECS`]).
+    pub fn set_clients_leave(&mut self, leave: bool) {
+        self.clients_leave = leave;
+    }
+
     /// Moves the model's clock forward by `by` (tests, and replaying a capture at its own pace).
     pub fn advance(&mut self, by: Duration) {
         self.uptime_at_epoch += by;
+    }
+
+    /// The streams of every server in drain or maintenance end soon (the model's clients go
+    /// away, so a drain finishes).
+    fn start_drains(&mut self) {
+        if !self.clients_leave {
+            return;
+        }
+        let draining: Vec<(String, String)> = self
+            .proxies
+            .iter()
+            .flat_map(|p| {
+                p.servers
+                    .iter()
+                    .filter(|s| s.admin & (proxies::admin::DRAIN | proxies::admin::MAINT) != 0)
+                    .map(|s| (p.name.clone(), s.name.clone()))
+            })
+            .collect();
+        for (backend, server) in draining {
+            self.drain_streams(&backend, &server);
+        }
     }
 
     /// The proxy named `name`.
@@ -189,5 +250,55 @@ impl Model {
         } else {
             Reply::line(message)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokenizer::parse_line;
+
+    fn model(version: &str) -> Model {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures")
+            .join(version);
+        let fixtures = crate::fixture::load_dir(&dir).unwrap();
+        let v = Version::parse(&fixtures[0].haproxy).unwrap();
+        Model::seed(v, &fixtures).unwrap()
+    }
+
+    fn run(m: &mut Model, level: Level, line: &str) -> String {
+        let parsed = parse_line(line.as_bytes(), m.version);
+        match m.execute(level, &parsed.commands[0], None) {
+            Reply::Body(b) => String::from_utf8(b).unwrap(),
+            Reply::NotModelled => "<not modelled>".into(),
+        }
+    }
+
+    fn cell(stat: &str, server: &str, column: &str) -> String {
+        let mut lines = stat.lines();
+        let header: Vec<&str> = lines.next().unwrap()[2..].split(',').collect();
+        let i = header.iter().position(|c| *c == column).unwrap();
+        let row = lines
+            .find(|l| l.split(',').nth(1) == Some(server))
+            .unwrap_or_else(|| panic!("no {server} in\n{stat}"));
+        row.split(',').nth(i).unwrap().to_owned()
+    }
+
+    #[test]
+    fn a_drained_server_loses_its_sessions_when_clients_leave() {
+        let mut m = model("3.2");
+        let before = run(&mut m, Level::Admin, "show stat be_app -1 -1");
+        assert_eq!(cell(&before, "app2", "scur"), "1");
+        assert_eq!(
+            run(&mut m, Level::Admin, "set server be_app/app2 state drain"),
+            ""
+        );
+        let during = run(&mut m, Level::Admin, "show stat be_app -1 -1");
+        assert_eq!(cell(&during, "app2", "status"), "DRAIN");
+        assert_eq!(cell(&during, "app2", "scur"), "1");
+        m.advance(Duration::from_secs(streams::DRAIN_SECS + 1));
+        let after = run(&mut m, Level::Admin, "show stat be_app -1 -1");
+        assert_eq!(cell(&after, "app2", "scur"), "0");
     }
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use super::lists::{List, ListKind};
 use super::proxies::{Proxy, Server, check, op};
+use super::streams::Stream;
 use super::table::{Columns, Row};
+use super::tables::Table;
 use crate::fixture::{Fixture, Level};
 use crate::session::strip_terminator;
 
@@ -29,6 +31,10 @@ pub struct Seed {
     pub info: Vec<(String, String)>,
     /// Maps and ACLs.
     pub lists: Vec<List>,
+    /// Streams, from the first `show sess`.
+    pub streams: Vec<Stream>,
+    /// Stick tables, from `show table` and each table's first full listing.
+    pub tables: Vec<Table>,
 }
 
 /// Reads the seed from a version's fixtures (in recorded order). Fails when a recording the
@@ -59,8 +65,34 @@ pub fn from_fixtures(fixtures: &[Fixture]) -> Result<Seed, String> {
             lists.push(List::new(kind, id, file, line, entries));
         }
     }
+    let streams = first("show sess")
+        .map(|reply| {
+            String::from_utf8_lossy(reply)
+                .lines()
+                .filter_map(Stream::from_line)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut tables = Vec::new();
+    if let Ok(listing) = first("show table") {
+        for line in String::from_utf8_lossy(listing).lines() {
+            let Some(name) = line
+                .strip_prefix("# table: ")
+                .and_then(|l| l.split(',').next())
+            else {
+                continue;
+            };
+            let contents = first(&format!("show table {name}"))
+                .map(|r| String::from_utf8_lossy(r).into_owned())
+                .unwrap_or_default();
+            let entries: Vec<&str> = contents.lines().filter(|l| l.starts_with("0x")).collect();
+            tables.extend(Table::seed(line, &entries, uptime));
+        }
+    }
     Ok(Seed {
         uptime,
+        streams,
+        tables,
         proxies,
         stat_columns,
         state_format,

@@ -57,7 +57,7 @@ const DYNAMIC_ALGORITHMS: &[&str] = &["roundrobin", "leastconn", "first", "rando
 
 impl Model {
     /// Finds `backend/server` for a command, or HAProxy's message saying what is wrong.
-    fn find_server(&self, spec: &str) -> Result<(usize, usize), Reply> {
+    pub(super) fn find_server(&self, spec: &str) -> Result<(usize, usize), Reply> {
         let Some((backend, server)) = spec.split_once('/') else {
             return Err(Reply::line("Require 'backend/server'."));
         };
@@ -463,6 +463,14 @@ impl Model {
         };
         if self.proxies[at.0].servers[at.1].admin & admin::MAINT == 0 {
             return self.server_message("Only servers in maintenance mode can be deleted.");
+        }
+        let (backend, server) = (
+            self.proxies[at.0].name.clone(),
+            self.proxies[at.0].servers[at.1].name.clone(),
+        );
+        if self.sessions_on(&backend, &server) > 0 {
+            return self
+                .server_message("Server still has connections attached to it, cannot remove it.");
         }
         self.proxies[at.0].servers.remove(at.1);
         self.server_message("Server deleted.")

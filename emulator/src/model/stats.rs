@@ -10,6 +10,65 @@ const FRONTEND: i64 = 1;
 const BACKEND: i64 = 2;
 const SERVER: i64 = 4;
 
+/// The maxima `clear counters` resets.
+const MAXIMA: &[&str] = &[
+    "qmax",
+    "smax",
+    "rate_max",
+    "req_rate_max",
+    "conn_rate_max",
+    "qtime_max",
+    "ctime_max",
+    "rtime_max",
+    "ttime_max",
+];
+
+/// Every counter `clear counters all` resets.
+const ALL_COUNTERS: &[&str] = &[
+    "qmax",
+    "smax",
+    "rate_max",
+    "req_rate_max",
+    "conn_rate_max",
+    "qtime_max",
+    "ctime_max",
+    "rtime_max",
+    "ttime_max",
+    "stot",
+    "bin",
+    "bout",
+    "dreq",
+    "dresp",
+    "ereq",
+    "econ",
+    "eresp",
+    "wretr",
+    "wredis",
+    "chkfail",
+    "chkdown",
+    "downtime",
+    "lbtot",
+    "hrsp_1xx",
+    "hrsp_2xx",
+    "hrsp_3xx",
+    "hrsp_4xx",
+    "hrsp_5xx",
+    "hrsp_other",
+    "req_tot",
+    "cli_abrt",
+    "srv_abrt",
+    "comp_in",
+    "comp_out",
+    "comp_byp",
+    "comp_rsp",
+    "conn_tot",
+    "intercepted",
+    "denied_conn",
+    "denied_sess",
+    "failed_rewrites",
+    "eint",
+];
+
 impl Model {
     /// `show stat [{<iid>|<proxy>} <type> <sid>]`.
     pub(super) fn show_stat(&self, level: Level, args: &[&str]) -> Reply {
@@ -50,7 +109,11 @@ impl Model {
                     p.servers
                         .iter()
                         .filter(|s| sid == -1 || i64::from(s.id) == sid)
-                        .map(|s| s.stat_row(now)),
+                        .map(|s| {
+                            let mut row = s.stat_row(now);
+                            row.set("scur", self.sessions_on(&p.name, &s.name));
+                            row
+                        }),
                 );
             }
             if wants(BACKEND) {
@@ -161,6 +224,34 @@ impl Model {
             ["server", server, value] => self.set_server_maxconn(server, value),
             _ => Reply::NotModelled,
         }
+    }
+
+    /// `clear counters [all]`: the maxima (and with `all`, every counter) back to zero.
+    pub(super) fn clear_counters(&mut self, level: Level, args: &[&str]) -> Reply {
+        let all = match args {
+            [] => false,
+            ["all"] => true,
+            _ => return Reply::NotModelled,
+        };
+        if level < if all { Level::Admin } else { Level::Operator } {
+            return Reply::denied();
+        }
+        let columns: &[&str] = if all { ALL_COUNTERS } else { MAXIMA };
+        let mut rows: Vec<&mut super::table::Row> = Vec::new();
+        for p in &mut self.proxies {
+            rows.extend(p.frontend.as_mut());
+            rows.extend(p.listeners.iter_mut());
+            rows.extend(p.backend.as_mut());
+            rows.extend(p.servers.iter_mut().map(|s| &mut s.stat));
+        }
+        for row in rows {
+            for column in columns {
+                if !row.get(column).is_empty() {
+                    row.set(column, 0);
+                }
+            }
+        }
+        Reply::ok()
     }
 
     fn set_info(&mut self, name: &str, value: String) {

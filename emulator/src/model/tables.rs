@@ -1,0 +1,307 @@
+//! Stick tables: entries with their data, expiry counting down on the model's clock, `show
+//! table` with its filters, `set table`, `clear table`.
+
+use std::time::Duration;
+
+use super::{Model, Reply};
+use crate::fixture::Level;
+
+/// One entry.
+#[derive(Debug, Clone)]
+struct Entry {
+    pointer: u64,
+    key: String,
+    used: u32,
+    /// When it expires (model time).
+    expires_at: Duration,
+    /// Shard number, when the version prints one.
+    shard: Option<String>,
+    /// Values in the table's data order.
+    values: Vec<i64>,
+}
+
+/// One stick table.
+#[derive(Debug, Clone)]
+pub struct Table {
+    name: String,
+    /// Its `# table: …` line up to `used:`.
+    header: String,
+    /// The data types it stores, in the order `show table` prints them.
+    data: Vec<String>,
+    /// Its `expire`, in ms.
+    expire_ms: u64,
+    entries: Vec<Entry>,
+}
+
+impl Table {
+    /// A table from its `# table: …` line and its recorded entry lines, at model time `now`.
+    pub fn seed(line: &str, entries: &[&str], now: Duration) -> Option<Table> {
+        let name = line
+            .strip_prefix("# table: ")?
+            .split(',')
+            .next()?
+            .to_owned();
+        let header = line.rsplit_once(" used:")?.0.to_owned();
+        let mut data = Vec::new();
+        let mut parsed = Vec::new();
+        let mut longest = 0;
+        for entry in entries {
+            let Some((pointer, rest)) = entry.split_once(": ") else {
+                continue;
+            };
+            let mut e = Entry {
+                pointer: u64::from_str_radix(pointer.trim_start_matches("0x"), 16).ok()?,
+                key: String::new(),
+                used: 0,
+                expires_at: now,
+                shard: None,
+                values: Vec::new(),
+            };
+            for word in rest.split(' ') {
+                let Some((k, v)) = word.split_once('=') else {
+                    continue;
+                };
+                match k {
+                    "key" => e.key = v.to_owned(),
+                    "use" => e.used = v.parse().unwrap_or(0),
+                    "exp" => {
+                        let ms: u64 = v.parse().unwrap_or(0);
+                        longest = longest.max(ms);
+                        e.expires_at = now + Duration::from_millis(ms);
+                    }
+                    "shard" => e.shard = Some(v.to_owned()),
+                    _ => {
+                        if !data.iter().any(|d| d == k) {
+                            data.push(k.to_owned());
+                        }
+                        e.values.push(v.parse().unwrap_or(0));
+                    }
+                }
+            }
+            parsed.push(e);
+        }
+        parsed.sort_by_key(|e| key_order(&e.key));
+        Some(Table {
+            name,
+            header,
+            data,
+            // The recorded entries were refreshed at most a few seconds before: round up.
+            expire_ms: longest.div_ceil(60_000) * 60_000,
+            entries: parsed,
+        })
+    }
+
+    fn header_line(&self) -> String {
+        format!("{} used:{}\n", self.header, self.entries.len())
+    }
+
+    fn line(&self, e: &Entry, now: Duration) -> String {
+        let exp = e.expires_at.saturating_sub(now).as_millis();
+        let mut out = format!("0x{:x}: key={} use={} exp={exp}", e.pointer, e.key, e.used);
+        if let Some(shard) = &e.shard {
+            out.push_str(&format!(" shard={shard}"));
+        }
+        for (name, value) in self.data.iter().zip(&e.values) {
+            out.push_str(&format!(" {name}={value}"));
+        }
+        out.push('\n');
+        out
+    }
+}
+
+/// The order entries are listed in: addresses by value, anything else by text.
+fn key_order(key: &str) -> (u8, u128, String) {
+    match key.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) => (0, u128::from(u32::from(a)), String::new()),
+        Ok(std::net::IpAddr::V6(a)) => (1, u128::from(a), String::new()),
+        Err(_) => (2, 0, key.to_owned()),
+    }
+}
+
+/// A `key <k>` or `data.<type> <op> <value>` filter.
+enum Filter<'a> {
+    All,
+    Key(&'a str),
+    Data(usize, &'a str, i64),
+}
+
+impl Model {
+    fn table_index(&self, name: &str) -> Option<usize> {
+        self.tables.iter().position(|t| t.name == name)
+    }
+
+    fn filter<'a>(&self, table: usize, words: &[&'a str]) -> Result<Filter<'a>, Reply> {
+        match words {
+            [] => Ok(Filter::All),
+            ["key", key] => Ok(Filter::Key(key)),
+            [data, op, value] if data.starts_with("data.") => {
+                let name = &data["data.".len()..];
+                let column = self.tables[table]
+                    .data
+                    .iter()
+                    .position(|d| d == name)
+                    .ok_or_else(|| Reply::line("Unknown data type"))?;
+                let value = value
+                    .parse()
+                    .map_err(|_| Reply::line("Require a valid integer value to compare against"))?;
+                if !matches!(*op, "eq" | "ne" | "lt" | "le" | "gt" | "ge") {
+                    return Err(Reply::line(
+                        "Require and operator among \"eq\", \"ne\", \"le\", \"ge\", \"lt\", \"gt\"",
+                    ));
+                }
+                Ok(Filter::Data(column, op, value))
+            }
+            _ => Err(Reply::NotModelled),
+        }
+    }
+
+    fn selected(entry: &Entry, filter: &Filter) -> bool {
+        match filter {
+            Filter::All => true,
+            Filter::Key(k) => entry.key == *k,
+            Filter::Data(i, op, v) => {
+                let x = entry.values.get(*i).copied().unwrap_or(0);
+                match *op {
+                    "eq" => x == *v,
+                    "ne" => x != *v,
+                    "lt" => x < *v,
+                    "le" => x <= *v,
+                    "gt" => x > *v,
+                    _ => x >= *v,
+                }
+            }
+        }
+    }
+
+    /// Drops expired entries.
+    pub(super) fn expire_entries(&mut self) {
+        let now = self.now();
+        for t in &mut self.tables {
+            t.entries.retain(|e| e.expires_at > now);
+        }
+    }
+
+    /// `show table [<name> [filter]]`.
+    pub(super) fn show_table(&self, level: Level, args: &[&str]) -> Reply {
+        let now = self.now();
+        let Some((name, filter)) = args.split_first() else {
+            let mut out = String::new();
+            for t in &self.tables {
+                out.push_str(&t.header_line());
+            }
+            return Reply::Body(out.into_bytes());
+        };
+        let Some(index) = self.table_index(name) else {
+            return Reply::line("No such table");
+        };
+        let table = &self.tables[index];
+        let mut out = table.header_line();
+        if level < Level::Operator {
+            out.push_str("# contents not dumped due to insufficient privileges\n");
+            return Reply::Body(out.into_bytes());
+        }
+        let filter = match self.filter(index, filter) {
+            Ok(f) => f,
+            Err(reply) => return reply,
+        };
+        let matching: Vec<&Entry> = table
+            .entries
+            .iter()
+            .filter(|e| Self::selected(e, &filter))
+            .collect();
+        if matches!(filter, Filter::Key(_)) && matching.is_empty() {
+            return Reply::ok();
+        }
+        for e in matching {
+            out.push_str(&table.line(e, now));
+        }
+        Reply::Body(out.into_bytes())
+    }
+
+    /// `set table <name> key <key> [data.<type> <value>]*`.
+    pub(super) fn set_table(&mut self, level: Level, args: &[&str]) -> Reply {
+        if level < Level::Admin {
+            return Reply::denied();
+        }
+        let [name, "key", key, data @ ..] = args else {
+            return Reply::NotModelled;
+        };
+        let Some(index) = self.table_index(name) else {
+            return Reply::line("No such table");
+        };
+        let now = self.now();
+        let table = &self.tables[index];
+        let mut changes = Vec::new();
+        for pair in data.chunks(2) {
+            let [column, value] = pair else {
+                return Reply::NotModelled;
+            };
+            let Some(column) = column
+                .strip_prefix("data.")
+                .and_then(|c| table.data.iter().position(|d| d == c))
+            else {
+                return Reply::line("Unknown data type");
+            };
+            let Ok(value) = value.parse::<i64>() else {
+                return Reply::line("Require a valid integer value to store");
+            };
+            changes.push((column, value));
+        }
+        let expire = now + Duration::from_millis(table.expire_ms);
+        let shard = table.entries.first().and_then(|e| e.shard.clone());
+        let width = table.data.len();
+        let pointer = self.next_pointer;
+        let table = &mut self.tables[index];
+        let entry = match table.entries.iter().position(|e| e.key == *key) {
+            Some(i) => &mut table.entries[i],
+            None => {
+                self.next_pointer += 0xe0;
+                // Listed in key order (HAProxy's order is its tree's, which moves with the
+                // version and the sharding).
+                let at = table
+                    .entries
+                    .iter()
+                    .take_while(|e| key_order(&e.key) < key_order(key))
+                    .count();
+                table.entries.insert(
+                    at,
+                    Entry {
+                        pointer,
+                        key: (*key).to_owned(),
+                        used: 0,
+                        expires_at: expire,
+                        shard: shard.map(|_| "0".to_owned()),
+                        values: vec![0; width],
+                    },
+                );
+                &mut table.entries[at]
+            }
+        };
+        entry.expires_at = expire;
+        for (column, value) in changes {
+            entry.values[column] = value;
+        }
+        Reply::ok()
+    }
+
+    /// `clear table <name> [filter]`: removes the matching entries not in use.
+    pub(super) fn clear_table(&mut self, level: Level, args: &[&str]) -> Reply {
+        if level < Level::Operator {
+            return Reply::denied();
+        }
+        let Some((name, filter)) = args.split_first() else {
+            return Reply::NotModelled;
+        };
+        let Some(index) = self.table_index(name) else {
+            return Reply::line("No such table");
+        };
+        let filter = match self.filter(index, filter) {
+            Ok(f) => f,
+            Err(reply) => return reply,
+        };
+        self.tables[index]
+            .entries
+            .retain(|e| e.used > 0 || !Self::selected(e, &filter));
+        Reply::ok()
+    }
+}
