@@ -73,11 +73,6 @@ async fn forced_states_agent_send_and_check_port() {
             "{v}: {}",
             summary(&r)
         );
-        h.ok(
-            "set_server_health",
-            with(srv("be_api", "api2"), "state", json!("up")),
-        )
-        .await;
         let err = h
             .err(
                 "set_server_health",
@@ -107,6 +102,12 @@ async fn forced_states_agent_send_and_check_port() {
         h.ok(
             "set_server_agent",
             with(srv("be_api", "api1"), "state", json!("up")),
+        )
+        .await;
+        // The model executes what the tools send: api2 comes back only when told to.
+        h.ok(
+            "set_server_health",
+            with(srv("be_api", "api2"), "state", json!("up")),
         )
         .await;
         let err = h

@@ -1,7 +1,8 @@
 //! The servers toolset end to end. Most tests run against a LIVE HAProxy (a child process with the
 //! capture configuration, over its admin Unix and TCP sockets) and read every effect back with
-//! raw commands that do not go through the code under test. A few run against the emulator of
-//! each recorded version to prove the recorded sequences (add, refusals) replay on 2.6, 3.0, 3.2.
+//! raw commands that do not go through the code under test. A few run against the emulator's
+//! model of each recorded version (adds, changes and refusals with arguments never recorded,
+//! each read back with the read tools).
 
 mod support;
 
@@ -984,21 +985,38 @@ async fn servers_tools_are_annotated_truthfully() {
 }
 
 #[tokio::test]
-async fn emulated_add_server_sequence_and_refusals_on_every_version() {
+async fn emulated_add_server_then_delete_it_on_every_version() {
+    // Names, ports and options never recorded: the model executes them, and every read-back
+    // shows what the tools really did.
     for v in versions() {
         let h = McpHarness::emulated(v, Settings::default()).await;
         let out = h
-            .ok("add_server", json!({"backend": "be_app", "server": "dyn1", "address": "127.0.0.1", "port": 8082}))
+            .ok("add_server", json!({"backend": "be_app", "server": "canary7", "address": "192.0.2.77", "port": 9107, "weight": 5}))
             .await;
         assert_eq!(out["steps"].as_array().unwrap().len(), 3, "{v}: {out}");
-        assert_eq!(out["address"], "127.0.0.1:8082");
+        assert_eq!(out["address"], "192.0.2.77:9107");
+        let listed = h.ok("list_servers", json!({"backend": "be_app"})).await;
+        let canary = listed["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "canary7")
+            .unwrap_or_else(|| panic!("{v}: canary7 not listed: {listed}"));
+        assert_eq!(canary["state"], "up", "{v}: {canary}");
+        let got = h
+            .ok(
+                "get_server",
+                json!({"backend": "be_app", "server": "canary7"}),
+            )
+            .await;
+        assert_eq!(got["server"]["weight"], 5, "{v}: {got}");
 
         let err = h
-            .err("add_server", json!({"backend": "be_static", "server": "dyn2", "address": "127.0.0.1", "port": 8082}))
+            .err("add_server", json!({"backend": "be_static", "server": "other3", "address": "192.0.2.78", "port": 9108}))
             .await;
         assert!(err.contains(not_dynamic_refusal(v)), "{v}: {err}");
         let err = h
-            .err("add_server", json!({"backend": "be_nope", "server": "dyn3", "address": "127.0.0.1", "port": 8082, "check": false}))
+            .err("add_server", json!({"backend": "be_nope", "server": "other4", "address": "192.0.2.79", "port": 9109, "check": true}))
             .await;
         assert!(
             err.contains("No such backend.") && err.contains("Backends on haproxy: be_app"),
@@ -1006,13 +1024,25 @@ async fn emulated_add_server_sequence_and_refusals_on_every_version() {
         );
 
         let err = h
-            .err("del_server", json!({"backend": "be_app", "server": "dyn1"}))
+            .err(
+                "del_server",
+                json!({"backend": "be_app", "server": "canary7"}),
+            )
             .await;
         assert!(
             err.contains("Only servers in maintenance mode can be deleted."),
             "{v}: {err}"
         );
         assert!(err.contains("drain_first=true"), "{v}: {err}");
+        let out = h
+            .ok("del_server", json!({"backend": "be_app", "server": "canary7", "drain_first": true, "timeout_secs": 10}))
+            .await;
+        assert!(out.to_string().contains("Server deleted"), "{v}: {out}");
+        let listed = h.ok("list_servers", json!({"backend": "be_app"})).await;
+        assert!(
+            !listed.to_string().contains("canary7"),
+            "{v}: canary7 still listed after its deletion: {listed}"
+        );
     }
 }
 
@@ -1029,15 +1059,27 @@ async fn emulated_changes_on_every_version() {
         assert_eq!(out["before"], json!({"current": 20, "initial": 20}), "{v}");
         assert_eq!(out["after"], json!({"current": 10, "initial": 20}), "{v}");
 
+        let got = h
+            .ok("get_server", json!({"backend": "be_app", "server": "app2"}))
+            .await;
+        assert_eq!(got["server"]["weight"], 10, "{v}: {got}");
+
         let out = h
-            .ok("set_server_addr", json!({"backend": "be_app", "server": "app2", "address": "127.0.0.2", "port": 8082}))
+            .ok("set_server_addr", json!({"backend": "be_app", "server": "app2", "address": "198.51.100.23", "port": 9443}))
             .await;
         assert!(
             out["haproxy_says"]
                 .as_str()
                 .unwrap()
-                .starts_with("IP changed from '127.0.0.1' to '127.0.0.2'"),
+                .starts_with("IP changed from '127.0.0.1' to '198.51.100.23'"),
             "{v}: {out}"
+        );
+        let state = h
+            .ok("show_servers_state", json!({"backend": "be_app"}))
+            .await;
+        assert!(
+            state.to_string().contains("198.51.100.23"),
+            "{v}: the new address is not in show_servers_state: {state}"
         );
 
         h.ok(

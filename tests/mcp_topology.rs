@@ -1,6 +1,5 @@
-//! The topology toolset end to end against the emulator of every recorded version (2.6, 3.0,
-//! 3.2). Each check uses a fresh emulator so that it sees the first recorded reply of each
-//! command (the capture's starting state: app3 disabled, app4 down).
+//! The topology toolset end to end against the emulator's model of every recorded version, seeded
+//! from the capture's starting state (app3 disabled, app4 down).
 
 mod support;
 

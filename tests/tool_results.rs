@@ -80,7 +80,7 @@ async fn snapshot_version(version: &str) {
         // A fresh emulator per call: the replay emulator answers a repeated command with its
         // next recording, so a shared one made each answer depend on the calls before it (and
         // the snapshots contradicted each other). Fresh, every tool sees the same first state.
-        let h = McpHarness::emulated(version, Settings::default()).await;
+        let h = McpHarness::replayed(version, Settings::default()).await;
         let r = h.call(tool, args.clone()).await;
         let mut structured = r.structured_content.clone().unwrap_or(Value::Null);
         redact(&mut structured);

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use haproxy_emulator::{Emulator, ServerHandle};
+use haproxy_emulator::{Emulator, Engine, Options, ServerHandle};
 use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, RuntimeClient};
 use haproxy_mcp_server::mcp::{HaproxyMcp, Settings, Target, Targets};
 use rmcp::model::{CallToolRequestParams, CallToolResult};
@@ -40,9 +40,22 @@ pub struct McpHarness {
     _dir: tempfile::TempDir,
 }
 
-/// An emulator of `version` listening on a Unix socket in `dir`, admin level.
+/// An emulator of `version` running its model of HAProxy, listening on a Unix socket in `dir`,
+/// admin level: tools are tested on the state they create.
 pub async fn emulator_endpoint(version: &str, dir: &Path, name: &str) -> (Endpoint, ServerHandle) {
-    let emu = Emulator::load(fixtures(version)).expect("fixtures load");
+    emulator_endpoint_with(version, dir, name, Engine::Model).await
+}
+
+/// An emulator of `version` answering with `engine` (the replay pins recorded bytes, for the
+/// answer snapshots).
+pub async fn emulator_endpoint_with(
+    version: &str,
+    dir: &Path,
+    name: &str,
+    engine: Engine,
+) -> (Endpoint, ServerHandle) {
+    let emu = Emulator::load_engine(fixtures(version), Options::default(), engine)
+        .expect("fixtures load");
     let path = dir.join(format!("{name}.sock"));
     let listener = tokio::net::UnixListener::bind(&path).expect("bind emulator socket");
     let handle = emu.serve_unix(listener);
@@ -50,9 +63,27 @@ pub async fn emulator_endpoint(version: &str, dir: &Path, name: &str) -> (Endpoi
 }
 
 impl McpHarness {
-    /// One target named `haproxy` served by the emulator of `version`.
+    /// One target named `haproxy` served by the emulator of `version` (its model).
     pub async fn emulated(version: &str, settings: Settings) -> Self {
         Self::emulated_targets(&[("haproxy", version)], None, settings).await
+    }
+
+    /// One target named `haproxy` replaying the recordings of `version` byte for byte.
+    pub async fn replayed(version: &str, settings: Settings) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("mh")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let (endpoint, handle) =
+            emulator_endpoint_with(version, dir.path(), "haproxy", Engine::Replay).await;
+        let targets = vec![target("haproxy", endpoint, &settings, true)];
+        Self::start(
+            Targets::new(targets, None).unwrap(),
+            settings,
+            vec![handle],
+            dir,
+        )
+        .await
     }
 
     /// Several emulated targets: `(name, version)` pairs.
