@@ -6,7 +6,7 @@ VERSIONS ?= $(shell scripts/versions.sh)
 
 .PHONY: build test test-unit test-containers test-docker lint fmt fmt-check clippy images fixtures
 .PHONY: actionlint docker-build docker-test compose-test
-.PHONY: bench bench-capture
+.PHONY: bench bench-capture differential-model
 
 build:
 	$(CARGO) build --workspace --all-targets
@@ -28,6 +28,16 @@ test-docker:
 		COMPOSE_TEST_SKIP_BUILD=1 scripts/compose-test.sh; \
 	elif [ -n "$$CI" ] && [ "$$CI" != false ]; then echo "test-docker: FAILED: Docker is not running" >&2; exit 1; \
 	else echo "SKIPPED docker tests: Docker is not running (scripts/docker-up.sh starts it)"; fi
+
+# The emulator's model against live HAProxy on generated command sequences, 1,000 per version
+# (`make test` runs 25): the native haproxy, then each local image (docs/emulator.md).
+MODEL_DIFF_SEQUENCES ?= 1000
+differential-model:
+	MODEL_DIFF_SEQUENCES=$(MODEL_DIFF_SEQUENCES) $(CARGO) test --test differential model_sequences -- --nocapture
+	for v in $(VERSIONS); do \
+		HAPROXY_LIVE_IMAGE=haproxy-local:$$v MODEL_DIFF_SEQUENCES=$(MODEL_DIFF_SEQUENCES) \
+			$(CARGO) test --test differential model_sequences -- --nocapture || exit 1; \
+	done
 
 # The version matrix: HAPROXY_IMAGES="haproxy:3.2 haproxy:lts" make test-containers
 test-containers:

@@ -32,6 +32,11 @@
 //! live ports are mapped back to the recorded ones (9999, 8080–8083, capture.sh's defaults)
 //! before anything is compared.
 
+#[path = "differential/model_sequences.rs"]
+mod model_sequences;
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;

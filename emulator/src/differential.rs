@@ -39,6 +39,9 @@ const STATE_VOLATILE: &[&str] = &[
     "srv_check_result",
 ];
 
+/// Also not compared against a HAProxy running in real time: how far its checks have got.
+const STATE_VOLATILE_LIVE: &[&str] = &["srv_check_health"];
+
 /// The `show info` fields compared.
 const INFO_FIELDS: &[&str] = &["Name", "Version", "Maxconn", "Hard_maxconn", "Nbthread"];
 
@@ -168,11 +171,15 @@ fn learn_pointers(
 
 /// An answer with its volatile parts masked, as text, for the command that produced it.
 pub fn mask(command: &str, answer: &[u8]) -> String {
+    masked(command, answer, false)
+}
+
+fn masked(command: &str, answer: &[u8], live: bool) -> String {
     let text = String::from_utf8_lossy(answer).into_owned();
     let words: Vec<&str> = command.split_whitespace().collect();
     match words.as_slice() {
-        ["show", "stat", ..] => mask_stat(&text),
-        ["show", "servers", "state", ..] => mask_state(&text),
+        ["show", "stat", ..] => mask_stat(&text, live),
+        ["show", "servers", "state", ..] => mask_state(&text, live),
         ["show", "info"] => text
             .lines()
             .filter(|l| INFO_FIELDS.iter().any(|f| l.starts_with(&format!("{f}: "))))
@@ -227,7 +234,13 @@ fn sorted(lines: impl Iterator<Item = String>) -> String {
     header.into_iter().chain(lines).collect()
 }
 
-fn mask_stat(text: &str) -> String {
+/// [`mask`], plus what moves on its own on a HAProxy running in real time beside the model: how
+/// far a server's checks have got (`UP 1/3` compares as `UP`; the check health).
+pub fn mask_live(command: &str, answer: &[u8]) -> String {
+    masked(command, answer, true)
+}
+
+fn mask_stat(text: &str, live: bool) -> String {
     let mut lines = text.lines();
     let Some(header) = lines.next().and_then(|h| h.strip_prefix("# ")) else {
         return text.to_owned();
@@ -244,7 +257,14 @@ fn mask_stat(text: &str) -> String {
         let cells: Vec<&str> = line.split(',').collect();
         let picked: Vec<String> = keep
             .iter()
-            .map(|&i| format!("{}={}", names[i], cells.get(i).unwrap_or(&"")))
+            .map(|&i| {
+                let mut cell = cells.get(i).copied().unwrap_or("");
+                if live && names[i] == "status" {
+                    // `UP 1/3`, `DOWN 1/2`: where the checks have got.
+                    cell = cell.split(' ').next().unwrap_or(cell);
+                }
+                format!("{}={cell}", names[i])
+            })
             .collect();
         out.push_str(&picked.join(" "));
         out.push('\n');
@@ -252,7 +272,7 @@ fn mask_stat(text: &str) -> String {
     out
 }
 
-fn mask_state(text: &str) -> String {
+fn mask_state(text: &str, live: bool) -> String {
     let mut out = String::new();
     let mut names: Vec<&str> = Vec::new();
     for line in text.lines() {
@@ -266,7 +286,11 @@ fn mask_state(text: &str) -> String {
             .split(' ')
             .enumerate()
             .map(|(i, c)| match names.get(i) {
-                Some(n) if STATE_VOLATILE.contains(n) => "…".to_owned(),
+                Some(n)
+                    if STATE_VOLATILE.contains(n) || (live && STATE_VOLATILE_LIVE.contains(n)) =>
+                {
+                    "…".to_owned()
+                }
                 // Bit 0x1 says a check is running at this instant.
                 Some(&"srv_check_state" | &"srv_agent_state") => c
                     .parse::<u32>()

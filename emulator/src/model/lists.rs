@@ -380,12 +380,19 @@ impl Model {
     }
 
     fn del_entry(&mut self, index: usize, key: &str) -> Reply {
+        // 3.4 deletes the first entry with that key; before, every one.
+        let first_only = self.version >= crate::version::Version::new(3, 4, 0);
         let list = &mut self.lists[index];
         let current = list.current;
         let entries = list.versions.entry(current).or_default();
         let before = entries.len();
         match key.strip_prefix("#0x").map(|p| u64::from_str_radix(p, 16)) {
             Some(Ok(pointer)) => entries.retain(|e| e.pointer != pointer),
+            _ if first_only => {
+                if let Some(i) = entries.iter().position(|e| e.key == key) {
+                    entries.remove(i);
+                }
+            }
             _ => entries.retain(|e| e.key != key),
         }
         if entries.len() == before {

@@ -188,6 +188,28 @@ impl Model {
         self.uptime_at_epoch + self.epoch.elapsed()
     }
 
+    /// Takes what a HAProxy configuration says that the recordings could not (today: the data
+    /// types and expiry of stick tables that were empty when the seed was recorded). Every
+    /// `stick-table` line belongs to the proxy section it is in, whose name the table takes.
+    pub fn apply_config(&mut self, config: &str) {
+        let mut section = "";
+        for line in config.lines() {
+            let trimmed = line.trim();
+            let mut words = trimmed.split_whitespace();
+            match words.next() {
+                Some("frontend" | "backend" | "listen" | "peers") if !line.starts_with(' ') => {
+                    section = words.next().unwrap_or("");
+                }
+                Some("stick-table") => {
+                    if let Some(t) = self.tables.iter_mut().find(|t| t.name() == section) {
+                        t.configure(trimmed);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Whether the model's clients leave a draining server (on by default; see
     /// [`streams::DRAIN_SECS`]).
     pub fn set_clients_leave(&mut self, leave: bool) {

@@ -27,8 +27,6 @@ pub mod admin {
     pub const FMAINT: u8 = 0x01;
     /// Inherited maintenance (a tracked server is in maintenance).
     pub const IMAINT: u8 = 0x02;
-    /// In maintenance by the configuration (`disabled`).
-    pub const CMAINT: u8 = 0x04;
     /// Forced drain (`set server … state drain`).
     pub const FDRAIN: u8 = 0x08;
     /// Inherited drain.
@@ -37,8 +35,9 @@ pub mod admin {
     pub const RMAINT: u8 = 0x20;
     /// Maintenance because its hostname did not resolve.
     pub const HMAINT: u8 = 0x40;
-    /// Any maintenance.
-    pub const MAINT: u8 = FMAINT | IMAINT | CMAINT | RMAINT | HMAINT;
+    /// Any maintenance. Not 0x04 (`CMAINT`): that bit only records that the configuration
+    /// said `disabled`, and stays set after `ready` or `drain` put the server back in service.
+    pub const MAINT: u8 = FMAINT | IMAINT | RMAINT | HMAINT;
     /// Any drain.
     pub const DRAIN: u8 = FDRAIN | IDRAIN;
 }
@@ -103,6 +102,13 @@ pub struct Server {
     pub maxconn: u32,
     /// `check-port` (0: the server's port).
     pub check_port: u16,
+    /// The effective weight HAProxy last computed, which `show stat` prints: it follows the
+    /// weight, except that a server added by `add server` shows 1 until it first leaves
+    /// maintenance, and on 2.6 a change made in maintenance waits until the server comes back.
+    pub shown_weight: u32,
+    /// Whether it was in maintenance when last settled (entering maintenance pauses its
+    /// checks; leaving resumes them).
+    pub was_maint: bool,
     /// The server's checks fail whatever happens (seeded DOWN by its check): recovering
     /// from maintenance leaves it DOWN, like the real one.
     pub checks_fail: bool,
@@ -132,7 +138,10 @@ impl Server {
 
     /// Takes traffic: running, not draining, not in maintenance, weight above 0.
     pub fn usable(&self) -> bool {
-        self.op == op::RUNNING && !self.in_maint() && self.admin & admin::DRAIN == 0
+        self.op == op::RUNNING
+            && !self.in_maint()
+            && self.admin & admin::DRAIN == 0
+            && self.shown_weight > 0
     }
 
     /// Records a state change now.
@@ -168,6 +177,14 @@ impl Server {
     /// comes up (the model's traffic simulation: checks pass unless seeded failing).
     pub fn settle(&mut self, now: Duration) {
         let before = (self.op, self.health);
+        let maint = self.in_maint();
+        if maint && !self.was_maint && self.checked() {
+            self.check |= check::PAUSED;
+        } else if !maint {
+            self.check &= !check::PAUSED;
+            self.shown_weight = self.weight;
+        }
+        self.was_maint = maint;
         if self.in_maint() {
             self.op = op::STOPPED;
             if self.checked() {
@@ -189,11 +206,15 @@ impl Server {
         if (self.op, self.health) != before {
             self.touched(now);
         }
-        self.check = if self.in_maint() && self.checked() {
-            self.check | check::PAUSED
-        } else {
-            self.check & !check::PAUSED
-        };
+    }
+
+    /// Sets its weight. HAProxy 3.0+ applies it at once; 2.6 waits, in maintenance, until the
+    /// server comes back (`during_maint` says which).
+    pub fn set_weight(&mut self, weight: u32, during_maint: bool) {
+        self.weight = weight;
+        if during_maint || !self.in_maint() {
+            self.shown_weight = weight;
+        }
     }
 
     /// Its `status` column (HAProxy's `stats_fill_sv_computestate` and the strings it maps to).
@@ -253,7 +274,7 @@ impl Server {
     pub fn stat_row(&self, now: Duration) -> Row {
         let mut row = self.stat.clone();
         row.set("status", self.status(now));
-        row.set("weight", self.weight);
+        row.set("weight", self.shown_weight);
         row.set("uweight", self.weight);
         row.set("lastchg", self.since_change(now));
         row.set(
@@ -266,6 +287,8 @@ impl Server {
         );
         if self.checked() && self.check & check::PAUSED == 0 {
             row.set("check_health", self.health_now(now));
+            row.set("check_rise", self.rise);
+            row.set("check_fall", self.fall);
         } else {
             // HAProxy prints a check's figures only while it runs.
             for column in CHECK_COLUMNS {
@@ -320,8 +343,6 @@ pub struct Proxy {
     pub backend: Option<Row>,
     /// The frontend's maxconn (`slim` of its FRONTEND row).
     pub frontend_maxconn: Option<u32>,
-    /// The next `srv_id` for `add server`.
-    pub next_server_id: u32,
 }
 
 impl Proxy {
@@ -343,7 +364,7 @@ impl Proxy {
             .iter()
             .filter(|s| s.usable() && s.backup)
             .collect();
-        let weight = |list: &[&Server]| list.iter().map(|s| s.weight).sum::<u32>();
+        let weight = |list: &[&Server]| list.iter().map(|s| s.shown_weight).sum::<u32>();
         let total = if active.is_empty() {
             weight(&backup)
         } else {

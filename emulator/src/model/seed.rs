@@ -14,6 +14,11 @@ use super::tables::Table;
 use crate::fixture::{Fixture, Level};
 use crate::session::strip_terminator;
 
+/// HAProxy's default `rise` and `fall`.
+const DEFAULT_RISE: u32 = 2;
+/// See [`DEFAULT_RISE`].
+const DEFAULT_FALL: u32 = 3;
+
 /// Everything read from the recordings.
 #[derive(Debug)]
 pub struct Seed {
@@ -187,7 +192,6 @@ fn build_proxies(
                     servers: Vec::new(),
                     backend: None,
                     frontend_maxconn: None,
-                    next_server_id: 1,
                 });
                 proxies.len() - 1
             }
@@ -208,7 +212,6 @@ fn build_proxies(
                         format!("server {name}/{server_name} is in `show stat` but not in `show servers state`")
                     })?;
                 let server = server_from(row, state, uptime);
-                proxy.next_server_id = proxy.next_server_id.max(server.id + 1);
                 proxy.servers.push(server);
             }
         }
@@ -239,13 +242,17 @@ fn server_from(stat: Row, state: Row, uptime: Duration) -> Server {
         backup: stat.get("bck") == "1",
         check: check_state,
         agent: number(&state, "srv_agent_state"),
-        rise: number(&stat, "check_rise"),
-        fall: number(&stat, "check_fall"),
+        // A check that is not running (paused in maintenance) shows no rise and fall: HAProxy's
+        // defaults then.
+        rise: stat.get("check_rise").parse().unwrap_or(DEFAULT_RISE),
+        fall: stat.get("check_fall").parse().unwrap_or(DEFAULT_FALL),
         health: number(&state, "srv_check_health"),
         health_at: uptime,
         agent_health,
         maxconn: number(&stat, "slim"),
         check_port: number(&state, "srv_check_port"),
+        shown_weight: number(&stat, "weight"),
+        was_maint: admin_state & super::proxies::admin::MAINT != 0,
         checks_fail: op_state == op::STOPPED
             && check_state & check::ENABLED != 0
             && admin_state & super::proxies::admin::MAINT == 0,

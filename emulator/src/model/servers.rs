@@ -52,6 +52,18 @@ const COUNTERS: &[&str] = &[
     "eint",
 ];
 
+/// The agent's `show stat` columns, empty on a server without an agent.
+const AGENT_STAT_COLUMNS: &[&str] = &[
+    "agent_status",
+    "agent_code",
+    "agent_duration",
+    "agent_desc",
+    "agent_rise",
+    "agent_fall",
+    "agent_health",
+    "last_agt",
+];
+
 /// Load-balancing algorithms that accept servers added at runtime.
 const DYNAMIC_ALGORITHMS: &[&str] = &["roundrobin", "leastconn", "first", "random"];
 
@@ -76,6 +88,16 @@ impl Model {
             Some(s) => Ok((p, s)),
             None => Err(Reply::line("No such server.")),
         }
+    }
+
+    /// True when the backend's algorithm takes weight changes and servers at run time.
+    fn dynamic_algorithm(&self, proxy: usize) -> bool {
+        let algo = self.proxies[proxy]
+            .backend
+            .as_ref()
+            .map(|r| r.get("algo").to_owned())
+            .unwrap_or_default();
+        DYNAMIC_ALGORITHMS.contains(&algo.as_str())
     }
 
     fn server_at(&mut self, (p, s): (usize, usize)) -> &mut Server {
@@ -118,6 +140,8 @@ impl Model {
 
     /// A weight, absolute (`0`…`256`) or relative to the initial one (`50%`).
     fn set_weight(&mut self, at: (usize, usize), text: &str) -> Reply {
+        let dynamic = self.dynamic_algorithm(at.0);
+        let old_weights = self.version < Version::new(3, 0, 0);
         let server = self.server_at(at);
         let (digits, relative) = match text.strip_suffix('%') {
             Some(d) => (d, true),
@@ -138,7 +162,12 @@ impl Model {
             }
             value
         };
-        server.weight = weight;
+        if !dynamic && weight != 0 && weight != server.initial_weight {
+            return Reply::line(
+                "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.",
+            );
+        }
+        server.set_weight(weight, !old_weights);
         Reply::ok()
     }
 
@@ -170,11 +199,8 @@ impl Model {
             ["weight", w] => self.set_weight(at, w),
             ["state", state] => {
                 match *state {
-                    "ready" => server.admin &= !(admin::FMAINT | admin::FDRAIN | admin::CMAINT),
-                    "drain" => {
-                        server.admin =
-                            (server.admin & !(admin::FMAINT | admin::CMAINT)) | admin::FDRAIN
-                    }
+                    "ready" => server.admin &= !(admin::FMAINT | admin::FDRAIN),
+                    "drain" => server.admin = (server.admin & !admin::FMAINT) | admin::FDRAIN,
                     "maint" => server.admin = (server.admin & !admin::FDRAIN) | admin::FMAINT,
                     _ => {
                         return Reply::line(
@@ -261,6 +287,10 @@ impl Model {
                     });
                 }
                 let old_addr = std::mem::replace(&mut server.addr, (*addr).to_owned());
+                let same_port = port.is_none_or(|p| p == server.port);
+                if !old_style && old_addr == *addr && same_port {
+                    return Reply::line("nothing changed");
+                }
                 let mut message = if old_addr == *addr {
                     "no need to change the addr".to_owned()
                 } else {
@@ -294,11 +324,15 @@ impl Model {
         let now = self.now();
         let server = self.server_at(at);
         match (what, enable) {
-            ("server", true) => server.admin &= !admin::FMAINT,
-            ("server", false) => server.admin |= admin::FMAINT,
+            // The same as `set server … state ready` / `maint`.
+            ("server", true) => server.admin &= !(admin::FMAINT | admin::FDRAIN),
+            ("server", false) => server.admin = (server.admin & !admin::FDRAIN) | admin::FMAINT,
+            // Turning off what is not there is not an error.
+            ("health", false) if server.check & check::CONFIGURED == 0 => return Reply::ok(),
+            ("agent", false) if server.agent & check::CONFIGURED == 0 => return Reply::ok(),
             ("health", _) if server.check & check::CONFIGURED == 0 => {
                 return Reply::line(
-                    "Health checks are not configured on this server, cannot enable.",
+                    "Health check was not configured on this server, cannot enable.",
                 );
             }
             ("health", true) => {
@@ -338,12 +372,7 @@ impl Model {
         else {
             return self.server_message("No such backend.");
         };
-        let algo = self.proxies[p]
-            .backend
-            .as_ref()
-            .map(|r| r.get("algo").to_owned())
-            .unwrap_or_default();
-        if !DYNAMIC_ALGORITHMS.contains(&algo.as_str()) {
+        if !self.dynamic_algorithm(p) {
             let message = if self.version >= Version::new(3, 3, 0) {
                 format!(
                     "Backend does not support dynamic servers : backend '{backend}' uses a non dynamic load balancing method."
@@ -365,6 +394,7 @@ impl Model {
         let mut server_check = 0;
         let mut weight = 1;
         let mut maxconn = 0;
+        let mut ssl = false;
         let mut words = keywords.iter();
         while let Some(&word) = words.next() {
             match word {
@@ -382,7 +412,7 @@ impl Model {
                         return Reply::NotModelled;
                     }
                 }
-                "ssl" => {}
+                "ssl" => ssl = true,
                 "verify" => {
                     words.next();
                 }
@@ -400,8 +430,10 @@ impl Model {
         let Some(template) = passing.cloned() else {
             return Reply::NotModelled;
         };
-        let id = proxy.next_server_id;
-        proxy.next_server_id += 1;
+        // HAProxy gives the lowest id no server of the backend has.
+        let id = (1..)
+            .find(|id| proxy.servers.iter().all(|s| s.id != *id))
+            .unwrap_or(1);
         let mut stat = template.stat.clone();
         for column in COUNTERS {
             if !stat.get(column).is_empty() {
@@ -413,7 +445,22 @@ impl Model {
         stat.set("bck", 0);
         stat.set("act", 1);
         stat.set("lastsess", -1);
+        // Nothing of the template's agent, check address or TLS carries over.
+        for column in AGENT_STAT_COLUMNS {
+            stat.set(column, "");
+        }
         let mut state: Row = template.state.clone();
+        for (column, value) in [
+            ("srv_agent_port", "0"),
+            ("srv_agent_addr", "-"),
+            ("srv_check_addr", "-"),
+            ("srv_fqdn", "-"),
+            ("srvrecord", "-"),
+            ("srv_f_forced_id", "0"),
+            ("srv_use_ssl", if ssl { "1" } else { "0" }),
+        ] {
+            state.set(column, value);
+        }
         state.set("srv_name", name);
         state.set("srv_id", id);
         state.set("srv_check_status", 1);
@@ -437,6 +484,13 @@ impl Model {
             agent_health: 1,
             maxconn,
             check_port: 0,
+            // Until it first leaves maintenance, 3.2 and older show 1 for its weight.
+            shown_weight: if self.version >= Version::new(3, 4, 0) {
+                weight
+            } else {
+                1
+            },
+            was_maint: true,
             checks_fail: false,
             last_change: now,
             stat,

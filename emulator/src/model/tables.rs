@@ -109,6 +109,99 @@ impl Table {
     }
 }
 
+/// HAProxy's stick-table data types in the order `show table` prints them (its enum order).
+const DATA_ORDER: &[&str] = &[
+    "server_id",
+    "gpt0",
+    "gpc0",
+    "gpc0_rate",
+    "conn_cnt",
+    "conn_rate",
+    "conn_cur",
+    "sess_cnt",
+    "sess_rate",
+    "http_req_cnt",
+    "http_req_rate",
+    "http_err_cnt",
+    "http_err_rate",
+    "bytes_in_cnt",
+    "bytes_in_rate",
+    "bytes_out_cnt",
+    "bytes_out_rate",
+    "gpc1",
+    "gpc1_rate",
+    "server_key",
+    "http_fail_cnt",
+    "http_fail_rate",
+    "gpt",
+    "gpc",
+    "gpc_rate",
+    "glitch_cnt",
+    "glitch_rate",
+];
+
+/// A duration of HAProxy's configuration (`10s`, `10m`, `500`, ms by default), in ms.
+fn config_ms(text: &str) -> Option<u64> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "" | "ms" => n,
+        "s" => n * 1000,
+        "m" => n * 60_000,
+        "h" => n * 3_600_000,
+        "d" => n * 86_400_000,
+        _ => return None,
+    })
+}
+
+impl Table {
+    /// Takes what a configuration says of this table (`stick-table … expire <t> store <types>`)
+    /// where the recordings could not: the data types of a table that was empty, its expiry.
+    pub fn configure(&mut self, line: &str) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let after = |key: &str| {
+            words
+                .iter()
+                .position(|w| *w == key)
+                .and_then(|i| words.get(i + 1))
+                .copied()
+        };
+        if let Some(ms) = after("expire").and_then(config_ms) {
+            self.expire_ms = ms;
+        }
+        if self.data.is_empty()
+            && let Some(store) = after("store")
+        {
+            let mut data: Vec<String> = store
+                .split(',')
+                .map(|t| match t.split_once('(') {
+                    Some((name, period)) => {
+                        let ms = config_ms(period.trim_end_matches(')')).unwrap_or(0);
+                        format!("{name}({ms})")
+                    }
+                    None => t.to_owned(),
+                })
+                .collect();
+            data.sort_by_key(|d| {
+                let name = d.split('(').next().unwrap_or(d);
+                DATA_ORDER
+                    .iter()
+                    .position(|o| *o == name)
+                    .unwrap_or(usize::MAX)
+            });
+            self.data = data;
+        }
+    }
+
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 /// The order entries are listed in: addresses by value, anything else by text.
 fn key_order(key: &str) -> (u8, u128, String) {
     match key.parse::<std::net::IpAddr>() {
@@ -248,7 +341,8 @@ impl Model {
             changes.push((column, value));
         }
         let expire = now + Duration::from_millis(table.expire_ms);
-        let shard = table.entries.first().and_then(|e| e.shard.clone());
+        // 3.0 shards stick tables and prints each entry's shard (0 with one thread group).
+        let shard = (self.version >= crate::version::Version::new(3, 0, 0)).then(|| "0".to_owned());
         let width = table.data.len();
         let pointer = self.next_pointer;
         let table = &mut self.tables[index];
@@ -270,7 +364,7 @@ impl Model {
                         key: (*key).to_owned(),
                         used: 0,
                         expires_at: expire,
-                        shard: shard.map(|_| "0".to_owned()),
+                        shard,
                         values: vec![0; width],
                     },
                 );
