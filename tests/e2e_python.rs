@@ -89,3 +89,29 @@ fn python_sdk_over_http() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// The demo as a new user meets it: every tool of the catalogue called through the Python SDK
+/// against `--emulator <version>` (the emulator's model), each effect read back with the matching
+/// read tool, HAProxy's own refusals for bad input (tests/python/demo_every_tool.py).
+#[test]
+fn python_sdk_drives_every_tool_on_the_demo_of_every_version() {
+    let Some(py) = python_with_sdk() else { return };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/demo_every_tool.py");
+    for version in haproxy_mcp_server::demo::bundled_versions() {
+        let out = Command::new(&py)
+            .arg(&script)
+            .args([BIN, version])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{version}: the demo failed a tool:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("{version}: all ")) && stdout.contains(" tools called"),
+            "{stdout}"
+        );
+    }
+}

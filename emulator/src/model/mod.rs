@@ -5,6 +5,7 @@
 //! then answers a read from the seed's recording and anything else with an explicit
 //! `emulator:` message, never with a fake HAProxy refusal.
 
+mod counters;
 mod lists;
 mod proxies;
 mod seed;
@@ -157,6 +158,10 @@ impl Model {
                 self.list_command(words, payload)
             }
             ("get", "weight") => self.get_weight(args),
+            // `echo` came with 3.1; before, it is an unknown command (the recordings answer).
+            ("echo", _) if self.version >= Version::new(3, 1, 0) => {
+                Reply::line(words[1..].join(" "))
+            }
             ("show", "sess") => self.show_sess(level, &words[2..]),
             ("shutdown", _) => self.shutdown(level, &words[1..]),
             ("show", "table") => self.show_table(level, args),

@@ -1,56 +1,11 @@
 //! Server commands: weights, admin and health states, addresses, maxconn, agents, and
 //! dynamic servers (`add server`, `del server`), with HAProxy's validation and messages.
 
+use super::counters;
 use super::proxies::{Server, admin, check, op};
 use super::table::Row;
 use super::{Model, Reply};
 use crate::version::Version;
-
-/// Traffic counters of a `show stat` server row: zero on a new server.
-const COUNTERS: &[&str] = &[
-    "qcur",
-    "qmax",
-    "scur",
-    "smax",
-    "stot",
-    "bin",
-    "bout",
-    "dresp",
-    "econ",
-    "eresp",
-    "wretr",
-    "wredis",
-    "chkfail",
-    "chkdown",
-    "downtime",
-    "lbtot",
-    "rate",
-    "rate_max",
-    "hrsp_1xx",
-    "hrsp_2xx",
-    "hrsp_3xx",
-    "hrsp_4xx",
-    "hrsp_5xx",
-    "hrsp_other",
-    "cli_abrt",
-    "srv_abrt",
-    "qtime",
-    "ctime",
-    "rtime",
-    "ttime",
-    "req_tot",
-    "idle_conn_cur",
-    "safe_conn_cur",
-    "used_conn_cur",
-    "need_conn_est",
-    "reuse",
-    "connect",
-    "qtime_max",
-    "ctime_max",
-    "rtime_max",
-    "ttime_max",
-    "eint",
-];
 
 /// The agent's `show stat` columns, empty on a server without an agent.
 const AGENT_STAT_COLUMNS: &[&str] = &[
@@ -151,11 +106,8 @@ impl Model {
             return self.server_message("Empty weight string empty or preceded by garbage");
         };
         let weight = if relative {
-            if value > 100 && server.initial_weight > 0 && value * server.initial_weight / 100 > 256
-            {
-                return Reply::line("Relative weight too large.");
-            }
-            value * server.initial_weight / 100
+            // A share of the initial weight, capped at the largest weight.
+            (value.saturating_mul(server.initial_weight) / 100).min(256)
         } else {
             if value > 256 {
                 return Reply::line("Absolute weight can only be between 0 and 256 inclusive.");
@@ -435,11 +387,10 @@ impl Model {
             .find(|id| proxy.servers.iter().all(|s| s.id != *id))
             .unwrap_or(1);
         let mut stat = template.stat.clone();
-        for column in COUNTERS {
-            if !stat.get(column).is_empty() {
-                stat.set(column, 0);
-            }
-        }
+        counters::zero(
+            &mut stat,
+            &[counters::CURRENT, counters::MAXIMA, counters::TOTALS],
+        );
         stat.set("svname", name);
         stat.set("sid", id);
         stat.set("bck", 0);

@@ -1,6 +1,7 @@
 //! The process-wide reads and limits: `show stat`, `show servers state`, `show backend`,
 //! `show info`, `set maxconn`.
 
+use super::counters;
 use super::proxies::Proxy;
 use super::{Model, Reply};
 use crate::fixture::Level;
@@ -9,65 +10,6 @@ use crate::fixture::Level;
 const FRONTEND: i64 = 1;
 const BACKEND: i64 = 2;
 const SERVER: i64 = 4;
-
-/// The maxima `clear counters` resets.
-const MAXIMA: &[&str] = &[
-    "qmax",
-    "smax",
-    "rate_max",
-    "req_rate_max",
-    "conn_rate_max",
-    "qtime_max",
-    "ctime_max",
-    "rtime_max",
-    "ttime_max",
-];
-
-/// Every counter `clear counters all` resets.
-const ALL_COUNTERS: &[&str] = &[
-    "qmax",
-    "smax",
-    "rate_max",
-    "req_rate_max",
-    "conn_rate_max",
-    "qtime_max",
-    "ctime_max",
-    "rtime_max",
-    "ttime_max",
-    "stot",
-    "bin",
-    "bout",
-    "dreq",
-    "dresp",
-    "ereq",
-    "econ",
-    "eresp",
-    "wretr",
-    "wredis",
-    "chkfail",
-    "chkdown",
-    "downtime",
-    "lbtot",
-    "hrsp_1xx",
-    "hrsp_2xx",
-    "hrsp_3xx",
-    "hrsp_4xx",
-    "hrsp_5xx",
-    "hrsp_other",
-    "req_tot",
-    "cli_abrt",
-    "srv_abrt",
-    "comp_in",
-    "comp_out",
-    "comp_byp",
-    "comp_rsp",
-    "conn_tot",
-    "intercepted",
-    "denied_conn",
-    "denied_sess",
-    "failed_rewrites",
-    "eint",
-];
 
 impl Model {
     /// `show stat [{<iid>|<proxy>} <type> <sid>]`.
@@ -236,7 +178,11 @@ impl Model {
         if level < if all { Level::Admin } else { Level::Operator } {
             return Reply::denied();
         }
-        let columns: &[&str] = if all { ALL_COUNTERS } else { MAXIMA };
+        let lists: &[&[&str]] = if all {
+            &[counters::MAXIMA, counters::TOTALS]
+        } else {
+            &[counters::MAXIMA]
+        };
         let mut rows: Vec<&mut super::table::Row> = Vec::new();
         for p in &mut self.proxies {
             rows.extend(p.frontend.as_mut());
@@ -245,11 +191,7 @@ impl Model {
             rows.extend(p.servers.iter_mut().map(|s| &mut s.stat));
         }
         for row in rows {
-            for column in columns {
-                if !row.get(column).is_empty() {
-                    row.set(column, 0);
-                }
-            }
+            counters::zero(row, lists);
         }
         Reply::ok()
     }

@@ -1,0 +1,197 @@
+"""Every tool of the catalogue, called through the official Python MCP SDK against the demo
+(`--emulator VERSION`, the emulator's model of HAProxy), each effect read back with the matching
+read tool, and bad input answered with HAProxy's own refusal for that version.
+
+Usage: demo_every_tool.py <server-binary> <version>. Prints one line per tool and exits non-zero
+on the first failure. tests/e2e_python.rs runs it for every bundled version.
+"""
+
+import asyncio
+import json
+import sys
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+# The tools the model does not execute: runtime backends (3.4's `add backend` needs a named
+# `defaults` section, which the recordings do not describe) and reload (the demo has no master
+# CLI). Each must fail with a message that says so, never pretend.
+OUTSIDE_THE_MODEL = {"add_backend", "del_backend", "publish_backend", "unpublish_backend", "reload"}
+
+
+def version_tuple(v):
+    return tuple(int(x) for x in v.split("."))
+
+
+async def main(binary, version):
+    params = StdioServerParameters(
+        command=binary, args=["--emulator", version, "--log-level", "warn"]
+    )
+    called = set()
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as s:
+            await s.initialize()
+            listed = {t.name for t in (await s.list_tools()).tools}
+
+            async def call(name, **args):
+                called.add(name)
+                res = await s.call_tool(name, args)
+                text = res.content[0].text if res.content else ""
+                return res, text
+
+            async def ok(name, **args):
+                res, text = await call(name, **args)
+                assert not res.is_error, f"{version} {name} {args} failed: {text}"
+                print(f"ok   {name}: {text.splitlines()[0][:110]}")
+                return res.structured_content or {}
+
+            async def err(name, expect, **args):
+                res, text = await call(name, **args)
+                assert res.is_error, f"{version} {name} {args} should have failed: {text}"
+                assert expect in text, f"{version} {name}: expected {expect!r} in: {text}"
+                print(f"err  {name}: {text.splitlines()[0][:110]}")
+                return text
+
+            def server(listing, name):
+                return next(x for x in listing["servers"] if x["name"] == name)
+
+            # ---- reads -------------------------------------------------------------------
+            for name in ["health_summary", "show_activity", "show_info", "show_stat",
+                         "list_acls", "list_backends", "list_frontends", "list_maps",
+                         "list_servers", "list_tables", "show_servers_conn",
+                         "show_servers_state", "show_errors", "help", "list_targets"]:
+                await ok(name)
+            await ok("get_backend", backend="be_app")
+            out = await ok("echo", text="hello from the demo")
+            if version_tuple(version) >= (3, 1):
+                assert "hello from the demo" in json.dumps(out), out
+            else:
+                # No `echo` before 3.1: the tool measures a `show version` instead.
+                assert out["method"] != "echo", out
+            info = await ok("show_info")
+            maps = await ok("list_maps")
+            map_id = maps["items"][0]["reference"]
+
+            # ---- servers -------------------------------------------------------------------
+            await ok("set_weight", backend="be_app", server="app1", weight=7)
+            got = await ok("get_server", backend="be_app", server="app1")
+            assert got["server"]["weight"] == 7, got
+            await err("set_weight", "only accepts weights '0%' and '100%'",
+                      backend="be_static", server="static1", weight=50)
+            await ok("set_server_state", backend="be_app", server="app1", state="drain")
+            got = await ok("get_server", backend="be_app", server="app1")
+            assert got["server"]["status"] == "DRAIN", got
+            await ok("set_server_state", backend="be_app", server="app1", state="ready")
+            await ok("disable_server", backend="be_app", server="app1")
+            assert server(await ok("list_servers", backend="be_app"), "app1")["state"] == "maint"
+            await ok("enable_server", backend="be_app", server="app1")
+            assert server(await ok("list_servers", backend="be_app"), "app1")["state"] == "up"
+            out = await ok("drain_server", backend="be_app", server="app2", timeout_secs=10)
+            assert out["drained"] is True, out
+            await ok("set_server_state", backend="be_app", server="app2", state="ready")
+            await ok("add_server", backend="be_app", server="canary", address="192.0.2.10",
+                     port=9000, weight=3)
+            canary = server(await ok("list_servers", backend="be_app"), "canary")
+            assert canary["state"] == "up" and canary["weight"] == 3, canary
+            await err("add_server", "No such backend", backend="be_nope", server="x",
+                      address="192.0.2.11", port=9000)
+            await ok("set_server_addr", backend="be_app", server="canary",
+                     address="192.0.2.12", port=9001)
+            got = await ok("get_server", backend="be_app", server="canary")
+            assert got["server"]["address"] == "192.0.2.12", got
+            await ok("set_maxconn_server", backend="be_app", server="canary", maxconn=50)
+            rows = (await ok("show_stat", proxy="be_app", fields=["svname", "slim"],
+                             limit=50))["rows"]
+            assert any(r["svname"] == "canary" and r["slim"] == 50 for r in rows), rows
+            await err("del_server", "Only servers in maintenance mode can be deleted",
+                      backend="be_app", server="canary")
+            await ok("del_server", backend="be_app", server="canary", drain_first=True,
+                     timeout_secs=10)
+            assert all(x["name"] != "canary"
+                       for x in (await ok("list_servers", backend="be_app"))["servers"])
+            await ok("set_maxconn_frontend", frontend="fe_main", maxconn=321)
+            fe = (await ok("list_frontends"))["frontends"]
+            assert any(f["name"] == "fe_main" and f["session_limit"] == 321 for f in fe), fe
+            await ok("set_maxconn_global", maxconn=777)
+            assert (await ok("show_info"))["fields"]["Maxconn"] == 777
+            await err("set_maxconn_global", "Value out of range",
+                      maxconn=info["fields"]["Hard_maxconn"] + 1)
+
+            # ---- health and agents --------------------------------------------------------
+            await ok("disable_health", backend="be_app", server="app1")
+            got = await ok("get_server", backend="be_app", server="app1")
+            assert got["server"]["checks_enabled"] is False, got
+            await ok("enable_health", backend="be_app", server="app1")
+            await ok("set_server_check_port", backend="be_app", server="app1", port=8099)
+            got = await ok("get_server", backend="be_app", server="app1")
+            assert got["details"]["check_port"] == 8099, got
+            await ok("set_server_health", backend="be_api", server="api2", state="down")
+            got = await ok("get_server", backend="be_api", server="api2")
+            assert got["server"]["state"] == "down", got
+            await ok("set_server_health", backend="be_api", server="api2", state="up")
+            await ok("disable_agent", backend="be_api", server="api1")
+            got = await ok("get_server", backend="be_api", server="api1")
+            assert got["details"]["agent_enabled"] is False, got
+            await ok("enable_agent", backend="be_api", server="api1")
+            await ok("set_server_agent", backend="be_api", server="api1", state="up")
+            await ok("set_agent_send", backend="be_api", server="api1", text="ready")
+            await err("enable_agent", "Agent was not configured", backend="be_app", server="app1")
+
+            # ---- maps and ACLs ------------------------------------------------------------
+            await ok("add_map_entry", map=map_id, key="demo.example.net", value="be_api")
+            assert (await ok("get_map", map=map_id, value="demo.example.net"))["value"] == "be_api"
+            await ok("set_map_entry", map=map_id, key="demo.example.net", value="be_static")
+            entries = (await ok("show_map", map=map_id))["entries"]
+            assert {"demo.example.net": "be_static"}.items() <= {e["key"]: e["value"] for e in entries}.items(), entries
+            await ok("del_map_entry", map=map_id, key="demo.example.net")
+            await err("del_map_entry", "Key not found", map=map_id, key="demo.example.net")
+            await ok("replace_map", map=map_id, entries=[{"key": "a.example.net", "value": "be_app"}])
+            assert [e["key"] for e in (await ok("show_map", map=map_id))["entries"]] == ["a.example.net"]
+            await ok("clear_map", map=map_id)
+            assert (await ok("show_map", map=map_id))["entries"] == []
+            await ok("add_acl_entry", acl="#0", pattern="198.18.9.9")
+            assert (await ok("get_acl", acl="#0", value="198.18.9.9"))["matched"] is True
+            await err("add_acl_entry", "is not a valid IPv4 or IPv6 address", acl="#0", pattern="notanip")
+            await ok("del_acl_entry", acl="#0", pattern="198.18.9.9")
+            await ok("replace_acl", acl="#0", patterns=["198.18.0.0/16"])
+            patterns = [p["pattern"] for p in (await ok("show_acl", acl="#0"))["patterns"]]
+            assert patterns == ["198.18.0.0/16"], patterns
+            await ok("clear_acl", acl="#0")
+
+            # ---- stick tables -------------------------------------------------------------
+            await ok("set_table_entry", table="st_clients", key="198.18.7.7",
+                     data=[{"data_type": "gpc0", "value": 9}])
+            rows = (await ok("show_table", table="st_clients", key="198.18.7.7"))["entries"]
+            assert rows and rows[0]["data"]["gpc0"] == 9, rows
+            await ok("clear_table", table="st_clients", key="198.18.7.7")
+            assert not (await ok("show_table", table="st_clients", key="198.18.7.7"))["entries"]
+
+            # ---- sessions -----------------------------------------------------------------
+            sessions = (await ok("show_sessions"))["sessions"]
+            victim = sessions[0]["id"]
+            await ok("show_session", id=victim)
+            await ok("shutdown_session", id=victim)
+            assert victim not in [x["id"] for x in (await ok("show_sessions"))["sessions"]]
+            await err("shutdown_session", "No such session", id="0xdeadbeef")
+            await ok("shutdown_server_sessions", backend="be_tcp", server="tcp1")
+            left = (await ok("show_sessions"))["sessions"]
+            assert all(x.get("backend") != "be_tcp" for x in left), left
+            await ok("clear_counters")
+
+            # ---- outside the model ----------------------------------------------------------
+            for name, args in [("add_backend", {"backend": "be_new", "from": "web"}),
+                               ("publish_backend", {"backend": "be_app"}),
+                               ("unpublish_backend", {"backend": "be_app"}),
+                               ("del_backend", {"backend": "be_app"}),
+                               ("reload", {})]:
+                res, text = await call(name, **args)
+                assert res.is_error, f"{version} {name} pretended to work: {text}"
+                print(f"out  {name}: {text.splitlines()[0][:110]}")
+
+    missing = listed - called
+    assert not missing, f"{version}: tools never called: {sorted(missing)}"
+    print(f"{version}: all {len(listed)} tools called")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
