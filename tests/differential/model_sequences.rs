@@ -304,7 +304,9 @@ async fn the_model_answers_generated_sequences_like_live_haproxy() {
     let Some(live) = LiveHaproxy::start("model_sequences").await else {
         return;
     };
-    let version = Version::parse(&live.version()).expect("live version");
+    // The full version (`show version`: 3.2.26-1): the model's per-version behaviour needs it.
+    let full = live.raw("show version").trim().to_owned();
+    let version = Version::parse(&full).expect("live version");
     let (mut model, mut world) = seed(&live, version);
     let sequences: u32 = std::env::var("MODEL_DIFF_SEQUENCES")
         .ok()

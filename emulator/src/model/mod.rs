@@ -158,6 +158,8 @@ impl Model {
                 self.list_command(words, payload)
             }
             ("get", "weight") => self.get_weight(args),
+            // The session's level now (lowered by `operator` / `user`).
+            ("show", "cli") if args == ["level"] => Reply::line(level.as_str()),
             // `echo` came with 3.1; before, it is an unknown command (the recordings answer).
             ("echo", _) if self.version >= Version::new(3, 1, 0) => {
                 Reply::line(words[1..].join(" "))
@@ -310,6 +312,17 @@ mod tests {
             .find(|l| l.split(',').nth(1) == Some(server))
             .unwrap_or_else(|| panic!("no {server} in\n{stat}"));
         row.split(',').nth(i).unwrap().to_owned()
+    }
+
+    #[test]
+    fn show_cli_level_says_the_session_level() {
+        let mut m = model("3.2");
+        for level in [Level::Admin, Level::Operator, Level::User] {
+            assert_eq!(
+                run(&mut m, level, "show cli level"),
+                format!("{}\n", level.as_str())
+            );
+        }
     }
 
     #[test]
