@@ -364,8 +364,24 @@ impl LiveHaproxy {
     pub async fn pause(&self) {
         match &self.backend {
             Backend::Native(child) => {
-                for pid in children_of(child.id()) {
-                    signal(pid, "STOP");
+                // Until the worker is seen stopped: on a loaded machine the signal can take a
+                // moment, and a test that goes on meanwhile gets an answer from a "frozen" HAProxy.
+                let deadline = Instant::now() + Duration::from_secs(5);
+                loop {
+                    let workers = children_of(child.id());
+                    for pid in &workers {
+                        signal(*pid, "STOP");
+                    }
+                    if !workers.is_empty()
+                        && workers.iter().all(|pid| process_state(*pid) == Some('T'))
+                    {
+                        break;
+                    }
+                    assert!(
+                        Instant::now() < deadline,
+                        "HAProxy's worker did not stop: {workers:?}"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
                 }
             }
             Backend::Container(c) => c.pause().await.expect("docker pause"),
@@ -485,6 +501,16 @@ impl Drop for LiveHaproxy {
             let _ = child.wait();
         }
     }
+}
+
+/// A process's state letter (`R`, `S`, `T` for stopped, …) from /proc.
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .next()?
+        .chars()
+        .next()
 }
 
 /// The pids of `parent`'s children (from /proc).
