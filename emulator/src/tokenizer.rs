@@ -103,9 +103,10 @@ pub fn strip_cr(line: &[u8]) -> &[u8] {
 /// Parses one command line (without its LF; a CR before the LF is stripped here) as `version`
 /// reads it.
 pub fn parse_line(line: &[u8], version: Version) -> ParsedLine {
-    let mut line = strip_cr(line);
-    // NUL ends the line, C-string fashion.
-    if let Some(nul) = line.iter().position(|&b| b == 0) {
+    let splits = version.splits_at_nul_and_cr();
+    let mut line = if splits { line } else { strip_cr(line) };
+    // Before 3.2, NUL ends the line, C-string fashion.
+    if !splits && let Some(nul) = line.iter().position(|&b| b == 0) {
         line = &line[..nul];
     }
     let mut payload_end = None;
@@ -134,22 +135,26 @@ pub fn parse_line(line: &[u8], version: Version) -> ParsedLine {
             line = before;
         }
     }
-    let commands = split_commands(line).into_iter().map(split_words).collect();
+    let commands = split_commands(line, splits)
+        .into_iter()
+        .map(split_words)
+        .collect();
     ParsedLine {
         commands,
         payload_end,
     }
 }
 
-/// Splits at unescaped `;` (the escapes stay for [`split_words`]).
-fn split_commands(line: &[u8]) -> Vec<&[u8]> {
+/// Splits at unescaped `;`, and with `at_nul_and_cr` at NUL and CR too (the escapes stay for
+/// [`split_words`]).
+fn split_commands(line: &[u8], at_nul_and_cr: bool) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut i = 0;
     while i < line.len() {
         match line[i] {
             b'\\' => i += 2,
-            b';' => {
+            b';' | b'\0' | b'\r' if line[i] == b';' || at_nul_and_cr => {
                 out.push(&line[start..i]);
                 i += 1;
                 start = i;
@@ -248,6 +253,26 @@ mod tests {
         assert_eq!(words("show ver\0sion", V26), vec![vec!["show", "ver"]]);
         assert_eq!(words("show info\r", V26), vec![vec!["show", "info"]]);
         assert_eq!(words("trailing\\", V26), vec![vec!["trailing"]]);
+    }
+
+    #[test]
+    fn from_32_nul_and_cr_end_a_command() {
+        // As live 3.2 and 3.4 do: `show version\0 junk` runs ` junk` as well; a CR before the
+        // LF leaves an empty command behind. 3.0 drops them, like 2.6.
+        assert_eq!(
+            words("show version\0 junk", V32),
+            vec![vec!["show", "version"], vec!["junk"]]
+        );
+        assert_eq!(
+            words("show version\r", V32),
+            vec![vec!["show", "version"], vec![]]
+        );
+        let v30 = Version::new(3, 0, 11);
+        assert_eq!(
+            words("show version\0 junk", v30),
+            vec![vec!["show", "version"]]
+        );
+        assert_eq!(words("show version\r", v30), vec![vec!["show", "version"]]);
     }
 
     #[test]

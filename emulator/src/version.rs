@@ -70,6 +70,13 @@ impl Version {
         *self >= Version::new(3, 2, 0)
     }
 
+    /// 3.2 ends a command at a NUL or a CR as at `;` (`show version\0 junk` runs ` junk` too; a
+    /// CR before the LF adds an empty command); 2.6 and 3.0 drop a CR before the LF and
+    /// everything from a NUL on (checked on 2.6, 3.0, 3.2 and 3.4 containers).
+    pub fn splits_at_nul_and_cr(&self) -> bool {
+        *self >= Version::new(3, 2, 0)
+    }
+
     /// 3.2 refuses more than 64 words; earlier versions drop the extra words silently.
     pub fn rejects_too_many_args(&self) -> bool {
         *self >= Version::new(3, 2, 0)
