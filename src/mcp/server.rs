@@ -231,7 +231,7 @@ fn instructions(targets: &Targets, settings: &Settings) -> String {
         .map(|t| {
             let mut n = format!("{} ({})", t.name, t.client.endpoint());
             if t.emulated {
-                n.push_str(", emulated: replays recorded replies");
+                n.push_str(", emulated: an in-process emulator, not a real HAProxy");
             }
             n
         })

@@ -189,7 +189,7 @@ pub struct TargetOut {
     pub endpoint: String,
     /// Whether this is HAProxy's master CLI (reload works only there).
     pub master_cli: bool,
-    /// Whether it is an in-process emulator replaying recorded replies, not a real HAProxy.
+    /// Whether it is an in-process emulator, not a real HAProxy.
     pub emulated: bool,
     /// Whether calls without `target` go here.
     pub default: bool,
