@@ -399,3 +399,39 @@ impl Model {
         Reply::ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_configuration_gives_an_empty_table_its_data_in_haproxys_order() {
+        let mut t = Table::seed(
+            "# table: st_clients, type: ip, size:1024, used:0",
+            &[],
+            Duration::ZERO,
+        )
+        .unwrap();
+        assert!(t.data.is_empty());
+        t.configure(
+            "stick-table type ip size 1k expire 10m store conn_cur,gpc0,http_req_cnt,http_req_rate(10s)",
+        );
+        assert_eq!(
+            t.data,
+            ["gpc0", "conn_cur", "http_req_cnt", "http_req_rate(10000)"]
+        );
+        assert_eq!(t.expire_ms, 600_000);
+        assert_eq!(
+            t.header_line(),
+            "# table: st_clients, type: ip, size:1024, used:0\n"
+        );
+    }
+
+    #[test]
+    fn durations_read_like_haproxys() {
+        assert_eq!(config_ms("10s"), Some(10_000));
+        assert_eq!(config_ms("250"), Some(250));
+        assert_eq!(config_ms("2m"), Some(120_000));
+        assert_eq!(config_ms("1x"), None);
+    }
+}
