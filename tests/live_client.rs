@@ -877,6 +877,23 @@ async fn lower_socket_levels_still_allow_map_and_acl_changes() {
 /// (`show sess` lists CLI streams): frequent reads share one connection and get the bytes a
 /// one-shot exchange gets; HAProxy dropping it (`shutdown session`) costs nothing but a new
 /// connection; it is closed once idle; with keeping off, no connection outlives its command.
+/// How long a CLI stream that just closed may stay in HAProxy's `show sess` on a loaded machine.
+const SETTLE: Duration = Duration::from_secs(1);
+
+/// The CLI streams HAProxy lists besides the `show sess` asking, polled until they number
+/// `expected` or `within` passes; returns the last count seen.
+async fn settled(client: &RuntimeClient, expected: usize, within: Duration) -> usize {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let all = client.show_sessions().await.unwrap();
+        let others = all.iter().filter(|s| s.is_cli).count() - 1;
+        if others == expected || tokio::time::Instant::now() >= deadline {
+            return others;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn frequent_reads_share_one_kept_connection() {
     let Some(live) = LiveHaproxy::start("frequent_reads_share_one_kept_connection").await else {
@@ -897,12 +914,11 @@ async fn frequent_reads_share_one_kept_connection() {
                 ..Default::default()
             },
         );
-        // CLI streams other than the `show sess` that lists them.
-        let others = || async {
-            let all = one_shot.show_sessions().await.unwrap();
-            all.iter().filter(|s| s.is_cli).count() - 1
-        };
-        assert_eq!(others().await, 0, "nothing kept before the first read");
+        assert_eq!(
+            settled(&one_shot, 0, SETTLE).await,
+            0,
+            "nothing kept before the first read"
+        );
 
         let be = ProxyName::new("be_app").unwrap();
         for _ in 0..5 {
@@ -936,14 +952,18 @@ async fn frequent_reads_share_one_kept_connection() {
             assert_eq!(rows(&a), rows(&b));
             kept.show_info().await.unwrap();
         }
-        assert_eq!(others().await, 1, "twenty reads, one kept connection");
+        assert_eq!(
+            settled(&one_shot, 1, SETTLE).await,
+            1,
+            "twenty reads, one kept connection"
+        );
 
         // Other reads and changes go one-shot: still one kept connection afterwards.
         kept.show_sessions().await.unwrap();
         kept.set_weight(&srv("be_app", "app2"), Weight::absolute(20).unwrap())
             .await
             .unwrap();
-        assert_eq!(others().await, 1);
+        assert_eq!(settled(&one_shot, 1, SETTLE).await, 1);
 
         // HAProxy drops it: the next read opens another, unnoticed by the caller.
         for s in one_shot.show_sessions().await.unwrap() {
@@ -955,36 +975,25 @@ async fn frequent_reads_share_one_kept_connection() {
             }
         }
         // `shutdown session` takes effect when the stream next runs.
-        let mut left = others().await;
-        for _ in 0..20 {
-            if left == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            left = others().await;
-        }
-        assert_eq!(left, 0, "HAProxy closed the kept connection");
+        assert_eq!(
+            settled(&one_shot, 0, Duration::from_secs(2)).await,
+            0,
+            "HAProxy closed the kept connection"
+        );
         assert!(kept.show_info().await.unwrap().version().is_some());
-        assert_eq!(others().await, 1);
+        assert_eq!(settled(&one_shot, 1, SETTLE).await, 1);
 
-        // Idle past keep_alive: closed, so it holds no CLI slot. Polled rather than read once
-        // after a fixed wait: on a loaded machine (the container matrix) the close and
-        // HAProxy's freeing of the stream can take a moment longer.
-        tokio::time::sleep(Duration::from_millis(1200)).await;
-        let mut left = others().await;
-        for _ in 0..40 {
-            if left == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            left = others().await;
-        }
-        assert_eq!(left, 0, "closed once idle");
+        // Idle past keep_alive: closed, so it holds no CLI slot.
+        assert_eq!(
+            settled(&one_shot, 0, Duration::from_millis(5200)).await,
+            0,
+            "closed once idle"
+        );
 
         // Keeping off: no connection outlives its command.
         one_shot.show_info().await.unwrap();
         one_shot.show_stat(&StatFilter::default()).await.unwrap();
-        assert_eq!(others().await, 0);
+        assert_eq!(settled(&one_shot, 0, SETTLE).await, 0);
     }
 }
 
