@@ -8,6 +8,10 @@ use std::path::Path;
 use haproxy_emulator::fixture::{Fixture, seq_from_file_name};
 use haproxy_emulator::{Emulator, Engine, Options};
 
+/// The configuration every bundled version was recorded with: the model takes from it what
+/// the recordings do not show (the named `defaults` section runtime backends start from).
+const CAPTURE_CONFIG: &str = include_str!("../fixtures/haproxy.cfg");
+
 /// One bundled fixture file: its name and bytes.
 pub type BundledFile = (&'static str, &'static [u8]);
 
@@ -38,7 +42,9 @@ pub fn load(spec: &str, engine: Engine) -> Result<Emulator, String> {
                     .map_err(|e| format!("bundled fixture {spec}/{name}: {e}"))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        return Emulator::from_fixtures_engine(&fixtures, Options::default(), engine);
+        let mut emulator = Emulator::from_fixtures_engine(&fixtures, Options::default(), engine)?;
+        emulator.apply_config(CAPTURE_CONFIG);
+        return Ok(emulator);
     }
     if Path::new(spec).is_dir() {
         return Emulator::load_engine(spec, Options::default(), engine).map_err(|e| e.to_string());

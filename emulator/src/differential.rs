@@ -210,6 +210,15 @@ fn masked(command: &str, answer: &[u8], live: bool) -> String {
                     format!("{}\n", words.join(" "))
                 }),
         ),
+        // 3.4's `del backend` prints, before its verdict, every notice its thread logged since
+        // the last command that cleared them (HAProxy does not clear them for this command):
+        // server state changes, "Server deleted." — which thread serves a connection is not
+        // foreseeable, so only the verdict, the last line, is compared.
+        ["del", "backend", ..] => text
+            .lines()
+            .last()
+            .map(|l| format!("{l}\n"))
+            .unwrap_or_default(),
         ["show", "map" | "acl", _, ..] => text
             .lines()
             .map(|l| match l.split_once(' ') {
@@ -260,8 +269,8 @@ fn mask_stat(text: &str, live: bool) -> String {
             .map(|&i| {
                 let mut cell = cells.get(i).copied().unwrap_or("");
                 if live && names[i] == "status" {
-                    // `UP 1/3`, `DOWN 1/2`: where the checks have got.
-                    cell = cell.split(' ').next().unwrap_or(cell);
+                    // `UP 1/3`, `DOWN 1/2`: where the checks have got (`UP (UNPUB)` stays).
+                    cell = strip_check_progress(cell);
                 }
                 format!("{}={cell}", names[i])
             })
@@ -270,6 +279,21 @@ fn mask_stat(text: &str, live: bool) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `UP 1/3` → `UP`: a status without the checks' progress (3.4 can show `DRAIN -1/3` for a
+/// moment while a server added at runtime starts its checks).
+fn strip_check_progress(status: &str) -> &str {
+    match status.rsplit_once(' ') {
+        Some((head, tail))
+            if tail
+                .split_once('/')
+                .is_some_and(|(a, b)| a.parse::<i32>().is_ok() && b.parse::<u32>().is_ok()) =>
+        {
+            head
+        }
+        _ => status,
+    }
 }
 
 fn mask_state(text: &str, live: bool) -> String {

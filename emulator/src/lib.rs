@@ -208,6 +208,16 @@ impl Emulator {
         }
     }
 
+    /// Gives the model what the HAProxy configuration the recordings ran says that they do
+    /// not (stick tables' data types, named `defaults` sections: [`model::Model::apply_config`])
+    /// and starts it over from the seed so completed. Nothing happens in replay.
+    pub fn apply_config(&mut self, config: &str) {
+        if let Some(seed) = &mut self.seed {
+            Arc::make_mut(seed).apply_config(config);
+        }
+        self.reset();
+    }
+
     /// Rewinds every command to its first recorded reply, and the model to its seed.
     pub fn reset(&self) {
         self.shared.answers.book.reset();

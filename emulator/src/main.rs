@@ -67,6 +67,11 @@ struct ServeArgs {
     /// replaying the recordings in order.
     #[arg(long)]
     model: bool,
+    /// With --model: the HAProxy configuration the fixtures were recorded with (e.g.
+    /// fixtures/haproxy.cfg), for what the recordings do not show: stick tables' data types,
+    /// the named `defaults` sections `add backend … from` needs.
+    #[arg(long, requires = "model")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -157,7 +162,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     } else {
         Engine::Replay
     };
-    let emulator = Emulator::load_engine(&dir, options, engine).map_err(|e| e.to_string())?;
+    let mut emulator = Emulator::load_engine(&dir, options, engine).map_err(|e| e.to_string())?;
+    if let Some(path) = &args.config {
+        let config = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read --config {}: {e}", path.display()))?;
+        emulator.apply_config(&config);
+    }
     emulator.set_fault(args.fault);
     tracing::info!(
         fixtures = emulator.fixture_count(),

@@ -13,10 +13,9 @@ import sys
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-# The tools the model does not execute: runtime backends (3.4's `add backend` needs a named
-# `defaults` section, which the recordings do not describe) and reload (the demo has no master
-# CLI). Each must fail with a message that says so, never pretend.
-OUTSIDE_THE_MODEL = {"add_backend", "del_backend", "publish_backend", "unpublish_backend", "reload"}
+# The tool the model does not execute: reload (the demo has no master CLI). It must fail with
+# a message that says so, never pretend.
+OUTSIDE_THE_MODEL = {"reload"}
 
 
 def version_tuple(v):
@@ -178,12 +177,34 @@ async def main(binary, version):
             assert all(x.get("backend") != "be_tcp" for x in left), left
             await ok("clear_counters")
 
+            # ---- runtime backends (3.4; before, each tool names the version it needs) -------
+            backend_tools = [("add_backend", {"backend": "be_new", "from": "web"}),
+                             ("publish_backend", {"backend": "be_new"}),
+                             ("unpublish_backend", {"backend": "be_new"}),
+                             ("del_backend", {"backend": "be_new"})]
+            if version_tuple(version) >= (3, 4):
+                out = await ok("add_backend", backend="be_new", **{"from": "web"})
+                assert out["status_after"] == "UP (UNPUB)", out
+                await err("add_backend", "Cannot find default proxy", backend="be_x",
+                          **{"from": "nosuch"})
+                await ok("add_server", backend="be_new", server="s1", address="192.0.2.20",
+                         port=80, check=False)
+                assert server(await ok("list_servers", backend="be_new"), "s1")
+                out = await ok("publish_backend", backend="be_new")
+                assert out["status_after"] == "UP", out
+                await err("del_backend", "must be unpublished", backend="be_new")
+                await ok("unpublish_backend", backend="be_new")
+                # its only server: the last-UP rail refuses without force
+                await ok("del_server", backend="be_new", server="s1", drain_first=True,
+                         force=True, timeout_secs=10)
+                await ok("del_backend", backend="be_new")
+                assert "be_new" not in [b["name"] for b in (await ok("list_backends"))["backends"]]
+            else:
+                for name, args in backend_tools:
+                    await err(name, "needs HAProxy 3.4 or later", **args)
+
             # ---- outside the model ----------------------------------------------------------
-            for name, args in [("add_backend", {"backend": "be_new", "from": "web"}),
-                               ("publish_backend", {"backend": "be_app"}),
-                               ("unpublish_backend", {"backend": "be_app"}),
-                               ("del_backend", {"backend": "be_app"}),
-                               ("reload", {})]:
+            for name, args in [("reload", {})]:
                 res, text = await call(name, **args)
                 assert res.is_error, f"{version} {name} pretended to work: {text}"
                 print(f"out  {name}: {text.splitlines()[0][:110]}")

@@ -2,8 +2,8 @@
 //! commands that change them, with HAProxy's messages.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
+use super::patterns::{Matcher, parse_net, same_file};
 use super::{Model, Reply};
 
 /// A map or an ACL.
@@ -50,6 +50,9 @@ pub struct List {
     listing: String,
     /// True when its patterns are addresses (`type=ip`).
     ip: bool,
+    /// The configuration's pattern expressions over its file (empty when no configuration was
+    /// applied: then one expression, `ip` or `str` as its entries suggest).
+    matchers: Vec<Matcher>,
     /// False when its entries were never recorded (its listing line then stays as recorded).
     known: bool,
     current: u32,
@@ -85,6 +88,7 @@ impl List {
             file,
             listing,
             ip,
+            matchers: Vec::new(),
             known,
             current: 0,
             next: 0,
@@ -116,45 +120,34 @@ impl List {
         self.versions.get(&self.current).map_or(&[], Vec::as_slice)
     }
 
-    fn type_word(&self) -> &'static str {
-        if self.ip { "ip" } else { "str" }
+    /// Adds a pattern expression the configuration builds over this list's file, unless an
+    /// equal one exists (HAProxy shares it).
+    pub fn add_matcher(&mut self, file: &str, matcher: Matcher, map: bool) {
+        if map != (self.kind == ListKind::Map)
+            || !same_file(file, &self.file)
+            || self.matchers.contains(&matcher)
+        {
+            return;
+        }
+        self.ip |= matcher.method == super::patterns::Method::Ip;
+        self.matchers.push(matcher);
     }
 
-    fn matches(&self, entry: &Entry, sample: &str) -> bool {
-        if self.ip {
-            match (parse_net(&entry.key), sample.parse::<IpAddr>()) {
-                (Some((net, bits)), Ok(ip)) => in_net(ip, net, bits),
-                _ => false,
-            }
+    /// The expressions `get` answers for: the configuration's, else one inferred.
+    fn expressions(&self) -> Vec<Matcher> {
+        if !self.matchers.is_empty() {
+            return self.matchers.clone();
+        }
+        let method = if self.ip {
+            super::patterns::Method::Ip
         } else {
-            entry.key == sample
-        }
-    }
-}
-
-/// `a.b.c.d[/n]` or an IPv6 address with an optional prefix length.
-fn parse_net(text: &str) -> Option<(IpAddr, u8)> {
-    let (addr, bits) = match text.split_once('/') {
-        Some((a, b)) => (a, Some(b.parse::<u8>().ok()?)),
-        None => (text, None),
-    };
-    let ip: IpAddr = addr.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let bits = bits.unwrap_or(max);
-    (bits <= max).then_some((ip, bits))
-}
-
-fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
+            super::patterns::Method::Str
+        };
+        vec![Matcher {
+            method,
+            ignore_case: false,
+            output: "str",
+        }]
     }
 }
 
@@ -268,27 +261,46 @@ impl Model {
         Reply::Body(out.into_bytes())
     }
 
+    /// `get map|acl <ref> <sample>`: one line per pattern expression over the list.
     fn get_entry(&self, index: usize, sample: &str) -> Reply {
         let list = &self.lists[index];
-        let found = list.entries().iter().find(|e| list.matches(e, sample));
-        let kind = list.type_word();
+        let entries = list.entries();
         let (word, yes) = match list.kind {
             ListKind::Map => ("found", "found=yes"),
             ListKind::Acl => ("match", "match=yes"),
         };
-        Reply::line(match (found, list.kind) {
-            (None, _) => format!("type={kind}, case=sensitive, {word}=no"),
-            (Some(e), ListKind::Map) => format!(
-                "type={kind}, case=sensitive, {yes}, idx=tree, key=\"{}\", value=\"{}\", type=\"str\"",
-                e.key, e.value
-            ),
-            (Some(e), ListKind::Acl) => {
-                format!(
-                    "type={kind}, case=sensitive, {yes}, idx=tree, pattern=\"{}\"",
-                    e.key
-                )
-            }
-        })
+        let mut out = String::new();
+        for matcher in list.expressions() {
+            let Some(found) = matcher.find(entries.iter().map(|e| e.key.as_str()), sample) else {
+                // A regular expression: the model does not evaluate it.
+                return Reply::NotModelled;
+            };
+            let kind = matcher.method.word();
+            let case = if matcher.ignore_case {
+                "insensitive"
+            } else {
+                "sensitive"
+            };
+            let idx = if matcher.method.tree() {
+                "tree"
+            } else {
+                "list"
+            };
+            out.push_str(&match (found.map(|i| &entries[i]), list.kind) {
+                (None, _) => format!("type={kind}, case={case}, {word}=no"),
+                (Some(e), ListKind::Map) => format!(
+                    "type={kind}, case={case}, {yes}, idx={idx}, key=\"{}\", value=\"{}\", type=\"{}\"",
+                    e.key,
+                    e.value,
+                    matcher.value_type(&e.value)
+                ),
+                (Some(e), ListKind::Acl) => {
+                    format!("type={kind}, case={case}, {yes}, idx={idx}, pattern=\"{}\"", e.key)
+                }
+            });
+            out.push('\n');
+        }
+        Reply::Body(out.into_bytes())
     }
 
     fn add_entries(

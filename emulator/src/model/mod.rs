@@ -5,8 +5,10 @@
 //! then answers a read from the seed's recording and anything else with an explicit
 //! `emulator:` message, never with a fake HAProxy refusal.
 
+mod backends;
 mod counters;
 mod lists;
+mod patterns;
 mod proxies;
 mod seed;
 mod servers;
@@ -80,6 +82,13 @@ pub struct Model {
     /// The model's clients end their streams a little after their server starts draining
     /// (so a drain finishes); off when comparing with a real HAProxy, whose clients stay.
     clients_leave: bool,
+    /// The configuration's named `defaults` sections (`add backend … from <name>`).
+    defaults: Vec<backends::Defaults>,
+    /// HAProxy's `dynpx_next_id`: the lowest id `add backend` may give (one past the
+    /// configuration's highest, then each id it gave).
+    dynamic_proxy_floor: u32,
+    /// The GUIDs given to backends by `add backend … guid`, with the backend's name.
+    guids: Vec<(String, String)>,
 }
 
 impl Model {
@@ -92,6 +101,7 @@ impl Model {
             .flat_map(|l| l.pointers())
             .max()
             .map_or(0x7f00_0000_0000, |p| p + 0x80);
+        let dynamic_proxy_floor = seed.proxies.iter().map(|p| p.id).max().unwrap_or(0) + 1;
         Ok(Model {
             version,
             proxies: seed.proxies,
@@ -106,6 +116,9 @@ impl Model {
             streams: seed.streams,
             tables: seed.tables,
             clients_leave: true,
+            defaults: Vec::new(),
+            dynamic_proxy_floor,
+            guids: Vec::new(),
         })
     }
 
@@ -170,8 +183,13 @@ impl Model {
             ("set", "table") => self.set_table(level, args),
             ("clear", "table") => self.clear_table(level, args),
             ("clear", "counters") => self.clear_counters(level, args),
-            ("set" | "add" | "del" | "enable" | "disable", _) if !needs(Level::Admin) => {
+            ("set" | "add" | "del" | "enable" | "disable" | "publish" | "unpublish", _)
+                if !needs(Level::Admin) =>
+            {
                 match (verb, noun) {
+                    ("add" | "del", "backend") if self.version >= Version::new(3, 4, 0) => {
+                        Reply::denied()
+                    }
                     ("set" | "add" | "del", "server" | "weight" | "maxconn")
                     | ("enable" | "disable", "server" | "health" | "agent") => Reply::denied(),
                     _ => Reply::NotModelled,
@@ -181,6 +199,9 @@ impl Model {
             ("set", "server") => self.set_server(args),
             ("set", "maxconn") => self.set_maxconn(args),
             ("add", "server") => self.add_server(args),
+            ("add", "backend") => self.add_backend(args),
+            ("del", "backend") => self.del_backend(args),
+            ("publish" | "unpublish", "backend") => self.publish_backend(verb == "publish", args),
             ("del", "server") => self.del_server(args),
             ("enable" | "disable", "server" | "health" | "agent") => {
                 self.toggle(verb == "enable", noun, args)
@@ -195,21 +216,70 @@ impl Model {
         self.uptime_at_epoch + self.epoch.elapsed()
     }
 
-    /// Takes what a HAProxy configuration says that the recordings could not (today: the data
-    /// types and expiry of stick tables that were empty when the seed was recorded). Every
-    /// `stick-table` line belongs to the proxy section it is in, whose name the table takes.
+    /// Takes what a HAProxy configuration says that the recordings could not: the data types
+    /// and expiry of stick tables that were empty when the seed was recorded (every
+    /// `stick-table` line belongs to the proxy section it is in, whose name the table takes),
+    /// the named `defaults` sections a runtime backend starts from (their `mode` and
+    /// `balance`), and which backends the configuration names so that HAProxy will not delete
+    /// them (`default_backend`, a fixed `use_backend`, `nbsrv(be)`…).
     pub fn apply_config(&mut self, config: &str) {
         let mut section = "";
+        let mut in_defaults = false;
+        // `hash-type consistent` in the last defaults section, which later proxies inherit.
+        let (mut in_any_defaults, mut inherited_consistent) = (false, false);
         for line in config.lines() {
             let trimmed = line.trim();
             let mut words = trimmed.split_whitespace();
-            match words.next() {
-                Some("frontend" | "backend" | "listen" | "peers") if !line.starts_with(' ') => {
+            let first = words.next();
+            // A keyword at the start of a line opens a section; comments do not.
+            let starts_section =
+                !line.starts_with([' ', '\t']) && first.is_some_and(|w| !w.starts_with('#'));
+            if starts_section {
+                in_defaults = false;
+                in_any_defaults = false;
+            }
+            if first == Some("hash-type") {
+                let consistent = trimmed.split_whitespace().nth(1) == Some("consistent");
+                match self.proxies.iter_mut().find(|p| p.name == section) {
+                    Some(proxy) if !in_any_defaults => proxy.consistent_hash = consistent,
+                    _ => inherited_consistent = consistent,
+                }
+            }
+            match first {
+                Some("frontend" | "backend" | "listen" | "peers") if starts_section => {
                     section = words.next().unwrap_or("");
+                    if let Some(proxy) = self.proxies.iter_mut().find(|p| p.name == section) {
+                        proxy.consistent_hash = inherited_consistent;
+                    }
+                }
+                Some("defaults") if starts_section => {
+                    section = "";
+                    in_any_defaults = true;
+                    inherited_consistent = false;
+                    // An unnamed section cannot be named by `add backend … from`.
+                    if let Some(name) = words.next() {
+                        self.defaults.retain(|d| d.name != name);
+                        self.defaults.push(backends::Defaults::named(name));
+                        in_defaults = true;
+                    }
+                }
+                Some(_) if in_defaults => {
+                    if let Some(d) = self.defaults.last_mut() {
+                        d.configure(trimmed);
+                    }
+                    self.pin_named_backends(trimmed);
                 }
                 Some("stick-table") => {
                     if let Some(t) = self.tables.iter_mut().find(|t| t.name() == section) {
                         t.configure(trimmed);
+                    }
+                }
+                Some(w) if !w.starts_with('#') => {
+                    self.pin_named_backends(trimmed);
+                    for (file, matcher, map) in patterns::uses_in(trimmed) {
+                        for list in &mut self.lists {
+                            list.add_matcher(&file, matcher.clone(), map);
+                        }
                     }
                 }
                 _ => {}
@@ -340,5 +410,67 @@ mod tests {
         m.advance(Duration::from_secs(streams::DRAIN_SECS + 1));
         let after = run(&mut m, Level::Admin, "show stat be_app -1 -1");
         assert_eq!(cell(&after, "app2", "scur"), "0");
+    }
+
+    /// The capture configuration, applied to a 3.4 model.
+    fn configured_34() -> Model {
+        let mut m = model("3.4");
+        let config =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/haproxy.cfg");
+        m.apply_config(&std::fs::read_to_string(config).unwrap());
+        m
+    }
+
+    #[test]
+    fn del_backend_refuses_in_haproxys_order() {
+        let mut m = configured_34();
+        let mut ask = |line: &str| run(&mut m, Level::Admin, line);
+        assert_eq!(ask("del backend fe_main"), "No such backend.\n");
+        assert_eq!(ask("del backend a b"), "Usage: del backend <name>.\n");
+        assert_eq!(
+            ask("del backend st_clients"),
+            "Cannot remove a backend with stick-table.\n"
+        );
+        // fe_main's default_backend.
+        assert_eq!(
+            ask("del backend be_app"),
+            "This proxy cannot be removed at runtime due to other configuration elements pointing to it.\n"
+        );
+        // Reached only through the hosts map (a `%[…]` expression): not pinned.
+        assert_eq!(
+            ask("del backend be_api"),
+            "Backend must be unpublished prior to its deletion.\n"
+        );
+        assert_eq!(ask("unpublish backend be_api"), "Backend unpublished.\n");
+        assert_eq!(
+            ask("del backend be_api"),
+            "Only a backend without server can be deleted.\n"
+        );
+        // A new backend starts unpublished and empty: it can go at once.
+        assert_eq!(ask("add backend b1 from web"), "New backend registered.\n");
+        assert_eq!(ask("del backend b1"), "Backend deleted.\n");
+        assert_eq!(ask("del backend b1"), "No such backend.\n");
+    }
+
+    #[test]
+    fn a_backend_without_servers_is_up_and_unpublished_shows_it() {
+        let mut m = configured_34();
+        assert_eq!(
+            run(&mut m, Level::Admin, "add backend b1 from web"),
+            "New backend registered.\n"
+        );
+        let stat = run(&mut m, Level::Admin, "show stat b1 -1 -1");
+        assert_eq!(cell(&stat, "BACKEND", "status"), "UP (UNPUB)");
+        assert_eq!(cell(&stat, "BACKEND", "mode"), "http");
+        assert_eq!(
+            run(&mut m, Level::Admin, "publish backend"),
+            "No such backend.\n"
+        );
+        assert_eq!(
+            run(&mut m, Level::Admin, "publish backend b1"),
+            "Backend published.\n"
+        );
+        let stat = run(&mut m, Level::Admin, "show stat b1 -1 -1");
+        assert_eq!(cell(&stat, "BACKEND", "status"), "UP");
     }
 }

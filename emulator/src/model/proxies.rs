@@ -343,6 +343,17 @@ pub struct Proxy {
     pub backend: Option<Row>,
     /// The frontend's maxconn (`slim` of its FRONTEND row).
     pub frontend_maxconn: Option<u32>,
+    /// Whether it takes traffic (3.4's `publish backend` / `unpublish backend`; every backend
+    /// of the configuration starts published, one made by `add backend` does not).
+    pub published: bool,
+    /// Made by `add backend` (its servers' `bk_f_forced_id` is 0: no `id` was given).
+    pub runtime: bool,
+    /// Named by the configuration (`default_backend`, a `use_backend` with a fixed name, a
+    /// sample fetch's backend argument such as `nbsrv(be)`): HAProxy will not delete it.
+    pub pinned: bool,
+    /// `hash-type consistent` (from the configuration): a hash algorithm that takes servers
+    /// and weights at run time.
+    pub consistent_hash: bool,
 }
 
 impl Proxy {
@@ -374,9 +385,12 @@ impl Proxy {
         row.set("uweight", total);
         row.set("act", active.len());
         row.set("bck", backup.len());
-        if !self.servers.is_empty() || row.get("status") == "DOWN" {
-            let up = !active.is_empty() || !backup.is_empty();
-            row.set("status", if up { "UP" } else { "DOWN" });
+        // HAProxy's rule: UP while the load balancer has weight, or when there is no server.
+        let up = total > 0 || self.servers.is_empty();
+        row.set("status", if up { "UP" } else { "DOWN" });
+        if !self.published {
+            let status = format!("{} (UNPUB)", row.get("status"));
+            row.set("status", status);
         }
         Some(row)
     }

@@ -192,6 +192,10 @@ fn build_proxies(
                     servers: Vec::new(),
                     backend: None,
                     frontend_maxconn: None,
+                    published: true,
+                    runtime: false,
+                    pinned: false,
+                    consistent_hash: false,
                 });
                 proxies.len() - 1
             }

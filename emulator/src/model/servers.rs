@@ -20,7 +20,13 @@ const AGENT_STAT_COLUMNS: &[&str] = &[
 ];
 
 /// Load-balancing algorithms that accept servers added at runtime.
-const DYNAMIC_ALGORITHMS: &[&str] = &["roundrobin", "leastconn", "first", "random"];
+/// (`unknown` is what 3.4 prints for a backend whose configuration names no algorithm: it runs
+/// the default, roundrobin.)
+const DYNAMIC_ALGORITHMS: &[&str] = &["roundrobin", "leastconn", "first", "random", "unknown"];
+
+/// The hash algorithms (`algo` column): dynamic only with `hash-type consistent` (the default,
+/// map-based, is static).
+const HASH_ALGORITHMS: &[&str] = &["source", "uri", "url_param", "hdr", "rdp-cookie", "hash"];
 
 impl Model {
     /// Finds `backend/server` for a command, or HAProxy's message saying what is wrong.
@@ -53,6 +59,7 @@ impl Model {
             .map(|r| r.get("algo").to_owned())
             .unwrap_or_default();
         DYNAMIC_ALGORITHMS.contains(&algo.as_str())
+            || (self.proxies[proxy].consistent_hash && HASH_ALGORITHMS.contains(&algo.as_str()))
     }
 
     fn server_at(&mut self, (p, s): (usize, usize)) -> &mut Server {
@@ -372,16 +379,10 @@ impl Model {
             }
         }
         let now = self.now();
-        let proxy = &mut self.proxies[p];
-        // A passing server's row: a new server's checks pass in the model.
-        let passing = proxy
-            .servers
-            .iter()
-            .find(|s| s.stat.get("check_status").ends_with("OK"))
-            .or(proxy.servers.first());
-        let Some(template) = passing.cloned() else {
+        let Some(template) = self.server_template(p) else {
             return Reply::NotModelled;
         };
+        let proxy = &mut self.proxies[p];
         // HAProxy gives the lowest id no server of the backend has.
         let id = (1..)
             .find(|id| proxy.servers.iter().all(|s| s.id != *id))
@@ -391,6 +392,8 @@ impl Model {
             &mut stat,
             &[counters::CURRENT, counters::MAXIMA, counters::TOTALS],
         );
+        stat.set("pxname", backend);
+        stat.set("iid", proxy.id);
         stat.set("svname", name);
         stat.set("sid", id);
         stat.set("bck", 0);
@@ -412,11 +415,16 @@ impl Model {
         ] {
             state.set(column, value);
         }
+        state.set("be_id", proxy.id);
+        state.set("be_name", backend);
+        if proxy.runtime {
+            state.set("bk_f_forced_id", 0);
+        }
         state.set("srv_name", name);
         state.set("srv_id", id);
         state.set("srv_check_status", 1);
         state.set("srv_check_result", 0);
-        proxy.servers.push(Server {
+        let server = Server {
             id,
             name: name.to_owned(),
             addr,
@@ -446,11 +454,41 @@ impl Model {
             last_change: now,
             stat,
             state,
-        });
+        };
+        // HAProxy appends to a configuration backend's list, but links a backend made at
+        // runtime backwards (it never gets PR_FL_CHECKED): its newest server comes first.
+        if proxy.runtime {
+            proxy.servers.insert(0, server);
+        } else {
+            proxy.servers.push(server);
+        }
         if let Some(s) = proxy.servers.last_mut() {
             s.settle(now);
         }
         Reply::line("New server registered.")
+    }
+
+    /// The server a new one in proxy `p` copies its rows from: one of the backend whose checks
+    /// pass (a new server's checks pass in the model), else its first; for a backend without
+    /// servers (one made by `add backend`), a server of another backend in the same mode.
+    fn server_template(&self, p: usize) -> Option<Server> {
+        let passing = |s: &Server| s.stat.get("check_status").ends_with("OK");
+        let own = &self.proxies[p].servers;
+        if let Some(s) = own.iter().find(|s| passing(s)).or(own.first()) {
+            return Some(s.clone());
+        }
+        let mode = self.proxies[p].backend.as_ref()?.get("mode");
+        let same_mode: Vec<&Server> = self
+            .proxies
+            .iter()
+            .flat_map(|q| q.servers.iter())
+            .filter(|s| s.stat.get("mode") == mode)
+            .collect();
+        same_mode
+            .iter()
+            .find(|s| passing(s))
+            .or(same_mode.first())
+            .map(|s| (*s).clone())
     }
 
     /// `del server <backend/server>`.
