@@ -488,10 +488,10 @@ async fn the_model_answers_generated_sequences_like_live_haproxy() {
 }
 
 /// A configuration unlike the capture's: server-template slots (in maintenance from the
-/// start), an agent, backups, `balance first`, a consistent hash, explicit ids, a weight of 0,
-/// a listen section, a frontend's own stick table, a prefix-matched map and an ACL read by
-/// other rules, a backend named by `nbsrv()`, a named tcp `defaults` section. Not here: a
-/// tracked server (`track`), which the model does not follow yet (docs/emulator.md).
+/// start), a chain of tracked servers across backends, an agent, backups, `balance first`, a
+/// consistent hash, explicit ids, a weight of 0, a listen section, a frontend's own stick
+/// table, a prefix-matched map and an ACL read by other rules, a backend named by `nbsrv()`, a
+/// named tcp `defaults` section.
 const OTHER_CONFIG: &str = r#"
 defaults
     mode http
@@ -499,9 +499,11 @@ defaults
     timeout server 5s
     timeout connect 1s
 
+# The table holds every key the steps use (at most 400): full, HAProxy evicts its oldest
+# entries (a batch from random buckets on 3.x), which the model does not.
 frontend web
     bind 127.0.0.1:{HTTP}
-    stick-table type ip size 100 expire 30m store http_req_rate(10s),gpc0,conn_cnt
+    stick-table type ip size 1k expire 30m store http_req_rate(10s),gpc0,conn_cnt
     http-request track-sc0 src
     acl denied src -f {CONF}/deny.acl
     http-request deny if denied
@@ -524,7 +526,8 @@ backend slots
 backend pool
     balance first
     server p1 127.0.0.1:{APP} check maxconn 10 id 7
-    server p2 127.0.0.1:{APP} check inter 3s backup
+    server p2 127.0.0.1:{APP} track pool/p1
+    server p4 127.0.0.1:{APP} check inter 3s backup
     server p3 127.0.0.1:{APP} check agent-check agent-port {AGENT} agent-inter 1s
 
 backend edge
@@ -536,6 +539,7 @@ backend edge
 backend spare
     server s1 127.0.0.1:{APP}
     server s2 127.0.0.1:{APP} backup
+    server s3 127.0.0.1:{APP} track pool/p2
 
 # Last, so that the sections above take the unnamed one; `add backend … from tcpd` uses it.
 defaults tcpd

@@ -16,6 +16,7 @@ mod stats;
 mod streams;
 mod table;
 mod tables;
+mod tracking;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -137,8 +138,10 @@ impl Model {
         self.expire_entries();
         let noun = words.get(1).copied().unwrap_or("");
         let needs = |min: Level| level >= min;
+        self.propagate_tracking();
         let reply = self.dispatch(level, verb, noun, &words, payload, needs);
         self.start_drains();
+        self.propagate_tracking();
         reply
     }
 

@@ -114,6 +114,9 @@ pub struct Server {
     pub checks_fail: bool,
     /// When its state last changed (model time).
     pub last_change: Duration,
+    /// The server it tracks (`track backend/server`: the `tracked` column), whose state it
+    /// follows.
+    pub tracks: Option<(String, String)>,
     /// Its `show stat` row, as seeded; the cells the model computes are written on render.
     pub stat: Row,
     /// Its `show servers state` row, likewise.
@@ -218,24 +221,30 @@ impl Server {
     }
 
     /// Its `status` column (HAProxy's `stats_fill_sv_computestate` and the strings it maps to).
-    pub fn status(&self, now: Duration) -> String {
+    /// `reference` is the server whose checks decide (HAProxy's `ref`): itself, or for a
+    /// tracking server the end of its tracking chain.
+    pub fn status(&self, now: Duration, reference: &Server) -> String {
+        if self.admin & admin::RMAINT != 0 {
+            return "MAINT (resolution)".into();
+        }
+        if self.admin & admin::IMAINT != 0
+            && let Some((backend, server)) = &self.tracks
+        {
+            return format!("MAINT (via {backend}/{server})");
+        }
         if self.in_maint() {
             return "MAINT".into();
         }
-        let health = self.health_now(now);
-        let going_up = |s: &str| format!("{s} {}/{}", health, self.rise);
-        let going_down_text = |s: &str| {
-            format!(
-                "{s} {}/{}",
-                (health + 1).saturating_sub(self.rise),
-                self.fall
-            )
-        };
+        let r = reference;
+        let health = r.health_now(now);
+        let going_up = |s: &str| format!("{s} {}/{}", health, r.rise);
+        let going_down_text =
+            |s: &str| format!("{s} {}/{}", (health + 1).saturating_sub(r.rise), r.fall);
         match self.op {
             op::RUNNING | 1 => {
-                let going_down = self.checked() && health < self.full_health();
+                let going_down = r.checked() && health < r.full_health();
                 if self.admin & admin::DRAIN != 0 {
-                    if self.agent_on() {
+                    if r.agent_on() {
                         "DRAIN (agent)".into()
                     } else if going_down {
                         going_down_text("DRAIN")
@@ -244,7 +253,7 @@ impl Server {
                     }
                 } else if going_down {
                     going_down_text("UP")
-                } else if !self.checked() {
+                } else if !r.checked() {
                     "no check".into()
                 } else {
                     "UP".into()
@@ -252,11 +261,11 @@ impl Server {
             }
             op::STOPPING => "NOLB".into(),
             _ => {
-                if self.agent_on() && self.agent_health == 0 {
+                if r.agent_on() && r.agent_health == 0 {
                     "DOWN (agent)".into()
-                } else if self.checked() && health == 0 {
+                } else if r.checked() && health == 0 {
                     "DOWN".into()
-                } else if self.checked() || self.agent_on() {
+                } else if r.checked() || r.agent_on() {
                     going_up("DOWN")
                 } else {
                     "DOWN".into()
@@ -270,10 +279,10 @@ impl Server {
         now.saturating_sub(self.last_change).as_secs()
     }
 
-    /// The `show stat` row now.
-    pub fn stat_row(&self, now: Duration) -> Row {
+    /// The `show stat` row now (`reference`: see [`Server::status`]).
+    pub fn stat_row(&self, now: Duration, reference: &Server) -> Row {
         let mut row = self.stat.clone();
-        row.set("status", self.status(now));
+        row.set("status", self.status(now, reference));
         row.set("weight", self.shown_weight);
         row.set("uweight", self.weight);
         row.set("lastchg", self.since_change(now));

@@ -261,6 +261,10 @@ fn server_from(stat: Row, state: Row, uptime: Duration) -> Server {
             && check_state & check::ENABLED != 0
             && admin_state & super::proxies::admin::MAINT == 0,
         last_change: uptime.saturating_sub(Duration::from_secs(since)),
+        tracks: stat
+            .get("tracked")
+            .split_once('/')
+            .map(|(b, s)| (b.to_owned(), s.to_owned())),
         stat,
         state,
     }

@@ -424,7 +424,7 @@ impl Model {
         state.set("srv_id", id);
         state.set("srv_check_status", 1);
         state.set("srv_check_result", 0);
-        let server = Server {
+        let mut server = Server {
             id,
             name: name.to_owned(),
             addr,
@@ -452,18 +452,17 @@ impl Model {
             was_maint: true,
             checks_fail: false,
             last_change: now,
+            tracks: None,
             stat,
             state,
         };
+        server.settle(now);
         // HAProxy appends to a configuration backend's list, but links a backend made at
         // runtime backwards (it never gets PR_FL_CHECKED): its newest server comes first.
         if proxy.runtime {
             proxy.servers.insert(0, server);
         } else {
             proxy.servers.push(server);
-        }
-        if let Some(s) = proxy.servers.last_mut() {
-            s.settle(now);
         }
         Reply::line("New server registered.")
     }

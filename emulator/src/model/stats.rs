@@ -52,7 +52,7 @@ impl Model {
                         .iter()
                         .filter(|s| sid == -1 || i64::from(s.id) == sid)
                         .map(|s| {
-                            let mut row = s.stat_row(now);
+                            let mut row = s.stat_row(now, self.track_end(s));
                             row.set("scur", self.sessions_on(&p.name, &s.name));
                             row
                         }),
