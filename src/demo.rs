@@ -43,7 +43,7 @@ pub fn load(spec: &str, engine: Engine) -> Result<Emulator, String> {
             })
             .collect::<Result<Vec<_>, String>>()?;
         let mut emulator = Emulator::from_fixtures_engine(&fixtures, Options::default(), engine)?;
-        emulator.apply_config(CAPTURE_CONFIG);
+        emulator.apply_config(CAPTURE_CONFIG)?;
         return Ok(emulator);
     }
     if Path::new(spec).is_dir() {

@@ -209,13 +209,28 @@ impl Emulator {
     }
 
     /// Gives the model what the HAProxy configuration the recordings ran says that they do
-    /// not (stick tables' data types, named `defaults` sections: [`model::Model::apply_config`])
-    /// and starts it over from the seed so completed. Nothing happens in replay.
-    pub fn apply_config(&mut self, config: &str) {
+    /// not (stick tables' data types, named `defaults` sections, map match types, …:
+    /// [`model::Model::apply_config`]) and starts it over from the seed so completed. Nothing
+    /// happens in replay.
+    ///
+    /// Refused, changing nothing, when `config` declares proxies the recordings do not have:
+    /// the model is seeded from what a HAProxy running that configuration answered, and a
+    /// configuration alone does not make one.
+    pub fn apply_config(&mut self, config: &str) -> Result<(), String> {
         if let Some(seed) = &mut self.seed {
+            let missing = seed.proxies_missing_from(config);
+            if !missing.is_empty() {
+                return Err(format!(
+                    "the configuration declares proxies the recordings do not have ({}): --config \
+                     completes a seed recorded from that same configuration (scripts/capture.sh \
+                     records one); the model is not built from a configuration alone",
+                    missing.join(", ")
+                ));
+            }
             Arc::make_mut(seed).apply_config(config);
         }
         self.reset();
+        Ok(())
     }
 
     /// Rewinds every command to its first recorded reply, and the model to its seed.

@@ -166,7 +166,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if let Some(path) = &args.config {
         let config = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read --config {}: {e}", path.display()))?;
-        emulator.apply_config(&config);
+        emulator.apply_config(&config)?;
     }
     emulator.set_fault(args.fault);
     tracing::info!(

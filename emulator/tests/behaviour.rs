@@ -313,3 +313,24 @@ async fn shutdown_closes_listeners_and_removes_the_socket() {
             .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
 }
+
+#[tokio::test]
+async fn a_configuration_the_recordings_did_not_run_is_refused() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let mut emulator = Emulator::load_engine(
+        root.join("3.2"),
+        haproxy_emulator::Options::default(),
+        haproxy_emulator::Engine::Model,
+    )
+    .unwrap();
+    let other = "defaults web\n    mode tcp\nbackend be_app\n    server a 127.0.0.1:1\nbackend be_elsewhere\n    server b 127.0.0.1:2\n";
+    let err = emulator.apply_config(other).unwrap_err();
+    assert!(err.contains("(be_elsewhere)"), "{err}");
+    assert!(
+        err.contains("not built from a configuration alone"),
+        "{err}"
+    );
+    // The capture's own configuration completes the seed.
+    let capture = std::fs::read_to_string(root.join("haproxy.cfg")).unwrap();
+    emulator.apply_config(&capture).unwrap();
+}

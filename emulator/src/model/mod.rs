@@ -290,6 +290,25 @@ impl Model {
         }
     }
 
+    /// The proxies (`frontend`, `backend`, `listen` sections) `config` declares that the
+    /// model does not have: a configuration other than the one the seed was recorded from.
+    /// [`Model::apply_config`] completes a seed; it does not build proxies.
+    pub fn proxies_missing_from(&self, config: &str) -> Vec<String> {
+        config
+            .lines()
+            .filter(|l| !l.starts_with([' ', '\t']))
+            .filter_map(|l| {
+                let mut words = l.split_whitespace();
+                match words.next() {
+                    Some("frontend" | "backend" | "listen") => words.next(),
+                    _ => None,
+                }
+            })
+            .filter(|name| self.proxies.iter().all(|p| p.name != *name))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Whether the model's clients leave a draining server (on by default; see
     /// [`streams::DRAIN_SECS`]).
     pub fn set_clients_leave(&mut self, leave: bool) {
