@@ -56,7 +56,11 @@ impl Answers {
 /// One client session.
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// The session's level now (`user` / `operator` lower it).
     level: Level,
+    /// The socket's level (its `stats socket … level`): what some answers go by, whatever
+    /// the session was lowered to.
+    socket_level: Level,
     mode: Mode,
     version: Version,
     started: Instant,
@@ -68,6 +72,7 @@ impl Session {
     pub fn new(level: Level, version: Version, started: Instant) -> Session {
         Session {
             level,
+            socket_level: level,
             mode: Mode::NonInteractive,
             version,
             started,
@@ -235,10 +240,12 @@ impl Session {
             return b"Too many arguments. Commands must have at most 64 arguments.\n".to_vec();
         }
         if let Some(model) = &answers.model {
-            let reply = model
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .execute(self.level, command, payload);
+            let reply = model.lock().unwrap_or_else(|e| e.into_inner()).execute_on(
+                self.socket_level,
+                self.level,
+                command,
+                payload,
+            );
             return match reply {
                 Reply::Body(body) => body,
                 Reply::NotModelled => self.not_modelled(command, payload, book),

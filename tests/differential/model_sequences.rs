@@ -38,7 +38,7 @@ struct Step {
 
 fn steps(len: usize) -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec(
-        (0u8..27, any::<usize>(), 0u32..400, any::<bool>()).prop_map(
+        (0u8..28, any::<usize>(), 0u32..400, any::<bool>()).prop_map(
             |(kind, pick, value, flag)| Step {
                 kind,
                 pick,
@@ -197,6 +197,19 @@ impl World {
                     self.added_backend(step.pick)
                 };
                 format!("del backend {backend}")
+            }
+            // A command on a session lowered to `user` or `operator` (one line: `user; …`):
+            // refusals and what a lower level is not shown.
+            27 => {
+                let inner = Step {
+                    kind: match (step.value % 24) as u8 {
+                        12 => 2,
+                        k => k,
+                    },
+                    ..step.clone()
+                };
+                let level = if step.flag { "user" } else { "operator" };
+                format!("{level}; {}", self.line(&inner))
             }
             22 if step.pick % 4 == 3 && self.table.is_some() => {
                 format!("show table {}", self.table())
@@ -373,9 +386,23 @@ fn seed(
     (model, world)
 }
 
+/// The session level a generated line runs at, and the command itself (`user; show stat` runs
+/// `show stat` at user level).
+fn split_level(line: &str) -> (Level, &str) {
+    if let Some(command) = line.strip_prefix("user; ") {
+        (Level::User, command)
+    } else if let Some(command) = line.strip_prefix("operator; ") {
+        (Level::Operator, command)
+    } else {
+        (Level::Admin, line)
+    }
+}
+
 fn model_answer(model: &mut Model, version: Version, line: &str) -> Option<String> {
+    let (level, line) = split_level(line);
     let parsed = parse_line(line.as_bytes(), version);
-    match model.execute(Level::Admin, &parsed.commands[0], None) {
+    // The live HAProxy's socket is admin-level; `user` / `operator` lower the session only.
+    match model.execute_on(Level::Admin, level, &parsed.commands[0], None) {
         Reply::Body(body) => Some(String::from_utf8_lossy(&body).into_owned()),
         Reply::NotModelled => None,
     }
@@ -435,19 +462,22 @@ fn compare_sequences(
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
             let live_answer = ask(&line);
-            let live_body = live_answer
-                .strip_suffix('\n')
-                .unwrap_or(&live_answer)
-                .to_owned();
+            let mut live_body = live_answer.strip_suffix('\n').unwrap_or(&live_answer);
+            if split_level(&line).0 != Level::Admin {
+                // `user` / `operator` answers an empty line before the command's answer.
+                live_body = live_body.strip_prefix('\n').unwrap_or(live_body);
+            }
+            let live_body = live_body.to_owned();
             let Some(ours) = model_answer(&mut model, version, &line) else {
                 not_modelled.push(line);
                 continue;
             };
             commands += 1;
             history.push(line.clone());
+            let command = split_level(&line).1;
             let (theirs_masked, ours_masked) = (
-                mask_live(&line, live_body.as_bytes()),
-                mask_live(&line, ours.as_bytes()),
+                mask_live(command, live_body.as_bytes()),
+                mask_live(command, ours.as_bytes()),
             );
             assert!(
                 theirs_masked == ours_masked,

@@ -125,6 +125,19 @@ impl Model {
 
     /// Executes one command at `level` (`payload` when the line carried one).
     pub fn execute(&mut self, level: Level, command: &Command, payload: Option<&[u8]>) -> Reply {
+        self.execute_on(level, level, command, payload)
+    }
+
+    /// Executes one command at `level` on a session of a socket of `socket_level` (higher when
+    /// the session was lowered by `user` or `operator`): HAProxy hides a stick table's
+    /// contents by the socket's level, not the session's.
+    pub fn execute_on(
+        &mut self,
+        socket_level: Level,
+        level: Level,
+        command: &Command,
+        payload: Option<&[u8]>,
+    ) -> Reply {
         let words: Vec<String> = command
             .words
             .iter()
@@ -139,14 +152,16 @@ impl Model {
         let noun = words.get(1).copied().unwrap_or("");
         let needs = |min: Level| level >= min;
         self.propagate_tracking();
-        let reply = self.dispatch(level, verb, noun, &words, payload, needs);
+        let reply = self.dispatch(socket_level, level, verb, noun, &words, payload, needs);
         self.start_drains();
         self.propagate_tracking();
         reply
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn dispatch(
         &mut self,
+        socket_level: Level,
         level: Level,
         verb: &str,
         noun: &str,
@@ -166,9 +181,10 @@ impl Model {
                 "show" | "get" | "add" | "set" | "del" | "clear" | "prepare" | "commit",
                 "map" | "acl",
             ) => {
-                // 3.3 made maps and ACLs operator-level; before, a user-level socket could
-                // read and change them.
-                if self.version >= Version::new(3, 3, 0) && !needs(Level::Operator) {
+                // 3.3 made every map and ACL command admin-level (HAProxy commit 94d2f69b9,
+                // "CLI commands lack admin permission checks"); before, any level could read
+                // and change them.
+                if self.version >= Version::new(3, 3, 0) && !needs(Level::Admin) {
                     return Reply::denied();
                 }
                 self.list_command(words, payload)
@@ -182,7 +198,7 @@ impl Model {
             }
             ("show", "sess") => self.show_sess(level, &words[2..]),
             ("shutdown", _) => self.shutdown(level, &words[1..]),
-            ("show", "table") => self.show_table(level, args),
+            ("show", "table") => self.show_table(socket_level, args),
             ("set", "table") => self.set_table(level, args),
             ("clear", "table") => self.clear_table(level, args),
             ("clear", "counters") => self.clear_counters(level, args),

@@ -274,8 +274,9 @@ impl Model {
         }
     }
 
-    /// `show table [<name> [filter]]`.
-    pub(super) fn show_table(&self, level: Level, args: &[&str]) -> Reply {
+    /// `show table [name [filter]]`; `socket_level` is the socket's (see [`Model::execute_on`]).
+    pub(super) fn show_table(&self, socket_level: Level, args: &[&str]) -> Reply {
+        let level = socket_level;
         let now = self.now();
         let Some((name, filter)) = args.split_first() else {
             let mut out = String::new();
@@ -313,7 +314,9 @@ impl Model {
 
     /// `set table <name> key <key> [data.<type> <value>]*`.
     pub(super) fn set_table(&mut self, level: Level, args: &[&str]) -> Reply {
-        if level < Level::Admin {
+        // HAProxy checks for operator level (`table_process_entry`).
+        if level < Level::Operator {
+            self.leak_refused_entry(args);
             return Reply::denied();
         }
         let [name, "key", key, data @ ..] = args else {
@@ -376,6 +379,34 @@ impl Model {
             entry.values[column] = value;
         }
         Reply::ok()
+    }
+
+    /// HAProxy 3.0 looks the key up (creating its entry) before it checks the level, and on
+    /// refusing does not release it: the entry stays, one more `use` each time, so that
+    /// `clear table` cannot remove it. 2.6, 3.2 and 3.4 create nothing.
+    fn leak_refused_entry(&mut self, args: &[&str]) {
+        let v = self.version;
+        if !(v >= crate::version::Version::new(3, 0, 0)
+            && v < crate::version::Version::new(3, 1, 0))
+        {
+            return;
+        }
+        let [name, "key", key, ..] = args else {
+            return;
+        };
+        let Some(index) = self.table_index(name) else {
+            return;
+        };
+        if !self.tables[index].entries.iter().any(|e| e.key == *key) {
+            self.set_table(Level::Admin, &[name, "key", key]);
+        }
+        if let Some(entry) = self.tables[index]
+            .entries
+            .iter_mut()
+            .find(|e| e.key == *key)
+        {
+            entry.used += 1;
+        }
     }
 
     /// `clear table <name> [filter]`: removes the matching entries not in use.

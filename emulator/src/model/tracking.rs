@@ -70,6 +70,11 @@ impl Model {
                 let server = &mut self.proxies[p].servers[s];
                 server.admin = flags;
                 server.op = state;
+                // Out of maintenance, a weight set meanwhile shows (2.6 defers it until then).
+                if !server.in_maint() {
+                    server.shown_weight = server.weight;
+                }
+                server.was_maint = server.in_maint();
                 server.touched(now);
             }
         }
