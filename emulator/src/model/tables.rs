@@ -316,7 +316,7 @@ impl Model {
     pub(super) fn set_table(&mut self, level: Level, args: &[&str]) -> Reply {
         // HAProxy checks for operator level (`table_process_entry`).
         if level < Level::Operator {
-            self.leak_refused_entry(args);
+            self.leak_refused_entry(args, true);
             return Reply::denied();
         }
         let [name, "key", key, data @ ..] = args else {
@@ -381,10 +381,10 @@ impl Model {
         Reply::ok()
     }
 
-    /// HAProxy 3.0 looks the key up (creating its entry) before it checks the level, and on
-    /// refusing does not release it: the entry stays, one more `use` each time, so that
-    /// `clear table` cannot remove it. 2.6, 3.2 and 3.4 create nothing.
-    fn leak_refused_entry(&mut self, args: &[&str]) {
+    /// HAProxy 3.0 looks the key up before it checks the level (`set` creating the entry,
+    /// `clear … key` finding it), and on refusing does not release it: the entry stays, one
+    /// more `use` each time, so that `clear table` cannot remove it. 2.6, 3.2 and 3.4 do not.
+    fn leak_refused_entry(&mut self, args: &[&str], create: bool) {
         let v = self.version;
         if !(v >= crate::version::Version::new(3, 0, 0)
             && v < crate::version::Version::new(3, 1, 0))
@@ -397,7 +397,7 @@ impl Model {
         let Some(index) = self.table_index(name) else {
             return;
         };
-        if !self.tables[index].entries.iter().any(|e| e.key == *key) {
+        if create && !self.tables[index].entries.iter().any(|e| e.key == *key) {
             self.set_table(Level::Admin, &[name, "key", key]);
         }
         if let Some(entry) = self.tables[index]
@@ -412,6 +412,7 @@ impl Model {
     /// `clear table <name> [filter]`: removes the matching entries not in use.
     pub(super) fn clear_table(&mut self, level: Level, args: &[&str]) -> Reply {
         if level < Level::Operator {
+            self.leak_refused_entry(args, false);
             return Reply::denied();
         }
         let Some((name, filter)) = args.split_first() else {
