@@ -36,6 +36,8 @@
 mod model_sequences;
 #[path = "support/mod.rs"]
 mod support;
+#[path = "differential/unknown_commands.rs"]
+mod unknown_commands;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::TcpListener;

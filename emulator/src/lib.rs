@@ -27,6 +27,7 @@ pub mod scenario;
 pub mod server;
 pub mod session;
 pub mod tokenizer;
+pub mod usage;
 pub mod version;
 
 use std::path::{Path, PathBuf};
@@ -246,7 +247,7 @@ impl Emulator {
         self.shared
             .answers
             .book
-            .unknown_command_reply(word.as_bytes())
+            .unknown_command_reply(&[word.as_bytes().to_vec()])
     }
 
     /// Serves an admin-level TCP socket. Must be called inside a Tokio runtime.

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::fixture::{Fixture, Level};
 use crate::tokenizer::{self, Command};
+use crate::usage::Usage;
 use crate::version::Version;
 
 /// What identifies a recording: the level and the canonical keys of the line's commands (one
@@ -23,8 +24,6 @@ struct Entry {
     replies: Vec<Arc<[u8]>>,
 }
 
-/// The 2.6 header when nothing matches.
-const HEADER_26: &str = "Unknown command. Please enter one of the following commands only:";
 /// The first line of `help`.
 const HELP_HEADER: &str = "The following commands are valid at this level:";
 /// Used when neither `help` nor `foobar` was recorded.
@@ -36,10 +35,8 @@ pub struct ReplayBook {
     version: Version,
     entries: HashMap<BookKey, Entry>,
     cursors: Mutex<HashMap<BookKey, usize>>,
-    /// The usage lines (`  cmd : description\n` …) listed by unknown-command replies.
-    usage: Vec<u8>,
-    /// True when the unknown-command header names the word (2.7+).
-    names_word: bool,
+    /// The keywords those lines describe, for unknown-command replies.
+    keywords: Usage,
 }
 
 impl ReplayBook {
@@ -82,8 +79,7 @@ impl ReplayBook {
             version,
             entries,
             cursors: Mutex::new(HashMap::new()),
-            usage,
-            names_word,
+            keywords: Usage::new(&usage, version, names_word),
         }
     }
 
@@ -186,22 +182,10 @@ impl ReplayBook {
         })
     }
 
-    /// True when this version's usage list has a command starting with `words` (its fixed
-    /// words, up to the first `<argument>` or `[option]`).
+    /// True when this version's usage list has a command starting with `words` (the
+    /// keywords' registered words).
     pub fn knows(&self, words: &[Vec<u8>]) -> bool {
-        String::from_utf8_lossy(&self.usage).lines().any(|line| {
-            let syntax = line.split(" : ").next().unwrap_or("");
-            let fixed: Vec<&str> = syntax
-                .split_whitespace()
-                .take_while(|w| !w.starts_with(['<', '[', '{']))
-                .collect();
-            !fixed.is_empty()
-                && fixed.len() <= words.len()
-                && fixed
-                    .iter()
-                    .zip(words)
-                    .all(|(f, w)| f.split('|').any(|alt| alt.as_bytes() == w.as_slice()))
-        })
+        self.keywords.knows(words)
     }
 
     /// Rewinds every command to its first recorded reply.
@@ -213,21 +197,16 @@ impl ReplayBook {
     }
 
     /// This version's reply to a command it does not know (the whole reply, with its
-    /// terminating `"\n"`): 2.6 `Unknown command. Please enter …`, 2.7+
-    /// `Unknown command: '<word0>'. Please enter …`, then the usage list of `help`.
-    pub fn unknown_command_reply(&self, word0: &[u8]) -> Vec<u8> {
-        let mut out = if self.names_word {
-            let mut h = b"Unknown command: '".to_vec();
-            h.extend_from_slice(word0);
-            h.extend_from_slice(b"'. Please enter one of the following commands only:");
-            h
-        } else {
-            HEADER_26.as_bytes().to_vec()
-        };
-        out.push(b'\n');
-        out.extend_from_slice(&self.usage);
-        out.push(b'\n');
-        out
+    /// terminating `"\n"`): HAProxy's header (2.7+ names the first word) and the keywords
+    /// that best match `words` ([`Usage::unknown_command`]).
+    pub fn unknown_command_reply(&self, words: &[Vec<u8>]) -> Vec<u8> {
+        self.keywords.unknown_command(words)
+    }
+
+    /// This version's reply to `help <words>` (the whole reply, with its terminating `"\n"`;
+    /// `words` without `help`).
+    pub fn help_reply(&self, words: &[Vec<u8>]) -> Vec<u8> {
+        self.keywords.help(words)
     }
 }
 
@@ -292,20 +271,20 @@ mod tests {
 
     #[test]
     fn unknown_command_per_version() {
-        let help = "The following commands are valid at this level:\n  help : x\n  quit : y\n\n";
+        let help = "The following commands are valid at this level:\n  show stat [x]  : a\n  show info  : b\n  help [<command>]  : h\n  quit  : q\n\n";
         let old = ReplayBook::new(Version::new(2, 6, 12), &[fx(1, Level::Admin, "help", help)]);
         assert_eq!(
-            old.unknown_command_reply(b"zz"),
-            b"Unknown command. Please enter one of the following commands only:\n  help : x\n  quit : y\n\n"
+            old.unknown_command_reply(&[]),
+            b"Unknown command. Please enter one of the following commands only:\n  show info  : b\n  show stat [x]  : a\n  help [<command>]  : h\n  quit  : q\n\n"
         );
         let new = ReplayBook::new(Version::new(3, 2, 0), &[fx(1, Level::Admin, "help", help)]);
-        assert!(
-            new.unknown_command_reply(b"zz")
-                .starts_with(b"Unknown command: 'zz'. Please enter")
+        assert_eq!(
+            new.unknown_command_reply(&[b"show".to_vec(), b"stats".to_vec()]),
+            b"Unknown command: 'show', but maybe one of the following ones is a better match:\n  show stat [x]  : a\n  help [<command>]  : h\n  quit  : q\n\n"
         );
         let bare = ReplayBook::new(Version::new(3, 0, 0), &[]);
         assert!(
-            bare.unknown_command_reply(b"x")
+            bare.unknown_command_reply(&[b"x".to_vec()])
                 .ends_with(b"disconnect\n\n")
         );
     }

@@ -233,7 +233,7 @@ impl Session {
             return if self.version.ignores_empty_command() {
                 Vec::new()
             } else {
-                strip_terminator(&book.unknown_command_reply(b"")).to_vec()
+                strip_terminator(&book.unknown_command_reply(&[])).to_vec()
             };
         }
         if command.too_many_args && self.version.rejects_too_many_args() {
@@ -259,7 +259,7 @@ impl Session {
                     command = %String::from_utf8_lossy(&command.key()),
                     "never recorded: answering unknown command"
                 );
-                strip_terminator(&book.unknown_command_reply(command.word0())).to_vec()
+                strip_terminator(&book.unknown_command_reply(&command.words)).to_vec()
             }
         }
     }
@@ -280,6 +280,9 @@ impl Session {
         if read && let Some(reply) = book.first_reply(self.level, command, payload) {
             return strip_terminator(&reply).to_vec();
         }
+        if command.word0() == b"help" {
+            return strip_terminator(&book.help_reply(&command.words[1..])).to_vec();
+        }
         if book.knows(&command.words) {
             let words: Vec<String> = command
                 .words
@@ -293,7 +296,7 @@ impl Session {
             )
             .into_bytes();
         }
-        strip_terminator(&book.unknown_command_reply(command.word0())).to_vec()
+        strip_terminator(&book.unknown_command_reply(&command.words)).to_vec()
     }
 }
 
@@ -401,10 +404,8 @@ mod tests {
         let b = book(v);
         let mut s = Session::new(Level::Admin, v, Instant::now());
         assert_eq!(run(&mut s, &b, "").output, b"\n");
-        assert!(
-            run(&mut s, &b, "bogus cmd")
-                .output
-                .starts_with(b"Unknown command: 'bogus'.")
-        );
+        assert!(run(&mut s, &b, "bogus cmd").output.starts_with(
+            b"Unknown command: 'bogus', but maybe one of the following ones is a better match:"
+        ));
     }
 }
