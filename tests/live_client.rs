@@ -938,18 +938,28 @@ async fn frequent_reads_share_one_kept_connection() {
                 proxy: Some(be.clone()),
                 objects: None,
             };
-            let (a, b) = (
-                kept.show_stat(&filter).await.unwrap(),
-                one_shot.show_stat(&filter).await.unwrap(),
-            );
-            assert_eq!(a.columns, b.columns);
             let rows = |r: &haproxy_mcp_server::haproxy::parse::stat::StatReport| {
                 r.rows
                     .iter()
                     .map(|x| (x.proxy.clone(), x.name.clone(), x.status.clone()))
                     .collect::<Vec<_>>()
             };
-            assert_eq!(rows(&a), rows(&b));
+            // A health check may move a status (`UP 1/3` → `UP`) between the two reads: read
+            // both again, a few times, until they were taken between two checks.
+            let mut attempts = 0;
+            loop {
+                let (a, b) = (
+                    kept.show_stat(&filter).await.unwrap(),
+                    one_shot.show_stat(&filter).await.unwrap(),
+                );
+                assert_eq!(a.columns, b.columns);
+                attempts += 1;
+                if rows(&a) == rows(&b) || attempts == 5 {
+                    assert_eq!(rows(&a), rows(&b), "kept and one-shot reads differ");
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
             kept.show_info().await.unwrap();
         }
         assert_eq!(
