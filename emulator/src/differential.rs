@@ -180,6 +180,7 @@ fn masked(command: &str, answer: &[u8], live: bool) -> String {
     match words.as_slice() {
         ["show", "stat", ..] => mask_stat(&text, live),
         ["show", "servers", "state", ..] => mask_state(&text, live),
+        ["show", "servers", "conn", ..] => mask_conns(&text),
         ["show", "info"] => text
             .lines()
             .filter(|l| INFO_FIELDS.iter().any(|f| l.starts_with(&format!("{f}: "))))
@@ -228,6 +229,42 @@ fn masked(command: &str, answer: &[u8], live: bool) -> String {
             .collect(),
         _ => text,
     }
+}
+
+/// `show servers conn` with the traffic figures (connections used, idle, per thread) masked:
+/// names, ids, address, port and the configured purge delay and idle limit stay, and so does
+/// the number of cells.
+fn mask_conns(text: &str) -> String {
+    let mut lines = text.lines();
+    let Some(header) = lines.next() else {
+        return String::new();
+    };
+    let names: Vec<&str> = header.trim_start_matches("# ").split(' ').collect();
+    let keep = |i: usize| {
+        names.get(i).is_some_and(|n| {
+            [
+                "bkname/svname",
+                "bkid/svid",
+                "addr",
+                "port",
+                "-",
+                "purge_delay",
+                "idle_lim",
+            ]
+            .contains(n)
+        })
+    };
+    let mut out = format!("{header}\n");
+    for line in lines {
+        let cells: Vec<&str> = line
+            .split(' ')
+            .enumerate()
+            .map(|(i, c)| if keep(i) { c } else { "*" })
+            .collect();
+        out.push_str(&cells.join(" "));
+        out.push('\n');
+    }
+    out
 }
 
 /// Lines in sorted order, where the order is HAProxy's tree's (stick-table entries, streams):

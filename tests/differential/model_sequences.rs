@@ -211,16 +211,22 @@ impl World {
                 let level = if step.flag { "user" } else { "operator" };
                 format!("{level}; {}", self.line(&inner))
             }
-            22 if step.pick % 4 == 3 && self.table.is_some() => {
+            22 if step.pick % 5 == 4 && self.table.is_some() => {
                 format!("show table {}", self.table())
             }
-            22 => ["show stat", "show servers state", "show info"][step.pick % 3].to_owned(),
+            22 => [
+                "show stat",
+                "show servers state",
+                "show info",
+                "show servers conn",
+            ][step.pick % 4]
+                .to_owned(),
             _ => {
                 let backend = &self.backends[step.pick % self.backends.len()];
-                if step.flag {
-                    format!("show servers state {backend}")
-                } else {
-                    format!("show stat {backend} -1 -1")
+                match (step.flag, step.value % 3) {
+                    (true, 0) => format!("show servers conn {backend}"),
+                    (true, _) => format!("show servers state {backend}"),
+                    (false, _) => format!("show stat {backend} -1 -1"),
                 }
             }
         }
@@ -307,6 +313,7 @@ fn seed(
         "show info",
         "show stat",
         "show servers state",
+        "show servers conn",
         "show sess",
     ] {
         record(c.to_owned());

@@ -6,6 +6,7 @@
 //! `emulator:` message, never with a fake HAProxy refusal.
 
 mod backends;
+mod conns;
 mod counters;
 mod lists;
 mod patterns;
@@ -85,6 +86,8 @@ pub struct Model {
     clients_leave: bool,
     /// The configuration's named `defaults` sections (`add backend … from <name>`).
     defaults: Vec<backends::Defaults>,
+    /// The recorded `show servers conn` (columns and figures), when there is one.
+    conns: Option<conns::ConnTable>,
     /// HAProxy's `dynpx_next_id`: the lowest id `add backend` may give (one past the
     /// configuration's highest, then each id it gave).
     dynamic_proxy_floor: u32,
@@ -119,6 +122,7 @@ impl Model {
             clients_leave: true,
             defaults: Vec::new(),
             dynamic_proxy_floor,
+            conns: seed.conns,
             guids: Vec::new(),
         })
     }
@@ -130,7 +134,8 @@ impl Model {
 
     /// Executes one command at `level` on a session of a socket of `socket_level` (higher when
     /// the session was lowered by `user` or `operator`): HAProxy hides a stick table's
-    /// contents by the socket's level, not the session's.
+    /// contents, and `show stat`'s addresses and algorithms, by the socket's level, not the
+    /// session's.
     pub fn execute_on(
         &mut self,
         socket_level: Level,
@@ -171,10 +176,13 @@ impl Model {
     ) -> Reply {
         let args = words.get(2..).unwrap_or(&[]);
         match (verb, noun) {
-            ("show", "stat") => self.show_stat(level, args),
+            ("show", "stat") => self.show_stat(socket_level, args),
             ("show", "info") if args.is_empty() => self.show_info(),
             ("show", "servers") if args.first() == Some(&"state") => {
                 self.show_servers_state(&args[1..])
+            }
+            ("show", "servers") if args.first() == Some(&"conn") => {
+                self.show_servers_conn(&args[1..])
             }
             ("show", "backend") if args.is_empty() => self.show_backend(),
             (

@@ -114,6 +114,8 @@ pub struct Server {
     pub checks_fail: bool,
     /// When its state last changed (model time).
     pub last_change: Duration,
+    /// Added by `add server` (not one the seed recorded).
+    pub added: bool,
     /// The server it tracks (`track backend/server`: the `tracked` column), whose state it
     /// follows.
     pub tracks: Option<(String, String)>,

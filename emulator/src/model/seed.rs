@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::conns::ConnTable;
 use super::lists::{List, ListKind};
 use super::proxies::{Proxy, Server, check, op};
 use super::streams::Stream;
@@ -40,6 +41,8 @@ pub struct Seed {
     pub streams: Vec<Stream>,
     /// Stick tables, from `show table` and each table's first full listing.
     pub tables: Vec<Table>,
+    /// The first `show servers conn`, when recorded.
+    pub conns: Option<ConnTable>,
 }
 
 /// Reads the seed from a version's fixtures (in recorded order). Fails when a recording the
@@ -53,6 +56,9 @@ pub fn from_fixtures(fixtures: &[Fixture]) -> Result<Seed, String> {
             .unwrap_or(0),
     );
     let first = |command: &str| first_reply(fixtures, command);
+    let conns = first("show servers conn")
+        .ok()
+        .and_then(|reply| ConnTable::parse(&String::from_utf8_lossy(reply)));
     let (stat_columns, stat_rows) = read_stat(first("show stat")?)?;
     let (state_format, state_columns, state_rows) =
         read_servers_state(first("show servers state")?)?;
@@ -104,6 +110,7 @@ pub fn from_fixtures(fixtures: &[Fixture]) -> Result<Seed, String> {
         state_columns,
         info,
         lists,
+        conns,
     })
 }
 
@@ -261,6 +268,7 @@ fn server_from(stat: Row, state: Row, uptime: Duration) -> Server {
             && check_state & check::ENABLED != 0
             && admin_state & super::proxies::admin::MAINT == 0,
         last_change: uptime.saturating_sub(Duration::from_secs(since)),
+        added: false,
         tracks: stat
             .get("tracked")
             .split_once('/')

@@ -452,6 +452,7 @@ impl Model {
             was_maint: true,
             checks_fail: false,
             last_change: now,
+            added: true,
             tracks: None,
             stat,
             state,

@@ -63,7 +63,8 @@ impl Model {
             }
             for mut row in rows {
                 if level == Level::User {
-                    // A user-level socket is not shown addresses or algorithms.
+                    // A user-level socket is not shown addresses or algorithms (by the
+                    // socket's level: a session lowered with `user` still sees them).
                     row.set("addr", "");
                     row.set("algo", "");
                 }
