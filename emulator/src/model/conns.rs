@@ -52,17 +52,9 @@ impl Model {
         let Some(table) = &self.conns else {
             return Reply::NotModelled;
         };
-        let selected: Vec<_> = match args {
-            [] => self
-                .proxies
-                .iter()
-                .filter(|p| p.backend.is_some())
-                .collect(),
-            [name] => match self.proxy(name).filter(|p| p.backend.is_some()) {
-                Some(p) => vec![p],
-                None => return Reply::line("Can't find backend."),
-            },
-            _ => return Reply::NotModelled,
+        let selected = match self.servers_of(args) {
+            Ok(selected) => selected,
+            Err(reply) => return reply,
         };
         let Some(template) = table.rows.first().map(|r| &r.1) else {
             return Reply::NotModelled;

@@ -77,17 +77,9 @@ impl Model {
 
     /// `show servers state [<backend>]`.
     pub(super) fn show_servers_state(&self, args: &[&str]) -> Reply {
-        let selected: Vec<&Proxy> = match args {
-            [] => self
-                .proxies
-                .iter()
-                .filter(|p| p.backend.is_some())
-                .collect(),
-            [name] => match self.proxy(name).filter(|p| p.backend.is_some()) {
-                Some(p) => vec![p],
-                None => return Reply::line("Can't find backend."),
-            },
-            _ => return Reply::NotModelled,
+        let selected = match self.servers_of(args) {
+            Ok(selected) => selected,
+            Err(reply) => return reply,
         };
         let now = self.now();
         let mut out = format!(
@@ -102,6 +94,23 @@ impl Model {
             }
         }
         Reply::Body(out.into_bytes())
+    }
+
+    /// The backends `show servers state|conn [<backend>]` lists: all, or the one named
+    /// (HAProxy's `Can't find backend.` when there is none).
+    pub(super) fn servers_of(&self, args: &[&str]) -> Result<Vec<&Proxy>, Reply> {
+        match args {
+            [] => Ok(self
+                .proxies
+                .iter()
+                .filter(|p| p.backend.is_some())
+                .collect()),
+            [name] => match self.proxy(name).filter(|p| p.backend.is_some()) {
+                Some(p) => Ok(vec![p]),
+                None => Err(Reply::line("Can't find backend.")),
+            },
+            _ => Err(Reply::NotModelled),
+        }
     }
 
     /// `show backend`: every proxy with a backend side.
