@@ -223,8 +223,8 @@ impl Emulator {
             if !missing.is_empty() {
                 return Err(format!(
                     "the configuration declares proxies the recordings do not have ({}): --config \
-                     completes a seed recorded from that same configuration (scripts/capture.sh \
-                     records one); the model is not built from a configuration alone",
+                     completes a seed recorded from that same configuration; the model is not \
+                     built from a configuration alone",
                     missing.join(", ")
                 ));
             }

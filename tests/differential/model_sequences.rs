@@ -285,6 +285,26 @@ impl World {
     }
 }
 
+/// The full version a live HAProxy answers to `show version` (`3.2.26-1`): the model's
+/// per-version behaviour needs the patch number too.
+pub(crate) fn live_version(show_version: &str) -> Version {
+    Version::parse(show_version.trim()).expect("live version")
+}
+
+/// A live HAProxy's admin-level reply to `command`, as a recording the emulator reads.
+pub(crate) fn live_fixture(seq: u32, version: Version, command: String, reply: &str) -> Fixture {
+    Fixture {
+        seq,
+        haproxy: format!("HAProxy version {version}"),
+        config: String::new(),
+        captured: String::new(),
+        socket: Level::Admin,
+        command,
+        payload: vec![],
+        reply: reply.as_bytes().to_vec(),
+    }
+}
+
 /// The reads the model is seeded from, asked of the live HAProxy (`ask`), then `config` (the
 /// configuration that HAProxy runs) applied to the model as `--config` does.
 fn seed(
@@ -296,16 +316,12 @@ fn seed(
     let mut fixtures = Vec::new();
     let mut record = |command: String| -> String {
         let reply = ask(&command);
-        fixtures.push(Fixture {
-            seq: fixtures.len() as u32 + 1,
-            haproxy: format!("HAProxy version {version}"),
-            config: String::new(),
-            captured: String::new(),
-            socket: Level::Admin,
+        fixtures.push(live_fixture(
+            fixtures.len() as u32 + 1,
+            version,
             command,
-            payload: vec![],
-            reply: reply.clone().into_bytes(),
-        });
+            &reply,
+        ));
         reply
     };
     for c in [
@@ -512,9 +528,7 @@ async fn the_model_answers_generated_sequences_like_live_haproxy() {
     let Some(live) = LiveHaproxy::start("model_sequences").await else {
         return;
     };
-    // The full version (`show version`: 3.2.26-1): the model's per-version behaviour needs it.
-    let full = live.raw("show version").trim().to_owned();
-    let version = Version::parse(&full).expect("live version");
+    let version = live_version(&live.raw("show version"));
     let config = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/haproxy.cfg"),
     )
@@ -624,8 +638,7 @@ async fn the_model_answers_generated_sequences_on_another_configuration() {
     else {
         return;
     };
-    let full = live.raw("show version").trim().to_owned();
-    let version = Version::parse(&full).expect("live version");
+    let version = live_version(&live.raw("show version"));
     // Let the checks settle (rise 2-3 at the default 2 s interval), as LiveHaproxy does.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while live.raw("show stat").contains(" 1/") && std::time::Instant::now() < deadline {

@@ -5,11 +5,10 @@
 //! (`ReplayBook::unknown_command_reply` / `help_reply`: HAProxy's fuzzy suggestions, its
 //! keywords' registration order from `emulator/data/cli-order/`).
 
-use haproxy_emulator::fixture::{Fixture, Level};
 use haproxy_emulator::replay::ReplayBook;
 use haproxy_emulator::tokenizer::parse_line;
-use haproxy_emulator::version::Version;
 
+use crate::model_sequences::{live_fixture, live_version};
 use crate::support::LiveHaproxy;
 
 /// Misspellings of one word, always different from it.
@@ -72,22 +71,9 @@ async fn unknown_commands_get_haproxys_own_suggestions() {
     let Some(live) = LiveHaproxy::start("unknown_commands").await else {
         return;
     };
-    let full = live.raw("show version").trim().to_owned();
-    let version = Version::parse(&full).expect("live version");
+    let version = live_version(&live.raw("show version"));
     let help = live.raw("help");
-    let book = ReplayBook::new(
-        version,
-        &[Fixture {
-            seq: 1,
-            haproxy: format!("HAProxy version {version}"),
-            config: String::new(),
-            captured: String::new(),
-            socket: Level::Admin,
-            command: "help".into(),
-            payload: vec![],
-            reply: help.clone().into_bytes(),
-        }],
-    );
+    let book = ReplayBook::new(version, &[live_fixture(1, version, "help".into(), &help)]);
     // `help` alone: every keyword, sorted as HAProxy sorts them.
     assert_eq!(
         String::from_utf8_lossy(&book.help_reply(&[])),

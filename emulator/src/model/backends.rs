@@ -2,6 +2,7 @@
 //! `publish backend`, `unpublish backend` and `del backend`, with 3.4's checks and messages in
 //! the order it makes them.
 
+use super::patterns::unquote;
 use super::proxies::Proxy;
 use super::{Model, Reply, counters};
 use crate::version::Version;
@@ -179,14 +180,10 @@ impl Model {
         }
         // HAProxy reads only the third word; without it the answer is still "No such backend.".
         let name = args.first().copied().unwrap_or("");
-        let Some(proxy) = self
-            .proxies
-            .iter_mut()
-            .find(|p| p.name == name && p.backend.is_some())
-        else {
+        let Some(at) = self.backend_index(name) else {
             return Reply::line("No such backend.");
         };
-        proxy.published = publish;
+        self.proxies[at].published = publish;
         Reply::line(if publish {
             "Backend published."
         } else {
@@ -206,11 +203,7 @@ impl Model {
             [] => "",
             _ => return Reply::line("Usage: del backend <name>."),
         };
-        let Some(at) = self
-            .proxies
-            .iter()
-            .position(|p| p.name == name && p.backend.is_some())
-        else {
+        let Some(at) = self.backend_index(name) else {
             return Reply::line("No such backend.");
         };
         let proxy = &self.proxies[at];
@@ -268,7 +261,6 @@ const BACKEND_FETCHES: &[&str] = &[
 /// `default_backend NAME`, `use_backend NAME` (a fixed name, not a `%[…]` expression) and the
 /// argument of a backend sample fetch (`nbsrv(NAME)`).
 fn backends_named_by(line: &str) -> Vec<String> {
-    let unquote = |w: &str| w.trim_matches(|c| c == '"' || c == '\'').to_owned();
     let mut words = line.split_whitespace();
     let mut named = Vec::new();
     match words.next() {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::patterns::{Matcher, parse_net, same_file};
+use super::patterns::{Matcher, Method, parse_net, same_file};
 use super::{Model, Reply};
 
 /// A map or an ACL.
@@ -129,7 +129,7 @@ impl List {
         {
             return;
         }
-        self.ip |= matcher.method == super::patterns::Method::Ip;
+        self.ip |= matcher.method == Method::Ip;
         self.matchers.push(matcher);
     }
 
@@ -138,11 +138,7 @@ impl List {
         if !self.matchers.is_empty() {
             return self.matchers.clone();
         }
-        let method = if self.ip {
-            super::patterns::Method::Ip
-        } else {
-            super::patterns::Method::Str
-        };
+        let method = if self.ip { Method::Ip } else { Method::Str };
         vec![Matcher {
             method,
             ignore_case: false,

@@ -156,9 +156,9 @@ impl Model {
         self.expire_entries();
         let noun = words.get(1).copied().unwrap_or("");
         let needs = |min: Level| level >= min;
-        self.propagate_tracking();
         let reply = self.dispatch(socket_level, level, verb, noun, &words, payload, needs);
         self.start_drains();
+        // Trackers follow what this command changed (the seed's are consistent already).
         self.propagate_tracking();
         reply
     }
@@ -267,7 +267,7 @@ impl Model {
             }
             if first == Some("hash-type") {
                 let consistent = trimmed.split_whitespace().nth(1) == Some("consistent");
-                match self.proxies.iter_mut().find(|p| p.name == section) {
+                match self.proxy_mut(section) {
                     Some(proxy) if !in_any_defaults => proxy.consistent_hash = consistent,
                     _ => inherited_consistent = consistent,
                 }
@@ -275,7 +275,7 @@ impl Model {
             match first {
                 Some("frontend" | "backend" | "listen" | "peers") if starts_section => {
                     section = words.next().unwrap_or("");
-                    if let Some(proxy) = self.proxies.iter_mut().find(|p| p.name == section) {
+                    if let Some(proxy) = self.proxy_mut(section) {
                         proxy.consistent_hash = inherited_consistent;
                     }
                 }
@@ -368,6 +368,14 @@ impl Model {
     /// The proxy named `name`.
     fn proxy(&self, name: &str) -> Option<&Proxy> {
         self.proxies.iter().find(|p| p.name == name)
+    }
+
+    /// Where the proxy named `name` is, if it has a backend side (HAProxy's
+    /// `proxy_be_by_name`: a backend or a listen section).
+    fn backend_index(&self, name: &str) -> Option<usize> {
+        self.proxies
+            .iter()
+            .position(|p| p.name == name && p.backend.is_some())
     }
 
     /// The proxy named `name`, to change it.

@@ -220,7 +220,8 @@ pub fn uses_in(line: &str) -> Vec<(String, Matcher, bool)> {
         .collect()
 }
 
-fn unquote(word: &str) -> String {
+/// A configuration word without its quotes (`"be_a"` → `be_a`).
+pub(super) fn unquote(word: &str) -> String {
     word.trim_matches(|c| c == '"' || c == '\'').to_owned()
 }
 

@@ -34,11 +34,7 @@ impl Model {
         let Some((backend, server)) = spec.split_once('/') else {
             return Err(Reply::line("Require 'backend/server'."));
         };
-        let Some(p) = self
-            .proxies
-            .iter()
-            .position(|p| p.name == backend && p.backend.is_some())
-        else {
+        let Some(p) = self.backend_index(backend) else {
             return Err(Reply::line("No such backend."));
         };
         match self.proxies[p]
@@ -324,11 +320,7 @@ impl Model {
         let Some((backend, name)) = spec.split_once('/') else {
             return self.server_message("Require 'backend/server'.");
         };
-        let Some(p) = self
-            .proxies
-            .iter()
-            .position(|p| p.name == backend && p.backend.is_some())
-        else {
+        let Some(p) = self.backend_index(backend) else {
             return self.server_message("No such backend.");
         };
         if !self.dynamic_algorithm(p) {

@@ -105,8 +105,8 @@ impl Model {
                 .iter()
                 .filter(|p| p.backend.is_some())
                 .collect()),
-            [name] => match self.proxy(name).filter(|p| p.backend.is_some()) {
-                Some(p) => Ok(vec![p]),
+            [name] => match self.backend_index(name) {
+                Some(at) => Ok(vec![&self.proxies[at]]),
                 None => Err(Reply::line("Can't find backend.")),
             },
             _ => Err(Reply::NotModelled),

@@ -274,9 +274,9 @@ impl Model {
         }
     }
 
-    /// `show table [name [filter]]`; `socket_level` is the socket's (see [`Model::execute_on`]).
-    pub(super) fn show_table(&self, socket_level: Level, args: &[&str]) -> Reply {
-        let level = socket_level;
+    /// `show table [name [filter]]`; `level` is the socket's, which decides whether contents
+    /// are shown (see [`Model::execute_on`]).
+    pub(super) fn show_table(&self, level: Level, args: &[&str]) -> Reply {
         let now = self.now();
         let Some((name, filter)) = args.split_first() else {
             let mut out = String::new();
