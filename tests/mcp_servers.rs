@@ -915,7 +915,7 @@ async fn drain_server_stops_polling_when_cancelled() {
 
 // ---- read-only mode, annotations, and the emulator --------------------------------------------------
 
-const MUTATING: [&str; 11] = [
+const MUTATING: [&str; 13] = [
     "add_server",
     "del_server",
     "enable_server",
@@ -927,6 +927,8 @@ const MUTATING: [&str; 11] = [
     "set_maxconn_global",
     "set_server_addr",
     "drain_server",
+    "set_frontend_state",
+    "set_rate_limit",
 ];
 
 #[tokio::test]
@@ -979,6 +981,8 @@ async fn servers_tools_are_annotated_truthfully() {
         ("set_maxconn_global", true, true),
         ("set_server_addr", true, true),
         ("drain_server", true, false),
+        ("set_frontend_state", true, true),
+        ("set_rate_limit", true, true),
     ] {
         assert_hints(&tools, name, false, destructive, idempotent);
     }
@@ -1476,4 +1480,278 @@ async fn runtime_backends_on_every_version() {
     );
     let err = h.err("publish_backend", nb).await;
     assert!(err.contains("No such backend"), "{v}: {err}");
+}
+
+/// The emulator's model of every recorded version pauses, reopens and stops a frontend and
+/// sets rate limits as HAProxy does (the demo's path): read back through list_frontends and
+/// show_info.
+#[tokio::test]
+async fn emulated_frontends_and_rate_limits_on_every_version() {
+    for v in versions() {
+        let h = McpHarness::emulated(v, Settings::default()).await;
+        let status = |fes: &serde_json::Value, name: &str| {
+            fes["frontends"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == name)
+                .map(|f| f["status"].clone())
+        };
+        let out = h
+            .ok(
+                "set_frontend_state",
+                json!({"frontend": "fe_tcp", "state": "paused"}),
+            )
+            .await;
+        assert_eq!(
+            (out["status_before"].as_str(), out["status_after"].as_str()),
+            (Some("OPEN"), Some("PAUSED")),
+            "{v}: {out}"
+        );
+        let fes = h.ok("list_frontends", json!({})).await;
+        assert_eq!(status(&fes, "fe_tcp"), Some(json!("PAUSED")), "{v}: {fes}");
+        let out = h
+            .ok(
+                "set_frontend_state",
+                json!({"frontend": "fe_tcp", "state": "paused"}),
+            )
+            .await;
+        assert_eq!(out["changed"], false, "{v}: {out}");
+        h.ok(
+            "set_frontend_state",
+            json!({"frontend": "fe_tcp", "state": "open"}),
+        )
+        .await;
+        h.ok(
+            "set_frontend_state",
+            json!({"frontend": "fe_tcp", "state": "stopped", "force": true}),
+        )
+        .await;
+        let err = h
+            .err(
+                "set_frontend_state",
+                json!({"frontend": "fe_tcp", "state": "open"}),
+            )
+            .await;
+        assert!(
+            err.contains("Frontend was previously shut down, cannot enable."),
+            "{v}: {err}"
+        );
+        let fes = h.ok("list_frontends", json!({})).await;
+        assert_eq!(status(&fes, "fe_tcp"), Some(json!("STOP")), "{v}: {fes}");
+
+        let out = h
+            .ok(
+                "set_rate_limit",
+                json!({"limit": "http_compression", "value": 64}),
+            )
+            .await;
+        assert_eq!(
+            (out["before"].clone(), out["after"].clone()),
+            (json!(0), json!(64)),
+            "{v}: {out}"
+        );
+        let info = h.call("show_info", json!({})).await;
+        assert!(
+            text(&info).contains("65536"),
+            "{v}: CompressBpsRateLim in bytes/s: {}",
+            text(&info)
+        );
+        let out = h
+            .ok(
+                "set_rate_limit",
+                json!({"limit": "http_compression", "value": 0}),
+            )
+            .await;
+        assert_eq!(out["before"], 64, "{v}: {out}");
+    }
+}
+
+/// Two frontends answering 200 (`fe_main`, `fe_side`) and a third that answers 200 too, so
+/// that pausing and stopping can be seen from a client.
+fn frontends_config(main: u16, side: u16) -> String {
+    format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend fe_main\n    bind 127.0.0.1:{main}\n    http-request return status 200 content-type text/plain string main-ok\n\n\
+         frontend fe_side\n    bind 127.0.0.1:{side}\n    http-request return status 200 content-type text/plain string side-ok\n"
+    )
+}
+
+/// One `show info` value, read raw.
+fn info_field(live: &support::ConfiguredHaproxy, field: &str) -> String {
+    live.raw("show info")
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}: ")).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Pause, resume and stop a frontend, seen by a client and by `show stat`; the last-open rule;
+/// stopping needs force and cannot be undone; every process-wide rate limit set, read back
+/// from `show info` with the value before, and bad input changing nothing.
+#[tokio::test]
+async fn frontend_states_and_rate_limits_on_live_haproxy() {
+    let (main, side) = (support::free_port(), support::free_port());
+    let Some(live) = support::ConfiguredHaproxy::start(
+        "frontend_states_and_rate_limits_on_live_haproxy",
+        &frontends_config(main, side),
+    )
+    .await
+    else {
+        return;
+    };
+    let v = live.version();
+    let h = McpHarness::live(live.admin_tcp(), fast()).await;
+    assert!(http_get(main, "x").contains("main-ok"), "{v}");
+
+    // Paused: the client is not served; open again: served.
+    let out = h
+        .ok(
+            "set_frontend_state",
+            json!({"frontend": "fe_side", "state": "paused"}),
+        )
+        .await;
+    assert_eq!(out["status_before"], "OPEN", "{v}: {out}");
+    assert_eq!(out["status_after"], "PAUSED", "{v}: {out}");
+    assert_eq!(out["changed"], true, "{v}: {out}");
+    assert_eq!(raw_status_of(&live, "fe_side"), "PAUSED", "{v}");
+    assert!(
+        !http_get(side, "x").contains("side-ok"),
+        "{v}: a paused frontend served"
+    );
+    let again = h
+        .ok(
+            "set_frontend_state",
+            json!({"frontend": "fe_side", "state": "paused"}),
+        )
+        .await;
+    assert_eq!(again["changed"], false, "{v}: {again}");
+
+    // fe_main is now the last frontend accepting connections: pausing it is refused, and
+    // stopping it without force too (for both reasons).
+    let err = h
+        .err(
+            "set_frontend_state",
+            json!({"frontend": "fe_main", "state": "paused"}),
+        )
+        .await;
+    assert!(
+        err.contains("last frontend accepting connections") && err.contains("Nothing was changed"),
+        "{v}: {err}"
+    );
+    let err = h
+        .err(
+            "set_frontend_state",
+            json!({"frontend": "fe_main", "state": "stopped"}),
+        )
+        .await;
+    assert!(err.contains("Nothing was changed"), "{v}: {err}");
+    assert_eq!(raw_status_of(&live, "fe_main"), "OPEN", "{v}");
+    let out = h
+        .ok(
+            "set_frontend_state",
+            json!({"frontend": "fe_side", "state": "open"}),
+        )
+        .await;
+    assert_eq!(out["status_after"], "OPEN", "{v}: {out}");
+    assert!(http_get(side, "x").contains("side-ok"), "{v}");
+
+    // Unknown and internal frontends, ids: refused before anything is sent.
+    for fe in ["fe_nope", "GLOBAL", "#2"] {
+        let err = h
+            .err(
+                "set_frontend_state",
+                json!({"frontend": fe, "state": "paused"}),
+            )
+            .await;
+        assert!(
+            err.contains("No such frontend")
+                || err.contains("internal proxies")
+                || err.contains("numeric id"),
+            "{v}: {fe}: {err}"
+        );
+    }
+
+    // Stopped: needs force, then closed for good.
+    let err = h
+        .err(
+            "set_frontend_state",
+            json!({"frontend": "fe_side", "state": "stopped"}),
+        )
+        .await;
+    assert!(
+        err.contains("cannot be undone") && err.contains("Nothing was changed"),
+        "{v}: {err}"
+    );
+    assert_eq!(raw_status_of(&live, "fe_side"), "OPEN", "{v}");
+    let out = h
+        .ok(
+            "set_frontend_state",
+            json!({"frontend": "fe_side", "state": "stopped", "force": true}),
+        )
+        .await;
+    assert_eq!(out["status_after"], "STOP", "{v}: {out}");
+    assert!(
+        !http_get(side, "x").contains("side-ok"),
+        "{v}: a stopped frontend served"
+    );
+    let err = h
+        .err(
+            "set_frontend_state",
+            json!({"frontend": "fe_side", "state": "open"}),
+        )
+        .await;
+    assert!(
+        err.contains("Frontend was previously shut down, cannot enable.") && err.contains("reload"),
+        "{v}: {err}"
+    );
+    assert!(http_get(main, "x").contains("main-ok"), "{v}");
+
+    // Rate limits: each one set, read back, and restorable from the answer.
+    for (limit, field, value, shown) in [
+        ("connections", "ConnRateLimit", 250, "250"),
+        ("sessions", "SessRateLimit", 120, "120"),
+        ("ssl_sessions", "SslRateLimit", 40, "40"),
+        ("http_compression", "CompressBpsRateLim", 8, "8192"),
+    ] {
+        let before = info_field(&live, field);
+        let r = h
+            .call("set_rate_limit", json!({"limit": limit, "value": value}))
+            .await;
+        assert_ne!(r.is_error, Some(true), "{v}: {limit}: {}", text(&r));
+        let out = r.structured_content.clone().unwrap();
+        assert_eq!(info_field(&live, field), shown, "{v}: {limit}");
+        assert_eq!(out["after"], value, "{v}: {out}");
+        assert_eq!(out["before"].to_string(), before, "{v}: {out}");
+        assert!(
+            summary(&r).contains(&format!(
+                "To restore: set_rate_limit limit={limit} value={before}"
+            )),
+            "{v}: {}",
+            summary(&r)
+        );
+        h.ok("set_rate_limit", json!({"limit": limit, "value": 0}))
+            .await;
+        assert_eq!(info_field(&live, field), "0", "{v}: {limit}");
+    }
+    // Out of range: refused before HAProxy (which would wrap it), nothing changed.
+    let err = h
+        .err(
+            "set_rate_limit",
+            json!({"limit": "http_compression", "value": 3_000_000}),
+        )
+        .await;
+    assert!(
+        err.contains("at most 2097151") && err.contains("Nothing was sent"),
+        "{v}: {err}"
+    );
+    assert_eq!(info_field(&live, "CompressBpsRateLim"), "0", "{v}");
+    let err = h
+        .err("set_rate_limit", json!({"limit": "bogus", "value": 3}))
+        .await;
+    assert!(err.contains("limit"), "{v}: {err}");
+}
+
+/// The status of a FRONTEND row, read raw.
+fn raw_status_of(live: &support::ConfiguredHaproxy, frontend: &str) -> String {
+    raw_status(live, frontend, "FRONTEND")
 }

@@ -43,7 +43,17 @@ const STATE_VOLATILE: &[&str] = &[
 const STATE_VOLATILE_LIVE: &[&str] = &["srv_check_health"];
 
 /// The `show info` fields compared.
-const INFO_FIELDS: &[&str] = &["Name", "Version", "Maxconn", "Hard_maxconn", "Nbthread"];
+const INFO_FIELDS: &[&str] = &[
+    "Name",
+    "Version",
+    "Maxconn",
+    "Hard_maxconn",
+    "Nbthread",
+    "ConnRateLimit",
+    "SessRateLimit",
+    "SslRateLimit",
+    "CompressBpsRateLim",
+];
 
 /// One difference between HAProxy and the model.
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ use super::command::args::{
 };
 use super::command::{
     AddServerOptions, AgentState, BackendMode, Command, Expect, HealthState, ListKind,
-    MAX_LINE_BYTES, Payload, Route, ServerAdminState, StatFilter, TableFilter,
+    MAX_LINE_BYTES, Payload, RateLimitKind, Route, ServerAdminState, StatFilter, TableFilter,
 };
 use super::endpoint::{Endpoint, ExchangeError, Limits};
 use super::error::{RuntimeError, TimeoutStage};
@@ -487,6 +487,36 @@ impl RuntimeClient {
     /// `set maxconn global`.
     pub async fn set_maxconn_global(&self, maxconn: u32) -> Result<(), RuntimeError> {
         self.run(Command::set_maxconn_global(maxconn))
+            .await
+            .map(drop)
+    }
+
+    /// `enable frontend`: resume a paused frontend.
+    pub async fn enable_frontend(&self, frontend: &ProxyName) -> Result<(), RuntimeError> {
+        self.run(Command::enable_frontend(frontend)).await.map(drop)
+    }
+
+    /// `disable frontend`: pause a frontend's listeners.
+    pub async fn disable_frontend(&self, frontend: &ProxyName) -> Result<(), RuntimeError> {
+        self.run(Command::disable_frontend(frontend))
+            .await
+            .map(drop)
+    }
+
+    /// `shutdown frontend`: stop a frontend until the next reload.
+    pub async fn shutdown_frontend(&self, frontend: &ProxyName) -> Result<(), RuntimeError> {
+        self.run(Command::shutdown_frontend(frontend))
+            .await
+            .map(drop)
+    }
+
+    /// `set rate-limit <kind> global <value>` (0 removes the limit).
+    pub async fn set_rate_limit(
+        &self,
+        kind: RateLimitKind,
+        value: u32,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::set_rate_limit(kind, value)?)
             .await
             .map(drop)
     }

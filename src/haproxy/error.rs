@@ -51,8 +51,11 @@ pub enum RefusalKind {
     AlreadyExists,
     /// A health check or agent that is not configured on that server.
     NotConfigured,
-    /// `Proxy is disabled.` or a frontend that was shut down.
+    /// `Proxy is disabled.`, or a frontend shut down before (`… cannot enable.`).
     InvalidState,
+    /// HAProxy changed nothing because the object already is as asked (`All sockets are
+    /// already disabled.`, `Frontend was already shut down.`): the caller's goal holds.
+    AlreadyDone,
     /// A map/ACL version problem (`Version number …`, `Missing version number.`).
     VersionMismatch,
     /// `This command is restricted to expert/experimental mode only.`
@@ -101,6 +104,7 @@ impl RefusalKind {
                 "That check is not configured on this server in HAProxy's configuration."
             }
             Self::InvalidState => "The object is not in a state that allows this.",
+            Self::AlreadyDone => "Nothing to do: it already is in that state.",
             Self::VersionMismatch => "Prepare a new version first, then use the number it returns.",
             Self::RestrictedMode => {
                 "This command needs expert or experimental mode, which this client never enables."

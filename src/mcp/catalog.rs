@@ -90,7 +90,7 @@ fn size_table(served: &[(&str, Vec<(Tool, Tool)>)]) -> String {
 fn render_tool(s: &mut String, t: &Tool, raw: &Tool) {
     let a = t.annotations.clone().unwrap_or_default();
     let mut kind = vec![if is_read_only(t) { "read" } else { "change" }];
-    if a.destructive_hint == Some(true) && !is_read_only(t) {
+    if a.destructive_hint.unwrap_or(true) && !is_read_only(t) {
         kind.push("destructive");
     }
     if a.idempotent_hint == Some(true) && !is_read_only(t) {

@@ -5,7 +5,7 @@
 
 use crate::haproxy::command::args::{ProxyName, ServerRef};
 use crate::haproxy::command::{ListKind, StatFilter, StatObjects};
-use crate::haproxy::parse::StatKind;
+use crate::haproxy::parse::{StatKind, StatRow};
 use crate::haproxy::{RefusalKind, RuntimeError};
 use crate::mcp::answer::ToolError;
 use crate::mcp::targets::Target;
@@ -93,6 +93,17 @@ pub(crate) async fn frontends_note(t: &Target) -> Option<String> {
 /// The frontends `show stat` lists (HAProxy's internal proxies, such as the CLI's, are not
 /// among them). None when it cannot be read.
 pub(crate) async fn frontend_names(t: &Target) -> Option<Vec<String>> {
+    Some(
+        frontend_rows(t)
+            .await?
+            .into_iter()
+            .map(|r| r.proxy)
+            .collect(),
+    )
+}
+
+/// The FRONTEND rows of `show stat`, in HAProxy's order (None when it cannot be read).
+pub(crate) async fn frontend_rows(t: &Target) -> Option<Vec<StatRow>> {
     let filter = StatFilter {
         proxy: None,
         objects: Some(StatObjects {
@@ -101,11 +112,7 @@ pub(crate) async fn frontend_names(t: &Target) -> Option<Vec<String>> {
         }),
     };
     let stat = t.client.show_stat(&filter).await.ok()?;
-    Some(
-        stat.of_kind(StatKind::Frontend)
-            .map(|r| r.proxy.clone())
-            .collect(),
-    )
+    Some(stat.of_kind(StatKind::Frontend).cloned().collect())
 }
 
 /// "Maps loaded: #4 (/etc/haproxy/hosts.map)."

@@ -7,12 +7,14 @@
 //! - the last-UP rule: taking the last server of a backend that serves traffic out of rotation
 //!   (drain, maintenance, weight 0, health or agent forced down) is refused unless
 //!   `force: true`, since the backend would then answer 503s;
-//! - a frontend's maxconn 0 stops it accepting connections and is refused without `force`.
+//! - a frontend's maxconn 0 stops it accepting connections and is refused without `force`;
+//! - pausing or stopping the last frontend that accepts connections is refused without
+//!   `force`.
 
 use crate::haproxy::command::args::{ProxyName, ServerRef};
-use crate::haproxy::parse::StatReport;
+use crate::haproxy::parse::{FrontendCondition, StatReport, StatRow};
 use crate::mcp::answer::ToolError;
-use crate::mcp::explain::{frontend_names, list_or_none};
+use crate::mcp::explain::{frontend_rows, list_or_none};
 use crate::mcp::targets::Target;
 use crate::mcp::views::{ServerCondition, ServerOut, backend_stat, stat_servers};
 
@@ -54,11 +56,22 @@ pub(crate) fn server_to_change(backend: &str, server: &str) -> Result<ServerRef,
 /// A frontend named for a change: by name, and one that `show stat` lists as a frontend (the
 /// internal proxies never are).
 pub(crate) async fn frontend_to_change(t: &Target, frontend: &str) -> Result<ProxyName, ToolError> {
+    frontend_with_rows(t, frontend).await.map(|(fe, _)| fe)
+}
+
+/// [`frontend_to_change`], also returning the FRONTEND rows it read (None when `show stat`
+/// could not be read: HAProxy then answers for the name itself).
+pub(crate) async fn frontend_with_rows(
+    t: &Target,
+    frontend: &str,
+) -> Result<(ProxyName, Option<Vec<StatRow>>), ToolError> {
     let fe = ProxyName::new(frontend)?;
     changeable_proxy("frontend", &fe)?;
-    if let Some(names) = frontend_names(t).await
-        && !names.iter().any(|n| n == fe.as_str())
+    let rows = frontend_rows(t).await;
+    if let Some(rows) = &rows
+        && !rows.iter().any(|r| r.proxy == fe.as_str())
     {
+        let names: Vec<String> = rows.iter().map(|r| r.proxy.clone()).collect();
         return Err(ToolError::new(format!(
             "[{}] No such frontend: HAProxy lists no frontend named {fe}. Frontends on {}: {}. Nothing was sent to HAProxy.",
             t.name,
@@ -66,7 +79,45 @@ pub(crate) async fn frontend_to_change(t: &Target, frontend: &str) -> Result<Pro
             list_or_none(&names)
         )));
     }
-    Ok(fe)
+    Ok((fe, rows))
+}
+
+/// The last-open-frontend rule: refuses to pause or stop `fe` (`action` says which) while it
+/// accepts connections and no other frontend does, unless `force` — the whole HAProxy would
+/// then take no new connection. A frontend whose status cannot be read counts as accepting.
+pub(crate) fn last_open_frontend(
+    target: &str,
+    rows: &[StatRow],
+    fe: &ProxyName,
+    action: &str,
+    force: bool,
+) -> Result<Option<String>, ToolError> {
+    let accepting = |r: &StatRow| {
+        !matches!(
+            r.status.as_deref().map(FrontendCondition::from_status),
+            Some(FrontendCondition::Paused | FrontendCondition::Stop)
+        )
+    };
+    let Some(me) = rows.iter().find(|r| r.proxy == fe.as_str()) else {
+        return Ok(None);
+    };
+    if !accepting(me) || rows.iter().any(|r| r.proxy != me.proxy && accepting(r)) {
+        return Ok(None);
+    }
+    if force {
+        return Ok(Some(format!(
+            "{fe} was the last frontend accepting connections; with force it is {action}, so this HAProxy takes no new connection at all until a frontend is reopened."
+        )));
+    }
+    let others: Vec<String> = rows
+        .iter()
+        .filter(|r| r.proxy != me.proxy)
+        .map(|r| format!("{} {}", r.proxy, r.status.as_deref().unwrap_or("?")))
+        .collect();
+    Err(ToolError::new(format!(
+        "[{target}] Refused: {fe} is the last frontend accepting connections (others: {}); with it {action}, this HAProxy would take no new connection at all. Nothing was changed. Reopen another frontend first, or call again with force=true if this is intended.",
+        list_or_none(&others)
+    )))
 }
 
 /// Reads `srv`'s backend and applies [`last_up`]; returns the report read and any warning.

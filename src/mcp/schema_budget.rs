@@ -46,12 +46,16 @@ pub(crate) fn compact_tool(tool: &mut Tool) {
         tool.output_schema = Some(Arc::new(compact(out, Audience::Client)));
     }
     // The spec gives destructiveHint and idempotentHint meaning only when readOnlyHint is false,
-    // and readOnlyHint and idempotentHint default to false: only what differs is sent.
-    // (destructiveHint defaults to true, so both of its values stay explicit.)
+    // and defaults readOnlyHint and idempotentHint to false and destructiveHint to true: only
+    // what differs from the defaults is sent (absent means the same to every client that
+    // follows the spec; the source keeps every hint explicit).
     if let Some(a) = tool.annotations.as_mut() {
         if a.read_only_hint == Some(true) {
             a.destructive_hint = None;
             a.idempotent_hint = None;
+        }
+        if a.destructive_hint == Some(true) {
+            a.destructive_hint = None;
         }
         if a.read_only_hint == Some(false) {
             a.read_only_hint = None;

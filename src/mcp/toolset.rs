@@ -9,7 +9,8 @@ pub enum Toolset {
     Stats,
     /// Topology discovery (frontends, backends, servers, maps, ACLs, tables).
     Topology,
-    /// Dynamic pool management (add/delete/drain/weight servers).
+    /// Traffic control: servers (add/delete/drain/weight), runtime backends, frontends and
+    /// process-wide limits.
     Servers,
     /// Session control (list, inspect, shut down).
     Sessions,

@@ -38,7 +38,7 @@ struct Step {
 
 fn steps(len: usize) -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec(
-        (0u8..28, any::<usize>(), 0u32..400, any::<bool>()).prop_map(
+        (0u8..30, any::<usize>(), 0u32..400, any::<bool>()).prop_map(
             |(kind, pick, value, flag)| Step {
                 kind,
                 pick,
@@ -202,14 +202,53 @@ impl World {
             // refusals and what a lower level is not shown.
             27 => {
                 let inner = Step {
-                    kind: match (step.value % 24) as u8 {
+                    kind: match (step.value % 26) as u8 {
                         12 => 2,
+                        24 => 28,
+                        25 => 29,
                         k => k,
                     },
                     ..step.clone()
                 };
                 let level = if step.flag { "user" } else { "operator" };
                 format!("{level}; {}", self.line(&inner))
+            }
+            // Frontends: pause and resume often, shut down now and then (for good: later steps
+            // then meet a stopped frontend). Only frontends with no backend side (a stopped
+            // listen section refuses its servers' commands, which the model knows but the
+            // steps would then mostly test) and no stand-in the servers' checks need.
+            28 => {
+                let eligible: Vec<&String> =
+                    self.frontends.iter().filter(|f| self.may_stop(f)).collect();
+                match eligible.get(step.pick % (eligible.len() + 1)) {
+                    Some(fe) => {
+                        let verb = match step.value % 9 {
+                            0 => "shutdown",
+                            v if v % 2 == 0 => "disable",
+                            _ => "enable",
+                        };
+                        format!("{verb} frontend {fe}")
+                    }
+                    None => format!("disable frontend {}", ["nope", ""][step.pick % 2]),
+                }
+            }
+            29 => {
+                let kind = [
+                    "connections",
+                    "sessions",
+                    "ssl-sessions",
+                    "http-compression",
+                    "bogus",
+                ][step.pick % 5];
+                let value = match step.value % 10 {
+                    0 => "-1".to_owned(),
+                    1 => "x".to_owned(),
+                    2 => String::new(),
+                    _ => step.value.to_string(),
+                };
+                format!("set rate-limit {kind} global {value}")
+                    .trim_end()
+                    .to_owned()
             }
             22 if step.pick % 5 == 4 && self.table.is_some() => {
                 format!("show table {}", self.table())
@@ -230,6 +269,12 @@ impl World {
                 }
             }
         }
+    }
+
+    /// Whether the steps may pause or stop frontend `fe`: not a listen section's, and not a
+    /// stand-in that the servers' checks or agents reach (`fe_app`, `fe_agent`).
+    fn may_stop(&self, fe: &str) -> bool {
+        !self.backends.iter().any(|b| b == fe) && !["fe_app", "fe_agent"].contains(&fe)
     }
 
     fn map(&self) -> &str {

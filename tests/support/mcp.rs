@@ -256,9 +256,10 @@ pub fn assert_hints(
     );
     assert_eq!(a.open_world_hint, Some(false), "{name}: openWorldHint");
     if !read_only {
+        // destructiveHint defaults to true: absent means destructive.
         assert_eq!(
-            a.destructive_hint,
-            Some(destructive),
+            a.destructive_hint.unwrap_or(true),
+            destructive,
             "{name}: destructiveHint"
         );
         assert_eq!(

@@ -165,6 +165,7 @@ impl Model {
             servers: Vec::new(),
             backend: Some(row),
             frontend_maxconn: None,
+            frontend_state: None,
             published: false,
             runtime: true,
             pinned: false,

@@ -8,6 +8,7 @@
 mod backends;
 mod conns;
 mod counters;
+mod frontends;
 mod lists;
 mod patterns;
 mod proxies;
@@ -205,6 +206,8 @@ impl Model {
                 Reply::line(words[1..].join(" "))
             }
             ("show", "sess") => self.show_sess(level, &words[2..]),
+            ("shutdown", "frontend") if !needs(Level::Admin) => Reply::denied(),
+            ("shutdown", "frontend") => self.frontend_command(verb, args),
             ("shutdown", _) => self.shutdown(level, &words[1..]),
             ("show", "table") => self.show_table(socket_level, args),
             ("set", "table") => self.set_table(level, args),
@@ -218,13 +221,18 @@ impl Model {
                         Reply::denied()
                     }
                     ("set" | "add" | "del", "server" | "weight" | "maxconn")
-                    | ("enable" | "disable", "server" | "health" | "agent") => Reply::denied(),
+                    | ("set", "rate-limit")
+                    | ("enable" | "disable", "server" | "health" | "agent" | "frontend") => {
+                        Reply::denied()
+                    }
                     _ => Reply::NotModelled,
                 }
             }
             ("set", "weight") => self.set_weight_command(args),
             ("set", "server") => self.set_server(args),
             ("set", "maxconn") => self.set_maxconn(args),
+            ("set", "rate-limit") => self.set_rate_limit(args),
+            ("enable" | "disable", "frontend") => self.frontend_command(verb, args),
             ("add", "server") => self.add_server(args),
             ("add", "backend") => self.add_backend(args),
             ("del", "backend") => self.del_backend(args),

@@ -337,6 +337,37 @@ impl Server {
     }
 }
 
+/// A frontend's listeners, as the frontend commands change them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrontendState {
+    /// Accepting (`OPEN`).
+    Open,
+    /// `disable frontend`: paused (`PAUSED`).
+    Paused,
+    /// `shutdown frontend`: stopped for good (`STOP`).
+    Stopped,
+}
+
+impl FrontendState {
+    /// The state a FRONTEND row's status shows.
+    pub fn from_status(status: &str) -> FrontendState {
+        match status {
+            "PAUSED" => Self::Paused,
+            "STOP" => Self::Stopped,
+            _ => Self::Open,
+        }
+    }
+
+    /// The FRONTEND row's status.
+    pub fn status(self) -> &'static str {
+        match self {
+            Self::Open => "OPEN",
+            Self::Paused => "PAUSED",
+            Self::Stopped => "STOP",
+        }
+    }
+}
+
 /// One proxy (`listen`, `frontend` or `backend`), with the rows `show stat` prints for it.
 #[derive(Debug, Clone)]
 pub struct Proxy {
@@ -354,6 +385,9 @@ pub struct Proxy {
     pub backend: Option<Row>,
     /// The frontend's maxconn (`slim` of its FRONTEND row).
     pub frontend_maxconn: Option<u32>,
+    /// The frontend's listeners as `enable|disable|shutdown frontend` left them (`None`: as
+    /// seeded, the FRONTEND row's status says).
+    pub frontend_state: Option<FrontendState>,
     /// Whether it takes traffic (3.4's `publish backend` / `unpublish backend`; every backend
     /// of the configuration starts published, one made by `add backend` does not).
     pub published: bool,
@@ -411,6 +445,9 @@ impl Proxy {
         let mut row = self.frontend.clone()?;
         if let Some(maxconn) = self.frontend_maxconn {
             row.set("slim", maxconn);
+        }
+        if let Some(state) = self.frontend_state {
+            row.set("status", state.status());
         }
         Some(row)
     }

@@ -199,6 +199,7 @@ fn build_proxies(
                     servers: Vec::new(),
                     backend: None,
                     frontend_maxconn: None,
+                    frontend_state: None,
                     published: true,
                     runtime: false,
                     pinned: false,

@@ -29,8 +29,20 @@ const DYNAMIC_ALGORITHMS: &[&str] = &["roundrobin", "leastconn", "first", "rando
 const HASH_ALGORITHMS: &[&str] = &["source", "uri", "url_param", "hdr", "rdp-cookie", "hash"];
 
 impl Model {
-    /// Finds `backend/server` for a command, or HAProxy's message saying what is wrong.
+    /// Finds `backend/server` for a command, or HAProxy's message saying what is wrong
+    /// (`cli_find_server`: a server of a proxy stopped by `shutdown frontend` — a listen
+    /// section — is refused).
     pub(super) fn find_server(&self, spec: &str) -> Result<(usize, usize), Reply> {
+        let (p, s) = self.locate_server(spec)?;
+        if self.proxies[p].frontend_state == Some(super::proxies::FrontendState::Stopped) {
+            return Err(Reply::line("Proxy is disabled."));
+        }
+        Ok((p, s))
+    }
+
+    /// Finds `backend/server` whatever state its proxy is in (the own lookups of `get weight`
+    /// and `del server`).
+    fn locate_server(&self, spec: &str) -> Result<(usize, usize), Reply> {
         let Some((backend, server)) = spec.split_once('/') else {
             return Err(Reply::line("Require 'backend/server'."));
         };
@@ -67,7 +79,7 @@ impl Model {
         let [spec] = args else {
             return Reply::NotModelled;
         };
-        match self.find_server(spec) {
+        match self.locate_server(spec) {
             Ok((p, s)) => {
                 let server = &self.proxies[p].servers[s];
                 Reply::line(format!(
@@ -488,7 +500,7 @@ impl Model {
         let [spec] = args else {
             return Reply::NotModelled;
         };
-        let at = match self.find_server(spec) {
+        let at = match self.locate_server(spec) {
             Ok(at) => at,
             Err(Reply::Body(message)) => {
                 let text = String::from_utf8_lossy(&message).trim_end().to_owned();

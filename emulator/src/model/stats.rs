@@ -206,7 +206,7 @@ impl Model {
         Reply::ok()
     }
 
-    fn set_info(&mut self, name: &str, value: String) {
+    pub(super) fn set_info(&mut self, name: &str, value: String) {
         if let Some(entry) = self.info.iter_mut().find(|(k, _)| k == name) {
             entry.1 = value;
         }

@@ -10,7 +10,7 @@
 pub mod args;
 mod backends;
 pub mod encode;
-
+mod frontends;
 mod health;
 mod maps;
 mod misc;
@@ -21,6 +21,7 @@ mod tables;
 
 pub use backends::BackendMode;
 pub use encode::{EncodeError, MAX_LINE_BYTES, MAX_WORDS, Payload};
+pub use frontends::RateLimitKind;
 pub use maps::ListKind;
 pub use servers::{AddServerOptions, AgentState, HealthState, ServerAdminState};
 pub use stats::{StatFilter, StatObjects};

@@ -7,6 +7,7 @@ use rmcp::model::Tool;
 use super::handler::HaproxyMcp;
 
 mod backends;
+mod frontends;
 mod health;
 mod maps;
 mod misc;
@@ -35,7 +36,11 @@ impl Toolset {
         match self {
             Self::Stats => HaproxyMcp::stats_router(),
             Self::Topology => HaproxyMcp::topology_router(),
-            Self::Servers => HaproxyMcp::servers_router() + HaproxyMcp::backends_router(),
+            Self::Servers => {
+                HaproxyMcp::servers_router()
+                    + HaproxyMcp::backends_router()
+                    + HaproxyMcp::frontends_router()
+            }
             Self::Sessions => HaproxyMcp::sessions_router(),
             Self::Maps => HaproxyMcp::maps_router(),
             Self::Tables => HaproxyMcp::tables_router(),

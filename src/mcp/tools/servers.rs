@@ -113,18 +113,18 @@ pub struct AddServerArgs {
     #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u32>,
-    /// Health-check it (default true).
+    /// Health-check it.
     #[serde(default = "yes")]
     pub check: bool,
     /// Port for health checks, when not the server's port.
     #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
     pub check_port: Option<u32>,
-    /// Check interval (HAProxy's default 2000).
+    /// Check interval (default 2000).
     #[serde(default)]
     #[schemars(range(min = 100, max = 3600000))]
     pub check_interval_ms: Option<u32>,
-    /// Initial weight, 0–256 (HAProxy's default is 1).
+    /// Initial weight (HAProxy's default 1).
     #[serde(default)]
     #[schemars(range(min = 0, max = 256))]
     pub weight: Option<u32>,
@@ -137,7 +137,7 @@ pub struct AddServerArgs {
     /// TLS to the server, without verification.
     #[serde(default)]
     pub ssl: bool,
-    /// Put it into service after adding it (default true).
+    /// Put it into service after adding it.
     #[serde(default = "yes")]
     pub enable: bool,
 }
@@ -410,7 +410,7 @@ pub struct DrainOut {
 impl HaproxyMcp {
     /// Add a dynamic server and (by default) put it into service.
     #[tool(
-        description = "Add a server at run time (`add server`). HAProxy adds it in maintenance, checks off; unless enable=false this tool then enables its check and sets it ready, reporting each step (and, if one fails, the state left and how to undo). Needs a dynamic algorithm. Lost on reload unless also in the configuration.",
+        description = "Add a server at run time (`add server`). HAProxy adds it in maintenance, checks off; unless enable=false this tool then enables its check and sets it ready, reporting each step (on failure, the state left and how to undo). Needs a dynamic algorithm. Lost on reload unless in the configuration.",
         annotations(title = "Add server", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<AddServerOut>()
     )]
