@@ -98,3 +98,172 @@ async fn bad_arguments_are_named() {
         .to_string();
     assert!(state.contains("app1"), "{state}");
 }
+
+/// A HAProxy (`hap1`) resolving its servers through a real DNS server (dnsmasq, started here)
+/// and a second nameserver where nothing listens, sharing a stick table with a second HAProxy
+/// (`hap2`) in a peers section. One of the pair, with its own local peer name.
+fn peer_config(me: &str, p1: u16, p2: u16, resolvers: &str) -> String {
+    format!(
+        "global\n    localpeer {me}\n\n\
+         defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         peers mesh\n    peer hap1 127.0.0.1:{p1}\n    peer hap2 127.0.0.1:{p2}\n\
+         \x20   table t_rate type ip size 1k expire 1m store http_req_rate(10s)\n\n\
+         {resolvers}"
+    )
+}
+
+/// The values of `key` in the `key=value` words of a raw reply, in order.
+fn raw_values(reply: &str, key: &str) -> Vec<String> {
+    reply
+        .split_whitespace()
+        .filter_map(|w| w.strip_prefix(&format!("{key}=")).map(str::to_owned))
+        .collect()
+}
+
+/// show_resolvers and show_peers against live HAProxy, checked against HAProxy's raw replies:
+/// a nameserver that answers and one that never does, a peer connected and then gone; and
+/// health_summary naming both problems.
+#[tokio::test]
+async fn resolvers_and_peers_on_live_haproxy() {
+    let Some(dns) = support::DnsServer::start(
+        "resolvers_and_peers_on_live_haproxy",
+        "127.0.0.1 app.svc.test\n",
+    ) else {
+        return;
+    };
+    let (p1, p2, app, dead_dns) = (
+        support::free_port(),
+        support::free_port(),
+        support::free_port(),
+        support::free_port(),
+    );
+    let resolvers = format!(
+        "resolvers localdns\n    nameserver dns1 127.0.0.1:{}\n    nameserver dead 127.0.0.1:{dead_dns}\n\
+         \x20   resolve_retries 2\n    timeout retry 200ms\n    hold valid 1s\n\n\
+         frontend fe_app\n    bind 127.0.0.1:{app}\n    http-request return status 200\n\n\
+         backend be_dns\n    server-template svc 2 app.svc.test:{app} resolvers localdns init-addr none check inter 500\n",
+        dns.port
+    );
+    let Some(hap1) = support::ConfiguredHaproxy::start(
+        "resolvers_and_peers_on_live_haproxy",
+        &peer_config("hap1", p1, p2, &resolvers),
+    )
+    .await
+    else {
+        return;
+    };
+    let v = hap1.version();
+    let hap2 = support::ConfiguredHaproxy::start(
+        "resolvers_and_peers_on_live_haproxy (hap2)",
+        &peer_config("hap2", p1, p2, ""),
+    )
+    .await
+    .expect("the second peer starts where the first did");
+    let h = McpHarness::live(hap1.admin_tcp(), Settings::default()).await;
+
+    // The peers connect; the answer is what HAProxy's own dump says.
+    assert!(
+        support::mcp::eventually(20, || hap1.raw("show peers").contains("last_status=ESTA")).await,
+        "{v}: hap1 and hap2 did not connect: {}",
+        hap1.raw("show peers")
+    );
+    let out = h.ok("show_peers", json!({})).await;
+    let peers = &out["sections"][0]["peers"];
+    let hap2_out = peers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "hap2")
+        .unwrap_or_else(|| panic!("{v}: no hap2 in {out}"));
+    assert_eq!(hap2_out["connected"], true, "{v}: {out}");
+    assert_eq!(hap2_out["address"], format!("127.0.0.1:{p2}"), "{v}");
+    assert_eq!(hap2_out["tables"][0]["name"], "mesh/t_rate", "{v}: {out}");
+    assert!(out["problems"].as_array().unwrap().is_empty(), "{v}: {out}");
+    let raw = hap1.raw("show peers");
+    assert_eq!(
+        raw_values(&raw, "new_conn").first().map(String::as_str),
+        hap2_out["connection_attempts"].to_string().as_str().into(),
+        "{v}: {raw}"
+    );
+
+    // The nameservers: dns1 answers, `dead` never does (nothing listens there).
+    let counter = |ns: &str, key: &str| -> u64 {
+        let raw = hap1.raw("show resolvers localdns");
+        raw.split(&format!(" nameserver {ns}:"))
+            .nth(1)
+            .and_then(|rest| {
+                rest.lines()
+                    .find_map(|l| l.trim().strip_prefix(&format!("{key}:")))
+                    .and_then(|n| n.trim().parse().ok())
+            })
+            .unwrap_or(0)
+    };
+    assert!(
+        support::mcp::eventually(20, || counter("dns1", "valid") > 0
+            && counter("dead", "sent") >= 3)
+        .await,
+        "{v}: dns1 never answered or nothing went to `dead`: {}",
+        hap1.raw("show resolvers localdns")
+    );
+    let out = h.ok("show_resolvers", json!({"section": "localdns"})).await;
+    let ns = out["sections"][0]["nameservers"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (ns[0]["name"].as_str(), ns[1]["name"].as_str()),
+        (Some("dns1"), Some("dead")),
+        "{v}: {out}"
+    );
+    assert_eq!(ns[0]["condition"], "ok", "{v}: {out}");
+    assert_eq!(ns[1]["condition"], "failing", "{v}: {out}");
+    assert_eq!(ns[1]["valid"], 0, "{v}: {out}");
+    // The figures are HAProxy's (read just after: counters only grow).
+    let (valid, sent) = (
+        ns[0]["valid"].as_u64().unwrap(),
+        ns[1]["sent"].as_u64().unwrap(),
+    );
+    assert!(valid > 0 && valid <= counter("dns1", "valid"), "{v}: {out}");
+    assert!(sent >= 3 && sent <= counter("dead", "sent"), "{v}: {out}");
+    assert!(
+        out["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("nameserver localdns/dead has not answered any query"),
+        "{v}: {out}"
+    );
+
+    // A section that does not exist: HAProxy's words and what to do.
+    for tool in ["show_resolvers", "show_peers"] {
+        let err = h.err(tool, json!({"section": "nope"})).await;
+        assert!(
+            (err.contains("Can't find that resolvers section") || err.contains("No such peers"))
+                && err.contains("to see which exist"),
+            "{v}: {tool}: {err}"
+        );
+    }
+
+    // hap2 goes away: show_peers and health_summary say so.
+    drop(hap2);
+    assert!(
+        support::mcp::eventually(20, || !hap1.raw("show peers").contains("last_status=ESTA")).await,
+        "{v}: hap1 still sees hap2 connected: {}",
+        hap1.raw("show peers")
+    );
+    let out = h.ok("show_peers", json!({})).await;
+    assert!(
+        out["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("peer mesh/hap2 (127.0.0.1:{p2}) is not connected")),
+        "{v}: {out}"
+    );
+    let r = h.call("health_summary", json!({})).await;
+    let health = r.structured_content.clone().unwrap();
+    let problems = health["dns_and_peers"].to_string();
+    assert!(
+        problems.contains("localdns/dead") && problems.contains("mesh/hap2"),
+        "{v}: {health}"
+    );
+    assert!(text(&r).contains("DNS and peers:"), "{v}: {}", text(&r));
+}

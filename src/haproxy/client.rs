@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::command::args::{
-    self, MapName, ProxyName, ServerAddress, ServerRef, SessionId, TableName, Weight,
+    self, MapName, ProxyName, SectionName, ServerAddress, ServerRef, SessionId, TableName, Weight,
 };
 use super::command::{
     AddServerOptions, AgentState, BackendMode, Command, Expect, HealthState, ListKind,
@@ -489,6 +489,24 @@ impl RuntimeClient {
         self.run(Command::set_maxconn_global(maxconn))
             .await
             .map(drop)
+    }
+
+    /// `show resolvers [<section>]`: every nameserver's counters.
+    pub async fn show_resolvers(
+        &self,
+        section: Option<&SectionName>,
+    ) -> Result<Vec<parse::ResolversSection>, RuntimeError> {
+        self.query(Command::show_resolvers(section), parse::resolvers::parse)
+            .await
+    }
+
+    /// `show peers [<section>]`: every peer's session and shared tables.
+    pub async fn show_peers(
+        &self,
+        section: Option<&SectionName>,
+    ) -> Result<Vec<parse::PeersSection>, RuntimeError> {
+        self.query(Command::show_peers(section), parse::peers::parse)
+            .await
     }
 
     /// `enable frontend`: resume a paused frontend.

@@ -25,6 +25,8 @@ pub enum RefusalKind {
     NoSuchAcl,
     /// `No such table`
     NoSuchTable,
+    /// `Can't find that resolvers section` / `No such peers`.
+    NoSuchSection,
     /// `Session not found.` / `No such session`
     NoSuchSession,
     /// A map/ACL key, pattern or variable that does not exist.
@@ -77,6 +79,9 @@ impl RefusalKind {
             Self::NoSuchMap => "List the maps to see their ids and file names.",
             Self::NoSuchAcl => "List the ACLs to see their ids and file names.",
             Self::NoSuchTable => "List the stick tables to see which exist.",
+            Self::NoSuchSection => {
+                "Show all resolvers or peers sections (no section argument) to see which exist."
+            }
             Self::NoSuchSession => {
                 "The session has ended or never existed; list the sessions again."
             }

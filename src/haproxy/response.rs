@@ -62,7 +62,8 @@ const REFUSALS: &[(Match, RefusalKind)] = {
         (Prefix("key or pattern not found."), NoSuchEntry),
         (Prefix("Variable not found"), NoSuchEntry),
         (Prefix("Can't find the target PID"), NoSuchProcess),
-        (Prefix("Can't find that resolvers section"), InvalidArgument),
+        (Prefix("Can't find that resolvers section"), NoSuchSection),
+        (Prefix("No such peers"), NoSuchSection),
         (
             Prefix("Only servers in maintenance mode can be deleted."),
             NotInMaintenance,

@@ -9,6 +9,7 @@ pub mod catalog;
 pub(crate) mod explain;
 pub mod handler;
 pub mod health;
+pub mod link_health;
 pub mod metrics;
 pub mod prompts;
 pub(crate) mod rails;

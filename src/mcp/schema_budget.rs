@@ -15,7 +15,8 @@
 //!   types, enums, required fields — and lose prose and numeric ranges; docs/tools.md documents
 //!   every answer field from the uncompacted schemas;
 //! * the `target` argument every tool takes loses its description: the server's instructions
-//!   (sent once, at `initialize`) say what it is.
+//!   (sent once, at `initialize`) say what it is; so do `server` and `backend` where theirs only
+//!   restates the name ([`SELF_EVIDENT`]).
 //!
 //! The budget tests (tests/tool_surface.rs) measure the list as a client receives it.
 
@@ -29,17 +30,31 @@ const NON_STANDARD_FORMATS: &[&str] = &[
     "int64", "int128", "float", "double",
 ];
 
+/// Argument descriptions that only restate the argument's name (kept in the source, where every
+/// field is documented, and in docs/tools.md): `server` is the server's name whatever the tool.
+const SELF_EVIDENT: &[(&str, &str)] = &[
+    ("server", "The server's name."),
+    ("backend", "The server's backend."),
+    ("backend", "The backend."),
+];
+
 /// Compacts a tool's input and output schemas and its annotations in place (see the module
 /// documentation).
 pub(crate) fn compact_tool(tool: &mut Tool) {
     let mut input = compact(&tool.input_schema, Audience::Model);
     optional_arguments_without_null(&mut input);
-    // Every tool takes `target`; the server's instructions explain it once, not 60 times.
-    if let Some(Value::Object(target)) = input
-        .get_mut("properties")
-        .and_then(|p| p.get_mut("target"))
-    {
-        target.remove("description");
+    if let Some(Value::Object(properties)) = input.get_mut("properties") {
+        // Every tool takes `target`; the server's instructions explain it once, not 60 times.
+        if let Some(Value::Object(target)) = properties.get_mut("target") {
+            target.remove("description");
+        }
+        for (name, text) in SELF_EVIDENT {
+            if let Some(Value::Object(p)) = properties.get_mut(*name)
+                && p.get("description").and_then(Value::as_str) == Some(text)
+            {
+                p.remove("description");
+            }
+        }
     }
     tool.input_schema = Arc::new(input);
     if let Some(out) = &tool.output_schema {

@@ -834,3 +834,77 @@ pub async fn stop_and_collect(child: tokio::process::Child) -> std::process::Out
         .expect("the server stops on SIGTERM")
         .unwrap()
 }
+
+/// A real DNS server for the tests: dnsmasq on 127.0.0.1:`port` (UDP and TCP), answering A
+/// records from a hosts file the test gives and nothing else (no upstream, no system hosts).
+/// Stopped on drop. Without dnsmasq, `None` after one loud SKIPPED line (a panic under CI:
+/// `.ci/run` installs it).
+pub struct DnsServer {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+    /// The UDP/TCP port it answers on, on 127.0.0.1.
+    pub port: u16,
+}
+
+impl DnsServer {
+    /// Starts dnsmasq answering `hosts` (lines of `/etc/hosts` format) and waits until it
+    /// answers.
+    pub fn start(test: &str, hosts: &str) -> Option<Self> {
+        let bin = [
+            "/usr/sbin/dnsmasq",
+            "/usr/bin/dnsmasq",
+            "/usr/local/sbin/dnsmasq",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+        let Some(bin) = bin else {
+            if in_ci() {
+                panic!("CI=true but dnsmasq is not installed (apt-get install dnsmasq)");
+            }
+            eprintln!("SKIPPED {test}: no dnsmasq binary (apt-get install dnsmasq)");
+            return None;
+        };
+        let dir = tempfile::tempdir().expect("a folder for dnsmasq");
+        let hosts_file = dir.path().join("hosts");
+        std::fs::write(&hosts_file, hosts).expect("write the hosts file");
+        let port = free_port();
+        let child = std::process::Command::new(bin)
+            .args([
+                "--keep-in-foreground",
+                "--no-resolv",
+                "--no-hosts",
+                "--bind-interfaces",
+                "--listen-address=127.0.0.1",
+                "--user=root",
+                "--pid-file=",
+                "--log-facility=-",
+            ])
+            .arg(format!("--port={port}"))
+            .arg(format!("--addn-hosts={}", hosts_file.display()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start dnsmasq");
+        let server = Self {
+            child,
+            _dir: dir,
+            port,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("dnsmasq did not listen on 127.0.0.1:{port} within 10 s");
+    }
+}
+
+impl Drop for DnsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

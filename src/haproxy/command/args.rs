@@ -126,6 +126,12 @@ ident_type!(
     "server name"
 );
 ident_type!(
+    /// A `resolvers` or `peers` section's name.
+    SectionName,
+    "section name"
+);
+
+ident_type!(
     /// A stick-table name (the section that declares it).
     TableName,
     "table name"

@@ -14,6 +14,7 @@ mod frontends;
 mod health;
 mod maps;
 mod misc;
+mod resolvers_and_peers;
 mod servers;
 mod sessions;
 mod stats;

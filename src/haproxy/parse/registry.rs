@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    ParseError, activity, backend, cli_level, errors, help, info, map, proc_list, servers_conn,
-    servers_state, sess, stat, table, version, weight,
+    ParseError, activity, backend, cli_level, errors, help, info, map, peers, proc_list, resolvers,
+    servers_conn, servers_state, sess, stat, table, version, weight,
 };
 
 /// How many words may follow a format's leading words.
@@ -128,6 +128,14 @@ pub static FORMATS: &[Format] = &[
     ),
     entry!("version", ["show", "version"], None, version::parse),
     entry!("proc", ["show", "proc"], Any, proc_list::parse, false),
+    entry!(
+        "resolvers",
+        ["show", "resolvers"],
+        Any,
+        resolvers::parse,
+        false
+    ),
+    entry!("peers", ["show", "peers"], Any, peers::parse, false),
 ];
 
 /// Commands whose reply is an acknowledgement or a refusal, read only by the refusal
@@ -144,6 +152,10 @@ pub static ACKNOWLEDGED: &[&[&str]] = &[
     &["set", "server"],
     &["set", "weight"],
     &["set", "maxconn"],
+    &["set", "rate-limit"],
+    &["enable", "frontend"],
+    &["disable", "frontend"],
+    &["shutdown", "frontend"],
     &["add", "map"],
     &["set", "map"],
     &["del", "map"],

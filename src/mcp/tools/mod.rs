@@ -9,6 +9,7 @@ use super::handler::HaproxyMcp;
 mod backends;
 mod frontends;
 mod health;
+mod links;
 mod maps;
 mod misc;
 mod servers;
@@ -34,7 +35,7 @@ impl Toolset {
     /// docs/tools.md documents answers from).
     pub fn uncompacted_router(self) -> ToolRouter<HaproxyMcp> {
         match self {
-            Self::Stats => HaproxyMcp::stats_router(),
+            Self::Stats => HaproxyMcp::stats_router() + HaproxyMcp::links_router(),
             Self::Topology => HaproxyMcp::topology_router(),
             Self::Servers => {
                 HaproxyMcp::servers_router()

@@ -258,7 +258,7 @@ pub struct DrainArgs {
     pub backend: String,
     /// The server to drain.
     pub server: String,
-    /// How long to wait for its sessions to end, in seconds (default 60).
+    /// Seconds to wait for its sessions to end (default 60).
     #[serde(default)]
     #[schemars(range(min = 1, max = 3600))]
     pub timeout_secs: Option<u32>,

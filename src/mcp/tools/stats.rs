@@ -15,6 +15,7 @@ use crate::mcp::answer::{Answer, Scalar, ToolError, ToolResult, Truncation, trun
 use crate::mcp::explain::{Subject, checked};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::health::{BackendHealth, FrontendHealth, summarize, summarize_frontends};
+use crate::mcp::link_health::{peer_problems, resolver_problems};
 
 /// Process information from `show info`.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -128,6 +129,9 @@ pub struct HealthOut {
     pub frontends: Vec<FrontendHealth>,
     /// How many frontends there are and whether some were left out.
     pub frontends_shown: Truncation,
+    /// Nameservers that fail and remote peers not connected (none when one backend was asked
+    /// for).
+    pub dns_and_peers: Vec<String>,
 }
 
 /// Arguments of health_summary.
@@ -330,7 +334,7 @@ impl HaproxyMcp {
 
     /// What looks wrong, backend by backend.
     #[tool(
-        description = "Start here for 'what is wrong?'. Per backend: servers by HAProxy's verdict, sessions, queue, 5xx % of responses, connection errors % of sessions; per frontend: stopped or full, denied and malformed % of requests; then a list of problems. Counters run since start or the last clear_counters.",
+        description = "Start here for 'what is wrong?'. Per backend: servers by HAProxy's verdict, sessions, queue, 5xx % of responses, connection errors % of sessions; per frontend: stopped or full, denied and malformed % of requests; failing nameservers, disconnected peers; then a list of problems. Counters run since start or the last clear_counters.",
         annotations(title = "Health summary", read_only_hint = true, open_world_hint = false),
         output_schema = out::<HealthOut>()
     )]
@@ -345,7 +349,12 @@ impl HaproxyMcp {
             proxy: backend.clone(),
             objects: None,
         };
-        let (stat, tables) = tokio::join!(t.client.show_stat(&filter), t.client.show_tables());
+        let (stat, tables, resolvers, peers) = tokio::join!(
+            t.client.show_stat(&filter),
+            t.client.show_tables(),
+            t.client.show_resolvers(None),
+            t.client.show_peers(None)
+        );
         let stat = checked(t, Subject::Nothing, stat).await?;
         // Sections that only declare a stick table show up as backends without servers. A
         // socket that may not list tables just means none is left out.
@@ -382,6 +391,19 @@ impl HaproxyMcp {
         for f in frontends.iter().filter(|f| !f.problems.is_empty()) {
             summary.push_str(&format!(" Frontend {}: {}.", f.name, f.problems.join("; ")));
         }
+        // Resolvers and peers: whatever this HAProxy lets us read (a version or socket that
+        // refuses either simply reports nothing there).
+        let mut dns_and_peers = Vec::new();
+        if backend.is_none() {
+            dns_and_peers.extend(resolvers.map(|r| resolver_problems(&r)).unwrap_or_default());
+            dns_and_peers.extend(peers.map(|p| peer_problems(&p)).unwrap_or_default());
+        }
+        if !dns_and_peers.is_empty() {
+            summary.push_str(&format!(
+                " DNS and peers: {} (show_resolvers, show_peers).",
+                dns_and_peers.join("; ")
+            ));
+        }
         let unshown = (with_problems + fe_problems).saturating_sub(
             backends.iter().filter(|b| !b.problems.is_empty()).count()
                 + frontends.iter().filter(|f| !f.problems.is_empty()).count(),
@@ -400,6 +422,7 @@ impl HaproxyMcp {
                 frontends_with_problems: fe_problems,
                 frontends,
                 frontends_shown,
+                dns_and_peers,
             },
         ))
     }
