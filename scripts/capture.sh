@@ -5,7 +5,8 @@
 #                                         (or $HAPROXY_IMAGE), via scripts/run-haproxy-container.sh
 #   scripts/capture.sh --native VERSION   the haproxy binary on this machine (must be VERSION.x)
 #
-# Steps: start HAProxy, wait for its health checks, make traffic (curl requests so the stick table
+# Steps: start a DNS server (dnsmasq) for `resolvers localdns`, start HAProxy, wait for its health
+# checks, make traffic (curl requests so the stick table
 # has entries, one malformed request so `show errors` has one, open TCP connections to fe_tcp and
 # fe_main so `show sess` has streams), then run
 #   cargo run -q -p haproxy-emulator -- capture --scenario fixtures/scenario.txt ...
@@ -25,6 +26,7 @@
 #   show the same ports): HAPROXY_CLI_PORT 9999, HAPROXY_HTTP_PORT 8080, HAPROXY_TCP_PORT 8081,
 #   HAPROXY_APP_PORT 8082, HAPROXY_AGENT_PORT 8083.
 #   Native ports: 39999, 38080, 38081, 38082, 38083 (same variables override them).
+#   HAPROXY_DNS_PORT   the DNS server's port (8053 for a container, 38053 natively)
 set -euo pipefail
 
 log() { printf 'capture: %s\n' "$*" >&2; }
@@ -56,9 +58,14 @@ fi
 
 HAPROXY_PID=
 CONTAINER=
+DNS_PID=
 WORK=$(mktemp -d /tmp/capture.XXXXXX)
 cleanup() {
     local rc=$?
+    if [[ -n $DNS_PID ]]; then
+        kill "$DNS_PID" 2>/dev/null || true
+        wait "$DNS_PID" 2>/dev/null || true
+    fi
     # the held client connections are this shell's file descriptors: closed on exit
     if [[ -n $HAPROXY_PID ]]; then
         kill "$HAPROXY_PID" 2>/dev/null || true
@@ -73,9 +80,30 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The DNS server of `resolvers localdns` (dnsmasq, answering app.svc.test with 127.0.0.1, which
+# be_dns's servers resolve): on 127.0.0.1 natively; on the Docker bridge's gateway address for a
+# container, which reaches the host there.
+DNSMASQ=$(command -v dnsmasq || ls /usr/sbin/dnsmasq 2>/dev/null) || die "dnsmasq is required (apt-get install dnsmasq)"
+if ((NATIVE)); then
+    DNS_IP=127.0.0.1 DNS_PORT=${HAPROXY_DNS_PORT:-38053}
+else
+    # The bridge interface's own address (the network's Gateway field may be empty).
+    bridge_if=$(docker network inspect bridge -f '{{index .Options "com.docker.network.bridge.name"}}' 2>/dev/null)
+    DNS_IP=$(ip -4 -o addr show dev "${bridge_if:-docker0}" 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4; exit }')
+    [[ -n $DNS_IP ]] || die "cannot find the Docker bridge's address (is dockerd running?)"
+    DNS_PORT=${HAPROXY_DNS_PORT:-8053}
+fi
+printf '127.0.0.1 app.svc.test\n' >"$WORK/dns-hosts"
+"$DNSMASQ" --keep-in-foreground --no-resolv --no-hosts --bind-interfaces --user=root --pid-file= \
+    --listen-address="$DNS_IP" --port="$DNS_PORT" --addn-hosts="$WORK/dns-hosts" \
+    --log-facility="$WORK/dnsmasq.log" &
+DNS_PID=$!
+export HAPROXY_DNS_ADDR=$DNS_IP:$DNS_PORT
+log "DNS server (dnsmasq) on $HAPROXY_DNS_ADDR"
+
 if ((NATIVE)); then
     command -v haproxy >/dev/null || die "no haproxy binary (apt-get install haproxy)"
-    HAPROXY_V=$(haproxy -v | head -n 1)
+    HAPROXY_V=$(haproxy -v | sed -n 1p)
     [[ $HAPROXY_V == "HAProxy version $VERSION."* ]] ||
         die "native haproxy is '$HAPROXY_V', not $VERSION.x"
     RUN_DIR=$WORK/run
@@ -102,14 +130,15 @@ else
         die "could not start the HAProxy $VERSION container"
     eval "$env_out"
     ADMIN_SOCK=$HAPROXY_ADMIN_SOCKET USER_SOCK=$HAPROXY_USER_SOCKET
-    HAPROXY_V=$(docker exec "$CONTAINER" haproxy -v 2>/dev/null | head -n 1 || true)
-    [[ $HAPROXY_V == HAProxy* ]] || HAPROXY_V=$(docker run --rm --entrypoint haproxy "$HAPROXY_IMAGE" -v | head -n 1)
+    HAPROXY_V=$(docker exec "$CONTAINER" haproxy -v 2>/dev/null | sed -n 1p || true)
+    [[ $HAPROXY_V == HAProxy* ]] || HAPROXY_V=$(docker run --rm --entrypoint haproxy "$HAPROXY_IMAGE" -v | sed -n 1p)
     [[ $HAPROXY_V == "HAProxy version $VERSION."* ]] ||
         die "the container runs '$HAPROXY_V', not $VERSION.x"
     log "container $CONTAINER: $HAPROXY_V"
 fi
 
-# Health checks run every second: let them settle (app4 DOWN, the others UP).
+# Health checks run every second: let them settle (app4 DOWN, the others UP; be_dns/dns1 UP
+# once resolved).
 sleep 3
 
 log "making traffic on fe_main (127.0.0.1:$HTTP_PORT)"
@@ -120,7 +149,12 @@ for host in app.example.com api.example.com static.example.com unknown.example.c
 done
 # A malformed request line (a blank inside the URI): recorded by `show errors`.
 exec {bad}<>"/dev/tcp/127.0.0.1/$HTTP_PORT"
-printf 'GET /in valid HTTP/1.1\r\nHost: app.example.com\r\n\r\n' >&"$bad"
+# HAProxy answers 400 and closes as soon as it has read the bad request line, which may be
+# before the rest of the request is written: a broken pipe here is expected, not fatal.
+(
+    trap '' PIPE
+    printf 'GET /in valid HTTP/1.1\r\nHost: app.example.com\r\n\r\n' >&"$bad"
+) 2>/dev/null || true
 timeout 5 cat <&"$bad" >/dev/null || true
 exec {bad}>&-
 

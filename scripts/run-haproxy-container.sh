@@ -27,6 +27,8 @@
 #   HAPROXY_HTTP_PORT   base+1   fe_main          HAPROXY_TCP_PORT   base+2   fe_tcp
 #   HAPROXY_APP_PORT    base+3   fe_app           HAPROXY_AGENT_PORT base+4   fe_agent
 # Other environment:
+#   HAPROXY_DNS_ADDR         the DNS server `resolvers localdns` asks (addr:port as the container
+#                            reaches it; unset: the configuration's default, where nothing answers)
 #   HAPROXY_CONTAINER_STATE  where NAME/conf and NAME/run live (default /tmp/haproxy-containers)
 #   HAPROXY_READY_TIMEOUT    seconds to wait for `show info` (default 30)
 #   HAPROXY_RECREATE=1       always remove and start the container again
@@ -147,6 +149,9 @@ rm -f "$run_dir"/*.sock
 if chown 99:99 "$run_dir" 2>/dev/null; then chmod 0770 "$run_dir"; else chmod 0777 "$run_dir"; fi
 
 log "starting $NAME from $IMAGE (ports $CLI_PORT $HTTP_PORT $TCP_PORT $APP_PORT $AGENT_PORT on 127.0.0.1)"
+# The DNS server of `resolvers localdns`, when the caller runs one (scripts/capture.sh does).
+dns_env=()
+[[ -n ${HAPROXY_DNS_ADDR:-} ]] && dns_env=(-e "HAPROXY_DNS_ADDR=$HAPROXY_DNS_ADDR")
 if ! docker run -d --name "$NAME" \
     -v "$conf_dir:$CONF_IN:ro" \
     -v "$run_dir:$RUN_IN" \
@@ -158,6 +163,7 @@ if ! docker run -d --name "$NAME" \
     -e HAPROXY_TCP_PORT="$TCP_PORT" \
     -e HAPROXY_APP_PORT="$APP_PORT" \
     -e HAPROXY_AGENT_PORT="$AGENT_PORT" \
+    "${dns_env[@]}" \
     -p "127.0.0.1:$CLI_PORT:$CLI_PORT" \
     -p "127.0.0.1:$HTTP_PORT:$HTTP_PORT" \
     -p "127.0.0.1:$TCP_PORT:$TCP_PORT" \

@@ -48,7 +48,7 @@ use std::time::{Duration, Instant};
 
 use haproxy_emulator::fixture::{Fixture, load_dir};
 use haproxy_mcp_server::haproxy::parse::{
-    activity, info, servers_conn, servers_state, stat, version,
+    activity, info, peers, resolvers, servers_conn, servers_state, stat, version,
 };
 use haproxy_mcp_server::haproxy::response::{frame, refusal_kind};
 
@@ -833,6 +833,8 @@ enum Format {
     SessDetail,
     TableDump,
     Errors,
+    Resolvers,
+    Peers,
 }
 
 fn format_of(command: &str) -> Format {
@@ -849,6 +851,8 @@ fn format_of(command: &str) -> Format {
         ["show", "sess", _] => Format::SessDetail,
         ["show", "table", _, ..] => Format::TableDump,
         ["show", "errors", ..] => Format::Errors,
+        ["show", "resolvers", ..] => Format::Resolvers,
+        ["show", "peers", ..] => Format::Peers,
         _ => Format::Text,
     }
 }
@@ -1191,6 +1195,69 @@ fn compare_ws_table(
     true
 }
 
+/// `show resolvers`: the same sections, nameservers and counter names; the counts move with
+/// time (every resolution sends queries) and are not compared.
+fn compare_resolvers(d: &mut Diffs, rec: &str, live: &str) -> bool {
+    let (Ok(r), Ok(l)) = (resolvers::parse(rec), resolvers::parse(live)) else {
+        return false;
+    };
+    let shape = |s: &[resolvers::ResolversSection]| -> String {
+        s.iter()
+            .map(|x| {
+                let ns: Vec<String> = x
+                    .nameservers
+                    .iter()
+                    .map(|n| {
+                        let extra: Vec<&str> =
+                            n.other_counters.keys().map(String::as_str).collect();
+                        format!("{}[{}]", n.name, extra.join(","))
+                    })
+                    .collect();
+                format!("{}: {}", x.name, ns.join(" "))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    if shape(&r) != shape(&l) {
+        push(d, "sections and nameservers", &shape(&r), &shape(&l));
+    }
+    true
+}
+
+/// `show peers`: the same sections, peers (name, side, address) and shared tables; session
+/// states, timers, task calls and update counters move on their own and are not compared.
+fn compare_peers(d: &mut Diffs, rec: &str, live: &str) -> bool {
+    let (Ok(r), Ok(l)) = (peers::parse(rec), peers::parse(live)) else {
+        return false;
+    };
+    let shape = |s: &[peers::PeersSection]| -> String {
+        s.iter()
+            .map(|x| {
+                let ps: Vec<String> = x
+                    .peers
+                    .iter()
+                    .map(|p| {
+                        let tables: Vec<&str> = p.tables.iter().map(|t| t.name.as_str()).collect();
+                        format!(
+                            "{}({},{}){}",
+                            p.name,
+                            if p.local { "local" } else { "remote" },
+                            p.address,
+                            tables.join(",")
+                        )
+                    })
+                    .collect();
+                format!("{} disabled={}: {}", x.name, x.disabled, ps.join(" "))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    if shape(&r) != shape(&l) {
+        push(d, "sections, peers and tables", &shape(&r), &shape(&l));
+    }
+    true
+}
+
 fn compare_activity(d: &mut Diffs, env: &Env, rec: &str, live: &str) -> bool {
     let (Ok(r), Ok(l)) = (activity::parse(rec), activity::parse(live)) else {
         return false;
@@ -1524,6 +1591,8 @@ fn compare_reply(d: &mut Diffs, env: &Env, command: &str, rec: &str, live: &str)
             compare_errors(d, env, rec, live);
             true
         }
+        Format::Resolvers => compare_resolvers(d, rec, live),
+        Format::Peers => compare_peers(d, rec, live),
     };
     if !structured {
         compare_text(d, rec, live);

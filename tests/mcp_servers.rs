@@ -227,7 +227,7 @@ async fn add_server_refusals_say_why_and_change_nothing() {
         .await;
     assert!(err.contains("No such backend."), "{err}");
     assert!(
-        err.contains("Backends on haproxy: be_app, be_api, be_static, be_tcp, st_clients."),
+        err.contains("Backends on haproxy: be_app, be_api, be_static, be_tcp, st_clients, be_dns."),
         "{err}"
     );
 
@@ -1111,7 +1111,7 @@ async fn emulated_changes_on_every_version() {
             .err("set_maxconn_global", json!({"maxconn": 99_999_999}))
             .await;
         assert!(
-            err.contains("Value out of range.") && err.contains("Hard_maxconn 9977"),
+            err.contains("Value out of range.") && err.contains("Hard_maxconn 9972"),
             "{v}: {err}"
         );
 

@@ -267,3 +267,48 @@ async fn resolvers_and_peers_on_live_haproxy() {
     );
     assert!(text(&r).contains("DNS and peers:"), "{v}: {}", text(&r));
 }
+
+/// Offline (the emulator of every recorded version answers from the capture): the capture's
+/// nameserver where nothing listens and its peer that never runs are the problems, in
+/// show_resolvers, show_peers and health_summary alike.
+#[tokio::test]
+async fn emulated_resolvers_and_peers_on_every_version() {
+    for v in versions() {
+        let h = McpHarness::emulated(v, Settings::default()).await;
+        let out = h.ok("show_resolvers", json!({})).await;
+        let local = out["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "localdns")
+            .unwrap_or_else(|| panic!("{v}: {out}"));
+        assert_eq!(local["nameservers"][0]["name"], "dns1", "{v}: {out}");
+        assert!(
+            local["nameservers"][0]["valid"].as_u64().unwrap() > 0,
+            "{v}: {out}"
+        );
+        assert_eq!(
+            local["nameservers"][1]["condition"], "failing",
+            "{v}: {out}"
+        );
+        let out = h.ok("show_peers", json!({"section": "mesh"})).await;
+        assert!(
+            out["problems"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("peer mesh/hap2 (127.0.0.1:2) is not connected"),
+            "{v}: {out}"
+        );
+        let health = h.ok("health_summary", json!({})).await;
+        let problems = health["dns_and_peers"].to_string();
+        assert!(
+            problems.contains("localdns/dns2") && problems.contains("mesh/hap2"),
+            "{v}: {health}"
+        );
+        let err = h.err("show_resolvers", json!({"section": "nope"})).await;
+        assert!(
+            err.contains("Can't find that resolvers section"),
+            "{v}: {err}"
+        );
+    }
+}

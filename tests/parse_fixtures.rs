@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use haproxy_mcp_server::haproxy::parse::{
-    activity, backend, cli_level, errors, help, info, map, registry, servers_conn, servers_state,
-    sess, stat, table, version, weight,
+    activity, backend, cli_level, errors, help, info, map, peers, registry, resolvers,
+    servers_conn, servers_state, sess, stat, table, version, weight,
 };
 
 /// One recorded exchange.
@@ -208,6 +208,35 @@ fn check(f: &Fixture) -> Outcome {
         ["show", "errors", ..] => {
             let e = expect!(errors::parse(r));
             assert!(e.events.len() as u64 <= e.total, "{ctx}");
+        }
+        ["show", "resolvers", ..] => {
+            let s = expect!(resolvers::parse(r));
+            // The capture's section (two nameservers) and HAProxy's own `default`, or the one
+            // asked for.
+            assert!(s.iter().any(|x| x.name == "localdns"), "{ctx}");
+            for section in &s {
+                assert!(!section.nameservers.is_empty(), "{ctx}");
+                for ns in &section.nameservers {
+                    assert!(ns.other_counters.is_empty(), "{ctx}: {ns:?}");
+                }
+            }
+        }
+        ["show", "peers", ..] => {
+            let s = expect!(peers::parse(r));
+            let mesh = s
+                .iter()
+                .find(|x| x.name == "mesh")
+                .expect("the mesh section");
+            let hap2 = mesh.peers.iter().find(|p| p.name == "hap2").expect("hap2");
+            // hap2 never runs: never established, but tried.
+            assert!(!hap2.local && !hap2.connected(), "{ctx}");
+            assert!(hap2.new_connections.is_some_and(|n| n > 0), "{ctx}");
+            assert_eq!(hap2.tables.len(), 1, "{ctx}");
+            assert_eq!(hap2.tables[0].name, "mesh/t_rate", "{ctx}");
+            assert!(
+                mesh.peers.iter().any(|p| p.name == "hap1" && p.local),
+                "{ctx}"
+            );
         }
         _ => return Outcome::NotADump,
     }

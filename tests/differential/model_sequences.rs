@@ -418,10 +418,22 @@ fn seed(
         .filter(|r| r.get(1) == Some(&"FRONTEND"))
         .map(|r| r[0].to_owned())
         .collect();
+    // Servers whose address DNS resolves (a `srv_fqdn` in `show servers state`) change on their
+    // own, whenever their resolvers answer: the model does not simulate name resolution, so the
+    // steps leave them alone.
+    let state = ask("show servers state");
+    let resolved: Vec<(String, String)> = state
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split(' ').collect::<Vec<_>>())
+        .filter(|f| f.len() > 17 && f[17] != "-")
+        .map(|f| (f[1].to_owned(), f[3].to_owned()))
+        .collect();
     let servers = rows
         .iter()
         .filter(|r| r.len() > 1 && !["FRONTEND", "BACKEND"].contains(&r[1]) && !r[0].is_empty())
         .map(|r| (r[0].to_owned(), r[1].to_owned()))
+        .filter(|s| !resolved.contains(s))
         .collect();
     let list_id = |kind: &str, ext: &str| {
         ask(&format!("show {kind}"))

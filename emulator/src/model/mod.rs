@@ -309,6 +309,13 @@ impl Model {
                         t.configure(trimmed);
                     }
                 }
+                // A peers section's `table <name> …`: HAProxy names it `<peers>/<name>`.
+                Some("table") => {
+                    let name = format!("{section}/{}", words.next().unwrap_or(""));
+                    if let Some(t) = self.tables.iter_mut().find(|t| t.name() == name) {
+                        t.configure(trimmed);
+                    }
+                }
                 Some(w) if !w.starts_with('#') => {
                     self.pin_named_backends(trimmed);
                     for (file, matcher, map) in patterns::uses_in(trimmed) {

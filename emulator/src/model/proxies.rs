@@ -327,9 +327,12 @@ impl Server {
         row
     }
 
-    /// `addr:port` as the `addr` column prints it.
+    /// `addr:port` as the `addr` column prints it: nothing for a server that has no address yet
+    /// (`show servers state` says `-`: a DNS-resolved server still waiting for its first answer).
     pub fn addr_port(&self) -> String {
-        if self.addr.contains(':') {
+        if self.addr == "-" || self.addr.is_empty() {
+            String::new()
+        } else if self.addr.contains(':') {
             format!("[{}]:{}", self.addr, self.port)
         } else {
             format!("{}:{}", self.addr, self.port)

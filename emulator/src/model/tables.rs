@@ -158,6 +158,13 @@ fn config_ms(text: &str) -> Option<u64> {
 }
 
 impl Table {
+    /// The column of data type `name` (`http_req_rate` is stored as `http_req_rate(10000)`).
+    fn column(&self, name: &str) -> Option<usize> {
+        self.data
+            .iter()
+            .position(|d| d == name || d.split_once('(').is_some_and(|(n, _)| n == name))
+    }
+
     /// Takes what a configuration says of this table (`stick-table … expire <t> store <types>`)
     /// where the recordings could not: the data types of a table that was empty, its expiry.
     pub fn configure(&mut self, line: &str) {
@@ -212,6 +219,43 @@ fn key_order(key: &str) -> (u8, u128, String) {
 }
 
 /// A `key <k>` or `data.<type> <op> <value>` filter.
+/// The stick-table data types HAProxy knows (`stktable_data_types[]`); 3.0 added the glitch
+/// counters.
+const DATA_TYPES: &[&str] = &[
+    "server_id",
+    "gpt0",
+    "gpc0",
+    "gpc0_rate",
+    "conn_cnt",
+    "conn_rate",
+    "conn_cur",
+    "sess_cnt",
+    "sess_rate",
+    "http_req_cnt",
+    "http_req_rate",
+    "http_err_cnt",
+    "http_err_rate",
+    "bytes_in_cnt",
+    "bytes_in_rate",
+    "bytes_out_cnt",
+    "bytes_out_rate",
+    "gpc1",
+    "gpc1_rate",
+    "server_key",
+    "http_fail_cnt",
+    "http_fail_rate",
+    "gpt",
+    "gpc",
+    "gpc_rate",
+];
+
+/// Whether `name` is a data type this version of HAProxy knows (stored by a table or not).
+fn known_data_type(version: crate::version::Version, name: &str) -> bool {
+    DATA_TYPES.contains(&name)
+        || (version >= crate::version::Version::new(3, 0, 0)
+            && matches!(name, "glitch_cnt" | "glitch_rate"))
+}
+
 enum Filter<'a> {
     All,
     Key(&'a str),
@@ -229,11 +273,12 @@ impl Model {
             ["key", key] => Ok(Filter::Key(key)),
             [data, op, value] if data.starts_with("data.") => {
                 let name = &data["data.".len()..];
-                let column = self.tables[table]
-                    .data
-                    .iter()
-                    .position(|d| d == name)
-                    .ok_or_else(|| Reply::line("Unknown data type"))?;
+                if !known_data_type(self.version, name) {
+                    return Err(Reply::line("Filter entry #1: Unknown data type"));
+                }
+                let column = self.tables[table].column(name).ok_or_else(|| {
+                    Reply::line("Filter entry #1: Data type not stored in this table")
+                })?;
                 let value = value
                     .parse()
                     .map_err(|_| Reply::line("Require a valid integer value to compare against"))?;
@@ -327,19 +372,27 @@ impl Model {
         };
         let now = self.now();
         let table = &self.tables[index];
+        // HAProxy creates (or touches) the entry first, then stores the pairs in order and
+        // stops at the first it refuses: the entry, and the pairs before, stay.
         let mut changes = Vec::new();
+        let mut refusal = None;
         for pair in data.chunks(2) {
-            let [column, value] = pair else {
-                return Reply::NotModelled;
+            let (column, value) = (pair[0], pair.get(1).copied().unwrap_or(""));
+            let Some(name) = column.strip_prefix("data.") else {
+                refusal = Some("\"data.<type>\" followed by a value expected");
+                break;
             };
-            let Some(column) = column
-                .strip_prefix("data.")
-                .and_then(|c| table.data.iter().position(|d| d == c))
-            else {
-                return Reply::line("Unknown data type");
+            if !known_data_type(self.version, name) {
+                refusal = Some("Unknown data type");
+                break;
+            }
+            let Some(column) = table.column(name) else {
+                refusal = Some("Data type not stored in this table");
+                break;
             };
             let Ok(value) = value.parse::<i64>() else {
-                return Reply::line("Require a valid integer value to store");
+                refusal = Some("Require a valid integer value to store");
+                break;
             };
             changes.push((column, value));
         }
@@ -377,6 +430,9 @@ impl Model {
         entry.expires_at = expire;
         for (column, value) in changes {
             entry.values[column] = value;
+        }
+        if let Some(message) = refusal {
+            return Reply::line(message);
         }
         Reply::ok()
     }

@@ -128,14 +128,8 @@ pub static FORMATS: &[Format] = &[
     ),
     entry!("version", ["show", "version"], None, version::parse),
     entry!("proc", ["show", "proc"], Any, proc_list::parse, false),
-    entry!(
-        "resolvers",
-        ["show", "resolvers"],
-        Any,
-        resolvers::parse,
-        false
-    ),
-    entry!("peers", ["show", "peers"], Any, peers::parse, false),
+    entry!("resolvers", ["show", "resolvers"], Any, resolvers::parse),
+    entry!("peers", ["show", "peers"], Any, peers::parse),
 ];
 
 /// Commands whose reply is an acknowledgement or a refusal, read only by the refusal
