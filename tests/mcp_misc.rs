@@ -421,3 +421,131 @@ async fn reload_reports_a_broken_configuration_as_failed() {
         assert_eq!(out["verdict_from"], "haproxy", "{out}");
     }
 }
+
+/// A tcp frontend that holds every connection in its inspection delay (so that an old worker
+/// keeps one after a reload), and `option httplog` in tcp mode, which HAProxy warns about at
+/// startup.
+fn processes_config(port: u16) -> String {
+    format!(
+        "defaults\n    timeout connect 1s\n    timeout client 60s\n    timeout server 60s\n\n\
+         frontend fe_hold\n    mode tcp\n    option httplog\n    bind 127.0.0.1:{port}\n\
+         \x20   tcp-request inspect-delay 60s\n    tcp-request content accept if WAIT_END\n"
+    )
+}
+
+/// show_processes against the master CLI of every version, checked against HAProxy's own
+/// `show proc` and `show startup-logs`: the startup warning, an old worker still holding a
+/// connection after a reload, a failed reload counted; and on a worker's socket, the warnings
+/// with a note that the process list needs the master.
+#[tokio::test]
+async fn show_processes_reports_old_workers_failed_reloads_and_warnings() {
+    let port = support::free_port();
+    let Some(live) = support::ConfiguredHaproxy::start(
+        "show_processes_reports_old_workers_failed_reloads_and_warnings",
+        &processes_config(port),
+    )
+    .await
+    else {
+        return;
+    };
+    let version = live.version();
+    let h = McpHarness::live(live.master(), Settings::default()).await;
+    let out = h.ok("show_processes", json!({})).await;
+    let raw = live.raw_master("show proc");
+    let master_pid = raw
+        .lines()
+        .find(|l| l.contains(" master "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap();
+    assert_eq!(
+        out["master"]["pid"].to_string(),
+        master_pid,
+        "{version}: {out}\n{raw}"
+    );
+    assert_eq!(
+        out["workers"].as_array().unwrap().len(),
+        1,
+        "{version}: {out}"
+    );
+    assert!(
+        out["old_workers"].as_array().unwrap().is_empty(),
+        "{version}: {out}"
+    );
+    let logs = live.raw("show startup-logs");
+    let warnings = logs
+        .lines()
+        .filter(|l| l.starts_with("[WARNING]") || l.starts_with("[ALERT]"))
+        .count();
+    assert!(
+        warnings >= 1,
+        "{version}: no startup warning to see: {logs}"
+    );
+    assert_eq!(
+        out["startup_warnings"], warnings,
+        "{version}: {out}\n{logs}"
+    );
+    assert!(
+        out["startup_messages"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("httplog"),
+        "{version}: {out}"
+    );
+
+    // A connection held by the worker, then a reload: that worker becomes an old one.
+    let held = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to fe_hold");
+    let old_pid = out["workers"][0]["pid"].clone();
+    h.ok("reload", json!({})).await;
+    assert!(
+        support::mcp::eventually(15, || live
+            .raw_master("show proc")
+            .contains("# old workers")
+            && live
+                .raw_master("show proc")
+                .split("# old workers")
+                .nth(1)
+                .is_some_and(|o| o.contains(&old_pid.to_string())))
+        .await,
+        "{version}: no old worker after the reload: {}",
+        live.raw_master("show proc")
+    );
+    let out = h.ok("show_processes", json!({})).await;
+    assert_eq!(out["old_workers"][0]["pid"], old_pid, "{version}: {out}");
+    assert_eq!(out["master"]["reloads"], 1, "{version}: {out}");
+    assert!(
+        out["problems"]
+            .to_string()
+            .contains(&format!("old worker {old_pid} ")),
+        "{version}: {out}"
+    );
+
+    // A reload that fails is counted.
+    live.rewrite_config("frontend broken\n    bind 127.0.0.1:notaport\n");
+    let r = h.call("reload", json!({})).await;
+    assert_eq!(r.is_error, Some(true), "{version}: {}", summary(&r));
+    let raw = live.raw_master("show proc");
+    let out = h.ok("show_processes", json!({})).await;
+    assert_eq!(
+        out["master"]["failed_reloads"], 1,
+        "{version}: {out}\n{raw}"
+    );
+    assert!(raw.contains("[failed: 1]"), "{version}: {raw}");
+    assert!(
+        out["problems"].to_string().contains("1 reload(s) failed"),
+        "{version}: {out}"
+    );
+    drop(held);
+
+    // A worker's stats socket: no process list, a note that says why, the warnings still.
+    let h = McpHarness::live(live.admin_tcp(), Settings::default()).await;
+    let out = h.ok("show_processes", json!({})).await;
+    assert!(out["master"].is_null(), "{version}: {out}");
+    assert!(
+        out["note"].as_str().unwrap().contains("master CLI"),
+        "{version}: {out}"
+    );
+    assert!(
+        out["startup_warnings"].as_u64().unwrap() >= 1,
+        "{version}: {out}"
+    );
+}

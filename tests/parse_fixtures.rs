@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use haproxy_mcp_server::haproxy::parse::{
     activity, backend, cli_level, errors, help, info, map, peers, registry, resolvers,
-    servers_conn, servers_state, sess, stat, table, version, weight,
+    servers_conn, servers_state, sess, startup_logs, stat, table, version, weight,
 };
 
 /// One recorded exchange.
@@ -220,6 +220,10 @@ fn check(f: &Fixture) -> Outcome {
                     assert!(ns.other_counters.is_empty(), "{ctx}: {ns:?}");
                 }
             }
+        }
+        ["show", "startup-logs"] => {
+            let m = expect!(startup_logs::parse(r));
+            assert!(m.iter().all(|x| !x.severity.is_empty()), "{ctx}: {m:?}");
         }
         ["show", "peers", ..] => {
             let s = expect!(peers::parse(r));

@@ -912,6 +912,12 @@ impl RuntimeClient {
             .await
     }
 
+    /// `show startup-logs`: the messages HAProxy printed while starting.
+    pub async fn show_startup_logs(&self) -> Result<Vec<parse::StartupMessage>, RuntimeError> {
+        self.query(Command::show_startup_logs(), parse::startup_logs::parse)
+            .await
+    }
+
     /// `show proc` on the master CLI.
     pub async fn show_proc(&self) -> Result<parse::proc_list::ProcList, RuntimeError> {
         self.query(Command::show_proc(), parse::proc_list::parse)

@@ -17,6 +17,8 @@ use crate::haproxy::parse::{Nameserver, Peer, PeersSection, ResolversSection};
 pub enum NameserverCondition {
     /// Sent nothing yet (nothing resolves through it, or the section is unused).
     Unused,
+    /// Sent fewer than three queries, none answered yet: too early to tell.
+    Waiting,
     /// Answers.
     Ok,
     /// At least half of its queries got no usable answer.
@@ -33,8 +35,12 @@ impl NameserverCondition {
     pub fn of(ns: &Nameserver) -> Self {
         if ns.sent == 0 {
             Self::Unused
-        } else if ns.sent >= MIN_QUERIES && ns.answers() == 0 {
-            Self::Failing
+        } else if ns.answers() == 0 {
+            if ns.sent >= MIN_QUERIES {
+                Self::Failing
+            } else {
+                Self::Waiting
+            }
         } else if ns.sent >= 2 * MIN_QUERIES && ns.failures() * 2 >= ns.sent {
             Self::Unreliable
         } else {
@@ -154,7 +160,7 @@ mod tests {
                 NameserverCondition::Unreliable,
                 NameserverCondition::Unused,
                 NameserverCondition::Failing,
-                NameserverCondition::Ok
+                NameserverCondition::Waiting
             ]
         );
         let p = resolver_problems(&s);

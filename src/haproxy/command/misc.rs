@@ -18,6 +18,12 @@ impl Command {
         Self::read(["show", "cli", "level"])
     }
 
+    /// `show startup-logs`: what HAProxy printed while starting (the worker's; on a master CLI
+    /// target, routed to a worker like every worker command).
+    pub fn show_startup_logs() -> Self {
+        Self::read(["show", "startup-logs"])
+    }
+
     /// `show proc` on the master CLI: master and worker processes.
     pub fn show_proc() -> Self {
         Self::read(["show", "proc"]).on_master()

@@ -23,6 +23,7 @@ pub mod resolvers;
 pub mod servers_conn;
 pub mod servers_state;
 pub mod sess;
+pub mod startup_logs;
 pub mod stat;
 pub mod table;
 pub mod verdict;
@@ -41,6 +42,7 @@ pub use resolvers::{Nameserver, ResolversSection};
 pub use servers_conn::{ServerConn, ServersConn};
 pub use servers_state::{AdminState, OpState, ServerState, ServersState};
 pub use sess::{SessionDetail, SessionSummary};
+pub use startup_logs::StartupMessage;
 pub use stat::{StatKind, StatReport, StatRow};
 pub use table::{TableData, TableDump, TableEntry, TableInfo};
 pub use verdict::{

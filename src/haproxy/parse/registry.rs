@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{
     ParseError, activity, backend, cli_level, errors, help, info, map, peers, proc_list, resolvers,
-    servers_conn, servers_state, sess, stat, table, version, weight,
+    servers_conn, servers_state, sess, startup_logs, stat, table, version, weight,
 };
 
 /// How many words may follow a format's leading words.
@@ -129,6 +129,12 @@ pub static FORMATS: &[Format] = &[
     entry!("version", ["show", "version"], None, version::parse),
     entry!("proc", ["show", "proc"], Any, proc_list::parse, false),
     entry!("resolvers", ["show", "resolvers"], Any, resolvers::parse),
+    entry!(
+        "startup_logs",
+        ["show", "startup-logs"],
+        None,
+        startup_logs::parse
+    ),
     entry!("peers", ["show", "peers"], Any, peers::parse),
 ];
 

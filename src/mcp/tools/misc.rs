@@ -321,7 +321,7 @@ fn targets_summary(out: &TargetsOut) -> String {
 }
 
 /// How to get a master CLI, for NeedsMaster.
-const MASTER_HOWTO: &str = "How to configure one: run HAProxy in master-worker mode with a master CLI (e.g. `haproxy -W -S /run/haproxy-master.sock,level,admin -f haproxy.cfg`), then point a target at that socket: HAPROXY_RUNTIME_MODE=master and HAPROXY_RUNTIME_SOCKET=/run/haproxy-master.sock (or `mode = \"master\"` and `socket = …` for the target in the configuration file). Ordinary Runtime API commands keep working through it.";
+pub(super) const MASTER_HOWTO: &str = "How to configure one: run HAProxy in master-worker mode with a master CLI (e.g. `haproxy -W -S /run/haproxy-master.sock,level,admin -f haproxy.cfg`), then point a target at that socket: HAPROXY_RUNTIME_MODE=master and HAPROXY_RUNTIME_SOCKET=/run/haproxy-master.sock (or `mode = \"master\"` and `socket = …` for the target in the configuration file). Ordinary Runtime API commands keep working through it.";
 
 /// Polls the master's `show proc` until it has counted the reload (or the wait is over), and
 /// compares with `before`. None when `show proc` could not be read at all.

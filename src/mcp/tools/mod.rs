@@ -12,6 +12,7 @@ mod health;
 mod links;
 mod maps;
 mod misc;
+mod processes;
 mod servers;
 mod sessions;
 mod stats;
@@ -46,7 +47,7 @@ impl Toolset {
             Self::Maps => HaproxyMcp::maps_router(),
             Self::Tables => HaproxyMcp::tables_router(),
             Self::Health => HaproxyMcp::health_router(),
-            Self::Misc => HaproxyMcp::misc_router(),
+            Self::Misc => HaproxyMcp::misc_router() + HaproxyMcp::processes_router(),
         }
     }
 }
