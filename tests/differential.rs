@@ -80,6 +80,8 @@ enum Scope {
     Table,
     /// `show errors`.
     Errors,
+    /// `show startup-logs`.
+    StartupLogs,
 }
 
 /// When a rule applies.
@@ -321,6 +323,21 @@ const VOLATILE: &[Volatile] = &[
         ],
         when: When::Always,
         why: "a `* ` prefix while a check is running (inter 1s): the status after it is compared",
+    },
+    Volatile {
+        scope: Scope::ShowStat,
+        fields: &["status check progress"],
+        when: When::Always,
+        why: "the ` N/M` after `UP`/`DOWN` while a server's checks climb towards rise or fall \
+              (one step per check, every second): the state before it is compared",
+    },
+    Volatile {
+        scope: Scope::StartupLogs,
+        fields: &["process ids"],
+        when: When::Always,
+        why: "the `(pid)` of each message and the pids named in them (`New worker (8)`): which \
+              pid a container's worker gets varies. Severities and the rest of each message are \
+              compared",
     },
     Volatile {
         scope: Scope::ShowStat,
@@ -835,6 +852,7 @@ enum Format {
     Errors,
     Resolvers,
     Peers,
+    StartupLogs,
 }
 
 fn format_of(command: &str) -> Format {
@@ -853,6 +871,7 @@ fn format_of(command: &str) -> Format {
         ["show", "errors", ..] => Format::Errors,
         ["show", "resolvers", ..] => Format::Resolvers,
         ["show", "peers", ..] => Format::Peers,
+        ["show", "startup-logs"] => Format::StartupLogs,
         _ => Format::Text,
     }
 }
@@ -1047,6 +1066,9 @@ fn compare_stat(d: &mut Diffs, env: &Env, rec: &str, live: &str) -> bool {
             }
             let (rv, lv) = match col.as_str() {
                 "check_status" | "agent_status" => (strip_running(col, rv), strip_running(col, lv)),
+                "status" if rule(env, Scope::ShowStat, "status check progress") => {
+                    (strip_progress(rv), strip_progress(lv))
+                }
                 _ => (rv.to_owned(), lv.to_owned()),
             };
             if rv != lv {
@@ -1192,6 +1214,56 @@ fn compare_ws_table(
             }
         }
     }
+    true
+}
+
+/// `DOWN 1/2` → `DOWN`: a status without its checks' progress.
+fn strip_progress(status: &str) -> String {
+    match status.rsplit_once(' ') {
+        Some((head, tail))
+            if tail
+                .split_once('/')
+                .is_some_and(|(a, b)| a.parse::<i32>().is_ok() && b.parse::<u32>().is_ok()) =>
+        {
+            head.to_owned()
+        }
+        _ => status.to_owned(),
+    }
+}
+
+/// `show startup-logs`: line by line with every `(<digits>)` masked when the process-id rule
+/// applies.
+fn compare_startup_logs(d: &mut Diffs, env: &Env, rec: &str, live: &str) -> bool {
+    if !rule(env, Scope::StartupLogs, "process ids") {
+        return false;
+    }
+    let mask = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| {
+                let mut out = String::new();
+                let mut rest = l;
+                while let Some(at) = rest.find('(') {
+                    out.push_str(&rest[..at]);
+                    let after = &rest[at + 1..];
+                    match after.split_once(')') {
+                        Some((inner, tail))
+                            if !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()) =>
+                        {
+                            out.push_str("(<pid>)");
+                            rest = tail;
+                        }
+                        _ => {
+                            out.push('(');
+                            rest = after;
+                        }
+                    }
+                }
+                out.push_str(rest);
+                out
+            })
+            .collect()
+    };
+    compare_lines(d, "", &mask(rec), &mask(live));
     true
 }
 
@@ -1593,6 +1665,7 @@ fn compare_reply(d: &mut Diffs, env: &Env, command: &str, rec: &str, live: &str)
         }
         Format::Resolvers => compare_resolvers(d, rec, live),
         Format::Peers => compare_peers(d, rec, live),
+        Format::StartupLogs => compare_startup_logs(d, env, rec, live),
     };
     if !structured {
         compare_text(d, rec, live);
