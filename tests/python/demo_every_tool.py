@@ -203,6 +203,26 @@ async def main(binary, version):
                 for name, args in backend_tools:
                     await err(name, "needs HAProxy 3.4 or later", **args)
 
+            # ---- frontends, rate limits, resolvers, peers, processes -------------------------
+            out = await ok("set_frontend_state", frontend="fe_tcp", state="paused")
+            assert (out["status_before"], out["status_after"]) == ("OPEN", "PAUSED"), out
+            fes = (await ok("list_frontends"))["frontends"]
+            assert [f["status"] for f in fes if f["name"] == "fe_tcp"] == ["PAUSED"], fes
+            await ok("set_frontend_state", frontend="fe_tcp", state="open")
+            await err("set_frontend_state", "cannot be undone", frontend="fe_tcp",
+                      state="stopped")
+            out = await ok("set_rate_limit", limit="connections", value=100)
+            assert (out["before"], out["after"]) == (0, 100), out
+            await ok("set_rate_limit", limit="connections", value=0)
+            await err("set_rate_limit", "at most", limit="http_compression", value=3000000)
+            out = await ok("show_resolvers")
+            assert "localdns" in [s["name"] for s in out["sections"]], out
+            out = await ok("show_peers")
+            assert out["sections"][0]["name"] == "mesh", out
+            # The demo's socket is a worker's: the warnings, and a note about the master CLI.
+            out = await ok("show_processes")
+            assert out["master"] is None and "master CLI" in out["note"], out
+
             # ---- outside the model ----------------------------------------------------------
             for name, args in [("reload", {})]:
                 res, text = await call(name, **args)

@@ -218,44 +218,14 @@ fn key_order(key: &str) -> (u8, u128, String) {
     }
 }
 
-/// A `key <k>` or `data.<type> <op> <value>` filter.
-/// The stick-table data types HAProxy knows (`stktable_data_types[]`); 3.0 added the glitch
-/// counters.
-const DATA_TYPES: &[&str] = &[
-    "server_id",
-    "gpt0",
-    "gpc0",
-    "gpc0_rate",
-    "conn_cnt",
-    "conn_rate",
-    "conn_cur",
-    "sess_cnt",
-    "sess_rate",
-    "http_req_cnt",
-    "http_req_rate",
-    "http_err_cnt",
-    "http_err_rate",
-    "bytes_in_cnt",
-    "bytes_in_rate",
-    "bytes_out_cnt",
-    "bytes_out_rate",
-    "gpc1",
-    "gpc1_rate",
-    "server_key",
-    "http_fail_cnt",
-    "http_fail_rate",
-    "gpt",
-    "gpc",
-    "gpc_rate",
-];
-
-/// Whether `name` is a data type this version of HAProxy knows (stored by a table or not).
+/// Whether `name` is a data type this version of HAProxy knows, stored by a table or not
+/// (`stktable_data_types[]`; 3.0 added the glitch counters).
 fn known_data_type(version: crate::version::Version, name: &str) -> bool {
-    DATA_TYPES.contains(&name)
-        || (version >= crate::version::Version::new(3, 0, 0)
-            && matches!(name, "glitch_cnt" | "glitch_rate"))
+    DATA_ORDER.contains(&name)
+        && (version >= crate::version::Version::new(3, 0, 0) || !name.starts_with("glitch_"))
 }
 
+/// A `key <k>` or `data.<type> <op> <value>` filter.
 enum Filter<'a> {
     All,
     Key(&'a str),
