@@ -519,6 +519,8 @@ fn compare_sequences(
     );
     let strategy = steps(12);
     let (mut commands, mut refused, mut not_modelled) = (0usize, 0usize, Vec::new());
+    // Every command so far, with its answer, for a failure's "earlier on the same object".
+    let mut earlier: Vec<(u32, String, String)> = Vec::new();
     for n in 0..sequences {
         let sequence = strategy
             .new_tree(&mut runner)
@@ -559,11 +561,22 @@ fn compare_sequences(
                 mask_live(command, live_body.as_bytes()),
                 mask_live(command, ours.as_bytes()),
             );
-            assert!(
-                theirs_masked == ours_masked,
-                "HAProxy {version} ({what}), sequence {n} (MODEL_DIFF_SEED to replay), after:\n  {}\n--- HAProxy\n{theirs_masked}--- model\n{ours_masked}",
-                history.join("\n  ")
-            );
+            if theirs_masked != ours_masked {
+                // State carries over from sequence to sequence: what earlier sequences did to
+                // the object this command names (its last word: a key, a server).
+                let object = command.split_whitespace().last().unwrap_or("");
+                let related: Vec<String> = earlier
+                    .iter()
+                    .filter(|(_, l, _)| l.split_whitespace().any(|w| w == object))
+                    .map(|(seq, l, a)| format!("#{seq} {l} -> {:?}", a.trim_end()))
+                    .collect();
+                panic!(
+                    "HAProxy {version} ({what}), sequence {n} (MODEL_DIFF_SEED to replay), after:\n  {}\n--- HAProxy\n{theirs_masked}--- model\n{ours_masked}--- earlier commands naming `{object}`:\n  {}",
+                    history.join("\n  "),
+                    related.join("\n  ")
+                );
+            }
+            earlier.push((n, line.clone(), live_body.clone()));
             if !live_body.is_empty() && !line.starts_with("show") && !line.starts_with("get") {
                 refused += 1;
             }

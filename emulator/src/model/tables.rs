@@ -451,6 +451,16 @@ impl Model {
             Ok(f) => f,
             Err(reply) => return reply,
         };
+        // One key: HAProxy says when it cannot remove it (an entry still referenced, as 3.0's
+        // leaked references leave it); a whole-table or data-filtered clear skips it silently.
+        if let Filter::Key(key) = filter
+            && self.tables[index]
+                .entries
+                .iter()
+                .any(|e| e.key == key && e.used > 0)
+        {
+            return Reply::line("Entry currently in use, cannot remove");
+        }
         self.tables[index]
             .entries
             .retain(|e| e.used > 0 || !Self::selected(e, &filter));
