@@ -156,6 +156,12 @@ pub struct Cli {
     #[arg(long, env = "HAPROXY_MCP_AUDIT_READS", value_parser = BoolishValueParser::new())]
     pub audit_reads: bool,
 
+    /// Folder rotate_certificate reads new certificates (PEM: certificate, chain, private key)
+    /// from; the caller names a file in it, so keys never pass through the assistant. Unset:
+    /// certificates cannot be rotated.
+    #[arg(long, env = "HAPROXY_MCP_CERTIFICATES_DIR")]
+    pub certificates_dir: Option<PathBuf>,
+
     /// Remove every tool that changes HAProxy, and refuse mutating commands.
     #[arg(long, env = "HAPROXY_MCP_READ_ONLY", value_parser = BoolishValueParser::new())]
     pub read_only: bool,
@@ -320,6 +326,8 @@ pub struct Config {
     pub default_target: Option<String>,
     /// Read-only mode.
     pub read_only: bool,
+    /// Where rotate_certificate reads new certificates from (canonical path), if anywhere.
+    pub certificates_dir: Option<PathBuf>,
     /// Toolsets.
     pub toolsets: Vec<Toolset>,
     /// Emulator spec (bundled version or folder), when in demo mode.
@@ -464,6 +472,7 @@ impl Config {
             targets,
             default_target,
             read_only: client.read_only,
+            certificates_dir: certificates_dir(&cli)?,
             toolsets,
             emulator,
             emulator_engine: if cli.emulator_replay {
@@ -551,6 +560,26 @@ fn audit_destination(cli: &Cli) -> Result<AuditDestination, ConfigError> {
             AuditDestination::File(path)
         }
     })
+}
+
+/// The certificates folder, resolved now so a missing one stops the server at start.
+fn certificates_dir(cli: &Cli) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(dir) = cli.certificates_dir.as_deref() else {
+        return Ok(None);
+    };
+    match dir.canonicalize() {
+        Ok(path) if path.is_dir() => Ok(Some(path)),
+        Ok(_) => Err(bad(
+            &cli.setting("certificates_dir"),
+            format!("{} is not a folder", dir.display()),
+            "give the folder new certificate files are put in",
+        )),
+        Err(e) => Err(bad(
+            &cli.setting("certificates_dir"),
+            format!("cannot open {}: {e}", dir.display()),
+            "give an existing folder this server can read",
+        )),
+    }
 }
 
 /// The emulator to serve, if any: a bundled version or a fixtures folder.

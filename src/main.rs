@@ -205,6 +205,7 @@ async fn serve(targets: Targets, config: &Config, mut stop: StopSignal) -> Resul
         read_only: config.read_only,
         toolsets: config.toolsets.clone(),
         audit,
+        certificates_dir: config.certificates_dir.clone(),
         ..Settings::default()
     };
     let server = HaproxyMcp::new(targets, settings);

@@ -549,3 +549,238 @@ async fn show_processes_reports_old_workers_failed_reloads_and_warnings() {
         "{version}: {out}"
     );
 }
+
+/// Generates the TLS test material (scripts/make-test-certs.sh) into a fresh folder; `None`
+/// (loudly) without openssl, a failure under CI.
+fn test_certificates(test: &str) -> Option<tempfile::TempDir> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/make-test-certs.sh");
+    match std::process::Command::new("bash")
+        .arg(script)
+        .arg(dir.path())
+        .output()
+    {
+        Ok(out) if out.status.success() => Some(dir),
+        result => {
+            let why = format!("{result:?}");
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but the test certificates could not be made: {why}");
+            }
+            eprintln!("SKIPPED {test}: cannot make test certificates (openssl?): {why}");
+            None
+        }
+    }
+}
+
+/// A PEM block's body lines (base64), for looking for a key where it must never be.
+fn key_lines(pem: &str) -> Vec<String> {
+    pem.split("-----BEGIN PRIVATE KEY-----")
+        .nth(1)
+        .unwrap_or("")
+        .lines()
+        .filter(|l| l.len() > 40 && !l.starts_with("-----"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What a TLS client is served for `sni` on 127.0.0.1:`port` (openssl s_client): the leaf's
+/// `notAfter=` line.
+fn served_not_after(port: u16, sni: &str) -> String {
+    let shell = format!(
+        "echo | openssl s_client -connect 127.0.0.1:{port} -servername {sni} 2>/dev/null | openssl x509 -noout -enddate"
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &shell])
+        .output()
+        .expect("run openssl");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test]
+async fn certificates_inventory_and_rotation_on_live_haproxy() {
+    const TEST: &str = "certificates_inventory_and_rotation_on_live_haproxy";
+    let Some(certs) = test_certificates(TEST) else {
+        return;
+    };
+    let read = |name: &str| std::fs::read_to_string(certs.path().join(name)).unwrap();
+    let names = [
+        "site.pem",
+        "api.pem",
+        "old.pem",
+        "ca.pem",
+        "crl.pem",
+        "crt-list.txt",
+    ];
+    let files: Vec<(&str, String)> = names.iter().map(|n| (*n, read(n))).collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let (https, api) = (support::free_port(), support::free_port());
+    let body = format!(
+        "global\n    crt-base {{CONF}}\n    ca-base {{CONF}}\n\n\
+         defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\n\
+         frontend fe_https\n    bind 127.0.0.1:{https} ssl crt-list {{CONF}}/crt-list.txt ca-file ca.pem verify optional crl-file crl.pem\n\
+         \x20   http-request return status 200 content-type text/plain string ok\n\n\
+         frontend fe_api\n    bind 127.0.0.1:{api} ssl crt api.pem\n\
+         \x20   http-request return status 200 content-type text/plain string ok\n"
+    );
+    let Some(hap) = support::ConfiguredHaproxy::start_with_files(TEST, &body, &files).await else {
+        return;
+    };
+    let v = hap.version();
+    let conf = hap.conf_dir();
+    let site = format!("{conf}/site.pem");
+    let audit_path = certs.path().join("audit.log");
+    let settings = Settings {
+        audit: haproxy_mcp_server::mcp::audit::AuditLog::file(&audit_path).unwrap(),
+        certificates_dir: Some(certs.path().canonicalize().unwrap()),
+        ..Settings::default()
+    };
+    let h = McpHarness::live(hap.admin_tcp(), settings).await;
+    let mut said = String::new();
+
+    // The inventory: soonest expiry first, each date as HAProxy prints it.
+    let r = h.call("list_certificates", json!({})).await;
+    said.push_str(&support::mcp::text(&r));
+    let out = r.structured_content.clone().unwrap();
+    let certs_out = out["certificates"].as_array().unwrap();
+    let order: Vec<&str> = certs_out
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            format!("{conf}/old.pem"),
+            format!("{conf}/api.pem"),
+            site.clone(),
+            format!("{conf}/ca.pem:1")
+        ],
+        "{v}: {out}"
+    );
+    for c in certs_out.iter().filter(|c| c["kind"] == "server") {
+        let raw = hap.raw(&format!("show ssl cert {}", c["name"].as_str().unwrap()));
+        let not_after = raw
+            .lines()
+            .find_map(|l| l.strip_prefix("notAfter: "))
+            .unwrap();
+        assert_eq!(c["not_after"], not_after, "{v}: {raw}");
+    }
+    assert_eq!(certs_out[0]["expired"], true, "{v}");
+    assert_eq!(
+        certs_out[0]["crt_lists"][0]["excluded_snis"][0], "*.internal",
+        "{v}"
+    );
+    assert_eq!(
+        certs_out[1]["days_left"], 9,
+        "{v}: api expires in 10 days less an hour"
+    );
+    assert_eq!(certs_out[1]["key"], "EC256", "{v}");
+    assert_eq!(
+        certs_out[2]["crt_lists"][0]["snis"],
+        json!(["www.example.test", "example.test"]),
+        "{v}"
+    );
+    assert_eq!(
+        certs_out[2]["crt_lists"][0]["options"], "alpn h2,http/1.1",
+        "{v}"
+    );
+    assert_eq!(certs_out[2]["chain"][0], "/CN=Test Intermediate CA", "{v}");
+    if at_least(&v, "3.2") {
+        assert_eq!(out["frontends_known"], true, "{v}");
+        assert_eq!(
+            certs_out[1]["frontends"],
+            json!(["fe_https", "fe_api"]),
+            "{v}: {out}"
+        );
+    } else {
+        assert_eq!(out["frontends_known"], false, "{v}");
+    }
+    let s = summary(&r);
+    assert!(
+        s.contains("expired") && s.contains("expires in 9 days"),
+        "{v}: {s}"
+    );
+
+    let soon = h
+        .ok("list_certificates", json!({"expiring_within_days": 30}))
+        .await;
+    assert_eq!(
+        soon["total"], 3,
+        "{v}: the CA (10 years) is not listed: {soon}"
+    );
+
+    // Rotation that must not happen: each leaves HAProxy as it was, no transaction open.
+    let served_before = served_not_after(https, "www.example.test");
+    let fingerprint = |h: &support::ConfiguredHaproxy| {
+        h.raw(&format!("show ssl cert {site}"))
+            .lines()
+            .find_map(|l| l.strip_prefix("SHA1 FingerPrint: ").map(str::to_owned))
+            .unwrap()
+    };
+    let original = fingerprint(&hap);
+    for (file, expect) in [
+        ("wrong-key.pem", "private key"),
+        ("site-short.pem", "expires no later"),
+        ("site-nochain.pem", "chain is incomplete"),
+        ("../etc/passwd", "without `..`"),
+    ] {
+        let e = h
+            .err(
+                "rotate_certificate",
+                json!({"certificate": site, "file": file}),
+            )
+            .await;
+        said.push_str(&e);
+        assert!(e.to_lowercase().contains(expect), "{v} {file}: {e}");
+        assert_eq!(fingerprint(&hap), original, "{v} {file}: changed anyway");
+        assert!(
+            !hap.raw("show ssl cert").contains("# transaction"),
+            "{v} {file}: a transaction was left open"
+        );
+    }
+    assert_eq!(
+        served_not_after(https, "www.example.test"),
+        served_before,
+        "{v}"
+    );
+
+    // The real rotation: committed, read back, and served to a TLS client.
+    let r = h
+        .call(
+            "rotate_certificate",
+            json!({"certificate": site, "file": "site-next.pem"}),
+        )
+        .await;
+    said.push_str(&support::mcp::text(&r));
+    assert_ne!(r.is_error, Some(true), "{v}: {}", support::mcp::text(&r));
+    let out = r.structured_content.clone().unwrap();
+    let now = fingerprint(&hap);
+    assert_ne!(now, original, "{v}");
+    assert_eq!(out["after"]["sha1"], now, "{v}: {out}");
+    let next_end = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-enddate", "-in"])
+        .arg(certs.path().join("site-next.pem"))
+        .output()
+        .unwrap();
+    let next_end = String::from_utf8_lossy(&next_end.stdout).trim().to_owned();
+    assert_eq!(served_not_after(https, "www.example.test"), next_end, "{v}");
+    assert_ne!(next_end, served_before, "{v}");
+
+    // No key material anywhere: answers, errors, the audit log.
+    let audit = std::fs::read_to_string(&audit_path).unwrap();
+    assert!(audit.contains("rotate_certificate"), "{v}: {audit}");
+    assert!(
+        audit.contains(out["sent_sha256"].as_str().unwrap()),
+        "{v}: {audit}"
+    );
+    for pem in [
+        "site-next.pem",
+        "wrong-key.pem",
+        "site-short.pem",
+        "site-nochain.pem",
+    ] {
+        for line in key_lines(&read(pem)) {
+            assert!(!said.contains(&line), "{v}: key of {pem} in an answer");
+            assert!(!audit.contains(&line), "{v}: key of {pem} in the audit log");
+        }
+    }
+}

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::command::args::{
-    self, MapName, ProxyName, SectionName, ServerAddress, ServerRef, SessionId, TableName, Weight,
+    self, MapName, ProxyName, SectionName, ServerAddress, ServerRef, SessionId, TableName,
+    TlsFileName, Weight,
 };
 use super::command::{
     AddServerOptions, AgentState, BackendMode, Command, Expect, HealthState, ListKind,
@@ -639,6 +640,97 @@ impl RuntimeClient {
         self.run(Command::shutdown_server_sessions(server))
             .await
             .map(drop)
+    }
+
+    // ---- the TLS store ---------------------------------------------------------------------------
+
+    /// `show ssl cert`: the certificate files and the open transaction.
+    pub async fn show_ssl_certs(&self) -> Result<parse::ssl::StoreList, RuntimeError> {
+        self.query(Command::show_ssl_certs(), parse::ssl::parse_store_list)
+            .await
+    }
+
+    /// `show ssl cert <name>` (`pending`: the open transaction's `*<name>`).
+    pub async fn show_ssl_cert(
+        &self,
+        name: &TlsFileName,
+        pending: bool,
+    ) -> Result<parse::ssl::CertDetails, RuntimeError> {
+        self.query(
+            Command::show_ssl_cert(name, pending),
+            parse::ssl::parse_cert_details,
+        )
+        .await
+    }
+
+    /// `show ssl crt-list`: the crt-list files.
+    pub async fn show_crt_lists(&self) -> Result<Vec<String>, RuntimeError> {
+        self.query(Command::show_crt_lists(), parse::ssl::parse_crt_list_names)
+            .await
+    }
+
+    /// `show ssl crt-list -n <list>`: its lines.
+    pub async fn show_crt_list(
+        &self,
+        list: &TlsFileName,
+    ) -> Result<parse::ssl::CrtList, RuntimeError> {
+        self.query(Command::show_crt_list(list), parse::ssl::parse_crt_list)
+            .await
+    }
+
+    /// `show ssl ca-file`: the CA files.
+    pub async fn show_ca_files(&self) -> Result<parse::ssl::CaFileList, RuntimeError> {
+        self.query(Command::show_ca_files(), parse::ssl::parse_ca_file_list)
+            .await
+    }
+
+    /// `show ssl ca-file <name>`: its certificates.
+    pub async fn show_ca_file(
+        &self,
+        name: &TlsFileName,
+    ) -> Result<Vec<parse::ssl::CertDetails>, RuntimeError> {
+        self.query(
+            Command::show_ca_file(name),
+            parse::ssl::parse_ca_file_details,
+        )
+        .await
+    }
+
+    /// `show ssl crl-file`: the CRL files.
+    pub async fn show_crl_files(&self) -> Result<parse::ssl::StoreList, RuntimeError> {
+        self.query(Command::show_crl_files(), parse::ssl::parse_store_list)
+            .await
+    }
+
+    /// `show ssl sni` (3.2+): which certificate each frontend serves for each name.
+    pub async fn show_ssl_sni(&self) -> Result<Vec<parse::ssl::SniRow>, RuntimeError> {
+        self.query(Command::show_ssl_sni(), parse::ssl::parse_sni)
+            .await
+    }
+
+    /// `set ssl cert <name> <<` + `pem`: opens the transaction. Answers whether HAProxy created
+    /// one or updated an open one, and the certificate it says the transaction is about.
+    pub async fn set_ssl_cert(
+        &self,
+        name: &TlsFileName,
+        pem: Payload,
+    ) -> Result<(parse::ssl::TransactionStart, String), RuntimeError> {
+        self.query(Command::set_ssl_cert(name, pem), |reply| {
+            parse::ssl::parse_transaction_start(reply).ok_or_else(|| {
+                ParseError::new(1, "no `Transaction created|updated for certificate` line")
+            })
+        })
+        .await
+    }
+
+    /// `commit ssl cert <name>`: serve the transaction's certificate.
+    pub async fn commit_ssl_cert(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
+        self.run(Command::commit_ssl_cert(name)).await.map(drop)
+    }
+
+    /// `abort ssl cert <name>`: drop the transaction.
+    pub async fn abort_ssl_cert(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
+        self.run(Command::abort_ssl_cert(name)).await.map(drop)
     }
 
     // ---- maps and ACLs -------------------------------------------------------------------------

@@ -27,6 +27,12 @@ pub enum RefusalKind {
     NoSuchTable,
     /// `Can't find that resolvers section` / `No such peers`.
     NoSuchSection,
+    /// A certificate, crt-list, CA or CRL file HAProxy does not hold (`Can't display the
+    /// certificate: Not found…`, `didn't find the specified filename`).
+    NoSuchTlsFile,
+    /// Another certificate transaction is open (`The ongoing transaction is about …`), or the
+    /// store is locked by one being committed.
+    TransactionOpen,
     /// `Session not found.` / `No such session`
     NoSuchSession,
     /// A map/ACL key, pattern or variable that does not exist.
@@ -81,6 +87,12 @@ impl RefusalKind {
             Self::NoSuchTable => "List the stick tables to see which exist.",
             Self::NoSuchSection => {
                 "Show all resolvers or peers sections (no section argument) to see which exist."
+            }
+            Self::NoSuchTlsFile => {
+                "List the certificates (list_certificates) to see the names HAProxy holds: the path each was loaded from."
+            }
+            Self::TransactionOpen => {
+                "Another certificate change is in progress (HAProxy allows one at a time); wait for it to be committed or aborted."
             }
             Self::NoSuchSession => {
                 "The session has ended or never existed; list the sessions again."

@@ -45,6 +45,32 @@ const REFUSALS: &[(Match, RefusalKind)] = {
     use RefusalKind::*;
     &[
         (Prefix("Permission denied"), PermissionDenied),
+        // The TLS store (certificates, crt-lists, CA and CRL files).
+        (
+            Prefix("Can't display the certificate: Not found"),
+            NoSuchTlsFile,
+        ),
+        (
+            Prefix("Can't display the CA file : Not found"),
+            NoSuchTlsFile,
+        ),
+        (
+            Prefix("Can't display the CRL file : Not found"),
+            NoSuchTlsFile,
+        ),
+        (Prefix("didn't find the specified filename"), NoSuchTlsFile),
+        (Prefix("The ongoing transaction is about"), TransactionOpen),
+        (Prefix("Can't update the certificate!"), TransactionOpen),
+        // The store's try-lock was taken (by a commit, or another dump at the same moment).
+        (Prefix("Can't show!"), TransactionOpen),
+        (Prefix("No ongoing transaction"), InvalidState),
+        (Prefix("unable to load "), InvalidArgument),
+        (
+            Prefix("inconsistencies between private key"),
+            InvalidArgument,
+        ),
+        // A commit that failed while rebuilding the binds: `Committing <name>` then `Failed!`.
+        (Prefix("Committing "), InvalidArgument),
         (Prefix("Unknown command"), UnknownCommand),
         (Prefix("No such backend."), NoSuchBackend),
         (Prefix("Can't find backend."), NoSuchBackend),

@@ -29,6 +29,8 @@ pub struct Settings {
     /// Where mutating (and optionally all) tool calls are recorded; off by default in the
     /// library, stderr by default in the binary.
     pub audit: AuditLog,
+    /// The folder rotate_certificate reads new certificate files from (None: rotation off).
+    pub certificates_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             toolsets: Toolset::ALL.to_vec(),
             drain_poll: Duration::from_millis(500),
             audit: AuditLog::disabled(),
+            certificates_dir: None,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_bound;
 pub mod caller;
 pub mod catalog;
+pub mod cert_inventory;
 pub(crate) mod explain;
 pub mod handler;
 pub mod health;

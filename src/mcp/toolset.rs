@@ -22,11 +22,13 @@ pub enum Toolset {
     Health,
     /// Everything else (errors, echo, help, targets, reload).
     Misc,
+    /// TLS certificates (inventory and expiry, hot rotation).
+    Certificates,
 }
 
 impl Toolset {
     /// Every toolset, in catalogue order.
-    pub const ALL: [Toolset; 8] = [
+    pub const ALL: [Toolset; 9] = [
         Self::Stats,
         Self::Topology,
         Self::Servers,
@@ -35,6 +37,7 @@ impl Toolset {
         Self::Tables,
         Self::Health,
         Self::Misc,
+        Self::Certificates,
     ];
 
     /// The toolset's name, as used in flags and configuration.
@@ -48,6 +51,7 @@ impl Toolset {
             Self::Tables => "tables",
             Self::Health => "health",
             Self::Misc => "misc",
+            Self::Certificates => "certificates",
         }
     }
 }

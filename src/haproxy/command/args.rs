@@ -232,6 +232,54 @@ impl fmt::Display for MapName {
     }
 }
 
+/// A file of HAProxy's TLS store: a certificate, crt-list, CA file or CRL file, named as `show ssl
+/// cert` (…`crt-list`, `ca-file`, `crl-file`) lists it — the path it was loaded from.
+///
+/// Only names HAProxy already holds are ever looked up; `*` (how a transaction is shown) and
+/// control characters or blanks are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TlsFileName(String);
+
+impl TlsFileName {
+    /// Validates a TLS store file name.
+    pub fn new(value: impl Into<String>) -> Result<Self, ArgError> {
+        let value = value.into();
+        if value.is_empty() || value.len() > 4096 {
+            return Err(ArgError::new(
+                "certificate name",
+                &value,
+                "give the name list_certificates shows (the path HAProxy loaded it from)",
+            ));
+        }
+        if value.starts_with('*') {
+            return Err(ArgError::new(
+                "certificate name",
+                &value,
+                "'*' marks an uncommitted transaction; give the certificate's own name",
+            ));
+        }
+        if let Some(bad) = value.chars().find(|c| c.is_control() || c.is_whitespace()) {
+            return Err(ArgError::new(
+                "certificate name",
+                &value,
+                format!("{bad:?} is not allowed in a certificate name"),
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    /// The name as HAProxy knows it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TlsFileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Free text sent as one word (a map key or value, an ACL pattern, an agent-send string):
 /// non-empty, at most `max` bytes, no control characters (line breaks, CR, NUL, …), no `;` and
 /// no trailing backslash. Blanks and other backslashes are fine: the encoder escapes them.

@@ -118,9 +118,22 @@ pub fn encode_word(index: usize, word: &str, out: &mut String) -> Result<(), Enc
 ///
 /// Payload lines are not tokenized by HAProxy: no escaping applies, `;` and `\` are literal. They
 /// end at the first empty line, so blank lines are refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// A payload may hold a private key (`set ssl cert`), so its `Debug` form shows only its size.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Payload {
     lines: Vec<String>,
+}
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Payload({} lines, {} bytes)",
+            self.lines.len(),
+            self.encoded_len()
+        )
+    }
 }
 
 impl Payload {

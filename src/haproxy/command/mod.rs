@@ -17,6 +17,7 @@ mod misc;
 mod resolvers_and_peers;
 mod servers;
 mod sessions;
+mod ssl;
 mod stats;
 mod tables;
 

@@ -23,6 +23,7 @@ pub mod resolvers;
 pub mod servers_conn;
 pub mod servers_state;
 pub mod sess;
+pub mod ssl;
 pub mod startup_logs;
 pub mod stat;
 pub mod table;

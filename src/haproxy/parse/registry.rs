@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{
     ParseError, activity, backend, cli_level, errors, help, info, map, peers, proc_list, resolvers,
-    servers_conn, servers_state, sess, startup_logs, stat, table, version, weight,
+    servers_conn, servers_state, sess, ssl, startup_logs, stat, table, version, weight,
 };
 
 /// How many words may follow a format's leading words.
@@ -136,6 +136,56 @@ pub static FORMATS: &[Format] = &[
         startup_logs::parse
     ),
     entry!("peers", ["show", "peers"], Any, peers::parse),
+    entry!(
+        "ssl_certs",
+        ["show", "ssl", "cert"],
+        None,
+        ssl::parse_store_list
+    ),
+    entry!(
+        "ssl_cert",
+        ["show", "ssl", "cert"],
+        Some,
+        ssl::parse_cert_details
+    ),
+    entry!(
+        "crt_lists",
+        ["show", "ssl", "crt-list"],
+        None,
+        ssl::parse_crt_list_names
+    ),
+    entry!(
+        "crt_list",
+        ["show", "ssl", "crt-list"],
+        Some,
+        ssl::parse_crt_list
+    ),
+    entry!(
+        "ca_files",
+        ["show", "ssl", "ca-file"],
+        None,
+        ssl::parse_ca_file_list
+    ),
+    entry!(
+        "ca_file",
+        ["show", "ssl", "ca-file"],
+        Some,
+        ssl::parse_ca_file_details
+    ),
+    entry!(
+        "crl_files",
+        ["show", "ssl", "crl-file"],
+        None,
+        ssl::parse_store_list
+    ),
+    // 3.2+ only, so not expected in every version's recordings.
+    entry!(
+        "ssl_sni",
+        ["show", "ssl", "sni"],
+        Any,
+        ssl::parse_sni,
+        false
+    ),
 ];
 
 /// Commands whose reply is an acknowledgement or a refusal, read only by the refusal
@@ -174,6 +224,9 @@ pub static ACKNOWLEDGED: &[&[&str]] = &[
     &["clear", "counters"],
     &["echo"],
     &["reload"],
+    &["set", "ssl", "cert"],
+    &["commit", "ssl", "cert"],
+    &["abort", "ssl", "cert"],
 ];
 
 /// The format `command_line`'s reply has, if it is a dump.

@@ -7,6 +7,7 @@ use rmcp::model::Tool;
 use super::handler::HaproxyMcp;
 
 mod backends;
+mod certificates;
 mod frontends;
 mod health;
 mod links;
@@ -48,6 +49,7 @@ impl Toolset {
             Self::Tables => HaproxyMcp::tables_router(),
             Self::Health => HaproxyMcp::health_router(),
             Self::Misc => HaproxyMcp::misc_router() + HaproxyMcp::processes_router(),
+            Self::Certificates => HaproxyMcp::certificates_router(),
         }
     }
 }

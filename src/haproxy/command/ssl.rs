@@ -1,0 +1,115 @@
+//! The TLS store: certificates, crt-lists, CA and CRL files (`show ssl …`), and the certificate
+//! transaction that replaces one without a reload (`set` / `commit` / `abort ssl cert`).
+
+use super::args::TlsFileName;
+use super::{Access, Command, Expect, Payload};
+
+impl Command {
+    /// `show ssl cert`: every certificate file, and the open transaction.
+    pub fn show_ssl_certs() -> Self {
+        Self::read(["show", "ssl", "cert"])
+    }
+
+    /// `show ssl cert <name>`, or with `pending` the open transaction's `*<name>`.
+    pub fn show_ssl_cert(name: &TlsFileName, pending: bool) -> Self {
+        let name = if pending {
+            format!("*{name}")
+        } else {
+            name.to_string()
+        };
+        Self::read(["show".to_owned(), "ssl".to_owned(), "cert".to_owned(), name])
+    }
+
+    /// `show ssl crt-list`: the crt-list files.
+    pub fn show_crt_lists() -> Self {
+        Self::read(["show", "ssl", "crt-list"])
+    }
+
+    /// `show ssl crt-list -n <list>`: a crt-list's lines, numbered.
+    pub fn show_crt_list(list: &TlsFileName) -> Self {
+        Self::read(["show", "ssl", "crt-list", "-n", list.as_str()])
+    }
+
+    /// `show ssl ca-file`: the CA files with their certificate counts.
+    pub fn show_ca_files() -> Self {
+        Self::read(["show", "ssl", "ca-file"])
+    }
+
+    /// `show ssl ca-file <name>`: every certificate of one CA file.
+    pub fn show_ca_file(name: &TlsFileName) -> Self {
+        Self::read(["show", "ssl", "ca-file", name.as_str()])
+    }
+
+    /// `show ssl crl-file`: the CRL files.
+    pub fn show_crl_files() -> Self {
+        Self::read(["show", "ssl", "crl-file"])
+    }
+
+    /// `show ssl sni` (3.2+): per frontend and bind, which certificate serves which name.
+    pub fn show_ssl_sni() -> Self {
+        Self::read(["show", "ssl", "sni"])
+    }
+
+    /// `set ssl cert <name> <<` + the PEM lines: opens (or updates) the transaction. Nothing is
+    /// served from it until [`Command::commit_ssl_cert`].
+    pub fn set_ssl_cert(name: &TlsFileName, pem: Payload) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["Transaction created", "Transaction updated"]),
+            ["set", "ssl", "cert", name.as_str()],
+        )
+        .with_payload(pem)
+    }
+
+    /// `commit ssl cert <name>`: serve the transaction's certificate (`Committing …`, one dot per
+    /// bind rebuilt, then `Success!`).
+    pub fn commit_ssl_cert(name: &TlsFileName) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["Success!"]),
+            ["commit", "ssl", "cert", name.as_str()],
+        )
+    }
+
+    /// `abort ssl cert <name>`: drop the transaction; nothing served changes.
+    pub fn abort_ssl_cert(name: &TlsFileName) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["Transaction aborted"]),
+            ["abort", "ssl", "cert", name.as_str()],
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_never_show_the_payload() {
+        let name = TlsFileName::new("/etc/haproxy/site.pem").unwrap();
+        let pem = Payload::new(vec![
+            "-----BEGIN PRIVATE KEY-----".to_owned(),
+            "c2VjcmV0".to_owned(),
+            "-----END PRIVATE KEY-----".to_owned(),
+        ])
+        .unwrap();
+        let set = Command::set_ssl_cert(&name, pem);
+        assert!(set.is_mutation());
+        assert_eq!(
+            set.to_string(),
+            "set ssl cert /etc/haproxy/site.pem << (3 payload lines)"
+        );
+        assert!(!format!("{set:?}").contains("c2VjcmV0"), "{set:?}");
+        let bytes = set.encode().unwrap();
+        assert!(bytes.starts_with(b"set ssl cert /etc/haproxy/site.pem <<\n-----BEGIN"));
+        assert!(bytes.ends_with(b"-----END PRIVATE KEY-----\n\n"));
+        assert_eq!(
+            Command::show_ssl_cert(&name, true).to_string(),
+            "show ssl cert */etc/haproxy/site.pem"
+        );
+        assert!(!Command::show_ssl_certs().is_mutation());
+        assert!(TlsFileName::new("*x").is_err());
+        assert!(TlsFileName::new("a b").is_err());
+    }
+}

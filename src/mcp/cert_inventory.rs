@@ -1,0 +1,326 @@
+//! The TLS inventory of one HAProxy, shared by list_certificates and health_summary: every
+//! certificate it holds (and every certificate of its CA files), when each expires, and where
+//! each is used — crt-list lines with their SNI filters, and on 3.2+ the frontends that serve
+//! it (`show ssl sni`; older versions do not say which bind uses which certificate).
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::haproxy::command::args::TlsFileName;
+use crate::haproxy::parse::ssl::{CertDetails, CrtListEntry};
+use crate::haproxy::{RefusalKind, RuntimeError};
+use crate::mcp::targets::Target;
+
+/// The OS's CA bundle as HAProxy names it: hundreds of roots nobody rotates through HAProxy.
+const SYSTEM_CA: &str = "@system-ca";
+
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+
+/// Whether a certificate is served to clients or trusted to verify them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CertKind {
+    /// A certificate HAProxy presents (`crt`, crt-list).
+    Server,
+    /// A certificate of a CA file (`ca-file`: verifies clients or servers).
+    Ca,
+}
+
+/// One crt-list line that uses a certificate.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct CrtListUse {
+    /// The crt-list file.
+    pub crt_list: String,
+    /// The line number in it.
+    pub line: Option<u32>,
+    /// The server names it serves (none: every name not matched elsewhere).
+    pub snis: Vec<String>,
+    /// Names it must not serve (`!name`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded_snis: Vec<String>,
+    /// The line's SSL options (`alpn h2,http/1.1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<String>,
+}
+
+/// One certificate, as HAProxy holds it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct CertEntry {
+    /// The name HAProxy knows it by (the file it was loaded from); for a CA certificate,
+    /// `<ca-file>:<n>`.
+    pub name: String,
+    /// Served or trusted.
+    pub kind: CertKind,
+    /// `Used` or `Unused` (loaded but on no bind).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Subject (`/CN=…`).
+    pub subject: Option<String>,
+    /// Subject alternative names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sans: Vec<String>,
+    /// Issuer.
+    pub issuer: Option<String>,
+    /// Serial, hex.
+    pub serial: Option<String>,
+    /// notBefore, as HAProxy prints it.
+    pub not_before: Option<String>,
+    /// notAfter, as HAProxy prints it.
+    pub not_after: Option<String>,
+    /// Whole days until notAfter (negative: expired that many days ago).
+    pub days_left: Option<i64>,
+    /// notAfter has passed.
+    pub expired: bool,
+    /// Key type and size (`RSA2048`, `EC256`).
+    pub key: Option<String>,
+    /// SHA-1 fingerprint.
+    pub sha1: Option<String>,
+    /// The chain sent after it (subjects, in order).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<String>,
+    /// The crt-list lines that use it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub crt_lists: Vec<CrtListUse>,
+    /// The frontends serving it (3.2+ only: empty on older versions).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub frontends: Vec<String>,
+    /// An OCSP response is attached.
+    pub ocsp: bool,
+}
+
+/// A HAProxy's TLS store, read in one go.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    /// Every certificate, soonest expiry first.
+    pub certificates: Vec<CertEntry>,
+    /// The certificate an uncommitted transaction is about.
+    pub transaction: Option<String>,
+    /// CA files and how many certificates each holds.
+    pub ca_files: Vec<(String, u32)>,
+    /// CRL files.
+    pub crl_files: Vec<String>,
+    /// Whether `frontends` could be filled (`show ssl sni`, 3.2+).
+    pub frontends_known: bool,
+    /// What could not be read (a file HAProxy listed but then could not show, …).
+    pub gaps: Vec<String>,
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now_epoch() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Whole days from `now` to `not_after` (rounded down; negative once expired).
+pub fn days_left(not_after: i64, now: i64) -> i64 {
+    (not_after - now).div_euclid(DAY)
+}
+
+/// Reads the store of `t`. `only` limits the details read to one certificate (the lists are
+/// still read, to say where it is used). Fails only when `show ssl cert` itself fails (a
+/// HAProxy without TLS support answers it with an unknown command).
+pub async fn read(t: &Target, only: Option<&TlsFileName>) -> Result<Inventory, RuntimeError> {
+    let now = now_epoch();
+    let store = t.client.show_ssl_certs().await?;
+    let mut inv = Inventory {
+        transaction: store.transaction,
+        ..Inventory::default()
+    };
+    let names: Vec<String> = match only {
+        Some(n) if store.names.iter().any(|s| s == n.as_str()) => vec![n.to_string()],
+        Some(n) => {
+            return Err(RuntimeError::Refused {
+                kind: RefusalKind::NoSuchTlsFile,
+                command: format!("show ssl cert {n}"),
+                message: "Can't display the certificate: Not found or the certificate is a bundle!"
+                    .to_owned(),
+            });
+        }
+        None => store.names,
+    };
+    let uses = crt_list_uses(t, &mut inv.gaps).await;
+    let frontends = match t.client.show_ssl_sni().await {
+        Ok(rows) => {
+            inv.frontends_known = true;
+            let mut by_cert: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for row in rows {
+                let fes = by_cert.entry(row.certificate).or_default();
+                if !fes.contains(&row.frontend) {
+                    fes.push(row.frontend);
+                }
+            }
+            by_cert
+        }
+        Err(_) => BTreeMap::new(),
+    };
+    // One at a time: HAProxy serves these under a try-lock of its certificate store, and
+    // answers `Can't show!` to a second one that arrives while the first is being dumped.
+    let mut details = Vec::with_capacity(names.len());
+    for name in &names {
+        details.push(match TlsFileName::new(name.clone()) {
+            Ok(n) => t
+                .client
+                .show_ssl_cert(&n, false)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        });
+    }
+    for (name, detail) in names.iter().zip(details) {
+        match detail {
+            Ok(d) => {
+                let mut entry = entry(name.clone(), CertKind::Server, &d, now);
+                entry.crt_lists = uses.get(name).cloned().unwrap_or_default();
+                entry.frontends = frontends.get(name).cloned().unwrap_or_default();
+                inv.certificates.push(entry);
+            }
+            Err(e) => inv.gaps.push(format!("{name}: {e}")),
+        }
+    }
+    if only.is_none() {
+        read_ca_files(t, now, &mut inv).await;
+        match t.client.show_crl_files().await {
+            Ok(list) => inv.crl_files = list.names,
+            Err(e) => inv.gaps.push(format!("CRL files: {e}")),
+        }
+    }
+    inv.certificates
+        .sort_by_key(|c| (c.days_left.unwrap_or(i64::MAX), c.name.clone()));
+    Ok(inv)
+}
+
+/// The crt-list lines, by certificate.
+async fn crt_list_uses(t: &Target, gaps: &mut Vec<String>) -> BTreeMap<String, Vec<CrtListUse>> {
+    let mut uses: BTreeMap<String, Vec<CrtListUse>> = BTreeMap::new();
+    let lists = match t.client.show_crt_lists().await {
+        Ok(l) => l,
+        Err(e) => {
+            gaps.push(format!("crt-lists: {e}"));
+            return uses;
+        }
+    };
+    for list in lists {
+        let Ok(name) = TlsFileName::new(list.clone()) else {
+            continue;
+        };
+        match t.client.show_crt_list(&name).await {
+            Ok(l) => {
+                for CrtListEntry {
+                    certificate,
+                    line,
+                    options,
+                    snis,
+                    excluded_snis,
+                } in l.entries
+                {
+                    uses.entry(certificate).or_default().push(CrtListUse {
+                        crt_list: list.clone(),
+                        line,
+                        snis,
+                        excluded_snis,
+                        options: options.filter(|o| !o.is_empty()),
+                    });
+                }
+            }
+            Err(e) => gaps.push(format!("crt-list {list}: {e}")),
+        }
+    }
+    uses
+}
+
+/// The CA files and their certificates (the OS bundle is counted, not detailed).
+async fn read_ca_files(t: &Target, now: i64, inv: &mut Inventory) {
+    let files = match t.client.show_ca_files().await {
+        Ok(f) => f.files,
+        Err(e) => {
+            inv.gaps.push(format!("CA files: {e}"));
+            return;
+        }
+    };
+    for file in files {
+        inv.ca_files.push((file.name.clone(), file.certificates));
+        if file.name == SYSTEM_CA {
+            continue;
+        }
+        let Ok(name) = TlsFileName::new(file.name.clone()) else {
+            continue;
+        };
+        match t.client.show_ca_file(&name).await {
+            Ok(certs) => {
+                for (i, d) in certs.iter().enumerate() {
+                    let mut e = entry(format!("{}:{}", file.name, i + 1), CertKind::Ca, d, now);
+                    e.status = None;
+                    inv.certificates.push(e);
+                }
+            }
+            Err(e) => inv.gaps.push(format!("CA file {}: {e}", file.name)),
+        }
+    }
+}
+
+/// One entry from HAProxy's details.
+fn entry(name: String, kind: CertKind, d: &CertDetails, now: i64) -> CertEntry {
+    let days = d.not_after_epoch.map(|n| days_left(n, now));
+    CertEntry {
+        name,
+        kind,
+        status: d.status.clone(),
+        subject: d.subject.clone(),
+        sans: d.sans.clone(),
+        issuer: d.issuer.clone(),
+        serial: d.serial.clone(),
+        not_before: d.not_before.clone(),
+        not_after: d.not_after.clone(),
+        days_left: days,
+        expired: d.not_after_epoch.is_some_and(|n| n <= now),
+        key: d.algorithm.clone(),
+        sha1: d.sha1.clone(),
+        chain: d.chain.iter().map(|c| c.subject.clone()).collect(),
+        crt_lists: Vec::new(),
+        frontends: Vec::new(),
+        ocsp: d.ocsp_key.is_some(),
+    }
+}
+
+/// One line per certificate expired or expiring within `days`, soonest first, e.g.
+/// `/etc/haproxy/old.pem (legacy.example.test) expired 1070 days ago`.
+pub fn expiry_problems(certs: &[CertEntry], days: i64) -> Vec<String> {
+    certs
+        .iter()
+        .filter(|c| c.days_left.is_some_and(|d| d < days) || c.expired)
+        .map(|c| {
+            let who = c
+                .sans
+                .first()
+                .cloned()
+                .or_else(|| c.subject.clone())
+                .unwrap_or_default();
+            let when = match c.days_left {
+                _ if c.expired => {
+                    format!("expired {} days ago", c.days_left.map_or(0, |d| -d).max(0))
+                }
+                Some(0) => "expires within a day".to_owned(),
+                Some(d) => format!("expires in {d} days"),
+                None => "expiry unknown".to_owned(),
+            };
+            let ca = if c.kind == CertKind::Ca { "CA " } else { "" };
+            format!("{ca}{} ({who}) {when}", c.name)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_round_down_and_go_negative() {
+        assert_eq!(days_left(10 * DAY + 5, 0), 10);
+        assert_eq!(days_left(DAY - 1, 0), 0);
+        assert_eq!(days_left(-1, 0), -1);
+    }
+}
