@@ -11,7 +11,8 @@ fn main() {
         .map(|rd| {
             rd.filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| p.is_dir())
+                // Version folders only (`X.Y`): fixtures/tls holds the capture's certificates.
+                .filter(|p| p.is_dir() && is_version(p))
                 .collect()
         })
         .unwrap_or_default();
@@ -53,4 +54,15 @@ fn main() {
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("bundled_fixtures.rs");
     std::fs::write(dest, out).unwrap();
+}
+
+/// Whether a folder's name is a version, `MAJOR.MINOR`.
+fn is_version(path: &Path) -> bool {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    name.split_once('.').is_some_and(|(a, b)| {
+        !a.is_empty()
+            && !b.is_empty()
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && b.bytes().all(|c| c.is_ascii_digit())
+    })
 }

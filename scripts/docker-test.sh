@@ -225,6 +225,7 @@ docker run -d --name "$HAPROXY_C" --network "$NET" \
     -v "$ROOT/fixtures/haproxy.cfg:$conf/haproxy.cfg:ro" \
     -v "$ROOT/fixtures/hosts.map:$conf/hosts.map:ro" \
     -v "$ROOT/fixtures/blocked.acl:$conf/blocked.acl:ro" \
+    -v "$ROOT/fixtures/tls:$conf/tls:ro" \
     -e HAPROXY_CONF_DIR=$conf -e HAPROXY_RUN_DIR=/tmp -e HAPROXY_BIND_ADDR=0.0.0.0 \
     -e HAPROXY_CLI_PORT=9999 -e HAPROXY_HTTP_PORT=8081 -e HAPROXY_TCP_PORT=8082 \
     -e HAPROXY_APP_PORT=8083 -e HAPROXY_AGENT_PORT=8084 \

@@ -13,7 +13,7 @@
 #            master CLI e.g.: -f /usr/local/etc/haproxy/haproxy.cfg -S /var/run/haproxy/master.sock
 #
 # Layout:
-#   * fixtures/haproxy.cfg, hosts.map and blocked.acl are copied to $STATE/NAME/conf and mounted
+#   * fixtures/haproxy.cfg, hosts.map, blocked.acl and tls/ are copied to $STATE/NAME/conf and mounted
 #     read-only on /usr/local/etc/haproxy (HAPROXY_CONF_DIR inside the container);
 #   * $STATE/NAME/run (owned by uid/gid 99) is mounted on /var/run/haproxy (HAPROXY_RUN_DIR) and
 #     holds admin.sock and user.sock, reachable from the host (as root, or as a member of gid 99);
@@ -143,6 +143,8 @@ fi
 
 mkdir -p "$conf_dir" "$run_dir"
 install -m 0644 "$FIXTURES/haproxy.cfg" "$FIXTURES/hosts.map" "$FIXTURES/blocked.acl" "$conf_dir/"
+install -d -m 0755 "$conf_dir/tls"
+install -m 0644 "$FIXTURES"/tls/* "$conf_dir/tls/"
 chmod 0755 "$conf_dir"
 rm -f "$run_dir"/*.sock
 # uid/gid 99 is the image's haproxy user; root can chown, others need a world-writable dir.

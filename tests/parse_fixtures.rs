@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use haproxy_mcp_server::haproxy::parse::{
     activity, backend, cli_level, errors, help, info, map, peers, registry, resolvers,
-    servers_conn, servers_state, sess, startup_logs, stat, table, version, weight,
+    servers_conn, servers_state, sess, ssl, startup_logs, stat, table, version, weight,
 };
 
 /// One recorded exchange.
@@ -80,6 +80,8 @@ fn is_message(reply: &str) -> bool {
     const PREFIXES: &[&str] = &[
         "No such",
         "Can't find",
+        "Can't display",
+        "Can't allocate",
         "Permission denied",
         "Unknown",
         "Session not found",
@@ -241,6 +243,57 @@ fn check(f: &Fixture) -> Outcome {
                 mesh.peers.iter().any(|p| p.name == "hap1" && p.local),
                 "{ctx}"
             );
+        }
+        // The TLS store: fe_main's listener loads site.pem, api.pem and old.pem through
+        // tls/crt-list.txt, with the CA file ca.pem and the CRL file crl.pem.
+        ["show", "ssl", "cert"] => {
+            let l = expect!(ssl::parse_store_list(r));
+            assert_eq!(l.names.len(), 3, "{ctx}: {l:?}");
+            assert!(l.names.iter().all(|n| n.ends_with(".pem")), "{ctx}");
+        }
+        ["show", "ssl", "cert", name] => {
+            let d = expect!(ssl::parse_cert_details(r));
+            assert_eq!(d.filename, *name, "{ctx}");
+            assert!(d.not_after_epoch.is_some() && d.serial.is_some(), "{ctx}: {d:?}");
+            assert!(!d.sans.is_empty() && d.subject.is_some(), "{ctx}: {d:?}");
+            if name.ends_with("/site.pem") {
+                // signed by the intermediate, which the file carries
+                assert_eq!(d.chain.len(), 1, "{ctx}: {d:?}");
+                assert!(d.chain_gaps().is_empty(), "{ctx}: {d:?}");
+            }
+        }
+        ["show", "ssl", "crt-list"] => {
+            let l = expect!(ssl::parse_crt_list_names(r));
+            assert_eq!(l.len(), 1, "{ctx}");
+        }
+        ["show", "ssl", "crt-list", .., _] => {
+            let l = expect!(ssl::parse_crt_list(r));
+            assert_eq!(l.entries.len(), 3, "{ctx}: {l:?}");
+            let old = l.entries.iter().find(|e| e.certificate.ends_with("old.pem"));
+            let old = old.unwrap_or_else(|| panic!("{ctx}: no old.pem line"));
+            assert_eq!(old.excluded_snis, ["*.internal"], "{ctx}");
+            assert_eq!(old.snis, ["legacy.example.test"], "{ctx}");
+        }
+        ["show", "ssl", "ca-file"] => {
+            let l = expect!(ssl::parse_ca_file_list(r));
+            assert!(
+                l.files.iter().any(|f| f.name.ends_with("/ca.pem") && f.certificates == 1),
+                "{ctx}: {l:?}"
+            );
+        }
+        ["show", "ssl", "ca-file", _] => {
+            let c = expect!(ssl::parse_ca_file_details(r));
+            assert_eq!(c.len(), 1, "{ctx}");
+        }
+        ["show", "ssl", "crl-file"] => {
+            let l = expect!(ssl::parse_store_list(r));
+            assert!(l.names.iter().any(|n| n.ends_with("/crl.pem")), "{ctx}");
+        }
+        ["show", "ssl", "sni"] => {
+            let rows = expect!(ssl::parse_sni(r));
+            // www.example.test, example.test, api.example.test, legacy.example.test
+            assert!(rows.len() >= 4, "{ctx}: {rows:?}");
+            assert!(rows.iter().all(|x| x.frontend == "fe_main"), "{ctx}: {rows:?}");
         }
         _ => return Outcome::NotADump,
     }

@@ -145,7 +145,12 @@ pub async fn run(options: &CaptureOptions) -> Result<usize, Error> {
     );
     clear_out_dir(&options.out)?;
 
-    let mut subs = Substitutions::new(options.vars.clone());
+    let scenario_dir = options
+        .scenario
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    let mut subs = Substitutions::new(options.vars.clone()).with_base_dir(scenario_dir);
     let mut seq = 0u32;
     for step in &scenario.steps {
         let (line, socket, template, payload_template) = match step {
@@ -166,11 +171,15 @@ pub async fn run(options: &CaptureOptions) -> Result<usize, Error> {
             message,
         };
         let command = subs.expand(template).map_err(scenario_error)?;
-        let payload = payload_template
+        // A `{{file:…}}` line expands to several payload lines.
+        let payload: Vec<String> = payload_template
             .iter()
             .map(|p| subs.expand(p))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(scenario_error)?;
+            .map_err(scenario_error)?
+            .iter()
+            .flat_map(|p| p.split('\n').map(str::to_string).collect::<Vec<_>>())
+            .collect();
         let endpoint = match socket {
             Level::User => options.user.as_ref().unwrap_or(&options.admin),
             _ => &options.admin,

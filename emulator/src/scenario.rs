@@ -22,8 +22,11 @@
 //! | `{{mapfile:FILE}}` / `{{aclfile:FILE}}` | the full path HAProxy shows for that file |
 //! | `{{mapref:MAP:KEY}}` / `{{aclref:ACL:PATTERN}}` | pointer (`0x…`) of that entry in the latest `show map MAP` / `show acl ACL` dump (MAP is a file name, resolved like `mapid`, or `#<id>`) |
 //! | `{{newver}}` | N from the latest `New version created: N` (`prepare map` / `prepare acl`) |
+//! | `{{tlsfile:FILE}}` | the name HAProxy gives a certificate, crt-list, CA or CRL file named FILE (latest `show ssl cert` / `crt-list` / `ca-file` / `crl-file` list) |
+//! | `{{file:PATH}}` | in a payload line: the lines of PATH (relative to the scenario's folder), blank lines and CRs dropped, e.g. a PEM certificate |
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::fixture::Level;
@@ -169,6 +172,10 @@ pub struct Substitutions {
     map_dumps: HashMap<String, String>,
     acl_dumps: HashMap<String, String>,
     new_version: Option<String>,
+    /// The latest `show ssl cert|crt-list|ca-file|crl-file` list, by its third word.
+    tls_lists: HashMap<String, String>,
+    /// Where `{{file:…}}` paths start (the scenario's folder).
+    base_dir: Option<PathBuf>,
 }
 
 impl Substitutions {
@@ -178,6 +185,12 @@ impl Substitutions {
             vars,
             ..Substitutions::default()
         }
+    }
+
+    /// Lets `{{file:PATH}}` read files relative to `dir`.
+    pub fn with_base_dir(mut self, dir: PathBuf) -> Substitutions {
+        self.base_dir = Some(dir);
+        self
     }
 
     /// Learns from one exchange (`command` as sent, after substitution). A reply HAProxy
@@ -205,6 +218,13 @@ impl Substitutions {
                 }
                 ["show", "acl", name] if !name.starts_with('@') => {
                     self.acl_dumps.insert(name.to_string(), text.clone());
+                }
+                // Only a list (a `#` header, or crt-list paths): a refusal such as 3.2's
+                // user-level "Can't allocate memory!" teaches nothing.
+                ["show", "ssl", kind @ ("cert" | "crt-list" | "ca-file" | "crl-file")]
+                    if text.starts_with(['#', '/']) =>
+                {
+                    self.tls_lists.insert(kind.to_string(), text.clone());
                 }
                 _ => {}
             }
@@ -252,12 +272,45 @@ impl Substitutions {
             "aclfile" => list_entry(self.acl_list.as_deref(), arg, "show acl").map(|(_, p)| p),
             "mapref" => self.entry_ref(arg, &self.map_dumps, self.map_list.as_deref(), "map"),
             "aclref" => self.entry_ref(arg, &self.acl_dumps, self.acl_list.as_deref(), "acl"),
+            "tlsfile" => self.tls_file(arg),
+            "file" => self.file_lines(arg),
             "newver" => self
                 .new_version
                 .clone()
                 .ok_or_else(|| "{{newver}} before any `New version created:` reply".into()),
             _ => Err(format!("unknown placeholder {{{{{placeholder}}}}}")),
         }
+    }
+
+    /// The first name in the latest TLS lists that is `file` or ends with `/file`.
+    fn tls_file(&self, file: &str) -> Result<String, String> {
+        let suffix = format!("/{file}");
+        ["cert", "crt-list", "ca-file", "crl-file"]
+            .iter()
+            .filter_map(|kind| self.tls_lists.get(*kind))
+            .flat_map(|list| list.lines())
+            .filter(|line| !line.starts_with('#') && !line.starts_with('*'))
+            .filter_map(|line| line.split_whitespace().next())
+            .find(|name| *name == file || name.ends_with(&suffix))
+            .map(str::to_string)
+            .ok_or_else(|| format!("no {file} in the latest `show ssl …` lists"))
+    }
+
+    /// The lines of a file (blank lines and CRs dropped), joined by `\n`: the payload lines
+    /// one `{{file:…}}` line stands for.
+    fn file_lines(&self, path: &str) -> Result<String, String> {
+        let full = match &self.base_dir {
+            Some(dir) => dir.join(path),
+            None => PathBuf::from(path),
+        };
+        let text = std::fs::read_to_string(&full)
+            .map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+        Ok(text
+            .lines()
+            .map(|l| l.trim_end_matches('\r'))
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("\n"))
     }
 
     fn session_id(&self, pattern: &str) -> Result<String, String> {
@@ -376,5 +429,17 @@ mod tests {
         assert!(subs.expand("{{nope}}").is_err());
         assert!(subs.expand("{{var:nope}}").is_err());
         assert!(subs.expand("{{unclosed").is_err());
+        subs.observe(
+            "show ssl cert",
+            b"# filename\n/etc/h/tls/site.pem\n/etc/h/tls/api.pem\n\n",
+        );
+        subs.observe("show ssl ca-file", b"# filename\n/etc/h/tls/ca.pem - 1 certificate(s)\n\n");
+        assert_eq!(subs.expand("{{tlsfile:api.pem}}").unwrap(), "/etc/h/tls/api.pem");
+        assert_eq!(subs.expand("{{tlsfile:ca.pem}}").unwrap(), "/etc/h/tls/ca.pem");
+        assert!(subs.expand("{{tlsfile:te.pem}}").is_err());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.pem"), "a\r\n\nb\n").unwrap();
+        let subs = subs.with_base_dir(dir.path().to_path_buf());
+        assert_eq!(subs.expand("{{file:x.pem}}").unwrap(), "a\nb");
     }
 }

@@ -45,6 +45,9 @@ const REFUSALS: &[(Match, RefusalKind)] = {
     use RefusalKind::*;
     &[
         (Prefix("Permission denied"), PermissionDenied),
+        // `show ssl cert` below operator level (ssl_ckch.c answers this, not an allocation
+        // failure; seen on 2.6 to 3.4 on the user-level socket).
+        (Prefix("Can't allocate memory!"), PermissionDenied),
         // The TLS store (certificates, crt-lists, CA and CRL files).
         (
             Prefix("Can't display the certificate: Not found"),

@@ -240,7 +240,7 @@ impl LiveHaproxy {
         let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
         let dir = Self::run_dir();
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let request = GenericImage::new(name, tag)
+        let mut request = GenericImage::new(name, tag)
             .with_exposed_port(9999.tcp())
             .with_exposed_port(8080.tcp())
             .with_exposed_port(8081.tcp())
@@ -284,6 +284,16 @@ impl LiveHaproxy {
                 );
             })
             .with_startup_timeout(std::time::Duration::from_secs(60));
+        // fe_main's TLS listener: certificates, crt-list, CA and CRL files.
+        let mut tls: Vec<_> = std::fs::read_dir(fixtures.join("tls"))
+            .expect("fixtures/tls")
+            .map(|e| e.expect("fixtures/tls entry").path())
+            .collect();
+        tls.sort();
+        for file in tls {
+            let name = file.file_name().expect("file name").to_string_lossy().into_owned();
+            request = request.with_copy_to(format!("{CONF}/tls/{name}"), file);
+        }
         let container = match request.start().await {
             Ok(c) => c,
             Err(e) if in_ci() => {

@@ -27,7 +27,14 @@ pub fn version_dirs() -> Vec<PathBuf> {
             e.unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
                 .path()
         })
-        .filter(|p| p.is_dir())
+        // Version folders only: fixtures/tls holds the capture configuration's certificates.
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(haproxy_emulator::version::Version::parse)
+                    .is_some()
+        })
         .collect();
     for dir in &dirs {
         if let Err(e) = fixture::load_dir(dir) {

@@ -44,14 +44,19 @@ pub struct StoreList {
 pub fn parse_store_list(text: &str) -> Result<StoreList, ParseError> {
     let mut list = StoreList::default();
     let mut in_transaction = false;
+    let mut header_seen = false;
     for (n, line) in numbered_lines(text) {
         let line = line.trim_end();
         match line {
             "" => continue,
-            "# transaction" => in_transaction = true,
-            "# filename" => in_transaction = false,
+            "# transaction" => (in_transaction, header_seen) = (true, true),
+            "# filename" => (in_transaction, header_seen) = (false, true),
             _ if line.starts_with('#') => {
                 return Err(ParseError::new(n, format!("unexpected header {line:?}")));
+            }
+            // A message such as "Can't allocate memory!" (below operator level).
+            _ if !header_seen => {
+                return Err(ParseError::new(n, format!("expected `# filename`, got {line:?}")));
             }
             _ if in_transaction => {
                 list.transaction = Some(line.strip_prefix('*').unwrap_or(line).to_owned());
@@ -256,6 +261,10 @@ fn parse_blocks(text: &str) -> Result<Vec<CertDetails>, ParseError> {
                 }
             }
         }
+    }
+    if filename.is_empty() {
+        // e.g. "Can't display the certificate: Not found or the certificate is a bundle!"
+        return Err(ParseError::new(1, "no `Filename:` line: not a certificate dump"));
     }
     out.extend(current);
     for cert in &mut out {

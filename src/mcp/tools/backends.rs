@@ -41,9 +41,9 @@ pub struct AddBackendArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The new backend's name (unique among all proxies).
+    /// New backend name, unique among all proxies.
     pub backend: String,
-    /// The named `defaults` section to copy settings from.
+    /// The named `defaults` section to copy.
     pub from: String,
     /// Overrides the mode of the defaults section.
     #[serde(default)]
@@ -149,7 +149,7 @@ fn done(
 impl HaproxyMcp {
     /// Creates a backend at run time (3.4+).
     #[tool(
-        description = "Create a backend at run time (`add backend <name> from <defaults>`, HAProxy 3.4+). It starts UNPUBLISHED (no traffic). Next: add_server, get_backend, publish_backend, then route to it (e.g. add_map_entry). Lost on reload unless also in the configuration.",
+        description = "Create a backend at run time (`add backend … from <defaults>`, HAProxy 3.4+), UNPUBLISHED (no traffic) until publish_backend. Next: add_server, publish_backend, route to it (add_map_entry). Lost on reload unless configured.",
         annotations(title = "Add backend", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]
@@ -196,7 +196,7 @@ impl HaproxyMcp {
 
     /// Takes a backend out of service (3.4+).
     #[tool(
-        description = "Unpublish a backend (`unpublish backend`, HAProxy 3.4+): no new traffic, requests routed to it fail. Refused while it has sessions or new sessions unless force=true: move its route away first.",
+        description = "Unpublish a backend (`unpublish backend`, HAProxy 3.4+): no new traffic; requests routed to it fail. Refused while it has sessions unless force=true: move its route away first.",
         annotations(title = "Unpublish backend", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]
@@ -209,7 +209,7 @@ impl HaproxyMcp {
 
     /// Deletes a backend (3.4+).
     #[tool(
-        description = "Delete a backend (`del backend`, HAProxy 3.4+): only an UNPUBLISHED one with NO servers (unpublish_backend, then del_server each). Refused while it has sessions unless force=true.",
+        description = "Delete a backend (`del backend`, HAProxy 3.4+): only UNPUBLISHED with NO servers (unpublish_backend, then del_server each). Refused while it has sessions unless force=true.",
         annotations(title = "Delete backend", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]

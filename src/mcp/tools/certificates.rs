@@ -30,11 +30,11 @@ pub struct ListCertificatesArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// Only those expiring within this many days, or already expired.
+    /// Only those expiring within N days (expired included).
     #[serde(default)]
     #[schemars(range(max = 36500))]
     pub expiring_within_days: Option<u32>,
-    /// Only this certificate.
+    /// Only this one.
     #[serde(default)]
     pub certificate: Option<String>,
     /// Most certificates listed (default 10).
@@ -75,9 +75,9 @@ pub struct RotateArgs {
     pub target: Option<String>,
     /// The certificate to replace, as list_certificates names it.
     pub certificate: String,
-    /// PEM file (certificate, chain, key) inside the server's certificates folder, relative.
+    /// PEM (certificate, chain, key), relative to the certificates folder.
     pub file: String,
-    /// Accept an earlier expiry, a chain gap, dropped names or a not-yet-valid certificate.
+    /// Accept earlier expiry, chain gap, dropped names, not yet valid.
     #[serde(default)]
     pub force: bool,
 }
@@ -277,7 +277,7 @@ async fn abort(t: &Target, name: &TlsFileName) -> String {
 impl HaproxyMcp {
     /// The TLS inventory.
     #[tool(
-        description = "TLS certificates HAProxy holds, soonest expiry first: subject, SANs, issuer, days left, key, chain, crt-list lines and SNI filters using each, frontends (3.2+), CA and CRL files. Filter: expiring_within_days (expired included).",
+        description = "TLS certificates, soonest expiry first: subject, SANs, issuer, days left, chain; the crt-list lines, SNIs and (3.2+) frontends using each; CA and CRL files.",
         annotations(title = "List certificates", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ListCertificatesOut>()
     )]
@@ -361,7 +361,7 @@ impl HaproxyMcp {
 
     /// Hot certificate rotation.
     #[tool(
-        description = "Replace a certificate without a reload, all or nothing: sends the PEM file (from the server's certificates folder) as a transaction, checks it (key, later expiry, chain, names), commits, reads back; on any failure aborts and nothing changes. The file on disk is not written.",
+        description = "Replace a certificate without a reload, all or nothing: sends a PEM file from the certificates folder, checks key, later expiry, chain and names, commits, reads back; any failure aborts and nothing changes. Runtime only.",
         annotations(title = "Rotate certificate", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<RotateOut>()
     )]

@@ -41,7 +41,7 @@ pub struct SetHealthArgs {
     pub server: String,
     /// The health state to force.
     pub state: HealthArg,
-    /// Allow it on the backend's last UP server.
+    /// Allow on the backend's last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -68,7 +68,7 @@ pub struct SetAgentArgs {
     pub server: String,
     /// The agent state to force.
     pub state: AgentArg,
-    /// Allow it on the backend's last UP server.
+    /// Allow on the backend's last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -243,7 +243,7 @@ async fn change(
 impl HaproxyMcp {
     /// Turns a server's health checks back on.
     #[tool(
-        description = "Enable a server's health checks (`enable health`), e.g. after disable_health; its state follows the checks again. Fails without `check` in the configuration.",
+        description = "Enable a server's health checks (`enable health`); its state follows the checks again. Fails without `check` in the configuration.",
         annotations(title = "Enable health checks", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -261,7 +261,7 @@ impl HaproxyMcp {
 
     /// Turns a server's health checks off.
     #[tool(
-        description = "Disable a server's health checks (`disable health`). It keeps its last state: a failing server keeps receiving traffic, a DOWN one stays DOWN. Undo with enable_health.",
+        description = "Disable a server's health checks (`disable health`); it keeps its last state: a failing server keeps its traffic, a DOWN one stays DOWN. Undo with enable_health.",
         annotations(title = "Disable health checks", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -318,7 +318,7 @@ impl HaproxyMcp {
 
     /// Forces a server's health state.
     #[tool(
-        description = "Force a server's health state (`set server … health`) without waiting for checks: down stops all traffic, stopping admits only persistent sessions. Running checks move it again when they disagree.",
+        description = "Force a server's health (`set server … health`) without waiting for checks: down stops all traffic, stopping admits only persistent sessions. Running checks move it when they disagree.",
         annotations(title = "Force server health", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]

@@ -354,7 +354,7 @@ fn replaced(
 impl HaproxyMcp {
     /// A map's entries.
     #[tool(
-        description = "Entries of a map (`show map`): key, value, reference. Name it by `#<id>` or file (list_maps). `filter` keeps entries whose key or value contains the text.",
+        description = "Entries of a map (`show map`): key, value, reference. Name it by `#<id>` or file (list_maps); `filter` keeps entries whose key or value contains the text.",
         annotations(title = "Show map entries", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ShowMapOut>()
     )]
@@ -501,7 +501,7 @@ impl HaproxyMcp {
 
     /// Adds a map entry.
     #[tool(
-        description = "Add a map entry (`add map`). HAProxy does not check duplicates: an existing key gets a second entry and lookups keep the first; use set_map_entry to change a value.",
+        description = "Add a map entry (`add map`). No duplicate check: an existing key gets a second entry and lookups keep the first; set_map_entry changes a value.",
         annotations(title = "Add map entry", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -646,7 +646,7 @@ impl HaproxyMcp {
 
     /// Atomically replaces a map's contents.
     #[tool(
-        description = "Replace every entry of a map atomically (`prepare map`, load, `commit map`): all or nothing, lookups never see a half-loaded map; on failure the map keeps its old contents. Keys cannot contain blanks here.",
+        description = "Replace all entries of a map atomically (`prepare map`, load, `commit map`): lookups never see a half-loaded map; on failure it keeps its old contents. Keys cannot contain blanks here.",
         annotations(title = "Replace map contents", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ReplaceOut>()
     )]
@@ -665,7 +665,7 @@ impl HaproxyMcp {
 
     /// Atomically replaces an ACL's patterns.
     #[tool(
-        description = "Replace every pattern of an ACL atomically (`prepare acl`, add, `commit acl`): all or nothing; if a pattern is refused the ACL keeps its old patterns.",
+        description = "Replace all patterns of an ACL atomically (`prepare acl`, add, `commit acl`); if a pattern is refused the ACL keeps its old patterns.",
         annotations(title = "Replace ACL contents", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ReplaceOut>()
     )]

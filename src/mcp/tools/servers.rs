@@ -53,7 +53,7 @@ pub struct DisableArgs {
     pub backend: String,
     /// The server's name.
     pub server: String,
-    /// Allow it on the backend's last UP server.
+    /// Allow on the backend's last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -92,7 +92,7 @@ pub struct SetStateArgs {
     pub server: String,
     /// ready, drain or maint.
     pub state: AdminStateArg,
-    /// Allow it on the backend's last UP server.
+    /// Allow on the backend's last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -105,11 +105,11 @@ pub struct AddServerArgs {
     pub target: Option<String>,
     /// The backend (its algorithm must be dynamic).
     pub backend: String,
-    /// The new server's name (unique in the backend).
+    /// New server name, unique in the backend.
     pub server: String,
     /// IPv4 or IPv6 address (host names are not resolved).
     pub address: String,
-    /// Port (HAProxy reuses the client's destination port when omitted).
+    /// Port (omitted: the client's destination port).
     #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u32>,
@@ -128,13 +128,13 @@ pub struct AddServerArgs {
     #[serde(default)]
     #[schemars(range(min = 0, max = 256))]
     pub weight: Option<u32>,
-    /// Most concurrent sessions to send it (unlimited when omitted).
+    /// Max concurrent sessions (omitted: unlimited).
     #[serde(default)]
     pub maxconn: Option<u32>,
-    /// Add it as a backup server (used only when no active server is up).
+    /// As a backup server (used only when no active one is up).
     #[serde(default)]
     pub backup: bool,
-    /// TLS to the server, without verification.
+    /// TLS to the server, unverified.
     #[serde(default)]
     pub ssl: bool,
     /// Put it into service after adding it.
@@ -265,7 +265,7 @@ pub struct DrainArgs {
     /// Once no session is left, put the server in maintenance.
     #[serde(default)]
     pub set_maint: bool,
-    /// Allow it on the backend's last UP server.
+    /// Allow on the backend's last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -410,7 +410,7 @@ pub struct DrainOut {
 impl HaproxyMcp {
     /// Add a dynamic server and (by default) put it into service.
     #[tool(
-        description = "Add a server at run time (`add server`). HAProxy adds it in maintenance, checks off; unless enable=false this tool then enables its check and sets it ready, reporting each step (on failure, the state left and how to undo). Needs a dynamic algorithm. Lost on reload unless in the configuration.",
+        description = "Add a server at run time (`add server`; the backend's algorithm must be dynamic). It starts in maintenance; unless enable=false its check is enabled and it is set ready, each step reported (on failure: the state left, how to undo). Lost on reload unless configured.",
         annotations(title = "Add server", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<AddServerOut>()
     )]
@@ -466,7 +466,7 @@ impl HaproxyMcp {
 
     /// Delete a server (only in maintenance with no sessions; optionally drain it first).
     #[tool(
-        description = "Delete a server at run time (`del server`): only one in maintenance, without sessions, that nothing in the configuration uses. drain_first=true drains it, waits for its sessions, sets maint, then deletes. Refuses the backend's last UP server unless force=true.",
+        description = "Delete a server (`del server`): it must be in maint, without sessions, unused by the configuration. drain_first=true drains, waits, sets maint, then deletes. Refuses the backend's last UP server unless force=true.",
         annotations(title = "Delete server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DelServerOut>()
     )]
@@ -512,7 +512,7 @@ impl HaproxyMcp {
 
     /// Put a server in maintenance.
     #[tool(
-        description = "Put a server in maintenance (`disable server`, same as set_server_state maint): no new traffic, checks stop, sessions are not cut. Refuses the backend's last UP server unless force=true.",
+        description = "Put a server in maintenance (`disable server`, as set_server_state maint): no new traffic, checks stop, sessions not cut. Refuses the backend's last UP server unless force=true.",
         annotations(title = "Disable server", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
@@ -529,7 +529,7 @@ impl HaproxyMcp {
 
     /// Set a server's administrative state.
     #[tool(
-        description = "Set a server's admin state (`set server … state`): ready (takes traffic), drain (no new sessions except persistent ones; drain_server also waits for them to end) or maint (no traffic, checks stop; sessions are not cut). Refuses to take the backend's last UP server out unless force=true.",
+        description = "Set a server's admin state (`set server … state`): ready, drain (no new sessions but persistent ones; drain_server also waits for them to end) or maint (no traffic, checks stop; sessions not cut). Refuses the backend's last UP server unless force=true.",
         annotations(title = "Set server state", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
@@ -547,7 +547,7 @@ impl HaproxyMcp {
 
     /// Change a server's weight.
     #[tool(
-        description = "Set a server's weight (`set server … weight`): 0–256, or a percentage of its configured weight such as \"50%\"; 0 stops new load-balanced traffic. Reports before and after. Static algorithms accept only 0 and 100%.",
+        description = "Set a server's weight (`set server … weight`); 0 stops new load-balanced traffic. Reports before and after. Static algorithms accept only 0 and 100%.",
         annotations(title = "Set server weight", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<WeightOut>()
     )]
@@ -712,7 +712,7 @@ impl HaproxyMcp {
 
     /// Change a server's address and port.
     #[tool(
-        description = "Change a server's address and optionally port (`set server … addr`). New connections go there; existing ones stay. On 3.0+ it applies moments after the answer, so an immediate read may show the old address.",
+        description = "Change a server's address and optionally port (`set server … addr`). New connections go there; existing ones stay. On 3.0+ it applies just after the answer: an immediate read may show the old one.",
         annotations(title = "Set server address", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<AddrOut>()
     )]
@@ -738,7 +738,7 @@ impl HaproxyMcp {
 
     /// Drain a server and wait for its sessions to end.
     #[tool(
-        description = "Drain a server, then wait until its sessions and queue reach zero or timeout_secs pass, with progress notifications; set_maint=true then sets maint. Refuses the backend's last UP server unless force=true. On timeout it stays in drain and says how many sessions are left.",
+        description = "Drain a server and wait (with progress notifications) until its sessions and queue reach zero, or timeout_secs; set_maint=true then sets maint. Refuses the backend's last UP server unless force=true. On timeout it stays in drain and says what is left.",
         annotations(title = "Drain server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DrainOut>()
     )]

@@ -296,7 +296,7 @@ fn detail_summary(target: &str, d: &SessionDetailOut) -> String {
 impl HaproxyMcp {
     /// Lists sessions, filtered and limited.
     #[tool(
-        description = "Sessions (streams) from `show sess`: id, client, frontend, backend, server, age. Filter by frontend, backend, server, minimum age; Runtime API sessions only with include_cli=true. Use the id with show_session or shutdown_session.",
+        description = "Sessions (streams, `show sess`): id, client, frontend, backend, server, age, oldest first. Filters: frontend, backend, server, minimum age; CLI sessions with include_cli. Ids feed show_session and shutdown_session.",
         annotations(title = "Show sessions", read_only_hint = true, open_world_hint = false),
         output_schema = out::<SessionsOut>()
     )]
@@ -325,7 +325,7 @@ impl HaproxyMcp {
 
     /// One session in detail.
     #[tool(
-        description = "One session in detail (`show sess <id>`): accept time, client, frontend, backend, server, and HAProxy's internal dump. Ids come from show_sessions.",
+        description = "One session in detail (`show sess <id>`): accept time, client, frontend, backend, server, HAProxy's internal dump. Ids from show_sessions.",
         annotations(title = "Show one session", read_only_hint = true, open_world_hint = false),
         output_schema = out::<SessionDetailOut>()
     )]
@@ -342,7 +342,7 @@ impl HaproxyMcp {
 
     /// Kills one session.
     #[tool(
-        description = "Kill one session (`shutdown session <id>`): its connections close at once, requests in flight are lost. Ids come from show_sessions and get reused: list again rather than retry an old id.",
+        description = "Kill one session (`shutdown session <id>`): its connections close at once, requests in flight are lost. Ids are reused: list again rather than retry an old id.",
         annotations(title = "Shut down a session", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ShutdownOut>()
     )]
@@ -368,7 +368,7 @@ impl HaproxyMcp {
 
     /// Kills every session on one server.
     #[tool(
-        description = "Kill every session of one server (`shutdown sessions server`): connections close at once, requests in flight are lost. Typically after maint, to move long-lived connections elsewhere.",
+        description = "Kill every session of a server (`shutdown sessions server`): connections close at once, requests in flight are lost. Typically after maint, to move long-lived connections.",
         annotations(title = "Shut down a server's sessions", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ShutdownOut>()
     )]

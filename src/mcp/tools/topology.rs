@@ -31,7 +31,7 @@ pub struct ListArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// Most items to return (default 10, problems first).
+    /// Most items (default 10, problems first).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -629,7 +629,7 @@ impl HaproxyMcp {
 
     /// Servers with address, state, weight, check and sessions.
     #[tool(
-        description = "Servers of one backend or all: address, port, state (HAProxy's verdict), weight, check, sessions, queue. Problems first; `state` filters (not_up: only problems).",
+        description = "Servers of one backend or all: address, port, state (HAProxy's verdict), weight, check, sessions, queue. Problems first; `state` filters (not_up: problems).",
         annotations(title = "List servers", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersOut>()
     )]
@@ -760,7 +760,7 @@ impl HaproxyMcp {
 
     /// `show servers conn`, typed.
     #[tool(
-        description = "Connection pools per server (`show servers conn`): in use, idle (safe/unsafe), limits, per-thread idle counts. For connection-reuse questions.",
+        description = "Connection pools per server (`show servers conn`): in use, idle (safe/unsafe), limits, per-thread idle. For connection-reuse questions.",
         annotations(title = "Show servers connections", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersConnOut>()
     )]
