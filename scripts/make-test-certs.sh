@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Generate the TLS material of the capture configuration and of the live TLS tests: a private CA
-# with an intermediate, server certificates that expire in 25 days, in 10 days and one already
-# expired, a crt-list with SNI filters, a CA file and a CRL file. Nothing here is a real secret:
-# every key is created fresh on each run, and only into the directory given.
+# with an intermediate, server certificates that expire in 25 days and in 10 days (less an hour
+# each, so whole days left read 24 and 9 however soon they are read) and one already expired,
+# a crt-list with SNI filters, a CA file and a CRL file. Nothing here is a real secret: every key
+# is created fresh on each run, and only into the directory given.
 #
 #   scripts/make-test-certs.sh <dir>
 #
@@ -92,10 +93,10 @@ leaf() {
     sign "$ca" "$work/$name.csr" "$work/$name.crt" v3_leaf "$6" "$7"
 }
 
-leaf site rsa inter www.example.test "DNS:www.example.test,DNS:example.test" "$now" "$(date_in 'now + 25 days')"
+leaf site rsa inter www.example.test "DNS:www.example.test,DNS:example.test" "$now" "$(date_in 'now + 25 days - 1 hour')"
 leaf next rsa inter www.example.test "DNS:www.example.test,DNS:example.test" "$now" "$(date_in 'now + 90 days')"
 leaf short rsa inter www.example.test "DNS:www.example.test,DNS:example.test" "$now" "$(date_in 'now + 5 days')"
-leaf api ec root api.example.test "DNS:api.example.test" "$now" "$(date_in 'now + 10 days')"
+leaf api ec root api.example.test "DNS:api.example.test" "$now" "$(date_in 'now + 10 days - 1 hour')"
 leaf old rsa root legacy.example.test "DNS:legacy.example.test" 20230101000000Z 20240101000000Z
 
 cat "$work/site.crt" "$work/inter.crt" "$work/site.key" > site.pem

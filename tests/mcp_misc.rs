@@ -707,6 +707,20 @@ async fn certificates_inventory_and_rotation_on_live_haproxy() {
         soon["total"], 3,
         "{v}: the CA (10 years) is not listed: {soon}"
     );
+    // health_summary names the same three, the expired one first, and points at the tool.
+    let r = h.call("health_summary", json!({})).await;
+    let health = r.structured_content.clone().unwrap();
+    let problems = health["certificates"].as_array().unwrap();
+    assert_eq!(problems.len(), 3, "{v}: {health}");
+    assert!(
+        problems[0].as_str().unwrap().contains("expired"),
+        "{v}: {health}"
+    );
+    let s = summary(&r);
+    assert!(
+        s.contains("(list_certificates)"),
+        "{v}: the summary points at list_certificates: {s}"
+    );
 
     // Rotation that must not happen: each leaves HAProxy as it was, no transaction open.
     let served_before = served_not_after(https, "www.example.test");

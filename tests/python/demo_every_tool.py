@@ -8,14 +8,20 @@ on the first failure. tests/e2e_python.rs runs it for every bundled version.
 
 import asyncio
 import json
+import os
 import sys
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-# The tool the model does not execute: reload (the demo has no master CLI). It must fail with
-# a message that says so, never pretend.
-OUTSIDE_THE_MODEL = {"reload"}
+# The tools the model does not execute: reload (the demo has no master CLI) and
+# rotate_certificate (the model reads certificates as recorded but does not execute `set ssl
+# cert`). They must fail with a message that says so, never pretend, and change nothing.
+OUTSIDE_THE_MODEL = {"reload", "rotate_certificate"}
+
+# The recorded certificates (fixtures/tls, served by the capture's configuration).
+TLS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "tls")
+SITE = "/usr/local/etc/haproxy/tls/site.pem"
 
 
 def version_tuple(v):
@@ -24,7 +30,8 @@ def version_tuple(v):
 
 async def main(binary, version):
     params = StdioServerParameters(
-        command=binary, args=["--emulator", version, "--log-level", "warn"]
+        command=binary, args=["--emulator", version, "--log-level", "warn",
+                              "--certificates-dir", TLS_DIR]
     )
     called = set()
     async with stdio_client(params) as (read, write):
@@ -223,11 +230,33 @@ async def main(binary, version):
             out = await ok("show_processes")
             assert out["master"] is None and "master CLI" in out["note"], out
 
+            # ---- certificates (read as recorded) -------------------------------------------
+            certs = await ok("list_certificates", limit=50)
+            names = [c["name"] for c in certs["certificates"]]
+            assert SITE in names, names
+            days = [c["days_left"] for c in certs["certificates"]]
+            assert days == sorted(days) and days[0] < 0, f"soonest expiry first, expired one: {days}"
+            soon = await ok("list_certificates", expiring_within_days=0)
+            # old.pem expired before the capture; the others expire later (or, as the
+            # calendar moves past the recorded notAfter dates, also count as expired).
+            assert soon["certificates"] and all(c["days_left"] <= 0 for c in soon["certificates"])
+            assert any(c["name"].endswith("/old.pem") for c in soon["certificates"]), soon
+            site_before = next(c for c in certs["certificates"] if c["name"] == SITE)
+            health = await ok("health_summary")
+            assert any("/old.pem" in p and "expired" in p for p in health["certificates"]), health
+
             # ---- outside the model ----------------------------------------------------------
-            for name, args in [("reload", {})]:
+            for name, args, says in [
+                ("reload", {}, "master"),
+                ("rotate_certificate", {"certificate": SITE, "file": "site-next.pem"},
+                 "the model does not execute"),
+            ]:
                 res, text = await call(name, **args)
                 assert res.is_error, f"{version} {name} pretended to work: {text}"
+                assert says in text, f"{version} {name}: expected {says!r} in: {text}"
                 print(f"out  {name}: {text.splitlines()[0][:110]}")
+            after = await ok("list_certificates", certificate=SITE)
+            assert after["certificates"][0]["serial"] == site_before["serial"], after
 
     missing = listed - called
     assert not missing, f"{version}: tools never called: {sorted(missing)}"

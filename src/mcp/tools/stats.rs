@@ -12,6 +12,7 @@ use crate::haproxy::command::args::ProxyName;
 use crate::haproxy::command::{StatFilter, StatObjects};
 use crate::haproxy::parse::StatRow;
 use crate::mcp::answer::{Answer, Scalar, ToolError, ToolResult, Truncation, truncate};
+use crate::mcp::cert_inventory::{self, expiry_problems};
 use crate::mcp::explain::{Subject, checked};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::health::{BackendHealth, FrontendHealth, summarize, summarize_frontends};
@@ -132,7 +133,16 @@ pub struct HealthOut {
     /// Nameservers that fail and remote peers not connected (none when one backend was asked
     /// for).
     pub dns_and_peers: Vec<String>,
+    /// Certificates (and CA certificates) expired or expiring within 30 days, soonest first
+    /// (none when one backend was asked for, or when this socket may not read certificates).
+    pub certificates: Vec<String>,
 }
+
+/// How far ahead health_summary looks for certificate expiry.
+const CERT_WARNING_DAYS: i64 = 30;
+
+/// Most certificate problems named in health_summary's sentence (all are in `certificates`).
+const CERT_PROBLEMS_NAMED: usize = 5;
 
 /// Arguments of health_summary.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -349,11 +359,22 @@ impl HaproxyMcp {
             proxy: backend.clone(),
             objects: None,
         };
-        let (stat, tables, resolvers, peers) = tokio::join!(
+        let whole_process = backend.is_none();
+        // The TLS store only for the whole process; a HAProxy without TLS, or a socket below
+        // operator level (which may not read certificates), simply has nothing to report.
+        let tls = async {
+            if whole_process {
+                cert_inventory::read(t, None).await.ok()
+            } else {
+                None
+            }
+        };
+        let (stat, tables, resolvers, peers, tls) = tokio::join!(
             t.client.show_stat(&filter),
             t.client.show_tables(),
             t.client.show_resolvers(None),
-            t.client.show_peers(None)
+            t.client.show_peers(None),
+            tls
         );
         let stat = checked(t, Subject::Nothing, stat).await?;
         // Sections that only declare a stick table show up as backends without servers. A
@@ -404,6 +425,20 @@ impl HaproxyMcp {
                 dns_and_peers.join("; ")
             ));
         }
+        let certificates = tls
+            .map(|inv| expiry_problems(&inv.certificates, CERT_WARNING_DAYS))
+            .unwrap_or_default();
+        if !certificates.is_empty() {
+            let named = certificates.len().min(CERT_PROBLEMS_NAMED);
+            let more = match certificates.len() - named {
+                0 => String::new(),
+                n => format!("; and {n} more"),
+            };
+            summary.push_str(&format!(
+                " Certificates expired or expiring within {CERT_WARNING_DAYS} days: {}{more} (list_certificates).",
+                certificates[..named].join("; ")
+            ));
+        }
         let unshown = (with_problems + fe_problems).saturating_sub(
             backends.iter().filter(|b| !b.problems.is_empty()).count()
                 + frontends.iter().filter(|f| !f.problems.is_empty()).count(),
@@ -423,6 +458,7 @@ impl HaproxyMcp {
                 frontends,
                 frontends_shown,
                 dns_and_peers,
+                certificates,
             },
         ))
     }
