@@ -731,7 +731,14 @@ async fn certificates_inventory_and_rotation_on_live_haproxy() {
             .unwrap()
     };
     let original = fingerprint(&hap);
+    // Past the one-command limit (a long chain): refused before anything is sent.
+    std::fs::write(
+        certs.path().join("too-big.pem"),
+        read("site-next.pem").repeat(4),
+    )
+    .unwrap();
     for (file, expect) in [
+        ("too-big.pem", "nothing was sent"),
         ("wrong-key.pem", "private key"),
         ("site-short.pem", "expires no later"),
         ("site-nochain.pem", "chain is incomplete"),
@@ -787,6 +794,7 @@ async fn certificates_inventory_and_rotation_on_live_haproxy() {
         "{v}: {audit}"
     );
     for pem in [
+        "too-big.pem",
         "site-next.pem",
         "wrong-key.pem",
         "site-short.pem",

@@ -254,7 +254,10 @@ fn check(f: &Fixture) -> Outcome {
         ["show", "ssl", "cert", name] => {
             let d = expect!(ssl::parse_cert_details(r));
             assert_eq!(d.filename, *name, "{ctx}");
-            assert!(d.not_after_epoch.is_some() && d.serial.is_some(), "{ctx}: {d:?}");
+            assert!(
+                d.not_after_epoch.is_some() && d.serial.is_some(),
+                "{ctx}: {d:?}"
+            );
             assert!(!d.sans.is_empty() && d.subject.is_some(), "{ctx}: {d:?}");
             if name.ends_with("/site.pem") {
                 // signed by the intermediate, which the file carries
@@ -269,7 +272,10 @@ fn check(f: &Fixture) -> Outcome {
         ["show", "ssl", "crt-list", .., _] => {
             let l = expect!(ssl::parse_crt_list(r));
             assert_eq!(l.entries.len(), 3, "{ctx}: {l:?}");
-            let old = l.entries.iter().find(|e| e.certificate.ends_with("old.pem"));
+            let old = l
+                .entries
+                .iter()
+                .find(|e| e.certificate.ends_with("old.pem"));
             let old = old.unwrap_or_else(|| panic!("{ctx}: no old.pem line"));
             assert_eq!(old.excluded_snis, ["*.internal"], "{ctx}");
             assert_eq!(old.snis, ["legacy.example.test"], "{ctx}");
@@ -277,7 +283,9 @@ fn check(f: &Fixture) -> Outcome {
         ["show", "ssl", "ca-file"] => {
             let l = expect!(ssl::parse_ca_file_list(r));
             assert!(
-                l.files.iter().any(|f| f.name.ends_with("/ca.pem") && f.certificates == 1),
+                l.files
+                    .iter()
+                    .any(|f| f.name.ends_with("/ca.pem") && f.certificates == 1),
                 "{ctx}: {l:?}"
             );
         }
@@ -293,7 +301,10 @@ fn check(f: &Fixture) -> Outcome {
             let rows = expect!(ssl::parse_sni(r));
             // www.example.test, example.test, api.example.test, legacy.example.test
             assert!(rows.len() >= 4, "{ctx}: {rows:?}");
-            assert!(rows.iter().all(|x| x.frontend == "fe_main"), "{ctx}: {rows:?}");
+            assert!(
+                rows.iter().all(|x| x.frontend == "fe_main"),
+                "{ctx}: {rows:?}"
+            );
         }
         _ => return Outcome::NotADump,
     }

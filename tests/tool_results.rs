@@ -1,8 +1,9 @@
 //! Every read tool called end to end (MCP client -> server -> client -> emulator) against the
 //! replies recorded from each HAProxy version, each call on a fresh emulator (so every answer
 //! reflects the same recorded first state), with the results snapshotted per version, so a
-//! change in what a tool answers on any version shows up in review. Round-trip times and the
-//! emulator's temp socket path are the only values redacted. Mutations and their error paths are
+//! change in what a tool answers on any version shows up in review. Round-trip times, the
+//! emulator's temp socket path and certificate expiry relative to today (the recorded
+//! certificates' dates are fixed, the calendar is not) are the only values redacted. Mutations and their error paths are
 //! covered in tests/mcp_*.rs.
 
 mod support;
@@ -11,14 +12,17 @@ use haproxy_mcp_server::mcp::Settings;
 use serde_json::{Value, json};
 use support::mcp::{McpHarness, text, versions};
 
-/// Replaces timing values and the emulator's temp socket path, the only things that differ
-/// between runs.
+/// Replaces timing values, the emulator's temp socket path and expiry relative to today, the
+/// only things that differ between runs.
 fn redact(v: &mut Value) {
     match v {
+        Value::String(s) => *s = redact_expiry(s),
         Value::Object(map) => {
             for (k, val) in map.iter_mut() {
                 if k.ends_with("_ms") && val.is_number() {
                     *val = json!("[ms]");
+                } else if k == "days_left" || k == "expired" {
+                    *val = json!("[today]");
                 } else if k == "endpoint" {
                     // The emulator's socket lives in a fresh temp dir each run.
                     *val = json!("[socket]");
@@ -32,8 +36,45 @@ fn redact(v: &mut Value) {
     }
 }
 
-/// Replaces "12.34 ms" in summaries.
+/// Replaces "expired N days ago", "expires in N days" and "expires within a day" with
+/// "[expiry]": how far a recorded certificate is from its notAfter depends on today's date.
+fn redact_expiry(s: &str) -> String {
+    const PHRASES: [&[&str]; 3] = [
+        &["expired", "N", "days", "ago"],
+        &["expires", "in", "N", "days"],
+        &["expires", "within", "a", "day"],
+    ];
+    let bare = |w: &str| w.trim_end_matches([';', ',', '.', ')', '"']).to_owned();
+    let words: Vec<&str> = s.split(' ').collect();
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let found = PHRASES.iter().find(|p| {
+            words.len() >= i + p.len()
+                && p.iter().zip(&words[i..]).all(|(want, got)| match *want {
+                    "N" => bare(got).parse::<u64>().is_ok(),
+                    _ => bare(got) == *want,
+                })
+        });
+        match found {
+            Some(p) => {
+                // Keep the punctuation that followed the phrase.
+                let last = words[i + p.len() - 1];
+                out.push(format!("[expiry]{}", &last[bare(last).len()..]));
+                i += p.len();
+            }
+            None => {
+                out.push(words[i].to_owned());
+                i += 1;
+            }
+        }
+    }
+    out.join(" ")
+}
+
+/// Replaces "12.34 ms" and certificate expiry in summaries.
 fn redact_text(s: &str) -> String {
+    let s = &redact_expiry(s);
     let mut out = String::new();
     for word in s.split(' ') {
         let is_ms = word.parse::<f64>().is_ok() && s.contains(&format!("{word} ms"));
@@ -71,6 +112,7 @@ fn calls() -> Vec<(&'static str, Value)> {
         ("help", json!({"filter": "server"})),
         ("list_targets", json!({})),
         ("echo", json!({})),
+        ("list_certificates", json!({})),
     ]
 }
 

@@ -221,9 +221,11 @@ impl Substitutions {
                 }
                 // Only a list (a `#` header, or crt-list paths): a refusal such as 3.2's
                 // user-level "Can't allocate memory!" teaches nothing.
-                ["show", "ssl", kind @ ("cert" | "crt-list" | "ca-file" | "crl-file")]
-                    if text.starts_with(['#', '/']) =>
-                {
+                [
+                    "show",
+                    "ssl",
+                    kind @ ("cert" | "crt-list" | "ca-file" | "crl-file"),
+                ] if text.starts_with(['#', '/']) => {
                     self.tls_lists.insert(kind.to_string(), text.clone());
                 }
                 _ => {}
@@ -433,9 +435,18 @@ mod tests {
             "show ssl cert",
             b"# filename\n/etc/h/tls/site.pem\n/etc/h/tls/api.pem\n\n",
         );
-        subs.observe("show ssl ca-file", b"# filename\n/etc/h/tls/ca.pem - 1 certificate(s)\n\n");
-        assert_eq!(subs.expand("{{tlsfile:api.pem}}").unwrap(), "/etc/h/tls/api.pem");
-        assert_eq!(subs.expand("{{tlsfile:ca.pem}}").unwrap(), "/etc/h/tls/ca.pem");
+        subs.observe(
+            "show ssl ca-file",
+            b"# filename\n/etc/h/tls/ca.pem - 1 certificate(s)\n\n",
+        );
+        assert_eq!(
+            subs.expand("{{tlsfile:api.pem}}").unwrap(),
+            "/etc/h/tls/api.pem"
+        );
+        assert_eq!(
+            subs.expand("{{tlsfile:ca.pem}}").unwrap(),
+            "/etc/h/tls/ca.pem"
+        );
         assert!(subs.expand("{{tlsfile:te.pem}}").is_err());
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("x.pem"), "a\r\n\nb\n").unwrap();

@@ -291,7 +291,11 @@ impl LiveHaproxy {
             .collect();
         tls.sort();
         for file in tls {
-            let name = file.file_name().expect("file name").to_string_lossy().into_owned();
+            let name = file
+                .file_name()
+                .expect("file name")
+                .to_string_lossy()
+                .into_owned();
             request = request.with_copy_to(format!("{CONF}/tls/{name}"), file);
         }
         let container = match request.start().await {

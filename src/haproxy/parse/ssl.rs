@@ -56,7 +56,10 @@ pub fn parse_store_list(text: &str) -> Result<StoreList, ParseError> {
             }
             // A message such as "Can't allocate memory!" (below operator level).
             _ if !header_seen => {
-                return Err(ParseError::new(n, format!("expected `# filename`, got {line:?}")));
+                return Err(ParseError::new(
+                    n,
+                    format!("expected `# filename`, got {line:?}"),
+                ));
             }
             _ if in_transaction => {
                 list.transaction = Some(line.strip_prefix('*').unwrap_or(line).to_owned());
@@ -264,7 +267,10 @@ fn parse_blocks(text: &str) -> Result<Vec<CertDetails>, ParseError> {
     }
     if filename.is_empty() {
         // e.g. "Can't display the certificate: Not found or the certificate is a bundle!"
-        return Err(ParseError::new(1, "no `Filename:` line: not a certificate dump"));
+        return Err(ParseError::new(
+            1,
+            "no `Filename:` line: not a certificate dump",
+        ));
     }
     out.extend(current);
     for cert in &mut out {

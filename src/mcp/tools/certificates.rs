@@ -425,7 +425,9 @@ impl HaproxyMcp {
                 let err = checked::<()>(t, Subject::Nothing, Err(e))
                     .await
                     .unwrap_err();
-                return Err(err.with_note("The file was not taken: no transaction was opened and nothing changed."));
+                return Err(err.with_note(
+                    "The file was not taken: no transaction was opened and nothing changed.",
+                ));
             }
         }
         let pending = match t.client.show_ssl_cert(&name, true).await {
