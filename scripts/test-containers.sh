@@ -50,4 +50,6 @@ done
 for image in "${images[@]}"; do
     echo "=== live tests against $image"
     HAPROXY_LIVE_IMAGE=$image cargo test "${LIVE_TESTS[@]}" --no-fail-fast
+    # The eleven operator jobs through the Python SDK (the rest of e2e_python uses the emulator).
+    HAPROXY_LIVE_IMAGE=$image cargo test --test e2e_python operator_jobs
 done

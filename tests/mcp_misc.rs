@@ -550,28 +550,6 @@ async fn show_processes_reports_old_workers_failed_reloads_and_warnings() {
     );
 }
 
-/// Generates the TLS test material (scripts/make-test-certs.sh) into a fresh folder; `None`
-/// (loudly) without openssl, a failure under CI.
-fn test_certificates(test: &str) -> Option<tempfile::TempDir> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/make-test-certs.sh");
-    match std::process::Command::new("bash")
-        .arg(script)
-        .arg(dir.path())
-        .output()
-    {
-        Ok(out) if out.status.success() => Some(dir),
-        result => {
-            let why = format!("{result:?}");
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI=true but the test certificates could not be made: {why}");
-            }
-            eprintln!("SKIPPED {test}: cannot make test certificates (openssl?): {why}");
-            None
-        }
-    }
-}
-
 /// A PEM block's body lines (base64), for looking for a key where it must never be.
 fn key_lines(pem: &str) -> Vec<String> {
     pem.split("-----BEGIN PRIVATE KEY-----")
@@ -599,7 +577,7 @@ fn served_not_after(port: u16, sni: &str) -> String {
 #[tokio::test]
 async fn certificates_inventory_and_rotation_on_live_haproxy() {
     const TEST: &str = "certificates_inventory_and_rotation_on_live_haproxy";
-    let Some(certs) = test_certificates(TEST) else {
+    let Some(certs) = support::test_certificates(TEST) else {
         return;
     };
     let read = |name: &str| std::fs::read_to_string(certs.path().join(name)).unwrap();

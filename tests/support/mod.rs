@@ -763,6 +763,12 @@ impl ConfiguredHaproxy {
         }
     }
 
+    /// The folder holding the configuration and its files on this machine (mounted into the
+    /// container, when there is one).
+    pub fn host_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// The configuration HAProxy was started with (helper's `global` section included).
     pub fn config(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("haproxy.cfg")).unwrap_or_default()
@@ -920,5 +926,27 @@ impl Drop for DnsServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Generates the TLS test material (scripts/make-test-certs.sh) into a fresh folder; `None`
+/// (loudly) without openssl, a failure under CI.
+pub fn test_certificates(test: &str) -> Option<tempfile::TempDir> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/make-test-certs.sh");
+    match std::process::Command::new("bash")
+        .arg(script)
+        .arg(dir.path())
+        .output()
+    {
+        Ok(out) if out.status.success() => Some(dir),
+        result => {
+            let why = format!("{result:?}");
+            if in_ci() {
+                panic!("CI=true but the test certificates could not be made: {why}");
+            }
+            eprintln!("SKIPPED {test}: cannot make test certificates (openssl?): {why}");
+            None
+        }
     }
 }

@@ -131,11 +131,46 @@ ident_type!(
     "section name"
 );
 
-ident_type!(
-    /// A stick-table name (the section that declares it).
-    TableName,
-    "table name"
-);
+/// A stick-table name: the section that declares it, or `<peers>/<table>` for a table declared
+/// in a `peers` section (as HAProxy names those), or `#<id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TableName(String);
+
+impl TableName {
+    /// Validates a table name: one identifier, or two joined by one `/`.
+    pub fn new(value: impl Into<String>) -> Result<Self, ArgError> {
+        const ARGUMENT: &str = "table name";
+        let value = value.into();
+        match value.split_once('/') {
+            Some((peers, table)) => {
+                let whole = |e: ArgError| ArgError::new(ARGUMENT, &value, e.reason);
+                for part in [peers, table] {
+                    if part.starts_with('#') {
+                        return Err(ArgError::new(
+                            ARGUMENT,
+                            &value,
+                            "a peers table is named `<peers>/<table>`, without '#'",
+                        ));
+                    }
+                    check_ident(ARGUMENT, part).map_err(whole)?;
+                }
+            }
+            None => check_ident(ARGUMENT, &value)?,
+        }
+        Ok(Self(value))
+    }
+
+    /// The name as HAProxy knows it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// `backend/server`, the way every server command names its server.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -507,6 +542,20 @@ pub fn data_type(value: &str) -> Result<String, ArgError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_names_take_a_peers_section_prefix() {
+        assert_eq!(
+            TableName::new("mesh/st_clients").unwrap().as_str(),
+            "mesh/st_clients"
+        );
+        assert!(TableName::new("st_clients").is_ok());
+        assert!(TableName::new("#3").is_ok());
+        for bad in ["mesh/", "/t", "a/b/c", "mesh/#3", "me sh/t", "a;b/t"] {
+            let e = TableName::new(bad).unwrap_err();
+            assert_eq!(e.value, bad, "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn identifiers_follow_haproxy_rules() {

@@ -182,7 +182,14 @@ pub struct BackendOut {
     pub connection_errors: Option<u64>,
     /// HTTP 5xx responses.
     pub http_5xx: Option<u64>,
+    /// Average response time (first byte), over HAProxy's last 1024 requests.
+    pub avg_response_ms: Option<u64>,
+    /// Average total time of a session, over the last 1024.
+    pub avg_total_ms: Option<u64>,
 }
+
+/// How many of the slowest backends list_backends names in its sentence.
+const SLOWEST_NAMED: usize = 3;
 
 /// list_backends' answer.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -525,7 +532,7 @@ impl HaproxyMcp {
 
     /// The backends: status, algorithm, servers up/total, sessions, queue.
     #[tool(
-        description = "Backends with status, mode, algorithm, servers up/down/drain/maint, sessions, queue, connection errors and 5xx; problems first.",
+        description = "Backends with status, mode, algorithm, servers up/down/drain/maint, sessions, queue, errors, 5xx, response times; problems first, then the slowest.",
         annotations(title = "List backends", read_only_hint = true, open_world_hint = false),
         output_schema = out::<BackendsOut>()
     )]
@@ -549,10 +556,12 @@ impl HaproxyMcp {
         let healthy =
             |b: &BackendOut| b.status.as_deref() == Some("UP") && b.servers.up == b.servers.total;
         all.sort_by_key(healthy);
+        // Over every backend, shown or not: the slowest may be a healthy one left out.
+        let slowest = slowest_phrase(&all);
         let (backends, truncation) = truncate(all, limit_or(args.limit, default_limit::LISTED));
         let parts: Vec<String> = backends.iter().map(backend_phrase).collect();
         let summary = format!(
-            "[{}] {} backend(s): {}{}.",
+            "[{}] {} backend(s): {}{}.{slowest}",
             t.name,
             truncation.total,
             parts.join("; "),
@@ -909,7 +918,38 @@ fn backend_out(name: &str, row: Option<&StatRow>, servers: &[ServerOut]) -> Back
         sessions_total: row.and_then(|r| r.stot),
         connection_errors: row.and_then(|r| r.econ),
         http_5xx: row.and_then(|r| r.hrsp_5xx),
+        avg_response_ms: row.and_then(|r| r.rtime),
+        avg_total_ms: row.and_then(|r| r.ttime),
     }
+}
+
+/// "Slowest: be_a 120 ms total (80 ms to respond), …" over the backends that served traffic,
+/// slowest first; empty when none has timings.
+fn slowest_phrase(backends: &[BackendOut]) -> String {
+    let mut timed: Vec<&BackendOut> = backends
+        .iter()
+        .filter(|b| b.avg_total_ms.is_some_and(|t| t > 0))
+        .collect();
+    if timed.is_empty() {
+        return String::new();
+    }
+    timed.sort_by_key(|b| std::cmp::Reverse(b.avg_total_ms));
+    let named: Vec<String> = timed
+        .iter()
+        .take(SLOWEST_NAMED)
+        .map(|b| {
+            format!(
+                "{} {} ms total ({} ms to respond)",
+                b.name,
+                opt(b.avg_total_ms),
+                opt(b.avg_response_ms)
+            )
+        })
+        .collect();
+    format!(
+        " Slowest (averages of the last 1024 requests): {}.",
+        named.join(", ")
+    )
 }
 
 fn backend_phrase(b: &BackendOut) -> String {
