@@ -152,19 +152,14 @@ async fn run(config: Config) -> Result<(), BoxError> {
                 ..config.client.clone()
             },
         );
-        vec![Target {
-            name: "emulated".to_owned(),
-            client,
-            emulated: true,
-        }]
+        vec![Target::new("emulated", client, true)]
     } else {
         config
             .targets
             .iter()
-            .map(|t| Target {
-                name: t.name.clone(),
-                client: RuntimeClient::new(t.endpoint.clone(), t.options.clone()),
-                emulated: false,
+            .map(|t| {
+                let client = RuntimeClient::new(t.endpoint.clone(), t.options.clone());
+                Target::new(t.name.clone(), client, false)
             })
             .collect()
     };

@@ -46,11 +46,7 @@ fn short(cap: usize) -> ClientOptions {
 /// An in-process MCP server with one target `haproxy` on `endpoint` (client `options`), and an
 /// rmcp client connected to it over an in-memory duplex.
 async fn mcp(endpoint: Endpoint, options: ClientOptions) -> RunningService<RoleClient, ()> {
-    let target = Target {
-        name: "haproxy".to_owned(),
-        client: RuntimeClient::new(endpoint, options),
-        emulated: false,
-    };
+    let target = Target::new("haproxy", RuntimeClient::new(endpoint, options), false);
     let targets = Targets::new(vec![target], None).unwrap();
     ().serve(support::mcp::serve_in_memory(targets, Settings::default()))
         .await

@@ -291,11 +291,7 @@ async fn http_server(endpoint: Endpoint, shutdown: CancellationToken) -> std::ne
         max_connections: HTTP_MAX_CONNECTIONS,
         ..ClientOptions::default()
     };
-    let target = Target {
-        name: "haproxy".to_owned(),
-        client: RuntimeClient::new(endpoint, options),
-        emulated: false,
-    };
+    let target = Target::new("haproxy", RuntimeClient::new(endpoint, options), false);
     let server = HaproxyMcp::new(
         Targets::new(vec![target], None).unwrap(),
         Settings::default(),

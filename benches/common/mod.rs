@@ -87,11 +87,11 @@ pub fn big_emulator() -> Emulator {
 
 /// A target with default client options.
 pub fn target(name: &str, endpoint: Endpoint) -> Target {
-    Target {
-        name: name.to_owned(),
-        client: RuntimeClient::new(endpoint, ClientOptions::default()),
-        emulated: true,
-    }
+    Target::new(
+        name,
+        RuntimeClient::new(endpoint, ClientOptions::default()),
+        true,
+    )
 }
 
 /// An MCP client connected over an in-memory duplex to a server with `targets` (the first is

@@ -14,6 +14,7 @@ pub mod link_health;
 pub mod metrics;
 pub mod prompts;
 pub(crate) mod rails;
+pub mod reload_drops;
 pub mod resources;
 mod schema_budget;
 pub mod server;

@@ -1,5 +1,8 @@
 //! The configured HAProxy instances a tool call can name with its `target` argument.
 
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
 use crate::haproxy::RuntimeClient;
 
 use super::answer::ToolError;
@@ -13,6 +16,55 @@ pub struct Target {
     pub client: RuntimeClient,
     /// Whether this target is an in-process emulator rather than a real HAProxy.
     pub emulated: bool,
+    /// Runtime changes this server made that HAProxy cannot report afterwards.
+    pub journal: RuntimeJournal,
+}
+
+impl Target {
+    /// A target with an empty journal.
+    pub fn new(name: impl Into<String>, client: RuntimeClient, emulated: bool) -> Self {
+        Self {
+            name: name.into(),
+            client,
+            emulated,
+            journal: RuntimeJournal::default(),
+        }
+    }
+}
+
+/// What this server changed at run time on one target that the Runtime API cannot tell apart
+/// from the configuration afterwards: servers added with `add server` (HAProxy lists them like
+/// configured ones). Shared by the clones of a target; cleared by a reload through this server.
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeJournal {
+    added_servers: Arc<Mutex<BTreeSet<String>>>,
+}
+
+impl RuntimeJournal {
+    /// Records `backend/server` as added at run time.
+    pub fn server_added(&self, server: &str) {
+        self.lock().insert(server.to_owned());
+    }
+
+    /// Forgets `backend/server` (deleted).
+    pub fn server_deleted(&self, server: &str) {
+        self.lock().remove(server);
+    }
+
+    /// The servers added at run time (`backend/server`), in order.
+    pub fn added_servers(&self) -> Vec<String> {
+        self.lock().iter().cloned().collect()
+    }
+
+    /// After a reload: the new workers hold no runtime change.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        // A panic while holding the lock cannot leave the set half-changed.
+        self.added_servers.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Every configured target, and which one a call without `target` uses.

@@ -82,6 +82,9 @@ async def main(binary, version):
             await ok("set_weight", backend="be_app", server="app1", weight=7)
             got = await ok("get_server", backend="be_app", server="app1")
             assert got["server"]["weight"] == 7, got
+            preview = await ok("preview_reload")
+            assert any(d.startswith("server be_app/app1: weight 7, configured")
+                       for d in preview["drops"]), preview
             await err("set_weight", "only accepts weights '0%' and '100%'",
                       backend="be_static", server="static1", weight=50)
             await ok("set_server_state", backend="be_app", server="app1", state="drain")

@@ -265,9 +265,24 @@ async def main(binary, spec):
             assert be_api["avg_total_ms"] == int(stat_row(admin, "be_api", "BACKEND")["ttime"]), be_api
             done(10, text)
 
-            # 11. Reload, and know whether it worked.
+            # 11. Know what a reload drops, reload, and know whether it worked.
+            preview, ptext = await call("preview_reload")
+            drops = preview["drops"]
+            assert "server be_app/new1: added at run time through this server; a reload removes it" in drops, preview
+            assert not any("be_app/app1" in d for d in drops), preview  # back as configured
+            assert not any("st_clients" in d for d in drops), preview  # peers hand it over
+            if os.path.isfile(f"{conf}/hosts.map"):
+                # This machine sees HAProxy's files (native HAProxy): compared with them.
+                assert f"map {conf}/hosts.map: 1 entry only at run time (shop.example.test → be_api); a reload loads the file" in drops, preview
+                assert any(d.startswith(f"ACL {conf}/blocklist.acl: 1 entry only at run time (198.51.100.7)") for d in drops), preview
+                assert any(d.startswith(f"certificate {conf}/site.pem: HAProxy serves one") for d in drops), preview
+                assert not any("api.pem" in d for d in drops), preview
+            else:
+                # HAProxy in a container: its paths are not this machine's, and it says so.
+                assert any(n.startswith(f"map {conf}/hosts.map: not readable here") for n in preview["not_compared"]), preview
             before = raw(master, "show proc")
             out, text = await call("reload")
+            assert out["dropped"] == drops, (out["dropped"], drops)
             assert out["success"] and out["new_workers"], out
             after = raw(master, "show proc")
             for pid in out["new_workers"]:

@@ -215,11 +215,7 @@ pub fn target(name: &str, endpoint: Endpoint, settings: &Settings, emulated: boo
         read_only: settings.read_only,
         ..Default::default()
     };
-    Target {
-        name: name.to_owned(),
-        client: RuntimeClient::new(endpoint, options),
-        emulated,
-    }
+    Target::new(name, RuntimeClient::new(endpoint, options), emulated)
 }
 
 /// All text content of a result, joined.

@@ -14,6 +14,7 @@ pub mod cli_level;
 pub mod errors;
 pub mod help;
 pub mod info;
+pub mod list_file;
 pub mod map;
 pub mod peers;
 pub mod proc_list;

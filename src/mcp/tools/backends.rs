@@ -149,7 +149,7 @@ fn done(
 impl HaproxyMcp {
     /// Creates a backend at run time (3.4+).
     #[tool(
-        description = "Create a backend at run time (`add backend … from <defaults>`, HAProxy 3.4+), UNPUBLISHED (no traffic) until publish_backend. Next: add_server, publish_backend, route to it (add_map_entry). Lost on reload unless configured.",
+        description = "Create a backend at run time (`add backend … from <defaults>`, 3.4+), UNPUBLISHED (no traffic) until publish_backend. Next: add_server, publish_backend, route to it (add_map_entry). Lost on reload.",
         annotations(title = "Add backend", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]
@@ -196,7 +196,7 @@ impl HaproxyMcp {
 
     /// Takes a backend out of service (3.4+).
     #[tool(
-        description = "Unpublish a backend (`unpublish backend`, HAProxy 3.4+): no new traffic; requests routed to it fail. Refused while it has sessions unless force=true: move its route away first.",
+        description = "Unpublish a backend (3.4+): no new traffic; requests routed to it fail. Refused while it has sessions unless force=true: move its route away first.",
         annotations(title = "Unpublish backend", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]

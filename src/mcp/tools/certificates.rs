@@ -361,7 +361,7 @@ impl HaproxyMcp {
 
     /// Hot certificate rotation.
     #[tool(
-        description = "Replace a certificate without a reload, all or nothing: sends a PEM file from the certificates folder, checks key, later expiry, chain and names, commits, reads back; any failure aborts and nothing changes. Runtime only.",
+        description = "Replace a certificate without a reload, all or nothing: sends a PEM file from the certificates folder, checks key, later expiry, chain and names, commits, reads back; on any failure aborts. Runtime only.",
         annotations(title = "Rotate certificate", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<RotateOut>()
     )]

@@ -1,4 +1,4 @@
-//! Everything else: show_errors, echo, help, list_targets, reload.
+//! Everything else: show_errors, echo, help, list_targets, preview_reload, reload.
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use crate::haproxy::{RefusalKind, RuntimeClient, RuntimeError};
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
 use crate::mcp::explain::{Subject, checked};
 use crate::mcp::handler::HaproxyMcp;
+use crate::mcp::reload_drops::{self, ReloadDrops};
 use crate::mcp::targets::Target;
 
 /// Default number of captured errors returned (each one is a long dump).
@@ -233,6 +234,34 @@ pub struct ReloadOut {
     pub version_after: Option<String>,
     /// What was done, as a sentence.
     pub done: String,
+    /// Runtime changes the reload dropped (assessed just before it, as preview_reload does).
+    pub dropped: Vec<String>,
+}
+
+/// preview_reload's answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ReloadPreviewOut {
+    /// The target assessed.
+    pub target: String,
+    /// Runtime changes a reload now would drop, one line each.
+    pub drops: Vec<String>,
+    /// What could not be compared, and why.
+    pub not_compared: Vec<String>,
+}
+
+/// "N runtime change(s): a; b; c, and M more" for a summary.
+fn drops_phrase(drops: &ReloadDrops) -> String {
+    const NAMED: usize = 5;
+    let named: Vec<&str> = drops.drops.iter().take(NAMED).map(String::as_str).collect();
+    let more = match drops.drops.len().saturating_sub(NAMED) {
+        0 => String::new(),
+        n => format!("; and {n} more"),
+    };
+    format!(
+        "{} runtime change(s): {}{more}",
+        drops.drops.len(),
+        named.join("; ")
+    )
 }
 
 /// A probe's result: the version and round trip, or why it failed.
@@ -562,9 +591,47 @@ impl HaproxyMcp {
         Ok(Answer::new(targets_summary(&out), out))
     }
 
+    /// What a reload would drop, without reloading.
+    #[tool(
+        description = "What a reload would drop (reloads nothing): runtime server states, weights and added servers, paused frontends, maxconn, map/ACL entries and certificates differing from their files, stick tables no peers section hands over.",
+        annotations(title = "Preview a reload", read_only_hint = true, open_world_hint = false),
+        output_schema = out::<ReloadPreviewOut>()
+    )]
+    async fn preview_reload(
+        &self,
+        Parameters(args): Parameters<TargetOnly>,
+    ) -> ToolResult<ReloadPreviewOut> {
+        let t = self.target(args.target.as_deref())?;
+        let drops = reload_drops::assess(t).await;
+        let mut summary = if drops.drops.is_empty() {
+            format!(
+                "[{}] A reload now drops no runtime change that could be detected.",
+                t.name
+            )
+        } else {
+            format!(
+                "[{}] A reload now would drop {}.",
+                t.name,
+                drops_phrase(&drops)
+            )
+        };
+        summary.push_str(&format!(
+            " Not compared: {} (see not_compared).",
+            drops.not_compared.len()
+        ));
+        Ok(Answer::new(
+            summary,
+            ReloadPreviewOut {
+                target: t.name.clone(),
+                drops: drops.drops,
+                not_compared: drops.not_compared,
+            },
+        ))
+    }
+
     /// Reloads HAProxy through its master CLI.
     #[tool(
-        description = "Reload via the master CLI (`reload`; needs a master-CLI target): new workers on the re-read configuration, old ones finish their connections. Runtime-only changes (maps, weights, dynamic servers, tables) are lost. Says whether it worked and which old workers still drain.",
+        description = "Reload via the master CLI (needs a master-CLI target): new workers read the configuration, old ones finish their connections. Says whether it worked, which runtime changes it dropped (preview_reload lists them first), which old workers still drain.",
         annotations(title = "Reload HAProxy", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ReloadOut>()
     )]
@@ -576,6 +643,8 @@ impl HaproxyMcp {
             .show_proc()
             .await
             .map_err(|e| reload_error(t, &e))?;
+        // What the reload is about to drop, while the old workers still hold it.
+        let drops = reload_drops::assess(t).await;
         let reply = t.client.reload().await.map_err(|e| reload_error(t, &e))?;
         let reply = reload::parse_reply(&reply);
         let logs = reply.startup_logs.clone();
@@ -647,6 +716,10 @@ impl HaproxyMcp {
                 "; old worker(s) {old_workers_draining:?} still finish their connections"
             ));
         }
+        if !drops.drops.is_empty() {
+            done.push_str(&format!("; it dropped {}", drops_phrase(&drops)));
+        }
+        t.journal.clear();
         Ok(Answer::new(
             format!("[{}] {done}.", t.name),
             ReloadOut {
@@ -658,6 +731,7 @@ impl HaproxyMcp {
                 old_workers_draining,
                 version_after,
                 done,
+                dropped: drops.drops,
             },
         ))
     }

@@ -410,7 +410,7 @@ pub struct DrainOut {
 impl HaproxyMcp {
     /// Add a dynamic server and (by default) put it into service.
     #[tool(
-        description = "Add a server at run time (`add server`; the backend's algorithm must be dynamic). It starts in maintenance; unless enable=false its check is enabled and it is set ready, each step reported (on failure: the state left, how to undo). Lost on reload unless configured.",
+        description = "Add a server at run time (`add server`; dynamic algorithms only). It starts in maint; unless enable=false its check is enabled and it is set ready, each step reported (on failure: the state left, how to undo). Lost on reload.",
         annotations(title = "Add server", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<AddServerOut>()
     )]
@@ -426,6 +426,8 @@ impl HaproxyMcp {
         if let Err(e) = t.client.add_server(&srv, &addr, &opts).await {
             return Err(crate::mcp::explain::refused(t, Subject::Server(&srv), e).await);
         }
+        // HAProxy lists it like a configured server from now on: remember that a reload drops it.
+        t.journal.server_added(&srv.to_string());
         let mut steps = vec![format!(
             "add server {srv} {address}: New server registered (in maintenance, health checks off)"
         )];
@@ -466,7 +468,7 @@ impl HaproxyMcp {
 
     /// Delete a server (only in maintenance with no sessions; optionally drain it first).
     #[tool(
-        description = "Delete a server (`del server`): it must be in maint, without sessions, unused by the configuration. drain_first=true drains, waits, sets maint, then deletes. Refuses the backend's last UP server unless force=true.",
+        description = "Delete a server (`del server`): it must be in maint, without sessions, unused by the configuration; drain_first=true drains, waits, sets maint, deletes. Refuses the last UP server unless force=true.",
         annotations(title = "Delete server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DelServerOut>()
     )]
@@ -512,7 +514,7 @@ impl HaproxyMcp {
 
     /// Put a server in maintenance.
     #[tool(
-        description = "Put a server in maintenance (`disable server`, as set_server_state maint): no new traffic, checks stop, sessions not cut. Refuses the backend's last UP server unless force=true.",
+        description = "Put a server in maintenance (as set_server_state maint): no new traffic, checks stop, sessions kept. Refuses the backend's last UP server unless force=true.",
         annotations(title = "Disable server", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
@@ -529,7 +531,7 @@ impl HaproxyMcp {
 
     /// Set a server's administrative state.
     #[tool(
-        description = "Set a server's admin state (`set server … state`): ready, drain (no new sessions but persistent ones; drain_server also waits for them to end) or maint (no traffic, checks stop; sessions not cut). Refuses the backend's last UP server unless force=true.",
+        description = "Set a server's admin state: ready, drain (only persistent sessions; drain_server also waits for them to end) or maint (no traffic, checks stop, sessions kept). Refuses the backend's last UP server unless force=true.",
         annotations(title = "Set server state", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
@@ -738,7 +740,7 @@ impl HaproxyMcp {
 
     /// Drain a server and wait for its sessions to end.
     #[tool(
-        description = "Drain a server and wait (with progress notifications) until its sessions and queue reach zero, or timeout_secs; set_maint=true then sets maint. Refuses the backend's last UP server unless force=true. On timeout it stays in drain and says what is left.",
+        description = "Drain a server and wait (progress notifications) until its sessions and queue are gone or timeout_secs; set_maint=true then sets maint. Refuses the last UP server unless force=true. On timeout it stays draining and says what is left.",
         annotations(title = "Drain server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DrainOut>()
     )]
@@ -1147,6 +1149,7 @@ fn deleted(
     steps: Vec<String>,
     waited_secs: f64,
 ) -> Answer<DelServerOut> {
+    t.journal.server_deleted(&srv.to_string());
     let summary = if waited_secs > 0.0 {
         format!(
             "[{}] Deleted {srv} after draining it ({waited_secs} s). Steps: {}.",

@@ -296,7 +296,7 @@ fn detail_summary(target: &str, d: &SessionDetailOut) -> String {
 impl HaproxyMcp {
     /// Lists sessions, filtered and limited.
     #[tool(
-        description = "Sessions (streams, `show sess`): id, client, frontend, backend, server, age, oldest first. Filters: frontend, backend, server, minimum age; CLI sessions with include_cli. Ids feed show_session and shutdown_session.",
+        description = "Sessions (`show sess`): id, client, frontend, backend, server, age, oldest first. Filters: frontend, backend, server, minimum age; CLI sessions with include_cli. Ids feed show_session and shutdown_session.",
         annotations(title = "Show sessions", read_only_hint = true, open_world_hint = false),
         output_schema = out::<SessionsOut>()
     )]

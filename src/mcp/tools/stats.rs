@@ -344,7 +344,7 @@ impl HaproxyMcp {
 
     /// What looks wrong, backend by backend.
     #[tool(
-        description = "Start here for 'what is wrong?'. Per backend: servers by HAProxy's verdict, sessions, queue, 5xx % of responses, connection errors % of sessions; per frontend: stopped or full, denied and malformed % of requests; failing nameservers, disconnected peers, certificates expiring within 30 days; then problems. Counters since start or clear_counters.",
+        description = "Start here for 'what is wrong?'. Per backend: servers by HAProxy's verdict, sessions, queue, 5xx %, connection errors %; per frontend: stopped, full, denied and malformed %; failing nameservers, disconnected peers, certificates expiring within 30 days. Counters since start or clear_counters.",
         annotations(title = "Health summary", read_only_hint = true, open_world_hint = false),
         output_schema = out::<HealthOut>()
     )]
