@@ -397,6 +397,22 @@ impl RuntimeClient {
         self.run(Command::del_server(server)).await.map(drop)
     }
 
+    /// `wait <ms> srv-removable <b>/<s>` (3.0+): returns once `del server` can succeed, or
+    /// with HAProxy's reason after at most `wait` — shortened to leave a second of this
+    /// client's command deadline, so HAProxy's answer arrives before the deadline does.
+    pub async fn wait_server_removable(
+        &self,
+        server: &ServerRef,
+        wait: std::time::Duration,
+    ) -> Result<(), RuntimeError> {
+        let deadline = self.inner.options.limits.command_timeout;
+        let wait = wait.min(deadline.saturating_sub(std::time::Duration::from_secs(1)));
+        let millis = u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).max(1);
+        self.run(Command::wait_server_removable(server, millis))
+            .await
+            .map(drop)
+    }
+
     /// `add backend <name> from <defaults> [mode …] [guid …]` (3.4+): the new backend starts
     /// unpublished.
     pub async fn add_backend(

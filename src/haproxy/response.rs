@@ -98,6 +98,19 @@ const REFUSALS: &[(Match, RefusalKind)] = {
             NotInMaintenance,
         ),
         (Prefix("Server still has connections attached"), ServerBusy),
+        // `wait … srv-removable` (3.0+) puts `Wait delay expired.` or `Failed.` before the
+        // reason `del server` would give.
+        (Prefix("Wait delay expired."), ServerBusy),
+        (
+            Prefix("Failed. Only servers in maintenance"),
+            NotInMaintenance,
+        ),
+        (Prefix("Failed. No such server."), NoSuchServer),
+        (Prefix("Failed. No such backend."), NoSuchBackend),
+        (
+            Prefix("Failed. This server cannot be removed"),
+            ServerReferenced,
+        ),
         (
             Prefix("This server cannot be removed at runtime"),
             ServerReferenced,
@@ -397,6 +410,15 @@ mod tests {
                 "Server still has connections attached to it, cannot remove it.",
                 RefusalKind::ServerBusy,
             ),
+            (
+                "Wait delay expired. Server still has connections attached to it, cannot remove it.",
+                RefusalKind::ServerBusy,
+            ),
+            (
+                "Failed. Only servers in maintenance mode can be deleted.",
+                RefusalKind::NotInMaintenance,
+            ),
+            ("Failed. No such server.", RefusalKind::NoSuchServer),
             (
                 " Dynamic servers cannot be used with log backends.",
                 RefusalKind::BackendNotDynamic,

@@ -238,6 +238,13 @@ impl Model {
             ("del", "backend") => self.del_backend(args),
             ("publish" | "unpublish", "backend") => self.publish_backend(verb == "publish", args),
             ("del", "server") => self.del_server(args),
+            // `wait` came with 3.0; before, it is an unknown command.
+            ("wait", _) if self.version >= Version::new(3, 0, 0) => {
+                if !needs(Level::Admin) {
+                    return Reply::denied();
+                }
+                self.wait_command(&words[1..])
+            }
             ("enable" | "disable", "server" | "health" | "agent") => {
                 self.toggle(verb == "enable", noun, args)
             }

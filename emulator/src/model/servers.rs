@@ -496,32 +496,100 @@ impl Model {
     }
 
     /// `del server <backend/server>`.
+    /// `wait <delay> srv-removable <b>/<s>` (3.0+): `Done.` when `del server` would succeed,
+    /// else HAProxy's `Failed.` (with the reason from 3.3); a server that still has sessions answers at once
+    /// with `Wait delay expired. …` (the model does not hold a CLI session open while its
+    /// clocks run). Other forms of `wait` are not modelled.
+    pub(super) fn wait_command(&mut self, args: &[&str]) -> Reply {
+        let Some(delay) = args.first() else {
+            return Reply::line("Expects a duration in milliseconds.");
+        };
+        if *delay == "-h" || args.get(1) != Some(&"srv-removable") {
+            return Reply::NotModelled;
+        }
+        if !is_duration(delay) {
+            return Reply::line("Invalid duration.");
+        }
+        let Some(spec) = args.get(2) else {
+            return Reply::line("Missing server name (<backend>/<server>).");
+        };
+        match spec.split_once('/') {
+            Some((_, server)) if !server.is_empty() => {}
+            _ => return Reply::line("Require 'backend/server'."),
+        }
+        // The reason came with 3.3 (HAProxy commit bce29bc7a); 3.0 to 3.2 say only the verdict.
+        let why = |why: String| {
+            if self.version >= Version::new(3, 3, 0) {
+                format!(" {why}")
+            } else {
+                String::new()
+            }
+        };
+        match self.removable(spec) {
+            Ok(_) => Reply::line("Done."),
+            Err(Removal::Never(reason)) => Reply::line(format!("Failed.{}", why(reason))),
+            Err(Removal::Busy(reason)) => {
+                Reply::line(format!("Wait delay expired.{}", why(reason)))
+            }
+        }
+    }
+
+    /// Whether `del server <spec>` would succeed now: the server's position, or why not.
+    fn removable(&self, spec: &str) -> Result<(usize, usize), Removal> {
+        let at = self.locate_server(spec).map_err(|reply| match reply {
+            Reply::Body(message) => {
+                Removal::Never(String::from_utf8_lossy(&message).trim_end().to_owned())
+            }
+            Reply::NotModelled => Removal::Never(String::new()),
+        })?;
+        if self.proxies[at.0].servers[at.1].admin & admin::MAINT == 0 {
+            return Err(Removal::Never(
+                "Only servers in maintenance mode can be deleted.".to_owned(),
+            ));
+        }
+        let (backend, server) = (
+            &self.proxies[at.0].name,
+            &self.proxies[at.0].servers[at.1].name,
+        );
+        if self.sessions_on(backend, server) > 0 {
+            return Err(Removal::Busy(
+                "Server still has connections attached to it, cannot remove it.".to_owned(),
+            ));
+        }
+        Ok(at)
+    }
+
     pub(super) fn del_server(&mut self, args: &[&str]) -> Reply {
         let [spec] = args else {
             return Reply::NotModelled;
         };
-        let at = match self.locate_server(spec) {
-            Ok(at) => at,
-            Err(Reply::Body(message)) => {
-                let text = String::from_utf8_lossy(&message).trim_end().to_owned();
-                return self.server_message(&text);
+        match self.removable(spec) {
+            Ok(at) => {
+                self.proxies[at.0].servers.remove(at.1);
+                self.server_message("Server deleted.")
             }
-            Err(other) => return other,
-        };
-        if self.proxies[at.0].servers[at.1].admin & admin::MAINT == 0 {
-            return self.server_message("Only servers in maintenance mode can be deleted.");
+            Err(Removal::Never(why) | Removal::Busy(why)) => self.server_message(&why),
         }
-        let (backend, server) = (
-            self.proxies[at.0].name.clone(),
-            self.proxies[at.0].servers[at.1].name.clone(),
-        );
-        if self.sessions_on(&backend, &server) > 0 {
-            return self
-                .server_message("Server still has connections attached to it, cannot remove it.");
-        }
-        self.proxies[at.0].servers.remove(at.1);
-        self.server_message("Server deleted.")
     }
+}
+
+/// Why a server cannot be deleted now.
+enum Removal {
+    /// Not until something changes (not in maintenance, no such server …).
+    Never(String),
+    /// Not while sessions are attached.
+    Busy(String),
+}
+
+/// HAProxy's `parse_time_err` forms: digits with an optional unit (`us`, `ms`, `s`, `m`,
+/// `h`, `d`), and not zero.
+fn is_duration(text: &str) -> bool {
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &text[digits.len()..];
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.bytes().any(|b| b != b'0')
+        && matches!(unit, "" | "us" | "ms" | "s" | "m" | "h" | "d")
 }
 
 /// `addr[:port]` of `add server` (IPv6 in brackets).

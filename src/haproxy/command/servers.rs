@@ -90,6 +90,8 @@ pub struct AddServerOptions {
 
 const NEW_SERVER: &[&str] = &["New server registered."];
 const SERVER_DELETED: &[&str] = &["Server deleted."];
+/// `wait … srv-removable` once the server can go (3.0+).
+const WAIT_DONE: &[&str] = &["Done."];
 /// 3.x answers a repeated change (same address and port) with `nothing changed`.
 const ADDR_CHANGED: &[&str] = &[
     "IP changed from",
@@ -138,6 +140,23 @@ impl Command {
             Access::Mutation,
             Expect::Message(SERVER_DELETED),
             ["del".to_owned(), "server".to_owned(), server.to_string()],
+        )
+    }
+
+    /// `wait <ms> srv-removable <b>/<s>` (3.0+): HAProxy waits up to `millis` until `del
+    /// server` can succeed, and answers `Done.`, or why not (`Wait delay expired. …` while
+    /// connections are still attached, `Failed. …` when it never could). Changes nothing, but
+    /// needs admin level and only serves a deletion, so it is gated like one.
+    pub fn wait_server_removable(server: &ServerRef, millis: u32) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(WAIT_DONE),
+            [
+                "wait".to_owned(),
+                millis.to_string(),
+                "srv-removable".to_owned(),
+                server.to_string(),
+            ],
         )
     }
 

@@ -227,6 +227,7 @@ pub static ACKNOWLEDGED: &[&[&str]] = &[
     &["set", "ssl", "cert"],
     &["commit", "ssl", "cert"],
     &["abort", "ssl", "cert"],
+    &["wait"],
 ];
 
 /// The format `command_line`'s reply has, if it is a dump.

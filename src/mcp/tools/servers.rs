@@ -921,15 +921,35 @@ impl HaproxyMcp {
         Ok(deleted(t, srv, steps, waited.secs))
     }
 
-    /// `del server`, retried for a while when HAProxy says connections are still attached
-    /// (idle connections are purged after a delay).
+    /// `del server`, once HAProxy says the server can go: on 3.0+ HAProxy waits for that
+    /// itself (`wait … srv-removable`); older versions, and anything the wait did not settle,
+    /// retry for a while when connections are still attached (idle connections are purged
+    /// after a delay).
     async fn delete_retrying(
         &self,
         t: &Target,
         srv: &ServerRef,
         steps: &mut Vec<String>,
     ) -> Result<(), ToolError> {
-        let until = Instant::now() + DELETE_GRACE;
+        let started = Instant::now();
+        let release = t
+            .client
+            .show_version()
+            .await
+            .ok()
+            .and_then(|v| crate::haproxy::parse::version::parse_release(&v));
+        if release.is_some_and(|r| r >= (3, 0)) {
+            // Whatever the wait answers, `del server` below gives HAProxy's verdict.
+            let answer = match t.client.wait_server_removable(srv, DELETE_GRACE).await {
+                Ok(()) => "Done.".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            steps.push(format!(
+                "wait srv-removable {srv}: {answer} (after {:.1} s)",
+                started.elapsed().as_secs_f64()
+            ));
+        }
+        let until = started + DELETE_GRACE;
         loop {
             match t.client.del_server(srv).await {
                 Ok(()) => {
