@@ -74,6 +74,11 @@ def not_after_of_pem(pem):
     return out.stdout.decode().strip().removeprefix("notAfter=")
 
 
+def pids(show_proc):
+    """The process ids `show proc` lists (its lines that start with one)."""
+    return {int(l.split()[0]) for l in show_proc.splitlines() if l[:1].isdigit()}
+
+
 def eventually(what, check, seconds=20):
     deadline = time.time() + seconds
     while True:
@@ -280,13 +285,13 @@ async def main(binary, spec):
             else:
                 # HAProxy in a container: its paths are not this machine's, and it says so.
                 assert any(n.startswith(f"map {conf}/hosts.map: not readable here") for n in preview["not_compared"]), preview
-            before = raw(master, "show proc")
+            before = pids(raw(master, "show proc"))
             out, text = await call("reload")
             assert out["dropped"] == drops, (out["dropped"], drops)
             assert out["success"] and out["new_workers"], out
-            after = raw(master, "show proc")
+            after = pids(raw(master, "show proc"))
             for pid in out["new_workers"]:
-                assert str(pid) in after and str(pid) not in before, (out, before, after)
+                assert pid in after and pid not in before, (out, before, after)
             procs, ptext = await call("show_processes")
             assert [w["pid"] for w in procs["workers"]] == out["new_workers"], (procs, out)
             # Runtime-only changes are gone, as the answers of jobs 5 and 7 said.
