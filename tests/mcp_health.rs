@@ -304,4 +304,90 @@ async fn live_state_bits_follow_the_tools() {
         "{err}"
     );
     assert!(err.contains("be_app"), "{err}");
+
+    // Where checks connect. Columns: 17 srv_fqdn, 21 srv_check_port, 22 srv_check_addr,
+    // 23 srv_agent_addr, 24 srv_agent_port.
+    let cell = |b: &str, s: &str, i: usize| row(&live, b, s)[i].clone();
+    let v = live.version();
+    let r = h
+        .call(
+            "set_server_check_port",
+            json!({"backend": "be_app", "server": "app2", "address": "127.0.0.1", "port": port}),
+        )
+        .await;
+    if v.split('.')
+        .map(|n| n.parse::<u32>().unwrap())
+        .collect::<Vec<_>>()
+        >= vec![3, 4]
+    {
+        // 3.4 refuses every check-addr; the tool says so and nothing changed.
+        assert_eq!(r.is_error, Some(true), "{v}: {}", summary(&r));
+        assert!(
+            support::mcp::text(&r).contains("refuses every address for check-addr"),
+            "{v}: {}",
+            support::mcp::text(&r)
+        );
+        assert_eq!(cell("be_app", "app2", 22), "-", "{v}");
+    } else {
+        assert_ne!(r.is_error, Some(true), "{v}: {}", summary(&r));
+        assert_eq!(cell("be_app", "app2", 22), "127.0.0.1", "{v}");
+        assert_eq!(cell("be_app", "app2", 21), port.to_string(), "{v}");
+    }
+    let err = h
+        .err(
+            "set_server_check_port",
+            json!({"backend": "be_app", "server": "app2", "address": "app.example"}),
+        )
+        .await;
+    assert!(err.contains("not an IPv4 or IPv6 address"), "{v}: {err}");
+    h.ok(
+        "set_server_check_port",
+        json!({"backend": "be_api", "server": "api1", "agent": true, "address": "127.0.0.1", "port": 9777}),
+    )
+    .await;
+    assert_eq!(
+        (cell("be_api", "api1", 23), cell("be_api", "api1", 24)),
+        ("127.0.0.1".to_owned(), "9777".to_owned()),
+        "{v}"
+    );
+    let err = h
+        .err(
+            "set_server_check_port",
+            json!({"backend": "be_app", "server": "app1", "agent": true, "port": 9777}),
+        )
+        .await;
+    assert!(
+        err.contains("agent checks are not enabled on this server"),
+        "{v}: {err}"
+    );
+
+    // A server's FQDN: only where resolvers look it up (be_dns's template slots).
+    let out = h
+        .ok(
+            "set_server_addr",
+            json!({"backend": "be_dns", "server": "dns1", "fqdn": "other.svc.test"}),
+        )
+        .await;
+    assert!(
+        out["haproxy_says"]
+            .as_str()
+            .unwrap()
+            .contains("changed its FQDN from app.svc.test to other.svc.test"),
+        "{v}: {out}"
+    );
+    assert_eq!(cell("be_dns", "dns1", 17), "other.svc.test", "{v}");
+    let err = h
+        .err(
+            "set_server_addr",
+            json!({"backend": "be_app", "server": "app1", "fqdn": "app.svc.test"}),
+        )
+        .await;
+    assert!(err.contains("no resolution is configured"), "{v}: {err}");
+    let err = h
+        .err(
+            "set_server_addr",
+            json!({"backend": "be_app", "server": "app1", "fqdn": "x.test", "address": "127.0.0.1"}),
+        )
+        .await;
+    assert!(err.contains("Give either `address`"), "{v}: {err}");
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::command::args::{
-    self, MapName, ProxyName, SectionName, ServerAddress, ServerRef, SessionId, TableName,
+    self, Fqdn, MapName, ProxyName, SectionName, ServerAddress, ServerRef, SessionId, TableName,
     TlsFileName, Weight,
 };
 use super::command::{
@@ -557,6 +557,15 @@ impl RuntimeClient {
     }
 
     /// `set server … addr … [port …]`; returns HAProxy's account of what changed.
+    /// `set server … fqdn <name>`: HAProxy's answer (unchanged, or changed from/to).
+    pub async fn set_server_fqdn(
+        &self,
+        server: &ServerRef,
+        fqdn: &Fqdn,
+    ) -> Result<String, RuntimeError> {
+        self.run(Command::set_server_fqdn(server, fqdn)).await
+    }
+
     pub async fn set_server_addr(
         &self,
         server: &ServerRef,
@@ -625,6 +634,41 @@ impl RuntimeClient {
         port: u16,
     ) -> Result<(), RuntimeError> {
         self.run(Command::set_server_check_port(server, port))
+            .await
+            .map(drop)
+    }
+
+    /// `set server … check-addr <ip> [port <p>]`.
+    pub async fn set_server_check_addr(
+        &self,
+        server: &ServerRef,
+        addr: &ServerAddress,
+        port: Option<u16>,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::set_server_check_addr(server, addr, port))
+            .await
+            .map(drop)
+    }
+
+    /// `set server … agent-addr <ip> [port <p>]`.
+    pub async fn set_server_agent_addr(
+        &self,
+        server: &ServerRef,
+        addr: &ServerAddress,
+        port: Option<u16>,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::set_server_agent_addr(server, addr, port))
+            .await
+            .map(drop)
+    }
+
+    /// `set server … agent-port <p>`.
+    pub async fn set_server_agent_port(
+        &self,
+        server: &ServerRef,
+        port: u16,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::set_server_agent_port(server, port))
             .await
             .map(drop)
     }

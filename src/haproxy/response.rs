@@ -101,6 +101,19 @@ const REFUSALS: &[(Match, RefusalKind)] = {
         // `wait … srv-removable` (3.0+) puts `Wait delay expired.` or `Failed.` before the
         // reason `del server` would give.
         (Prefix("Wait delay expired."), ServerBusy),
+        // `set server … check-addr|agent-addr|agent-port|fqdn` (2.6 ends these without a LF).
+        (Prefix("invalid addr '"), InvalidArgument),
+        (Prefix("provided port is not an integer"), InvalidArgument),
+        (Prefix("provided port is invalid"), InvalidArgument),
+        (
+            Prefix("health checks are not enabled on this server"),
+            NotConfigured,
+        ),
+        (Prefix("could not update "), InvalidArgument),
+        (
+            Contains("fqdn failed because SRV resolution is configured"),
+            InvalidState,
+        ),
         (
             Prefix("Failed. Only servers in maintenance"),
             NotInMaintenance,
@@ -233,6 +246,16 @@ pub fn classify(command: &Command, reply: String) -> Result<String, RuntimeError
         },
         Expect::Nothing => {
             if reply.trim().is_empty() {
+                return Ok(reply);
+            }
+            Err(match refusal_kind(&reply) {
+                Some(kind) => refused(kind),
+                None => unrecognized(command, &reply),
+            })
+        }
+        Expect::MessageWith(successes) => {
+            let first = strip_severity(reply.lines().next().unwrap_or(""));
+            if successes.iter().any(|s| first.contains(s)) {
                 return Ok(reply);
             }
             Err(match refusal_kind(&reply) {

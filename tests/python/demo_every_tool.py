@@ -134,6 +134,30 @@ async def main(binary, version):
             await ok("set_server_check_port", backend="be_app", server="app1", port=8099)
             got = await ok("get_server", backend="be_app", server="app1")
             assert got["details"]["check_port"] == 8099, got
+            if version_tuple(version) >= (3, 4):
+                # HAProxy 3.4 refuses every check-addr (recorded from 3.4.7); the tool says so.
+                await err("set_server_check_port", "refuses every address for check-addr",
+                          backend="be_app", server="app1", address="127.0.0.1")
+            else:
+                await ok("set_server_check_port", backend="be_app", server="app1",
+                         address="127.0.0.1", port=8098)
+                got = await ok("get_server", backend="be_app", server="app1")
+                assert (got["details"]["check_addr"], got["details"]["check_port"]) == \
+                    ("127.0.0.1", 8098), got
+            await ok("set_server_check_port", backend="be_api", server="api1", agent=True,
+                     address="127.0.0.1", port=9777)
+            got = await ok("get_server", backend="be_api", server="api1")
+            assert (got["details"]["agent_addr"], got["details"]["agent_port"]) == \
+                ("127.0.0.1", 9777), got
+            await err("set_server_check_port", "agent checks are not enabled on this server",
+                      backend="be_app", server="app1", agent=True, port=9777)
+            out = await ok("set_server_addr", backend="be_dns", server="dns1",
+                           fqdn="other.svc.test")
+            assert "changed its FQDN from app.svc.test to other.svc.test" in out["haproxy_says"], out
+            got = await ok("get_server", backend="be_dns", server="dns1")
+            assert got["details"]["fqdn"] == "other.svc.test", got
+            await err("set_server_addr", "no resolution is configured",
+                      backend="be_app", server="app1", fqdn="app.svc.test")
             await ok("set_server_health", backend="be_api", server="api2", state="down")
             got = await ok("get_server", backend="be_api", server="api2")
             assert got["server"]["state"] == "down", got

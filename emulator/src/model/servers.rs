@@ -226,6 +226,17 @@ impl Model {
                 }
                 Reply::ok()
             }
+            [field @ ("check-addr" | "agent-addr"), addr, tail @ ..] => {
+                let agent = *field == "agent-addr";
+                let port = match tail {
+                    [] => None,
+                    ["port", p] => Some(*p),
+                    _ => return Reply::NotModelled,
+                };
+                self.set_check_target(at, agent, Some(addr), port)
+            }
+            ["agent-port", port] => self.set_check_target(at, true, None, Some(port)),
+            ["fqdn", name] => self.set_fqdn(at, name),
             ["check-port", port] => match port.parse::<u16>() {
                 Ok(p) => {
                     server.check_port = p;
@@ -277,6 +288,90 @@ impl Model {
             }
             _ => Reply::NotModelled,
         }
+    }
+
+    /// `set server … check-addr|agent-addr <ip> [port <p>]` and `agent-port <p>`: HAProxy's
+    /// `srv_update_check_addr_port` / `srv_update_agent_addr_port` (messages without a LF
+    /// before 3.0; from 3.4 `check-addr` refuses every address, as 3.4.7 does).
+    fn set_check_target(
+        &mut self,
+        at: (usize, usize),
+        agent: bool,
+        addr: Option<&str>,
+        port: Option<&str>,
+    ) -> Reply {
+        let server = &self.proxies[at.0].servers[at.1];
+        let enabled = if agent {
+            server.agent & check::ENABLED != 0
+        } else {
+            server.checked()
+        };
+        if !enabled {
+            let what = if agent { "agent" } else { "health" };
+            return self.server_message(&format!("{what} checks are not enabled on this server"));
+        }
+        if let Some(a) = addr {
+            let refused_by_34 = !agent && self.version >= Version::new(3, 4, 0);
+            if refused_by_34 || a.parse::<std::net::IpAddr>().is_err() {
+                return self.server_message(&format!("invalid addr '{a}'"));
+            }
+        }
+        let port = match port.map(str::parse::<i64>) {
+            None => None,
+            Some(Ok(p)) if (0..=65535).contains(&p) => Some(p),
+            Some(Ok(_)) => return self.server_message("provided port is invalid"),
+            Some(Err(_)) => return self.server_message("provided port is not an integer"),
+        };
+        let server = self.server_at(at);
+        let (addr_column, port_column) = if agent {
+            ("srv_agent_addr", "srv_agent_port")
+        } else {
+            ("srv_check_addr", "srv_check_port")
+        };
+        if let Some(a) = addr {
+            server.state.set(addr_column, a);
+        }
+        if let Some(p) = port {
+            if agent {
+                server.state.set(port_column, p);
+            } else {
+                // Rendered from the field.
+                server.check_port = p as u16;
+            }
+        }
+        Reply::ok()
+    }
+
+    /// `set server … fqdn <name>`: only for a server with resolvers (the model knows those by
+    /// the FQDN the seed recorded). The new name is not resolved: the model keeps the address.
+    fn set_fqdn(&mut self, at: (usize, usize), name: &str) -> Reply {
+        let backend = self.proxies[at.0].name.clone();
+        let server = self.server_at(at);
+        let current = server.state.get("srv_fqdn").to_owned();
+        if current.is_empty() || current == "-" {
+            return Reply::line(
+                "set server <b>/<s> fqdn failed because no resolution is configured.",
+            );
+        }
+        let valid = !name.is_empty()
+            && name.split('.').all(|l| {
+                !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        let by = "by 'stats socket command'";
+        if !valid {
+            return Reply::line(format!(
+                "could not update {backend}/{} FQDN {by}",
+                server.name
+            ));
+        }
+        if current == name {
+            return Reply::line(format!("no need to change the FDQN {by}"));
+        }
+        server.state.set("srv_fqdn", name);
+        Reply::line(format!(
+            "{backend}/{} changed its FQDN from {current} to {name} {by}",
+            server.name
+        ))
     }
 
     /// `enable|disable server|health|agent <backend/server>`.

@@ -361,6 +361,41 @@ pub fn text(argument: &'static str, value: &str, max: usize) -> Result<String, A
     Ok(value.to_owned())
 }
 
+/// A DNS name for `set server … fqdn`: labels of letters, digits and `-` (not at either end),
+/// at most 63 bytes each and 253 in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fqdn(String);
+
+impl Fqdn {
+    /// Validates a DNS name (an IP address is not one).
+    pub fn new(value: &str) -> Result<Self, ArgError> {
+        let labels_ok = value.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+        if !value.is_empty() && value.len() <= 253 && labels_ok && value.parse::<IpAddr>().is_err()
+        {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(ArgError::new(
+                "FQDN",
+                value,
+                "expected a DNS name such as app.example.com (letters, digits, '-' and dots;                  no empty label, no address, no port)",
+            ))
+        }
+    }
+
+    /// The name as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A server address for `add server` / `set server … addr`: an IPv4 or IPv6 address, or a host
 /// name (dynamic servers do not resolve it, but HAProxy accepts it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -542,6 +577,22 @@ pub fn data_type(value: &str) -> Result<String, ArgError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fqdns_are_dns_names() {
+        assert_eq!(Fqdn::new("app.svc.test").unwrap().as_str(), "app.svc.test");
+        for bad in [
+            "",
+            "not..valid",
+            "-a.b",
+            "a b",
+            "127.0.0.1",
+            "a.b:80",
+            "x;y",
+        ] {
+            assert!(Fqdn::new(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn table_names_take_a_peers_section_prefix() {

@@ -1,7 +1,7 @@
 //! Health checks and agents: enabling them, forcing their result, tuning them.
 
 use super::Command;
-use super::args::ServerRef;
+use super::args::{ServerAddress, ServerRef};
 use super::servers::{AgentState, HealthState};
 
 impl Command {
@@ -47,6 +47,48 @@ impl Command {
     /// `set server <b>/<s> check-port <port>`.
     pub fn set_server_check_port(server: &ServerRef, port: u16) -> Self {
         Self::set_server(server, "check-port", &port.to_string())
+    }
+
+    /// `set server <b>/<s> check-addr <ip> [port <port>]`: where health checks connect.
+    pub fn set_server_check_addr(
+        server: &ServerRef,
+        addr: &ServerAddress,
+        port: Option<u16>,
+    ) -> Self {
+        Self::set_server_addr_and_port(server, "check-addr", addr, port)
+    }
+
+    /// `set server <b>/<s> agent-addr <ip> [port <port>]`: where the agent check connects.
+    pub fn set_server_agent_addr(
+        server: &ServerRef,
+        addr: &ServerAddress,
+        port: Option<u16>,
+    ) -> Self {
+        Self::set_server_addr_and_port(server, "agent-addr", addr, port)
+    }
+
+    /// `set server <b>/<s> agent-port <port>`.
+    pub fn set_server_agent_port(server: &ServerRef, port: u16) -> Self {
+        Self::set_server(server, "agent-port", &port.to_string())
+    }
+
+    fn set_server_addr_and_port(
+        server: &ServerRef,
+        field: &str,
+        addr: &ServerAddress,
+        port: Option<u16>,
+    ) -> Self {
+        let mut words = vec![
+            "set".to_owned(),
+            "server".to_owned(),
+            server.to_string(),
+            field.to_owned(),
+            addr.as_str().to_owned(),
+        ];
+        if let Some(p) = port {
+            words.extend(["port".to_owned(), p.to_string()]);
+        }
+        Self::change(words)
     }
 
     /// `set server <b>/<s> <field> <value>`.

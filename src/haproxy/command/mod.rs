@@ -58,6 +58,9 @@ pub enum Expect {
     Nothing,
     /// A message whose first line starts with one of these (e.g. `New server registered.`).
     Message(&'static [&'static str]),
+    /// A message whose first line contains one of these (for messages that start with the
+    /// object's name, e.g. `be/s changed its FQDN from … to …`).
+    MessageWith(&'static [&'static str]),
 }
 
 /// One Runtime API command, ready to be encoded and sent.

@@ -1,6 +1,6 @@
 //! Dynamic pool management: adding, removing, weighting and (de)activating servers.
 
-use super::args::{ProxyName, ServerAddress, ServerRef, Weight};
+use super::args::{Fqdn, ProxyName, ServerAddress, ServerRef, Weight};
 use super::{Access, Command, Expect};
 
 /// A server's administrative state (`set server … state`).
@@ -90,6 +90,8 @@ pub struct AddServerOptions {
 
 const NEW_SERVER: &[&str] = &["New server registered."];
 const SERVER_DELETED: &[&str] = &["Server deleted."];
+/// `set server … fqdn`: unchanged (HAProxy's spelling), or changed.
+const FQDN_CHANGED: &[&str] = &["no need to change the FDQN", " changed its FQDN from "];
 /// `wait … srv-removable` once the server can go (3.0+).
 const WAIT_DONE: &[&str] = &["Done."];
 /// 3.x answers a repeated change (same address and port) with `nothing changed`.
@@ -234,6 +236,23 @@ impl Command {
     }
 
     /// `set server <b>/<s> addr <ip> [port <p>]`. Success prints what changed.
+    /// `set server <b>/<s> fqdn <name>`: the name the server's resolvers look up (only for a
+    /// server with `resolvers`). HAProxy answers `no need to change the FDQN …` (sic) or
+    /// `<b>/<s> changed its FQDN from <old> to <new> …`.
+    pub fn set_server_fqdn(server: &ServerRef, fqdn: &Fqdn) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::MessageWith(FQDN_CHANGED),
+            [
+                "set".to_owned(),
+                "server".to_owned(),
+                server.to_string(),
+                "fqdn".to_owned(),
+                fqdn.as_str().to_owned(),
+            ],
+        )
+    }
+
     pub fn set_server_addr(server: &ServerRef, addr: &ServerAddress, port: Option<u16>) -> Self {
         let mut words = vec![
             "set".to_owned(),

@@ -9,10 +9,10 @@ use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
 use super::{ServerArgs, out};
-use crate::haproxy::command::args::{self, ServerRef};
+use crate::haproxy::command::args::{self, ServerAddress, ServerRef};
 use crate::haproxy::command::{AgentState, HealthState};
 use crate::haproxy::{RuntimeClient, RuntimeError};
-use crate::mcp::answer::{Answer, ToolResult};
+use crate::mcp::answer::{Answer, ToolError, ToolResult};
 use crate::mcp::explain::{Subject, checked};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::rails::{guard_rotation, server_to_change};
@@ -98,9 +98,16 @@ pub struct CheckPortArgs {
     pub backend: String,
     /// The server's name.
     pub server: String,
-    /// The port health checks connect to.
+    /// Port to connect to.
+    #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
-    pub port: u32,
+    pub port: Option<u32>,
+    /// IP address to connect to.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The agent check's.
+    #[serde(default)]
+    pub agent: bool,
 }
 
 /// Confirmation of a health-check change.
@@ -123,7 +130,12 @@ enum Change {
     Health(HealthArg),
     Agent(AgentArg),
     AgentSend(String),
-    CheckPort(u16),
+    /// Where the health check (or, `agent`, the agent check) connects.
+    CheckTarget {
+        agent: bool,
+        address: Option<ServerAddress>,
+        port: Option<u16>,
+    },
 }
 
 impl Change {
@@ -137,7 +149,28 @@ impl Change {
             Self::Health(s) => client.set_server_health(server, health_state(*s)).await,
             Self::Agent(s) => client.set_server_agent(server, agent_state(*s)).await,
             Self::AgentSend(text) => client.set_agent_send(server, text).await,
-            Self::CheckPort(p) => client.set_server_check_port(server, *p).await,
+            Self::CheckTarget {
+                agent,
+                address: Some(addr),
+                port,
+            } => match agent {
+                false => client.set_server_check_addr(server, addr, *port).await,
+                true => client.set_server_agent_addr(server, addr, *port).await,
+            },
+            Self::CheckTarget {
+                agent,
+                address: None,
+                port: Some(port),
+            } => match agent {
+                false => client.set_server_check_port(server, *port).await,
+                true => client.set_server_agent_port(server, *port).await,
+            },
+            // The tool refuses this before building the change.
+            Self::CheckTarget {
+                address: None,
+                port: None,
+                ..
+            } => Ok(()),
         }
     }
 
@@ -184,7 +217,25 @@ impl Change {
             Self::AgentSend(text) => {
                 format!("the agent check of {server} now sends {text:?}")
             }
-            Self::CheckPort(p) => format!("health checks of {server} now connect to port {p}"),
+            Self::CheckTarget {
+                agent,
+                address,
+                port,
+            } => {
+                let which = if *agent {
+                    "the agent check of"
+                } else {
+                    "health checks of"
+                };
+                let verb = if *agent { "connects" } else { "connect" };
+                let to = match (address, port) {
+                    (Some(a), Some(p)) => format!("{} port {p}", a.as_str()),
+                    (Some(a), None) => format!("{} (same port)", a.as_str()),
+                    (None, Some(p)) => format!("port {p}"),
+                    (None, None) => "the same place".to_owned(),
+                };
+                format!("{which} {server} now {verb} to {to}")
+            }
         }
     }
 }
@@ -261,7 +312,7 @@ impl HaproxyMcp {
 
     /// Turns a server's health checks off.
     #[tool(
-        description = "Disable a server's health checks (`disable health`); it keeps its last state: a failing server keeps its traffic, a DOWN one stays DOWN. Undo with enable_health.",
+        description = "Disable a server's health checks; it keeps its last state: a failing server keeps its traffic, a DOWN one stays DOWN. Undo with enable_health.",
         annotations(title = "Disable health checks", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -318,7 +369,7 @@ impl HaproxyMcp {
 
     /// Forces a server's health state.
     #[tool(
-        description = "Force a server's health (`set server … health`) without waiting for checks: down stops all traffic, stopping admits only persistent sessions. Running checks move it when they disagree.",
+        description = "Force a server's health without waiting for checks: down stops all traffic, stopping admits only persistent sessions. Running checks move it when they disagree.",
         annotations(title = "Force server health", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -360,7 +411,7 @@ impl HaproxyMcp {
 
     /// Changes what the agent check sends.
     #[tool(
-        description = "Change the string the agent check sends (`set server … agent-send`). Fails without an agent check.",
+        description = "Change the string the agent check sends. Fails without an agent check.",
         annotations(title = "Set agent-send string", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -380,9 +431,9 @@ impl HaproxyMcp {
         .await
     }
 
-    /// Changes the port health checks use.
+    /// Changes where health checks (or the agent check) connect.
     #[tool(
-        description = "Change the port a server's health checks use (`set server … check-port`). A wrong port fails checks and takes it DOWN.",
+        description = "Where a server's health checks (agent=true: its agent check) connect: port and/or IP address. A wrong one fails checks and takes it DOWN.",
         annotations(title = "Set check port", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -390,15 +441,45 @@ impl HaproxyMcp {
         &self,
         Parameters(a): Parameters<CheckPortArgs>,
     ) -> ToolResult<HealthDone> {
-        let port = args::port("check port", a.port)?;
-        change(
+        let port = a.port.map(|p| args::port("port", p)).transpose()?;
+        // HAProxy takes an IP address here, never a name.
+        let address = match a.address.as_deref() {
+            Some(ip) if ip.parse::<std::net::IpAddr>().is_err() => {
+                return Err(ToolError::new(format!(
+                    "argument `address`: {ip:?} is not an IPv4 or IPv6 address (checks connect to an address, not a name). Nothing was sent."
+                )));
+            }
+            Some(ip) => Some(ServerAddress::new(ip)?),
+            None => None,
+        };
+        if port.is_none() && address.is_none() {
+            return Err(ToolError::new(
+                "Give `port`, `address` or both: where the checks should connect. Nothing was sent.",
+            ));
+        }
+        let check_addr = address.is_some() && !a.agent;
+        let result = change(
             self,
             a.target.as_deref(),
             &a.backend,
             &a.server,
-            Change::CheckPort(port),
+            Change::CheckTarget {
+                agent: a.agent,
+                address,
+                port,
+            },
             false,
         )
-        .await
+        .await;
+        match result {
+            // HAProxy 3.4 refuses every `check-addr` (its parser of that field rejects plain
+            // addresses since 3.4-dev9; seen on 3.4.7): say so rather than blame the address.
+            Err(e) if check_addr && e.message().contains("invalid addr '") => {
+                Err(e.with_note(
+                    "If this HAProxy is 3.4, it refuses every address for check-addr (its own parser; seen on 3.4.7). The check address can then only be changed in the configuration; check-port still works.",
+                ))
+            }
+            other => other,
+        }
     }
 }

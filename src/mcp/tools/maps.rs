@@ -646,7 +646,7 @@ impl HaproxyMcp {
 
     /// Atomically replaces a map's contents.
     #[tool(
-        description = "Replace all entries of a map atomically (`prepare map`, load, `commit map`): lookups never see a half-loaded map; on failure it keeps its old contents. Keys cannot contain blanks here.",
+        description = "Replace all entries of a map atomically (prepare, load, commit): lookups never see a half-loaded map; on failure it keeps its old contents. Keys cannot contain blanks here.",
         annotations(title = "Replace map contents", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ReplaceOut>()
     )]

@@ -19,7 +19,7 @@ use rmcp::{RoleServer, tool, tool_router};
 use serde::{Deserialize, Serialize};
 
 use super::{ServerArgs, out};
-use crate::haproxy::command::args::{self, ServerAddress, ServerRef, Weight};
+use crate::haproxy::command::args::{self, Fqdn, ServerAddress, ServerRef, Weight};
 use crate::haproxy::command::{AddServerOptions, ServerAdminState};
 use crate::haproxy::{RefusalKind, RuntimeError};
 use crate::mcp::answer::{Answer, ToolError, ToolResult};
@@ -241,11 +241,15 @@ pub struct SetAddrArgs {
     /// The server's name.
     pub server: String,
     /// New IPv4 or IPv6 address.
-    pub address: String,
+    #[serde(default)]
+    pub address: Option<String>,
     /// New port (unchanged when omitted).
     #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u32>,
+    /// Or a DNS name for its resolvers.
+    #[serde(default)]
+    pub fqdn: Option<String>,
 }
 
 /// Arguments of drain_server.
@@ -714,7 +718,7 @@ impl HaproxyMcp {
 
     /// Change a server's address and port.
     #[tool(
-        description = "Change a server's address and optionally port (`set server … addr`). New connections go there; existing ones stay. On 3.0+ it applies just after the answer: an immediate read may show the old one.",
+        description = "Change a server's address and optionally port, or the name its resolvers look up (`fqdn`). New connections go there; existing ones stay. On 3.0+ it applies just after the answer: an immediate read may show the old one.",
         annotations(title = "Set server address", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<AddrOut>()
     )]
@@ -724,9 +728,22 @@ impl HaproxyMcp {
     ) -> ToolResult<AddrOut> {
         let t = self.target(args.target.as_deref())?;
         let srv = server_to_change(&args.backend, &args.server)?;
-        let addr = ServerAddress::new(&args.address)?;
         let port = args.port.map(|p| args::port("port", p)).transpose()?;
-        let said = checked(t, &srv, t.client.set_server_addr(&srv, &addr, port).await).await?;
+        let said = match (&args.address, &args.fqdn, port) {
+            (Some(address), None, _) => {
+                let addr = ServerAddress::new(address)?;
+                checked(t, &srv, t.client.set_server_addr(&srv, &addr, port).await).await?
+            }
+            (None, Some(name), None) => {
+                let fqdn = Fqdn::new(name)?;
+                checked(t, &srv, t.client.set_server_fqdn(&srv, &fqdn).await).await?
+            }
+            _ => {
+                return Err(ToolError::new(
+                    "Give either `address` (with an optional `port`) or `fqdn` (a server with resolvers then looks the name up). Nothing was sent.",
+                ));
+            }
+        };
         let summary = format!("[{}] {srv}: HAProxy says \"{said}\".", t.name);
         Ok(Answer::new(
             summary,

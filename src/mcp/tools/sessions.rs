@@ -342,7 +342,7 @@ impl HaproxyMcp {
 
     /// Kills one session.
     #[tool(
-        description = "Kill one session (`shutdown session <id>`): its connections close at once, requests in flight are lost. Ids are reused: list again rather than retry an old id.",
+        description = "Kill one session: its connections close at once, requests in flight are lost. Ids are reused: list again rather than retry an old id.",
         annotations(title = "Shut down a session", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ShutdownOut>()
     )]
@@ -368,7 +368,7 @@ impl HaproxyMcp {
 
     /// Kills every session on one server.
     #[tool(
-        description = "Kill every session of a server (`shutdown sessions server`): connections close at once, requests in flight are lost. Typically after maint, to move long-lived connections.",
+        description = "Kill every session of a server: connections close at once, requests in flight are lost. Typically after maint, to move long-lived connections.",
         annotations(title = "Shut down a server's sessions", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ShutdownOut>()
     )]

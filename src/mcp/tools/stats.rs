@@ -259,7 +259,7 @@ impl HaproxyMcp {
 
     /// Statistics rows from `show stat`, filtered and limited.
     #[tool(
-        description = "Raw `show stat` counters of frontends, backends and servers. Filter by proxy and type; `fields` picks columns ([\"all\"] for every one). Prefer health_summary, list_* and get_* for answers.",
+        description = "Raw `show stat` counters, filtered by proxy and type; `fields` picks columns ([\"all\"]: every one). Prefer health_summary, list_* and get_* for answers.",
         annotations(title = "Show statistics", read_only_hint = true, open_world_hint = false),
         output_schema = out::<StatOut>()
     )]
