@@ -133,18 +133,7 @@ async fn python_sdk_does_the_eleven_operator_jobs_on_live_haproxy() {
     let Some(dns) = support::DnsServer::start(TEST, "127.0.0.1 app.svc.test\n") else {
         return;
     };
-    let read = |name: &str| std::fs::read_to_string(certs.path().join(name)).unwrap();
-    let mut files: Vec<(&str, String)> = [
-        "site.pem",
-        "api.pem",
-        "old.pem",
-        "ca.pem",
-        "crl.pem",
-        "crt-list.txt",
-    ]
-    .iter()
-    .map(|n| (*n, read(n)))
-    .collect();
+    let mut files = support::served_tls_files(certs.path());
     files.push(("hosts.map", "www.example.test be_app\n".to_owned()));
     files.push(("blocklist.acl", "192.0.2.66\n".to_owned()));
     let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();

@@ -581,15 +581,7 @@ async fn certificates_inventory_and_rotation_on_live_haproxy() {
         return;
     };
     let read = |name: &str| std::fs::read_to_string(certs.path().join(name)).unwrap();
-    let names = [
-        "site.pem",
-        "api.pem",
-        "old.pem",
-        "ca.pem",
-        "crl.pem",
-        "crt-list.txt",
-    ];
-    let files: Vec<(&str, String)> = names.iter().map(|n| (*n, read(n))).collect();
+    let files = support::served_tls_files(certs.path());
     let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
     let (https, api) = (support::free_port(), support::free_port());
     let body = format!(

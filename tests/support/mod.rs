@@ -950,3 +950,23 @@ pub fn test_certificates(test: &str) -> Option<tempfile::TempDir> {
         }
     }
 }
+
+/// The files of [`test_certificates`] a TLS configuration serves (certificates, CA, CRL and the
+/// crt-list), as `(name, contents)` for `ConfiguredHaproxy::start_with_files`.
+pub fn served_tls_files(certs: &Path) -> Vec<(&'static str, String)> {
+    [
+        "site.pem",
+        "api.pem",
+        "old.pem",
+        "ca.pem",
+        "crl.pem",
+        "crt-list.txt",
+    ]
+    .into_iter()
+    .map(|name| {
+        let text = std::fs::read_to_string(certs.join(name))
+            .unwrap_or_else(|e| panic!("read the test certificate file {name}: {e}"));
+        (name, text)
+    })
+    .collect()
+}

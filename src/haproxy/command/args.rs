@@ -361,6 +361,22 @@ pub fn text(argument: &'static str, value: &str, max: usize) -> Result<String, A
     Ok(value.to_owned())
 }
 
+/// Whether `value` is a DNS host name: labels of letters, digits and `-` (not at either end),
+/// at most 63 bytes each and 253 in all.
+fn is_dns_name(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 253
+        && value.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
 /// A DNS name for `set server … fqdn`: labels of letters, digits and `-` (not at either end),
 /// at most 63 bytes each and 253 in all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -369,17 +385,7 @@ pub struct Fqdn(String);
 impl Fqdn {
     /// Validates a DNS name (an IP address is not one).
     pub fn new(value: &str) -> Result<Self, ArgError> {
-        let labels_ok = value.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-        if !value.is_empty() && value.len() <= 253 && labels_ok && value.parse::<IpAddr>().is_err()
-        {
+        if is_dns_name(value) && value.parse::<IpAddr>().is_err() {
             Ok(Self(value.to_owned()))
         } else {
             Err(ArgError::new(
@@ -407,18 +413,7 @@ impl ServerAddress {
         if value.parse::<IpAddr>().is_ok() {
             return Ok(Self(value.to_owned()));
         }
-        let valid_host = !value.is_empty()
-            && value.len() <= 253
-            && value.split('.').all(|label| {
-                !label.is_empty()
-                    && label.len() <= 63
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            });
-        if valid_host {
+        if is_dns_name(value) {
             Ok(Self(value.to_owned()))
         } else {
             Err(ArgError::new(
