@@ -38,7 +38,7 @@ struct Step {
 
 fn steps(len: usize) -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec(
-        (0u8..30, any::<usize>(), 0u32..400, any::<bool>()).prop_map(
+        (0u8..32, any::<usize>(), 0u32..400, any::<bool>()).prop_map(
             |(kind, pick, value, flag)| Step {
                 kind,
                 pick,
@@ -66,6 +66,8 @@ struct World {
     app_port: u16,
     /// HAProxy 3.4+: backends can be added, published and deleted at runtime.
     runtime_backends: bool,
+    /// HAProxy 3.0+: `wait … srv-removable`.
+    wait: bool,
     /// The configuration's first named `defaults` section (what `add backend` starts from).
     defaults: Option<String>,
     /// The backends added at runtime so far (also in `backends`).
@@ -250,6 +252,22 @@ impl World {
                     .trim_end()
                     .to_owned()
             }
+            // Where checks and agents connect, to where they connect already (the model knows
+            // nothing of what listens elsewhere), and refused values.
+            30 => match step.pick % 5 {
+                0 => format!("set server {server} check-addr 127.0.0.1"),
+                1 => format!("set server {server} check-addr not-an-address"),
+                2 => format!("set server {server} agent-addr 127.0.0.1"),
+                3 => format!("set server {server} agent-port x"),
+                _ => format!("set server {server} check-addr 127.0.0.1 port 70000"),
+            },
+            // FQDNs (the steps' servers have no resolvers: refused) and wait srv-removable
+            // (3.0+; answered at once, or after its 100 ms while sessions are attached).
+            31 if step.flag => {
+                format!("set server {server} fqdn app{}.example.net", step.value % 3)
+            }
+            31 if self.wait => format!("wait 100 srv-removable {server}"),
+            31 => format!("set server {server} fqdn not..valid"),
             22 if step.pick % 5 == 4 && self.table.is_some() => {
                 format!("show table {}", self.table())
             }
@@ -454,6 +472,7 @@ fn seed(
         table: tables.first().cloned(),
         app_port,
         runtime_backends: version >= Version::new(3, 4, 0),
+        wait: version >= Version::new(3, 0, 0),
         defaults: config.lines().find_map(|l| {
             let mut words = l.split_whitespace();
             (words.next() == Some("defaults") && !l.starts_with([' ', '\t']))

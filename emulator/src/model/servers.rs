@@ -637,6 +637,23 @@ impl Model {
             }
             Reply::NotModelled => Removal::Never(String::new()),
         })?;
+        // A server another one tracks is pointed to by the configuration (HAProxy's
+        // SRV_F_NON_PURGEABLE), checked before its state.
+        let key = (
+            self.proxies[at.0].name.clone(),
+            self.proxies[at.0].servers[at.1].name.clone(),
+        );
+        let tracked = self
+            .proxies
+            .iter()
+            .flat_map(|p| &p.servers)
+            .any(|s| s.tracks.as_ref() == Some(&key));
+        if tracked {
+            return Err(Removal::Never(
+                "This server cannot be removed at runtime due to other configuration elements pointing to it."
+                    .to_owned(),
+            ));
+        }
         if self.proxies[at.0].servers[at.1].admin & admin::MAINT == 0 {
             return Err(Removal::Never(
                 "Only servers in maintenance mode can be deleted.".to_owned(),
