@@ -441,6 +441,10 @@ impl HaproxyMcp {
         &self,
         Parameters(a): Parameters<CheckPortArgs>,
     ) -> ToolResult<HealthDone> {
+        // Every argument is checked before anything else is said (`change` looks the target
+        // and the names up again, cheaply).
+        self.target(a.target.as_deref())?;
+        server_to_change(&a.backend, &a.server)?;
         let port = a.port.map(|p| args::port("port", p)).transpose()?;
         // HAProxy takes an IP address here, never a name.
         let address = match a.address.as_deref() {
