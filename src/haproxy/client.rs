@@ -556,7 +556,6 @@ impl RuntimeClient {
             .map(drop)
     }
 
-    /// `set server … addr … [port …]`; returns HAProxy's account of what changed.
     /// `set server … fqdn <name>`: HAProxy's answer (unchanged, or changed from/to).
     pub async fn set_server_fqdn(
         &self,
@@ -566,6 +565,7 @@ impl RuntimeClient {
         self.run(Command::set_server_fqdn(server, fqdn)).await
     }
 
+    /// `set server … addr … [port …]`; returns HAProxy's account of what changed.
     pub async fn set_server_addr(
         &self,
         server: &ServerRef,

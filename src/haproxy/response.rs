@@ -239,6 +239,12 @@ pub fn classify(command: &Command, reply: String) -> Result<String, RuntimeError
         command: command.to_string(),
         message: reply.trim_end().to_owned(),
     };
+    // Not the success this command expects: a refusal HAProxy is known to give, or else a
+    // reply nobody recognised.
+    let not_success = || match refusal_kind(&reply) {
+        Some(kind) => refused(kind),
+        None => unrecognized(command, &reply),
+    };
     match command.expect() {
         Expect::Dump => match refusal_kind(&reply) {
             Some(kind) => Err(refused(kind)),
@@ -248,20 +254,14 @@ pub fn classify(command: &Command, reply: String) -> Result<String, RuntimeError
             if reply.trim().is_empty() {
                 return Ok(reply);
             }
-            Err(match refusal_kind(&reply) {
-                Some(kind) => refused(kind),
-                None => unrecognized(command, &reply),
-            })
+            Err(not_success())
         }
         Expect::MessageWith(successes) => {
             let first = strip_severity(reply.lines().next().unwrap_or(""));
             if successes.iter().any(|s| first.contains(s)) {
                 return Ok(reply);
             }
-            Err(match refusal_kind(&reply) {
-                Some(kind) => refused(kind),
-                None => unrecognized(command, &reply),
-            })
+            Err(not_success())
         }
         Expect::Message(successes) => {
             let first = strip_severity(reply.lines().next().unwrap_or("")).trim_start();
@@ -278,10 +278,7 @@ pub fn classify(command: &Command, reply: String) -> Result<String, RuntimeError
             {
                 return Ok(reply);
             }
-            Err(match refusal_kind(&reply) {
-                Some(kind) => refused(kind),
-                None => unrecognized(command, &reply),
-            })
+            Err(not_success())
         }
     }
 }

@@ -391,7 +391,8 @@ impl Fqdn {
             Err(ArgError::new(
                 "FQDN",
                 value,
-                "expected a DNS name such as app.example.com (letters, digits, '-' and dots;                  no empty label, no address, no port)",
+                "expected a DNS name such as app.example.com (letters, digits, '-' and dots; \
+                 no empty label, no address, no port)",
             ))
         }
     }
@@ -585,7 +586,8 @@ mod tests {
             "a.b:80",
             "x;y",
         ] {
-            assert!(Fqdn::new(bad).is_err(), "{bad}");
+            let e = Fqdn::new(bad).unwrap_err();
+            assert!(!e.reason.contains("  "), "{bad}: {e}");
         }
     }
 

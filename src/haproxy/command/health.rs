@@ -2,7 +2,7 @@
 
 use super::Command;
 use super::args::{ServerAddress, ServerRef};
-use super::servers::{AgentState, HealthState};
+use super::servers::{AgentState, HealthState, addr_and_port_words};
 
 impl Command {
     /// `enable health <b>/<s>`.
@@ -55,7 +55,7 @@ impl Command {
         addr: &ServerAddress,
         port: Option<u16>,
     ) -> Self {
-        Self::set_server_addr_and_port(server, "check-addr", addr, port)
+        Self::change(addr_and_port_words(server, "check-addr", addr, port))
     }
 
     /// `set server <b>/<s> agent-addr <ip> [port <port>]`: where the agent check connects.
@@ -64,31 +64,12 @@ impl Command {
         addr: &ServerAddress,
         port: Option<u16>,
     ) -> Self {
-        Self::set_server_addr_and_port(server, "agent-addr", addr, port)
+        Self::change(addr_and_port_words(server, "agent-addr", addr, port))
     }
 
     /// `set server <b>/<s> agent-port <port>`.
     pub fn set_server_agent_port(server: &ServerRef, port: u16) -> Self {
         Self::set_server(server, "agent-port", &port.to_string())
-    }
-
-    fn set_server_addr_and_port(
-        server: &ServerRef,
-        field: &str,
-        addr: &ServerAddress,
-        port: Option<u16>,
-    ) -> Self {
-        let mut words = vec![
-            "set".to_owned(),
-            "server".to_owned(),
-            server.to_string(),
-            field.to_owned(),
-            addr.as_str().to_owned(),
-        ];
-        if let Some(p) = port {
-            words.extend(["port".to_owned(), p.to_string()]);
-        }
-        Self::change(words)
     }
 
     /// `set server <b>/<s> <field> <value>`.

@@ -235,7 +235,6 @@ impl Command {
         ])
     }
 
-    /// `set server <b>/<s> addr <ip> [port <p>]`. Success prints what changed.
     /// `set server <b>/<s> fqdn <name>`: the name the server's resolvers look up (only for a
     /// server with `resolvers`). HAProxy answers `no need to change the FDQN …` (sic) or
     /// `<b>/<s> changed its FQDN from <old> to <new> …`.
@@ -253,19 +252,35 @@ impl Command {
         )
     }
 
+    /// `set server <b>/<s> addr <ip> [port <p>]`. Success prints what changed.
     pub fn set_server_addr(server: &ServerRef, addr: &ServerAddress, port: Option<u16>) -> Self {
-        let mut words = vec![
-            "set".to_owned(),
-            "server".to_owned(),
-            server.to_string(),
-            "addr".to_owned(),
-            addr.as_str().to_owned(),
-        ];
-        if let Some(p) = port {
-            words.extend(["port".to_owned(), p.to_string()]);
-        }
-        Self::new(Access::Mutation, Expect::Message(ADDR_CHANGED), words)
+        Self::new(
+            Access::Mutation,
+            Expect::Message(ADDR_CHANGED),
+            addr_and_port_words(server, "addr", addr, port),
+        )
     }
+}
+
+/// `set server <b>/<s> <field> <addr> [port <p>]`, the shape of `addr`, `check-addr` and
+/// `agent-addr`.
+pub(super) fn addr_and_port_words(
+    server: &ServerRef,
+    field: &str,
+    addr: &ServerAddress,
+    port: Option<u16>,
+) -> Vec<String> {
+    let mut words = vec![
+        "set".to_owned(),
+        "server".to_owned(),
+        server.to_string(),
+        field.to_owned(),
+        addr.as_str().to_owned(),
+    ];
+    if let Some(p) = port {
+        words.extend(["port".to_owned(), p.to_string()]);
+    }
+    words
 }
 
 #[cfg(test)]
