@@ -146,6 +146,16 @@ pub struct Truncation {
     pub truncated: Option<String>,
 }
 
+/// The first `shown` items joined by `separator`, then `<separator>and N more` when some were
+/// left out: for naming a few things in a summary sentence (`a; b; and 3 more`).
+pub fn first_and_more(items: &[String], shown: usize, separator: &str) -> String {
+    let named = items[..items.len().min(shown)].join(separator);
+    match items.len().saturating_sub(shown) {
+        0 => named,
+        n => format!("{named}{separator}and {n} more"),
+    }
+}
+
 /// Keeps at most `limit` items and says how many were dropped.
 pub fn truncate<T>(mut items: Vec<T>, limit: usize) -> (Vec<T>, Truncation) {
     let total = items.len();
@@ -285,5 +295,14 @@ mod tests {
         let (_, t) = truncate(vec![1], 3);
         assert_eq!(t.truncated, None);
         assert_eq!(t.suffix(), "");
+    }
+
+    #[test]
+    fn first_and_more_names_a_few_and_counts_the_rest() {
+        let items: Vec<String> = ["a", "b", "c", "d", "e"].map(String::from).to_vec();
+        assert_eq!(first_and_more(&items[..2], 3, ", "), "a, b");
+        assert_eq!(first_and_more(&items, 3, ", "), "a, b, c, and 2 more");
+        assert_eq!(first_and_more(&items, 5, "; "), "a; b; c; d; e");
+        assert_eq!(first_and_more(&items, 1, "; "), "a; and 4 more");
     }
 }

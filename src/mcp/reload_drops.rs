@@ -20,7 +20,11 @@ use crate::haproxy::command::args::MapName;
 use crate::haproxy::command::{ListKind, StatFilter, StatObjects};
 use crate::haproxy::parse::list_file;
 use crate::haproxy::parse::map::MapInfo;
-use crate::haproxy::parse::stat::StatKind;
+use crate::haproxy::parse::peers::PeersSection;
+use crate::haproxy::parse::servers_state::ServerState;
+use crate::haproxy::parse::stat::{StatKind, StatReport};
+use crate::haproxy::parse::table::TableInfo;
+use crate::mcp::answer::first_and_more;
 use crate::mcp::cert_inventory::{self, CertKind};
 use crate::mcp::targets::Target;
 
@@ -64,73 +68,14 @@ pub async fn assess(t: &Target) -> ReloadDrops {
     );
     let mut out = ReloadDrops::default();
     match state {
-        Ok(report) => {
-            let rows = report.servers;
-            let present: BTreeSet<String> = rows
-                .iter()
-                .map(|s| format!("{}/{}", s.backend, s.name))
-                .collect();
-            let added: BTreeSet<String> = t
-                .journal
-                .added_servers()
-                .into_iter()
-                .filter(|s| present.contains(s))
-                .collect();
-            for s in &added {
-                out.drops.push(format!(
-                    "server {s}: added at run time through this server; a reload removes it"
-                ));
-            }
-            for s in rows {
-                let name = format!("{}/{}", s.backend, s.name);
-                if added.contains(&name) {
-                    continue;
-                }
-                let a = s.admin_state;
-                if a.maint_forced && !a.maint_config {
-                    out.drops.push(format!(
-                        "server {name}: in maintenance since a runtime change; a reload puts it back in service"
-                    ));
-                } else if a.maint_config && !a.maint_forced {
-                    out.drops.push(format!(
-                        "server {name}: in service though the configuration disables it; a reload puts it back in maintenance"
-                    ));
-                }
-                if a.drain_forced {
-                    out.drops.push(format!(
-                        "server {name}: draining since a runtime change; a reload puts it back in service"
-                    ));
-                }
-                if let (Some(u), Some(i)) = (s.uweight, s.iweight)
-                    && u != i
-                {
-                    out.drops.push(format!(
-                        "server {name}: weight {u}, configured {i}; a reload restores {i}"
-                    ));
-                }
-            }
-        }
+        Ok(report) => server_drops(&report.servers, &t.journal.added_servers(), &mut out.drops),
         Err(e) => out.not_compared.push(format!("servers: {e}")),
     }
     out.not_compared.push(
         "servers added at run time by anyone else, and addresses or ports changed at run time: the Runtime API lists them like configured ones".to_owned(),
     );
     match stat {
-        Ok(report) => {
-            for row in report.of_kind(StatKind::Frontend) {
-                match row.status.as_deref() {
-                    Some("PAUSED") => out.drops.push(format!(
-                        "frontend {}: paused; a reload opens it again",
-                        row.proxy
-                    )),
-                    Some("STOP") => out.drops.push(format!(
-                        "frontend {}: stopped; a reload opens it again unless the configuration disables it",
-                        row.proxy
-                    )),
-                    _ => {}
-                }
-            }
-        }
+        Ok(report) => frontend_drops(&report, &mut out.drops),
         Err(e) => out.not_compared.push(format!("frontends: {e}")),
     }
     match info {
@@ -159,32 +104,98 @@ pub async fn assess(t: &Target) -> ReloadDrops {
         }
     }
     compare_certificates(t, &mut out).await;
-    match (tables, peers) {
-        (Ok(tables), peers) => {
-            let synced: BTreeSet<String> = peers
-                .map(|sections| {
-                    sections
-                        .iter()
-                        .flat_map(|s| &s.peers)
-                        .flat_map(|p| &p.tables)
-                        .map(|t| t.name.clone())
-                        .collect()
-                })
-                .unwrap_or_default();
-            for table in tables.iter().filter(|t| t.used > 0) {
-                if !synced.contains(&table.name) {
-                    out.drops.push(format!(
-                        "stick table {}: {} entr{} and no peers section hands it to the new process; a reload starts it empty",
-                        table.name,
-                        table.used,
-                        if table.used == 1 { "y" } else { "ies" }
-                    ));
-                }
-            }
-        }
-        (Err(e), _) => out.not_compared.push(format!("stick tables: {e}")),
+    match tables {
+        // Without `show peers`, no table is known to be handed over.
+        Ok(tables) => table_drops(&tables, &peers.unwrap_or_default(), &mut out.drops),
+        Err(e) => out.not_compared.push(format!("stick tables: {e}")),
     }
     out
+}
+
+/// Servers put in maintenance or drain, or given another weight, at run time (the flags and
+/// configured weight `show servers state` keeps), and the servers of `added` (this server's
+/// journal) that still exist.
+fn server_drops(rows: &[ServerState], added: &[String], drops: &mut Vec<String>) {
+    let present: BTreeSet<String> = rows
+        .iter()
+        .map(|s| format!("{}/{}", s.backend, s.name))
+        .collect();
+    let added: BTreeSet<&String> = added.iter().filter(|s| present.contains(*s)).collect();
+    for s in &added {
+        drops.push(format!(
+            "server {s}: added at run time through this server; a reload removes it"
+        ));
+    }
+    for s in rows {
+        let name = format!("{}/{}", s.backend, s.name);
+        if added.contains(&name) {
+            continue;
+        }
+        let a = s.admin_state;
+        if a.maint_forced && !a.maint_config {
+            drops.push(format!(
+                "server {name}: in maintenance since a runtime change; a reload puts it back in service"
+            ));
+        } else if a.maint_config && !a.maint_forced {
+            drops.push(format!(
+                "server {name}: in service though the configuration disables it; a reload puts it back in maintenance"
+            ));
+        }
+        if a.drain_forced {
+            drops.push(format!(
+                "server {name}: draining since a runtime change; a reload puts it back in service"
+            ));
+        }
+        if let (Some(u), Some(i)) = (s.uweight, s.iweight)
+            && u != i
+        {
+            drops.push(format!(
+                "server {name}: weight {u}, configured {i}; a reload restores {i}"
+            ));
+        }
+    }
+}
+
+/// Frontends paused or stopped at run time.
+fn frontend_drops(report: &StatReport, drops: &mut Vec<String>) {
+    for row in report.of_kind(StatKind::Frontend) {
+        match row.status.as_deref() {
+            Some("PAUSED") => drops.push(format!(
+                "frontend {}: paused; a reload opens it again",
+                row.proxy
+            )),
+            Some("STOP") => drops.push(format!(
+                "frontend {}: stopped; a reload opens it again unless the configuration disables it",
+                row.proxy
+            )),
+            _ => {}
+        }
+    }
+}
+
+/// Stick tables with entries that no peers section hands over to the new process.
+fn table_drops(tables: &[TableInfo], peers: &[PeersSection], drops: &mut Vec<String>) {
+    let synced: BTreeSet<&str> = peers
+        .iter()
+        .flat_map(|s| &s.peers)
+        .flat_map(|p| &p.tables)
+        .map(|t| t.name.as_str())
+        .collect();
+    for table in tables
+        .iter()
+        .filter(|t| t.used > 0 && !synced.contains(t.name.as_str()))
+    {
+        drops.push(format!(
+            "stick table {}: {} and no peers section hands it to the new process; a reload starts it empty",
+            table.name,
+            entries(table.used as usize)
+        ));
+    }
+}
+
+/// "1 entry", "3 entries".
+fn entries(n: usize) -> String {
+    format!("{n} entr{}", if n == 1 { "y" } else { "ies" })
 }
 
 fn word(kind: ListKind) -> &'static str {
@@ -267,18 +278,16 @@ async fn compare_list(t: &Target, kind: ListKind, list: &MapInfo, out: &mut Relo
     let mut parts = Vec::new();
     if !added.is_empty() {
         parts.push(format!(
-            "{} entr{} only at run time ({})",
-            added.len(),
-            if added.len() == 1 { "y" } else { "ies" },
-            examples(&added)
+            "{} only at run time ({})",
+            entries(added.len()),
+            first_and_more(&added, EXAMPLES, ", ")
         ));
     }
     if !removed.is_empty() {
         parts.push(format!(
-            "{} entr{} of the file removed at run time ({})",
-            removed.len(),
-            if removed.len() == 1 { "y" } else { "ies" },
-            examples(&removed)
+            "{} of the file removed at run time ({})",
+            entries(removed.len()),
+            first_and_more(&removed, EXAMPLES, ", ")
         ));
     }
     out.drops.push(format!(
@@ -316,14 +325,6 @@ fn multiset_difference(a: &[String], b: &[String]) -> (Vec<String>, Vec<String>)
         }
     }
     (only_a, only_b)
-}
-
-fn examples(items: &[String]) -> String {
-    let shown: Vec<&str> = items.iter().take(EXAMPLES).map(String::as_str).collect();
-    match items.len().saturating_sub(EXAMPLES) {
-        0 => shown.join(", "),
-        n => format!("{}, and {n} more", shown.join(", ")),
-    }
 }
 
 /// Certificates HAProxy serves that are not the first certificate of their file on disk.
@@ -389,15 +390,6 @@ mod tests {
             multiset_difference(&strings(&["x", "x", "y", "z"]), &strings(&["x", "y", "w"]));
         assert_eq!(a, ["x", "z"]);
         assert_eq!(b, ["w"]);
-    }
-
-    #[test]
-    fn examples_say_how_many_more() {
-        assert_eq!(examples(&strings(&["a", "b"])), "a, b");
-        assert_eq!(
-            examples(&strings(&["a", "b", "c", "d", "e"])),
-            "a, b, c, and 2 more"
-        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::haproxy::parse::errors::{CapturedError, ErrorDirection};
 use crate::haproxy::parse::reload::{self, ReloadOutcome};
 use crate::haproxy::parse::{ProcKind, ProcList};
 use crate::haproxy::{RefusalKind, RuntimeClient, RuntimeError};
-use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
+use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, first_and_more, truncate};
 use crate::mcp::explain::{Subject, checked};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::reload_drops::{self, ReloadDrops};
@@ -249,18 +249,13 @@ pub struct ReloadPreviewOut {
     pub not_compared: Vec<String>,
 }
 
-/// "N runtime change(s): a; b; c, and M more" for a summary.
+/// "N runtime change(s): a; b; c; and M more" for a summary.
 fn drops_phrase(drops: &ReloadDrops) -> String {
     const NAMED: usize = 5;
-    let named: Vec<&str> = drops.drops.iter().take(NAMED).map(String::as_str).collect();
-    let more = match drops.drops.len().saturating_sub(NAMED) {
-        0 => String::new(),
-        n => format!("; and {n} more"),
-    };
     format!(
-        "{} runtime change(s): {}{more}",
+        "{} runtime change(s): {}",
         drops.drops.len(),
-        named.join("; ")
+        first_and_more(&drops.drops, NAMED, "; ")
     )
 }
 

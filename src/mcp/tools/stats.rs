@@ -11,7 +11,9 @@ use super::{TargetOnly, default_limit, limit_or, out};
 use crate::haproxy::command::args::ProxyName;
 use crate::haproxy::command::{StatFilter, StatObjects};
 use crate::haproxy::parse::StatRow;
-use crate::mcp::answer::{Answer, Scalar, ToolError, ToolResult, Truncation, truncate};
+use crate::mcp::answer::{
+    Answer, Scalar, ToolError, ToolResult, Truncation, first_and_more, truncate,
+};
 use crate::mcp::cert_inventory::{self, expiry_problems};
 use crate::mcp::explain::{Subject, checked};
 use crate::mcp::handler::HaproxyMcp;
@@ -429,14 +431,9 @@ impl HaproxyMcp {
             .map(|inv| expiry_problems(&inv.certificates, CERT_WARNING_DAYS))
             .unwrap_or_default();
         if !certificates.is_empty() {
-            let named = certificates.len().min(CERT_PROBLEMS_NAMED);
-            let more = match certificates.len() - named {
-                0 => String::new(),
-                n => format!("; and {n} more"),
-            };
             summary.push_str(&format!(
-                " Certificates expired or expiring within {CERT_WARNING_DAYS} days: {}{more} (list_certificates).",
-                certificates[..named].join("; ")
+                " Certificates expired or expiring within {CERT_WARNING_DAYS} days: {} (list_certificates).",
+                first_and_more(&certificates, CERT_PROBLEMS_NAMED, "; ")
             ));
         }
         let unshown = (with_problems + fe_problems).saturating_sub(
