@@ -120,10 +120,25 @@ pub fn days_left(not_after: i64, now: i64) -> i64 {
     (not_after - now).div_euclid(DAY)
 }
 
-/// Reads the store of `t`. `only` limits the details read to one certificate (the lists are
-/// still read, to say where it is used). Fails only when `show ssl cert` itself fails (a
-/// HAProxy without TLS support answers it with an unknown command).
-pub async fn read(t: &Target, only: Option<&TlsFileName>) -> Result<Inventory, RuntimeError> {
+/// How much of the store [`read`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Each certificate's and CA certificate's details (dates, names, fingerprint): what
+    /// expiry and fingerprint checks need.
+    Details,
+    /// Also where each certificate is used (crt-lists, `show ssl sni`) and the CRL files.
+    WhereUsed,
+}
+
+/// Reads the store of `t`. `only` limits the details read to one certificate (with
+/// [`Scope::WhereUsed`] the lists are still read, to say where it is used). Fails only when
+/// `show ssl cert` itself fails (a HAProxy without TLS support answers it with an unknown
+/// command).
+pub async fn read(
+    t: &Target,
+    only: Option<&TlsFileName>,
+    scope: Scope,
+) -> Result<Inventory, RuntimeError> {
     let now = now_epoch();
     let store = t.client.show_ssl_certs().await?;
     let mut inv = Inventory {
@@ -142,20 +157,12 @@ pub async fn read(t: &Target, only: Option<&TlsFileName>) -> Result<Inventory, R
         }
         None => store.names,
     };
-    let uses = crt_list_uses(t, &mut inv.gaps).await;
-    let frontends = match t.client.show_ssl_sni().await {
-        Ok(rows) => {
-            inv.frontends_known = true;
-            let mut by_cert: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for row in rows {
-                let fes = by_cert.entry(row.certificate).or_default();
-                if !fes.contains(&row.frontend) {
-                    fes.push(row.frontend);
-                }
-            }
-            by_cert
-        }
-        Err(_) => BTreeMap::new(),
+    let (uses, frontends) = match scope {
+        Scope::Details => (BTreeMap::new(), BTreeMap::new()),
+        Scope::WhereUsed => (
+            crt_list_uses(t, &mut inv.gaps).await,
+            frontends_by_certificate(t, &mut inv).await,
+        ),
     };
     // One at a time: HAProxy serves these under a try-lock of its certificate store, and
     // answers `Can't show!` to a second one that arrives while the first is being dumped.
@@ -183,14 +190,35 @@ pub async fn read(t: &Target, only: Option<&TlsFileName>) -> Result<Inventory, R
     }
     if only.is_none() {
         read_ca_files(t, now, &mut inv).await;
-        match t.client.show_crl_files().await {
-            Ok(list) => inv.crl_files = list.names,
-            Err(e) => inv.gaps.push(format!("CRL files: {e}")),
+        if scope == Scope::WhereUsed {
+            match t.client.show_crl_files().await {
+                Ok(list) => inv.crl_files = list.names,
+                Err(e) => inv.gaps.push(format!("CRL files: {e}")),
+            }
         }
     }
     inv.certificates
         .sort_by_key(|c| (c.days_left.unwrap_or(i64::MAX), c.name.clone()));
     Ok(inv)
+}
+
+/// The frontends serving each certificate (`show ssl sni`, 3.2+); records in `inv` whether
+/// that could be read.
+async fn frontends_by_certificate(
+    t: &Target,
+    inv: &mut Inventory,
+) -> BTreeMap<String, Vec<String>> {
+    let mut by_cert: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if let Ok(rows) = t.client.show_ssl_sni().await {
+        inv.frontends_known = true;
+        for row in rows {
+            let fes = by_cert.entry(row.certificate).or_default();
+            if !fes.contains(&row.frontend) {
+                fes.push(row.frontend);
+            }
+        }
+    }
+    by_cert
 }
 
 /// The crt-list lines, by certificate.

@@ -329,7 +329,7 @@ fn multiset_difference(a: &[String], b: &[String]) -> (Vec<String>, Vec<String>)
 
 /// Certificates HAProxy serves that are not the first certificate of their file on disk.
 async fn compare_certificates(t: &Target, out: &mut ReloadDrops) {
-    let inventory = match cert_inventory::read(t, None).await {
+    let inventory = match cert_inventory::read(t, None, cert_inventory::Scope::Details).await {
         Ok(inv) => inv,
         // No TLS here (or a socket below operator level): nothing to compare.
         Err(_) => return,

@@ -295,7 +295,7 @@ impl HaproxyMcp {
         let inv = checked(
             t,
             Subject::Nothing,
-            cert_inventory::read(t, only.as_ref()).await,
+            cert_inventory::read(t, only.as_ref(), cert_inventory::Scope::WhereUsed).await,
         )
         .await?;
         let all = inv.certificates.len();

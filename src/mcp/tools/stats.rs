@@ -366,7 +366,9 @@ impl HaproxyMcp {
         // operator level (which may not read certificates), simply has nothing to report.
         let tls = async {
             if whole_process {
-                cert_inventory::read(t, None).await.ok()
+                cert_inventory::read(t, None, cert_inventory::Scope::Details)
+                    .await
+                    .ok()
             } else {
                 None
             }
