@@ -89,6 +89,9 @@ fn check_ident(argument: &'static str, value: &str) -> Result<(), ArgError> {
 
 macro_rules! ident_type {
     ($(#[$doc:meta])* $name:ident, $argument:literal) => {
+        ident_type!($(#[$doc])* $name, $argument, check_ident);
+    };
+    ($(#[$doc:meta])* $name:ident, $argument:literal, $check:path) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub struct $name(String);
@@ -97,7 +100,7 @@ macro_rules! ident_type {
             /// Validates a name (or `#<id>`) against HAProxy's identifier rules.
             pub fn new(value: impl Into<String>) -> Result<Self, ArgError> {
                 let value = value.into();
-                check_ident($argument, &value)?;
+                $check($argument, &value)?;
                 Ok(Self(value))
             }
 
@@ -131,45 +134,30 @@ ident_type!(
     "section name"
 );
 
-/// A stick-table name: the section that declares it, or `<peers>/<table>` for a table declared
-/// in a `peers` section (as HAProxy names those), or `#<id>`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TableName(String);
+ident_type!(
+    /// A stick-table name: the section that declares it, or `<peers>/<table>` for a table
+    /// declared in a `peers` section (as HAProxy names those), or `#<id>`.
+    TableName,
+    "table name",
+    check_table_name
+);
 
-impl TableName {
-    /// Validates a table name: one identifier, or two joined by one `/`.
-    pub fn new(value: impl Into<String>) -> Result<Self, ArgError> {
-        const ARGUMENT: &str = "table name";
-        let value = value.into();
-        match value.split_once('/') {
-            Some((peers, table)) => {
-                let whole = |e: ArgError| ArgError::new(ARGUMENT, &value, e.reason);
-                for part in [peers, table] {
-                    if part.starts_with('#') {
-                        return Err(ArgError::new(
-                            ARGUMENT,
-                            &value,
-                            "a peers table is named `<peers>/<table>`, without '#'",
-                        ));
-                    }
-                    check_ident(ARGUMENT, part).map_err(whole)?;
-                }
-            }
-            None => check_ident(ARGUMENT, &value)?,
+/// A table name is one identifier, or two joined by one `/` (`<peers>/<table>`, no `#<id>`).
+fn check_table_name(argument: &'static str, value: &str) -> Result<(), ArgError> {
+    let Some((peers, table)) = value.split_once('/') else {
+        return check_ident(argument, value);
+    };
+    for part in [peers, table] {
+        if part.starts_with('#') {
+            return Err(ArgError::new(
+                argument,
+                value,
+                "a peers table is named `<peers>/<table>`, without '#'",
+            ));
         }
-        Ok(Self(value))
+        check_ident(argument, part).map_err(|e| ArgError::new(argument, value, e.reason))?;
     }
-
-    /// The name as HAProxy knows it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for TableName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+    Ok(())
 }
 
 /// `backend/server`, the way every server command names its server.
