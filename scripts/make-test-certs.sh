@@ -17,6 +17,8 @@
 #   site-short.pem    a successor that expires before site.pem does
 #   site-nochain.pem  a successor without its intermediate
 #   wrong-key.pem     site-next's certificate with another certificate's key
+#   new.pem           new.example.test, RSA 2048, 60 days, chain: intermediate; HAProxy does not
+#                     load it: tests add it at run time (add_certificate)
 #   crt-list.txt      the three certificates with SNI filters and options
 set -euo pipefail
 
@@ -97,6 +99,7 @@ leaf site rsa inter www.example.test "DNS:www.example.test,DNS:example.test" "$n
 leaf next rsa inter www.example.test "DNS:www.example.test,DNS:example.test" "$now" "$(date_in 'now + 90 days')"
 leaf short rsa inter www.example.test "DNS:www.example.test,DNS:example.test" "$now" "$(date_in 'now + 5 days')"
 leaf api ec root api.example.test "DNS:api.example.test" "$now" "$(date_in 'now + 10 days - 1 hour')"
+leaf new rsa inter new.example.test "DNS:new.example.test" "$now" "$(date_in 'now + 60 days')"
 leaf old rsa root legacy.example.test "DNS:legacy.example.test" 20230101000000Z 20240101000000Z
 
 cat "$work/site.crt" "$work/inter.crt" "$work/site.key" > site.pem
@@ -105,6 +108,7 @@ cat "$work/short.crt" "$work/inter.crt" "$work/short.key" > site-short.pem
 cat "$work/next.crt" "$work/next.key" > site-nochain.pem
 cat "$work/next.crt" "$work/inter.crt" "$work/site.key" > wrong-key.pem
 cat "$work/api.crt" "$work/api.key" > api.pem
+cat "$work/new.crt" "$work/inter.crt" "$work/new.key" > new.pem
 cat "$work/old.crt" "$work/old.key" > old.pem
 cp "$work/root.crt" ca.pem
 ossl ca -config "$work/root/ca.cnf" -cert "$work/root.crt" -keyfile "$work/root.key" -gencrl -out crl.pem

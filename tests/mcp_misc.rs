@@ -574,37 +574,83 @@ fn served_not_after(port: u16, sni: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-#[tokio::test]
-async fn certificates_inventory_and_rotation_on_live_haproxy() {
-    const TEST: &str = "certificates_inventory_and_rotation_on_live_haproxy";
-    let Some(certs) = support::test_certificates(TEST) else {
-        return;
-    };
-    let read = |name: &str| std::fs::read_to_string(certs.path().join(name)).unwrap();
-    let files = support::served_tls_files(certs.path());
-    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let (https, api) = (support::free_port(), support::free_port());
-    let body = format!(
+/// Two HTTPS frontends: fe_https serves the test crt-list (site.pem first: the default
+/// certificate), with the CA and CRL files; fe_api serves api.pem directly (`crt`), so api.pem
+/// is used both by a crt-list line and by a bind.
+fn tls_config(https: u16, api: u16) -> String {
+    format!(
         "global\n    crt-base {{CONF}}\n    ca-base {{CONF}}\n\n\
          defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\n\
          frontend fe_https\n    bind 127.0.0.1:{https} ssl crt-list {{CONF}}/crt-list.txt ca-file ca.pem verify optional crl-file crl.pem\n\
          \x20   http-request return status 200 content-type text/plain string ok\n\n\
          frontend fe_api\n    bind 127.0.0.1:{api} ssl crt api.pem\n\
          \x20   http-request return status 200 content-type text/plain string ok\n"
-    );
-    let Some(hap) = support::ConfiguredHaproxy::start_with_files(TEST, &body, &files).await else {
+    )
+}
+
+/// The `notAfter=` line of a PEM file, as `openssl x509 -enddate` prints it.
+fn pem_not_after(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-enddate", "-in"])
+        .arg(path)
+        .output()
+        .expect("run openssl");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A live HAProxy serving [`tls_config`] from fresh test certificates, and an MCP server on it
+/// whose certificates folder is those certificates and whose audit log is a file beside them.
+struct TlsSetup {
+    certs: tempfile::TempDir,
+    hap: support::ConfiguredHaproxy,
+    h: McpHarness,
+    audit_path: std::path::PathBuf,
+    https: u16,
+}
+
+impl TlsSetup {
+    /// None when the test is skipped (no openssl or HAProxy outside CI).
+    async fn start(test: &str) -> Option<Self> {
+        let certs = support::test_certificates(test)?;
+        let files = support::served_tls_files(certs.path());
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let (https, api) = (support::free_port(), support::free_port());
+        let hap =
+            support::ConfiguredHaproxy::start_with_files(test, &tls_config(https, api), &files)
+                .await?;
+        let audit_path = certs.path().join("audit.log");
+        let settings = Settings {
+            audit: haproxy_mcp_server::mcp::audit::AuditLog::file(&audit_path).unwrap(),
+            certificates_dir: Some(certs.path().canonicalize().unwrap()),
+            ..Settings::default()
+        };
+        let h = McpHarness::live(hap.admin_tcp(), settings).await;
+        Some(Self {
+            certs,
+            hap,
+            h,
+            audit_path,
+            https,
+        })
+    }
+}
+
+#[tokio::test]
+async fn certificates_inventory_and_rotation_on_live_haproxy() {
+    let Some(TlsSetup {
+        certs,
+        hap,
+        h,
+        audit_path,
+        https,
+    }) = TlsSetup::start("certificates_inventory_and_rotation_on_live_haproxy").await
+    else {
         return;
     };
+    let read = |name: &str| std::fs::read_to_string(certs.path().join(name)).unwrap();
     let v = hap.version();
     let conf = hap.conf_dir();
     let site = format!("{conf}/site.pem");
-    let audit_path = certs.path().join("audit.log");
-    let settings = Settings {
-        audit: haproxy_mcp_server::mcp::audit::AuditLog::file(&audit_path).unwrap(),
-        certificates_dir: Some(certs.path().canonicalize().unwrap()),
-        ..Settings::default()
-    };
-    let h = McpHarness::live(hap.admin_tcp(), settings).await;
     let mut said = String::new();
 
     // The inventory: soonest expiry first, each date as HAProxy prints it.
@@ -747,12 +793,7 @@ async fn certificates_inventory_and_rotation_on_live_haproxy() {
     let now = fingerprint(&hap);
     assert_ne!(now, original, "{v}");
     assert_eq!(out["after"]["sha1"], now, "{v}: {out}");
-    let next_end = std::process::Command::new("openssl")
-        .args(["x509", "-noout", "-enddate", "-in"])
-        .arg(certs.path().join("site-next.pem"))
-        .output()
-        .unwrap();
-    let next_end = String::from_utf8_lossy(&next_end.stdout).trim().to_owned();
+    let next_end = pem_not_after(&certs.path().join("site-next.pem"));
     assert_eq!(served_not_after(https, "www.example.test"), next_end, "{v}");
     assert_ne!(next_end, served_before, "{v}");
 
@@ -771,6 +812,166 @@ async fn certificates_inventory_and_rotation_on_live_haproxy() {
         "site-nochain.pem",
     ] {
         for line in key_lines(&read(pem)) {
+            assert!(!said.contains(&line), "{v}: key of {pem} in an answer");
+            assert!(!audit.contains(&line), "{v}: key of {pem} in the audit log");
+        }
+    }
+}
+
+/// add_certificate and remove_certificate on live HAProxy: every refused change leaves the store
+/// and the crt-list as they were (read raw); the added certificate is served to a TLS client
+/// for its SNI; a bind's default certificate and one a bind uses directly stay; no key material
+/// in any answer or the audit log.
+#[tokio::test]
+async fn certificates_added_and_removed_on_live_haproxy() {
+    let Some(TlsSetup {
+        certs,
+        hap,
+        h,
+        audit_path,
+        https,
+    }) = TlsSetup::start("certificates_added_and_removed_on_live_haproxy").await
+    else {
+        return;
+    };
+    let v = hap.version();
+    let conf = hap.conf_dir();
+    let list = format!("{conf}/crt-list.txt");
+    let new = format!("{conf}/new.pem");
+    let store = |hap: &support::ConfiguredHaproxy| {
+        (
+            hap.raw("show ssl cert"),
+            hap.raw(&format!("show ssl crt-list -n {list}")),
+        )
+    };
+    let before = store(&hap);
+    let site_served = served_not_after(https, "new.example.test");
+    let mut said = String::new();
+
+    // Refused: each leaves the store and the crt-list exactly as they were.
+    let add = |file: &str, sni: &[&str], options: Option<&str>, crt_list: &str| json!({"certificate": new, "file": file, "crt_list": crt_list, "sni": sni, "options": options});
+    for (args, expect) in [
+        (
+            add(
+                "new.pem",
+                &["new.example.test"],
+                Some("alpn h2 no-such-option"),
+                &list,
+            ),
+            "unknown ssl keyword no-such-option",
+        ),
+        (
+            add("new.pem", &["other.example.test"], None, &list),
+            "does not cover other.example.test",
+        ),
+        (
+            add("new.pem", &["new.example.test"], None, "/nonexistent.txt"),
+            "no crt-list named /nonexistent.txt",
+        ),
+        (add("old.pem", &[], None, &list), "already expired"),
+        (
+            add("new.pem", &["new.example.test"], Some("alpn [h2]"), &list),
+            "cannot appear in a crt-list line",
+        ),
+    ] {
+        let e = h.err("add_certificate", args.clone()).await;
+        said.push_str(&e);
+        assert!(e.contains(expect), "{v} {args}: {e}");
+        assert_eq!(store(&hap), before, "{v} {args}: changed anyway");
+    }
+
+    // Added: read back, and served for its SNI.
+    let r = h
+        .call(
+            "add_certificate",
+            add("new.pem", &["new.example.test"], Some("alpn h2"), &list),
+        )
+        .await;
+    said.push_str(&support::mcp::text(&r));
+    assert_ne!(r.is_error, Some(true), "{v}: {}", support::mcp::text(&r));
+    let out = r.structured_content.clone().unwrap();
+    let raw_list = hap.raw(&format!("show ssl crt-list -n {list}"));
+    assert!(
+        raw_list.contains(&format!("{new}:4 [alpn h2")) && raw_list.contains("new.example.test"),
+        "{v}: {raw_list}"
+    );
+    assert!(
+        out["crt_list_line"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{new}:4 [alpn h2]")),
+        "{v}: {out}"
+    );
+    let new_end = pem_not_after(&certs.path().join("new.pem"));
+    assert_eq!(served_not_after(https, "new.example.test"), new_end, "{v}");
+    assert_ne!(new_end, site_served, "{v}");
+
+    // A bind's default certificate: refused at the first step, nothing changed.
+    let with_new = store(&hap);
+    let e = h
+        .err(
+            "remove_certificate",
+            json!({"certificate": format!("{conf}/site.pem")}),
+        )
+        .await;
+    said.push_str(&e);
+    assert!(
+        e.contains("default certificate") && e.contains("Nothing was changed"),
+        "{v}: {e}"
+    );
+    assert_eq!(store(&hap), with_new, "{v}");
+    // Used by fe_api's `crt` too: its crt-list line is deleted, HAProxy keeps the certificate,
+    // the line comes back (at the end) and is served again.
+    let e = h
+        .err(
+            "remove_certificate",
+            json!({"certificate": format!("{conf}/api.pem")}),
+        )
+        .await;
+    said.push_str(&e);
+    assert!(e.contains("in use") && e.contains("added back"), "{v}: {e}");
+    let raw_list = hap.raw(&format!("show ssl crt-list -n {list}"));
+    assert!(
+        raw_list.contains(&format!("{conf}/api.pem:5 [ssl-min-ver TLSv1.2"))
+            && !raw_list.contains(&format!("{conf}/api.pem:2 ")),
+        "{v}: {raw_list}"
+    );
+    assert!(
+        hap.raw("show ssl cert")
+            .contains(&format!("{conf}/api.pem")),
+        "{v}"
+    );
+    assert_eq!(
+        served_not_after(https, "api.example.test"),
+        pem_not_after(&certs.path().join("api.pem")),
+        "{v}"
+    );
+
+    // Removed: its line and the certificate are gone; the name falls back to the default.
+    let r = h
+        .call("remove_certificate", json!({"certificate": new}))
+        .await;
+    said.push_str(&support::mcp::text(&r));
+    assert_ne!(r.is_error, Some(true), "{v}: {}", support::mcp::text(&r));
+    assert!(!hap.raw("show ssl cert").contains(&new), "{v}");
+    assert!(
+        !hap.raw(&format!("show ssl crt-list -n {list}"))
+            .contains(&new),
+        "{v}"
+    );
+    assert_eq!(
+        served_not_after(https, "new.example.test"),
+        site_served,
+        "{v}"
+    );
+
+    let audit = std::fs::read_to_string(&audit_path).unwrap();
+    assert!(
+        audit.contains("add_certificate") && audit.contains("remove_certificate"),
+        "{v}"
+    );
+    for pem in ["new.pem", "old.pem"] {
+        for line in key_lines(&std::fs::read_to_string(certs.path().join(pem)).unwrap()) {
             assert!(!said.contains(&line), "{v}: key of {pem} in an answer");
             assert!(!audit.contains(&line), "{v}: key of {pem} in the audit log");
         }

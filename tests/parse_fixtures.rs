@@ -245,11 +245,30 @@ fn check(f: &Fixture) -> Outcome {
             );
         }
         // The TLS store: fe_main's listener loads site.pem, api.pem and old.pem through
-        // tls/crt-list.txt, with the CA file ca.pem and the CRL file crl.pem.
+        // tls/crt-list.txt, with the CA file ca.pem and the CRL file crl.pem; new.pem exists
+        // between the scenario's `new ssl cert` and `del ssl cert`.
         ["show", "ssl", "cert"] => {
             let l = expect!(ssl::parse_store_list(r));
-            assert_eq!(l.names.len(), 3, "{ctx}: {l:?}");
-            assert!(l.names.iter().all(|n| n.ends_with(".pem")), "{ctx}");
+            for configured in ["/api.pem", "/old.pem", "/site.pem"] {
+                assert!(
+                    l.names.iter().any(|n| n.ends_with(configured)),
+                    "{ctx}: {l:?}"
+                );
+            }
+            assert!(
+                l.names.len() == 3
+                    || (l.names.len() == 4 && l.names.iter().any(|n| n.ends_with("/new.pem"))),
+                "{ctx}: {l:?}"
+            );
+        }
+        ["show", "ssl", "cert", name] if r.contains("\nStatus: Empty\n") => {
+            // `new ssl cert` made it; nothing was set yet.
+            let d = expect!(ssl::parse_cert_details(r));
+            assert_eq!(d.filename, *name, "{ctx}");
+            assert!(
+                d.not_after_epoch.is_none() && d.sans.is_empty(),
+                "{ctx}: {d:?}"
+            );
         }
         ["show", "ssl", "cert", name] => {
             let d = expect!(ssl::parse_cert_details(r));
@@ -271,7 +290,19 @@ fn check(f: &Fixture) -> Outcome {
         }
         ["show", "ssl", "crt-list", .., _] => {
             let l = expect!(ssl::parse_crt_list(r));
-            assert_eq!(l.entries.len(), 3, "{ctx}: {l:?}");
+            // The configured three, and while the scenario serves it, new.pem's line 4 with
+            // its options and both kinds of filter.
+            match l.entries.get(3) {
+                None => assert_eq!(l.entries.len(), 3, "{ctx}: {l:?}"),
+                Some(new) => {
+                    assert_eq!(l.entries.len(), 4, "{ctx}: {l:?}");
+                    assert!(new.certificate.ends_with("/new.pem"), "{ctx}");
+                    assert_eq!(new.line, Some(4), "{ctx}");
+                    assert_eq!(new.options.as_deref(), Some("alpn h2"), "{ctx}");
+                    assert_eq!(new.snis, ["new.example.test"], "{ctx}");
+                    assert_eq!(new.excluded_snis, ["old.new.example.test"], "{ctx}");
+                }
+            }
             let old = l
                 .entries
                 .iter()
@@ -367,5 +398,88 @@ fn fixtures_of_every_recorded_version() {
     assert!(!versions.is_empty(), "no fixtures/X.Y/ folder");
     for version in versions {
         run(version);
+    }
+}
+
+/// The recorded replies of the TLS store's changes (`new` / `del ssl cert`, `add` / `del ssl
+/// crt-list`), in scenario order, each classified as the client classifies it: success, or the
+/// refusal kind the tools act on (an in-use certificate must read as `InUse`, so
+/// remove_certificate can say why and put the lines back).
+#[test]
+fn tls_store_changes_are_classified_as_haproxy_meant_them() {
+    use haproxy_mcp_server::haproxy::command::Command;
+    use haproxy_mcp_server::haproxy::command::args::{CrtListLine, TlsFileName};
+    use haproxy_mcp_server::haproxy::error::RefusalKind::{self, *};
+    use haproxy_mcp_server::haproxy::response::classify;
+
+    let name = TlsFileName::new("/x/new.pem").unwrap();
+    let line = CrtListLine::new(name.clone(), None, &[]).unwrap();
+    // (command lead, socket, expected outcome: None = success)
+    let expected: &[(&str, &str, Option<RefusalKind>)] = &[
+        ("new ssl cert", "admin", None),
+        ("new ssl cert", "admin", Some(AlreadyExists)),
+        ("add ssl crt-list", "admin", Some(InvalidState)), // the certificate is still empty
+        ("add ssl crt-list", "admin", Some(InvalidArgument)), // unknown ssl keyword
+        ("add ssl crt-list", "admin", Some(NoSuchTlsFile)), // no such crt-list
+        ("add ssl crt-list", "admin", None),
+        ("del ssl cert", "admin", Some(InUse)),
+        ("del ssl crt-list", "admin", Some(InUse)), // a bind's default certificate
+        ("del ssl crt-list", "admin", Some(InvalidArgument)), // wrong line number
+        ("del ssl crt-list", "admin", Some(NoSuchTlsFile)),
+        ("del ssl crt-list", "admin", None),
+        ("del ssl cert", "admin", None),
+        ("del ssl cert", "admin", Some(NoSuchTlsFile)),
+        ("new ssl cert", "user", Some(PermissionDenied)),
+        ("del ssl crt-list", "user", Some(PermissionDenied)),
+    ];
+    for version in haproxy_mcp_server::demo::bundled_versions() {
+        let recorded: Vec<Fixture> = fixtures(version)
+            .into_iter()
+            .filter(|f| {
+                [
+                    "new ssl cert",
+                    "del ssl cert",
+                    "add ssl crt-list",
+                    "del ssl crt-list",
+                ]
+                .iter()
+                .any(|lead| f.command.starts_with(lead))
+            })
+            .collect();
+        assert_eq!(
+            recorded.len(),
+            expected.len(),
+            "{version}: the scenario's TLS store block changed; update this table"
+        );
+        for (f, (lead, socket, want)) in recorded.iter().zip(expected) {
+            assert!(
+                f.command.starts_with(lead) && f.socket == *socket,
+                "{version}: expected `{lead}` on {socket}, recorded `{}` on {}",
+                f.command,
+                f.socket
+            );
+            let command = match *lead {
+                "new ssl cert" => Command::new_ssl_cert(&name),
+                "del ssl cert" => Command::del_ssl_cert(&name),
+                "add ssl crt-list" => Command::add_crt_list_line(&name, &line),
+                _ => Command::del_crt_list_line(&name, &name, 1),
+            };
+            let got = classify(&command, f.reply.clone()).map_err(|e| e.refusal());
+            match want {
+                None => assert!(
+                    got.is_ok(),
+                    "{version} `{}`: {got:?}\n{}",
+                    f.command,
+                    f.reply
+                ),
+                Some(kind) => assert_eq!(
+                    got,
+                    Err(Some(*kind)),
+                    "{version} `{}`:\n{}",
+                    f.command,
+                    f.reply
+                ),
+            }
+        }
     }
 }

@@ -23,6 +23,7 @@
 //! | `{{mapref:MAP:KEY}}` / `{{aclref:ACL:PATTERN}}` | pointer (`0x…`) of that entry in the latest `show map MAP` / `show acl ACL` dump (MAP is a file name, resolved like `mapid`, or `#<id>`) |
 //! | `{{newver}}` | N from the latest `New version created: N` (`prepare map` / `prepare acl`) |
 //! | `{{tlsfile:FILE}}` | the name HAProxy gives a certificate, crt-list, CA or CRL file named FILE (latest `show ssl cert` / `crt-list` / `ca-file` / `crl-file` list) |
+//! | `{{tlsdir:FILE}}` | the folder of `{{tlsfile:FILE}}` (to name a certificate HAProxy does not hold yet) |
 //! | `{{file:PATH}}` | in a payload line: the lines of PATH (relative to the scenario's folder), blank lines and CRs dropped, e.g. a PEM certificate |
 
 use std::collections::HashMap;
@@ -275,6 +276,10 @@ impl Substitutions {
             "mapref" => self.entry_ref(arg, &self.map_dumps, self.map_list.as_deref(), "map"),
             "aclref" => self.entry_ref(arg, &self.acl_dumps, self.acl_list.as_deref(), "acl"),
             "tlsfile" => self.tls_file(arg),
+            "tlsdir" => self.tls_file(arg).map(|f| {
+                f.rsplit_once('/')
+                    .map_or(String::new(), |(d, _)| d.to_owned())
+            }),
             "file" => self.file_lines(arg),
             "newver" => self
                 .new_version
@@ -448,6 +453,10 @@ mod tests {
             "/etc/h/tls/ca.pem"
         );
         assert!(subs.expand("{{tlsfile:te.pem}}").is_err());
+        assert_eq!(
+            subs.expand("{{tlsdir:api.pem}}/new.pem").unwrap(),
+            "/etc/h/tls/new.pem"
+        );
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("x.pem"), "a\r\n\nb\n").unwrap();
         let subs = subs.with_base_dir(dir.path().to_path_buf());

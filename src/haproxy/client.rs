@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::command::args::{
-    self, Fqdn, MapName, ProxyName, SectionName, ServerAddress, ServerRef, SessionId, TableName,
-    TlsFileName, Weight,
+    self, CrtListLine, Fqdn, MapName, ProxyName, SectionName, ServerAddress, ServerRef, SessionId,
+    TableName, TlsFileName, Weight,
 };
 use super::command::{
     AddServerOptions, AgentState, BackendMode, Command, Expect, HealthState, ListKind,
@@ -791,6 +791,39 @@ impl RuntimeClient {
     /// `abort ssl cert <name>`: drop the transaction.
     pub async fn abort_ssl_cert(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
         self.run(Command::abort_ssl_cert(name)).await.map(drop)
+    }
+
+    /// `new ssl cert <name>`: an empty certificate store, to fill with [`Self::set_ssl_cert`].
+    pub async fn new_ssl_cert(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
+        self.run(Command::new_ssl_cert(name)).await.map(drop)
+    }
+
+    /// `del ssl cert <name>`: forget a certificate nothing uses.
+    pub async fn del_ssl_cert(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
+        self.run(Command::del_ssl_cert(name)).await.map(drop)
+    }
+
+    /// `add ssl crt-list <list> <<` + `line`: serve a committed certificate on the list's binds.
+    /// Answers HAProxy's warnings, if it printed any before `Success!`.
+    pub async fn add_crt_list_line(
+        &self,
+        list: &TlsFileName,
+        line: &CrtListLine,
+    ) -> Result<Vec<String>, RuntimeError> {
+        let reply = self.run(Command::add_crt_list_line(list, line)).await?;
+        Ok(parse::ssl::insertion_warnings(&reply))
+    }
+
+    /// `del ssl crt-list <list> <certificate>:<line>`: remove one line.
+    pub async fn del_crt_list_line(
+        &self,
+        list: &TlsFileName,
+        certificate: &TlsFileName,
+        line: u32,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::del_crt_list_line(list, certificate, line))
+            .await
+            .map(drop)
     }
 
     // ---- maps and ACLs -------------------------------------------------------------------------

@@ -55,8 +55,11 @@ pub enum RefusalKind {
     /// does not support dynamic servers : backend '…' uses a non dynamic load balancing method.`
     /// (3.4).
     BackendNotDynamic,
-    /// `Already exists a server with the same name in backend.`
+    /// `Already exists a server with the same name in backend.`, `Certificate '…' already exists!`
     AlreadyExists,
+    /// A certificate still used (`… in use, can't be deleted!`, `… used as default certificate by
+    /// the following frontends`).
+    InUse,
     /// A health check or agent that is not configured on that server.
     NotConfigured,
     /// `Proxy is disabled.`, or a frontend shut down before (`… cannot enable.`).
@@ -116,7 +119,10 @@ impl RefusalKind {
             Self::BackendNotDynamic => {
                 "This backend's balance algorithm cannot take dynamic servers (use roundrobin, leastconn, first, random or a consistent hash)."
             }
-            Self::AlreadyExists => "Choose another server name, or delete the existing one first.",
+            Self::AlreadyExists => "Choose another name, or delete the existing one first.",
+            Self::InUse => {
+                "Something still uses it (a bind's `crt`, a crt-list line, or a bind's default certificate); end that use first."
+            }
             Self::NotConfigured => {
                 "That check is not configured on this server in HAProxy's configuration."
             }

@@ -74,6 +74,34 @@ const REFUSALS: &[(Match, RefusalKind)] = {
         ),
         // A commit that failed while rebuilding the binds: `Committing <name>` then `Failed!`.
         (Prefix("Committing "), InvalidArgument),
+        // The store is locked while another operation on certificates runs (the reason is on
+        // the second line: `Operations on certificates are currently locked!`).
+        (Prefix("Can't create a certificate!"), TransactionOpen),
+        (Prefix("Can't delete the certificate!"), TransactionOpen),
+        (Prefix("Can't commit the certificate!"), TransactionOpen),
+        (Prefix("Can't delete!"), TransactionOpen),
+        (Prefix("Can't abort!"), TransactionOpen),
+        (
+            Prefix("Operations on certificates are currently locked"),
+            TransactionOpen,
+        ),
+        // `new ssl cert`, `del ssl cert`, `add` / `del ssl crt-list` (ssl_ckch.c, ssl_crtlist.c).
+        (Contains("' already exists!"), AlreadyExists),
+        (Contains("can't be deleted!"), InUse),
+        (Contains("it is used as default certificate"), InUse),
+        (Prefix("Can't remove the certificate"), NoSuchTlsFile),
+        (Contains("' is empty!"), InvalidState),
+        (Prefix("Can't delete the entry: certificate"), NoSuchTlsFile),
+        (Prefix("Can't delete the entry: crt-list"), NoSuchTlsFile),
+        (Prefix("Can't delete the entry"), InvalidArgument),
+        (Prefix("Can't edit the crt-list: crt-list"), NoSuchTlsFile),
+        (
+            Prefix("Can't edit the crt-list: certificate"),
+            NoSuchTlsFile,
+        ),
+        (Prefix("Can't edit the crt-list"), InvalidArgument),
+        // A line HAProxy parsed but could not build on a bind: `Inserting …` then `Failed!`.
+        (Prefix("Inserting certificate"), InvalidArgument),
         (Prefix("Unknown command"), UnknownCommand),
         (Prefix("No such backend."), NoSuchBackend),
         (Prefix("Can't find backend."), NoSuchBackend),

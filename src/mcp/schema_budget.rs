@@ -5,7 +5,8 @@
 //! * `$schema` and schemars' own `format`s (`uint64`, `int32`, `double`…) go: they are not
 //!   standard formats (the MCP Inspector warns about each one and strict validators reject them);
 //!   the range they imply stays as `minimum`/`maximum`;
-//! * `"default": null` goes (an absent optional argument is already null);
+//! * `"default": null` and a flag's `"default": false` go (an absent optional argument is
+//!   already null, an absent flag off);
 //! * a `oneOf` of string constants becomes one `enum` (the variants' prose stays in the tool and
 //!   property descriptions);
 //! * `$defs` used by reference are inlined and dropped, so a schema reads top to bottom;
@@ -202,7 +203,12 @@ fn rewrite(
         seen.pop();
         return;
     }
-    if map.get("default") == Some(&Value::Null) {
+    // An absent optional argument is null, and an absent flag is off: saying so on every
+    // `force` and `all` costs the model bytes and tells it nothing. `default: true` stays.
+    if map.get("default") == Some(&Value::Null)
+        || (map.get("default") == Some(&Value::Bool(false))
+            && map.get("type").and_then(Value::as_str) == Some("boolean"))
+    {
         map.remove("default");
     }
     if map

@@ -22,7 +22,7 @@ pub enum Toolset {
     Health,
     /// Everything else (errors, echo, help, targets, reload).
     Misc,
-    /// TLS certificates (inventory and expiry, hot rotation).
+    /// TLS certificates (inventory and expiry, hot rotation, added and removed certificates).
     Certificates,
 }
 

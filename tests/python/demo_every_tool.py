@@ -14,14 +14,17 @@ import sys
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-# The tools the model does not execute: reload (the demo has no master CLI) and
-# rotate_certificate (the model reads certificates as recorded but does not execute `set ssl
-# cert`). They must fail with a message that says so, never pretend, and change nothing.
-OUTSIDE_THE_MODEL = {"reload", "rotate_certificate"}
+# The tools the model does not execute: reload (the demo has no master CLI) and the certificate
+# changes (the model reads certificates as recorded but does not execute `set`/`new`/`del ssl
+# cert` or `add`/`del ssl crt-list`). They must fail with a message that says so, never
+# pretend, and change nothing.
+OUTSIDE_THE_MODEL = {"reload", "rotate_certificate", "add_certificate", "remove_certificate"}
 
 # The recorded certificates (fixtures/tls, served by the capture's configuration).
 TLS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "tls")
 SITE = "/usr/local/etc/haproxy/tls/site.pem"
+API = "/usr/local/etc/haproxy/tls/api.pem"
+CRT_LIST = "/usr/local/etc/haproxy/tls/crt-list.txt"
 
 
 def version_tuple(v):
@@ -277,6 +280,11 @@ async def main(binary, version):
                 ("reload", {}, "master"),
                 ("rotate_certificate", {"certificate": SITE, "file": "site-next.pem"},
                  "the model does not execute"),
+                ("add_certificate", {"certificate": "/usr/local/etc/haproxy/tls/new.pem",
+                                     "file": "new.pem", "crt_list": CRT_LIST,
+                                     "sni": ["new.example.test"]},
+                 "the model does not execute"),
+                ("remove_certificate", {"certificate": API}, "the model does not execute"),
             ]:
                 res, text = await call(name, **args)
                 assert res.is_error, f"{version} {name} pretended to work: {text}"
@@ -284,6 +292,9 @@ async def main(binary, version):
                 print(f"out  {name}: {text.splitlines()[0][:110]}")
             after = await ok("list_certificates", certificate=SITE)
             assert after["certificates"][0]["serial"] == site_before["serial"], after
+            after = await ok("list_certificates", limit=50)
+            assert sorted(c["name"] for c in after["certificates"]) == sorted(names), after
+            assert all(c["crt_lists"] for c in after["certificates"] if c["name"] == API), after
 
     missing = listed - called
     assert not missing, f"{version}: tools never called: {sorted(missing)}"

@@ -303,6 +303,104 @@ impl fmt::Display for TlsFileName {
     }
 }
 
+/// Longest SSL option text of one crt-list line, and most SNI filters on it: far above real
+/// lines, far below HAProxy's line limit.
+const MAX_CRT_LIST_OPTIONS: usize = 1024;
+const MAX_SNI_FILTERS: usize = 64;
+
+/// One crt-list line to add (`add ssl crt-list <list> <<` + the line): a certificate HAProxy
+/// holds, the SSL options applied to it on that line (the text between `[` and `]`, e.g.
+/// `alpn h2,http/1.1 ssl-min-ver TLSv1.2`) and its SNI filters (`!name` excludes).
+///
+/// Only the line's syntax is checked here (characters a crt-list line cannot hold, filter
+/// shapes); whether HAProxy knows each option is HAProxy's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrtListLine {
+    certificate: TlsFileName,
+    options: Option<String>,
+    filters: Vec<String>,
+}
+
+impl CrtListLine {
+    /// Validates the options and filters of a line serving `certificate`.
+    pub fn new(
+        certificate: TlsFileName,
+        options: Option<&str>,
+        filters: &[String],
+    ) -> Result<Self, ArgError> {
+        let options = match options.map(str::trim) {
+            None | Some("") => None,
+            Some(o) => {
+                if o.len() > MAX_CRT_LIST_OPTIONS {
+                    return Err(ArgError::new(
+                        "crt-list options",
+                        o,
+                        format!("at most {MAX_CRT_LIST_OPTIONS} bytes"),
+                    ));
+                }
+                if let Some(bad) = o
+                    .chars()
+                    .find(|c| !(c.is_ascii_graphic() || *c == ' ') || "[]#\\\"'".contains(*c))
+                {
+                    return Err(ArgError::new(
+                        "crt-list options",
+                        o,
+                        format!(
+                            "{bad:?} cannot appear in a crt-list line's options; give keywords and values separated by blanks, e.g. `alpn h2,http/1.1 ssl-min-ver TLSv1.2`"
+                        ),
+                    ));
+                }
+                Some(o.split_whitespace().collect::<Vec<_>>().join(" "))
+            }
+        };
+        if filters.len() > MAX_SNI_FILTERS {
+            return Err(ArgError::new(
+                "SNI filters",
+                &filters.join(" "),
+                format!("at most {MAX_SNI_FILTERS} on one line"),
+            ));
+        }
+        for f in filters {
+            let name = f.strip_prefix('!').unwrap_or(f);
+            let name_ok = !name.is_empty()
+                && name.len() <= 253
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._*".contains(c));
+            if !name_ok {
+                return Err(ArgError::new(
+                    "SNI filter",
+                    f,
+                    "give a host name, a wildcard such as `*.example.com`, or `!name` to exclude one",
+                ));
+            }
+        }
+        Ok(Self {
+            certificate,
+            options,
+            filters: filters.to_vec(),
+        })
+    }
+
+    /// The certificate the line serves.
+    pub fn certificate(&self) -> &TlsFileName {
+        &self.certificate
+    }
+
+    /// The line as a crt-list file holds it: `<cert> [<options>] <filters>…`.
+    pub fn render(&self) -> String {
+        let mut line = self.certificate.as_str().to_owned();
+        if let Some(o) = &self.options {
+            line.push_str(&format!(" [{o}]"));
+        }
+        for f in &self.filters {
+            line.push(' ');
+            line.push_str(f);
+        }
+        line
+    }
+}
+
 /// Free text sent as one word (a map key or value, an ACL pattern, an agent-send string):
 /// non-empty, at most `max` bytes, no control characters (line breaks, CR, NUL, …), no `;` and
 /// no trailing backslash. Blanks and other backslashes are fine: the encoder escapes them.

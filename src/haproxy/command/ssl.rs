@@ -1,7 +1,8 @@
 //! The TLS store: certificates, crt-lists, CA and CRL files (`show ssl …`), and the certificate
-//! transaction that replaces one without a reload (`set` / `commit` / `abort ssl cert`).
+//! transaction that replaces one without a reload (`set` / `commit` / `abort ssl cert`), new and
+//! deleted certificates (`new` / `del ssl cert`) and crt-list lines (`add` / `del ssl crt-list`).
 
-use super::args::TlsFileName;
+use super::args::{CrtListLine, TlsFileName};
 use super::{Access, Command, Expect, Payload};
 
 impl Command {
@@ -71,6 +72,56 @@ impl Command {
         )
     }
 
+    /// `new ssl cert <name>`: an empty certificate store under that name, to be filled with
+    /// `set ssl cert` and committed before a crt-list line can use it.
+    pub fn new_ssl_cert(name: &TlsFileName) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["New empty certificate store"]),
+            ["new", "ssl", "cert", name.as_str()],
+        )
+    }
+
+    /// `del ssl cert <name>`: forget a certificate no bind or crt-list line uses
+    /// (`Certificate '<name>' deleted!`).
+    pub fn del_ssl_cert(name: &TlsFileName) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::MessageWith(&["' deleted!"]),
+            ["del", "ssl", "cert", name.as_str()],
+        )
+    }
+
+    /// `add ssl crt-list <list> <<` + one line: serve a committed certificate on every bind
+    /// using the list (`Inserting certificate …`, then `Success!` or the reason and `Failed!`).
+    pub fn add_crt_list_line(list: &TlsFileName, line: &CrtListLine) -> Self {
+        let payload = Payload::new(vec![line.render()])
+            .expect("a validated crt-list line is one non-blank line without control characters");
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["Success!"]),
+            ["add", "ssl", "crt-list", list.as_str()],
+        )
+        .with_payload(payload)
+    }
+
+    /// `del ssl crt-list <list> <cert>:<line>`: remove one line of a crt-list (`Entry '<cert>'
+    /// deleted in crtlist '<list>'!`). The line number is always given: HAProxy refuses the
+    /// bare name when the certificate has several lines.
+    pub fn del_crt_list_line(list: &TlsFileName, certificate: &TlsFileName, line: u32) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["Entry '"]),
+            [
+                "del".to_owned(),
+                "ssl".to_owned(),
+                "crt-list".to_owned(),
+                list.as_str().to_owned(),
+                format!("{certificate}:{line}"),
+            ],
+        )
+    }
+
     /// `abort ssl cert <name>`: drop the transaction; nothing served changes.
     pub fn abort_ssl_cert(name: &TlsFileName) -> Self {
         Self::new(
@@ -84,6 +135,51 @@ impl Command {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crt_list_lines_are_one_payload_line() {
+        let list = TlsFileName::new("/etc/haproxy/crt-list.txt").unwrap();
+        let cert = TlsFileName::new("/etc/haproxy/new.pem").unwrap();
+        let line = CrtListLine::new(
+            cert.clone(),
+            Some(" alpn h2  ssl-min-ver TLSv1.2 "),
+            &[
+                "new.example.test".to_owned(),
+                "!old.example.test".to_owned(),
+            ],
+        )
+        .unwrap();
+        let add = Command::add_crt_list_line(&list, &line);
+        assert!(add.is_mutation());
+        assert_eq!(
+            String::from_utf8(add.encode().unwrap()).unwrap(),
+            "add ssl crt-list /etc/haproxy/crt-list.txt <<\n/etc/haproxy/new.pem [alpn h2 ssl-min-ver TLSv1.2] new.example.test !old.example.test\n\n"
+        );
+        assert_eq!(
+            Command::del_crt_list_line(&list, &cert, 4).to_string(),
+            "del ssl crt-list /etc/haproxy/crt-list.txt /etc/haproxy/new.pem:4"
+        );
+        assert_eq!(
+            Command::new_ssl_cert(&cert).to_string(),
+            "new ssl cert /etc/haproxy/new.pem"
+        );
+        assert_eq!(
+            Command::del_ssl_cert(&cert).to_string(),
+            "del ssl cert /etc/haproxy/new.pem"
+        );
+        for bad in ["alpn [h2]", "a\nb", "x # y", "ciphers \"A\""] {
+            assert!(
+                CrtListLine::new(cert.clone(), Some(bad), &[]).is_err(),
+                "{bad}"
+            );
+        }
+        for bad in ["", "!", "a b", "a;b", "é.test"] {
+            assert!(
+                CrtListLine::new(cert.clone(), None, &[bad.to_owned()]).is_err(),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn lines_never_show_the_payload() {

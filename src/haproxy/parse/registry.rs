@@ -227,6 +227,10 @@ pub static ACKNOWLEDGED: &[&[&str]] = &[
     &["set", "ssl", "cert"],
     &["commit", "ssl", "cert"],
     &["abort", "ssl", "cert"],
+    &["new", "ssl", "cert"],
+    &["del", "ssl", "cert"],
+    &["add", "ssl", "crt-list"],
+    &["del", "ssl", "crt-list"],
     &["wait"],
 ];
 

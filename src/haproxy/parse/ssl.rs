@@ -156,6 +156,19 @@ pub struct CertDetails {
 }
 
 impl CertDetails {
+    /// The names the certificate serves: its SANs, or when it has none the subject's CN (as
+    /// HAProxy and TLS clients fall back to it).
+    pub fn names(&self) -> Vec<String> {
+        if !self.sans.is_empty() {
+            return self.sans.clone();
+        }
+        self.subject
+            .as_deref()
+            .and_then(|s| s.split('/').find_map(|rdn| rdn.strip_prefix("CN=")))
+            .map(|cn| vec![cn.trim().to_owned()])
+            .unwrap_or_default()
+    }
+
     /// Whether the certificate issued itself (a root, or a self-signed leaf).
     pub fn is_self_signed(&self) -> bool {
         self.subject.is_some() && self.subject == self.issuer
@@ -453,6 +466,21 @@ pub fn parse_sni(text: &str) -> Result<Vec<SniRow>, ParseError> {
         });
     }
     Ok(rows)
+}
+
+/// The warnings `add ssl crt-list` printed between `Inserting certificate …` (and its progress
+/// dots) and `Success!`, one per line.
+pub fn insertion_warnings(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty()
+                && !l.starts_with("Inserting certificate ")
+                && *l != "Success!"
+                && !l.bytes().all(|b| b == b'.')
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 /// What `set ssl cert` answered.

@@ -354,7 +354,7 @@ fn replaced(
 impl HaproxyMcp {
     /// A map's entries.
     #[tool(
-        description = "Entries of a map (`show map`): key, value, reference. Name it by `#<id>` or file (list_maps); `filter` keeps entries whose key or value contains the text.",
+        description = "Entries of a map (`show map`): key, value, reference.",
         annotations(title = "Show map entries", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ShowMapOut>()
     )]
@@ -394,7 +394,7 @@ impl HaproxyMcp {
 
     /// An ACL's patterns.
     #[tool(
-        description = "Patterns of an ACL (`show acl`), named by `#<id>` or file (list_acls). `filter` keeps patterns containing the text.",
+        description = "Patterns of an ACL (`show acl`).",
         annotations(title = "Show ACL patterns", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ShowAclOut>()
     )]
@@ -543,7 +543,7 @@ impl HaproxyMcp {
 
     /// Removes a map entry.
     #[tool(
-        description = "Remove a key from a map (`del map <map> <key>`); every entry with that key goes. Fails with 'Key not found' when it is absent.",
+        description = "Remove a key from a map (`del map`), every entry with it; 'Key not found' when absent.",
         annotations(title = "Delete map entry", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -593,7 +593,7 @@ impl HaproxyMcp {
 
     /// Removes an ACL pattern.
     #[tool(
-        description = "Remove a pattern from an ACL (`del acl <acl> <pattern>`). Fails with 'Key not found' when it is absent.",
+        description = "Remove a pattern from an ACL (`del acl`); 'Key not found' when absent.",
         annotations(title = "Delete ACL pattern", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -646,7 +646,7 @@ impl HaproxyMcp {
 
     /// Atomically replaces a map's contents.
     #[tool(
-        description = "Replace all entries of a map atomically (prepare, load, commit): lookups never see a half-loaded map; on failure it keeps its old contents. Keys cannot contain blanks here.",
+        description = "Replace all entries of a map atomically (prepare, load, commit); on failure it keeps its old contents. Keys cannot contain blanks here.",
         annotations(title = "Replace map contents", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ReplaceOut>()
     )]

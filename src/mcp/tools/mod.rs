@@ -49,7 +49,9 @@ impl Toolset {
             Self::Tables => HaproxyMcp::tables_router(),
             Self::Health => HaproxyMcp::health_router(),
             Self::Misc => HaproxyMcp::misc_router() + HaproxyMcp::processes_router(),
-            Self::Certificates => HaproxyMcp::certificates_router(),
+            Self::Certificates => {
+                HaproxyMcp::certificates_router() + HaproxyMcp::certificate_store_router()
+            }
         }
     }
 }

@@ -107,16 +107,16 @@ pub struct AddServerArgs {
     pub backend: String,
     /// New server name, unique in the backend.
     pub server: String,
-    /// IPv4 or IPv6 address (host names are not resolved).
+    /// IPv4 or IPv6 address (not a host name).
     pub address: String,
-    /// Port (omitted: the client's destination port).
+    /// Port (default: the client's destination port).
     #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u32>,
     /// Health-check it.
     #[serde(default = "yes")]
     pub check: bool,
-    /// Port for health checks, when not the server's port.
+    /// Health-check port, if not the server's.
     #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
     pub check_port: Option<u32>,
@@ -128,16 +128,16 @@ pub struct AddServerArgs {
     #[serde(default)]
     #[schemars(range(min = 0, max = 256))]
     pub weight: Option<u32>,
-    /// Max concurrent sessions (omitted: unlimited).
+    /// Most concurrent sessions (default: no limit).
     #[serde(default)]
     pub maxconn: Option<u32>,
-    /// As a backup server (used only when no active one is up).
+    /// As a backup (used when no active server is up).
     #[serde(default)]
     pub backup: bool,
     /// TLS to the server, unverified.
     #[serde(default)]
     pub ssl: bool,
-    /// Put it into service after adding it.
+    /// Put it into service.
     #[serde(default = "yes")]
     pub enable: bool,
 }
@@ -152,7 +152,7 @@ pub struct DelServerArgs {
     pub backend: String,
     /// The server to delete.
     pub server: String,
-    /// Drain, wait for the sessions to end, set maint, then delete.
+    /// Drain, wait, set maint, then delete.
     #[serde(default)]
     pub drain_first: bool,
     /// With drain_first: seconds to wait (default 60).
@@ -414,7 +414,7 @@ pub struct DrainOut {
 impl HaproxyMcp {
     /// Add a dynamic server and (by default) put it into service.
     #[tool(
-        description = "Add a server at run time (`add server`; dynamic algorithms only). It starts in maint; unless enable=false its check is enabled and it is set ready, each step reported (on failure: the state left, how to undo). Lost on reload.",
+        description = "Add a server at run time (`add server`; dynamic algorithms only): added in maint, then (unless enable=false) check enabled and set ready, each step reported (on failure: the state left, how to undo). Lost on reload.",
         annotations(title = "Add server", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<AddServerOut>()
     )]
@@ -472,7 +472,7 @@ impl HaproxyMcp {
 
     /// Delete a server (only in maintenance with no sessions; optionally drain it first).
     #[tool(
-        description = "Delete a server (`del server`): it must be in maint, without sessions, unused by the configuration; drain_first=true drains, waits, sets maint, deletes. Refuses the last UP server unless force=true.",
+        description = "Delete a server (`del server`): in maint, without sessions, unused by the configuration; drain_first=true drains, waits, sets maint, deletes.",
         annotations(title = "Delete server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DelServerOut>()
     )]
@@ -518,7 +518,7 @@ impl HaproxyMcp {
 
     /// Put a server in maintenance.
     #[tool(
-        description = "Put a server in maintenance (as set_server_state maint): no new traffic, checks stop, sessions kept. Refuses the backend's last UP server unless force=true.",
+        description = "Put a server in maintenance (as set_server_state maint): no new traffic, checks stop, sessions kept.",
         annotations(title = "Disable server", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
@@ -535,7 +535,7 @@ impl HaproxyMcp {
 
     /// Set a server's administrative state.
     #[tool(
-        description = "Set a server's admin state: ready, drain (only persistent sessions; drain_server also waits for them to end) or maint (no traffic, checks stop, sessions kept). Refuses the backend's last UP server unless force=true.",
+        description = "Set a server's admin state: ready, drain (only persistent sessions; drain_server also waits) or maint (no traffic, checks stop, sessions kept).",
         annotations(title = "Set server state", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
@@ -718,7 +718,7 @@ impl HaproxyMcp {
 
     /// Change a server's address and port.
     #[tool(
-        description = "Change a server's address and optionally port, or the name its resolvers look up (`fqdn`). New connections go there; existing ones stay. On 3.0+ it applies just after the answer: an immediate read may show the old one.",
+        description = "Change a server's address (and port), or the name its resolvers look up (`fqdn`): new connections go there, existing ones stay. On 3.0+ an immediate read may still show the old one.",
         annotations(title = "Set server address", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<AddrOut>()
     )]
@@ -757,7 +757,7 @@ impl HaproxyMcp {
 
     /// Drain a server and wait for its sessions to end.
     #[tool(
-        description = "Drain a server and wait (progress notifications) until its sessions and queue are gone or timeout_secs; set_maint=true then sets maint. Refuses the last UP server unless force=true. On timeout it stays draining and says what is left.",
+        description = "Drain a server and wait (with progress) until its sessions and queue are gone; set_maint=true then sets maint. On timeout it stays draining and says what is left.",
         annotations(title = "Drain server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DrainOut>()
     )]

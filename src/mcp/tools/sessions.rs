@@ -24,23 +24,23 @@ pub struct ShowSessionsArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// Only sessions accepted by this frontend.
+    /// Only this frontend's.
     #[serde(default)]
     pub frontend: Option<String>,
-    /// Only sessions routed to this backend.
+    /// Only this backend's.
     #[serde(default)]
     pub backend: Option<String>,
-    /// Only sessions on this server (with `backend`).
+    /// Only this server's (with `backend`).
     #[serde(default)]
     pub server: Option<String>,
-    /// Only sessions at least this many seconds old.
+    /// Only sessions this old or older.
     #[serde(default)]
     #[schemars(range(min = 0, max = 31536000))]
     pub min_age_secs: Option<u64>,
     /// Also list Runtime API sessions.
     #[serde(default)]
     pub include_cli: bool,
-    /// Most sessions to return (default 15, oldest first).
+    /// Most sessions (default 15).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -296,7 +296,7 @@ fn detail_summary(target: &str, d: &SessionDetailOut) -> String {
 impl HaproxyMcp {
     /// Lists sessions, filtered and limited.
     #[tool(
-        description = "Sessions (`show sess`): id, client, frontend, backend, server, age, oldest first. Filters: frontend, backend, server, minimum age; CLI sessions with include_cli. Ids feed show_session and shutdown_session.",
+        description = "Sessions (`show sess`): id, client, frontend, backend, server, age, oldest first; filters below. Ids feed show_session and shutdown_session.",
         annotations(title = "Show sessions", read_only_hint = true, open_world_hint = false),
         output_schema = out::<SessionsOut>()
     )]

@@ -319,7 +319,7 @@ impl HaproxyMcp {
 
     /// Scheduler, polling and memory counters from `show activity`.
     #[tool(
-        description = "Low-level activity counters (`show activity`: loops, wakeups, events, tasks, per thread). For CPU or event-loop problems.",
+        description = "Low-level activity counters (`show activity`: loops, wakeups, tasks, per thread), for CPU or event-loop problems.",
         annotations(title = "Show activity counters", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ActivityOut>()
     )]
@@ -346,7 +346,7 @@ impl HaproxyMcp {
 
     /// What looks wrong, backend by backend.
     #[tool(
-        description = "Start here for 'what is wrong?'. Per backend: servers by HAProxy's verdict, sessions, queue, 5xx %, connection errors %; per frontend: stopped, full, denied and malformed %; failing nameservers, disconnected peers, certificates expiring within 30 days. Counters since start or clear_counters.",
+        description = "Start here for 'what is wrong?'. Per backend: servers by verdict, sessions, queue, 5xx %, connection errors %; per frontend: stopped, full, denied, malformed %; failing nameservers, disconnected peers, certificates expiring within 30 days. Counters since start or clear_counters.",
         annotations(title = "Health summary", read_only_hint = true, open_world_hint = false),
         output_schema = out::<HealthOut>()
     )]

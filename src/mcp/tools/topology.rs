@@ -31,7 +31,7 @@ pub struct ListArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// Most items (default 10, problems first).
+    /// Most items (default 10).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -732,7 +732,7 @@ impl HaproxyMcp {
 
     /// `show servers state`, typed.
     #[tool(
-        description = "Raw `show servers state` rows, typed and decoded (ids, address, states, weights, check and agent state, FQDN). Prefer list_servers.",
+        description = "Raw `show servers state` rows, decoded (ids, address, states, weights, check and agent state, FQDN). Prefer list_servers.",
         annotations(title = "Show servers state", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersStateOut>()
     )]
@@ -769,7 +769,7 @@ impl HaproxyMcp {
 
     /// `show servers conn`, typed.
     #[tool(
-        description = "Connection pools per server (`show servers conn`): in use, idle (safe/unsafe), limits, per-thread idle. For connection-reuse questions.",
+        description = "Connection pools per server (`show servers conn`): in use, idle (safe/unsafe), limits, per thread.",
         annotations(title = "Show servers connections", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersConnOut>()
     )]
