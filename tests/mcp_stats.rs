@@ -321,3 +321,106 @@ async fn emulated_resolvers_and_peers_on_every_version() {
         );
     }
 }
+
+/// One HTTP/1.0 GET to 127.0.0.1:`port`; the response's status code.
+fn http_status(port: u16, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.write_all(format!("GET {path} HTTP/1.0\r\nHost: t\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut reply = String::new();
+    c.read_to_string(&mut reply).unwrap();
+    reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {reply:?}"))
+}
+
+/// health_summary's rates on live HAProxy: half the responses failed long ago, none since; the
+/// counters since start say 50 %, the window since the previous call and a window measured now
+/// say what happens now (checked against HAProxy's own `show stat` counters).
+#[tokio::test]
+async fn health_summary_reports_rates_over_a_window() {
+    const TEST: &str = "health_summary_reports_rates_over_a_window";
+    let (front, origin) = (support::free_port(), support::free_port());
+    let body = format!(
+        "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend fe_web\n    bind 127.0.0.1:{front}\n    default_backend be_app\n\n\
+         backend be_app\n    server s1 127.0.0.1:{origin}\n\n\
+         frontend fe_origin\n    bind 127.0.0.1:{origin}\n\
+         \x20   http-request return status 500 if {{ path /fail }}\n\
+         \x20   http-request return status 200\n"
+    );
+    let Some(hap) = support::ConfiguredHaproxy::start(TEST, &body).await else {
+        return;
+    };
+    let v = hap.version();
+    let h = McpHarness::live(hap.admin_tcp(), Settings::default()).await;
+    for _ in 0..10 {
+        assert_eq!(http_status(front, "/ok"), 200);
+        assert_eq!(http_status(front, "/fail"), 500);
+    }
+    let stat_5xx = |hap: &support::ConfiguredHaproxy| {
+        hap.raw("show stat be_app 2 -1")
+            .lines()
+            .find(|l| l.starts_with("be_app,BACKEND,"))
+            .map(|l| l.split(',').nth(43).unwrap_or("").to_owned())
+            .unwrap()
+    };
+    assert_eq!(stat_5xx(&hap), "10", "{v}: HAProxy's hrsp_5xx");
+    let problems = |out: &serde_json::Value| {
+        out["backends"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["name"] == "be_app")
+            .map(|b| b["problems"].to_string())
+            .unwrap()
+    };
+
+    // Since start: 10 of 20 responses were 5xx.
+    let out = h.ok("health_summary", json!({"window_secs": 0})).await;
+    assert_eq!(out["period"], "since counters were last cleared", "{v}");
+    assert!(
+        problems(&out)
+            .contains("50% of HTTP responses were 5xx since counters were last cleared (10)"),
+        "{v}: {out}"
+    );
+    // Since that call: only successes, so no 5xx problem, and the window is named.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    for _ in 0..6 {
+        assert_eq!(http_status(front, "/ok"), 200);
+    }
+    let r = h.call("health_summary", json!({})).await;
+    let out = r.structured_content.clone().unwrap();
+    let period = out["period"].as_str().unwrap();
+    assert!(
+        period.starts_with("in the last ") && period.ends_with(" s"),
+        "{v}: {out}"
+    );
+    assert!(!problems(&out).contains("5xx"), "{v}: {out}");
+    assert!(
+        text(&r).contains("counters of the last"),
+        "{v}: {}",
+        text(&r)
+    );
+    // A window measured now, while only failures arrive: all of them are 5xx.
+    let traffic = std::thread::spawn(move || {
+        for _ in 0..15 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            assert_eq!(http_status(front, "/fail"), 500);
+        }
+    });
+    let out = h.ok("health_summary", json!({"window_secs": 2})).await;
+    traffic.join().unwrap();
+    assert!(
+        out["period"] == "in the last 2 s" || out["period"] == "in the last 3 s",
+        "{v}: {out}"
+    );
+    assert!(
+        problems(&out).contains("100% of HTTP responses were 5xx in the last"),
+        "{v}: {out}"
+    );
+    assert_eq!(stat_5xx(&hap), "25", "{v}: HAProxy's hrsp_5xx");
+}

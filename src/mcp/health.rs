@@ -3,9 +3,11 @@
 //! much of it is denied or malformed. Pure functions over parsed `show stat`, so they are
 //! tested alone.
 //!
-//! Counters in `show stat` run since HAProxy started (or since `clear counters all`), so errors
-//! are reported as shares of the traffic in the same period ("16.7 % of responses were 5xx"),
-//! which stay meaningful however long HAProxy has run; absolute counts come with them.
+//! Counters in `show stat` run since HAProxy started (or since `clear counters all`). An
+//! operator asks about now, so the summary prefers a window: the difference of two samples
+//! ([`over_window`]). Either way errors are reported as shares of the traffic in the same
+//! period ("16.7 % of responses were 5xx"), with absolute counts and the period named
+//! ([`Period`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -115,9 +117,75 @@ pub struct FrontendHealth {
     pub problems: Vec<String>,
 }
 
-/// Builds one [`BackendHealth`] per backend found in `stat`. A backend with no servers that
-/// only declares a stick table (named in `tables`) is a table, not a backend, and is left out.
-pub fn summarize(stat: &StatReport, tables: &HashSet<String>) -> Vec<BackendHealth> {
+/// The period the counters of a summary cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// Since HAProxy started or the counters were last cleared.
+    SinceCleared,
+    /// The last `secs` seconds: the difference of two samples.
+    Window {
+        /// The samples' distance, in whole seconds (at least 1).
+        secs: u64,
+    },
+}
+
+impl Period {
+    /// "since counters were last cleared", "in the last 10 s".
+    pub fn phrase(self) -> String {
+        match self {
+            Self::SinceCleared => "since counters were last cleared".to_owned(),
+            Self::Window { secs } => format!("in the last {secs} s"),
+        }
+    }
+}
+
+/// What happened between two `show stat` samples: `now` with every cumulative counter (sessions,
+/// requests, responses by class, denials, errors) replaced by its growth since `earlier`. Gauges
+/// (current sessions, queue, status) stay as `now` has them. A row `earlier` lacks (a server added
+/// since) keeps `now`'s counts, and so does a counter that went down (cleared, or a new process
+/// after a reload): both are counts since that moment, which lies inside the window.
+pub fn over_window(earlier: &StatReport, now: &StatReport) -> StatReport {
+    let before: HashMap<(StatKind, &str, &str), &StatRow> = earlier
+        .rows
+        .iter()
+        .map(|r| ((r.kind, r.proxy.as_str(), r.name.as_str()), r))
+        .collect();
+    let mut out = now.clone();
+    for row in &mut out.rows {
+        let Some(prev) = before.get(&(row.kind, row.proxy.as_str(), row.name.as_str())) else {
+            continue;
+        };
+        let grow = |now: &mut Option<u64>, then: Option<u64>| {
+            if let (Some(n), Some(t)) = (*now, then)
+                && n >= t
+            {
+                *now = Some(n - t);
+            }
+        };
+        grow(&mut row.stot, prev.stot);
+        grow(&mut row.req_tot, prev.req_tot);
+        grow(&mut row.dreq, prev.dreq);
+        grow(&mut row.ereq, prev.ereq);
+        grow(&mut row.econ, prev.econ);
+        grow(&mut row.eresp, prev.eresp);
+        grow(&mut row.hrsp_1xx, prev.hrsp_1xx);
+        grow(&mut row.hrsp_2xx, prev.hrsp_2xx);
+        grow(&mut row.hrsp_3xx, prev.hrsp_3xx);
+        grow(&mut row.hrsp_4xx, prev.hrsp_4xx);
+        grow(&mut row.hrsp_5xx, prev.hrsp_5xx);
+        grow(&mut row.hrsp_other, prev.hrsp_other);
+    }
+    out
+}
+
+/// Builds one [`BackendHealth`] per backend found in `stat`, its counters covering `period`. A
+/// backend with no servers that only declares a stick table (named in `tables`) is a table, not a
+/// backend, and is left out.
+pub fn summarize(
+    stat: &StatReport,
+    tables: &HashSet<String>,
+    period: Period,
+) -> Vec<BackendHealth> {
     // Indexed once: with 10,000 servers, scanning the report per backend took half a second.
     let mut servers_of: HashMap<&str, Vec<&StatRow>> = HashMap::new();
     for sv in stat.rows.iter().filter(|r| r.kind == StatKind::Server) {
@@ -159,14 +227,14 @@ pub fn summarize(stat: &StatReport, tables: &HashSet<String>) -> Vec<BackendHeal
                 });
             }
         }
-        h.problems = backend_problems(&h);
+        h.problems = backend_problems(&h, period);
         out.push(h);
     }
     out
 }
 
-/// Builds one [`FrontendHealth`] per frontend found in `stat`.
-pub fn summarize_frontends(stat: &StatReport) -> Vec<FrontendHealth> {
+/// Builds one [`FrontendHealth`] per frontend found in `stat`, its counters covering `period`.
+pub fn summarize_frontends(stat: &StatReport, period: Period) -> Vec<FrontendHealth> {
     stat.of_kind(StatKind::Frontend)
         .map(|fe| {
             // HTTP frontends count requests; TCP ones only sessions.
@@ -182,7 +250,7 @@ pub fn summarize_frontends(stat: &StatReport) -> Vec<FrontendHealth> {
                 request_error_pct: share(fe.ereq, traffic),
                 problems: Vec::new(),
             };
-            h.problems = frontend_problems(&h, traffic);
+            h.problems = frontend_problems(&h, traffic, period);
             h
         })
         .collect()
@@ -213,7 +281,8 @@ fn share(part: Option<u64>, whole: Option<u64>) -> Option<f64> {
     Some((part as f64 * 1000.0 / whole as f64).round() / 10.0)
 }
 
-fn backend_problems(h: &BackendHealth) -> Vec<String> {
+fn backend_problems(h: &BackendHealth, period: Period) -> Vec<String> {
+    let when = period.phrase();
     let mut p = Vec::new();
     let s = &h.servers;
     if s.total == 0 {
@@ -248,27 +317,26 @@ fn backend_problems(h: &BackendHealth) -> Vec<String> {
     }
     if let Some(e) = h.http_5xx.filter(|e| *e > 0) {
         p.push(match h.http_5xx_pct {
-            Some(pct) => {
-                format!("{pct}% of HTTP responses were 5xx ({e} since counters were last cleared)")
-            }
-            None => format!("{e} HTTP 5xx responses since counters were last cleared"),
+            Some(pct) => format!("{pct}% of HTTP responses were 5xx {when} ({e})"),
+            None => format!("{e} HTTP 5xx responses {when}"),
         });
     }
     if let Some(e) = h.connection_errors.filter(|e| *e > 0) {
         p.push(match h.connection_error_pct {
             Some(pct) => {
-                format!("{pct}% of sessions met a connection error to a server ({e} in all)")
+                format!("{pct}% of sessions met a connection error to a server {when} ({e})")
             }
-            None => format!("{e} connection errors to servers"),
+            None => format!("{e} connection errors to servers {when}"),
         });
     }
     if let Some(e) = h.response_errors.filter(|e| *e > 0) {
-        p.push(format!("{e} response errors from servers"));
+        p.push(format!("{e} response errors from servers {when}"));
     }
     p
 }
 
-fn frontend_problems(h: &FrontendHealth, traffic: Option<u64>) -> Vec<String> {
+fn frontend_problems(h: &FrontendHealth, traffic: Option<u64>, period: Period) -> Vec<String> {
+    let when = period.phrase();
     let mut p = Vec::new();
     match h.status.as_deref().map(FrontendCondition::from_status) {
         Some(FrontendCondition::Stop) => {
@@ -283,11 +351,13 @@ fn frontend_problems(h: &FrontendHealth, traffic: Option<u64>) -> Vec<String> {
     }
     let of = traffic.map_or(String::new(), |t| format!(" of {t}"));
     if let (Some(d), Some(pct)) = (h.denied_requests.filter(|d| *d > 0), h.denied_pct) {
-        p.push(format!("{pct}% of requests were denied by rules ({d}{of})"));
+        p.push(format!(
+            "{pct}% of requests were denied by rules {when} ({d}{of})"
+        ));
     }
     if let (Some(e), Some(pct)) = (h.request_errors.filter(|e| *e > 0), h.request_error_pct) {
         p.push(format!(
-            "{pct}% of requests were malformed or refused ({e}{of})"
+            "{pct}% of requests were malformed or refused {when} ({e}{of})"
         ));
     }
     p
@@ -314,7 +384,7 @@ mod tests {
              be,s5,DRAIN (agent),2,,,,,,,,,,,,,,,\n\
              be,BACKEND,UP,1,,,,,,,,,,,,,,,\n",
         );
-        let h = summarize(&r, &HashSet::new());
+        let h = summarize(&r, &HashSet::new(), Period::SinceCleared);
         let c = &h[0].servers;
         assert_eq!((c.total, c.up, c.down, c.maint, c.drain), (5, 2, 1, 1, 1));
         assert!(
@@ -330,7 +400,7 @@ mod tests {
             "be,s1,UP,2,,,,,,,,,,,,,,,\n\
              be,BACKEND,UP,1,0,,60,0,,,,0,15,0,0,3,0,,\n",
         );
-        let h = summarize(&r, &HashSet::new());
+        let h = summarize(&r, &HashSet::new(), Period::SinceCleared);
         assert_eq!(h[0].http_5xx_pct, Some(16.7));
         assert!(
             h[0].problems
@@ -342,11 +412,57 @@ mod tests {
     }
 
     #[test]
+    fn a_window_reports_what_happened_in_it() {
+        // Since start: 3 of 18 responses were 5xx. Ten seconds later: 10 of 40, one new server,
+        // and one whose counters went down (cleared).
+        let earlier = report(
+            "be,s1,UP,2,,,5,,,,,0,15,0,0,3,0,,\n\
+             be,BACKEND,UP,1,0,,60,0,,,,0,15,0,0,3,0,,\n",
+        );
+        let now = report(
+            "be,s1,UP,2,,,2,,,,,0,1,0,0,1,0,,\n\
+             be,s2,UP,2,,,4,,,,,0,4,0,0,0,0,,\n\
+             be,BACKEND,DOWN,1,7,,90,2,,,,0,30,0,0,10,0,,\n",
+        );
+        let w = over_window(&earlier, &now);
+        let be = w.find("be", "BACKEND").unwrap();
+        assert_eq!(
+            (be.hrsp_2xx, be.hrsp_5xx, be.stot, be.econ),
+            (Some(15), Some(7), Some(30), Some(2))
+        );
+        assert_eq!(
+            (be.status.as_deref(), be.scur),
+            (Some("DOWN"), Some(7)),
+            "gauges as now"
+        );
+        let s1 = w.find("be", "s1").unwrap();
+        assert_eq!(
+            (s1.stot, s1.hrsp_5xx),
+            (Some(2), Some(1)),
+            "reset: counts since then"
+        );
+        assert_eq!(
+            w.find("be", "s2").unwrap().stot,
+            Some(4),
+            "new: counts since it appeared"
+        );
+        let h = summarize(&w, &HashSet::new(), Period::Window { secs: 10 });
+        assert_eq!(h[0].http_5xx_pct, Some(31.8));
+        assert!(
+            h[0].problems
+                .iter()
+                .any(|p| p == "31.8% of HTTP responses were 5xx in the last 10 s (7)"),
+            "{:?}",
+            h[0].problems
+        );
+    }
+
+    #[test]
     fn a_table_only_backend_is_not_a_backend() {
         let r =
             report("st_clients,BACKEND,UP,1,,,,,,,,,,,,,,,\nempty,BACKEND,UP,1,,,,,,,,,,,,,,,\n");
         let tables: HashSet<String> = ["st_clients".to_owned()].into();
-        let h = summarize(&r, &tables);
+        let h = summarize(&r, &tables, Period::SinceCleared);
         assert_eq!(h.len(), 1);
         assert_eq!(h[0].name, "empty");
         assert!(h[0].problems[0].contains("no servers"));
@@ -358,7 +474,7 @@ mod tests {
             "fe,FRONTEND,OPEN,0,1,100,50,,10,2,40,,,,,,,,\n\
              fe2,FRONTEND,STOP,0,0,100,0,,0,0,0,,,,,,,,\n",
         );
-        let f = summarize_frontends(&r);
+        let f = summarize_frontends(&r, Period::SinceCleared);
         assert_eq!(f[0].denied_pct, Some(25.0));
         assert!(
             f[0].problems

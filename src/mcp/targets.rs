@@ -2,8 +2,10 @@
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::haproxy::RuntimeClient;
+use crate::haproxy::parse::StatReport;
 
 use super::answer::ToolError;
 
@@ -18,6 +20,9 @@ pub struct Target {
     pub emulated: bool,
     /// Runtime changes this server made that HAProxy cannot report afterwards.
     pub journal: RuntimeJournal,
+    /// The last whole-process `show stat` health_summary read, for rates over the interval
+    /// since.
+    pub stat_sample: StatSample,
 }
 
 impl Target {
@@ -28,6 +33,7 @@ impl Target {
             client,
             emulated,
             journal: RuntimeJournal::default(),
+            stat_sample: StatSample::default(),
         }
     }
 }
@@ -64,6 +70,36 @@ impl RuntimeJournal {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
         // A panic while holding the lock cannot leave the set half-changed.
         self.added_servers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The latest `show stat` sample of one target and when it was read. Shared by the clones of a
+/// target (every MCP session of this server sees the same one).
+#[derive(Debug, Clone, Default)]
+pub struct StatSample {
+    last: Arc<Mutex<Option<TimedReport>>>,
+}
+
+/// A `show stat` report and when it was read.
+type TimedReport = (Instant, Arc<StatReport>);
+
+impl StatSample {
+    /// Keeps `report`, read just now, as the latest sample.
+    pub fn store(&self, report: Arc<StatReport>) {
+        *self.lock() = Some((Instant::now(), report));
+    }
+
+    /// The latest sample and its age, if it is at least `min` and at most `max` old.
+    pub fn between(&self, min: Duration, max: Duration) -> Option<(Duration, Arc<StatReport>)> {
+        let guard = self.lock();
+        let (at, report) = guard.as_ref()?;
+        let age = at.elapsed();
+        (age >= min && age <= max).then(|| (age, Arc::clone(report)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<TimedReport>> {
+        // Replacing the sample is one assignment: a panic cannot leave it half-written.
+        self.last.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -24,7 +24,7 @@ use serde::ser::SerializeMap;
 use super::{ParseError, short_decimal};
 
 /// The kind of object a `show stat` row describes, from the `type` column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StatKind {
     /// `type` 0: a frontend (`svname` is `FRONTEND`).

@@ -562,7 +562,7 @@ impl HaproxyMcp {
 
     /// Every configured HAProxy.
     #[tool(
-        description = "Configured HAProxy targets: name (for `target`), how reached, default, emulated, read-only, master CLI; reachable or why not, version, round trip.",
+        description = "Configured HAProxy targets (names for `target`): how reached, read-only, master CLI; reachable or why not, version, round trip.",
         annotations(title = "List targets", read_only_hint = true, open_world_hint = false),
         output_schema = out::<TargetsOut>()
     )]

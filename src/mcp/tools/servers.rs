@@ -213,9 +213,9 @@ pub struct MaxconnFrontendArgs {
     pub target: Option<String>,
     /// The frontend's name (see list_frontends).
     pub frontend: String,
-    /// 0 accepts nothing (refused without force).
+    /// 0 needs force.
     pub maxconn: u32,
-    /// Allow maxconn 0, which stops the frontend accepting connections.
+    /// Allow 0: it stops accepting connections.
     #[serde(default)]
     pub force: bool,
 }
@@ -226,7 +226,7 @@ pub struct MaxconnGlobalArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// At most Hard_maxconn (show_info); 0 restores it.
+    /// 0 restores Hard_maxconn.
     pub maxconn: u32,
 }
 

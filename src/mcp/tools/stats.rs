@@ -2,6 +2,8 @@
 //! clear_counters.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
@@ -17,7 +19,9 @@ use crate::mcp::answer::{
 use crate::mcp::cert_inventory::{self, expiry_problems};
 use crate::mcp::explain::{Subject, checked};
 use crate::mcp::handler::HaproxyMcp;
-use crate::mcp::health::{BackendHealth, FrontendHealth, summarize, summarize_frontends};
+use crate::mcp::health::{
+    BackendHealth, FrontendHealth, Period, over_window, summarize, summarize_frontends,
+};
 use crate::mcp::link_health::{peer_problems, resolver_problems};
 
 /// Process information from `show info`.
@@ -138,7 +142,15 @@ pub struct HealthOut {
     /// Certificates (and CA certificates) expired or expiring within 30 days, soonest first
     /// (none when one backend was asked for, or when this socket may not read certificates).
     pub certificates: Vec<String>,
+    /// The period the counters cover: `in the last N s`, or `since counters were last cleared`.
+    pub period: String,
 }
+
+/// The youngest earlier sample health_summary uses for rates: closer samples say little.
+const MIN_SAMPLE_AGE: Duration = Duration::from_secs(2);
+
+/// The oldest earlier sample health_summary uses: past an hour, "recent" no longer holds.
+const MAX_SAMPLE_AGE: Duration = Duration::from_secs(3600);
 
 /// How far ahead health_summary looks for certificate expiry.
 const CERT_WARNING_DAYS: i64 = 30;
@@ -159,6 +171,10 @@ pub struct HealthArgs {
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
+    /// Measure rates over this many seconds now (0: since start).
+    #[serde(default)]
+    #[schemars(range(max = 60))]
+    pub window_secs: Option<u32>,
 }
 
 /// Arguments of clear_counters.
@@ -346,7 +362,7 @@ impl HaproxyMcp {
 
     /// What looks wrong, backend by backend.
     #[tool(
-        description = "Start here for 'what is wrong?'. Per backend: servers by verdict, sessions, queue, 5xx %, connection errors %; per frontend: stopped, full, denied, malformed %; failing nameservers, disconnected peers, certificates expiring within 30 days. Counters since start or clear_counters.",
+        description = "Start here for 'what is wrong?'. Per backend: servers by verdict, sessions, queue, 5xx %, connection errors %; per frontend: stopped, full, denied, malformed %; failing nameservers, disconnected peers, certificates expiring within 30 days. Rates since the previous call, or over window_secs.",
         annotations(title = "Health summary", read_only_hint = true, open_world_hint = false),
         output_schema = out::<HealthOut>()
     )]
@@ -380,18 +396,44 @@ impl HaproxyMcp {
             t.client.show_peers(None),
             tls
         );
-        let stat = checked(t, Subject::Nothing, stat).await?;
+        let first = Arc::new(checked(t, Subject::Nothing, stat).await?);
+        // Rates: over a window measured now, or since the previous whole-process sample.
+        let (windowed, latest, period) = match args.window_secs {
+            Some(0) => (None, Arc::clone(&first), Period::SinceCleared),
+            Some(secs) => {
+                let started = Instant::now();
+                tokio::time::sleep(Duration::from_secs(u64::from(secs))).await;
+                let later = checked(t, Subject::Nothing, t.client.show_stat(&filter).await).await?;
+                let secs = started.elapsed().as_secs().max(1);
+                let windowed = over_window(&first, &later);
+                (Some(windowed), Arc::new(later), Period::Window { secs })
+            }
+            None => match t.stat_sample.between(MIN_SAMPLE_AGE, MAX_SAMPLE_AGE) {
+                Some((age, earlier)) => (
+                    Some(over_window(&earlier, &first)),
+                    Arc::clone(&first),
+                    Period::Window {
+                        secs: age.as_secs().max(1),
+                    },
+                ),
+                None => (None, Arc::clone(&first), Period::SinceCleared),
+            },
+        };
+        if whole_process {
+            t.stat_sample.store(latest);
+        }
+        let stat = windowed.as_ref().unwrap_or(&first);
         // Sections that only declare a stick table show up as backends without servers. A
         // socket that may not list tables just means none is left out.
         let tables: HashSet<String> = tables
             .map(|ts| ts.into_iter().map(|t| t.name).collect())
             .unwrap_or_default();
-        let mut backends = summarize(&stat, &tables);
+        let mut backends = summarize(stat, &tables, period);
         backends.sort_by_key(|b| b.problems.is_empty());
         let mut frontends = if backend.is_some() {
             Vec::new()
         } else {
-            summarize_frontends(&stat)
+            summarize_frontends(stat, period)
         };
         frontends.sort_by_key(|f| f.problems.is_empty());
         let with_problems = backends.iter().filter(|b| !b.problems.is_empty()).count();
@@ -409,7 +451,13 @@ impl HaproxyMcp {
                 frontends_shown.total, fe_problems
             ));
         }
-        summary.push('.');
+        summary.push_str(&match period {
+            Period::Window { secs } => format!("; counters of the last {secs} s."),
+            Period::SinceCleared if args.window_secs == Some(0) => {
+                "; counters since they were last cleared.".to_owned()
+            }
+            Period::SinceCleared => "; counters since they were last cleared (call again, or pass window_secs, for rates now).".to_owned(),
+        });
         for b in backends.iter().filter(|b| !b.problems.is_empty()) {
             summary.push_str(&format!(" {}: {}.", b.name, b.problems.join("; ")));
         }
@@ -458,6 +506,7 @@ impl HaproxyMcp {
                 frontends_shown,
                 dns_and_peers,
                 certificates,
+                period: period.phrase(),
             },
         ))
     }

@@ -271,7 +271,7 @@ pub struct ClearTableArgs {
     /// Remove only the entry with this key.
     #[serde(default)]
     pub key: Option<String>,
-    /// Remove every entry (must be true when `key` is not given).
+    /// Every entry (when no `key`).
     #[serde(default)]
     pub all: bool,
 }
