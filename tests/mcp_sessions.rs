@@ -291,6 +291,40 @@ async fn live_sessions_are_listed_inspected_and_shut_down() {
     let tcp = ids(&out);
     assert_eq!(tcp.len(), 2, "{out}");
     assert_eq!(out["by_backend"], json!({"be_tcp": 2}));
+    // 3.2+ narrows the list itself (the CLI's own stream is not in it) and refuses a name it
+    // does not know; 2.6 and 3.0 list everything and the tool filters.
+    let version = live.version();
+    let narrows = !live
+        .raw("show sess backend be_tcp")
+        .contains("proto=unix_stream");
+    let out = h
+        .ok(
+            "show_sessions",
+            json!({"backend": "be_tcp", "server": "tcp1"}),
+        )
+        .await;
+    assert_eq!(ids(&out), tcp, "{version}: {out}");
+    if narrows {
+        assert_eq!(out["streams_total"], 2, "{version}: {out}");
+        let err = h.err("show_sessions", json!({"backend": "nope"})).await;
+        assert!(err.contains("No such backend."), "{version}: {err}");
+    } else {
+        assert!(
+            out["streams_total"].as_u64().unwrap() > 2,
+            "{version}: {out}"
+        );
+        let r = h.call("show_sessions", json!({"backend": "nope"})).await;
+        assert!(
+            text(&r).contains("No session matches (backend nope)"),
+            "{version}: {}",
+            text(&r)
+        );
+    }
+    assert_eq!(
+        narrows,
+        ["3.2", "3.4"].iter().any(|v| version.starts_with(v)),
+        "{version}"
+    );
 
     let detail = h.ok("show_session", json!({"id": tcp[0]})).await;
     assert_eq!(detail["frontend"], "fe_tcp");

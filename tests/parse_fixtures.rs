@@ -203,6 +203,30 @@ fn check(f: &Fixture) -> Outcome {
             let l = expect!(sess::parse_list(r));
             assert!(l.iter().any(|s| s.is_cli), "{ctx}");
         }
+        [
+            "show",
+            "sess",
+            kind @ ("frontend" | "backend" | "server"),
+            name,
+        ] => {
+            // 3.2+ lists only the streams of that proxy or server (the CLI's own is on no
+            // frontend); 2.6 and 3.0 ignore the words and list every stream.
+            let l = expect!(sess::parse_list(r));
+            let narrowed = !l.iter().any(|s| s.is_cli);
+            let filtered = version_at_least(&f.path, 3, 2);
+            assert_eq!(narrowed, filtered, "{ctx}: {l:?}");
+            if filtered {
+                assert!(!l.is_empty(), "{ctx}: the capture holds streams on each");
+                for s in &l {
+                    let on = match *kind {
+                        "frontend" => s.frontend.as_deref() == Some(*name),
+                        "backend" => s.backend.as_deref() == Some(*name),
+                        _ => format!("{}/{}", opt_str(&s.backend), opt_str(&s.server)) == *name,
+                    };
+                    assert!(on, "{ctx}: {s:?}");
+                }
+            }
+        }
         ["show", "sess", _] => {
             let d = expect!(sess::parse_detail(r));
             assert!(d.uniq_id.is_some() && d.proto.is_some(), "{ctx}");
@@ -482,4 +506,20 @@ fn tls_store_changes_are_classified_as_haproxy_meant_them() {
             }
         }
     }
+}
+
+/// Whether the fixture at `path` (under `fixtures/X.Y/`) was recorded from X.Y >= major.minor.
+fn version_at_least(path: &Path, major: u32, minor: u32) -> bool {
+    let folder = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    let mut parts = folder.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let v = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    v >= (major, minor)
+}
+
+fn opt_str(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("")
 }

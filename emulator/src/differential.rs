@@ -204,7 +204,7 @@ fn masked(command: &str, answer: &[u8], live: bool) -> String {
             }
             _ => format!("{l}\n"),
         })),
-        ["show", "sess"] => sorted(
+        ["show", "sess"] | ["show", "sess", "frontend" | "backend" | "server", _] => sorted(
             text.lines()
                 // The asking CLI connection's own stream is a new one each time.
                 .filter(|l| !l.contains(" proto=unix_stream "))

@@ -16,7 +16,8 @@ use super::command::args::{
 };
 use super::command::{
     AddServerOptions, AgentState, BackendMode, Command, Expect, HealthState, ListKind,
-    MAX_LINE_BYTES, Payload, RateLimitKind, Route, ServerAdminState, StatFilter, TableFilter,
+    MAX_LINE_BYTES, Payload, RateLimitKind, Route, ServerAdminState, StatFilter, StreamScope,
+    TableFilter,
 };
 use super::endpoint::{Endpoint, ExchangeError, Limits};
 use super::error::{RuntimeError, TimeoutStage};
@@ -678,6 +679,16 @@ impl RuntimeClient {
     /// `show sess`.
     pub async fn show_sessions(&self) -> Result<Vec<parse::sess::SessionSummary>, RuntimeError> {
         self.query(Command::show_sess(), parse::sess::parse_list)
+            .await
+    }
+
+    /// `show sess frontend|backend|server <name>`: the streams of `scope` on 3.2+, every stream
+    /// on earlier versions (which ignore the words): filter the answer too.
+    pub async fn show_sessions_of(
+        &self,
+        scope: &StreamScope,
+    ) -> Result<Vec<parse::sess::SessionSummary>, RuntimeError> {
+        self.query(Command::show_sess_of(scope), parse::sess::parse_list)
             .await
     }
 

@@ -42,7 +42,7 @@ impl Model {
 
     /// Finds `backend/server` whatever state its proxy is in (the own lookups of `get weight`
     /// and `del server`).
-    fn locate_server(&self, spec: &str) -> Result<(usize, usize), Reply> {
+    pub(super) fn locate_server(&self, spec: &str) -> Result<(usize, usize), Reply> {
         let Some((backend, server)) = spec.split_once('/') else {
             return Err(Reply::line("Require 'backend/server'."));
         };

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::{Model, Reply};
+use crate::Version;
 use crate::fixture::Level;
 
 /// How long a stream on a draining server lives on in the model.
@@ -15,6 +16,8 @@ pub const DRAIN_SECS: u64 = 2;
 pub struct Stream {
     /// `0x…` id.
     pub id: String,
+    /// The frontend that accepted it (`fe=`).
+    pub frontend: String,
     /// Its backend (`be=`) and server (`srv=`).
     pub backend: String,
     /// See `backend`.
@@ -37,6 +40,7 @@ impl Stream {
         };
         Some(Stream {
             id: id.to_owned(),
+            frontend: field("fe="),
             backend: field("be="),
             server: field("srv="),
             line: line.to_owned(),
@@ -73,20 +77,41 @@ impl Model {
         }
     }
 
-    /// `show sess [<id>]`.
+    /// `show sess [<id>]`, and on 3.2+ `show sess frontend|backend|server <name>`.
     pub(super) fn show_sess(&self, level: Level, args: &[&str]) -> Reply {
         if level < Level::Operator {
             return Reply::denied();
         }
-        match args {
-            [] => {
-                let mut out = String::new();
-                for s in &self.streams {
-                    out.push_str(&s.line);
-                    out.push('\n');
-                }
-                Reply::Body(out.into_bytes())
+        let list = |keep: &dyn Fn(&Stream) -> bool| {
+            let mut out = String::new();
+            for s in self.streams.iter().filter(|s| keep(s)) {
+                out.push_str(&s.line);
+                out.push('\n');
             }
+            Reply::Body(out.into_bytes())
+        };
+        match args {
+            [] => list(&|_| true),
+            // Before 3.2 `show sess` takes no options: the words are ignored.
+            ["frontend" | "backend" | "server", ..] if self.version < Version::new(3, 2, 0) => {
+                list(&|_| true)
+            }
+            ["frontend", name] => match self.proxy(name).filter(|p| p.frontend.is_some()) {
+                Some(_) => list(&|s| s.frontend == *name),
+                None => Reply::line("No such frontend."),
+            },
+            ["backend", name] => match self.backend_index(name) {
+                Some(_) => list(&|s| s.backend == *name),
+                None => Reply::line("No such backend."),
+            },
+            ["server", spec] => match self.locate_server(spec) {
+                Ok((p, i)) => {
+                    let (backend, server) =
+                        (&self.proxies[p].name, &self.proxies[p].servers[i].name);
+                    list(&|s| s.on(backend, server))
+                }
+                Err(refusal) => refusal,
+            },
             [id] if !self.streams.iter().any(|s| s.id == *id) && id.starts_with("0x") => {
                 Reply::line("Session not found.")
             }

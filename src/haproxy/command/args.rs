@@ -170,6 +170,11 @@ pub struct ServerRef {
 }
 
 impl ServerRef {
+    /// From names already validated.
+    pub fn from_parts(backend: ProxyName, server: ServerName) -> Self {
+        Self { backend, server }
+    }
+
     /// Validates both names.
     pub fn new(backend: &str, server: &str) -> Result<Self, ArgError> {
         Ok(Self {

@@ -26,6 +26,7 @@ pub use encode::{EncodeError, MAX_LINE_BYTES, MAX_WORDS, Payload};
 pub use frontends::RateLimitKind;
 pub use maps::ListKind;
 pub use servers::{AddServerOptions, AgentState, HealthState, ServerAdminState};
+pub use sessions::StreamScope;
 pub use stats::{StatFilter, StatObjects};
 pub use tables::{TableFilter, TableOp};
 

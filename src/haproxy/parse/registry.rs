@@ -102,6 +102,24 @@ pub static FORMATS: &[Format] = &[
     ),
     entry!("backend", ["show", "backend"], None, backend::parse),
     entry!("sess_list", ["show", "sess"], None, sess::parse_list),
+    entry!(
+        "sess_list_frontend",
+        ["show", "sess", "frontend"],
+        Some,
+        sess::parse_list
+    ),
+    entry!(
+        "sess_list_backend",
+        ["show", "sess", "backend"],
+        Some,
+        sess::parse_list
+    ),
+    entry!(
+        "sess_list_server",
+        ["show", "sess", "server"],
+        Some,
+        sess::parse_list
+    ),
     entry!("sess_detail", ["show", "sess"], Some, sess::parse_detail),
     entry!("table_list", ["show", "table"], None, table::parse_list),
     entry!(
@@ -257,6 +275,10 @@ mod tests {
         assert_eq!(format_of("show info").unwrap().name, "info");
         assert_eq!(format_of("show sess").unwrap().name, "sess_list");
         assert_eq!(format_of("show sess 0x1").unwrap().name, "sess_detail");
+        assert_eq!(
+            format_of("show sess server be/s1").unwrap().name,
+            "sess_list_server"
+        );
         assert_eq!(format_of("show table").unwrap().name, "table_list");
         assert_eq!(format_of("show table st").unwrap().name, "table_entries");
         assert_eq!(format_of("show stat -1 2 -1").unwrap().name, "stat");

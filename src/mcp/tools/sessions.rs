@@ -11,7 +11,8 @@ use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
 use super::{default_limit, limit_or, out};
-use crate::haproxy::command::args::{ProxyName, ServerName, SessionId};
+use crate::haproxy::command::StreamScope;
+use crate::haproxy::command::args::{ProxyName, ServerName, ServerRef, SessionId};
 use crate::haproxy::parse::sess::{SessionDetail, SessionSummary};
 use crate::mcp::answer::{Answer, ToolResult, Truncation, truncate};
 use crate::mcp::explain::{Subject, checked};
@@ -94,7 +95,8 @@ impl From<&SessionSummary> for SessionOut {
 /// show_sessions' answer.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SessionsOut {
-    /// Sessions HAProxy listed in all, before filtering (CLI sessions included).
+    /// Streams HAProxy listed before this tool filtered them (CLI sessions included): all of
+    /// them, or on 3.2+ those of the frontend, backend or server asked for.
     pub streams_total: usize,
     /// Matching sessions per backend, the 10 busiest (`<none>`: not routed yet).
     pub by_backend: BTreeMap<String, usize>,
@@ -196,6 +198,20 @@ impl SessionFilter {
         })
     }
 
+    /// The one filter HAProxy can apply itself: the server (with its backend), else the
+    /// backend, else the frontend.
+    fn scope(&self) -> Option<StreamScope> {
+        match (&self.backend, &self.server, &self.frontend) {
+            (Some(b), Some(s), _) => Some(StreamScope::Server(ServerRef::from_parts(
+                b.clone(),
+                s.clone(),
+            ))),
+            (Some(b), None, _) => Some(StreamScope::Backend(b.clone())),
+            (None, _, Some(f)) => Some(StreamScope::Frontend(f.clone())),
+            _ => None,
+        }
+    }
+
     fn matches(&self, s: &SessionSummary) -> bool {
         let is = |want: Option<&str>, got: &Option<String>| {
             want.is_none_or(|w| got.as_deref() == Some(w))
@@ -254,6 +270,9 @@ fn sessions_summary(target: &str, filter: &SessionFilter, out: &SessionsOut) -> 
         "; Runtime API sessions not counted"
     };
     if out.truncation.total == 0 {
+        if filter.scope().is_some() {
+            return format!("[{target}] No session matches{}.", filter.describe());
+        }
         return format!(
             "[{target}] No session matches{}; HAProxy lists {} stream(s) in all{cli}.",
             filter.describe(),
@@ -306,7 +325,14 @@ impl HaproxyMcp {
     ) -> ToolResult<SessionsOut> {
         let t = self.target(args.target.as_deref())?;
         let filter = SessionFilter::new(&args)?;
-        let all = checked(t, Subject::Nothing, t.client.show_sessions().await).await?;
+        // HAProxy 3.2+ narrows the list itself (the reply stays small on a busy process, and a
+        // name it does not know is refused); earlier versions list everything and the filter
+        // below does the work.
+        let listed = match filter.scope() {
+            Some(scope) => t.client.show_sessions_of(&scope).await,
+            None => t.client.show_sessions().await,
+        };
+        let all = checked(t, Subject::Nothing, listed).await?;
         let matching: Vec<&SessionSummary> = all.iter().filter(|s| filter.matches(s)).collect();
         let by_backend = count_by_backend(&matching);
         let mut sessions: Vec<SessionOut> = matching.into_iter().map(SessionOut::from).collect();
