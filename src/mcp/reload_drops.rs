@@ -205,10 +205,19 @@ fn word(kind: ListKind) -> &'static str {
     }
 }
 
-/// Reads a file HAProxy names, if this server can: a path relative to HAProxy's working
-/// directory, or one that is missing or unreadable here (HAProxy in a container, another
-/// host), gives the reason instead.
-fn read_here(path: &str) -> Result<String, String> {
+/// Reads a file HAProxy names, if this server can, off the async workers (a slow disk or a
+/// network mount must not stall other calls): a path relative to HAProxy's working directory,
+/// or one that is missing or unreadable here (HAProxy in a container, another host), gives the
+/// reason instead.
+async fn read_here(path: &str) -> Result<String, String> {
+    let owned = path.to_owned();
+    tokio::task::spawn_blocking(move || read_here_now(&owned))
+        .await
+        .unwrap_or_else(|e| Err(format!("reading it failed ({e})")))
+}
+
+/// [`read_here`], on the calling thread.
+fn read_here_now(path: &str) -> Result<String, String> {
     if !Path::new(path).is_absolute() {
         return Err("its path is relative to HAProxy's working directory".to_owned());
     }
@@ -232,7 +241,7 @@ async fn compare_list(t: &Target, kind: ListKind, list: &MapInfo, out: &mut Relo
         ));
         return;
     }
-    let text = match read_here(file) {
+    let text = match read_here(file).await {
         Ok(text) => text,
         Err(why) => {
             out.not_compared.push(format!("{what}: {why}"));
@@ -342,7 +351,7 @@ async fn compare_certificates(t: &Target, out: &mut ReloadDrops) {
         let Some(served) = cert.sha1.as_deref() else {
             continue;
         };
-        let on_disk = match read_here(&cert.name) {
+        let on_disk = match read_here(&cert.name).await {
             Ok(pem) => first_certificate_sha1(&pem),
             Err(why) => {
                 out.not_compared
@@ -395,7 +404,7 @@ mod tests {
     #[test]
     fn relative_paths_are_not_read() {
         assert!(
-            read_here("maps/hosts.map")
+            read_here_now("maps/hosts.map")
                 .unwrap_err()
                 .contains("relative")
         );

@@ -253,8 +253,25 @@ fn read_pem(dir: &Path, file: &str) -> Result<(PathBuf, Vec<String>), String> {
 }
 
 /// The `set ssl cert <name>` payload of `file` in `dir` and its SHA-256 (what answers and the
-/// audit show instead of the key), or why it cannot be sent.
-fn pem_payload(dir: &Path, file: &str, name: &TlsFileName) -> Result<(String, Payload), String> {
+/// audit show instead of the key), or why it cannot be sent. The file is read off the async
+/// workers.
+async fn pem_payload(
+    dir: &Path,
+    file: &str,
+    name: &TlsFileName,
+) -> Result<(String, Payload), String> {
+    let (dir, file_owned, name) = (dir.to_owned(), file.to_owned(), name.clone());
+    tokio::task::spawn_blocking(move || pem_payload_now(&dir, &file_owned, &name))
+        .await
+        .unwrap_or_else(|e| Err(format!("reading {file} failed ({e})")))
+}
+
+/// [`pem_payload`], on the calling thread.
+fn pem_payload_now(
+    dir: &Path,
+    file: &str,
+    name: &TlsFileName,
+) -> Result<(String, Payload), String> {
     let (_, lines) = read_pem(dir, file)?;
     let sha256 = sha256_hex(&lines);
     let pem = Payload::new(lines).map_err(|e| e.to_string())?;
@@ -447,6 +464,7 @@ impl HaproxyMcp {
         };
         let name = TlsFileName::new(args.certificate.as_str()).map_err(|e| fail(e.to_string()))?;
         let (sent_sha256, pem) = pem_payload(dir, &args.file, &name)
+            .await
             .map_err(|m| fail(format!("{m}. Nothing was sent.")))?;
         let store = checked(t, Subject::Nothing, t.client.show_ssl_certs().await).await?;
         if !store.names.iter().any(|n| n == name.as_str()) {

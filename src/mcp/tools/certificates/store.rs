@@ -231,6 +231,7 @@ impl HaproxyMcp {
             ));
         };
         let (sent_sha256, pem) = super::pem_payload(dir, &args.file, &name)
+            .await
             .map_err(|m| fail(format!("{m}. Nothing was sent.")))?;
         let store = checked(t, Subject::Nothing, t.client.show_ssl_certs().await).await?;
         if store.names.iter().any(|n| n == name.as_str()) {
