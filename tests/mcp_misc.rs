@@ -977,3 +977,195 @@ async fn certificates_added_and_removed_on_live_haproxy() {
         }
     }
 }
+
+/// A configuration unlike the capture's: certificates loaded from a directory, a server
+/// template, a tracked server, agent checks on a closed port, an IPv6 server, a disabled one, a
+/// backend without servers, a non-dynamic algorithm, a listen section, names with dots, dashes
+/// and colons, a string stick table with rates, a peers section, a TCP frontend on a Unix socket.
+fn odd_config(web: u16, tls: u16, peer: u16, app: u16, certs: &str) -> String {
+    format!(
+        "global\n    crt-base {{CONF}}\n    localpeer local1\n\n\
+         defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\n\
+         peers mesh\n    peer local1 127.0.0.1:{peer}\n    table t.rates type string len 64 size 1k expire 1m store http_req_rate(10s),gpc0\n\n\
+         frontend web.front-1:a\n    bind 127.0.0.1:{web}\n\
+         \x20   http-request track-sc0 hdr(host) table mesh/t.rates\n\
+         \x20   use_backend be.with-dash:colon if {{ path_beg /x }}\n    default_backend be_tpl\n\n\
+         frontend fe_tls\n    bind 127.0.0.1:{tls} ssl crt {certs}\n    default_backend be_empty\n\n\
+         frontend fe_unix\n    mode tcp\n    bind unix@{{CONF}}/fe.sock\n    default_backend be_src\n\n\
+         backend be_tpl\n    server-template tpl- 3 127.0.0.1:{app} check inter 1s\n\n\
+         backend be.with-dash:colon\n    server s-1.a 127.0.0.1:{app} check agent-check agent-port 1 agent-inter 1s\n\
+         \x20   server s-2.b 127.0.0.1:{app} track be_tpl/tpl-1\n\
+         \x20   server v6 [::1]:{app}\n    server off 127.0.0.1:{app} disabled\n\n\
+         backend be_empty\n\n\
+         backend be_src\n    mode tcp\n    balance source\n    server s1 127.0.0.1:{app}\n\n\
+         listen app\n    bind 127.0.0.1:{app}\n    http-request return status 200\n"
+    )
+}
+
+/// Every read tool on a live HAProxy running [`odd_config`]: each answers (none fails to parse
+/// HAProxy's reply), and the servers, backends and certificates it names are HAProxy's.
+#[tokio::test]
+async fn every_read_tool_reads_an_unfamiliar_configuration() {
+    const TEST: &str = "every_read_tool_reads_an_unfamiliar_configuration";
+    let Some(certs) = support::test_certificates(TEST) else {
+        return;
+    };
+    // A directory of certificates: `crt <dir>` loads every file in it.
+    let files: Vec<(String, String)> = ["site.pem", "api.pem", "old.pem"]
+        .iter()
+        .map(|n| {
+            (
+                format!("certs.d/{n}"),
+                std::fs::read_to_string(certs.path().join(n)).unwrap(),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let (web, tls, peer, app) = (
+        support::free_port(),
+        support::free_port(),
+        support::free_port(),
+        support::free_port(),
+    );
+    let body = odd_config(web, tls, peer, app, "{CONF}/certs.d");
+    let Some(hap) = support::ConfiguredHaproxy::start_with_files(TEST, &body, &files).await else {
+        return;
+    };
+    let v = hap.version();
+    let h = McpHarness::live(hap.admin_tcp(), Settings::default()).await;
+    let mut c = TcpStream::connect(("127.0.0.1", web)).unwrap();
+    c.write_all(b"GET / HTTP/1.0\r\nHost: shop.example\r\n\r\n")
+        .unwrap();
+    let _ = c.read_to_end(&mut Vec::new());
+
+    let read_only: Vec<String> = h
+        .tools()
+        .await
+        .into_iter()
+        .filter(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true))
+        .map(|t| t.name.to_string())
+        .collect();
+    let raw_stat = hap.raw("show stat");
+    let per_tool: Vec<(&str, serde_json::Value)> = vec![
+        ("get_backend", json!({"backend": "be.with-dash:colon"})),
+        (
+            "get_server",
+            json!({"backend": "be.with-dash:colon", "server": "s-2.b"}),
+        ),
+        (
+            "get_server",
+            json!({"backend": "be_tpl", "server": "tpl-3"}),
+        ),
+        ("show_table", json!({"table": "mesh/t.rates"})),
+        ("get_map", json!({"map": "#0", "value": "x"})),
+        ("get_acl", json!({"acl": "#0", "value": "x"})),
+        ("show_map", json!({"map": "#0"})),
+        ("show_acl", json!({"acl": "#0"})),
+        ("show_session", json!({"id": "0x1"})),
+    ];
+    let mut called = std::collections::BTreeSet::new();
+    for name in &read_only {
+        let mut calls: Vec<serde_json::Value> = per_tool
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, a)| a.clone())
+            .collect();
+        if calls.is_empty() {
+            calls.push(json!({}));
+        }
+        for args in calls {
+            let r = h.call(name, args.clone()).await;
+            let said = support::mcp::text(&r);
+            if std::env::var("SHOW_ANSWERS").is_ok() {
+                eprintln!(
+                    "== {name} {args}\n{}\n",
+                    said.chars().take(900).collect::<String>()
+                );
+            }
+            called.insert(name.clone());
+            // Refusals HAProxy gives for what this configuration lacks (no map, no such
+            // session, no master CLI) are fine; a reply this client cannot read is not.
+            for bad in ["cannot parse", "not a known success", "panicked"] {
+                assert!(!said.contains(bad), "{v} {name} {args}: {said}");
+            }
+        }
+    }
+    assert!(called.len() >= 25, "{v}: only {called:?}");
+
+    // What the tools say matches HAProxy.
+    let out = h
+        .ok(
+            "list_servers",
+            json!({"backend": "be.with-dash:colon", "limit": 10}),
+        )
+        .await;
+    let names: Vec<&str> = out["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    for n in ["s-1.a", "s-2.b", "v6", "off"] {
+        assert!(names.contains(&n), "{v}: {names:?}");
+        assert!(
+            raw_stat.contains(&format!("be.with-dash:colon,{n},")),
+            "{v}"
+        );
+    }
+    let off = out["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "off")
+        .unwrap();
+    assert_eq!(off["state"], "maint", "{v}: {off}");
+    // HAProxy prints `unknown` for `balance random`, 3.3+'s default.
+    let algo = |b: &str| {
+        let h = &h;
+        let b = b.to_owned();
+        async move { h.ok("get_backend", json!({"backend": b})).await["backend"]["algo"].clone() }
+    };
+    assert_eq!(algo("be_src").await, "source", "{v}");
+    let default = if at_least(&v, "3.3") {
+        "random"
+    } else {
+        "roundrobin"
+    };
+    assert_eq!(algo("be_tpl").await, default, "{v}");
+    let tpl = h.ok("list_servers", json!({"backend": "be_tpl"})).await;
+    assert_eq!(tpl["servers"].as_array().unwrap().len(), 3, "{v}: {tpl}");
+    let certs_out = h.ok("list_certificates", json!({})).await;
+    let listed: Vec<&str> = certs_out["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for n in ["site.pem", "api.pem", "old.pem"] {
+        assert!(
+            listed.iter().any(|l| l.ends_with(&format!("certs.d/{n}"))),
+            "{v}: {listed:?}\n{}",
+            hap.raw("show ssl cert")
+        );
+    }
+    let table = h.ok("show_table", json!({"table": "mesh/t.rates"})).await;
+    assert!(table.to_string().contains("shop.example"), "{v}: {table}");
+    // be_empty cannot serve fe_tls; the listen section answers by itself.
+    let health = h.ok("health_summary", json!({})).await;
+    let flagged: Vec<&str> = health["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| !b["problems"].as_array().unwrap().is_empty())
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, ["be_empty"], "{v}: {health}");
+    let processes = h.ok("show_processes", json!({})).await;
+    assert!(
+        !processes.to_string().contains("WARNING"),
+        "{v}: the configuration itself is clean: {processes}"
+    );
+}

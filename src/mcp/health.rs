@@ -191,6 +191,12 @@ pub fn summarize(
     for sv in stat.rows.iter().filter(|r| r.kind == StatKind::Server) {
         servers_of.entry(sv.proxy.as_str()).or_default().push(sv);
     }
+    // `listen` sections: a proxy with both sides. One without servers may answer by itself
+    // (`http-request return`, redirects, stats), so having none is not a problem there.
+    let frontends: HashSet<&str> = stat
+        .of_kind(StatKind::Frontend)
+        .map(|r| r.proxy.as_str())
+        .collect();
     let mut out = Vec::new();
     for be in stat.rows.iter().filter(|r| r.kind == StatKind::Backend) {
         let servers = servers_of
@@ -227,7 +233,7 @@ pub fn summarize(
                 });
             }
         }
-        h.problems = backend_problems(&h, period);
+        h.problems = backend_problems(&h, period, frontends.contains(be.proxy.as_str()));
         out.push(h);
     }
     out
@@ -281,12 +287,15 @@ fn share(part: Option<u64>, whole: Option<u64>) -> Option<f64> {
     Some((part as f64 * 1000.0 / whole as f64).round() / 10.0)
 }
 
-fn backend_problems(h: &BackendHealth, period: Period) -> Vec<String> {
+/// What is wrong with one backend; `listen` when it is a listen section (a frontend too).
+fn backend_problems(h: &BackendHealth, period: Period, listen: bool) -> Vec<String> {
     let when = period.phrase();
     let mut p = Vec::new();
     let s = &h.servers;
     if s.total == 0 {
-        p.push("it has no servers, so it cannot serve traffic".to_owned());
+        if !listen {
+            p.push("it has no servers, so it cannot serve traffic".to_owned());
+        }
     } else if s.up == 0 {
         p.push(format!(
             "no server is UP ({} total), the backend cannot serve traffic",
@@ -454,6 +463,21 @@ mod tests {
                 .any(|p| p == "31.8% of HTTP responses were 5xx in the last 10 s (7)"),
             "{:?}",
             h[0].problems
+        );
+    }
+
+    #[test]
+    fn a_listen_section_without_servers_is_not_a_problem() {
+        let r = report(
+            "app,FRONTEND,OPEN,0,1,,5,,0,0,5,0,5,0,0,0,0,,\n\
+             app,BACKEND,UP,1,0,,5,0,,,,0,5,0,0,0,0,,\n\
+             be_empty,BACKEND,UP,1,0,,0,0,,,,0,0,0,0,0,0,,\n",
+        );
+        let h = summarize(&r, &HashSet::new(), Period::SinceCleared);
+        assert!(h[0].problems.is_empty(), "{:?}", h[0].problems);
+        assert_eq!(
+            h[1].problems,
+            ["it has no servers, so it cannot serve traffic"]
         );
     }
 

@@ -607,8 +607,11 @@ impl ConfiguredHaproxy {
             dir.path().display().to_string()
         };
         for (name, text) in files {
-            std::fs::write(dir.path().join(name), text)
-                .expect("write a file beside the configuration");
+            let path = dir.path().join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).expect("make a folder beside the configuration");
+            }
+            std::fs::write(path, text).expect("write a file beside the configuration");
         }
         let body = body.replace("{CONF}", &conf);
         let path = dir.path().join("haproxy.cfg");

@@ -531,6 +531,17 @@ pub struct StatRow {
 }
 
 impl StatRow {
+    /// The backend's load-balancing algorithm. HAProxy's `backend_lb_algo_str()` has no name for
+    /// `balance random` (every version up to 3.4 prints `unknown`), and random is the default
+    /// from 3.3 on, so on an HTTP or TCP backend `unknown` is read as `random`; a `mode log`
+    /// backend's log algorithms stay `unknown`.
+    pub fn algorithm(&self) -> Option<String> {
+        match (self.algo.as_deref(), self.mode.as_deref()) {
+            (Some("unknown"), Some("http" | "tcp")) => Some("random".to_owned()),
+            (algo, _) => algo.filter(|a| !a.is_empty()).map(str::to_owned),
+        }
+    }
+
     /// HAProxy's verdict on a server row, read from its `status` column (`None` without one).
     pub fn verdict(&self) -> Option<super::verdict::ServerVerdict> {
         self.status
@@ -997,6 +1008,12 @@ be_app,BACKEND,0,0,0,1,998,3,246,219,0,0,,0,0,0,0,UP,21,2,1,,0,4,0,,1,6,0,,3,,1,
         let be = r.find("be_app", "BACKEND").unwrap();
         assert_eq!(be.kind, StatKind::Backend);
         assert_eq!(be.algo.as_deref(), Some("roundrobin"));
+        assert_eq!(be.algorithm().as_deref(), Some("roundrobin"));
+        let mut random = be.clone();
+        random.algo = Some("unknown".to_owned());
+        assert_eq!(random.algorithm().as_deref(), Some("random"));
+        random.mode = Some("log".to_owned());
+        assert_eq!(random.algorithm().as_deref(), Some("unknown"));
         assert_eq!(be.act, Some(2));
         assert_eq!(be.bck, Some(1));
         assert_eq!(r.of_kind(StatKind::Server).count(), 2);

@@ -909,7 +909,7 @@ fn backend_out(name: &str, row: Option<&StatRow>, servers: &[ServerOut]) -> Back
         name: name.to_owned(),
         status: row.and_then(|r| r.status.clone()),
         mode: row.and_then(|r| r.mode.clone()),
-        algo: row.and_then(|r| r.algo.clone()),
+        algo: row.and_then(StatRow::algorithm),
         servers: ServerTally::of(servers),
         sessions: row.and_then(|r| r.scur),
         session_limit: row.and_then(|r| r.slim),
