@@ -1002,40 +1002,60 @@ fn odd_config(web: u16, tls: u16, peer: u16, app: u16, certs: &str) -> String {
     )
 }
 
+/// A live HAProxy running [`odd_config`] (site, api and old certificates in `certs.d/`) and an
+/// MCP server on its admin socket.
+struct OddSetup {
+    _certs: tempfile::TempDir,
+    hap: support::ConfiguredHaproxy,
+    h: McpHarness,
+    web: u16,
+    app: u16,
+}
+
+impl OddSetup {
+    /// None when the test is skipped (no openssl or HAProxy outside CI).
+    async fn start(test: &str) -> Option<Self> {
+        let certs = support::test_certificates(test)?;
+        let files: Vec<(String, String)> = ["site.pem", "api.pem", "old.pem"]
+            .iter()
+            .map(|n| {
+                let text = std::fs::read_to_string(certs.path().join(n)).unwrap();
+                (format!("certs.d/{n}"), text)
+            })
+            .collect();
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let (web, tls, peer, app) = (
+            support::free_port(),
+            support::free_port(),
+            support::free_port(),
+            support::free_port(),
+        );
+        let body = odd_config(web, tls, peer, app, "{CONF}/certs.d");
+        let hap = support::ConfiguredHaproxy::start_with_files(test, &body, &files).await?;
+        let h = McpHarness::live(hap.admin_tcp(), Settings::default()).await;
+        Some(Self {
+            _certs: certs,
+            hap,
+            h,
+            web,
+            app,
+        })
+    }
+}
+
 /// Every read tool on a live HAProxy running [`odd_config`]: each answers (none fails to parse
 /// HAProxy's reply), and the servers, backends and certificates it names are HAProxy's.
 #[tokio::test]
 async fn every_read_tool_reads_an_unfamiliar_configuration() {
-    const TEST: &str = "every_read_tool_reads_an_unfamiliar_configuration";
-    let Some(certs) = support::test_certificates(TEST) else {
-        return;
-    };
-    // A directory of certificates: `crt <dir>` loads every file in it.
-    let files: Vec<(String, String)> = ["site.pem", "api.pem", "old.pem"]
-        .iter()
-        .map(|n| {
-            (
-                format!("certs.d/{n}"),
-                std::fs::read_to_string(certs.path().join(n)).unwrap(),
-            )
-        })
-        .collect();
-    let files: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    let (web, tls, peer, app) = (
-        support::free_port(),
-        support::free_port(),
-        support::free_port(),
-        support::free_port(),
-    );
-    let body = odd_config(web, tls, peer, app, "{CONF}/certs.d");
-    let Some(hap) = support::ConfiguredHaproxy::start_with_files(TEST, &body, &files).await else {
+    let Some(OddSetup { hap, h, web, .. }) =
+        OddSetup::start("every_read_tool_reads_an_unfamiliar_configuration").await
+    else {
         return;
     };
     let v = hap.version();
-    let h = McpHarness::live(hap.admin_tcp(), Settings::default()).await;
     let mut c = TcpStream::connect(("127.0.0.1", web)).unwrap();
     c.write_all(b"GET / HTTP/1.0\r\nHost: shop.example\r\n\r\n")
         .unwrap();
@@ -1167,5 +1187,150 @@ async fn every_read_tool_reads_an_unfamiliar_configuration() {
     assert!(
         !processes.to_string().contains("WARNING"),
         "{v}: the configuration itself is clean: {processes}"
+    );
+}
+
+/// The `status` column of `backend/server` in HAProxy's own `show stat`.
+fn raw_status(hap: &support::ConfiguredHaproxy, backend: &str, server: &str) -> String {
+    hap.raw(&format!("show stat {backend} 4 -1"))
+        .lines()
+        .find(|l| l.starts_with(&format!("{backend},{server},")))
+        .and_then(|l| l.split(',').nth(17))
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// An operator's changes on [`odd_config`]'s unusual servers, each checked against HAProxy's
+/// own answer: a weight on a template slot, a tracking server (HAProxy refuses to force its
+/// health), an agent forced down and up, a server added to and deleted from a templated
+/// backend, a template slot's address, a server disabled in the configuration enabled.
+#[tokio::test]
+async fn changes_on_an_unfamiliar_configuration() {
+    let Some(OddSetup { hap, h, app, .. }) =
+        OddSetup::start("changes_on_an_unfamiliar_configuration").await
+    else {
+        return;
+    };
+    let v = hap.version();
+    let tracked = "be.with-dash:colon";
+    assert!(
+        eventually(10, || raw_status(&hap, "be_tpl", "tpl-1") == "UP").await,
+        "{v}: {}",
+        hap.raw("show stat")
+    );
+
+    // A template slot's weight, read back from HAProxy.
+    let out = h
+        .ok(
+            "set_weight",
+            json!({"backend": "be_tpl", "server": "tpl-2", "weight": 10}),
+        )
+        .await;
+    assert_eq!(out["after"]["current"], 10, "{v}: {out}");
+    assert!(
+        hap.raw("get weight be_tpl/tpl-2")
+            .starts_with("10 (initial 1)"),
+        "{v}"
+    );
+
+    // A tracking server's health cannot be forced: HAProxy's refusal, nothing changed.
+    let before = raw_status(&hap, tracked, "s-2.b");
+    let e = h
+        .err(
+            "set_server_health",
+            json!({"backend": tracked, "server": "s-2.b", "state": "down", "force": true}),
+        )
+        .await;
+    assert!(e.contains("tracking"), "{v}: {e}");
+    assert_eq!(raw_status(&hap, tracked, "s-2.b"), before, "{v}");
+    // Maintenance on the tracked server reaches its tracker.
+    h.ok(
+        "set_server_state",
+        json!({"backend": "be_tpl", "server": "tpl-1", "state": "maint"}),
+    )
+    .await;
+    let tracker = raw_status(&hap, tracked, "s-2.b");
+    assert!(
+        tracker.starts_with("MAINT (via be_tpl/tpl-1)"),
+        "{v}: {tracker}"
+    );
+    let out = h
+        .ok("get_server", json!({"backend": tracked, "server": "s-2.b"}))
+        .await;
+    assert_eq!(out["server"]["state"], "maint", "{v}: {out}");
+    assert_eq!(out["server"]["cause"], "tracked", "{v}: {out}");
+    h.ok(
+        "set_server_state",
+        json!({"backend": "be_tpl", "server": "tpl-1", "state": "ready"}),
+    )
+    .await;
+
+    // The agent of s-1.a forced down, then up.
+    h.ok(
+        "set_server_agent",
+        json!({"backend": tracked, "server": "s-1.a", "state": "down"}),
+    )
+    .await;
+    let down = raw_status(&hap, tracked, "s-1.a");
+    assert!(down.starts_with("DOWN"), "{v}: {down}");
+    h.ok(
+        "set_server_agent",
+        json!({"backend": tracked, "server": "s-1.a", "state": "up"}),
+    )
+    .await;
+    assert!(
+        eventually(10, || raw_status(&hap, tracked, "s-1.a").starts_with("UP")).await,
+        "{v}: {}",
+        raw_status(&hap, tracked, "s-1.a")
+    );
+
+    // A server added beside the template slots (roundrobin before 3.3, random after: both
+    // dynamic), then drained and deleted.
+    let out = h
+        .ok(
+            "add_server",
+            json!({"backend": "be_tpl", "server": "extra-1", "address": "127.0.0.1", "port": app}),
+        )
+        .await;
+    assert!(out.to_string().contains("extra-1"), "{v}: {out}");
+    assert!(
+        eventually(10, || raw_status(&hap, "be_tpl", "extra-1") == "UP").await,
+        "{v}: {}",
+        hap.raw("show stat be_tpl 4 -1")
+    );
+    h.ok(
+        "del_server",
+        json!({"backend": "be_tpl", "server": "extra-1", "drain_first": true, "timeout_secs": 10}),
+    )
+    .await;
+    assert!(!hap.raw("show stat be_tpl 4 -1").contains("extra-1"), "{v}");
+
+    // A template slot moved to another address.
+    h.ok(
+        "set_server_addr",
+        json!({"backend": "be_tpl", "server": "tpl-3", "address": "127.0.0.2", "port": app}),
+    )
+    .await;
+    assert!(
+        eventually(5, || hap
+            .raw("show servers state be_tpl")
+            .lines()
+            .any(|l| l.contains(" tpl-3 127.0.0.2 ")))
+        .await,
+        "{v}: {}",
+        hap.raw("show servers state be_tpl")
+    );
+
+    // `disabled` in the configuration: enable_server brings it into service (no check: UP).
+    assert_eq!(raw_status(&hap, tracked, "off"), "MAINT", "{v}");
+    h.ok(
+        "enable_server",
+        json!({"backend": tracked, "server": "off"}),
+    )
+    .await;
+    assert!(
+        eventually(5, || raw_status(&hap, tracked, "off") == "no check").await,
+        "{v}: {}",
+        raw_status(&hap, tracked, "off")
     );
 }
