@@ -1334,3 +1334,67 @@ async fn changes_on_an_unfamiliar_configuration() {
         raw_status(&hap, tracked, "off")
     );
 }
+
+/// A certificate a `crt-store` loads under an alias (3.0+), its key in a file of its own:
+/// list_certificates names it `@store/alias`, rotate_certificate replaces it and says which
+/// files on disk hold it (not the alias), and a TLS client is served the new one.
+#[tokio::test]
+async fn a_crt_store_alias_is_rotated_and_its_files_named() {
+    const TEST: &str = "a_crt_store_alias_is_rotated_and_its_files_named";
+    let Some(probe) = support::ConfiguredHaproxy::start(TEST, "").await else {
+        return;
+    };
+    let v = probe.version();
+    drop(probe);
+    if !at_least(&v, "3.0") {
+        eprintln!("{TEST}: HAProxy {v} has no crt-store (3.0+); nothing to test");
+        return;
+    }
+    let Some(certs) = support::test_certificates(TEST) else {
+        return;
+    };
+    let pem = std::fs::read_to_string(certs.path().join("site.pem")).unwrap();
+    let key_at = pem.find("-----BEGIN PRIVATE KEY-----").unwrap();
+    let (crt, key) = pem.split_at(key_at);
+    let https = support::free_port();
+    let body = format!(
+        "crt-store web\n    crt-base {{CONF}}\n    key-base {{CONF}}\n    load crt site.crt key site.key alias shop\n\n\
+         defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\n\
+         frontend fe\n    bind 127.0.0.1:{https} ssl crt \"@web/shop\"\n\
+         \x20   http-request return status 200\n"
+    );
+    let files = [("site.crt", crt), ("site.key", key)];
+    let Some(hap) = support::ConfiguredHaproxy::start_with_files(TEST, &body, &files).await else {
+        return;
+    };
+    let settings = Settings {
+        certificates_dir: Some(certs.path().canonicalize().unwrap()),
+        ..Settings::default()
+    };
+    let h = McpHarness::live(hap.admin_tcp(), settings).await;
+    let listed = h.ok("list_certificates", json!({})).await;
+    assert_eq!(
+        listed["certificates"][0]["name"], "@web/shop",
+        "{v}: {listed}"
+    );
+    let r = h
+        .call(
+            "rotate_certificate",
+            json!({"certificate": "@web/shop", "file": "site-next.pem"}),
+        )
+        .await;
+    let said = support::mcp::text(&r);
+    assert_ne!(r.is_error, Some(true), "{v}: {said}");
+    // 3.2+ shows the store's files (`Crt filename`, `Key filename`); 3.0 does not.
+    let files_named = if at_least(&v, "3.2") {
+        "the crt-store's files site.crt and site.key are unchanged"
+    } else {
+        "@web/shop is a crt-store alias"
+    };
+    assert!(said.contains(files_named), "{v}: {said}");
+    assert_eq!(
+        served_not_after(https, "www.example.test"),
+        pem_not_after(&certs.path().join("site-next.pem")),
+        "{v}"
+    );
+}

@@ -153,6 +153,11 @@ pub struct CertDetails {
     pub chain: Vec<ChainLink>,
     /// `OCSP Response Key:` when an OCSP response is attached.
     pub ocsp_key: Option<String>,
+    /// `Crt filename:`: the certificate's file, for one a `crt-store` loads under an alias
+    /// (`@store/alias`, 3.0+).
+    pub crt_file: Option<String>,
+    /// `Key filename:`: its key's file, when the store loads it separately.
+    pub key_file: Option<String>,
 }
 
 impl CertDetails {
@@ -214,6 +219,7 @@ fn parse_blocks(text: &str) -> Result<Vec<CertDetails>, ParseError> {
     let mut out: Vec<CertDetails> = Vec::new();
     let mut filename = String::new();
     let mut status = None;
+    let (mut crt_file, mut key_file) = (None, None);
     let mut current: Option<CertDetails> = None;
     for (n, line) in numbered_lines(text) {
         let line = line.trim_end();
@@ -231,8 +237,10 @@ fn parse_blocks(text: &str) -> Result<Vec<CertDetails>, ParseError> {
         match key {
             "Filename" => filename = value.to_owned(),
             "Status" => status = owned(),
-            "Crt filename" | "Option" | "Key filename" | "OCSP filename" | "Issuer filename"
-            | "SCTL filename" => {}
+            // A crt-store's (3.0+): where an alias's files are.
+            "Crt filename" => crt_file = owned(),
+            "Key filename" => key_file = owned(),
+            "Option" | "OCSP filename" | "Issuer filename" | "SCTL filename" => {}
             _ => {
                 let cert = current.get_or_insert_with(CertDetails::default);
                 match key {
@@ -289,6 +297,8 @@ fn parse_blocks(text: &str) -> Result<Vec<CertDetails>, ParseError> {
     for cert in &mut out {
         cert.filename.clone_from(&filename);
         cert.status.clone_from(&status);
+        cert.crt_file.clone_from(&crt_file);
+        cert.key_file.clone_from(&key_file);
     }
     if out.is_empty() && !filename.is_empty() {
         // A file with nothing loaded yet (`new ssl cert`): Status: Empty.
@@ -532,6 +542,21 @@ mod tests {
         assert_eq!(d.chain.len(), 1);
         assert!(d.chain_gaps().is_empty());
         assert_eq!(d.ocsp_key, None);
+        assert_eq!(d.crt_file.as_deref(), Some("/tls/site.pem"));
+        assert_eq!(d.key_file, None);
+        let aliased = parse_cert_details(&DETAILS.replace(
+            "Filename: /tls/site.pem\nCrt filename: /tls/site.pem\n",
+            "Filename: @web/shop\nCrt filename: site.crt\nKey filename: site.key\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            (
+                aliased.filename.as_str(),
+                aliased.crt_file.as_deref(),
+                aliased.key_file.as_deref()
+            ),
+            ("@web/shop", Some("site.crt"), Some("site.key"))
+        );
         let no_chain = parse_cert_details(
             &DETAILS.replace("Chain Subject: /CN=Inter\nChain Issuer: /CN=Root\n", ""),
         )

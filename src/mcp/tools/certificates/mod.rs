@@ -557,8 +557,24 @@ impl HaproxyMcp {
         if !forced.is_empty() {
             summary.push_str(&format!(" Accepted with force: {}.", forced.join("; ")));
         }
+        // A crt-store alias (`@store/alias`) is no file: the store names the files it loaded.
+        let crt_file = current.crt_file.as_ref().filter(|f| *f != name.as_str());
+        let key_file = current.key_file.as_ref().filter(|k| Some(*k) != crt_file);
+        let on_disk = match (crt_file, key_file) {
+            (Some(crt), Some(key)) => format!(
+                "the crt-store's files {crt} and {key} are unchanged, so put the new certificate (with its chain) in {crt} and its key in {key}"
+            ),
+            (Some(crt), None) => {
+                format!("the crt-store's file {crt} is unchanged, so copy the new file there")
+            }
+            // 3.0 names an alias's files nowhere on the Runtime API.
+            _ if name.as_str().starts_with('@') => format!(
+                "{name} is a crt-store alias, so put the new certificate and key in the files its crt-store section loads (this HAProxy does not name them)"
+            ),
+            _ => format!("{name} on disk is unchanged, so copy the new file there"),
+        };
         summary.push_str(&format!(
-            " Runtime only: HAProxy serves it from memory; {name} on disk is unchanged, so copy the new file there before the next reload or the old certificate comes back."
+            " Runtime only: HAProxy serves it from memory; {on_disk} before the next reload or the old certificate comes back."
         ));
         Ok(Answer::new(
             summary,
