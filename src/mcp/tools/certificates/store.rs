@@ -107,6 +107,15 @@ fn shown(e: &CrtListEntry) -> String {
     s
 }
 
+/// Where a crt-list's line lives in the configuration: the crt-list file, or for HAProxy's
+/// implicit list of a frontend's `ssl-f-use` lines (3.2+, named `@<frontend>`) those lines.
+fn configured_as(list: &str) -> String {
+    match list.strip_prefix('@') {
+        Some(frontend) => format!("the ssl-f-use lines of frontend {frontend}"),
+        None => list.to_owned(),
+    }
+}
+
 /// The checks a certificate must pass before it is committed as a new one: (soft problems that
 /// `force` accepts, hard problems it does not).
 fn new_cert_problems(new: &CertDetails, sni: &[String], now: i64) -> (Vec<String>, Vec<String>) {
@@ -317,7 +326,8 @@ impl HaproxyMcp {
             summary.push_str(&format!(" HAProxy warned: {}.", warnings.join("; ")));
         }
         summary.push_str(&format!(
-            " Runtime only: copy the PEM to {name} and add the line to {list} on disk before the next reload, or it is gone."
+            " Runtime only: copy the PEM to {name} and add the line to {} before the next reload, or it is gone.",
+            configured_as(list.as_str())
         ));
         Ok(Answer::new(
             summary,
@@ -417,11 +427,19 @@ impl HaproxyMcp {
             .iter()
             .map(|(list, e)| format!("{list}: {}", shown(e)))
             .collect();
+        let mut in_config: Vec<String> = Vec::new();
+        for (list, _) in &removed {
+            let place = configured_as(list.as_str());
+            if !in_config.contains(&place) {
+                in_config.push(place);
+            }
+        }
         let summary = format!(
-            "[{}] {name} is no longer served: {} crt-list line(s) deleted ({}) and the certificate deleted (read back). Runtime only: remove the line(s) and the file on disk before the next reload, or it comes back.",
+            "[{}] {name} is no longer served: {} crt-list line(s) deleted ({}) and the certificate deleted (read back). Runtime only: before the next reload remove it from {} and its file, or it comes back.",
             t.name,
             removed_lines.len(),
             list_or_none(&removed_lines),
+            list_or_none(&in_config),
         );
         Ok(Answer::new(
             summary,
@@ -471,6 +489,18 @@ mod tests {
             ..cert.clone()
         };
         assert_eq!(new_cert_problems(&expired, &[], now).1.len(), 1);
+    }
+
+    #[test]
+    fn implicit_lists_are_named_by_their_frontend() {
+        assert_eq!(
+            configured_as("/etc/haproxy/list.txt"),
+            "/etc/haproxy/list.txt"
+        );
+        assert_eq!(
+            configured_as("@fe_web"),
+            "the ssl-f-use lines of frontend fe_web"
+        );
     }
 
     #[test]
