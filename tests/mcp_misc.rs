@@ -1398,3 +1398,163 @@ async fn a_crt_store_alias_is_rotated_and_its_files_named() {
         "{v}"
     );
 }
+
+/// Maps, ACLs, tables and frontends unlike the capture's: a regex map, a domain map, a
+/// case-insensitive ACL read from two files, an IPv6 table with a gpc array (2.6 lacks arrays,
+/// so gpc0 there), an integer-keyed table, a frontend with two binds and a session rate limit.
+fn odd_lists_config(web: u16, web2: u16, files: &str) -> String {
+    format!(
+        "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\n\
+         frontend fe_multi\n    bind 127.0.0.1:{web}\n    bind 127.0.0.1:{web2}\n    rate-limit sessions 50\n\
+         \x20   http-request set-var(txn.route) path,map_reg({files}/routes.map,none)\n\
+         \x20   http-request set-var(txn.zone) req.hdr(host),map_dom({files}/zones.map,unknown)\n\
+         \x20   http-request deny if {{ req.hdr(user-agent) -i -f {files}/bots1.acl -f {files}/bots2.acl }}\n\
+         \x20   http-request track-sc0 src table t_v6\n\
+         \x20   http-request return status 200 content-type text/plain lf-string %[var(txn.route)]\n\n\
+         backend t_v6\n    stick-table type ipv6 size 100 expire 1m store http_req_cnt,gpc0\n\n\
+         backend t_int\n    stick-table type integer size 100 expire 1m store gpc0,conn_cnt\n"
+    )
+}
+
+/// The file name list_maps or list_acls gives for the file ending with `suffix`.
+fn file_ending(listed: &serde_json::Value, suffix: &str, v: &str) -> String {
+    listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["file"].as_str())
+        .find(|f| f.ends_with(suffix))
+        .unwrap_or_else(|| panic!("{v}: no {suffix} in {listed}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn lists_tables_and_frontends_of_an_unfamiliar_configuration() {
+    const TEST: &str = "lists_tables_and_frontends_of_an_unfamiliar_configuration";
+    let (web, web2) = (support::free_port(), support::free_port());
+    let files = [
+        ("routes.map", "^/api/v[0-9]+/ api\n^/static/ static\n"),
+        ("zones.map", "example.com eu\nexample.org us\n"),
+        ("bots1.acl", "BadBot\n"),
+        ("bots2.acl", "crawler\n"),
+    ];
+    let body = odd_lists_config(web, web2, "{CONF}");
+    let Some(hap) = support::ConfiguredHaproxy::start_with_files(TEST, &body, &files).await else {
+        return;
+    };
+    let v = hap.version();
+    eprintln!("{TEST}: HAProxy {v}");
+    let h = McpHarness::live(hap.admin_tcp(), Settings::default()).await;
+    let get = |port: u16, path: &str, host: &str, agent: &str| {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.write_all(
+            format!("GET {path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: {agent}\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
+        let mut reply = String::new();
+        let _ = c.read_to_string(&mut reply);
+        reply
+    };
+
+    // A regex map: get_map says which pattern matches, as HAProxy's own `get map` does.
+    let maps = h.ok("list_maps", json!({})).await;
+    let routes = file_ending(&maps, "/routes.map", &v);
+    let out = h
+        .ok("get_map", json!({"map": routes, "value": "/api/v2/users"}))
+        .await;
+    assert_eq!(out["found"], true, "{v}: {out}");
+    assert_eq!(out["value"], "api", "{v}: {out}");
+    assert_eq!(out["match_type"], "reg", "{v}: {out}");
+    let raw = hap.raw(&format!("get map {routes} /api/v2/users"));
+    assert!(
+        raw.contains("found=yes") && raw.contains("value=\"api\""),
+        "{v}: {raw}"
+    );
+    // A new route at run time is used by traffic at once.
+    h.ok(
+        "add_map_entry",
+        json!({"map": routes, "key": "^/beta/", "value": "beta"}),
+    )
+    .await;
+    assert!(get(web, "/beta/x", "a", "curl").ends_with("beta"), "{v}");
+    // A domain map matches subdomains.
+    let zones = routes.replace("routes.map", "zones.map");
+    let out = h
+        .ok(
+            "get_map",
+            json!({"map": zones, "value": "shop.example.org"}),
+        )
+        .await;
+    assert_eq!(out["value"], "us", "{v}: {out}");
+    assert_eq!(out["match_type"], "dom", "{v}: {out}");
+
+    // A case-insensitive ACL from two files: each file is its own ACL reference.
+    let acls = h.ok("list_acls", json!({"limit": 50})).await;
+    let bots2 = file_ending(&acls, "/bots2.acl", &v);
+    let out = h
+        .ok("get_acl", json!({"acl": bots2, "value": "CRAWLER"}))
+        .await;
+    assert_eq!(out["matched"], true, "{v}: {out}");
+    assert_eq!(out["case_sensitive"], false, "{v}: {out}");
+    assert!(get(web, "/", "a", "CRAWLER").contains(" 403 "), "{v}");
+    h.ok("add_acl_entry", json!({"acl": bots2, "pattern": "scanner"}))
+        .await;
+    assert!(get(web2, "/", "a", "Scanner").contains(" 403 "), "{v}");
+
+    // An IPv6-keyed table: the entry the traffic made, set and read back.
+    let table = h.ok("show_table", json!({"table": "t_v6"})).await;
+    assert_eq!(table["table"]["key_type"], "ipv6", "{v}: {table}");
+    let key = table["entries"][0]["key"].as_str().unwrap().to_owned();
+    assert!(
+        key.contains(':'),
+        "{v}: IPv4 clients are stored mapped: {key}"
+    );
+    h.ok(
+        "set_table_entry",
+        json!({"table": "t_v6", "key": key, "data": [{"data_type": "gpc0", "value": 7}]}),
+    )
+    .await;
+    let raw = hap.raw(&format!("show table t_v6 key {key}"));
+    assert!(raw.contains("gpc0=7"), "{v}: {raw}");
+    // An integer-keyed table: HAProxy would read `42abc` as 42 and `0x10` as 0; such keys are
+    // refused before anything is sent, and the table stays empty.
+    for bad in ["abc", "42abc", "0x10", "-1", "4294967296"] {
+        let e = h
+            .err(
+                "set_table_entry",
+                json!({"table": "t_int", "key": bad, "data": [{"data_type": "gpc0", "value": 1}]}),
+            )
+            .await;
+        assert!(e.contains("keyed by integer"), "{v} {bad}: {e}");
+    }
+    assert!(!hap.raw("show table t_int").contains("key="), "{v}");
+    h.ok(
+        "set_table_entry",
+        json!({"table": "t_int", "key": "42", "data": [{"data_type": "gpc0", "value": 3}]}),
+    )
+    .await;
+    assert!(hap.raw("show table t_int key 42").contains("gpc0=3"), "{v}");
+
+    // A frontend with two binds: paused, both stop accepting; resumed, both accept.
+    h.ok(
+        "set_frontend_state",
+        json!({"frontend": "fe_multi", "state": "paused", "force": true}),
+    )
+    .await;
+    let status = |hap: &support::ConfiguredHaproxy| {
+        hap.raw("show stat fe_multi 1 -1")
+            .lines()
+            .find(|l| l.starts_with("fe_multi,FRONTEND,"))
+            .and_then(|l| l.split(',').nth(17).map(str::to_owned))
+            .unwrap_or_default()
+    };
+    assert_eq!(status(&hap), "PAUSED", "{v}");
+    h.ok(
+        "set_frontend_state",
+        json!({"frontend": "fe_multi", "state": "open"}),
+    )
+    .await;
+    assert_eq!(status(&hap), "OPEN", "{v}");
+    assert!(get(web2, "/api/v1/x", "a", "curl").ends_with("api"), "{v}");
+}

@@ -19,28 +19,35 @@ use crate::mcp::targets::Target;
 /// Longest table key accepted, in bytes.
 const MAX_KEY: usize = 4096;
 
-/// Refuses a key that an `ip` table cannot hold. HAProxy reads such keys with `inet_addr()` and
-/// no error: anything that is not an IPv4 address becomes 0.0.0.0 or a truncated address
-/// (`1.2.3.4.5` is 1.2.3.4), so set, show and clear would silently act on another entry. The
-/// other key types are checked by HAProxy itself.
+/// Refuses a key that an `ip` or `integer` table cannot hold. HAProxy reads an `ip` key with
+/// `inet_addr()` and no error: anything that is not an IPv4 address becomes 0.0.0.0 or a
+/// truncated address (`1.2.3.4.5` is 1.2.3.4). It reads an `integer` key up to its first
+/// non-digit: `42abc` is 42 and `0x10` is 0 (seen on 2.6 to 3.4). Either way set, show and
+/// clear would silently act on another entry. HAProxy refuses bad `ipv6`, string and binary
+/// keys itself (`Invalid key`).
 async fn check_key(t: &Target, table: &TableName, key: &str) -> Result<(), ToolError> {
     let tables = checked(t, Subject::Nothing, t.client.show_tables().await).await?;
-    let ip = tables
+    let key_type = tables
         .iter()
-        .any(|i| i.name == table.as_str() && i.key_type == "ip");
-    if ip && key.parse::<std::net::Ipv4Addr>().is_err() {
-        let e = args::ArgError::new(
-            "table key",
-            key,
+        .find(|i| i.name == table.as_str())
+        .map(|i| i.key_type.as_str());
+    let why = match key_type {
+        Some("ip") if key.parse::<std::net::Ipv4Addr>().is_err() => format!(
+            "table {table} is keyed by IPv4 address (e.g. 192.0.2.1); HAProxy would silently use 0.0.0.0 or a truncated address instead"
+        ),
+        Some("integer")
+            if !(key.bytes().all(|b| b.is_ascii_digit()) && key.parse::<u32>().is_ok()) =>
+        {
             format!(
-                "table {table} is keyed by IPv4 address (e.g. 192.0.2.1); HAProxy would silently use 0.0.0.0 or a truncated address instead"
-            ),
-        );
-        return Err(ToolError::new(format!(
-            "{e}\nOnly the list of tables was read; fix the key and call again."
-        )));
-    }
-    Ok(())
+                "table {table} is keyed by integer (0 to 4294967295, decimal digits only); HAProxy would silently read the digits before the first other character (`42abc` as 42, `0x10` as 0)"
+            )
+        }
+        _ => return Ok(()),
+    };
+    let e = args::ArgError::new("table key", key, why);
+    Err(ToolError::new(format!(
+        "{e}\nOnly the list of tables was read; fix the key and call again."
+    )))
 }
 
 /// Refuses data types the table cannot store, before anything is changed. HAProxy creates the
