@@ -1529,6 +1529,17 @@ async fn lists_tables_and_frontends_of_an_unfamiliar_configuration() {
         assert!(e.contains("keyed by integer"), "{v} {bad}: {e}");
     }
     assert!(!hap.raw("show table t_int").contains("key="), "{v}");
+    // A value the counter cannot hold would be stored as another number (-1 as 4294967295).
+    for bad in [-1_i64, 99_999_999_999] {
+        let e = h
+            .err(
+                "set_table_entry",
+                json!({"table": "t_int", "key": "7", "data": [{"data_type": "gpc0", "value": bad}]}),
+            )
+            .await;
+        assert!(e.contains("gpc0 holds 0 to 4294967295"), "{v} {bad}: {e}");
+    }
+    assert!(!hap.raw("show table t_int").contains("key="), "{v}");
     h.ok(
         "set_table_entry",
         json!({"table": "t_int", "key": "42", "data": [{"data_type": "gpc0", "value": 3}]}),

@@ -661,9 +661,44 @@ pub fn data_type(value: &str) -> Result<String, ArgError> {
     }
 }
 
+/// Checks a value for `set table … data.<type> <value>` against what the type holds. HAProxy
+/// reads the value as a 64-bit integer and stores it in the type's width without a word: -1 in
+/// a 32-bit counter reads back as 4294967295, 99999999999 as 1215752191 (seen on 2.6 to 3.4).
+/// `server_id` is a signed 32-bit integer, the byte counts 64-bit, every other type (counters,
+/// `gpt0`, rates) an unsigned 32-bit integer.
+pub fn data_value(data_type: &str, value: i64) -> Result<i64, ArgError> {
+    let (min, max, holds) = match data_type {
+        "server_id" => (
+            i64::from(i32::MIN),
+            i64::from(i32::MAX),
+            "a signed 32-bit integer",
+        ),
+        "bytes_in_cnt" | "bytes_out_cnt" => (0, i64::MAX, "a count of bytes, from 0"),
+        _ => (0, i64::from(u32::MAX), "0 to 4294967295"),
+    };
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ArgError::new(
+            "stick-table value",
+            &value.to_string(),
+            format!("{data_type} holds {holds}; HAProxy would silently store another number"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_values_fit_their_type() {
+        assert!(data_value("gpc0", 4_294_967_295).is_ok());
+        assert!(data_value("gpc0", -1).is_err());
+        assert!(data_value("http_req_rate", 99_999_999_999).is_err());
+        assert!(data_value("server_id", -3).is_ok());
+        assert!(data_value("bytes_in_cnt", 99_999_999_999).is_ok());
+    }
 
     #[test]
     fn fqdns_are_dns_names() {

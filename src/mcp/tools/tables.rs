@@ -475,7 +475,11 @@ impl HaproxyMcp {
         let data = args
             .data
             .iter()
-            .map(|d| Ok((args::data_type(&d.data_type)?, d.value)))
+            .map(|d| {
+                let data_type = args::data_type(&d.data_type)?;
+                let value = args::data_value(&data_type, d.value)?;
+                Ok((data_type, value))
+            })
             .collect::<Result<Vec<_>, ToolError>>()?;
         check_key(t, &table, &key).await?;
         check_data_types(t, &table, &data).await?;
