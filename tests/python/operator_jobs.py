@@ -257,7 +257,10 @@ async def main(binary, spec):
                 https(spec["https_port"], "www.example.test", path)
             for _ in range(3):
                 https(spec["api_port"], "api.example.test")
-            health, _ = await call("health_summary", limit=10)
+            # Since start (window_secs=0), to compare with HAProxy's own counters; without it
+            # the answer covers the interval since the previous health_summary call.
+            health, _ = await call("health_summary", limit=10, window_secs=0)
+            assert health["period"] == "since counters were last cleared", health["period"]
             be_app = next(b for b in health["backends"] if b["name"] == "be_app")
             row = stat_row(admin, "be_app", "BACKEND")
             answered = sum(int(row[k] or 0) for k in
