@@ -865,7 +865,9 @@ fn format_of(command: &str) -> Format {
         ["show", "servers", "state", ..] => Format::ServersState,
         ["show", "servers", "conn", ..] => Format::ServersConn,
         ["show", "activity", ..] => Format::Activity,
-        ["show", "sess"] | ["show", "sess", "frontend" | "backend" | "server", _] => Format::SessList,
+        ["show", "sess"] | ["show", "sess", "frontend" | "backend" | "server", _] => {
+            Format::SessList
+        }
         ["show", "sess", _] => Format::SessDetail,
         ["show", "table", _, ..] => Format::TableDump,
         ["show", "errors", ..] => Format::Errors,

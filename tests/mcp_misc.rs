@@ -1569,3 +1569,73 @@ async fn lists_tables_and_frontends_of_an_unfamiliar_configuration() {
     assert_eq!(status(&hap), "OPEN", "{v}");
     assert!(get(web2, "/api/v1/x", "a", "curl").ends_with("api"), "{v}");
 }
+
+/// rotate_certificate on the CA file fe_https verifies clients with: one that drops the root is
+/// refused and aborted, one that adds the intermediate is committed and read back; HAProxy's
+/// `show ssl ca-file` counts each time.
+#[tokio::test]
+async fn a_ca_file_is_replaced_all_or_nothing() {
+    let Some(TlsSetup { certs, hap, h, .. }) =
+        TlsSetup::start("a_ca_file_is_replaced_all_or_nothing").await
+    else {
+        return;
+    };
+    let v = hap.version();
+    let ca = format!("{}/ca.pem", hap.conf_dir());
+    let read = |name: &str| std::fs::read_to_string(certs.path().join(name)).unwrap();
+    // site.pem's second certificate is the intermediate CA.
+    let site = read("site.pem");
+    let intermediate = site
+        .split_inclusive("-----END CERTIFICATE-----\n")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    std::fs::write(
+        certs.path().join("ca-plus.pem"),
+        read("ca.pem") + &intermediate,
+    )
+    .unwrap();
+    std::fs::write(certs.path().join("ca-inter.pem"), &intermediate).unwrap();
+    let count = |hap: &support::ConfiguredHaproxy| {
+        hap.raw("show ssl ca-file")
+            .lines()
+            .find(|l| l.starts_with(&ca))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(count(&hap), format!("{ca} - 1 certificate(s)"), "{v}");
+
+    let e = h
+        .err(
+            "rotate_certificate",
+            json!({"certificate": ca, "file": "ca-inter.pem"}),
+        )
+        .await;
+    assert!(
+        e.contains("drops CA certificates") && e.contains("aborted"),
+        "{v}: {e}"
+    );
+    assert_eq!(count(&hap), format!("{ca} - 1 certificate(s)"), "{v}");
+    assert!(
+        !hap.raw("show ssl ca-file").contains("# transaction"),
+        "{v}"
+    );
+
+    let out = h
+        .ok(
+            "rotate_certificate",
+            json!({"certificate": ca, "file": "ca-plus.pem"}),
+        )
+        .await;
+    assert_eq!(
+        count(&hap),
+        format!("{ca} - 2 certificate(s)"),
+        "{v}: {out}"
+    );
+    assert_eq!(out["certificate"], ca.as_str(), "{v}: {out}");
+    let listed = h.ok("list_certificates", json!({"limit": 50})).await;
+    assert!(
+        listed["ca_files"].to_string().contains(&format!("{ca}: 2")),
+        "{v}: {listed}"
+    );
+}

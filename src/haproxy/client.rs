@@ -804,6 +804,42 @@ impl RuntimeClient {
         self.run(Command::abort_ssl_cert(name)).await.map(drop)
     }
 
+    /// `show ssl ca-file *<name>`: the certificates of the open CA-file transaction.
+    pub async fn show_pending_ca_file(
+        &self,
+        name: &TlsFileName,
+    ) -> Result<Vec<parse::ssl::CertDetails>, RuntimeError> {
+        self.query(
+            Command::show_pending_ca_file(name),
+            parse::ssl::parse_ca_file_details,
+        )
+        .await
+    }
+
+    /// `set ssl ca-file <name> <<` + `pem`: opens the CA-file transaction. Answers whether
+    /// HAProxy created one or updated an open one, and the file it says it is about.
+    pub async fn set_ssl_ca_file(
+        &self,
+        name: &TlsFileName,
+        pem: Payload,
+    ) -> Result<(parse::ssl::TransactionStart, String), RuntimeError> {
+        self.query(Command::set_ssl_ca_file(name, pem), |reply| {
+            parse::ssl::parse_transaction_start(reply)
+                .ok_or_else(|| ParseError::new(1, "no `transaction created|updated for CA` line"))
+        })
+        .await
+    }
+
+    /// `commit ssl ca-file <name>`: the binds verify with the new file.
+    pub async fn commit_ssl_ca_file(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
+        self.run(Command::commit_ssl_ca_file(name)).await.map(drop)
+    }
+
+    /// `abort ssl ca-file <name>`: drop the CA-file transaction.
+    pub async fn abort_ssl_ca_file(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
+        self.run(Command::abort_ssl_ca_file(name)).await.map(drop)
+    }
+
     /// `new ssl cert <name>`: an empty certificate store, to fill with [`Self::set_ssl_cert`].
     pub async fn new_ssl_cert(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
         self.run(Command::new_ssl_cert(name)).await.map(drop)

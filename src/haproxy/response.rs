@@ -72,6 +72,12 @@ const REFUSALS: &[(Match, RefusalKind)] = {
             Prefix("inconsistencies between private key"),
             InvalidArgument,
         ),
+        // `set ssl ca-file`: a payload with no certificate, a file no bind uses.
+        (Prefix("Invalid payload"), InvalidArgument),
+        (
+            Prefix("Can't replace a CA file which is not referenced"),
+            NoSuchTlsFile,
+        ),
         // A commit that failed while rebuilding the binds: `Committing <name>` then `Failed!`.
         (Prefix("Committing "), InvalidArgument),
         // The store is locked while another operation on certificates runs (the reason is on

@@ -41,6 +41,48 @@ impl Command {
         Self::read(["show", "ssl", "ca-file", name.as_str()])
     }
 
+    /// `show ssl ca-file *<name>`: the certificates of the open CA-file transaction.
+    pub fn show_pending_ca_file(name: &TlsFileName) -> Self {
+        Self::read([
+            "show".to_owned(),
+            "ssl".to_owned(),
+            "ca-file".to_owned(),
+            format!("*{name}"),
+        ])
+    }
+
+    /// `set ssl ca-file <name> <<` + the PEM lines: opens (or updates) the CA-file transaction
+    /// (`transaction created for CA <name>!`). HAProxy refuses a file no bind uses (`Can't
+    /// replace a CA file which is not referenced by the configuration!`) and a payload without a
+    /// certificate (`Invalid payload`).
+    pub fn set_ssl_ca_file(name: &TlsFileName, pem: Payload) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["transaction created for CA", "transaction updated for CA"]),
+            ["set", "ssl", "ca-file", name.as_str()],
+        )
+        .with_payload(pem)
+    }
+
+    /// `commit ssl ca-file <name>`: every bind verifying with the file uses the new one
+    /// (`Committing <name>…`, then `Success!`).
+    pub fn commit_ssl_ca_file(name: &TlsFileName) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["Success!"]),
+            ["commit", "ssl", "ca-file", name.as_str()],
+        )
+    }
+
+    /// `abort ssl ca-file <name>`: drop the CA-file transaction.
+    pub fn abort_ssl_ca_file(name: &TlsFileName) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["Transaction aborted"]),
+            ["abort", "ssl", "ca-file", name.as_str()],
+        )
+    }
+
     /// `show ssl crl-file`: the CRL files.
     pub fn show_crl_files() -> Self {
         Self::read(["show", "ssl", "crl-file"])

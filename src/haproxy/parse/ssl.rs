@@ -503,18 +503,27 @@ pub enum TransactionStart {
     Updated,
 }
 
-/// Reads `set ssl cert`'s answer: which kind, and the certificate HAProxy says it is about.
+/// Reads `set ssl cert`'s answer (`Transaction created for certificate <name>!`) or `set ssl
+/// ca-file`'s (`transaction created for CA <name>!`): which kind, and the file HAProxy says the
+/// transaction is about.
 pub fn parse_transaction_start(text: &str) -> Option<(TransactionStart, String)> {
-    let line = text.lines().find(|l| l.starts_with("Transaction "))?;
-    let (kind, rest) = if let Some(r) = line.strip_prefix("Transaction created for certificate ") {
-        (TransactionStart::Created, r)
-    } else {
-        (
-            TransactionStart::Updated,
-            line.strip_prefix("Transaction updated for certificate ")?,
-        )
-    };
-    Some((kind, rest.trim_end().trim_end_matches('!').to_owned()))
+    text.lines().find_map(|line| {
+        let (kind, rest) = [
+            (
+                "Transaction created for certificate ",
+                TransactionStart::Created,
+            ),
+            (
+                "Transaction updated for certificate ",
+                TransactionStart::Updated,
+            ),
+            ("transaction created for CA ", TransactionStart::Created),
+            ("transaction updated for CA ", TransactionStart::Updated),
+        ]
+        .iter()
+        .find_map(|(lead, kind)| line.strip_prefix(lead).map(|r| (*kind, r)))?;
+        Some((kind, rest.trim_end().trim_end_matches('!').to_owned()))
+    })
 }
 
 /// Whether `commit ssl cert`'s answer ends in `Success!` (it prints `Committing <name>`, a dot

@@ -8,6 +8,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
+mod ca_file;
 mod store;
 
 use rmcp::handler::server::wrapper::Parameters;
@@ -76,7 +77,7 @@ pub struct RotateArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The certificate to replace, as list_certificates names it.
+    /// The certificate or CA file, as list_certificates names it.
     pub certificate: String,
     /// PEM (certificate, chain, key), relative to the certificates folder.
     pub file: String,
@@ -111,9 +112,9 @@ pub struct RotateOut {
     pub certificate: String,
     /// SHA-256 of the PEM sent (the key is never shown).
     pub sent_sha256: String,
-    /// What HAProxy served before.
+    /// What HAProxy served before (a CA file: its first certificate to expire).
     pub before: CertBrief,
-    /// What it serves now (read back).
+    /// What it serves now, read back (a CA file: its first certificate to expire).
     pub after: CertBrief,
     /// Checks that failed but were accepted with force.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -447,7 +448,7 @@ impl HaproxyMcp {
 
     /// Hot certificate rotation.
     #[tool(
-        description = "Replace a certificate without a reload, all or nothing: a PEM from the certificates folder, checked (key, later expiry, chain, names), committed, read back; aborted on any failure. Runtime only.",
+        description = "Replace a certificate or CA file without a reload, all or nothing: a PEM from the certificates folder, checked (key, later expiry, chain, names), committed, read back; aborted on any failure. Runtime only.",
         annotations(title = "Rotate certificate", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<RotateOut>()
     )]
@@ -468,9 +469,28 @@ impl HaproxyMcp {
             .map_err(|m| fail(format!("{m}. Nothing was sent.")))?;
         let store = checked(t, Subject::Nothing, t.client.show_ssl_certs().await).await?;
         if !store.names.iter().any(|n| n == name.as_str()) {
-            let (known, _) = truncate(store.names, 20);
+            // A CA file goes through its own transaction (`set ssl ca-file`).
+            let cas = checked(t, Subject::Nothing, t.client.show_ca_files().await).await?;
+            if cas.files.iter().any(|f| f.name == name.as_str()) {
+                return ca_file::rotate(
+                    t,
+                    ca_file::CaRotation {
+                        name: &name,
+                        pem,
+                        sent_sha256,
+                        file: &args.file,
+                        force: args.force,
+                        list: cas,
+                        now: now_epoch(),
+                    },
+                )
+                .await;
+            }
+            let mut known = store.names;
+            known.extend(cas.files.into_iter().map(|f| f.name));
+            let (known, _) = truncate(known, 20);
             return Err(fail(format!(
-                "HAProxy holds no certificate named {name}; it holds: {}. Name one as list_certificates shows it (the path it was loaded from). Nothing was sent.",
+                "HAProxy holds no certificate or CA file named {name}; it holds: {}. Name one as list_certificates shows it (the path it was loaded from). Nothing was sent.",
                 list_or_none(&known)
             )));
         }
