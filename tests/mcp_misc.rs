@@ -1639,3 +1639,51 @@ async fn a_ca_file_is_replaced_all_or_nothing() {
         "{v}: {listed}"
     );
 }
+
+/// rotate_certificate on the CRL file fe_https checks clients against: a certificate sent as
+/// the list (HAProxy takes it, and reads no list from it) is refused and aborted; the list
+/// itself is committed and read back.
+#[tokio::test]
+async fn a_crl_file_is_replaced_all_or_nothing() {
+    // `_certs` keeps the certificates folder alive (`..` would drop it at once).
+    let Some(TlsSetup {
+        certs: _certs,
+        hap,
+        h,
+        ..
+    }) = TlsSetup::start("a_crl_file_is_replaced_all_or_nothing").await
+    else {
+        return;
+    };
+    let v = hap.version();
+    let crl = format!("{}/crl.pem", hap.conf_dir());
+    let e = h
+        .err(
+            "rotate_certificate",
+            json!({"certificate": crl, "file": "ca.pem"}),
+        )
+        .await;
+    assert!(
+        e.contains("read no revocation list") && e.contains("aborted"),
+        "{v}: {e}"
+    );
+    assert!(
+        !hap.raw("show ssl crl-file").contains("# transaction"),
+        "{v}"
+    );
+    let out = h
+        .ok(
+            "rotate_certificate",
+            json!({"certificate": crl, "file": "crl.pem"}),
+        )
+        .await;
+    assert_eq!(
+        out["after"]["subject"], "/O=haproxy-mcp-server tests/CN=Test Root CA",
+        "{v}: {out}"
+    );
+    let raw = hap.raw(&format!("show ssl crl-file {crl}"));
+    assert!(
+        raw.contains("Status: Used") && raw.contains("Certificate Revocation List #1:"),
+        "{v}: {raw}"
+    );
+}

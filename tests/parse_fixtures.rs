@@ -352,6 +352,27 @@ fn check(f: &Fixture) -> Outcome {
             let l = expect!(ssl::parse_store_list(r));
             assert!(l.names.iter().any(|n| n.ends_with("/crl.pem")), "{ctx}");
         }
+        // The root's (empty) list, or in the scenario's first transaction a certificate sent as
+        // the payload, from which HAProxy reads no list at all.
+        ["show", "ssl", "crl-file", name] => {
+            let f = expect!(ssl::parse_crl_details(r));
+            assert_eq!(f.filename, *name, "{ctx}");
+            match f.lists.as_slice() {
+                [] => assert!(name.starts_with('*'), "{ctx}: {f:?}"),
+                [crl] => {
+                    assert_eq!(
+                        crl.issuer.as_deref(),
+                        Some("/O=haproxy-mcp-server tests/CN=Test Root CA"),
+                        "{ctx}"
+                    );
+                    assert!(
+                        crl.next_update_epoch.is_some() && crl.revoked == 0,
+                        "{ctx}: {f:?}"
+                    );
+                }
+                _ => panic!("{ctx}: {f:?}"),
+            }
+        }
         ["show", "ssl", "sni"] => {
             let rows = expect!(ssl::parse_sni(r));
             // www.example.test, example.test, api.example.test, legacy.example.test

@@ -840,6 +840,42 @@ impl RuntimeClient {
         self.run(Command::abort_ssl_ca_file(name)).await.map(drop)
     }
 
+    /// `show ssl crl-file <name>` (`pending`: the open transaction's `*<name>`).
+    pub async fn show_crl_file(
+        &self,
+        name: &TlsFileName,
+        pending: bool,
+    ) -> Result<parse::ssl::CrlFile, RuntimeError> {
+        self.query(
+            Command::show_crl_file(name, pending),
+            parse::ssl::parse_crl_details,
+        )
+        .await
+    }
+
+    /// `set ssl crl-file <name> <<` + `pem`: opens the CRL-file transaction.
+    pub async fn set_ssl_crl_file(
+        &self,
+        name: &TlsFileName,
+        pem: Payload,
+    ) -> Result<(parse::ssl::TransactionStart, String), RuntimeError> {
+        self.query(Command::set_ssl_crl_file(name, pem), |reply| {
+            parse::ssl::parse_transaction_start(reply)
+                .ok_or_else(|| ParseError::new(1, "no `transaction created|updated for CRL` line"))
+        })
+        .await
+    }
+
+    /// `commit ssl crl-file <name>`.
+    pub async fn commit_ssl_crl_file(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
+        self.run(Command::commit_ssl_crl_file(name)).await.map(drop)
+    }
+
+    /// `abort ssl crl-file <name>`.
+    pub async fn abort_ssl_crl_file(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
+        self.run(Command::abort_ssl_crl_file(name)).await.map(drop)
+    }
+
     /// `new ssl cert <name>`: an empty certificate store, to fill with [`Self::set_ssl_cert`].
     pub async fn new_ssl_cert(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
         self.run(Command::new_ssl_cert(name)).await.map(drop)

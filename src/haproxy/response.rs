@@ -78,6 +78,10 @@ const REFUSALS: &[(Match, RefusalKind)] = {
             Prefix("Can't replace a CA file which is not referenced"),
             NoSuchTlsFile,
         ),
+        (
+            Prefix("Can't replace a CRL file which is not referenced"),
+            NoSuchTlsFile,
+        ),
         // A commit that failed while rebuilding the binds: `Committing <name>` then `Failed!`.
         (Prefix("Committing "), InvalidArgument),
         // The store is locked while another operation on certificates runs (the reason is on

@@ -114,6 +114,51 @@ impl Command {
         )
     }
 
+    /// `show ssl crl-file <name>`, or with `pending` the open transaction's `*<name>`.
+    pub fn show_crl_file(name: &TlsFileName, pending: bool) -> Self {
+        let name = if pending {
+            format!("*{name}")
+        } else {
+            name.to_string()
+        };
+        Self::read([
+            "show".to_owned(),
+            "ssl".to_owned(),
+            "crl-file".to_owned(),
+            name,
+        ])
+    }
+
+    /// `set ssl crl-file <name> <<` + the PEM lines: opens (or updates) the CRL-file transaction
+    /// (`transaction created for CRL <name>!`). HAProxy takes a certificate as payload too; only
+    /// `show ssl crl-file *<name>` tells whether it read a revocation list.
+    pub fn set_ssl_crl_file(name: &TlsFileName, pem: Payload) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["transaction created for CRL", "transaction updated for CRL"]),
+            ["set", "ssl", "crl-file", name.as_str()],
+        )
+        .with_payload(pem)
+    }
+
+    /// `commit ssl crl-file <name>` (`Committing <name>…`, then `Success!`).
+    pub fn commit_ssl_crl_file(name: &TlsFileName) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["Success!"]),
+            ["commit", "ssl", "crl-file", name.as_str()],
+        )
+    }
+
+    /// `abort ssl crl-file <name>`: drop the CRL-file transaction.
+    pub fn abort_ssl_crl_file(name: &TlsFileName) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["Transaction aborted"]),
+            ["abort", "ssl", "crl-file", name.as_str()],
+        )
+    }
+
     /// `new ssl cert <name>`: an empty certificate store under that name, to be filled with
     /// `set ssl cert` and committed before a crt-list line can use it.
     pub fn new_ssl_cert(name: &TlsFileName) -> Self {

@@ -196,6 +196,12 @@ pub static FORMATS: &[Format] = &[
         None,
         ssl::parse_store_list
     ),
+    entry!(
+        "crl_file",
+        ["show", "ssl", "crl-file"],
+        Some,
+        ssl::parse_crl_details
+    ),
     // 3.2+ only, so not expected in every version's recordings.
     entry!(
         "ssl_sni",
@@ -248,6 +254,9 @@ pub static ACKNOWLEDGED: &[&[&str]] = &[
     &["set", "ssl", "ca-file"],
     &["commit", "ssl", "ca-file"],
     &["abort", "ssl", "ca-file"],
+    &["set", "ssl", "crl-file"],
+    &["commit", "ssl", "crl-file"],
+    &["abort", "ssl", "crl-file"],
     &["new", "ssl", "cert"],
     &["del", "ssl", "cert"],
     &["add", "ssl", "crt-list"],

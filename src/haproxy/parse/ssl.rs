@@ -347,6 +347,70 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// One `Certificate Revocation List #n:` block of `show ssl crl-file <name>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Crl {
+    /// `Issuer:`, the CA that signed it.
+    pub issuer: Option<String>,
+    /// `Last Update:` as printed.
+    pub last_update: Option<String>,
+    /// `Next Update:` as printed: when clients consider the list stale.
+    pub next_update: Option<String>,
+    /// `Next Update` in seconds since the Unix epoch.
+    pub next_update_epoch: Option<i64>,
+    /// How many certificates it revokes (`Serial Number:` lines).
+    pub revoked: usize,
+}
+
+/// `show ssl crl-file <name>` (or `*<name>`, the open transaction's).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CrlFile {
+    /// `Filename:` (a transaction's starts with `*`).
+    pub filename: String,
+    /// `Status:`.
+    pub status: Option<String>,
+    /// The revocation lists it holds, in order; none when HAProxy read no CRL from the file
+    /// (2.6 to 3.4 accept a certificate as a CRL file's payload and show just this).
+    pub lists: Vec<Crl>,
+}
+
+/// Parses `show ssl crl-file <name>`.
+pub fn parse_crl_details(text: &str) -> Result<CrlFile, ParseError> {
+    let mut file = CrlFile::default();
+    for (n, line) in numbered_lines(text) {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with("Certificate Revocation List #") {
+            file.lists.push(Crl::default());
+            continue;
+        }
+        let (key, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.trim();
+        let owned = || (!value.is_empty()).then(|| value.to_owned());
+        match (key, file.lists.last_mut()) {
+            ("Filename", _) => file.filename = value.to_owned(),
+            ("Status", _) => file.status = owned(),
+            ("Issuer", Some(crl)) => crl.issuer = owned(),
+            ("Last Update", Some(crl)) => crl.last_update = owned(),
+            ("Next Update", Some(crl)) => {
+                crl.next_update_epoch = Some(parse_asn1_time(n, value)?);
+                crl.next_update = owned();
+            }
+            ("Serial Number", Some(crl)) => crl.revoked += 1,
+            _ => {}
+        }
+    }
+    if file.filename.is_empty() {
+        return Err(ParseError::new(
+            1,
+            "no `Filename:` line: not a CRL file dump",
+        ));
+    }
+    Ok(file)
+}
+
 /// One line of a crt-list (`show ssl crt-list -n <list>`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CrtListEntry {
@@ -519,6 +583,8 @@ pub fn parse_transaction_start(text: &str) -> Option<(TransactionStart, String)>
             ),
             ("transaction created for CA ", TransactionStart::Created),
             ("transaction updated for CA ", TransactionStart::Updated),
+            ("transaction created for CRL ", TransactionStart::Created),
+            ("transaction updated for CRL ", TransactionStart::Updated),
         ]
         .iter()
         .find_map(|(lead, kind)| line.strip_prefix(lead).map(|r| (*kind, r)))?;
@@ -574,6 +640,21 @@ mod tests {
             no_chain.chain_gaps().is_empty(),
             "a leaf without chain has no gap to check"
         );
+    }
+
+    #[test]
+    fn crl_files() {
+        let f = parse_crl_details(
+            "Filename: /tls/crl.pem\nStatus: Used\n \nCertificate Revocation List #1:\nVersion 2\nSignature Algorithm: sha256WithRSAEncryption\nIssuer: /CN=Root\nLast Update: Dec  6 22:29:45 2026 GMT\nNext Update: Jan  1 00:00:00 2024 GMT\nRevoked Certificates:\n    Serial Number: 1001\n        Revocation Date: Dec  6 22:29:45 2026 GMT\n",
+        )
+        .unwrap();
+        assert_eq!(f.lists.len(), 1);
+        assert_eq!(f.lists[0].issuer.as_deref(), Some("/CN=Root"));
+        assert_eq!(f.lists[0].next_update_epoch, Some(1_704_067_200));
+        assert_eq!(f.lists[0].revoked, 1);
+        let empty = parse_crl_details("Filename: */tls/crl.pem\nStatus: Unused\n").unwrap();
+        assert!(empty.lists.is_empty());
+        assert!(parse_crl_details("Can't display the CRL file : Not found!\n").is_err());
     }
 
     #[test]

@@ -1,32 +1,17 @@
-//! rotate_certificate on a CA file (the `ca-file` binds verify client certificates with): the
-//! same all-or-nothing transaction as a certificate's, with `set` / `commit` / `abort ssl
-//! ca-file`, checked before the commit and read back after.
+//! A CA file (the `ca-file` binds verify client certificates with) as a [`TrustFile`]:
+//! `set` / `commit` / `abort ssl ca-file`; the pending file must hold certificates, and
+//! dropping one the current file has, or keeping an expired one, needs `force`.
 
-use super::{RotateOut, brief};
+use super::trust_file::TrustFile;
+use super::{CertBrief, brief};
+use crate::haproxy::RuntimeError;
 use crate::haproxy::command::Payload;
 use crate::haproxy::command::args::TlsFileName;
-use crate::haproxy::parse::ssl::{CaFileList, CertDetails, TransactionStart};
-use crate::mcp::answer::{Answer, ToolError, ToolResult};
-use crate::mcp::explain::{Subject, checked};
+use crate::haproxy::parse::ssl::{CertDetails, TransactionStart};
 use crate::mcp::targets::Target;
 
-/// What the caller already read and sent for a CA-file rotation.
-pub(super) struct CaRotation<'a> {
-    /// The CA file, as `show ssl ca-file` names it.
-    pub name: &'a TlsFileName,
-    /// The PEM lines to send.
-    pub pem: Payload,
-    /// Their SHA-256.
-    pub sent_sha256: String,
-    /// The file in the certificates folder they came from.
-    pub file: &'a str,
-    /// Accept soft problems.
-    pub force: bool,
-    /// The current `show ssl ca-file` list.
-    pub list: CaFileList,
-    /// Now, in seconds since the epoch.
-    pub now: i64,
-}
+/// The CA-file kind.
+pub(super) struct CaFile;
 
 /// The certificate that expires first (what a CA file's brief shows).
 fn soonest(certs: &[CertDetails]) -> Option<&CertDetails> {
@@ -71,121 +56,63 @@ fn ca_problems(
     (soft, hard)
 }
 
-/// Drops the open CA-file transaction on `name` after a failed step; says whether that worked.
-async fn abort(t: &Target, name: &TlsFileName) -> String {
-    match t.client.abort_ssl_ca_file(name).await {
-        Ok(()) => "The transaction was aborted: nothing changed.".to_owned(),
-        Err(e) => format!(
-            "Aborting the transaction failed too ({e}); run `abort ssl ca-file {name}` on the Runtime API."
-        ),
-    }
-}
+impl TrustFile for CaFile {
+    type Dump = Vec<CertDetails>;
+    const WHAT: &'static str = "CA file";
+    const KEYWORD: &'static str = "ca-file";
 
-/// Replaces a CA file, all or nothing.
-pub(super) async fn rotate(t: &Target, r: CaRotation<'_>) -> ToolResult<RotateOut> {
-    let fail = |m: String| ToolError::new(format!("[{}] {m}", t.name));
-    let name = r.name;
-    if let Some(open) = &r.list.transaction {
-        return Err(fail(format!(
-            "A CA-file change is already open for {open}; HAProxy allows one at a time. Nothing was sent. Wait for it, or if it is abandoned run `abort ssl ca-file {open}` on the Runtime API."
-        )));
-    }
-    let current = checked(t, Subject::Nothing, t.client.show_ca_file(name).await).await?;
-    match t.client.set_ssl_ca_file(name, r.pem).await {
-        Ok((TransactionStart::Created, about)) if about == name.as_str() => {}
-        Ok((_, about)) => {
-            let note = abort(t, name).await;
-            return Err(fail(format!(
-                "Another CA-file change (for {about}) was opened at the same moment; nothing was committed. {note}"
-            )));
-        }
-        Err(e) => {
-            let err = checked::<()>(t, Subject::Nothing, Err(e))
-                .await
-                .unwrap_err();
-            return Err(err.with_note(
-                "The file was not taken: no transaction was opened and nothing changed.",
-            ));
-        }
-    }
-    let pending = match t.client.show_pending_ca_file(name).await {
-        Ok(p) => p,
-        Err(e) => {
-            let note = abort(t, name).await;
-            return Err(fail(format!(
-                "Could not read the new CA file back ({e}). {note}"
-            )));
-        }
-    };
-    let (soft, hard) = ca_problems(&current, &pending, r.now);
-    if !hard.is_empty() || (!soft.is_empty() && !r.force) {
-        let note = abort(t, name).await;
-        let hint = if hard.is_empty() {
-            " If this is intended, call again with force=true."
+    async fn show(
+        t: &Target,
+        name: &TlsFileName,
+        pending: bool,
+    ) -> Result<Self::Dump, RuntimeError> {
+        if pending {
+            t.client.show_pending_ca_file(name).await
         } else {
-            ""
+            t.client.show_ca_file(name).await
+        }
+    }
+
+    async fn set(
+        t: &Target,
+        name: &TlsFileName,
+        pem: Payload,
+    ) -> Result<(TransactionStart, String), RuntimeError> {
+        t.client.set_ssl_ca_file(name, pem).await
+    }
+
+    async fn commit(t: &Target, name: &TlsFileName) -> Result<(), RuntimeError> {
+        t.client.commit_ssl_ca_file(name).await
+    }
+
+    async fn abort(t: &Target, name: &TlsFileName) -> Result<(), RuntimeError> {
+        t.client.abort_ssl_ca_file(name).await
+    }
+
+    async fn open_transaction(t: &Target) -> Option<String> {
+        t.client.show_ca_files().await.ok()?.transaction
+    }
+
+    fn problems(current: &Self::Dump, new: &Self::Dump, now: i64) -> (Vec<String>, Vec<String>) {
+        ca_problems(current, new, now)
+    }
+
+    fn brief(dump: &Self::Dump, now: i64) -> CertBrief {
+        brief(soonest(dump).unwrap_or(&CertDetails::default()), now)
+    }
+
+    fn contents(dump: &Self::Dump) -> String {
+        format!("{} certificate(s)", dump.len())
+    }
+
+    fn same(after: &Self::Dump, pending: &Self::Dump) -> bool {
+        let fingerprints = |certs: &[CertDetails]| {
+            let mut f: Vec<Option<String>> = certs.iter().map(|c| c.sha1.clone()).collect();
+            f.sort();
+            f
         };
-        let all: Vec<String> = hard.iter().chain(&soft).cloned().collect();
-        return Err(fail(format!(
-            "Not committed: {}. {note}{hint}",
-            all.join("; ")
-        )));
+        fingerprints(after) == fingerprints(pending)
     }
-    if let Err(e) = t.client.commit_ssl_ca_file(name).await {
-        let still_open = t
-            .client
-            .show_ca_files()
-            .await
-            .is_ok_and(|l| l.transaction.as_deref() == Some(name.as_str()));
-        let note = if still_open {
-            abort(t, name).await
-        } else {
-            "HAProxy closed the transaction itself.".to_owned()
-        };
-        return Err(ToolError::runtime(&t.name, &e)
-            .with_note(format!("HAProxy refused to commit the new CA file. {note}")));
-    }
-    let after = checked(t, Subject::Nothing, t.client.show_ca_file(name).await).await?;
-    let fingerprints = |certs: &[CertDetails]| {
-        let mut f: Vec<Option<String>> = certs.iter().map(|c| c.sha1.clone()).collect();
-        f.sort();
-        f
-    };
-    if fingerprints(&after) != fingerprints(&pending) {
-        return Err(fail(format!(
-            "HAProxy answered Success! but {name} does not hold the certificates sent; check list_certificates."
-        )));
-    }
-    let none = CertDetails::default();
-    let before = brief(soonest(&current).unwrap_or(&none), r.now);
-    let after_brief = brief(soonest(&after).unwrap_or(&none), r.now);
-    let mut summary = format!(
-        "[{}] CA file {name} replaced without a reload: {} → {} certificate(s) (read back); the first to expire now {} ({} days left). Sent {} (SHA-256 {}).",
-        t.name,
-        current.len(),
-        after.len(),
-        after_brief.not_after.as_deref().unwrap_or("?"),
-        after_brief.days_left.unwrap_or(0),
-        r.file,
-        r.sent_sha256,
-    );
-    if !soft.is_empty() {
-        summary.push_str(&format!(" Accepted with force: {}.", soft.join("; ")));
-    }
-    summary.push_str(&format!(
-        " Runtime only: {name} on disk is unchanged, so copy the new file there before the next reload or the old one comes back."
-    ));
-    Ok(Answer::new(
-        summary,
-        RotateOut {
-            target: t.name.clone(),
-            certificate: name.to_string(),
-            sent_sha256: r.sent_sha256,
-            before,
-            after: after_brief,
-            forced: soft,
-        },
-    ))
 }
 
 #[cfg(test)]

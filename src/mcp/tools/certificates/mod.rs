@@ -9,7 +9,9 @@
 use std::path::{Component, Path, PathBuf};
 
 mod ca_file;
+mod crl_file;
 mod store;
+mod trust_file;
 
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
@@ -77,7 +79,7 @@ pub struct RotateArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The certificate or CA file, as list_certificates names it.
+    /// The certificate, CA or CRL file (list_certificates).
     pub certificate: String,
     /// PEM (certificate, chain, key), relative to the certificates folder.
     pub file: String,
@@ -112,9 +114,10 @@ pub struct RotateOut {
     pub certificate: String,
     /// SHA-256 of the PEM sent (the key is never shown).
     pub sent_sha256: String,
-    /// What HAProxy served before (a CA file: its first certificate to expire).
+    /// What HAProxy served before (a CA file: its first certificate to expire; a CRL file: the
+    /// list that goes stale first, its issuer and next update).
     pub before: CertBrief,
-    /// What it serves now, read back (a CA file: its first certificate to expire).
+    /// What it serves now, read back (as `before`).
     pub after: CertBrief,
     /// Checks that failed but were accepted with force.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -245,9 +248,12 @@ fn read_pem(dir: &Path, file: &str) -> Result<(PathBuf, Vec<String>), String> {
         .map(|l| l.trim_end_matches('\r').to_owned())
         .filter(|l| !l.trim().is_empty())
         .collect();
-    if !lines.iter().any(|l| l == "-----BEGIN CERTIFICATE-----") {
+    if !lines
+        .iter()
+        .any(|l| l == "-----BEGIN CERTIFICATE-----" || l == "-----BEGIN X509 CRL-----")
+    {
         return Err(format!(
-            "{file:?} holds no `-----BEGIN CERTIFICATE-----` block; give the PEM with the certificate, its chain and its private key"
+            "{file:?} holds no `-----BEGIN CERTIFICATE-----` (or, for a CRL file, `-----BEGIN X509 CRL-----`) block; give the PEM with the certificate, its chain and its private key"
         ));
     }
     Ok((path, lines))
@@ -448,7 +454,7 @@ impl HaproxyMcp {
 
     /// Hot certificate rotation.
     #[tool(
-        description = "Replace a certificate or CA file without a reload, all or nothing: a PEM from the certificates folder, checked (key, later expiry, chain, names), committed, read back; aborted on any failure. Runtime only.",
+        description = "Replace a certificate, CA or CRL file without a reload, all or nothing: a PEM from the certificates folder, checked (key, later expiry, chain, names), committed, read back; aborted on any failure. Runtime only.",
         annotations(title = "Rotate certificate", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<RotateOut>()
     )]
@@ -469,28 +475,29 @@ impl HaproxyMcp {
             .map_err(|m| fail(format!("{m}. Nothing was sent.")))?;
         let store = checked(t, Subject::Nothing, t.client.show_ssl_certs().await).await?;
         if !store.names.iter().any(|n| n == name.as_str()) {
-            // A CA file goes through its own transaction (`set ssl ca-file`).
+            // CA and CRL files go through transactions of their own (`set ssl ca-file|crl-file`).
+            let rotation = trust_file::Rotation {
+                name: &name,
+                pem,
+                sent_sha256,
+                file: &args.file,
+                force: args.force,
+                now: now_epoch(),
+            };
             let cas = checked(t, Subject::Nothing, t.client.show_ca_files().await).await?;
             if cas.files.iter().any(|f| f.name == name.as_str()) {
-                return ca_file::rotate(
-                    t,
-                    ca_file::CaRotation {
-                        name: &name,
-                        pem,
-                        sent_sha256,
-                        file: &args.file,
-                        force: args.force,
-                        list: cas,
-                        now: now_epoch(),
-                    },
-                )
-                .await;
+                return trust_file::rotate::<ca_file::CaFile>(t, rotation).await;
+            }
+            let crls = checked(t, Subject::Nothing, t.client.show_crl_files().await).await?;
+            if crls.names.iter().any(|n| n == name.as_str()) {
+                return trust_file::rotate::<crl_file::CrlKind>(t, rotation).await;
             }
             let mut known = store.names;
             known.extend(cas.files.into_iter().map(|f| f.name));
+            known.extend(crls.names);
             let (known, _) = truncate(known, 20);
             return Err(fail(format!(
-                "HAProxy holds no certificate or CA file named {name}; it holds: {}. Name one as list_certificates shows it (the path it was loaded from). Nothing was sent.",
+                "HAProxy holds no certificate, CA or CRL file named {name}; it holds: {}. Name one as list_certificates shows it (the path it was loaded from). Nothing was sent.",
                 list_or_none(&known)
             )));
         }
