@@ -755,13 +755,15 @@ impl RuntimeClient {
             .await
     }
 
-    /// `show ssl ca-file <name>`: its certificates.
+    /// `show ssl ca-file <name>`: its certificates (`pending`: the open transaction's
+    /// `*<name>`).
     pub async fn show_ca_file(
         &self,
         name: &TlsFileName,
+        pending: bool,
     ) -> Result<Vec<parse::ssl::CertDetails>, RuntimeError> {
         self.query(
-            Command::show_ca_file(name),
+            Command::show_ca_file(name, pending),
             parse::ssl::parse_ca_file_details,
         )
         .await
@@ -802,18 +804,6 @@ impl RuntimeClient {
     /// `abort ssl cert <name>`: drop the transaction.
     pub async fn abort_ssl_cert(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
         self.run(Command::abort_ssl_cert(name)).await.map(drop)
-    }
-
-    /// `show ssl ca-file *<name>`: the certificates of the open CA-file transaction.
-    pub async fn show_pending_ca_file(
-        &self,
-        name: &TlsFileName,
-    ) -> Result<Vec<parse::ssl::CertDetails>, RuntimeError> {
-        self.query(
-            Command::show_pending_ca_file(name),
-            parse::ssl::parse_ca_file_details,
-        )
-        .await
     }
 
     /// `set ssl ca-file <name> <<` + `pem`: opens the CA-file transaction. Answers whether

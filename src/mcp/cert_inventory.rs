@@ -277,7 +277,7 @@ async fn read_ca_files(t: &Target, now: i64, inv: &mut Inventory) {
         let Ok(name) = TlsFileName::new(file.name.clone()) else {
             continue;
         };
-        match t.client.show_ca_file(&name).await {
+        match t.client.show_ca_file(&name, false).await {
             Ok(certs) => {
                 for (i, d) in certs.iter().enumerate() {
                     let mut e = entry(format!("{}:{}", file.name, i + 1), CertKind::Ca, d, now);

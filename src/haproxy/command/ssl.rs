@@ -13,12 +13,18 @@ impl Command {
 
     /// `show ssl cert <name>`, or with `pending` the open transaction's `*<name>`.
     pub fn show_ssl_cert(name: &TlsFileName, pending: bool) -> Self {
+        Self::show_tls_file("cert", name, pending)
+    }
+
+    /// `show ssl <kind> <name>`, or with `pending` the open transaction's `*<name>` (the one
+    /// form HAProxy gives every store kind: certificates, CA files, CRL files).
+    fn show_tls_file(kind: &str, name: &TlsFileName, pending: bool) -> Self {
         let name = if pending {
             format!("*{name}")
         } else {
             name.to_string()
         };
-        Self::read(["show".to_owned(), "ssl".to_owned(), "cert".to_owned(), name])
+        Self::read(["show".to_owned(), "ssl".to_owned(), kind.to_owned(), name])
     }
 
     /// `show ssl crt-list`: the crt-list files.
@@ -36,19 +42,10 @@ impl Command {
         Self::read(["show", "ssl", "ca-file"])
     }
 
-    /// `show ssl ca-file <name>`: every certificate of one CA file.
-    pub fn show_ca_file(name: &TlsFileName) -> Self {
-        Self::read(["show", "ssl", "ca-file", name.as_str()])
-    }
-
-    /// `show ssl ca-file *<name>`: the certificates of the open CA-file transaction.
-    pub fn show_pending_ca_file(name: &TlsFileName) -> Self {
-        Self::read([
-            "show".to_owned(),
-            "ssl".to_owned(),
-            "ca-file".to_owned(),
-            format!("*{name}"),
-        ])
+    /// `show ssl ca-file <name>`: every certificate of one CA file, or with `pending` those of
+    /// the open CA-file transaction (`*<name>`).
+    pub fn show_ca_file(name: &TlsFileName, pending: bool) -> Self {
+        Self::show_tls_file("ca-file", name, pending)
     }
 
     /// `set ssl ca-file <name> <<` + the PEM lines: opens (or updates) the CA-file transaction
@@ -116,17 +113,7 @@ impl Command {
 
     /// `show ssl crl-file <name>`, or with `pending` the open transaction's `*<name>`.
     pub fn show_crl_file(name: &TlsFileName, pending: bool) -> Self {
-        let name = if pending {
-            format!("*{name}")
-        } else {
-            name.to_string()
-        };
-        Self::read([
-            "show".to_owned(),
-            "ssl".to_owned(),
-            "crl-file".to_owned(),
-            name,
-        ])
+        Self::show_tls_file("crl-file", name, pending)
     }
 
     /// `set ssl crl-file <name> <<` + the PEM lines: opens (or updates) the CRL-file transaction
@@ -292,6 +279,14 @@ mod tests {
             "show ssl cert */etc/haproxy/site.pem"
         );
         assert!(!Command::show_ssl_certs().is_mutation());
+        assert_eq!(
+            Command::show_ca_file(&name, true).to_string(),
+            "show ssl ca-file */etc/haproxy/site.pem"
+        );
+        assert_eq!(
+            Command::show_crl_file(&name, false).to_string(),
+            "show ssl crl-file /etc/haproxy/site.pem"
+        );
         assert!(TlsFileName::new("*x").is_err());
         assert!(TlsFileName::new("a b").is_err());
     }

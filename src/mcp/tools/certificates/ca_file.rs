@@ -66,11 +66,7 @@ impl TrustFile for CaFile {
         name: &TlsFileName,
         pending: bool,
     ) -> Result<Self::Dump, RuntimeError> {
-        if pending {
-            t.client.show_pending_ca_file(name).await
-        } else {
-            t.client.show_ca_file(name).await
-        }
+        t.client.show_ca_file(name, pending).await
     }
 
     async fn set(
