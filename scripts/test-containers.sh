@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 # The test binaries that hold live-HAProxy tests.
 LIVE_TESTS=(--test live_client --test mcp_servers --test mcp_sessions --test mcp_maps
     --test mcp_tables --test mcp_health --test mcp_misc --test differential
-    --test faults --test load --test hostile_input --test oracle --test mcp_stats)
+    --test faults --test load --test hostile_input --test oracle --test mcp_stats --test fleet)
 
 ci() { [[ ${CI:-} != "" && ${CI:-} != "false" && ${CI:-} != "0" ]]; }
 skip_or_fail() {

@@ -17,10 +17,12 @@ use crate::transport::conn_limit::ConnectionLimits;
 use crate::transport::oauth::OAuthSettings;
 use crate::transport::rate_limit::RateLimit;
 
+mod groups;
 mod http_settings;
 mod sources;
 mod targets;
 
+pub use groups::{GroupConfig, GroupSource, parse_group_file};
 pub use sources::Sources;
 pub use targets::parse_master_target;
 
@@ -260,6 +262,9 @@ pub struct TargetFile {
     /// Refuse mutations on this target even when the server is not read-only.
     #[serde(default)]
     pub read_only: bool,
+    /// Labels a fleet read selects targets by (`key=value` in `target`).
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// The TOML file.
@@ -277,6 +282,9 @@ pub struct ConfigFile {
     pub read_only: bool,
     /// Same as --toolsets (the flag wins when given).
     pub toolsets: Option<Vec<Toolset>>,
+    /// Groups of targets discovered at run time (a watched file each).
+    #[serde(default)]
+    pub target_groups: Vec<groups::TargetGroupFile>,
 }
 
 /// One resolved target.
@@ -288,6 +296,8 @@ pub struct TargetConfig {
     pub endpoint: Endpoint,
     /// Client options (read-only included).
     pub options: ClientOptions,
+    /// Its labels (`key=value` selectors of fleet reads match them).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// Everything the server needs, validated.
@@ -324,6 +334,8 @@ pub struct Config {
     pub targets: Vec<TargetConfig>,
     /// Default target name.
     pub default_target: Option<String>,
+    /// Target groups discovered at run time (empty in emulator mode).
+    pub target_groups: Vec<GroupConfig>,
     /// Read-only mode.
     pub read_only: bool,
     /// Where rotate_certificate reads new certificates from (canonical path), if anywhere.
@@ -448,6 +460,7 @@ impl Config {
             emulator.is_some(),
             &mut warnings,
         )?;
+        let target_groups = groups::resolve(&file, &file_name, emulator.is_some(), &mut warnings)?;
         let toolsets = if !cli.toolsets.is_empty() {
             cli.toolsets.clone()
         } else {
@@ -471,6 +484,7 @@ impl Config {
             warnings,
             targets,
             default_target,
+            target_groups,
             read_only: client.read_only,
             certificates_dir: certificates_dir(&cli)?,
             toolsets,

@@ -7,6 +7,7 @@
 pub mod allocator;
 pub mod config;
 pub mod demo;
+pub mod discovery;
 pub mod haproxy;
 pub mod log_safe;
 pub mod log_writer;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use haproxy_mcp_server::config::{AuditDestination, Config, LogFormat, Transport};
+use haproxy_mcp_server::discovery::Discovery;
 use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, RuntimeClient};
 use haproxy_mcp_server::mcp::audit::AuditLog;
 use haproxy_mcp_server::mcp::{HaproxyMcp, Settings, Target, Targets};
@@ -159,16 +160,28 @@ async fn run(config: Config) -> Result<(), BoxError> {
             .iter()
             .map(|t| {
                 let client = RuntimeClient::new(t.endpoint.clone(), t.options.clone());
-                Target::new(t.name.clone(), client, false)
+                Target::new(t.name.clone(), client, false).with_labels(t.labels.clone())
             })
             .collect()
     };
-    let targets = Targets::new(targets, config.default_target.as_deref())
+    let groups = config
+        .target_groups
+        .iter()
+        .map(|g| (g.name.clone(), g.source.to_string()))
+        .collect();
+    let targets = Targets::with_groups(targets, config.default_target.as_deref(), groups)
         // The settings checked the names already (exit code 2); this is a last guard.
         .map_err(|e| format!("the targets cannot be served: {e}"))?;
     for t in targets.all() {
         tracing::info!(target_name = %t.name, endpoint = %t.client.endpoint(), read_only = t.client.is_read_only(), "HAProxy target");
     }
+    // Members of discovered groups join the targets before the first call can be served.
+    let _discovery = Discovery::start(
+        config.target_groups.clone(),
+        targets.clone(),
+        config.client.clone(),
+    )
+    .await;
     let result = serve(targets, &config, stop).await;
     if let Some((handle, dir)) = _emulator.take() {
         if tokio::time::timeout(Duration::from_secs(2), handle.shutdown())

@@ -176,25 +176,26 @@ async fn list_targets_probes_every_target_and_names_the_unreachable() {
     let out = r.structured_content.clone().unwrap();
     let ts = out["targets"].as_array().unwrap();
     assert_eq!(ts.len(), 3);
-    assert_eq!(ts[0]["name"], "old");
-    assert_eq!(ts[0]["version"], "2.6.12-1+deb12u3");
-    assert_eq!(ts[0]["reachable"], true);
-    assert_eq!(ts[0]["emulated"], true);
-    assert_eq!(ts[0]["default"], false);
-    assert_eq!(ts[1]["name"], "new");
-    assert!(ts[1]["version"].as_str().unwrap().starts_with("3.2."));
-    assert_eq!(ts[1]["default"], true);
-    assert!(ts[1]["round_trip_ms"].as_f64().is_some());
-    assert_eq!(ts[2]["name"], "gone");
-    assert_eq!(ts[2]["reachable"], false);
-    assert!(ts[2]["version"].is_null());
+    // The unreachable first, then configuration order.
+    assert_eq!(ts[1]["name"], "old");
+    assert_eq!(ts[1]["version"], "2.6.12-1+deb12u3");
+    assert_eq!(ts[1]["reachable"], true);
+    assert_eq!(ts[1]["emulated"], true);
+    assert_eq!(ts[1]["default"], false);
+    assert_eq!(ts[2]["name"], "new");
+    assert!(ts[2]["version"].as_str().unwrap().starts_with("3.2."));
+    assert_eq!(ts[2]["default"], true);
+    assert!(ts[2]["round_trip_ms"].as_f64().is_some());
+    assert_eq!(ts[0]["name"], "gone");
+    assert_eq!(ts[0]["reachable"], false);
+    assert!(ts[0]["version"].is_null());
     assert!(
-        ts[2]["error"].as_str().unwrap().contains("cannot connect"),
+        ts[0]["error"].as_str().unwrap().contains("cannot connect"),
         "{}",
-        ts[2]
+        ts[0]
     );
     assert!(
-        ts[2]["endpoint"]
+        ts[0]["endpoint"]
             .as_str()
             .unwrap()
             .ends_with("gone-missing.sock")
@@ -204,8 +205,14 @@ async fn list_targets_probes_every_target_and_names_the_unreachable() {
             .all(|t| t["master_cli"] == false && t["read_only"] == false)
     );
     let s = summary(&r);
-    assert!(s.starts_with("2 of 3 target(s) reachable. old: HAProxy 2.6.12-1+deb12u3, emulated; new (default): HAProxy 3.2"), "{s}");
-    assert!(s.contains("gone: UNREACHABLE (cannot connect"), "{s}");
+    assert!(
+        s.starts_with("2 of 3 target(s) reachable. gone: UNREACHABLE (cannot connect"),
+        "{s}"
+    );
+    assert!(
+        s.contains("; old: HAProxy 2.6.12-1+deb12u3, emulated; new (default): HAProxy 3.2"),
+        "{s}"
+    );
 
     let out = h.ok("list_targets", json!({"target": "old"})).await;
     assert_eq!(out["targets"].as_array().unwrap().len(), 1);

@@ -361,14 +361,25 @@ async fn health_summary_reports_rates_over_a_window() {
         assert_eq!(http_status(front, "/ok"), 200);
         assert_eq!(http_status(front, "/fail"), 500);
     }
-    let stat_5xx = |hap: &support::ConfiguredHaproxy| {
-        hap.raw("show stat be_app 2 -1")
-            .lines()
-            .find(|l| l.starts_with("be_app,BACKEND,"))
-            .map(|l| l.split(',').nth(43).unwrap_or("").to_owned())
-            .unwrap()
+    // HAProxy counts a response when its stream ends, which can be a moment after the client
+    // has read it: wait (bounded) until HAProxy's own counter shows every request sent.
+    let stat_5xx = |hap: &support::ConfiguredHaproxy, want: &str| {
+        let read = || {
+            hap.raw("show stat be_app 2 -1")
+                .lines()
+                .find(|l| l.starts_with("be_app,BACKEND,"))
+                .map(|l| l.split(',').nth(43).unwrap_or("").to_owned())
+                .unwrap()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        let mut seen = read();
+        while seen != want && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            seen = read();
+        }
+        seen
     };
-    assert_eq!(stat_5xx(&hap), "10", "{v}: HAProxy's hrsp_5xx");
+    assert_eq!(stat_5xx(&hap, "10"), "10", "{v}: HAProxy's hrsp_5xx");
     let problems = |out: &serde_json::Value| {
         out["backends"]
             .as_array()
@@ -422,5 +433,5 @@ async fn health_summary_reports_rates_over_a_window() {
         problems(&out).contains("100% of HTTP responses were 5xx in the last"),
         "{v}: {out}"
     );
-    assert_eq!(stat_5xx(&hap), "25", "{v}: HAProxy's hrsp_5xx");
+    assert_eq!(stat_5xx(&hap, "25"), "25", "{v}: HAProxy's hrsp_5xx");
 }

@@ -1,6 +1,7 @@
 //! The HAProxy targets: the single one of the HAPROXY_* settings, or those of the TOML file
 //! (every key checked, a message naming the file and the key).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{
@@ -25,7 +26,7 @@ pub(super) fn resolve(
             ));
         }
         (Vec::new(), None)
-    } else if file.targets.is_empty() {
+    } else if file.targets.is_empty() && file.target_groups.is_empty() {
         if let Some(name) = &file.default_target {
             return Err(bad(
                 &format!("default_target in {file_name}"),
@@ -126,6 +127,7 @@ pub(super) fn env_target(cli: &Cli, client: &ClientOptions) -> Result<TargetConf
         name: "haproxy".to_owned(),
         endpoint,
         options: client.clone(),
+        labels: BTreeMap::new(),
     })
 }
 
@@ -137,12 +139,7 @@ pub(super) fn file_target(
     client: &ClientOptions,
 ) -> Result<TargetConfig, ConfigError> {
     let key = |k: &str| format!("targets[{index}].{k} in {file}");
-    if t.name.is_empty()
-        || !t
-            .name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
+    if !valid_name(&t.name) {
         return Err(bad(
             &key("name"),
             format!(
@@ -193,13 +190,49 @@ pub(super) fn file_target(
             Endpoint::master(address, worker)
         }
     };
+    check_labels(&t.labels, &key("labels"))?;
     let mut options = client.clone();
     options.read_only |= t.read_only;
     Ok(TargetConfig {
         name: t.name.clone(),
         endpoint,
         options,
+        labels: t.labels.clone(),
     })
+}
+
+/// Whether `name` can name a target or group: non-empty, letters, digits, '-', '_' or '.' (so it
+/// never reads as a fleet selector: `*`, `group:…`, `key=value`).
+pub(super) fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Checks label keys and values: the characters a `key=value` selector can carry unquoted.
+pub(super) fn check_labels(
+    labels: &BTreeMap<String, String>,
+    setting: &str,
+) -> Result<(), ConfigError> {
+    let word = |s: &str, empty_ok: bool| {
+        (empty_ok || !s.is_empty())
+            && s.len() <= 63
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+    };
+    for (k, v) in labels {
+        if !word(k, false) || !word(v, true) {
+            return Err(bad(
+                setting,
+                format!(
+                    "{k:?} = {v:?}: a label key (non-empty) and value use at most 63 letters, digits, '-', '_', '.' or '/'"
+                ),
+                "rename the label or change its value",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The TOML file, if one is named, and how to name it in messages.

@@ -87,7 +87,7 @@ impl HaproxyMcp {
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
             .map(str::to_owned)
-            .or_else(|| self.shared.targets.default_name().map(str::to_owned))
+            .or_else(|| self.shared.targets.default_name())
     }
 
     /// The configured targets.
@@ -106,7 +106,7 @@ impl HaproxyMcp {
     }
 
     /// Resolves a tool's `target` argument.
-    pub(crate) fn target(&self, name: Option<&str>) -> Result<&Target, ToolError> {
+    pub(crate) fn target(&self, name: Option<&str>) -> Result<Target, ToolError> {
         self.shared.targets.resolve(name)
     }
 }

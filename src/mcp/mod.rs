@@ -8,6 +8,7 @@ pub mod caller;
 pub mod catalog;
 pub mod cert_inventory;
 pub(crate) mod explain;
+pub mod fleet;
 pub mod handler;
 pub mod health;
 pub mod link_health;

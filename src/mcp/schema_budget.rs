@@ -59,7 +59,12 @@ pub(crate) fn compact_tool(tool: &mut Tool) {
     }
     tool.input_schema = Arc::new(input);
     if let Some(out) = &tool.output_schema {
-        tool.output_schema = Some(Arc::new(compact(out, Audience::Client)));
+        let mut out = Value::Object(compact(out, Audience::Client));
+        absent_fields_without_null(&mut out);
+        let Value::Object(out) = out else {
+            unreachable!("an object stays an object")
+        };
+        tool.output_schema = Some(Arc::new(out));
     }
     // The spec gives destructiveHint and idempotentHint meaning only when readOnlyHint is false,
     // and defaults readOnlyHint and idempotentHint to false and destructiveHint to true: only
@@ -128,6 +133,25 @@ fn optional_arguments_without_null(schema: &mut JsonObject) {
                 }
             }
         }
+    }
+}
+
+/// In an answer, a field that is not required is left out rather than null (the answer types
+/// skip `None` when serializing, which is why schemars does not list them as required), so
+/// `["string", "null"]` says no more than `"string"` there: every object of an output schema
+/// types its optional fields without `null`, as arguments are.
+fn absent_fields_without_null(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            if map.contains_key("properties") {
+                optional_arguments_without_null(map);
+            }
+            for v in map.values_mut() {
+                absent_fields_without_null(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(absent_fields_without_null),
+        _ => {}
     }
 }
 

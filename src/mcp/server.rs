@@ -57,9 +57,10 @@ impl HaproxyMcp {
             .map(|t| (t.name.to_string(), is_read_only(&t)))
             .collect();
         let metrics = Metrics::new();
-        for t in targets.all() {
-            t.client.set_observer(metrics.observer(&t.name));
-        }
+        let observed = Arc::clone(&metrics);
+        targets.on_join(move |t| {
+            t.client.set_observer(observed.observer(&t.name));
+        });
         Self {
             shared: Arc::new(Shared {
                 targets,
@@ -225,9 +226,10 @@ fn instructions(targets: &Targets, settings: &Settings) -> String {
          effect immediately on the running HAProxy and do not survive a reload unless the \
          configuration is changed too.\n",
     );
-    let names: Vec<String> = targets
-        .all()
+    let all = targets.all();
+    let names: Vec<String> = all
         .iter()
+        .filter(|t| t.group.is_none())
         .map(|t| {
             let mut n = format!("{} ({})", t.name, t.client.endpoint());
             if t.emulated {
@@ -236,7 +238,22 @@ fn instructions(targets: &Targets, settings: &Settings) -> String {
             n
         })
         .collect();
-    s.push_str(&format!("Targets: {}.", names.join("; ")));
+    if !names.is_empty() {
+        s.push_str(&format!("Targets: {}.", names.join("; ")));
+    }
+    let groups: Vec<String> = targets
+        .groups()
+        .iter()
+        .map(|g| format!("{} ({})", g.name, g.source))
+        .collect();
+    if !groups.is_empty() {
+        s.push_str(&format!(
+            " Target groups, whose members are discovered at run time: {}. health_summary and \
+             list_targets read several targets at once with `target` set to `*`, \
+             `group:<name>` or `key=value` labels.",
+            groups.join("; ")
+        ));
+    }
     match targets.default_name() {
         Some(d) => s.push_str(&format!(
             " Every tool takes an optional `target` naming one of them (list_targets shows \

@@ -25,6 +25,42 @@ pub struct Health {
     pub status: &'static str,
     /// Each target's reachability.
     pub targets: Vec<TargetHealth>,
+    /// Discovered target groups and whether their last reading worked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupHealth>,
+}
+
+/// One discovered group's state.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupHealth {
+    /// The group's name.
+    pub name: String,
+    /// How many targets it has now.
+    pub members: usize,
+    /// Whether its last reading worked (when not, the last good members are kept).
+    pub current: bool,
+    /// Why its last reading failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The groups' state now (not cached: it costs no HAProxy command).
+fn groups(server: &HaproxyMcp) -> Vec<GroupHealth> {
+    let targets = server.targets().all();
+    server
+        .targets()
+        .groups()
+        .into_iter()
+        .map(|g| GroupHealth {
+            members: targets
+                .iter()
+                .filter(|t| t.group.as_deref() == Some(g.name.as_str()))
+                .count(),
+            current: g.error.is_none(),
+            name: g.name,
+            error: g.error,
+        })
+        .collect()
 }
 
 /// One target's reachability.
@@ -44,7 +80,8 @@ pub struct TargetHealth {
 
 /// Asks every target for its version, each within [`PROBE_TIMEOUT`].
 pub async fn probe(server: &HaproxyMcp) -> Vec<TargetHealth> {
-    let probes = server.targets().all().iter().map(|t| async move {
+    let all = server.targets().all();
+    let probes = all.iter().map(|t| async move {
         let answer = tokio::time::timeout(PROBE_TIMEOUT, t.client.show_version()).await;
         let (version, error) = match answer {
             Ok(Ok(v)) => (Some(v), None),
@@ -96,17 +133,25 @@ impl HealthCache {
 /// shown to authenticated callers.
 pub async fn healthz(State(gate): State<Gate>, headers: HeaderMap) -> Json<Health> {
     let mut targets = gate.health.get(&gate.server).await;
+    let mut groups = groups(&gate.server);
     let detailed = !gate.auth.is_enabled() || gate.auth.authenticate(&headers).await.is_ok();
     if !detailed {
         for t in &mut targets {
             t.version = None;
             t.error = None;
         }
+        for g in &mut groups {
+            g.error = None;
+        }
     }
-    let status = if targets.iter().all(|t| t.reachable) {
+    let status = if targets.iter().all(|t| t.reachable) && groups.iter().all(|g| g.current) {
         "ok"
     } else {
         "degraded"
     };
-    Json(Health { status, targets })
+    Json(Health {
+        status,
+        targets,
+        groups,
+    })
 }

@@ -165,7 +165,8 @@ impl McpHarness {
         .await
     }
 
-    async fn start(
+    /// A server over `targets` (built by the test), keeping `emulators` and `dir` alive.
+    pub async fn start(
         targets: Targets,
         settings: Settings,
         emulators: Vec<ServerHandle>,

@@ -157,7 +157,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<AddBackendArgs>,
     ) -> ToolResult<BackendChangeOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let be = ProxyName::new(args.backend)?;
         changeable_proxy("backend", &be)?;
         let defaults = ProxyName::new(args.from).map_err(|e| e.for_argument("from"))?;
@@ -236,7 +236,7 @@ async fn change_backend(
     args: BackendChangeArgs,
     change: Change,
 ) -> ToolResult<BackendChangeOut> {
-    let t = mcp.target(args.target.as_deref())?;
+    let t = &mcp.target(args.target.as_deref())?;
     let be = ProxyName::new(args.backend)?;
     changeable_proxy("backend", &be)?;
     let (tool, taking_out) = match change {

@@ -145,7 +145,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<FrontendStateArgs>,
     ) -> ToolResult<FrontendStateOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let (fe, rows) = frontend_with_rows(t, &args.frontend).await?;
         let before = rows.as_deref().and_then(|r| status_in(r, &fe));
         let (action, warning) = match args.state {
@@ -253,7 +253,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<RateLimitArgs>,
     ) -> ToolResult<RateLimitOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let kind = args.limit.kind();
         let scale = kind.info_scale();
         let read = |info: &crate::haproxy::parse::ProcessInfo| {

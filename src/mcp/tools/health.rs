@@ -264,7 +264,7 @@ async fn change(
     change: Change,
     force: bool,
 ) -> ToolResult<HealthDone> {
-    let t = mcp.target(target)?;
+    let t = &mcp.target(target)?;
     let server = server_to_change(backend, server)?;
     let warning = match change.out_of_rotation() {
         Some(action) => guard_rotation(t, &server, action, force).await?.1,

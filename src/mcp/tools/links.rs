@@ -142,7 +142,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<SectionArgs>,
     ) -> ToolResult<ShowResolversOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let section = args.section.map(SectionName::new).transpose()?;
         let parsed = checked(
             t,
@@ -193,7 +193,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<SectionArgs>,
     ) -> ToolResult<ShowPeersOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let section = args.section.map(SectionName::new).transpose()?;
         let parsed = checked(
             t,

@@ -359,7 +359,7 @@ impl HaproxyMcp {
         output_schema = out::<ShowMapOut>()
     )]
     async fn show_map(&self, Parameters(args): Parameters<ShowMapArgs>) -> ToolResult<ShowMapOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let map = MapName::new(&args.map)?;
         let entries = on_list(t, ListKind::Map, t.client.show_map(&map).await).await?;
         let filter = args.filter.as_deref().filter(|f| !f.is_empty());
@@ -399,7 +399,7 @@ impl HaproxyMcp {
         output_schema = out::<ShowAclOut>()
     )]
     async fn show_acl(&self, Parameters(args): Parameters<ShowAclArgs>) -> ToolResult<ShowAclOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let acl = MapName::new(&args.acl)?;
         let entries = on_list(t, ListKind::Acl, t.client.show_acl(&acl).await).await?;
         let filter = args.filter.as_deref().filter(|f| !f.is_empty());
@@ -437,7 +437,7 @@ impl HaproxyMcp {
         output_schema = out::<MapLookupOut>()
     )]
     async fn get_map(&self, Parameters(args): Parameters<GetMapArgs>) -> ToolResult<MapLookupOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let map = MapName::new(&args.map)?;
         let r = on_list(t, ListKind::Map, t.client.get_map(&map, &args.value).await).await?;
         let summary = match (&r.key, &r.value) {
@@ -472,7 +472,7 @@ impl HaproxyMcp {
         output_schema = out::<AclLookupOut>()
     )]
     async fn get_acl(&self, Parameters(args): Parameters<GetAclArgs>) -> ToolResult<AclLookupOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let acl = MapName::new(&args.acl)?;
         let r = on_list(t, ListKind::Acl, t.client.get_acl(&acl, &args.value).await).await?;
         let summary = match &r.pattern {
@@ -509,7 +509,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<MapEntryArgs>,
     ) -> ToolResult<ListDone> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let map = MapName::new(&args.map)?;
         let r = t.client.add_map_entry(&map, &args.key, &args.value).await;
         on_list(t, ListKind::Map, r).await?;
@@ -530,7 +530,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<MapEntryArgs>,
     ) -> ToolResult<ListDone> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let map = MapName::new(&args.map)?;
         let r = t.client.set_map_entry(&map, &args.key, &args.value).await;
         on_list(t, ListKind::Map, r).await?;
@@ -551,7 +551,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<MapKeyArgs>,
     ) -> ToolResult<ListDone> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let map = MapName::new(&args.map)?;
         on_list(
             t,
@@ -576,7 +576,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<AclPatternArgs>,
     ) -> ToolResult<ListDone> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let acl = MapName::new(&args.acl)?;
         on_list(
             t,
@@ -601,7 +601,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<AclPatternArgs>,
     ) -> ToolResult<ListDone> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let acl = MapName::new(&args.acl)?;
         on_list(
             t,
@@ -623,7 +623,7 @@ impl HaproxyMcp {
         output_schema = out::<ListDone>()
     )]
     async fn clear_map(&self, Parameters(args): Parameters<MapOnlyArgs>) -> ToolResult<ListDone> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let map = MapName::new(&args.map)?;
         let r = t.client.clear_list(ListKind::Map, &map).await;
         on_list(t, ListKind::Map, r).await?;
@@ -637,7 +637,7 @@ impl HaproxyMcp {
         output_schema = out::<ListDone>()
     )]
     async fn clear_acl(&self, Parameters(args): Parameters<AclOnlyArgs>) -> ToolResult<ListDone> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let acl = MapName::new(&args.acl)?;
         let r = t.client.clear_list(ListKind::Acl, &acl).await;
         on_list(t, ListKind::Acl, r).await?;
@@ -654,7 +654,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ReplaceMapArgs>,
     ) -> ToolResult<ReplaceOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let map = MapName::new(&args.map)?;
         let entries: Vec<(String, String)> =
             args.entries.into_iter().map(|e| (e.key, e.value)).collect();
@@ -673,7 +673,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ReplaceAclArgs>,
     ) -> ToolResult<ReplaceOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let acl = MapName::new(&args.acl)?;
         let r = t.client.replace_acl(&acl, &args.patterns).await;
         let version = replace_result(t, ListKind::Acl, r).await?;

@@ -96,7 +96,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<TargetOnly>,
     ) -> ToolResult<ProcessesOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let (procs, logs) = tokio::join!(t.client.show_proc(), t.client.show_startup_logs());
         let mut problems = Vec::new();
         let mut note = None;

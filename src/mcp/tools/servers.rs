@@ -422,7 +422,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<AddServerArgs>,
     ) -> ToolResult<AddServerOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let srv = server_to_change(&args.backend, &args.server)?;
         let addr = ServerAddress::new(&args.address)?;
         let opts = add_options(&args)?;
@@ -481,7 +481,7 @@ impl HaproxyMcp {
         Parameters(args): Parameters<DelServerArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> ToolResult<DelServerOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let srv = server_to_change(&args.backend, &args.server)?;
         if !args.drain_first {
             if let Err(e) = t.client.del_server(&srv).await {
@@ -509,7 +509,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ServerArgs>,
     ) -> ToolResult<ServerChangeOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let srv = server_to_change(&args.backend, &args.server)?;
         let before = read_before(t, &srv).await?;
         checked(t, &srv, t.client.enable_server(&srv).await).await?;
@@ -526,7 +526,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<DisableArgs>,
     ) -> ToolResult<ServerChangeOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let srv = server_to_change(&args.backend, &args.server)?;
         let (before, warning) = guarded(t, &srv, AdminStateArg::Maint, args.force).await?;
         checked(t, &srv, t.client.disable_server(&srv).await).await?;
@@ -543,7 +543,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<SetStateArgs>,
     ) -> ToolResult<ServerChangeOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let srv = server_to_change(&args.backend, &args.server)?;
         let (before, warning) = guarded(t, &srv, args.state, args.force).await?;
         let result = t.client.set_server_state(&srv, args.state.command()).await;
@@ -561,7 +561,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<SetWeightArgs>,
     ) -> ToolResult<WeightOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let srv = server_to_change(&args.backend, &args.server)?;
         let weight = match &args.weight {
             WeightArg::Absolute(w) => absolute_weight(*w)?,
@@ -611,7 +611,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<MaxconnServerArgs>,
     ) -> ToolResult<MaxconnOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let srv = server_to_change(&args.backend, &args.server)?;
         let result = t.client.set_maxconn_server(&srv, args.maxconn).await;
         checked(t, &srv, result).await?;
@@ -641,7 +641,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<MaxconnFrontendArgs>,
     ) -> ToolResult<MaxconnOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let fe = frontend_to_change(t, &args.frontend).await?;
         let mut warning = None;
         if args.maxconn == 0 {
@@ -695,7 +695,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<MaxconnGlobalArgs>,
     ) -> ToolResult<MaxconnOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         if let Err(e) = t.client.set_maxconn_global(args.maxconn).await {
             let mut err = ToolError::runtime(&t.name, &e);
             if e.refusal() == Some(RefusalKind::InvalidArgument)
@@ -718,7 +718,7 @@ impl HaproxyMcp {
 
     /// Change a server's address and port.
     #[tool(
-        description = "Change a server's address (and port), or the name its resolvers look up (`fqdn`): new connections go there, existing ones stay. On 3.0+ an immediate read may still show the old one.",
+        description = "Change a server's address (and port), or the name its resolvers look up (`fqdn`): new connections go there, existing ones stay. On 3.0+ a read right after may show the old one.",
         annotations(title = "Set server address", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<AddrOut>()
     )]
@@ -726,7 +726,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<SetAddrArgs>,
     ) -> ToolResult<AddrOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let srv = server_to_change(&args.backend, &args.server)?;
         let port = args.port.map(|p| args::port("port", p)).transpose()?;
         let said = match (&args.address, &args.fqdn, port) {
@@ -757,7 +757,7 @@ impl HaproxyMcp {
 
     /// Drain a server and wait for its sessions to end.
     #[tool(
-        description = "Drain a server and wait (with progress) until its sessions and queue are gone; set_maint=true then sets maint. On timeout it stays draining and says what is left.",
+        description = "Drain a server and wait (with progress) until its sessions and queue are gone; set_maint=true then sets maint. On timeout it stays draining, saying what is left.",
         annotations(title = "Drain server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DrainOut>()
     )]
@@ -766,7 +766,7 @@ impl HaproxyMcp {
         Parameters(args): Parameters<DrainArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> ToolResult<DrainOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let srv = server_to_change(&args.backend, &args.server)?;
         let timeout = timeout_of(args.timeout_secs)?;
         let (stat, warning) = guard_rotation(t, &srv, "drain", args.force).await?;

@@ -323,7 +323,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ShowSessionsArgs>,
     ) -> ToolResult<SessionsOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let filter = SessionFilter::new(&args)?;
         // HAProxy 3.2+ narrows the list itself (the reply stays small on a busy process, and a
         // name it does not know is refused); earlier versions list everything and the filter
@@ -359,7 +359,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<SessionArgs>,
     ) -> ToolResult<SessionDetailOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let id = SessionId::new(&args.id)?;
         let detail = checked(t, Subject::Nothing, t.client.show_session(&id).await).await?;
         let out = SessionDetailOut::from(detail);
@@ -376,7 +376,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<SessionArgs>,
     ) -> ToolResult<ShutdownOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let id = SessionId::new(&args.id)?;
         checked(t, Subject::Nothing, t.client.shutdown_session(&id).await).await?;
         let done = format!(
@@ -402,7 +402,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ServerSessionsArgs>,
     ) -> ToolResult<ShutdownOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let server = server_to_change(&args.backend, &args.server)?;
         let result = t.client.shutdown_server_sessions(&server).await;
         checked(t, Subject::Server(&server), result).await?;

@@ -404,7 +404,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ShowTableArgs>,
     ) -> ToolResult<ShowTableOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let table = TableName::new(&args.table)?;
         let filter = show_filter(&args)?;
         if let Some(asked) = &args.sort_by {
@@ -469,7 +469,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<SetTableArgs>,
     ) -> ToolResult<TableDone> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let table = TableName::new(&args.table)?;
         let key = args::text("table key", &args.key, MAX_KEY)?;
         let data = args
@@ -515,7 +515,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ClearTableArgs>,
     ) -> ToolResult<TableDone> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let table = TableName::new(&args.table)?;
         let filter = match (&args.key, args.all) {
             (Some(k), false) => TableFilter::Key(args::text("table key", k, MAX_KEY)?),

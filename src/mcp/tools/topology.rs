@@ -489,7 +489,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ListArgs>,
     ) -> ToolResult<FrontendsOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let report = checked(
             t,
             Subject::Nothing,
@@ -540,7 +540,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ListArgs>,
     ) -> ToolResult<BackendsOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let everything = StatFilter::default();
         let (names, stat) = tokio::join!(t.client.show_backends(), t.client.show_stat(&everything));
         let names = checked(t, Subject::Nothing, names).await?;
@@ -586,7 +586,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<BackendArgs>,
     ) -> ToolResult<BackendDetailOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let be = ProxyName::new(args.backend)?;
         let filter = proxy_stat(Some(be.clone()));
         let (stat, state) = tokio::join!(
@@ -646,7 +646,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ListServersArgs>,
     ) -> ToolResult<ServersOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let be = args.backend.map(ProxyName::new).transpose()?;
         let (state, stat) = read_servers(t, be.as_ref()).await?;
         let all = merge_servers(&state, &stat, be.as_ref().map(ProxyName::as_str));
@@ -698,7 +698,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ServerArgs>,
     ) -> ToolResult<ServerDetailOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let srv = ServerRef::new(&args.backend, &args.server)?;
         let (state, stat) = read_servers(t, Some(&srv.backend)).await?;
         let st = state.servers.iter().find(|s| s.name == srv.server.as_str());
@@ -740,7 +740,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ServerRowsArgs>,
     ) -> ToolResult<ServersStateOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let be = args.backend.map(ProxyName::new).transpose()?;
         let state = checked(
             t,
@@ -777,7 +777,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ServerRowsArgs>,
     ) -> ToolResult<ServersConnOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let be = args.backend.map(ProxyName::new).transpose()?;
         let conn = checked(
             t,
@@ -835,7 +835,7 @@ impl HaproxyMcp {
         output_schema = out::<TablesOut>()
     )]
     async fn list_tables(&self, Parameters(args): Parameters<ListArgs>) -> ToolResult<TablesOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let tables = checked(t, Subject::Nothing, t.client.show_tables().await).await?;
         let all: Vec<TableOut> = tables.into_iter().map(table_out).collect();
         let (tables, truncation) = truncate(all, limit_or(args.limit, default_limit::LISTED));
@@ -856,7 +856,7 @@ impl HaproxyMcp {
 
 impl HaproxyMcp {
     async fn list_refs(&self, kind: ListKind, args: ListArgs) -> ToolResult<ListRefsOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let lists = checked(t, Subject::Nothing, t.client.show_lists(kind).await).await?;
         let all: Vec<ListRefOut> = lists.into_iter().map(list_ref).collect();
         let (items, truncation) = truncate(all, limit_or(args.limit, default_limit::LISTED));

@@ -378,7 +378,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<ListCertificatesArgs>,
     ) -> ToolResult<ListCertificatesOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let only = args
             .certificate
             .as_deref()
@@ -462,7 +462,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<RotateArgs>,
     ) -> ToolResult<RotateOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let fail = |m: String| ToolError::new(format!("[{}] {m}", t.name));
         let Some(dir) = self.settings().certificates_dir.as_deref() else {
             return Err(fail(

@@ -227,7 +227,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<AddCertArgs>,
     ) -> ToolResult<AddCertOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let fail = |m: String| ToolError::new(format!("[{}] {m}", t.name));
         let name = TlsFileName::new(args.certificate.as_str()).map_err(|e| fail(e.to_string()))?;
         let list = TlsFileName::new(args.crt_list.as_str())
@@ -353,7 +353,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<RemoveCertArgs>,
     ) -> ToolResult<RemoveCertOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let fail = |m: String| ToolError::new(format!("[{}] {m}", t.name));
         let name = TlsFileName::new(args.certificate.as_str()).map_err(|e| fail(e.to_string()))?;
         let store = checked(t, Subject::Nothing, t.client.show_ssl_certs().await).await?;

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
+
+mod fleet;
 use serde::{Deserialize, Serialize};
 
 use super::{TargetOnly, default_limit, limit_or, out};
@@ -23,6 +25,7 @@ use crate::mcp::health::{
     BackendHealth, FrontendHealth, Period, over_window, summarize, summarize_frontends,
 };
 use crate::mcp::link_health::{peer_problems, resolver_problems};
+use crate::mcp::targets::{Selector, Target};
 
 /// Process information from `show info`.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -144,6 +147,9 @@ pub struct HealthOut {
     pub certificates: Vec<String>,
     /// The period the counters cover: `in the last N s`, or `since counters were last cleared`.
     pub period: String,
+    /// With several targets: each one's verdict (counts above are sums).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<fleet::FleetHealth>,
 }
 
 /// The youngest earlier sample health_summary uses for rates: closer samples say little.
@@ -161,7 +167,7 @@ const CERT_PROBLEMS_NAMED: usize = 5;
 /// Arguments of health_summary.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct HealthArgs {
-    /// Which HAProxy (see list_targets); needed only with several.
+    /// Which HAProxy, or several: `*`, `group:<name>`, `key=value` labels.
     #[serde(default)]
     pub target: Option<String>,
     /// Only this backend.
@@ -244,7 +250,7 @@ impl HaproxyMcp {
         output_schema = out::<InfoOut>()
     )]
     async fn show_info(&self, Parameters(args): Parameters<TargetOnly>) -> ToolResult<InfoOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let info = checked(t, Subject::Nothing, t.client.show_info().await).await?;
         let out = InfoOut {
             version: info.version().map(str::to_owned),
@@ -282,7 +288,7 @@ impl HaproxyMcp {
         output_schema = out::<StatOut>()
     )]
     async fn show_stat(&self, Parameters(args): Parameters<ShowStatArgs>) -> ToolResult<StatOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let proxy = args.proxy.as_deref().map(ProxyName::new).transpose()?;
         let objects = args
             .types
@@ -343,7 +349,7 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<TargetOnly>,
     ) -> ToolResult<ActivityOut> {
-        let t = self.target(args.target.as_deref())?;
+        let t = &self.target(args.target.as_deref())?;
         let report = checked(t, Subject::Nothing, t.client.show_activity().await).await?;
         let mut out = ActivityOut {
             totals: BTreeMap::new(),
@@ -362,7 +368,7 @@ impl HaproxyMcp {
 
     /// What looks wrong, backend by backend.
     #[tool(
-        description = "Start here for 'what is wrong?'. Per backend: servers by verdict, sessions, queue, 5xx %, connection errors %; per frontend: stopped, full, denied, malformed %; failing nameservers, disconnected peers, certificates expiring within 30 days. Rates since the previous call, or over window_secs.",
+        description = "Start here for 'what is wrong?'. Per backend: server states, sessions, queue, 5xx %, connection errors %; per frontend: stopped, full, denied, malformed %; failing DNS, disconnected peers, certs expiring in 30 days. Rates since the previous call, or over window_secs. Fleet: target `*`, group:<name>, k=v.",
         annotations(title = "Health summary", read_only_hint = true, open_world_hint = false),
         output_schema = out::<HealthOut>()
     )]
@@ -370,7 +376,46 @@ impl HaproxyMcp {
         &self,
         Parameters(args): Parameters<HealthArgs>,
     ) -> ToolResult<HealthOut> {
-        let t = self.target(args.target.as_deref())?;
+        if let Some(selector) = args.target.as_deref().map(Selector::parse).transpose()?
+            && !selector.is_single()
+        {
+            let targets = self.targets().select(&selector)?;
+            return Ok(fleet::health(self, &selector, &targets, &args).await);
+        }
+        let t = &self.target(args.target.as_deref())?;
+        self.health_of(t, &args).await
+    }
+
+    /// Reset statistics counters.
+    #[tool(
+        description = "Reset statistics counters: max values (`clear counters`), or every counter with all=true. The old values are lost.",
+        annotations(title = "Clear counters", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
+        output_schema = out::<Done>()
+    )]
+    async fn clear_counters(
+        &self,
+        Parameters(args): Parameters<ClearCountersArgs>,
+    ) -> ToolResult<Done> {
+        let t = &self.target(args.target.as_deref())?;
+        checked(t, Subject::Nothing, t.client.clear_counters(args.all).await).await?;
+        let done = if args.all {
+            "every statistics counter was reset"
+        } else {
+            "the max-value counters were reset"
+        };
+        Ok(Answer::new(
+            format!("[{}] Done: {done}.", t.name),
+            Done {
+                target: t.name.clone(),
+                done: done.to_owned(),
+            },
+        ))
+    }
+}
+
+impl HaproxyMcp {
+    /// health_summary on one target.
+    pub(super) async fn health_of(&self, t: &Target, args: &HealthArgs) -> ToolResult<HealthOut> {
         let backend = args.backend.as_deref().map(ProxyName::new).transpose()?;
         // Everything (or one proxy): the two plainest forms of the command.
         let filter = StatFilter {
@@ -507,32 +552,7 @@ impl HaproxyMcp {
                 dns_and_peers,
                 certificates,
                 period: period.phrase(),
-            },
-        ))
-    }
-
-    /// Reset statistics counters.
-    #[tool(
-        description = "Reset statistics counters: max values (`clear counters`), or every counter with all=true. The old values are lost.",
-        annotations(title = "Clear counters", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
-        output_schema = out::<Done>()
-    )]
-    async fn clear_counters(
-        &self,
-        Parameters(args): Parameters<ClearCountersArgs>,
-    ) -> ToolResult<Done> {
-        let t = self.target(args.target.as_deref())?;
-        checked(t, Subject::Nothing, t.client.clear_counters(args.all).await).await?;
-        let done = if args.all {
-            "every statistics counter was reset"
-        } else {
-            "the max-value counters were reset"
-        };
-        Ok(Answer::new(
-            format!("[{}] Done: {done}.", t.name),
-            Done {
-                target: t.name.clone(),
-                done: done.to_owned(),
+                fleet: None,
             },
         ))
     }

@@ -1,0 +1,88 @@
+//! One read on many targets: at most [`CONCURRENCY`] targets at a time, a deadline per target,
+//! and every target's outcome kept (an unreachable or slow target is reported, never fails the
+//! whole call). Each target's own client still holds its CLI connection budget.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use super::targets::Target;
+
+/// How many targets a fleet read talks to at once.
+pub const CONCURRENCY: usize = 32;
+
+/// How long a fleet read waits for one target.
+pub const TARGET_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Runs `read` on every target (at most [`CONCURRENCY`] at once), each within `deadline`, and
+/// returns the outcomes in the targets' order.
+pub async fn on_each<T, F, Fut>(
+    targets: &[Target],
+    deadline: Duration,
+    read: F,
+) -> Vec<Result<T, String>>
+where
+    F: Fn(Target) -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let runs = targets.iter().cloned().enumerate().map(|(i, t)| {
+        let run = read(t);
+        async move {
+            let outcome = match tokio::time::timeout(deadline, run).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(format!("no answer within {} s", deadline.as_secs_f64())),
+            };
+            (i, outcome)
+        }
+    });
+    let mut done: Vec<(usize, Result<T, String>)> = futures::stream::iter(runs)
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::haproxy::{ClientOptions, Endpoint, RuntimeClient};
+
+    fn target(name: &str) -> Target {
+        let client = RuntimeClient::new(Endpoint::unix("/nonexistent"), ClientOptions::default());
+        Target::new(name, client, false)
+    }
+
+    #[tokio::test]
+    async fn outcomes_keep_order_and_slow_targets_time_out() {
+        let targets: Vec<Target> = ["a", "slow", "c"].into_iter().map(target).collect();
+        let out = on_each(&targets, Duration::from_millis(100), |t| async move {
+            if t.name == "slow" {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+            Ok::<_, String>(t.name)
+        })
+        .await;
+        assert_eq!(out[0], Ok("a".to_owned()));
+        assert_eq!(out[1], Err("no answer within 0.1 s".to_owned()));
+        assert_eq!(out[2], Ok("c".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn no_more_than_the_concurrency_run_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let targets: Vec<Target> = (0..100).map(|i| target(&format!("t{i}"))).collect();
+        let (running, peak) = (&AtomicUsize::new(0), &AtomicUsize::new(0));
+        let out = on_each(&targets, TARGET_DEADLINE, |_| async move {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            running.fetch_sub(1, Ordering::SeqCst);
+            Ok::<_, String>(())
+        })
+        .await;
+        assert_eq!(out.len(), 100);
+        assert_eq!(peak.load(Ordering::SeqCst), CONCURRENCY);
+    }
+}
