@@ -10,13 +10,17 @@
 //! * start-up: from spawning the stdio server to its answer to `initialize`;
 //! * the MCP layer's own cost over stdio: `show_info`, `show_stat` and `list_servers` through the
 //!   server beside a raw round trip of the same command on the same socket, on the emulator and on
-//!   a live HAProxy (`stdio_overhead.rs`).
+//!   a live HAProxy (`stdio_overhead.rs`);
+//! * a fleet in one call: `health_summary` over 50, 200 and 500 emulated targets with 5 ms of
+//!   latency each, against one single-target call, and the server's peak RSS (`fleet.rs`).
 //!
 //! Each figure is printed beside its goal and written to `target/bench-results/system.tsv` for
 //! scripts/bench-report.sh. Under `cargo test` (no `--bench`), a short smoke run checks that
 //! every step works and no figure is judged.
 
 mod common;
+#[path = "system/fleet.rs"]
+mod fleet;
 #[path = "system/stdio_overhead.rs"]
 mod stdio_overhead;
 
@@ -44,6 +48,8 @@ struct Plan {
     stat_calls: usize,
     stdio_warmup: usize,
     stdio_calls: usize,
+    fleet_sizes: Vec<usize>,
+    fleet_calls: usize,
 }
 
 impl Plan {
@@ -58,6 +64,8 @@ impl Plan {
                 stat_calls: 20,
                 stdio_warmup: 100,
                 stdio_calls: 1000,
+                fleet_sizes: vec![50, 200, 500],
+                fleet_calls: 5,
             }
         } else {
             Plan {
@@ -69,6 +77,8 @@ impl Plan {
                 stat_calls: 2,
                 stdio_warmup: 2,
                 stdio_calls: 5,
+                fleet_sizes: vec![5],
+                fleet_calls: 1,
             }
         }
     }
@@ -113,13 +123,16 @@ fn main() {
         if wanted("stdio") {
             figures.extend(stdio_overhead::stdio_overhead(&plan, dir.path()).await);
         }
+        if wanted("fleet") {
+            figures.extend(fleet::fleet(&plan, dir.path()).await);
+        }
         figures
     });
     report(&figures, bench);
 }
 
 /// Whether `section` runs: all do unless `SYSTEM_BENCH` names some (comma-separated: http,
-/// memory, startup, stdio), for working on one figure.
+/// memory, startup, stdio, fleet), for working on one figure.
 fn wanted(section: &str) -> bool {
     std::env::var("SYSTEM_BENCH").map_or(true, |only| only.split(',').any(|s| s.trim() == section))
 }

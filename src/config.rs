@@ -164,6 +164,18 @@ pub struct Cli {
     #[arg(long, env = "HAPROXY_MCP_CERTIFICATES_DIR")]
     pub certificates_dir: Option<PathBuf>,
 
+    /// Fleet reads (`target` = `*`, `group:…`, `k=v`): most targets read at once.
+    #[arg(long, env = "HAPROXY_MCP_FLEET_CONCURRENCY", default_value_t = 500)]
+    pub fleet_concurrency: usize,
+    /// Fleet reads: how long one target may take, in milliseconds (a slower one is reported as
+    /// failed; the others' answers stand).
+    #[arg(
+        long,
+        env = "HAPROXY_MCP_FLEET_TARGET_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub fleet_target_timeout_ms: u64,
+
     /// Remove every tool that changes HAProxy, and refuse mutating commands.
     #[arg(long, env = "HAPROXY_MCP_READ_ONLY", value_parser = BoolishValueParser::new())]
     pub read_only: bool,
@@ -340,6 +352,8 @@ pub struct Config {
     pub read_only: bool,
     /// Where rotate_certificate reads new certificates from (canonical path), if anywhere.
     pub certificates_dir: Option<PathBuf>,
+    /// How fleet reads reach their targets.
+    pub fleet: crate::mcp::fleet::FleetLimits,
     /// Toolsets.
     pub toolsets: Vec<Toolset>,
     /// Emulator spec (bundled version or folder), when in demo mode.
@@ -487,6 +501,7 @@ impl Config {
             target_groups,
             read_only: client.read_only,
             certificates_dir: certificates_dir(&cli)?,
+            fleet: fleet_limits(&cli)?,
             toolsets,
             emulator,
             emulator_engine: if cli.emulator_replay {
@@ -577,6 +592,28 @@ fn audit_destination(cli: &Cli) -> Result<AuditDestination, ConfigError> {
 }
 
 /// The certificates folder, resolved now so a missing one stops the server at start.
+/// The fleet reads' concurrency and per-target deadline, checked.
+fn fleet_limits(cli: &Cli) -> Result<crate::mcp::fleet::FleetLimits, ConfigError> {
+    if !(1..=5000).contains(&cli.fleet_concurrency) {
+        return Err(bad(
+            &cli.setting("fleet_concurrency"),
+            format!("{} is outside 1–5000", cli.fleet_concurrency),
+            "give how many targets a fleet read may talk to at once (default 500); each holds up to HAPROXY_MAX_CONNECTIONS file descriptors",
+        ));
+    }
+    if !(100..=600_000).contains(&cli.fleet_target_timeout_ms) {
+        return Err(bad(
+            &cli.setting("fleet_target_timeout_ms"),
+            format!("{} ms is outside 100–600000", cli.fleet_target_timeout_ms),
+            "give how long one target of a fleet read may take, in milliseconds (default 10000)",
+        ));
+    }
+    Ok(crate::mcp::fleet::FleetLimits {
+        concurrency: cli.fleet_concurrency,
+        target_deadline: Duration::from_millis(cli.fleet_target_timeout_ms),
+    })
+}
+
 fn certificates_dir(cli: &Cli) -> Result<Option<PathBuf>, ConfigError> {
     let Some(dir) = cli.certificates_dir.as_deref() else {
         return Ok(None);

@@ -214,6 +214,7 @@ async fn serve(targets: Targets, config: &Config, mut stop: StopSignal) -> Resul
         toolsets: config.toolsets.clone(),
         audit,
         certificates_dir: config.certificates_dir.clone(),
+        fleet: config.fleet,
         ..Settings::default()
     };
     let server = HaproxyMcp::new(targets, settings);

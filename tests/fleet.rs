@@ -530,4 +530,181 @@ async fn a_fleet_with_live_haproxy_reports_its_own_verdict() {
         .trim();
     assert_eq!(live_row["version"], version, "{listed}");
     assert_eq!(live_row["group"], "mixed", "{listed}");
+
+    // A rolling change: applied on the live HAProxy and the emulator, stopped at `gone`.
+    let err = h
+        .err(
+            "rolling_change",
+            json!({"target": "group:mixed", "tool": "set_weight",
+                   "arguments": {"backend": "be_app", "server": "app1", "weight": 17}}),
+        )
+        .await;
+    assert!(err.contains("CHANGED (2): live ("), "{err}");
+    assert!(err.contains("Failed on gone: "), "{err}");
+    let weight = live.raw("get weight be_app/app1");
+    assert!(weight.starts_with("17 "), "HAProxy's own answer: {weight}");
+}
+
+/// A group of four emulated targets (`r1`…`r4`) with `r3` a socket nobody listens on, audited
+/// to a file.
+async fn rolling_fleet(dir: &Path) -> (McpHarness, std::path::PathBuf) {
+    let tmp = tempfile::Builder::new()
+        .prefix("rf")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let audit = dir.join("audit.jsonl");
+    let settings = Settings {
+        audit: haproxy_mcp_server::mcp::audit::AuditLog::file(&audit).unwrap(),
+        ..Settings::default()
+    };
+    let mut handles = Vec::new();
+    let mut members = Vec::new();
+    for (name, version) in [("r1", "3.2"), ("r2", "2.6"), ("r3", ""), ("r4", "3.4")] {
+        let endpoint = if version.is_empty() {
+            Endpoint::unix(tmp.path().join("nobody.sock"))
+        } else {
+            let (e, h) = emulator_endpoint(version, tmp.path(), name).await;
+            handles.push(h);
+            e
+        };
+        members.push(target(name, endpoint, &settings, !version.is_empty()));
+    }
+    let targets =
+        Targets::with_groups(Vec::new(), None, vec![("web".into(), "file (test)".into())]).unwrap();
+    targets.update_group("web", Ok(members));
+    (
+        McpHarness::start(targets, settings, handles, tmp).await,
+        audit,
+    )
+}
+
+async fn weight(h: &McpHarness, target: &str) -> Value {
+    let out = h
+        .ok(
+            "get_server",
+            json!({"target": target, "backend": "be_app", "server": "app1"}),
+        )
+        .await;
+    out["server"]["weight"].clone()
+}
+
+#[tokio::test]
+async fn a_rolling_change_that_fails_on_the_third_target_says_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, audit) = rolling_fleet(dir.path()).await;
+    let before = weight(&h, "r4").await;
+    let err = h
+        .err(
+            "rolling_change",
+            json!({"target": "group:web", "tool": "set_weight",
+                   "arguments": {"backend": "be_app", "server": "app1", "weight": 7}}),
+        )
+        .await;
+    // The first two changed (HAProxy's own read-back says so), the fourth untouched.
+    assert_eq!(weight(&h, "r1").await, 7);
+    assert_eq!(weight(&h, "r2").await, 7);
+    assert_eq!(weight(&h, "r4").await, before, "r4 was not touched");
+    assert!(
+        err.starts_with(
+            "[group web] set_weight STOPPED at the first failure. Failed on r3: cannot connect"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("cannot connect"), "{err}");
+    assert!(err.contains("CHANGED (2): r1 ("), "{err}");
+    assert!(err.contains("; r2 ("), "{err}");
+    assert!(err.contains("NOT TOUCHED (1): r4."), "{err}");
+    // Audited per target, as calls of their own, besides the rollout itself.
+    let log = std::fs::read_to_string(&audit).unwrap();
+    let records: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let steps: Vec<(&str, &str)> = records
+        .iter()
+        .filter(|r| r["tool"] == "set_weight")
+        .map(|r| {
+            (
+                r["target"].as_str().unwrap(),
+                r["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [("r1", "ok"), ("r2", "ok"), ("r3", "error")],
+        "{log}"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r["tool"] == "rolling_change" && r["outcome"] == "error"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_rolling_change_applies_everywhere_in_batches_or_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, _audit) = rolling_fleet(dir.path()).await;
+    // Bad arguments fail on the first target: nothing changed anywhere.
+    let err = h
+        .err(
+            "rolling_change",
+            json!({"target": "group:web", "tool": "set_weight",
+                   "arguments": {"backend": "be_app", "server": "app1", "weight": 999}}),
+        )
+        .await;
+    assert!(err.contains("Failed on r1: "), "{err}");
+    assert!(err.contains("weight"), "names the argument: {err}");
+    assert!(err.contains("No target was changed."), "{err}");
+    assert!(err.contains("NOT TOUCHED (3): r2, r3, r4."), "{err}");
+    for t in ["r1", "r2", "r4"] {
+        assert_ne!(weight(&h, t).await, 999);
+    }
+    // Refusals before anything is sent.
+    let err = h
+        .err(
+            "rolling_change",
+            json!({"target": "group:web", "tool": "set_weight",
+                   "arguments": {"target": "r1", "backend": "be_app", "server": "app1", "weight": 5}}),
+        )
+        .await;
+    assert!(err.contains("must not name a target"), "{err}");
+    let err = h
+        .err(
+            "rolling_change",
+            json!({"target": "site=none", "tool": "set_weight",
+                   "arguments": {"backend": "be_app", "server": "app1", "weight": 5}}),
+        )
+        .await;
+    assert!(err.contains("selects no target"), "{err}");
+    // Without the unreachable one (a label selection), two at a time: all changed.
+    let r = h
+        .call(
+            "rolling_change",
+            json!({"target": "*", "tool": "set_weight", "batch": 2,
+                   "arguments": {"backend": "be_app", "server": "app1", "weight": 9}}),
+        )
+        .await;
+    assert_eq!(r.is_error, Some(true), "r3 is unreachable: {}", summary(&r));
+    // r3 and r4 ran together: r4 changed, r3 failed, nothing was left.
+    let s = summary(&r);
+    assert!(s.contains("Failed on r3: cannot connect"), "{s}");
+    assert!(
+        s.contains("CHANGED (3): r1 (be_app/app1 weight 1 -> 9"),
+        "{s}"
+    );
+    assert!(s.contains("No target was left untouched."), "{s}");
+    assert_eq!(weight(&h, "r4").await, 9, "r4 was in r3's batch");
+    // On the reachable ones only (a name selects one): applied, and said so.
+    let out = h
+        .ok(
+            "rolling_change",
+            json!({"target": "r2", "tool": "set_weight",
+                   "arguments": {"backend": "be_app", "server": "app1", "weight": 3}}),
+        )
+        .await;
+    assert_eq!(out["changed"][0]["target"], "r2", "{out}");
+    assert_eq!(weight(&h, "r2").await, 3, "{out}");
 }

@@ -1,4 +1,4 @@
-//! One read on many targets: at most [`CONCURRENCY`] targets at a time, a deadline per target,
+//! One read on many targets: a bounded number of targets at a time, a deadline per target,
 //! and every target's outcome kept (an unreachable or slow target is reported, never fails the
 //! whole call). Each target's own client still holds its CLI connection budget.
 
@@ -9,16 +9,31 @@ use futures::StreamExt;
 
 use super::targets::Target;
 
-/// How many targets a fleet read talks to at once.
-pub const CONCURRENCY: usize = 32;
+/// How a fleet read reaches its targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FleetLimits {
+    /// Most targets read at once. The default reads a fleet of 500 in one wave, so a fleet
+    /// call takes about as long as its slowest target (docs/benchmarks.md); each target's own
+    /// client still holds its CLI connection budget.
+    pub concurrency: usize,
+    /// How long one target may take before it is reported as failed.
+    pub target_deadline: Duration,
+}
 
-/// How long a fleet read waits for one target.
-pub const TARGET_DEADLINE: Duration = Duration::from_secs(10);
+impl Default for FleetLimits {
+    fn default() -> Self {
+        Self {
+            concurrency: 500,
+            target_deadline: Duration::from_secs(10),
+        }
+    }
+}
 
-/// Runs `read` on every target (at most [`CONCURRENCY`] at once), each within `deadline`, and
-/// returns the outcomes in the targets' order.
+/// Runs `read` on every target (at most `limits.concurrency` at once), each within `deadline`,
+/// and returns the outcomes in the targets' order.
 pub async fn on_each<T, F, Fut>(
     targets: &[Target],
+    concurrency: usize,
     deadline: Duration,
     read: F,
 ) -> Vec<Result<T, String>>
@@ -37,7 +52,7 @@ where
         }
     });
     let mut done: Vec<(usize, Result<T, String>)> = futures::stream::iter(runs)
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
     done.sort_by_key(|(i, _)| *i);
@@ -57,7 +72,7 @@ mod tests {
     #[tokio::test]
     async fn outcomes_keep_order_and_slow_targets_time_out() {
         let targets: Vec<Target> = ["a", "slow", "c"].into_iter().map(target).collect();
-        let out = on_each(&targets, Duration::from_millis(100), |t| async move {
+        let out = on_each(&targets, 8, Duration::from_millis(100), |t| async move {
             if t.name == "slow" {
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
@@ -74,7 +89,7 @@ mod tests {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let targets: Vec<Target> = (0..100).map(|i| target(&format!("t{i}"))).collect();
         let (running, peak) = (&AtomicUsize::new(0), &AtomicUsize::new(0));
-        let out = on_each(&targets, TARGET_DEADLINE, |_| async move {
+        let out = on_each(&targets, 32, Duration::from_secs(10), |_| async move {
             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
             peak.fetch_max(now, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -83,6 +98,6 @@ mod tests {
         })
         .await;
         assert_eq!(out.len(), 100);
-        assert_eq!(peak.load(Ordering::SeqCst), CONCURRENCY);
+        assert_eq!(peak.load(Ordering::SeqCst), 32);
     }
 }

@@ -31,6 +31,8 @@ pub struct Settings {
     pub audit: AuditLog,
     /// The folder rotate_certificate reads new certificate files from (None: rotation off).
     pub certificates_dir: Option<std::path::PathBuf>,
+    /// How fleet reads reach their targets.
+    pub fleet: super::fleet::FleetLimits,
 }
 
 impl Default for Settings {
@@ -41,6 +43,7 @@ impl Default for Settings {
             drain_poll: Duration::from_millis(500),
             audit: AuditLog::disabled(),
             certificates_dir: None,
+            fleet: super::fleet::FleetLimits::default(),
         }
     }
 }

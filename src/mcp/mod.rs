@@ -7,6 +7,7 @@ pub mod audit_bound;
 pub mod caller;
 pub mod catalog;
 pub mod cert_inventory;
+mod dispatch;
 pub(crate) mod explain;
 pub mod fleet;
 pub mod handler;

@@ -5,6 +5,7 @@
 //! * `$schema` and schemars' own `format`s (`uint64`, `int32`, `double`…) go: they are not
 //!   standard formats (the MCP Inspector warns about each one and strict validators reject them);
 //!   the range they imply stays as `minimum`/`maximum`;
+//! * `"additionalProperties": true` goes (it is the default);
 //! * `"default": null` and a flag's `"default": false` go (an absent optional argument is
 //!   already null, an absent flag off);
 //! * a `oneOf` of string constants becomes one `enum` (the variants' prose stays in the tool and
@@ -34,6 +35,7 @@ const NON_STANDARD_FORMATS: &[&str] = &[
 /// Argument descriptions that only restate the argument's name (kept in the source, where every
 /// field is documented, and in docs/tools.md): `server` is the server's name whatever the tool.
 const SELF_EVIDENT: &[(&str, &str)] = &[
+    ("tool", "The change tool."),
     ("server", "The server's name."),
     ("backend", "The server's backend."),
     ("backend", "The backend."),
@@ -234,6 +236,10 @@ fn rewrite(
             && map.get("type").and_then(Value::as_str) == Some("boolean"))
     {
         map.remove("default");
+    }
+    // Any property is allowed unless a schema says otherwise: `true` restates the default.
+    if map.get("additionalProperties") == Some(&Value::Bool(true)) {
+        map.remove("additionalProperties");
     }
     if map
         .get("format")

@@ -85,6 +85,13 @@ async def main(binary, version):
             await ok("set_weight", backend="be_app", server="app1", weight=7)
             got = await ok("get_server", backend="be_app", server="app1")
             assert got["server"]["weight"] == 7, got
+            # The same change as a rollout over every target (the demo has one).
+            rolled = await ok("rolling_change", target="*", tool="set_weight",
+                              arguments={"backend": "be_app", "server": "app1", "weight": 8})
+            assert [c["target"] for c in rolled["changed"]] == ["emulated"], rolled
+            got = await ok("get_server", backend="be_app", server="app1")
+            assert got["server"]["weight"] == 8, got
+            await ok("set_weight", backend="be_app", server="app1", weight=7)
             preview = await ok("preview_reload")
             assert any(d.startswith("server be_app/app1: weight 7, configured")
                        for d in preview["drops"]), preview

@@ -183,7 +183,7 @@ impl HaproxyMcp {
 
     /// Puts a runtime backend into service (3.4+).
     #[tool(
-        description = "Publish a backend (`publish backend`, HAProxy 3.4+): rules and maps can route to it. Check its servers with get_backend first.",
+        description = "Publish a backend (3.4+): rules and maps can route to it. Check its servers with get_backend first.",
         annotations(title = "Publish backend", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]
@@ -209,7 +209,7 @@ impl HaproxyMcp {
 
     /// Deletes a backend (3.4+).
     #[tool(
-        description = "Delete a backend (`del backend`, HAProxy 3.4+): only UNPUBLISHED with NO servers (unpublish_backend, then del_server each). Refused while it has sessions unless force=true.",
+        description = "Delete a backend (3.4+): only UNPUBLISHED with NO servers (unpublish_backend, then del_server each). Refused while it has sessions unless force=true.",
         annotations(title = "Delete backend", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]

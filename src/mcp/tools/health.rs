@@ -294,7 +294,7 @@ async fn change(
 impl HaproxyMcp {
     /// Turns a server's health checks back on.
     #[tool(
-        description = "Enable a server's health checks (`enable health`); its state follows the checks again. Fails without `check` in the configuration.",
+        description = "Enable a server's health checks; its state follows the checks again. Fails without `check` in the configuration.",
         annotations(title = "Enable health checks", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -333,7 +333,7 @@ impl HaproxyMcp {
 
     /// Turns a server's agent check back on.
     #[tool(
-        description = "Enable a server's agent check (`enable agent`). Fails without agent-check in the configuration.",
+        description = "Enable a server's agent check. Fails without agent-check in the configuration.",
         annotations(title = "Enable agent check", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -351,7 +351,7 @@ impl HaproxyMcp {
 
     /// Turns a server's agent check off.
     #[tool(
-        description = "Disable a server's agent check (`disable agent`): its reports (weight, drain, down) stop applying. Undo with enable_agent.",
+        description = "Disable a server's agent check: its reports (weight, drain, down) stop applying. Undo with enable_agent.",
         annotations(title = "Disable agent check", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -390,7 +390,7 @@ impl HaproxyMcp {
 
     /// Forces a server's agent state.
     #[tool(
-        description = "Force a server's agent-check state (`set server … agent up|down`); down takes it out of traffic. Fails without an agent check.",
+        description = "Force a server's agent-check state; down takes it out of traffic. Fails without an agent check.",
         annotations(title = "Force agent state", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]

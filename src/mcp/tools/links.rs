@@ -134,7 +134,7 @@ fn lead(target: &str, what: String, problems: &[String]) -> String {
 impl HaproxyMcp {
     /// DNS resolvers and their nameservers.
     #[tool(
-        description = "DNS resolvers (`show resolvers`): per nameserver, queries sent, answers and failures since start; failing ones first.",
+        description = "DNS resolvers: per nameserver, queries sent, answers and failures since start; failing ones first.",
         annotations(title = "Show resolvers", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ShowResolversOut>()
     )]
@@ -185,7 +185,7 @@ impl HaproxyMcp {
 
     /// Peers sections: who shares stick tables with this HAProxy.
     #[tool(
-        description = "Peers (`show peers`): per peer, session state, last status, connection attempts, updates not yet pushed per shared table; disconnected ones first.",
+        description = "Peers: per peer, session state, last status, connection attempts, updates not yet pushed per shared table; disconnected ones first.",
         annotations(title = "Show peers", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ShowPeersOut>()
     )]

@@ -354,7 +354,7 @@ fn replaced(
 impl HaproxyMcp {
     /// A map's entries.
     #[tool(
-        description = "Entries of a map (`show map`): key, value, reference.",
+        description = "Entries of a map: key, value, reference.",
         annotations(title = "Show map entries", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ShowMapOut>()
     )]
@@ -394,7 +394,7 @@ impl HaproxyMcp {
 
     /// An ACL's patterns.
     #[tool(
-        description = "Patterns of an ACL (`show acl`).",
+        description = "An ACL's patterns and refs.",
         annotations(title = "Show ACL patterns", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ShowAclOut>()
     )]
@@ -432,7 +432,7 @@ impl HaproxyMcp {
 
     /// What a map returns for a value.
     #[tool(
-        description = "Look a value up in a map as traffic rules do (`get map`): whether an entry matches, its key and value. 'Which backend would Host X go to?'",
+        description = "Look a value up in a map as traffic rules do: whether an entry matches, its key and value. 'Which backend would Host X go to?'",
         annotations(title = "Look up a map", read_only_hint = true, open_world_hint = false),
         output_schema = out::<MapLookupOut>()
     )]
@@ -467,7 +467,7 @@ impl HaproxyMcp {
 
     /// Whether a value matches an ACL.
     #[tool(
-        description = "Test a value against an ACL as traffic rules do (`get acl`): match or not, and which pattern. 'Is client IP X blocked?'",
+        description = "Test a value against an ACL as traffic rules do: match or not, and which pattern. 'Is client IP X blocked?'",
         annotations(title = "Test an ACL", read_only_hint = true, open_world_hint = false),
         output_schema = out::<AclLookupOut>()
     )]
@@ -501,7 +501,7 @@ impl HaproxyMcp {
 
     /// Adds a map entry.
     #[tool(
-        description = "Add a map entry (`add map`). No duplicate check: an existing key gets a second entry and lookups keep the first; set_map_entry changes a value.",
+        description = "Add a map entry. No duplicate check: an existing key gets a second entry and lookups keep the first; set_map_entry changes a value.",
         annotations(title = "Add map entry", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -522,7 +522,7 @@ impl HaproxyMcp {
 
     /// Changes a map entry's value.
     #[tool(
-        description = "Change the value of an existing map key (`set map`), for every entry with that key. Fails with 'entry not found' if absent (use add_map_entry).",
+        description = "Change the value of an existing map key, for every entry with that key. Fails with 'entry not found' if absent (use add_map_entry).",
         annotations(title = "Set map entry", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -543,7 +543,7 @@ impl HaproxyMcp {
 
     /// Removes a map entry.
     #[tool(
-        description = "Remove a key from a map (`del map`), every entry with it; 'Key not found' when absent.",
+        description = "Remove a key from a map, every entry with it; 'Key not found' when absent.",
         annotations(title = "Delete map entry", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -568,7 +568,7 @@ impl HaproxyMcp {
 
     /// Adds an ACL pattern.
     #[tool(
-        description = "Add a pattern to an ACL (`add acl`), e.g. an IP or network to block. HAProxy checks it against the ACL's type and does not check duplicates.",
+        description = "Add a pattern to an ACL, e.g. an IP or network to block. HAProxy checks it against the ACL's type and does not check duplicates.",
         annotations(title = "Add ACL pattern", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -593,7 +593,7 @@ impl HaproxyMcp {
 
     /// Removes an ACL pattern.
     #[tool(
-        description = "Remove a pattern from an ACL (`del acl`); 'Key not found' when absent.",
+        description = "Remove a pattern from an ACL; 'Key not found' when absent.",
         annotations(title = "Delete ACL pattern", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -618,7 +618,7 @@ impl HaproxyMcp {
 
     /// Empties a map.
     #[tool(
-        description = "Remove every entry of a map (`clear map`); rules using it fall back at once. To swap contents with no empty moment, use replace_map.",
+        description = "Remove every entry of a map; rules using it fall back at once. To swap contents with no empty moment, use replace_map.",
         annotations(title = "Clear map", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -632,7 +632,7 @@ impl HaproxyMcp {
 
     /// Empties an ACL.
     #[tool(
-        description = "Remove every pattern of an ACL (`clear acl`); rules using it stop matching at once. To swap with no empty moment, use replace_acl.",
+        description = "Remove every pattern of an ACL; rules using it stop matching at once. To swap with no empty moment, use replace_acl.",
         annotations(title = "Clear ACL", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]

@@ -316,9 +316,12 @@ fn millis(start: Instant) -> f64 {
     (start.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0
 }
 
-/// Probes the targets, a bounded number at a time.
-async fn probe_all(targets: &[Target]) -> Vec<Probe> {
-    fleet::on_each(targets, fleet::TARGET_DEADLINE, |t| probe(t.client)).await
+/// Probes the targets, a bounded number at a time (each probe has its own timeout).
+async fn probe_all(targets: &[Target], limits: fleet::FleetLimits) -> Vec<Probe> {
+    fleet::on_each(targets, limits.concurrency, limits.target_deadline, |t| {
+        probe(t.client)
+    })
+    .await
 }
 
 fn target_out(t: &Target, default: Option<&str>, probe: Probe) -> TargetOut {
@@ -614,7 +617,7 @@ impl HaproxyMcp {
         let all = self.targets();
         let selector = Selector::parse(args.target.as_deref().unwrap_or("*"))?;
         let chosen = all.select(&selector)?;
-        let probes = probe_all(&chosen).await;
+        let probes = probe_all(&chosen, self.settings().fleet).await;
         let default = all.default_name();
         let mut targets: Vec<TargetOut> = chosen
             .iter()

@@ -14,6 +14,7 @@ mod links;
 mod maps;
 mod misc;
 mod processes;
+mod rolling;
 mod servers;
 mod sessions;
 mod stats;
@@ -48,7 +49,11 @@ impl Toolset {
             Self::Maps => HaproxyMcp::maps_router(),
             Self::Tables => HaproxyMcp::tables_router(),
             Self::Health => HaproxyMcp::health_router(),
-            Self::Misc => HaproxyMcp::misc_router() + HaproxyMcp::processes_router(),
+            Self::Misc => {
+                HaproxyMcp::misc_router()
+                    + HaproxyMcp::processes_router()
+                    + HaproxyMcp::rolling_router()
+            }
             Self::Certificates => {
                 HaproxyMcp::certificates_router() + HaproxyMcp::certificate_store_router()
             }

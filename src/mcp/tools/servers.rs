@@ -472,7 +472,7 @@ impl HaproxyMcp {
 
     /// Delete a server (only in maintenance with no sessions; optionally drain it first).
     #[tool(
-        description = "Delete a server (`del server`): in maint, without sessions, unused by the configuration; drain_first=true drains, waits, sets maint, deletes.",
+        description = "Delete a server: in maint, without sessions, unused by the configuration; drain_first=true drains, waits, sets maint, deletes.",
         annotations(title = "Delete server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DelServerOut>()
     )]
@@ -501,7 +501,7 @@ impl HaproxyMcp {
 
     /// Put a server back into service.
     #[tool(
-        description = "Put a server back into service (`enable server`, same as set_server_state ready): it takes traffic once its checks pass.",
+        description = "Put a server back into service (as set_server_state ready): it takes traffic once its checks pass.",
         annotations(title = "Enable server", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
@@ -553,7 +553,7 @@ impl HaproxyMcp {
 
     /// Change a server's weight.
     #[tool(
-        description = "Set a server's weight (`set server … weight`); 0 stops new load-balanced traffic. Reports before and after. Static algorithms accept only 0 and 100%.",
+        description = "Set a server's weight; 0 stops new load-balanced traffic. Reports before and after. Static algorithms accept only 0 and 100%.",
         annotations(title = "Set server weight", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<WeightOut>()
     )]
@@ -603,7 +603,7 @@ impl HaproxyMcp {
 
     /// Change a server's connection limit.
     #[tool(
-        description = "Set a server's maxconn (`set maxconn server`): most concurrent sessions sent to it, the rest queue; 0 removes the limit.",
+        description = "Set a server's maxconn: most concurrent sessions sent to it, the rest queue; 0 removes the limit.",
         annotations(title = "Set server maxconn", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<MaxconnOut>()
     )]
@@ -633,7 +633,7 @@ impl HaproxyMcp {
 
     /// Change a frontend's connection limit.
     #[tool(
-        description = "Set a frontend's maxconn (`set maxconn frontend`): the most concurrent connections it accepts; further ones wait in the kernel's backlog.",
+        description = "Set a frontend's maxconn: the most concurrent connections it accepts; further ones wait in the kernel's backlog.",
         annotations(title = "Set frontend maxconn", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<MaxconnOut>()
     )]
@@ -687,7 +687,7 @@ impl HaproxyMcp {
 
     /// Change the process-wide connection limit.
     #[tool(
-        description = "Set the process-wide maxconn (`set maxconn global`), up to Hard_maxconn (show_info); 0 restores that limit.",
+        description = "Set the process-wide maxconn, up to Hard_maxconn (show_info); 0 restores that limit.",
         annotations(title = "Set global maxconn", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<MaxconnOut>()
     )]

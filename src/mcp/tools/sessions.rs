@@ -315,7 +315,7 @@ fn detail_summary(target: &str, d: &SessionDetailOut) -> String {
 impl HaproxyMcp {
     /// Lists sessions, filtered and limited.
     #[tool(
-        description = "Sessions (`show sess`): id, client, frontend, backend, server, age, oldest first; filters below. Ids feed show_session and shutdown_session.",
+        description = "Sessions: id, client, frontend, backend, server, age, oldest first; filters below. Ids feed show_session and shutdown_session.",
         annotations(title = "Show sessions", read_only_hint = true, open_world_hint = false),
         output_schema = out::<SessionsOut>()
     )]
@@ -351,7 +351,7 @@ impl HaproxyMcp {
 
     /// One session in detail.
     #[tool(
-        description = "One session in detail (`show sess <id>`): accept time, client, frontend, backend, server, HAProxy's internal dump. Ids from show_sessions.",
+        description = "One session in detail: accept time, client, frontend, backend, server, HAProxy's internal dump. Ids from show_sessions.",
         annotations(title = "Show one session", read_only_hint = true, open_world_hint = false),
         output_schema = out::<SessionDetailOut>()
     )]

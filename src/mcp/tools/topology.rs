@@ -769,7 +769,7 @@ impl HaproxyMcp {
 
     /// `show servers conn`, typed.
     #[tool(
-        description = "Connection pools per server (`show servers conn`): in use, idle (safe/unsafe), limits, per thread.",
+        description = "Connection pools per server: in use, idle (safe/unsafe), limits, per thread.",
         annotations(title = "Show servers connections", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersConnOut>()
     )]
@@ -810,7 +810,7 @@ impl HaproxyMcp {
 
     /// The loaded maps.
     #[tool(
-        description = "Maps HAProxy has loaded (`show map`): #id, file, entry count, version, where used.",
+        description = "Maps HAProxy has loaded: #id, file, entry count, version, where used.",
         annotations(title = "List maps", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ListRefsOut>()
     )]
@@ -820,7 +820,7 @@ impl HaproxyMcp {
 
     /// The loaded ACLs.
     #[tool(
-        description = "ACLs HAProxy has loaded (`show acl`): #id, file (none when inline), entry count, version, where used.",
+        description = "ACLs HAProxy has loaded: #id, file (none when inline), entry count, version, where used.",
         annotations(title = "List ACLs", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ListRefsOut>()
     )]
@@ -830,7 +830,7 @@ impl HaproxyMcp {
 
     /// The stick tables.
     #[tool(
-        description = "List the stick tables (`show table`): name, key type, capacity and entries in use. Use show_table for the entries.",
+        description = "List the stick tables: name, key type, capacity and entries in use. Use show_table for the entries.",
         annotations(title = "List stick tables", read_only_hint = true, open_world_hint = false),
         output_schema = out::<TablesOut>()
     )]

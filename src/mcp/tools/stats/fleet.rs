@@ -71,7 +71,9 @@ pub(super) async fn health(
     args: &HealthArgs,
 ) -> Answer<HealthOut> {
     let window = std::time::Duration::from_secs(u64::from(args.window_secs.unwrap_or(0)));
-    let outcomes = fleet::on_each(targets, fleet::TARGET_DEADLINE + window, |t| {
+    let limits = mcp.settings().fleet;
+    let deadline = limits.target_deadline + window;
+    let outcomes = fleet::on_each(targets, limits.concurrency, deadline, |t| {
         let one = HealthArgs {
             target: Some(t.name.clone()),
             backend: args.backend.clone(),

@@ -245,7 +245,7 @@ fn stat_row_map(row: &StatRow, shown: &[bool]) -> BTreeMap<String, Scalar> {
 impl HaproxyMcp {
     /// HAProxy process information: version, uptime, connections, limits.
     #[tool(
-        description = "Process information (`show info`): version, uptime, connections, limits, threads, idle CPU. 'Which HAProxy is this and how busy is it?'",
+        description = "Process information: version, uptime, connections, limits, threads, idle CPU. 'Which HAProxy is this and how busy is it?'",
         annotations(title = "Show process info", read_only_hint = true, open_world_hint = false),
         output_schema = out::<InfoOut>()
     )]
@@ -341,7 +341,7 @@ impl HaproxyMcp {
 
     /// Scheduler, polling and memory counters from `show activity`.
     #[tool(
-        description = "Low-level activity counters (`show activity`: loops, wakeups, tasks, per thread), for CPU or event-loop problems.",
+        description = "Low-level activity counters (loops, wakeups, tasks, per thread), for CPU or event-loop problems.",
         annotations(title = "Show activity counters", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ActivityOut>()
     )]
@@ -388,7 +388,7 @@ impl HaproxyMcp {
 
     /// Reset statistics counters.
     #[tool(
-        description = "Reset statistics counters: max values (`clear counters`), or every counter with all=true. The old values are lost.",
+        description = "Reset statistics counters: max values, or every counter with all=true. The old values are lost.",
         annotations(title = "Clear counters", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<Done>()
     )]
