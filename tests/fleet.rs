@@ -708,3 +708,141 @@ async fn a_rolling_change_applies_everywhere_in_batches_or_changes_nothing() {
     assert_eq!(out["changed"][0]["target"], "r2", "{out}");
     assert_eq!(weight(&h, "r2").await, 3, "{out}");
 }
+
+/// An emulator of `version` on a TCP port of 127.0.0.1 (SRV records name host and port).
+async fn tcp_emulator(version: &str) -> (u16, haproxy_emulator::ServerHandle) {
+    let emu = haproxy_emulator::Emulator::load_engine(
+        support::mcp::fixtures(version),
+        haproxy_emulator::Options::default(),
+        haproxy_emulator::Engine::Model,
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (port, emu.serve_tcp(listener))
+}
+
+/// dnsmasq answering `_haproxy._tcp.fleet.test` with one SRV record per `(host, port)`, each host
+/// at 127.0.0.1, with a TTL of 1 s.
+fn srv_server(
+    test: &str,
+    records: &[(&str, u16)],
+    port: Option<u16>,
+) -> Option<support::DnsServer> {
+    let mut extra = vec!["--local-ttl=1".to_owned(), "--auth-ttl=1".to_owned()];
+    for (host, p) in records {
+        extra.push(format!("--host-record={host}.fleet.test,127.0.0.1"));
+        extra.push(format!(
+            "--srv-host=_haproxy._tcp.fleet.test,{host}.fleet.test,{p}"
+        ));
+    }
+    support::DnsServer::start_with(test, "", &extra, port)
+}
+
+/// A group read from DNS SRV records served by a real DNS server (dnsmasq): the members are the
+/// records' targets, reached over TCP; when the records change, the group follows after their
+/// TTL, without a restart; when the DNS server stops answering, the last good members stay and
+/// the group says why.
+#[tokio::test]
+async fn a_group_follows_dns_srv_records() {
+    const TEST: &str = "a_group_follows_dns_srv_records";
+    let (p1, _e1) = tcp_emulator("3.2").await;
+    let (p2, _e2) = tcp_emulator("2.6").await;
+    let (p3, _e3) = tcp_emulator("3.4").await;
+    let Some(dns) = srv_server(TEST, &[("e1", p1), ("e2", p2)], None) else {
+        return;
+    };
+    let group = GroupConfig {
+        name: "dns".into(),
+        source: GroupSource::Srv {
+            name: "_haproxy._tcp.fleet.test".into(),
+            server: Some(std::net::SocketAddr::from(([127, 0, 0, 1], dns.port))),
+        },
+        labels: BTreeMap::from([("from".into(), "srv".into())]),
+        read_only: false,
+        refresh: Duration::from_millis(500),
+    };
+    let targets = Targets::with_groups(
+        Vec::new(),
+        None,
+        vec![(group.name.clone(), group.source.to_string())],
+    )
+    .unwrap();
+    let _discovery = Discovery::start(vec![group], targets.clone(), ClientOptions::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let h = McpHarness::start(targets, Settings::default(), Vec::new(), tmp).await;
+    let names = async |h: &McpHarness| -> Vec<String> {
+        let out = h.ok("list_targets", json!({"target": "from=srv"})).await;
+        let mut n: Vec<String> = out["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&h).await, ["e1.fleet.test", "e2.fleet.test"]);
+    let out = h.ok("list_targets", json!({"target": "group:dns"})).await;
+    let e2 = out["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "e2.fleet.test")
+        .unwrap();
+    assert_eq!(e2["endpoint"], format!("tcp://127.0.0.1:{p2}"), "{out}");
+    assert!(e2["version"].as_str().unwrap().starts_with("2.6"), "{out}");
+    assert!(
+        out["groups"][0]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("DNS SRV _haproxy._tcp.fleet.test"),
+        "{out}"
+    );
+
+    // New records (e1 gone, e3 added) on the same DNS server address: followed after the TTL.
+    let port = dns.port;
+    drop(dns);
+    let dns = srv_server(TEST, &[("e2", p2), ("e3", p3)], Some(port)).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while names(&h).await != ["e2.fleet.test", "e3.fleet.test"] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {:?}",
+            names(&h).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let out = h
+        .ok(
+            "health_summary",
+            json!({"target": "group:dns", "window_secs": 0}),
+        )
+        .await;
+    assert_eq!(out["fleet"]["targets"], 2, "{out}");
+    assert_eq!(out["fleet"]["failed"], 0, "{out}");
+
+    // The DNS server stops answering: the last good members stay, and the group says why.
+    drop(dns);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let out = loop {
+        let out = h.ok("list_targets", json!({"target": "group:dns"})).await;
+        if !out["groups"][0]["error"].is_null() {
+            break out;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no error shown: {out}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        out["groups"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("DNS SRV lookup of _haproxy._tcp.fleet.test. failed"),
+        "{out}"
+    );
+    assert_eq!(out["groups"][0]["members"], 2, "{out}");
+    assert_eq!(names(&h).await, ["e2.fleet.test", "e3.fleet.test"]);
+}

@@ -831,7 +831,9 @@ async fn drain_server_timeout_leaves_it_draining() {
     assert_eq!(out["state_now"], "drain");
     let s = summary(&r);
     assert!(
-        s.contains("still has 1 session(s) after the 1 s timeout")
+        // The wait is measured: 1 s, or a little more on a busy machine ("1.1 s").
+        s.contains("still has 1 session(s) after the 1")
+            && s.contains(" s timeout.")
             && s.contains("not put in maintenance"),
         "{s}"
     );

@@ -5,6 +5,7 @@
 //! never add a host or a socket.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -24,14 +25,20 @@ pub struct TargetGroupFile {
     /// The group's name (`group:<name>` selects its targets).
     pub name: String,
     /// The file listing the group's targets (`[[targets]]`, the keys of the main file's).
-    pub file: PathBuf,
+    pub file: Option<PathBuf>,
+    /// Or a DNS SRV name whose records are the targets' stats sockets over TCP
+    /// (`_haproxy._tcp.edge.example.internal`).
+    pub srv: Option<String>,
+    /// The DNS server the SRV name is asked of (`ip` or `ip:port`; default: /etc/resolv.conf's).
+    pub dns_server: Option<String>,
     /// Labels every target of the group carries (a target's own labels win).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// Refuse changes on every target of the group.
     #[serde(default)]
     pub read_only: bool,
-    /// How often the file is checked for changes, in seconds (default 2).
+    /// How often the file is checked for changes, and how soon a failed DNS lookup is
+    /// retried, in seconds (default 2; DNS records are otherwise re-read when their TTL ends).
     pub refresh_secs: Option<u64>,
 }
 
@@ -40,12 +47,25 @@ pub struct TargetGroupFile {
 pub enum GroupSource {
     /// A TOML file with `[[targets]]`, re-read when it changes.
     File(PathBuf),
+    /// DNS SRV records (each a stats socket over TCP: target host and port), re-read when their
+    /// TTL ends.
+    Srv {
+        /// The SRV name.
+        name: String,
+        /// The DNS server asked (None: the system's).
+        server: Option<SocketAddr>,
+    },
 }
 
 impl std::fmt::Display for GroupSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::File(path) => write!(f, "file {}", path.display()),
+            Self::Srv { name, server: None } => write!(f, "DNS SRV {name}"),
+            Self::Srv {
+                name,
+                server: Some(at),
+            } => write!(f, "DNS SRV {name} (via {at})"),
         }
     }
 }
@@ -101,13 +121,47 @@ pub(super) fn resolve(
                 "give every group its own name",
             ));
         }
-        if g.file.as_os_str().is_empty() {
-            return Err(bad(
-                &key("file"),
-                "empty",
-                "give the path of the file listing the group's targets",
-            ));
-        }
+        let source = match (&g.file, &g.srv) {
+            (Some(file), None) if !file.as_os_str().is_empty() => {
+                if g.dns_server.is_some() {
+                    return Err(bad(
+                        &key("dns_server"),
+                        "set for a group read from a file",
+                        "remove it, or read the group from DNS with srv",
+                    ));
+                }
+                GroupSource::File(file.clone())
+            }
+            (None, Some(name)) if valid_dns_name(name) => GroupSource::Srv {
+                name: name.clone(),
+                server: g
+                    .dns_server
+                    .as_deref()
+                    .map(|s| dns_server(s, &key("dns_server")))
+                    .transpose()?,
+            },
+            (None, Some(name)) => {
+                return Err(bad(
+                    &key("srv"),
+                    format!("{name:?} is not a DNS name"),
+                    "give the SRV name, e.g. _haproxy._tcp.edge.example.internal",
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    &key("file/srv"),
+                    "both are set",
+                    "read the group from a file or from DNS SRV records, not both",
+                ));
+            }
+            _ => {
+                return Err(bad(
+                    &key("file/srv"),
+                    "missing or empty",
+                    "give the file listing the group's targets, or the DNS SRV name that lists them",
+                ));
+            }
+        };
         check_labels(&g.labels, &key("labels"))?;
         let refresh = match g.refresh_secs {
             None => DEFAULT_REFRESH,
@@ -122,13 +176,38 @@ pub(super) fn resolve(
         };
         groups.push(GroupConfig {
             name: g.name.clone(),
-            source: GroupSource::File(g.file.clone()),
+            source,
             labels: g.labels.clone(),
             read_only: g.read_only,
             refresh,
         });
     }
     Ok(groups)
+}
+
+/// Letters, digits, '-', '_' and dots, at most 253 characters: what an SRV name is made of.
+fn valid_dns_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// `ip` or `ip:port` (`[v6]:port`), port 53 by default.
+fn dns_server(s: &str, setting: &str) -> Result<SocketAddr, ConfigError> {
+    s.parse::<SocketAddr>()
+        .or_else(|_| {
+            s.parse::<std::net::IpAddr>()
+                .map(|ip| SocketAddr::new(ip, 53))
+        })
+        .map_err(|_| {
+            bad(
+                setting,
+                format!("{s:?} is not an IP address with an optional port"),
+                "give the DNS server as 10.0.0.2 or 10.0.0.2:5353 (names are not resolved)",
+            )
+        })
 }
 
 /// A group's file: `[[targets]]` with the main file's keys (and labels).

@@ -873,6 +873,17 @@ impl DnsServer {
     /// Starts dnsmasq answering `hosts` (lines of `/etc/hosts` format) and waits until it
     /// answers.
     pub fn start(test: &str, hosts: &str) -> Option<Self> {
+        Self::start_with(test, hosts, &[], None)
+    }
+
+    /// Starts dnsmasq with more options (`--srv-host=…`), on `port` when given (to restart one
+    /// with other records where a client already asks).
+    pub fn start_with(
+        test: &str,
+        hosts: &str,
+        extra: &[String],
+        port: Option<u16>,
+    ) -> Option<Self> {
         let bin = [
             "/usr/sbin/dnsmasq",
             "/usr/bin/dnsmasq",
@@ -891,7 +902,7 @@ impl DnsServer {
         let dir = tempfile::tempdir().expect("a folder for dnsmasq");
         let hosts_file = dir.path().join("hosts");
         std::fs::write(&hosts_file, hosts).expect("write the hosts file");
-        let port = free_port();
+        let port = port.unwrap_or_else(free_port);
         let child = std::process::Command::new(bin)
             .args([
                 "--keep-in-foreground",
@@ -905,6 +916,7 @@ impl DnsServer {
             ])
             .arg(format!("--port={port}"))
             .arg(format!("--addn-hosts={}", hosts_file.display()))
+            .args(extra)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
