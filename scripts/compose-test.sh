@@ -15,7 +15,10 @@
 #   5. MCP over Streamable HTTP with curl: initialize -> notifications/initialized ->
 #      tools/call show_info (must carry the version `haproxy -v` reports in the HAProxy container)
 #      -> tools/call list_servers be_web (must list web1 and web2); nothing is changed
-#   6. `down -v`
+#   6. two replicas of the server behind HAProxy, sticky on Mcp-Session-Id
+#      (deploy/compose/replicas.yml): two sessions land on different replicas, and ten interleaved
+#      calls are each served by their session's replica
+#   7. `down -v`
 #
 # Environment:
 #   HAPROXY_IMAGE          HAProxy image            (default haproxy-local:3.2; haproxy:3.2 where Docker Hub works)
@@ -55,7 +58,9 @@ if [[ -z ${COMPOSE:-} ]]; then
     fi
 fi
 read -r -a COMPOSE_CMD <<<"$COMPOSE"
-compose() { "${COMPOSE_CMD[@]}" -f "$ROOT/docker-compose.yml" -p "$PROJECT" "$@"; }
+# The playground, with two more services: a second replica of the server and HAProxy in front of
+# both, sticky on Mcp-Session-Id (deploy/compose/replicas.yml, checked at the end).
+compose() { "${COMPOSE_CMD[@]}" -f "$ROOT/docker-compose.yml" -f "$ROOT/deploy/compose/replicas.yml" -p "$PROJECT" "$@"; }
 step "compose tool: $COMPOSE ($("${COMPOSE_CMD[@]}" version --short 2>/dev/null || "${COMPOSE_CMD[@]}" version | head -1))"
 
 if [[ ${COMPOSE_TEST_SKIP_BUILD:-0} == 1 ]]; then
@@ -89,7 +94,7 @@ fail() {
 }
 
 # Host ports: Docker picks free ones (0), so the test never collides with a playground already up.
-export MCP_PUBLISH_PORT=0 DEMO_HTTP_PORT=0 DEMO_STATS_PORT=0
+export MCP_PUBLISH_PORT=0 DEMO_HTTP_PORT=0 DEMO_STATS_PORT=0 MCP_LB_PUBLISH_PORT=0 MCP_LB_UNSTICKY_PORT=0
 step "up -d (project $PROJECT, HAProxy $HAPROXY_IMAGE, server $HAPROXY_MCP_IMAGE)"
 compose up -d --no-build >"$TMP/up.log" 2>&1 || { cat "$TMP/up.log" >&2; fail "up"; }
 
@@ -188,4 +193,66 @@ done
 log "list_servers: $(first_text <<<"$servers")"
 
 curl -sS --max-time 5 -o /dev/null -X DELETE -H "Mcp-Session-Id: $SESSION" "$BASE/mcp" || true
-step "PASSED: the compose playground works ($COMPOSE, HAProxy $haproxy_version)"
+
+# --- two replicas behind HAProxy ------------------------------------------------------------------
+# A session lives in the replica that created it; the load balancer must send every request of
+# the session there. Two sessions are opened through it (round robin: one per replica), then
+# their calls are interleaved: every call must succeed and be served by its session's replica.
+LB_PORT_HOST=$(published mcp-lb 8081)
+[[ $LB_PORT_HOST =~ ^[0-9]+$ ]] || fail "cannot read the load balancer's published port"
+BASE=http://127.0.0.1:$LB_PORT_HOST
+step "replicas: waiting for both behind the load balancer ($BASE/mcp)"
+served_by() { awk 'tolower($1) == "x-served-by:" { sub(/\r$/, "", $2); print $2 }' "$TMP/headers"; }
+deadline=$((SECONDS + 60))
+seen=""
+until [[ $seen == *mcp1* && $seen == *mcp2* ]]; do
+    ((SECONDS < deadline)) || fail "the load balancer did not reach both replicas within 60s (seen: ${seen:-nothing})"
+    if curl -fsS --max-time 3 -D "$TMP/headers" -o /dev/null "$BASE/healthz" 2>/dev/null; then
+        seen+=" $(served_by)"
+    fi
+    sleep 0.3
+done
+declare -A SESSION_OF=() REPLICA_OF=()
+SESSION=""
+PROTO=""
+for who in a b; do
+    code=$(mcp_post '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"compose-test-replicas","version":"1"}}}') ||
+        fail "replicas: POST initialize: curl failed"
+    [[ $code == 200 ]] || fail "replicas: initialize: HTTP $code: $(cat "$TMP/body")"
+    SESSION_OF[$who]=$(awk 'tolower($1) == "mcp-session-id:" { sub(/\r$/, "", $2); print $2 }' "$TMP/headers")
+    REPLICA_OF[$who]=$(served_by)
+    PROTO=$(reply 1 | jq -r '.result.protocolVersion // empty')
+    [[ -n ${SESSION_OF[$who]} && -n ${REPLICA_OF[$who]} && -n $PROTO ]] ||
+        fail "replicas: initialize gave no session or replica: $(cat "$TMP/headers")"
+done
+[[ ${REPLICA_OF[a]} != "${REPLICA_OF[b]}" ]] ||
+    fail "replicas: both sessions went to ${REPLICA_OF[a]} (round robin should spread them)"
+for who in a b; do
+    SESSION=${SESSION_OF[$who]}
+    code=$(mcp_post '{"jsonrpc":"2.0","method":"notifications/initialized"}') || fail "replicas: notifications/initialized: curl failed"
+    [[ $code == 202 ]] || fail "replicas: notifications/initialized: HTTP $code"
+done
+for i in $(seq 2 11); do
+    who=$([[ $((i % 2)) == 0 ]] && echo a || echo b)
+    SESSION=${SESSION_OF[$who]}
+    call_tool "$i" show_info '{}' >/dev/null
+    [[ $(served_by) == "${REPLICA_OF[$who]}" ]] ||
+        fail "replicas: call $i of session $who went to $(served_by), not ${REPLICA_OF[$who]}"
+done
+log "replicas: session a on ${REPLICA_OF[a]}, session b on ${REPLICA_OF[b]}; 10 interleaved calls each served by its session's replica"
+# For comparison, the same session through a round-robin balancer without stickiness: the
+# replica that did not create it refuses it (404), which is why the stick table is needed.
+UNSTICKY=http://127.0.0.1:$(published mcp-lb 8082)
+SESSION=${SESSION_OF[a]}
+refused=0
+for i in $(seq 1 10); do
+    code=$(BASE=$UNSTICKY mcp_post "{\"jsonrpc\":\"2.0\",\"id\":$((100 + i)),\"method\":\"tools/call\",\"params\":{\"name\":\"show_info\",\"arguments\":{}}}") ||
+        fail "replicas: unsticky call: curl failed"
+    [[ $code == 404 ]] && refused=$((refused + 1))
+done
+((refused > 0)) || fail "replicas: without stickiness no call was refused (the comparison shows nothing)"
+log "replicas: without stickiness, $refused of 10 calls of one session were refused (HTTP 404) by the other replica"
+for who in a b; do
+    curl -sS --max-time 5 -o /dev/null -X DELETE -H "Mcp-Session-Id: ${SESSION_OF[$who]}" "$BASE/mcp" || true
+done
+step "PASSED: the compose playground works ($COMPOSE, HAProxy $haproxy_version), and sessions survive behind two replicas"

@@ -934,3 +934,141 @@ async fn free_text_arguments_are_capped_at_4096_bytes() {
     }
     client.cancel().await.unwrap();
 }
+
+// ---- deploy/kubernetes ---------------------------------------------------------------------------
+
+/// The literal `name: X` / `value: Y` environment pairs of a Deployment manifest (a `valueFrom`
+/// entry gets `None`).
+fn manifest_env(yaml: &str) -> Vec<(String, Option<String>)> {
+    let mut env = Vec::new();
+    let mut lines = yaml.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(name) = line.trim().strip_prefix("- name: ") else {
+            continue;
+        };
+        if !name.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+            continue;
+        }
+        let value = lines
+            .peek()
+            .and_then(|next| next.trim().strip_prefix("value: "))
+            .map(|v| v.trim_matches('"').to_owned());
+        env.push((name.to_owned(), value));
+    }
+    env
+}
+
+/// deploy/kubernetes as a cluster would run it: every setting the Deployment sets is a documented
+/// one, targets.toml is a valid group file, and the binary started with the Deployment's
+/// arguments and environment (and config.toml) serves /healthz on the Service's names, listing
+/// both target groups (here neither can be read: no /etc/haproxy-mcp, no cluster DNS, which
+/// /healthz reports).
+#[tokio::test]
+async fn the_kubernetes_manifests_start_a_server() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes");
+    let deployment = std::fs::read_to_string(dir.join("deployment.yaml")).unwrap();
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configuration.md"),
+    )
+    .unwrap();
+    let env = manifest_env(&deployment);
+    assert!(env.len() >= 6, "{env:?}");
+    for (name, _) in &env {
+        assert!(
+            doc.contains(&format!("`{name}`")),
+            "{name} is not a documented setting"
+        );
+    }
+    assert!(deployment.contains("path: /healthz"), "probes on /healthz");
+    assert!(deployment.contains(r#"args: ["--config", "/etc/haproxy-mcp/config.toml"]"#));
+
+    // The group file, as the server reads it.
+    let config = dir.join("config.toml");
+    let text = std::fs::read_to_string(dir.join("targets.toml")).unwrap();
+    let group = haproxy_mcp_server::config::GroupConfig {
+        name: "edge".into(),
+        source: haproxy_mcp_server::config::GroupSource::File(dir.join("targets.toml")),
+        labels: BTreeMap::new(),
+        read_only: false,
+        refresh: Duration::from_secs(5),
+    };
+    let members = haproxy_mcp_server::config::parse_group_file(
+        &text,
+        &group,
+        &haproxy_mcp_server::haproxy::ClientOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(members.len(), 3);
+
+    // The binary with the Deployment's settings (a token for the Secret, any free port).
+    let token = "k8s-test:0123456789abcdef0123456789abcdef";
+    let mut vars: Vec<(String, String)> = env
+        .into_iter()
+        .map(|(name, value)| match (name.as_str(), value) {
+            ("MCP_AUTH_TOKENS", _) => (name, token.to_owned()),
+            ("MCP_PORT", _) => (name, "0".to_owned()),
+            (_, Some(v)) => (name, v),
+            (_, None) => panic!("{name}: only MCP_AUTH_TOKENS comes from a Secret"),
+        })
+        .collect();
+    vars.push(("HAPROXY_MCP_AUDIT_LOG".into(), "off".into()));
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut child = command(&["--config", config.to_str().unwrap()], &vars)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(port) = line
+                .split("Streamable HTTP at http://")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|a| a.rsplit(':').next())
+                .and_then(|p| p.parse::<u16>().ok())
+            {
+                let _ = tx.send(Ok(port));
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        let _ = tx.send(Err(all));
+    });
+    let port = match rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(Ok(port)) => port,
+        other => {
+            let _ = child.kill();
+            panic!("the server did not start with the Deployment's settings: {other:?}");
+        }
+    };
+    let health = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .header("Host", "haproxy-mcp-server.haproxy-mcp.svc:8080")
+        .header("Authorization", "Bearer 0123456789abcdef0123456789abcdef")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let body: serde_json::Value = health.json().await.unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let groups: Vec<&str> = body["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["cluster", "edge"], "{body}");
+    assert_eq!(body["status"], "degraded", "{body}");
+    let edge = &body["groups"][1];
+    assert!(
+        edge["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read /etc/haproxy-mcp/targets.toml"),
+        "{body}"
+    );
+}

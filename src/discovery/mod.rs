@@ -22,6 +22,9 @@ mod srv;
 
 use srv::SrvReader;
 
+/// How long the start waits for each group's first reading.
+const FIRST_READING: Duration = Duration::from_secs(3);
+
 /// The running discovery: one task per group (and the SIGHUP listener). Dropping it stops them.
 #[derive(Debug, Default)]
 pub struct Discovery {
@@ -59,7 +62,16 @@ impl Discovery {
                 source,
                 last_error: None,
             };
-            let mut next = watcher.read_now().await;
+            // The first reading before the first call is served, within a bound: a DNS server
+            // that does not answer must not hold the server's start (the group then fills in
+            // as soon as the background reading succeeds).
+            let mut next = match tokio::time::timeout(FIRST_READING, watcher.read_now()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    tracing::warn!(group = %watcher.group.name, "target group not read within {FIRST_READING:?} of start; still trying");
+                    Duration::ZERO
+                }
+            };
             let mut hup = reread.subscribe();
             tasks.push(tokio::spawn(async move {
                 loop {
