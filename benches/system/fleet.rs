@@ -79,20 +79,27 @@ async fn one_size(plan: &Plan, dir: &Path, sockets: &Path, size: usize) -> Vec<F
     };
     // Warm: every target's connections are opened once, as in a running server.
     timed(call("*")).await;
+    let pid = server.pid();
     let mut single = Vec::new();
     let mut whole = Vec::new();
+    let mut cpu = Vec::new();
     for i in 0..plan.fleet_calls {
         single.push(timed(call(&format!("t{}", i % size))).await);
+        let before = super::stdio_overhead::cpu_time_ns(pid);
         whole.push(timed(call("*")).await);
+        cpu.push(Duration::from_nanos(
+            super::stdio_overhead::cpu_time_ns(pid).saturating_sub(before),
+        ));
     }
     let (_, peak) = server.rss();
     drop(rpc);
     let _ = server.child.kill().await;
     let single = median_ms(&mut single);
     let whole = median_ms(&mut whole);
+    let cpu = median_ms(&mut cpu);
     let ratio = whole / single;
     println!(
-        "fleet of {size} ({} ms latency each): health_summary on one target {single:.1} ms, on all {whole:.1} ms ({ratio:.2}x); server peak RSS {peak:.1} MiB",
+        "fleet of {size} ({} ms latency each): health_summary on one target {single:.1} ms, on all {whole:.1} ms ({ratio:.2}x, server CPU {cpu:.1} ms); server peak RSS {peak:.1} MiB",
         LATENCY.as_millis()
     );
     let name =
@@ -119,6 +126,13 @@ async fn one_size(plan: &Plan, dir: &Path, sockets: &Path, size: usize) -> Vec<F
             unit: "x",
             goal: if at_scale { "<= 2" } else { "(reported)" },
             met: !at_scale || ratio <= 2.0,
+        },
+        Figure {
+            name: name("health_summary_all_server_cpu_ms"),
+            value: cpu,
+            unit: "ms",
+            goal: "(reported)",
+            met: true,
         },
         Figure {
             name: name("peak_rss"),

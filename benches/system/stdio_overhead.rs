@@ -223,7 +223,7 @@ async fn measure(plan: &Plan, backend: &Backend) -> Vec<Figure> {
 }
 
 /// CPU time used so far by every thread of process `pid` (the scheduler's own account, in ns).
-fn cpu_time_ns(pid: u32) -> u64 {
+pub(super) fn cpu_time_ns(pid: u32) -> u64 {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return 0;
     };

@@ -5,7 +5,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use futures::StreamExt;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use super::targets::Target;
 
@@ -29,8 +32,10 @@ impl Default for FleetLimits {
     }
 }
 
-/// Runs `read` on every target (at most `limits.concurrency` at once), each within `deadline`,
-/// and returns the outcomes in the targets' order.
+/// Runs `read` on every target (at most `concurrency` at once), each within `deadline` (counted
+/// from when its turn comes), and returns the outcomes in the targets' order. Each read is a task
+/// of its own, so a large fleet uses every worker thread; a read that panics is reported as
+/// failed.
 pub async fn on_each<T, F, Fut>(
     targets: &[Target],
     concurrency: usize,
@@ -39,24 +44,33 @@ pub async fn on_each<T, F, Fut>(
 ) -> Vec<Result<T, String>>
 where
     F: Fn(Target) -> Fut,
-    Fut: Future<Output = Result<T, String>>,
+    Fut: Future<Output = Result<T, String>> + Send + 'static,
+    T: Send + 'static,
 {
-    let runs = targets.iter().cloned().enumerate().map(|(i, t)| {
+    let turns = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut runs = JoinSet::new();
+    for (i, t) in targets.iter().cloned().enumerate() {
         let run = read(t);
-        async move {
+        let turns = Arc::clone(&turns);
+        runs.spawn(async move {
+            // The semaphore is never closed: a permit always comes.
+            let _turn = turns.acquire_owned().await;
             let outcome = match tokio::time::timeout(deadline, run).await {
                 Ok(outcome) => outcome,
                 Err(_) => Err(format!("no answer within {} s", deadline.as_secs_f64())),
             };
             (i, outcome)
+        });
+    }
+    let mut outcomes: Vec<Result<T, String>> = (0..targets.len())
+        .map(|_| Err("the read did not finish (it panicked)".to_owned()))
+        .collect();
+    while let Some(joined) = runs.join_next().await {
+        if let Ok((i, outcome)) = joined {
+            outcomes[i] = outcome;
         }
-    });
-    let mut done: Vec<(usize, Result<T, String>)> = futures::stream::iter(runs)
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, outcome)| outcome).collect()
+    }
+    outcomes
 }
 
 #[cfg(test)]
@@ -88,13 +102,17 @@ mod tests {
     async fn no_more_than_the_concurrency_run_at_once() {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let targets: Vec<Target> = (0..100).map(|i| target(&format!("t{i}"))).collect();
-        let (running, peak) = (&AtomicUsize::new(0), &AtomicUsize::new(0));
-        let out = on_each(&targets, 32, Duration::from_secs(10), |_| async move {
-            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-            peak.fetch_max(now, Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            running.fetch_sub(1, Ordering::SeqCst);
-            Ok::<_, String>(())
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let out = on_each(&targets, 32, Duration::from_secs(10), |_| {
+            let (running, peak) = (Arc::clone(&running), Arc::clone(&peak));
+            async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok::<_, String>(())
+            }
         })
         .await;
         assert_eq!(out.len(), 100);

@@ -80,6 +80,7 @@ pub(super) async fn health(
             limit: args.limit,
             window_secs: args.window_secs,
         };
+        let mcp = mcp.clone();
         async move {
             mcp.health_of(&t, &one)
                 .await
