@@ -846,3 +846,56 @@ async fn a_group_follows_dns_srv_records() {
     assert_eq!(out["groups"][0]["members"], 2, "{out}");
     assert_eq!(names(&h).await, ["e2.fleet.test", "e3.fleet.test"]);
 }
+
+/// The answer budget holds for a fleet of 500: health_summary and list_targets over every target
+/// (450 emulated, 50 dead sockets) each fit 4 KiB as the model reads them (every text block),
+/// and still name the targets that failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_answers_fit_4_kib_at_500_targets() {
+    const ANSWER_BUDGET: usize = 4 * 1024;
+    let tmp = tempfile::Builder::new()
+        .prefix("f5")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let (emu, handle) = emulator_endpoint("3.2", tmp.path(), "one").await;
+    let settings = Settings::default();
+    let members: Vec<Target> = (0..500)
+        .map(|i| {
+            let endpoint = if i % 10 == 9 {
+                Endpoint::unix(tmp.path().join(format!("dead{i}.sock")))
+            } else {
+                emu.clone()
+            };
+            target(&format!("lb{i:03}"), endpoint, &settings, true)
+        })
+        .collect();
+    let targets =
+        Targets::with_groups(Vec::new(), None, vec![("all".into(), "file (test)".into())]).unwrap();
+    targets.update_group("all", Ok(members));
+    let h = McpHarness::start(targets, settings, vec![handle], tmp).await;
+    for (tool, args) in [
+        ("health_summary", json!({"target": "*", "window_secs": 0})),
+        ("list_targets", json!({"target": "*"})),
+    ] {
+        let r = h.call(tool, args).await;
+        assert_ne!(r.is_error, Some(true), "{tool}: {}", summary(&r));
+        let text: usize = r
+            .content
+            .iter()
+            .filter_map(|c| c.as_text().map(|t| t.text.len()))
+            .sum();
+        eprintln!("{tool} over 500 targets: {text} bytes: {}", summary(&r));
+        assert!(text <= ANSWER_BUDGET, "{tool}: {text} bytes");
+        let s = summary(&r);
+        assert!(s.contains("lb009"), "{tool} names a dead target: {s}");
+    }
+    let out = h
+        .ok("health_summary", json!({"target": "*", "window_secs": 0}))
+        .await;
+    assert_eq!(out["fleet"]["targets"], 500);
+    assert_eq!(
+        out["fleet"]["failed"], 50,
+        "{}",
+        out["fleet"]["members_shown"]
+    );
+}

@@ -343,7 +343,7 @@ impl Targets {
                 .cloned()
                 .ok_or_else(|| {
                     ToolError::new(format!(
-                        "Several HAProxy targets are configured ({}); say which one with the `target` argument.",
+                        "No default target is configured; say which one with the `target` argument (targets: {}; list_targets shows them).",
                         names(&set.targets)
                     ))
                 }),

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::gate::Gate;
 use crate::mcp::HaproxyMcp;
+use crate::mcp::fleet;
 
 /// Default time a probe is reused.
 pub const DEFAULT_CACHE: Duration = Duration::from_secs(1);
@@ -78,24 +79,30 @@ pub struct TargetHealth {
     pub error: Option<String>,
 }
 
-/// Asks every target for its version, each within [`PROBE_TIMEOUT`].
+/// Asks every target for its version, each within [`PROBE_TIMEOUT`], as many at once as a
+/// fleet read may (`HAPROXY_MCP_FLEET_CONCURRENCY`).
 pub async fn probe(server: &HaproxyMcp) -> Vec<TargetHealth> {
     let all = server.targets().all();
-    let probes = all.iter().map(|t| async move {
-        let answer = tokio::time::timeout(PROBE_TIMEOUT, t.client.show_version()).await;
-        let (version, error) = match answer {
-            Ok(Ok(v)) => (Some(v), None),
-            Ok(Err(e)) => (None, Some(e.to_string())),
-            Err(_) => (None, Some(format!("no answer within {PROBE_TIMEOUT:?}"))),
-        };
-        TargetHealth {
-            name: t.name.clone(),
-            reachable: version.is_some(),
-            version,
-            error,
-        }
-    });
-    futures::future::join_all(probes).await
+    let concurrency = server.settings().fleet.concurrency;
+    let answers = fleet::on_each(&all, concurrency, PROBE_TIMEOUT, |t| async move {
+        t.client.show_version().await.map_err(|e| e.to_string())
+    })
+    .await;
+    all.iter()
+        .zip(answers)
+        .map(|(t, answer)| {
+            let (version, error) = match answer {
+                Ok(v) => (Some(v), None),
+                Err(e) => (None, Some(e)),
+            };
+            TargetHealth {
+                name: t.name.clone(),
+                reachable: version.is_some(),
+                version,
+                error,
+            }
+        })
+        .collect()
 }
 
 /// The last probe, reused for a while.

@@ -189,7 +189,7 @@ pub struct ListTargetsArgs {
     /// A name, `*` (default), `group:<name>` or `key=value` labels.
     #[serde(default)]
     pub target: Option<String>,
-    /// Most targets (default 12).
+    /// Most targets (default 8).
     #[serde(default)]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<u32>,
@@ -307,7 +307,8 @@ async fn probe(client: RuntimeClient) -> Probe {
     let start = Instant::now();
     match tokio::time::timeout(PROBE_TIMEOUT, client.show_version()).await {
         Ok(Ok(v)) => Ok((v, millis(start))),
-        Ok(Err(e)) => Err(e.to_string()),
+        // What went wrong; the advice that follows it is the same for every target.
+        Ok(Err(e)) => Err(e.to_string().lines().next().unwrap_or("").to_owned()),
         Err(_) => Err(format!("no answer within {}s", PROBE_TIMEOUT.as_secs())),
     }
 }
@@ -346,7 +347,7 @@ fn target_out(t: &Target, default: Option<&str>, probe: Probe) -> TargetOut {
 }
 
 fn targets_summary(out: &TargetsOut, reachable: usize) -> String {
-    const NAMED: usize = 10;
+    const NAMED: usize = 5;
     let parts: Vec<String> = out
         .targets
         .iter()

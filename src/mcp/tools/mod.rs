@@ -94,9 +94,9 @@ pub(crate) mod default_limit {
     /// Backends and frontends in health_summary (problems first).
     pub(crate) const HEALTH_ITEMS: usize = 6;
     /// Targets in list_targets (unreachable first): ~250 bytes each.
-    pub(crate) const TARGETS: usize = 12;
+    pub(crate) const TARGETS: usize = 8;
     /// Targets detailed in a fleet health_summary (those with problems first).
-    pub(crate) const FLEET_TARGETS: usize = 10;
+    pub(crate) const FLEET_TARGETS: usize = 5;
 }
 
 /// A `limit` argument, or the default for its kind of item.

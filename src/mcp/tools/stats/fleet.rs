@@ -13,14 +13,14 @@ use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::targets::{Selector, Target};
 use crate::mcp::tools::{default_limit, limit_or};
 
-/// Problems kept per target in the structured answer.
-const PROBLEMS_PER_TARGET: usize = 3;
+/// Problems kept per target in the structured answer (the first: the counts say how many).
+const PROBLEMS_PER_TARGET: usize = 1;
 /// Targets named in each part of the summary sentence.
-const NAMED: usize = 5;
+const NAMED: usize = 3;
 /// Longest problem text quoted for one target in the summary.
-const PROBLEM_CHARS: usize = 140;
+const PROBLEM_CHARS: usize = 100;
 /// DNS/peer and certificate lines kept over the whole fleet.
-const FLEET_LINES: usize = 10;
+const FLEET_LINES: usize = 4;
 
 /// The fleet part of health_summary's answer.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -50,7 +50,7 @@ pub struct MemberHealth {
     pub backends_with_problems: usize,
     /// Its frontends with problems.
     pub frontends_with_problems: usize,
-    /// Its first problems.
+    /// Its first problem.
     pub problems: Vec<String>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -377,7 +377,7 @@ mod tests {
             answer.summary.len()
         );
         assert!(
-            answer.summary.contains("and 423 more"),
+            answer.summary.contains("and 425 more"),
             "{}",
             answer.summary
         );
