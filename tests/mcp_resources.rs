@@ -66,14 +66,33 @@ async fn resources_per_target() {
 }
 
 #[tokio::test]
-async fn prompts_guide_the_three_jobs() {
+async fn prompts_guide_the_four_jobs() {
     let h = McpHarness::emulated("3.2", Settings::default()).await;
     let prompts = h.client.list_all_prompts().await.unwrap();
     let names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names.len(), 3, "{names:?}");
-    for name in ["diagnose_backend", "rolling_update", "investigate_errors"] {
+    assert_eq!(names.len(), 4, "{names:?}");
+    for name in [
+        "diagnose_backend",
+        "rolling_update",
+        "investigate_errors",
+        "fleet_check",
+    ] {
         assert!(names.contains(&name), "{name}");
     }
+    let args = serde_json::json!({"targets": "group:edge"})
+        .as_object()
+        .cloned()
+        .unwrap();
+    let p = h
+        .client
+        .get_prompt(GetPromptRequestParams::new("fleet_check").with_arguments(args))
+        .await
+        .unwrap();
+    let text = format!("{:?}", p.messages);
+    assert!(
+        text.contains(r#"target \"group:edge\""#) && text.contains("rolling_change"),
+        "{text}"
+    );
     let args = serde_json::json!({"backend": "be_app"})
         .as_object()
         .cloned()

@@ -35,6 +35,14 @@ pub struct ErrorsArgs {
     pub target: Option<String>,
 }
 
+/// Arguments of fleet_check.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct FleetArgs {
+    /// Which targets: `*` (default), `group:<name>` or `key=value` labels.
+    #[serde(default)]
+    pub targets: Option<String>,
+}
+
 fn on(target: &Option<String>) -> String {
     target
         .as_deref()
@@ -86,6 +94,30 @@ impl HaproxyMcp {
                  of rotation, and stop at the first error.",
                 b = a.backend,
                 t = on(&a.target)
+            ),
+        )]
+    }
+
+    /// What is wrong across a fleet, then where and why.
+    #[prompt(
+        name = "fleet_check",
+        description = "Check a fleet of HAProxy (every target, a group or a label selection): unreachable targets, which ones have problems, what they share, and what to do."
+    )]
+    async fn fleet_check(&self, Parameters(a): Parameters<FleetArgs>) -> Vec<PromptMessage> {
+        let selection = a.targets.as_deref().unwrap_or("*");
+        vec![PromptMessage::new_text(
+            Role::User,
+            format!(
+                "Check the HAProxy fleet \"{selection}\". 1) Call list_targets with target \"{selection}\": \
+                 note unreachable targets and any group that could not be re-read. 2) Call \
+                 health_summary with target \"{selection}\" and window_secs 10 (rates measured now): \
+                 read its verdict (targets with problems, targets that did not answer). 3) For at most \
+                 five targets with problems, call health_summary with that one target, and \
+                 list_servers with state \"not_up\" for the backends it names. 4) Summarise by \
+                 problem: which targets share it, the likely cause, and a concrete, reversible fix. \
+                 Do not change anything without asking first; when a change is agreed for several \
+                 targets, use rolling_change (batch 1) and report what changed, what failed and what \
+                 was not touched."
             ),
         )]
     }
