@@ -459,7 +459,10 @@ const VOLATILE: &[Volatile] = &[
         why: "the POST held in the middle of its body on fe_main: whether HAProxy read its \
               headers and its first body bytes in one read or two changes the channel flags \
               (`f=` in rq[…]/rp[…] and req=/res=), the stream-connector flags (the second \
-              value of scf=[…]/scb=[…], `flags=`, `.sc.flg`), `h1c.flg` and `tl.calls`. \
+              value of scf=[…]/scb=[…], `flags=`, `.sc.flg`), `h1c.flg`, `tl.calls`, the \
+              endpoint flags (the last value of `endp=CONN,…`) and whether the connection is \
+              subscribed (`sub=`: 2.6 #0059 and #0226 read 0x02804001 sub=1 once, on a busy \
+              machine, instead of 0x0280c001 sub=0). \
               Shown by sending the headers and the body separately (2.6: rq f=840202h \
               instead of c40000h), and by capturing 3.0 on a loaded machine, which \
               reproduced the fixtures' values",
@@ -1406,7 +1409,14 @@ fn mask_sess_line(env: &Env, line: &str, ctx: SessCtx) -> String {
             "addr" if backend_line && rule(env, Scope::Sess, "backend addr port") => {
                 Some(mask_port(value))
             }
-            "f" | "flags" | ".sc.flg" | "h1c.flg" | "tl.calls" if io_flags => Some(MASK.to_owned()),
+            "f" | "flags" | ".sc.flg" | "h1c.flg" | "tl.calls" | "sub" if io_flags => {
+                Some(MASK.to_owned())
+            }
+            // `endp=CONN,0x<ptr>,<flags>`: the endpoint's flags change with the same reads.
+            "endp" if io_flags => Some(match value.rsplit_once(',') {
+                Some((head, _)) => format!("{head},{MASK}"),
+                None => MASK.to_owned(),
+            }),
             _ => None,
         }
     });
