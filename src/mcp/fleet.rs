@@ -73,8 +73,24 @@ where
     outcomes
 }
 
+/// A tool's answer or error about `target` without its own `[target] ` prefix, for a fleet
+/// answer that names each target already.
+pub fn without_target_prefix<'a>(target: &str, text: &'a str) -> &'a str {
+    text.strip_prefix('[')
+        .and_then(|rest| rest.strip_prefix(target))
+        .and_then(|rest| rest.strip_prefix("] "))
+        .unwrap_or(text)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_the_targets_own_prefix_goes() {
+        assert_eq!(super::without_target_prefix("a", "[a] down"), "down");
+        assert_eq!(super::without_target_prefix("a", "[ab] down"), "[ab] down");
+        assert_eq!(super::without_target_prefix("a", "down"), "down");
+    }
+
     use super::*;
     use crate::haproxy::{ClientOptions, Endpoint, RuntimeClient};
 

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::out;
 use crate::mcp::answer::{Answer, ToolError, ToolResult, first_and_more};
+use crate::mcp::fleet;
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::targets::{Selector, Target};
 
@@ -208,10 +209,7 @@ fn stopped(
 ) -> String {
     // Each line is named with its target already: without the tool's own `[target] ` prefix.
     let first_line = |target: &str, text: &str| {
-        let line = text.lines().next().unwrap_or("");
-        line.strip_prefix(&format!("[{target}] "))
-            .unwrap_or(line)
-            .to_owned()
+        fleet::without_target_prefix(target, text.lines().next().unwrap_or("")).to_owned()
     };
     let failures: Vec<String> = failed
         .iter()

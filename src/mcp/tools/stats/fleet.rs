@@ -182,11 +182,7 @@ fn member(r: &Reading) -> MemberHealth {
             frontends_with_problems: 0,
             problems: Vec::new(),
             // The target is named already: its error without the `[name] ` prefix.
-            error: Some(
-                e.strip_prefix(&format!("[{}] ", r.target))
-                    .unwrap_or(e)
-                    .to_owned(),
-            ),
+            error: Some(fleet::without_target_prefix(&r.target, e).to_owned()),
         },
         Ok(o) => {
             let problems: Vec<String> = o
