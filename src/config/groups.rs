@@ -85,6 +85,17 @@ pub struct GroupConfig {
     pub refresh: Duration,
 }
 
+impl GroupConfig {
+    /// Makes `target` a member: read-only when the group is, carrying the group's labels under
+    /// its own (a member's own label wins). Every source's members go through here.
+    pub fn adopt(&self, target: &mut TargetConfig) {
+        target.options.read_only |= self.read_only;
+        let mut labels = self.labels.clone();
+        labels.extend(std::mem::take(&mut target.labels));
+        target.labels = labels;
+    }
+}
+
 /// The groups of the TOML file, checked. Member names are checked against the other targets'
 /// when a file is read (`crate::mcp::targets`), since members change at run time.
 pub(super) fn resolve(
@@ -247,10 +258,7 @@ pub fn parse_group_file(
                 "give every target its own name",
             ));
         }
-        target.options.read_only |= group.read_only;
-        let mut labels = group.labels.clone();
-        labels.extend(target.labels);
-        target.labels = labels;
+        group.adopt(&mut target);
         out.push(target);
     }
     Ok(out)

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{GroupConfig, GroupSource, parse_group_file};
+use crate::config::{GroupConfig, GroupSource, TargetConfig, parse_group_file};
 use crate::haproxy::{ClientOptions, RuntimeClient};
 use crate::mcp::targets::{Target, Targets};
 
@@ -176,11 +176,14 @@ impl GroupWatcher {
                     let members = found
                         .into_iter()
                         .map(|m| {
-                            let mut options = self.client.clone();
-                            options.read_only |= self.group.read_only;
-                            let client = RuntimeClient::new(m.endpoint, options);
-                            Target::new(m.name, client, false)
-                                .with_labels(self.group.labels.clone())
+                            let mut member = TargetConfig {
+                                name: m.name,
+                                endpoint: m.endpoint,
+                                options: self.client.clone(),
+                                labels: Default::default(),
+                            };
+                            self.group.adopt(&mut member);
+                            target_of(member)
                         })
                         .collect();
                     (Ok(members), holds)
@@ -255,11 +258,11 @@ fn members(
         std::str::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
     let configs = parse_group_file(text, group, client)
         .map_err(|e| e.to_string().replace("\n  fix: ", "; fix: "))?;
-    Ok(configs
-        .into_iter()
-        .map(|c| {
-            let client = RuntimeClient::new(c.endpoint, c.options);
-            Target::new(c.name, client, false).with_labels(c.labels)
-        })
-        .collect())
+    Ok(configs.into_iter().map(target_of).collect())
+}
+
+/// The target a member's configuration describes.
+fn target_of(c: TargetConfig) -> Target {
+    let client = RuntimeClient::new(c.endpoint, c.options);
+    Target::new(c.name, client, false).with_labels(c.labels)
 }
