@@ -64,8 +64,10 @@ impl Plan {
                 stat_calls: 20,
                 stdio_warmup: 100,
                 stdio_calls: 1000,
-                fleet_sizes: vec![50, 200, 500],
-                fleet_calls: 5,
+                fleet_sizes: env_list("SYSTEM_BENCH_FLEET_SIZES").unwrap_or(vec![50, 200, 500]),
+                fleet_calls: env_list("SYSTEM_BENCH_FLEET_CALLS")
+                    .and_then(|v| v.first().copied())
+                    .unwrap_or(5),
             }
         } else {
             Plan {
@@ -82,6 +84,13 @@ impl Plan {
             }
         }
     }
+}
+
+/// A comma-separated list of numbers from the environment (how a profiling run picks its fleet
+/// sizes and number of calls); unset or unreadable: `None`.
+fn env_list(name: &str) -> Option<Vec<usize>> {
+    let text = std::env::var(name).ok()?;
+    text.split(',').map(|n| n.trim().parse().ok()).collect()
 }
 
 /// One measured figure, its goal, and whether it meets it.

@@ -183,11 +183,19 @@ const KEPT_READS: &[&str] = &[
     "show version\n",
     "show stat",
     "show servers state",
+    "show table\n",
+    "show resolvers",
+    "show peers",
+    "show ssl cert",
+    "show ssl ca-file",
+    "show ssl crl-file",
+    "show ssl crt-list",
+    "show ssl sni",
 ];
 
 /// Every connection carried one command: one line, or one line opening a payload followed by
 /// its lines and the empty line that ends it. Never an unescaped `;`. The kept connection is
-/// `prompt` and then whole lines, each one of the frequent reads.
+/// `prompt` and then whole lines, each one of the kept reads ([`KEPT_READS`]).
 fn check_one_command_per_connection(what: &str, conns: &[Vec<u8>]) {
     for c in conns {
         let s = String::from_utf8_lossy(c);

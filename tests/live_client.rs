@@ -10,10 +10,11 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use haproxy_mcp_server::haproxy::command::args::{
-    MapName, ProxyName, ServerAddress, ServerRef, SessionId, TableName, Weight,
+    MapName, ProxyName, ServerAddress, ServerRef, SessionId, TableName, TlsFileName, Weight,
 };
 use haproxy_mcp_server::haproxy::command::{
-    AddServerOptions, AgentState, HealthState, ListKind, ServerAdminState, StatFilter, TableFilter,
+    AddServerOptions, AgentState, Command, HealthState, ListKind, ServerAdminState, StatFilter,
+    TableFilter,
 };
 use haproxy_mcp_server::haproxy::parse::cli_level::CliLevel;
 use haproxy_mcp_server::haproxy::{ClientOptions, RefusalKind, RuntimeClient, RuntimeError};
@@ -1005,6 +1006,147 @@ async fn frequent_reads_share_one_kept_connection() {
         one_shot.show_stat(&StatFilter::default()).await.unwrap();
         assert_eq!(settled(&one_shot, 0, SETTLE).await, 0);
     }
+}
+
+/// The reads health_summary sends besides `show stat` go over the kept connection too, on a
+/// configuration unlike the capture's (two TLS frontends, a crt-list, a CA file of two
+/// certificates, whose details are the longest of these dumps, a CRL, a resolvers
+/// section, two peers sections): each reply read in prompt mode is the reply a one-shot
+/// exchange gets (digits masked: peers and resolvers count and time on their own), read five
+/// times over one connection, which HAProxy's own `show sess` then lists alone.
+#[tokio::test]
+async fn health_reads_over_a_kept_connection_equal_one_shot_replies() {
+    const TEST: &str = "health_reads_over_a_kept_connection_equal_one_shot_replies";
+    let Some(certs) = support::test_certificates(TEST) else {
+        return;
+    };
+    let mut files = support::served_tls_files(certs.path());
+    // A CA file of two certificates: the CA and the site's own certificate.
+    let ca = files
+        .iter()
+        .find(|(n, _)| *n == "ca.pem")
+        .unwrap()
+        .1
+        .clone();
+    let site = files
+        .iter()
+        .find(|(n, _)| *n == "site.pem")
+        .unwrap()
+        .1
+        .clone();
+    let site_cert = site
+        .split_inclusive("-----END CERTIFICATE-----\n")
+        .next()
+        .unwrap()
+        .to_owned();
+    files.push(("two-ca.pem", format!("{ca}{site_cert}")));
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let port = support::free_port;
+    let config = format!(
+        "    localpeer hap_a\n    crt-base {{CONF}}\n    ca-base {{CONF}}\n\n\
+         resolvers dns_a\n    nameserver ns1 127.0.0.1:{}\n    nameserver ns2 127.0.0.1:{}\n\n\
+         peers mesh_a\n    peer hap_a 127.0.0.1:{}\n    peer hap_b 127.0.0.1:{}\n\n\
+         peers mesh_b\n    peer hap_a 127.0.0.1:{}\n    peer hap_c 127.0.0.1:{}\n\n\
+         defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend fe_tls\n    bind 127.0.0.1:{} ssl crt-list {{CONF}}/crt-list.txt ca-file two-ca.pem verify optional crl-file crl.pem\n\
+         \x20   http-request track-sc0 src table st_a\n    default_backend be\n\n\
+         frontend fe_api\n    bind 127.0.0.1:{} ssl crt api.pem\n    default_backend be\n\n\
+         backend be\n    server s1 127.0.0.1:1\n\n\
+         backend st_a\n    stick-table type ip size 1k expire 1m peers mesh_a store http_req_rate(10s)\n\n\
+         backend st_b\n    stick-table type string len 32 size 1k peers mesh_b store gpc0\n",
+        port(),
+        port(),
+        port(),
+        port(),
+        port(),
+        port(),
+        port(),
+        port(),
+    );
+    let Some(live) = support::ConfiguredHaproxy::start_with_files(TEST, &config, &files).await
+    else {
+        return;
+    };
+    let v = live.version();
+    let conf = live.conf_dir();
+    let endpoint = live.admin_tcp();
+    let one_shot = RuntimeClient::new(
+        endpoint.clone(),
+        ClientOptions {
+            keep_alive: Duration::ZERO,
+            ..Default::default()
+        },
+    );
+    let kept = RuntimeClient::new(
+        endpoint,
+        ClientOptions {
+            keep_alive: Duration::from_secs(30),
+            ..Default::default()
+        },
+    );
+    let mask = |reply: &str| -> String {
+        let mut out = String::with_capacity(reply.len());
+        let mut in_digits = false;
+        for c in reply.chars() {
+            if c.is_ascii_digit() {
+                if !in_digits {
+                    out.push('#');
+                }
+                in_digits = true;
+            } else {
+                out.push(c);
+                in_digits = false;
+            }
+        }
+        out
+    };
+    let name = |file: &str| TlsFileName::new(format!("{conf}/{file}")).unwrap();
+    let mut commands = vec![
+        Command::show_tables(),
+        Command::show_resolvers(None),
+        Command::show_peers(None),
+        Command::show_ssl_certs(),
+        Command::show_ca_files(),
+        Command::show_crl_files(),
+        Command::show_crt_lists(),
+        Command::show_crt_list(&name("crt-list.txt")),
+        Command::show_ca_file(&name("two-ca.pem"), false),
+        Command::show_crl_file(&name("crl.pem"), false),
+    ];
+    for cert in ["site.pem", "api.pem", "old.pem"] {
+        commands.push(Command::show_ssl_cert(&name(cert), false));
+    }
+    if support::mcp::at_least(&v, "3.2") {
+        commands.push(Command::show_ssl_sni());
+    }
+    let two_ca = kept
+        .execute(&Command::show_ca_file(&name("two-ca.pem"), false))
+        .await
+        .unwrap();
+    assert!(
+        two_ca.contains("\n \nCertificate #2:"),
+        "{v}: the CA file's details list both certificates, after a line of one space: {two_ca}"
+    );
+    for round in 0..5 {
+        for command in &commands {
+            let (a, b) = (
+                kept.execute(command).await.unwrap(),
+                one_shot.execute(command).await.unwrap(),
+            );
+            assert_eq!(
+                mask(&a),
+                mask(&b),
+                "{v}: `{command}` (round {round}) read over the kept connection differs"
+            );
+            assert!(!a.trim().is_empty(), "{v}: `{command}` answered nothing");
+        }
+    }
+    assert_eq!(
+        settled(&one_shot, 1, SETTLE).await,
+        1,
+        "{v}: {} reads over one kept connection",
+        5 * commands.len()
+    );
 }
 
 /// After a reload the old worker keeps answering the connections it had, with its own outgoing

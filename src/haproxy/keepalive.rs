@@ -50,6 +50,16 @@ pub(crate) fn eligible(command: &Command) -> bool {
             | ["show", "version"]
             | ["show", "stat", ..]
             | ["show", "servers", "state", ..]
+            // What health_summary reads besides `show stat`: the list of tables (not their
+            // entries, which hold caller keys), resolvers and peers, and the TLS store's lists
+            // and details. Each is a dump of HAProxy's own labelled lines (a line starts with a
+            // label, a `#`, a pointer or indentation) without an empty line inside on any
+            // version (a CA file's details separate certificates with a line of one space), so
+            // `"\n\n> "` can only be its end.
+            | ["show", "table"]
+            | ["show", "resolvers", ..]
+            | ["show", "peers", ..]
+            | ["show", "ssl", "cert" | "ca-file" | "crl-file" | "crt-list" | "sni", ..]
     )
 }
 
@@ -397,8 +407,8 @@ fn is_complete(buf: &[u8], csv: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::haproxy::command::args::{MapName, ProxyName};
-    use crate::haproxy::command::{ListKind, StatFilter};
+    use crate::haproxy::command::args::{MapName, ProxyName, TableName};
+    use crate::haproxy::command::{ListKind, StatFilter, TableFilter};
 
     #[test]
     fn only_framed_reads_are_eligible() {
@@ -408,7 +418,19 @@ mod tests {
         assert!(eligible(&Command::show_servers_state(Some(
             &ProxyName::new("be_app").unwrap()
         ))));
-        // Caller data (map keys may start with "> "), and any change, go one-shot.
+        // What health_summary reads besides: tables listed, resolvers, peers, the TLS store.
+        assert!(eligible(&Command::show_tables()));
+        assert!(eligible(&Command::show_resolvers(None)));
+        assert!(eligible(&Command::show_peers(None)));
+        assert!(eligible(&Command::show_ssl_certs()));
+        assert!(eligible(&Command::show_ca_files()));
+        // Caller data (map keys may start with "> "; so may a table's string keys), and any
+        // change, go one-shot.
+        let table = TableName::new("st").unwrap();
+        assert!(!eligible(&Command::show_table(
+            &table,
+            &TableFilter::default()
+        )));
         let map = MapName::new("#1").unwrap();
         assert!(!eligible(&Command::show_list_entries(ListKind::Map, &map)));
         assert!(!eligible(&Command::show_info_json()));

@@ -434,13 +434,24 @@ impl HaproxyMcp {
                 None
             }
         };
-        let (stat, tables, resolvers, peers, tls) = tokio::join!(
-            t.client.show_stat(&filter),
-            t.client.show_tables(),
-            t.client.show_resolvers(None),
-            t.client.show_peers(None),
-            tls
-        );
+        // Two chains side by side, each one read after another: the TLS store's (its details
+        // must come one at a time anyway) and the rest. Each chain then holds one of the
+        // client's kept connections (no new connection per read, and no more than two of
+        // HAProxy's shared CLI slots), at the latency of the longer chain.
+        let reads = async {
+            let stat = t.client.show_stat(&filter).await;
+            let tables = t.client.show_tables().await;
+            let (resolvers, peers) = if whole_process {
+                (
+                    t.client.show_resolvers(None).await.ok(),
+                    t.client.show_peers(None).await.ok(),
+                )
+            } else {
+                (None, None)
+            };
+            (stat, tables, resolvers, peers)
+        };
+        let ((stat, tables, resolvers, peers), tls) = tokio::join!(reads, tls);
         let first = Arc::new(checked(t, Subject::Nothing, stat).await?);
         // Rates: over a window measured now, or since the previous whole-process sample.
         let (windowed, latest, period) = match args.window_secs {
@@ -512,10 +523,8 @@ impl HaproxyMcp {
         // Resolvers and peers: whatever this HAProxy lets us read (a version or socket that
         // refuses either simply reports nothing there).
         let mut dns_and_peers = Vec::new();
-        if backend.is_none() {
-            dns_and_peers.extend(resolvers.map(|r| resolver_problems(&r)).unwrap_or_default());
-            dns_and_peers.extend(peers.map(|p| peer_problems(&p)).unwrap_or_default());
-        }
+        dns_and_peers.extend(resolvers.map(|r| resolver_problems(&r)).unwrap_or_default());
+        dns_and_peers.extend(peers.map(|p| peer_problems(&p)).unwrap_or_default());
         if !dns_and_peers.is_empty() {
             summary.push_str(&format!(
                 " DNS and peers: {} (show_resolvers, show_peers).",
