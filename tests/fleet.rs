@@ -545,6 +545,110 @@ async fn a_fleet_with_live_haproxy_reports_its_own_verdict() {
     assert!(weight.starts_with("17 "), "HAProxy's own answer: {weight}");
 }
 
+/// Two HAProxy of configurations unlike the capture's in one group: `lb-a` with a pool whose
+/// server on a closed port is DOWN (fast checks), a server tracking it and a template slot;
+/// `lb-b` healthy (its one server checks its own frontend). By HAProxy's own `show stat`, the
+/// fleet's verdicts are right: `lb-a` has problems and names the pool, `lb-b` is healthy.
+#[tokio::test]
+async fn a_fleet_of_unfamiliar_haproxys_gets_each_ones_own_verdict() {
+    const TEST: &str = "a_fleet_of_unfamiliar_haproxys_gets_each_ones_own_verdict";
+    let defaults = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n";
+    let (a_fe, b_fe) = (support::free_port(), support::free_port());
+    let a = format!(
+        "{defaults}frontend www\n    bind 127.0.0.1:{a_fe}\n    http-request return status 200 if {{ path /ok }}\n    default_backend pool_x\n\n\
+         backend pool_x\n    balance leastconn\n    option httpchk GET /ok\n    default-server inter 100ms fall 1 rise 1\n    \
+         server up1 127.0.0.1:{a_fe} check\n    server dead1 127.0.0.1:1 check\n    \
+         server follower 127.0.0.1:{a_fe} track pool_x/dead1\n    \
+         server-template slot 2 127.0.0.1:{a_fe} disabled\n"
+    );
+    let b = format!(
+        "{defaults}frontend edge_in\n    bind 127.0.0.1:{b_fe}\n    http-request return status 204 if {{ path /hc }}\n    default_backend origin\n\n\
+         backend origin\n    option httpchk GET /hc\n    server o1 127.0.0.1:{b_fe} check inter 100ms rise 1\n"
+    );
+    let Some(lb_a) = support::ConfiguredHaproxy::start(TEST, &a).await else {
+        return;
+    };
+    let Some(lb_b) = support::ConfiguredHaproxy::start(TEST, &b).await else {
+        return;
+    };
+    // HAProxy's own reading first: dead1 (and its follower) DOWN on lb-a, o1 UP on lb-b.
+    let status = |hap: &support::ConfiguredHaproxy, backend: &str, server: &str| -> String {
+        let stat = hap.raw(&format!("show stat {backend} 4 -1"));
+        let header: Vec<&str> = stat.lines().next().unwrap_or("").split(',').collect();
+        let col = header.iter().position(|c| *c == "status").unwrap();
+        stat.lines()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|c| c.len() > col && c[1] == server)
+            .map(|c| c[col].to_owned())
+            .unwrap_or_default()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !(status(&lb_a, "pool_x", "dead1").starts_with("DOWN")
+        && status(&lb_a, "pool_x", "up1").starts_with("UP")
+        && status(&lb_b, "origin", "o1").starts_with("UP"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the checks did not settle: dead1 {}, up1 {}, o1 {}",
+            status(&lb_a, "pool_x", "dead1"),
+            status(&lb_a, "pool_x", "up1"),
+            status(&lb_b, "origin", "o1")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(status(&lb_a, "pool_x", "follower").starts_with("DOWN"));
+
+    let tmp = tempfile::Builder::new()
+        .prefix("fu")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let settings = Settings::default();
+    let targets =
+        Targets::with_groups(Vec::new(), None, vec![("lbs".into(), "file (test)".into())]).unwrap();
+    targets.update_group(
+        "lbs",
+        Ok(vec![
+            target("lb-a", lb_a.admin_tcp(), &settings, false),
+            target("lb-b", lb_b.admin_tcp(), &settings, false),
+        ]),
+    );
+    let h = McpHarness::start(targets, settings, Vec::new(), tmp).await;
+    let r = h
+        .call(
+            "health_summary",
+            json!({"target": "group:lbs", "window_secs": 0}),
+        )
+        .await;
+    assert_ne!(r.is_error, Some(true), "{}", summary(&r));
+    let out = r.structured_content.clone().unwrap();
+    let members = out["fleet"]["members"].as_array().unwrap();
+    let of = |name: &str| members.iter().find(|m| m["target"] == name).unwrap();
+    assert_eq!(out["fleet"]["targets"], 2, "{out}");
+    assert_eq!(out["fleet"]["with_problems"], 1, "{out}");
+    assert_eq!(out["fleet"]["failed"], 0, "{out}");
+    assert_eq!(of("lb-a")["verdict"], "problems", "{out}");
+    assert_eq!(of("lb-a")["backends_with_problems"], 1, "{out}");
+    let first = of("lb-a")["problems"][0].as_str().unwrap_or("");
+    assert!(first.contains("pool_x"), "names the pool: {out}");
+    assert_eq!(of("lb-b")["verdict"], "healthy", "{out}");
+    let s = summary(&r);
+    assert!(
+        s.starts_with("[group lbs] 1 of 2 target(s) have problems: lb-a (pool_x"),
+        "the verdict leads: {s}"
+    );
+    // Each line is what health_summary on that HAProxy alone says.
+    for name in ["lb-a", "lb-b"] {
+        let alone = h
+            .ok("health_summary", json!({"target": name, "window_secs": 0}))
+            .await;
+        assert_eq!(
+            of(name)["backends_with_problems"],
+            alone["backends_with_problems"],
+            "{name}: {out}\nalone: {alone}"
+        );
+    }
+}
+
 /// A group of four emulated targets (`r1`…`r4`) with `r3` a socket nobody listens on, audited
 /// to a file.
 async fn rolling_fleet(dir: &Path) -> (McpHarness, std::path::PathBuf) {

@@ -222,6 +222,8 @@ pub struct GroupStatus {
     pub refreshed: Option<SystemTime>,
     /// Why the last reading failed; the members of the last good one are kept meanwhile.
     pub error: Option<String>,
+    /// How many members it has now (those of the last good reading).
+    pub members: usize,
 }
 
 /// Every target at one moment: the static ones first, then each group's members.
@@ -291,6 +293,7 @@ impl Targets {
                 source,
                 refreshed: None,
                 error: None,
+                members: 0,
             })
             .collect();
         Ok(Self {
@@ -459,6 +462,7 @@ impl Targets {
                 // Keep set order: static targets, then the groups in configuration order.
                 let order: Vec<String> = set.groups.iter().map(|g| g.name.clone()).collect();
                 set.targets.retain(|t| t.group.as_deref() != Some(group));
+                set.groups[status].members = members.len();
                 set.targets.extend(members);
                 set.targets.sort_by_key(|t| {
                     t.group

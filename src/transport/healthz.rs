@@ -47,16 +47,12 @@ pub struct GroupHealth {
 
 /// The groups' state now (not cached: it costs no HAProxy command).
 fn groups(server: &HaproxyMcp) -> Vec<GroupHealth> {
-    let targets = server.targets().all();
     server
         .targets()
         .groups()
         .into_iter()
         .map(|g| GroupHealth {
-            members: targets
-                .iter()
-                .filter(|t| t.group.as_deref() == Some(g.name.as_str()))
-                .count(),
+            members: g.members,
             current: g.error.is_none(),
             name: g.name,
             error: g.error,

@@ -638,11 +638,7 @@ impl HaproxyMcp {
                 _ => true,
             })
             .map(|g| GroupOut {
-                members: all
-                    .all()
-                    .iter()
-                    .filter(|t| t.group.as_ref() == Some(&g.name))
-                    .count(),
+                members: g.members,
                 refreshed_secs_ago: g
                     .refreshed
                     .map(|at| now.duration_since(at).unwrap_or_default().as_secs()),
