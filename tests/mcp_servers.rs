@@ -1186,6 +1186,11 @@ fn rails_config(fe: u16, ok: u16, dead: u16) -> String {
 
 /// The status column of one row of `show stat`, read raw.
 fn raw_status(live: &support::ConfiguredHaproxy, px: &str, sv: &str) -> String {
+    raw_stat_cell(live, px, sv, "status")
+}
+
+/// One cell of one row of `show stat`, read raw.
+fn raw_stat_cell(live: &support::ConfiguredHaproxy, px: &str, sv: &str, column: &str) -> String {
     let csv = live.raw("show stat");
     let header: Vec<&str> = csv
         .lines()
@@ -1194,12 +1199,81 @@ fn raw_status(live: &support::ConfiguredHaproxy, px: &str, sv: &str) -> String {
         .trim_start_matches("# ")
         .split(',')
         .collect();
-    let col = header.iter().position(|c| *c == "status").unwrap();
+    let col = header.iter().position(|c| *c == column).unwrap();
     csv.lines()
         .find(|l| l.starts_with(&format!("{px},{sv},")))
         .and_then(|l| l.split(',').nth(col))
         .unwrap_or("")
         .to_owned()
+}
+
+/// get_server's sentence says what HAProxy knows of a server's checks, on a configuration unlike
+/// the capture's: a failing agent on a server that stays UP, a server tracking another, a DOWN
+/// backup, a server disabled in the configuration; each checked against HAProxy's own
+/// `show stat` (agent_status, tracked, bck, check_status).
+#[tokio::test]
+async fn get_server_says_what_haproxy_knows_of_its_checks() {
+    let (fe, closed) = (support::free_port(), support::free_port());
+    let config = format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend www\n    bind 127.0.0.1:{fe}\n    http-request return status 200 if {{ path /ok }}\n    default_backend pool\n\n\
+         backend pool\n    option httpchk GET /ok\n    default-server inter 200ms fall 1 rise 1\n    \
+         server main1 127.0.0.1:{fe} check agent-check agent-port {closed} agent-inter 200ms\n    \
+         server twin 127.0.0.1:{fe} track pool/main1\n    \
+         server spare 127.0.0.1:{closed} check backup\n    \
+         server cold 127.0.0.1:{fe} disabled\n"
+    );
+    let Some(live) = support::ConfiguredHaproxy::start(
+        "get_server_says_what_haproxy_knows_of_its_checks",
+        &config,
+    )
+    .await
+    else {
+        return;
+    };
+    let v = live.version();
+    assert!(
+        eventually(15, || raw_status(&live, "pool", "main1") == "UP"
+            && raw_status(&live, "pool", "spare").starts_with("DOWN")
+            && raw_stat_cell(&live, "pool", "main1", "agent_status") == "L4CON")
+        .await,
+        "{v}: checks did not settle: {}",
+        live.raw("show stat")
+    );
+    assert_eq!(
+        raw_stat_cell(&live, "pool", "twin", "tracked"),
+        "pool/main1"
+    );
+    assert_eq!(raw_stat_cell(&live, "pool", "spare", "bck"), "1");
+    assert_eq!(raw_stat_cell(&live, "pool", "cold", "check_status"), "");
+    let h = McpHarness::live(live.admin_tcp(), fast()).await;
+    let said = async |server: &str| -> String {
+        let r = h
+            .call("get_server", json!({"backend": "pool", "server": server}))
+            .await;
+        assert_ne!(r.is_error, Some(true), "{v}: {}", summary(&r));
+        summary(&r)
+    };
+    let main1 = said("main1").await;
+    assert!(main1.contains("pool/main1 is UP."), "{v}: {main1}");
+    assert!(
+        main1.contains(&format!(
+            "Agent check failing: L4CON (Layer4 connection problem), agent port {closed}."
+        )),
+        "{v}: {main1}"
+    );
+    let twin = said("twin").await;
+    assert!(
+        twin.contains("It tracks pool/main1: no checks of its own"),
+        "{v}: {twin}"
+    );
+    assert!(!twin.contains("Agent check"), "{v}: {twin}");
+    let spare = said("spare").await;
+    assert!(spare.contains("pool/spare is DOWN"), "{v}: {spare}");
+    assert!(spare.contains("A backup server"), "{v}: {spare}");
+    let cold = said("cold").await;
+    assert!(cold.contains("pool/cold is MAINT"), "{v}: {cold}");
+    assert!(cold.ends_with("No health check."), "{v}: {cold}");
 }
 
 /// Every way of taking the last UP server out of rotation is refused without force, ids cannot

@@ -721,12 +721,12 @@ impl HaproxyMcp {
         let details = details(st, row);
         let mut summary = format!("[{}] {}", t.name, server_phrase(&server));
         summary.push_str(&format!(
-            " Weight {} (initial {}), {} session(s), last check {}.",
+            " Weight {} (initial {}), {} session(s).",
             opt(server.weight),
             opt(server.initial_weight),
             opt(server.sessions),
-            server.check_status.as_deref().unwrap_or("none")
         ));
+        summary.push_str(&checks_phrase(&server, &details));
         Ok(Answer::new(summary, ServerDetailOut { server, details }))
     }
 
@@ -967,6 +967,54 @@ fn backend_phrase(b: &BackendOut) -> String {
         opt(b.sessions),
         opt(b.queued)
     )
+}
+
+/// What get_server's summary says of a server's checks, for a reader of the text alone: the
+/// server it tracks (whose checks decide its state), its last health check, its agent check
+/// when that fails (an agent's failure leaves the server UP, so nothing else would say it), and
+/// whether it is a backup.
+fn checks_phrase(s: &ServerOut, d: &ServerDetails) -> String {
+    // HAProxy's check and agent results that mean success: L4OK, L6OK, L7OK, L7OKC.
+    let passed = |status: &str| status.trim_start_matches("* ").contains("OK");
+    let mut p = String::new();
+    if let Some(tracked) = &d.tracked {
+        p.push_str(&format!(
+            " It tracks {tracked}: no checks of its own, its state follows that server's."
+        ));
+    } else {
+        match s.check_status.as_deref() {
+            Some(status) => {
+                p.push_str(&format!(" Last check {status}"));
+                // A DOWN server's phrase already gives the reason.
+                if s.state != ServerCondition::Down
+                    && !passed(status)
+                    && let Some(desc) = &s.check_desc
+                {
+                    p.push_str(&format!(" ({desc})"));
+                }
+                p.push('.');
+            }
+            // Configured checks that have no result (a server in maintenance is not checked).
+            None if s.checks_enabled == Some(true) => {
+                p.push_str(" Health checks are on; none has a result yet.");
+            }
+            None => p.push_str(" No health check."),
+        }
+    }
+    if let Some(agent) = d.agent_status.as_deref().filter(|a| !passed(a)) {
+        p.push_str(&format!(
+            " Agent check failing: {agent}{}{}.",
+            d.agent_desc
+                .as_deref()
+                .map_or(String::new(), |desc| format!(" ({desc})")),
+            d.agent_port
+                .map_or(String::new(), |port| format!(", agent port {port}")),
+        ));
+    }
+    if s.backup {
+        p.push_str(" A backup server: used only when no active server is up.");
+    }
+    p
 }
 
 fn op_state_name(op: OpState) -> String {
