@@ -1276,6 +1276,95 @@ async fn get_server_says_what_haproxy_knows_of_its_checks() {
     assert!(cold.ends_with("No health check."), "{v}: {cold}");
 }
 
+/// The last-UP rule counts the servers that track the one taken out (HAProxy gives them its
+/// state), in its backend and in others, on a configuration unlike the capture's: `pool` has p1,
+/// p2 and p3 tracking p2; `mirror` has m1 tracking pool/p2 and m2 DOWN. With p1 in maintenance,
+/// p2 is in effect the last server of `pool`; with p1 back, draining p2 would still empty
+/// `mirror`. Both refused, HAProxy's own state unchanged; forced, HAProxy drains the followers.
+#[tokio::test]
+async fn the_last_up_rule_counts_servers_that_track_it() {
+    let (fe, closed) = (support::free_port(), support::free_port());
+    let config = format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend www\n    bind 127.0.0.1:{fe}\n    http-request return status 200 if {{ path /ok }}\n    default_backend pool\n\n\
+         backend pool\n    option httpchk GET /ok\n    default-server inter 200ms fall 1 rise 1\n    \
+         server p1 127.0.0.1:{fe} check\n    server p2 127.0.0.1:{fe} check\n    \
+         server p3 127.0.0.1:{fe} track pool/p2\n\n\
+         backend mirror\n    default-server inter 200ms fall 1 rise 1\n    \
+         server m1 127.0.0.1:{fe} track pool/p2\n    server m2 127.0.0.1:{closed} check\n"
+    );
+    let Some(live) =
+        support::ConfiguredHaproxy::start("the_last_up_rule_counts_servers_that_track_it", &config)
+            .await
+    else {
+        return;
+    };
+    let v = live.version();
+    let settled = || {
+        raw_status(&live, "pool", "p1") == "UP"
+            && raw_status(&live, "pool", "p2") == "UP"
+            && raw_status(&live, "mirror", "m1") == "UP"
+            && raw_status(&live, "mirror", "m2").starts_with("DOWN")
+    };
+    assert!(
+        eventually(15, settled).await,
+        "{v}: checks did not settle: {}",
+        live.raw("show stat")
+    );
+    let h = McpHarness::live(live.admin_tcp(), fast()).await;
+    let state =
+        |server: &str, state: &str| json!({"backend": "pool", "server": server, "state": state});
+    h.ok("set_server_state", state("p1", "maint")).await;
+    assert_eq!(raw_status(&live, "pool", "p1"), "MAINT", "{v}");
+
+    // p3 follows p2: p2 is the last server of pool, and m1 the last of mirror.
+    let err = h.err("set_server_state", state("p2", "maint")).await;
+    assert!(err.contains("Refused:"), "{v}: {err}");
+    assert!(
+        err.contains("mirror/m1 track(s) pool/p2"),
+        "{v}: the other backend is named: {err}"
+    );
+    assert!(err.contains("Nothing was changed"), "{v}: {err}");
+    assert_eq!(
+        raw_status(&live, "pool", "p2"),
+        "UP",
+        "{v}: HAProxy's own state"
+    );
+    assert_eq!(raw_status(&live, "pool", "p3"), "UP", "{v}");
+
+    // With p1 back, pool keeps a server, but mirror would not.
+    h.ok("set_server_state", state("p1", "ready")).await;
+    assert!(
+        eventually(15, || raw_status(&live, "pool", "p1") == "UP").await,
+        "{v}: p1 did not come back: {}",
+        live.raw("show stat")
+    );
+    let err = h.err("set_server_state", state("p2", "drain")).await;
+    assert!(
+        err.contains("backend mirror would have no UP server left"),
+        "{v}: {err}"
+    );
+    assert_eq!(raw_status(&live, "pool", "p2"), "UP", "{v}");
+    assert_eq!(raw_status(&live, "mirror", "m1"), "UP", "{v}");
+
+    // Forced: done, said, and HAProxy drains the followers with it.
+    let mut forced = state("p2", "drain");
+    forced["force"] = json!(true);
+    let r = h.call("set_server_state", forced).await;
+    assert_ne!(r.is_error, Some(true), "{v}: {}", summary(&r));
+    assert!(
+        summary(&r).contains("with force it happened"),
+        "{v}: {}",
+        summary(&r)
+    );
+    assert_eq!(raw_status(&live, "pool", "p2"), "DRAIN", "{v}");
+    assert!(
+        raw_status(&live, "mirror", "m1").starts_with("DRAIN"),
+        "{v}: HAProxy drains the follower: {}",
+        raw_status(&live, "mirror", "m1")
+    );
+}
+
 /// Every way of taking the last UP server out of rotation is refused without force, ids cannot
 /// dodge the check, HAProxy's own CLI proxy cannot be limited, and nothing changes on refusal.
 #[tokio::test]

@@ -6,17 +6,19 @@
 //!   are never changed; a frontend must be one `show stat` lists;
 //! - the last-UP rule: taking the last server of a backend that serves traffic out of rotation
 //!   (drain, maintenance, weight 0, health or agent forced down) is refused unless
-//!   `force: true`, since the backend would then answer 503s;
+//!   `force: true`, since the backend would then answer 503s; servers that track it (`track`,
+//!   directly or down a chain) go with it, in its backend and in any other;
 //! - a frontend's maxconn 0 stops it accepting connections and is refused without `force`;
 //! - pausing or stopping the last frontend that accepts connections is refused without
 //!   `force`.
 
 use crate::haproxy::command::args::{ProxyName, ServerRef};
-use crate::haproxy::parse::{FrontendCondition, StatReport, StatRow};
+use crate::haproxy::command::{StatFilter, StatObjects};
+use crate::haproxy::parse::{FrontendCondition, StatKind, StatReport, StatRow};
 use crate::mcp::answer::ToolError;
-use crate::mcp::explain::{frontend_rows, list_or_none};
+use crate::mcp::explain::{Subject, checked, frontend_rows, list_or_none};
 use crate::mcp::targets::Target;
-use crate::mcp::views::{ServerCondition, ServerOut, backend_stat, stat_servers};
+use crate::mcp::views::{ServerCondition, ServerOut, stat_servers};
 
 /// Proxies HAProxy creates for itself. The CLI's proxy is `GLOBAL`: limiting it locks every
 /// stats socket out until HAProxy restarts.
@@ -120,16 +122,48 @@ pub(crate) fn last_open_frontend(
     )))
 }
 
-/// Reads `srv`'s backend and applies [`last_up`]; returns the report read and any warning.
+/// Reads every server (a server of another backend may track `srv`) and applies [`last_up`];
+/// returns the report read and any warning.
 pub(crate) async fn guard_rotation(
     t: &Target,
     srv: &ServerRef,
     action: &str,
     force: bool,
 ) -> Result<(StatReport, Option<String>), ToolError> {
-    let stat = backend_stat(t, &srv.backend).await?;
+    let stat = every_server_stat(t).await?;
     let warning = last_up(&t.name, &stat, srv, action, force)?;
     Ok((stat, warning))
+}
+
+/// `show stat` of every server (`-1 4 -1`): what the last-UP rule reads.
+pub(crate) async fn every_server_stat(t: &Target) -> Result<StatReport, ToolError> {
+    let filter = StatFilter {
+        proxy: None,
+        objects: Some(StatObjects {
+            frontends: false,
+            backends: false,
+            servers: true,
+        }),
+    };
+    checked(t, Subject::Nothing, t.client.show_stat(&filter).await).await
+}
+
+/// The servers that follow `srv` (`track` it, directly or down a chain), as `(backend,
+/// server)`: HAProxy gives them `srv`'s state, so taking `srv` out takes them out too.
+fn followers(stat: &StatReport, srv: &ServerRef) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    let mut leaders = vec![format!("{}/{}", srv.backend, srv.server)];
+    while let Some(leader) = leaders.pop() {
+        for row in stat.of_kind(StatKind::Server) {
+            let follows = row.tracked.as_deref() == Some(leader.as_str());
+            let known = found.iter().any(|(b, n)| *b == row.proxy && *n == row.name);
+            if follows && !known {
+                found.push((row.proxy.clone(), row.name.clone()));
+                leaders.push(format!("{}/{}", row.proxy, row.name));
+            }
+        }
+    }
+    found
 }
 
 /// The last-UP rule: refuses to take `srv` out of rotation (`action` says how, e.g.
@@ -152,21 +186,42 @@ pub(crate) fn last_up(
     if !matches!(me.state, ServerCondition::Up | ServerCondition::Unknown) {
         return Ok(None);
     }
+    let followers = followers(stat, srv);
+    let follows = |s: &ServerOut| {
+        followers
+            .iter()
+            .any(|(b, n)| *b == s.backend && *n == s.name)
+    };
     let others_up: Vec<&ServerOut> = servers
         .iter()
-        .filter(|s| s.name != me.name && s.state == ServerCondition::Up)
+        .filter(|s| s.name != me.name && s.state == ServerCondition::Up && !follows(s))
         .collect();
     let be = &srv.backend;
+    // Another backend emptied by the followers refuses (or, forced, warns) first.
+    let elsewhere = emptied_elsewhere(target, stat, srv, &followers, action, force)?;
+    let warn = |own: Option<String>| -> Option<String> {
+        match (elsewhere.clone(), own) {
+            (Some(a), Some(b)) => Some(format!("{a} {b}")),
+            (a, b) => a.or(b),
+        }
+    };
     if others_up.is_empty() {
         if force {
-            return Ok(Some(format!(
+            return Ok(warn(Some(format!(
                 "{srv} was the last UP server of {be}; with force it is out of rotation ({action}), so {be} cannot serve new traffic until a server is up again."
-            )));
+            ))));
         }
         let others: Vec<String> = servers
             .iter()
             .filter(|s| s.name != me.name)
-            .map(|s| format!("{} {}", s.name, s.state.word()))
+            .map(|s| {
+                let tracking = if follows(s) {
+                    format!(", tracks {srv}: it goes too")
+                } else {
+                    String::new()
+                };
+                format!("{} {}{tracking}", s.name, s.state.word())
+            })
             .collect();
         let what = if me.state == ServerCondition::Up {
             format!("{srv} is the last UP server of backend {be}")
@@ -182,9 +237,56 @@ pub(crate) fn last_up(
     }
     if !me.backup && others_up.iter().all(|s| s.backup) {
         let names: Vec<String> = others_up.iter().map(|s| s.name.clone()).collect();
-        return Ok(Some(format!(
+        return Ok(warn(Some(format!(
             "Only backup servers remain UP in {be} ({}); they now take all its traffic.",
             names.join(", ")
+        ))));
+    }
+    Ok(warn(None))
+}
+
+/// The last-UP rule for the other backends of `srv`'s followers: taking `srv` out must not
+/// leave one of them without an UP server. `Ok(Some(warning))` when `force` lets it happen.
+fn emptied_elsewhere(
+    target: &str,
+    stat: &StatReport,
+    srv: &ServerRef,
+    followers: &[(String, String)],
+    action: &str,
+    force: bool,
+) -> Result<Option<String>, ToolError> {
+    let mut backends: Vec<&str> = followers
+        .iter()
+        .map(|(b, _)| b.as_str())
+        .filter(|b| *b != srv.backend.as_str())
+        .collect();
+    backends.dedup();
+    for be in backends {
+        let servers = stat_servers(stat, be);
+        let follows = |s: &ServerOut| followers.iter().any(|(b, n)| b == be && *n == s.name);
+        let going: Vec<String> = servers
+            .iter()
+            .filter(|s| follows(s) && s.state == ServerCondition::Up)
+            .map(|s| format!("{be}/{}", s.name))
+            .collect();
+        let staying = servers
+            .iter()
+            .any(|s| !follows(s) && s.state == ServerCondition::Up);
+        if going.is_empty() || staying {
+            continue;
+        }
+        let what = format!(
+            "{} track(s) {srv}, so {action} of {srv} takes {} out too and backend {be} would have no UP server left",
+            going.join(", "),
+            if going.len() == 1 { "it" } else { "them" },
+        );
+        if force {
+            return Ok(Some(format!(
+                "{what}; with force it happened: {be} cannot serve new traffic until a server is up again."
+            )));
+        }
+        return Err(ToolError::new(format!(
+            "[{target}] Refused: {what}: clients would get 503 errors (HTTP) or failed connections (TCP). Nothing was changed. Bring another server of {be} up first, or call again with force=true if this is intended."
         )));
     }
     Ok(None)
@@ -240,6 +342,54 @@ mod tests {
         );
         let stat = report("be,a,UP,0,2,\nbe,b,DOWN,0,2,\nbe,c,DRAIN,0,2,\n");
         assert!(last_up("t", &stat, &srv("a"), "weight 0", false).is_err());
+    }
+
+    /// Rows with HAProxy's `tracked` column.
+    fn tracked_report(rows: &str) -> StatReport {
+        let text = format!("# pxname,svname,status,bck,type,tracked,\n{rows}");
+        stat::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn servers_tracking_it_go_with_it() {
+        // b tracks a, c tracks b: taking a out takes all three out.
+        let stat = tracked_report("be,a,UP,0,2,,\nbe,b,UP,0,2,be/a,\nbe,c,UP,0,2,be/b,\n");
+        let err = last_up("t", &stat, &srv("a"), "maintenance", false).unwrap_err();
+        assert!(
+            err.message().contains("last UP server")
+                && err.message().contains("b UP, tracks be/a: it goes too")
+                && err.message().contains("c UP, tracks be/a: it goes too"),
+            "{}",
+            err.message()
+        );
+        // c tracks b only: taking b out leaves a.
+        assert_eq!(
+            last_up("t", &stat, &srv("b"), "drain", false).unwrap(),
+            None
+        );
+        // A follower in another backend that would be left with no UP server.
+        let stat = tracked_report(
+            "be,a,UP,0,2,,\nbe,x,UP,0,2,,\nother,m,UP,0,2,be/a,\nother,n,DOWN,0,2,,\n",
+        );
+        let err = last_up("t", &stat, &srv("a"), "drain", false).unwrap_err();
+        assert!(
+            err.message()
+                .contains("other/m track(s) be/a, so drain of be/a takes it out too and backend other would have no UP server left"),
+            "{}",
+            err.message()
+        );
+        let warning = last_up("t", &stat, &srv("a"), "drain", true)
+            .unwrap()
+            .unwrap();
+        assert!(warning.contains("with force it happened"), "{warning}");
+        // Another UP server there: nothing to say.
+        let stat = tracked_report(
+            "be,a,UP,0,2,,\nbe,x,UP,0,2,,\nother,m,UP,0,2,be/a,\nother,n,UP,0,2,,\n",
+        );
+        assert_eq!(
+            last_up("t", &stat, &srv("a"), "drain", false).unwrap(),
+            None
+        );
     }
 
     #[test]

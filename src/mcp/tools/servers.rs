@@ -25,7 +25,9 @@ use crate::haproxy::{RefusalKind, RuntimeError};
 use crate::mcp::answer::{Answer, ToolError, ToolResult};
 use crate::mcp::explain::{Subject, checked as explained};
 use crate::mcp::handler::HaproxyMcp;
-use crate::mcp::rails::{frontend_to_change, guard_rotation, last_up, server_to_change};
+use crate::mcp::rails::{
+    every_server_stat, frontend_to_change, guard_rotation, last_up, server_to_change,
+};
 use crate::mcp::targets::Target;
 use crate::mcp::views::{ServerCondition, ServerOut, backend_stat, opt, stat_server};
 
@@ -887,7 +889,7 @@ impl HaproxyMcp {
         force: bool,
         ctx: &RequestContext<RoleServer>,
     ) -> ToolResult<DelServerOut> {
-        let stat = backend_stat(t, &srv.backend).await?;
+        let stat = every_server_stat(t).await?;
         let Some(me) = current(&stat, srv) else {
             // Let HAProxy say what is wrong (no such server, …), with the list of servers.
             return match t.client.del_server(srv).await {
