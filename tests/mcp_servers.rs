@@ -1365,6 +1365,78 @@ async fn the_last_up_rule_counts_servers_that_track_it() {
     );
 }
 
+/// A server without an address yet (a server-template slot waiting for DNS that does not
+/// answer) cannot be given one with `set server … addr` on any version, and on 2.6 HAProxy's own
+/// refusal takes it out of resolution maintenance for a while: set_server_addr refuses before
+/// sending anything, and HAProxy's state stays as it was.
+#[tokio::test]
+async fn an_address_for_a_server_waiting_for_dns_is_refused_before_sending() {
+    let (fe, dns) = (support::free_port(), support::free_port());
+    let config = format!(
+        "resolvers quiet\n    nameserver ns1 127.0.0.1:{dns}\n    timeout resolve 200ms\n    timeout retry 200ms\n\n\
+         defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend www\n    bind 127.0.0.1:{fe}\n    default_backend pool\n\n\
+         backend pool\n    server fixed 127.0.0.1:{fe}\n    \
+         server-template slot 2 app.svc.test:{fe} check resolvers quiet init-addr none\n"
+    );
+    let Some(live) = support::ConfiguredHaproxy::start(
+        "an_address_for_a_server_waiting_for_dns_is_refused_before_sending",
+        &config,
+    )
+    .await
+    else {
+        return;
+    };
+    let v = live.version();
+    assert_eq!(
+        raw_status(&live, "pool", "slot1"),
+        "MAINT (resolution)",
+        "{v}"
+    );
+    let h = McpHarness::live(live.admin_tcp(), fast()).await;
+    let err = h
+        .err(
+            "set_server_addr",
+            json!({"backend": "pool", "server": "slot1", "address": "127.0.0.1", "port": fe}),
+        )
+        .await;
+    assert!(
+        err.contains("pool/slot1 has no address yet")
+            && err.contains("it resolves app.svc.test")
+            && err.contains("Nothing was sent"),
+        "{v}: {err}"
+    );
+    // Had it been sent, 2.6 would show the slot `UP 1/2` and then DOWN for a while.
+    for _ in 0..5 {
+        assert_eq!(
+            raw_status(&live, "pool", "slot1"),
+            "MAINT (resolution)",
+            "{v}: HAProxy's own state"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // A server with an address takes a new one as before.
+    let out = h
+        .ok(
+            "set_server_addr",
+            json!({"backend": "pool", "server": "fixed", "address": "127.0.0.2"}),
+        )
+        .await;
+    assert!(
+        out["haproxy_says"]
+            .as_str()
+            .unwrap()
+            .contains("IP changed from"),
+        "{v}: {out}"
+    );
+    assert!(
+        live.raw("show servers state pool")
+            .contains(" fixed 127.0.0.2 "),
+        "{v}: {}",
+        live.raw("show servers state pool")
+    );
+}
+
 /// Every way of taking the last UP server out of rotation is refused without force, ids cannot
 /// dodge the check, HAProxy's own CLI proxy cannot be limited, and nothing changes on refusal.
 #[tokio::test]

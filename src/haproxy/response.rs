@@ -139,6 +139,13 @@ const REFUSALS: &[(Match, RefusalKind)] = {
         // `wait … srv-removable` (3.0+) puts `Wait delay expired.` or `Failed.` before the
         // reason `del server` would give.
         (Prefix("Wait delay expired."), ServerBusy),
+        // `set server … addr` on a server without an address yet (`init-addr none`, a
+        // server-template slot waiting for DNS): every version refuses it.
+        (
+            Prefix("Update for the current server address family is only supported"),
+            InvalidState,
+        ),
+        (Prefix("Update to families other than"), InvalidArgument),
         // `set server … check-addr|agent-addr|agent-port|fqdn` (2.6 ends these without a LF).
         (Prefix("invalid addr '"), InvalidArgument),
         (Prefix("provided port is not an integer"), InvalidArgument),
@@ -458,6 +465,14 @@ mod tests {
             (
                 "Invalid addr 'x' by 'stats socket command'",
                 RefusalKind::InvalidArgument,
+            ),
+            (
+                "Update for the current server address family is only supported through configuration file by 'stats socket command'",
+                RefusalKind::InvalidState,
+            ),
+            (
+                "Update for the current server address family is only supported through configuration file.",
+                RefusalKind::InvalidState,
             ),
             ("Version number out of range.", RefusalKind::VersionMismatch),
             (

@@ -734,6 +734,7 @@ impl HaproxyMcp {
         let said = match (&args.address, &args.fqdn, port) {
             (Some(address), None, _) => {
                 let addr = ServerAddress::new(address)?;
+                refuse_without_address(t, &srv).await?;
                 checked(t, &srv, t.client.set_server_addr(&srv, &addr, port).await).await?
             }
             (None, Some(name), None) => {
@@ -1137,6 +1138,33 @@ async fn guarded(
     };
     let (stat, warning) = guard_rotation(t, srv, action, force).await?;
     Ok((current(&stat, srv).map(|s| before_of(&s)), warning))
+}
+
+/// Refuses, before anything is sent, an address for a server that has none yet (`init-addr
+/// none`, a server-template slot waiting for DNS): every version refuses it, and 2.6 takes the
+/// server out of its resolution maintenance on the way (seen: `UP 1/2`, then `DOWN` SOCKERR, then
+/// `MAINT (resolution)` again at the next resolution), so the refusal is not free there.
+async fn refuse_without_address(t: &Target, srv: &ServerRef) -> Result<(), ToolError> {
+    let state = checked(
+        t,
+        srv,
+        t.client.show_servers_state(Some(&srv.backend)).await,
+    )
+    .await?;
+    let Some(me) = state.servers.iter().find(|s| s.name == srv.server.as_str()) else {
+        // HAProxy names what is missing (no such backend or server).
+        return Ok(());
+    };
+    if me.addr.is_some() {
+        return Ok(());
+    }
+    Err(ToolError::new(format!(
+        "[{}] Refused: {srv} has no address yet (`init-addr none`, or a server-template slot waiting for DNS{}); HAProxy sets the address of such a server only from its resolvers or from the configuration, never from `set server … addr`. Nothing was sent. Give it a name its resolvers can find with `fqdn` instead, or fix the DNS records.",
+        t.name,
+        me.fqdn
+            .as_deref()
+            .map_or(String::new(), |f| format!(": it resolves {f}")),
+    )))
 }
 
 /// The answer of a state change.
