@@ -213,6 +213,11 @@ async fn map_edits_show_in_the_map() {
             )
             .await;
         assert!(err.contains("entry not found."), "{v}: {err}");
+        assert!(
+            err.contains("\"absent.example.net\" is not in map")
+                && err.contains("add_map_entry adds one"),
+            "{v}: says how to add it: {err}"
+        );
 
         h.ok(
             "del_map_entry",

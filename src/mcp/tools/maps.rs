@@ -9,7 +9,7 @@ use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
 use super::{default_limit, limit_or, out};
-use crate::haproxy::RuntimeError;
+use crate::haproxy::{RefusalKind, RuntimeError};
 use crate::haproxy::command::ListKind;
 use crate::haproxy::command::args::MapName;
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
@@ -533,7 +533,17 @@ impl HaproxyMcp {
         let t = &self.target(args.target.as_deref())?;
         let map = MapName::new(&args.map)?;
         let r = t.client.set_map_entry(&map, &args.key, &args.value).await;
-        on_list(t, ListKind::Map, r).await?;
+        let absent = matches!(&r, Err(e) if e.refusal() == Some(RefusalKind::NoSuchEntry));
+        on_list(t, ListKind::Map, r).await.map_err(|e| {
+            if absent {
+                e.with_note(format!(
+                    "{:?} is not in map {map}: set_map_entry changes a key that is there; add_map_entry adds one.",
+                    args.key
+                ))
+            } else {
+                e
+            }
+        })?;
         Ok(list_done(
             t,
             &map,
