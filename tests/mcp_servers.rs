@@ -1274,6 +1274,28 @@ async fn get_server_says_what_haproxy_knows_of_its_checks() {
     let cold = said("cold").await;
     assert!(cold.contains("pool/cold is MAINT"), "{v}: {cold}");
     assert!(cold.ends_with("No health check."), "{v}: {cold}");
+
+    // Its agent forced down (the last UP server, twin following it: force): DOWN because of the
+    // agent, though its last health check passed.
+    let r = h
+        .call(
+            "set_server_agent",
+            json!({"backend": "pool", "server": "main1", "state": "down", "force": true}),
+        )
+        .await;
+    assert_ne!(r.is_error, Some(true), "{v}: {}", summary(&r));
+    let status = raw_status(&live, "pool", "main1");
+    assert!(status.starts_with("DOWN"), "{v}: HAProxy says {status}");
+    assert_eq!(
+        raw_stat_cell(&live, "pool", "main1", "check_status"),
+        "L7OK"
+    );
+    let main1 = said("main1").await;
+    assert!(
+        main1.contains("pool/main1 is DOWN (its agent reports it down)."),
+        "{v}: {main1}"
+    );
+    assert!(!main1.contains("check passed"), "{v}: {main1}");
 }
 
 /// The last-UP rule counts the servers that track the one taken out (HAProxy gives them its

@@ -228,7 +228,16 @@ pub(crate) fn server_out(
 /// "be/app4 is DOWN (Layer4 connection problem)." for summaries.
 pub(crate) fn server_phrase(s: &ServerOut) -> String {
     let mut p = format!("{}/{} is {}", s.backend, s.name, s.state.word());
-    if s.state == ServerCondition::Down
+    // The last check's words explain a DOWN server only when that check failed: a server its
+    // agent took down still shows a passing check ("Layer7 check passed").
+    let check_passed = s
+        .check_status
+        .as_deref()
+        .is_some_and(|c| c.trim_start_matches("* ").contains("OK"));
+    if s.state == ServerCondition::Down && s.cause == Some(VerdictCause::Agent) {
+        p.push_str(" (its agent reports it down)");
+    } else if s.state == ServerCondition::Down
+        && !check_passed
         && let Some(d) = s.check_desc.as_deref().or(s.check_status.as_deref())
     {
         p.push_str(&format!(" ({d})"));

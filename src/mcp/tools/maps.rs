@@ -9,9 +9,9 @@ use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
 use super::{default_limit, limit_or, out};
-use crate::haproxy::{RefusalKind, RuntimeError};
 use crate::haproxy::command::ListKind;
 use crate::haproxy::command::args::MapName;
+use crate::haproxy::{RefusalKind, RuntimeError};
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
 use crate::mcp::explain::{Subject, checked};
 use crate::mcp::handler::HaproxyMcp;
