@@ -17,7 +17,9 @@ use haproxy_mcp_server::haproxy::command::{
     TableFilter,
 };
 use haproxy_mcp_server::haproxy::parse::cli_level::CliLevel;
-use haproxy_mcp_server::haproxy::{ClientOptions, RefusalKind, RuntimeClient, RuntimeError};
+use haproxy_mcp_server::haproxy::{
+    ClientOptions, Endpoint, RefusalKind, RuntimeClient, RuntimeError,
+};
 use support::LiveHaproxy;
 
 fn srv(b: &str, s: &str) -> ServerRef {
@@ -895,26 +897,26 @@ async fn settled(client: &RuntimeClient, expected: usize, within: Duration) -> u
     }
 }
 
+/// Two clients of `endpoint`: one that never keeps a connection, and one that keeps its
+/// connection for `keep_alive` after opening it.
+fn one_shot_and_kept(endpoint: Endpoint, keep_alive: Duration) -> (RuntimeClient, RuntimeClient) {
+    let with = |keep_alive| ClientOptions {
+        keep_alive,
+        ..Default::default()
+    };
+    (
+        RuntimeClient::new(endpoint.clone(), with(Duration::ZERO)),
+        RuntimeClient::new(endpoint, with(keep_alive)),
+    )
+}
+
 #[tokio::test]
 async fn frequent_reads_share_one_kept_connection() {
     let Some(live) = LiveHaproxy::start("frequent_reads_share_one_kept_connection").await else {
         return;
     };
     for endpoint in [live.admin_tcp(), live.admin_unix()] {
-        let one_shot = RuntimeClient::new(
-            endpoint.clone(),
-            ClientOptions {
-                keep_alive: Duration::ZERO,
-                ..Default::default()
-            },
-        );
-        let kept = RuntimeClient::new(
-            endpoint,
-            ClientOptions {
-                keep_alive: Duration::from_millis(1500),
-                ..Default::default()
-            },
-        );
+        let (one_shot, kept) = one_shot_and_kept(endpoint, Duration::from_millis(1500));
         assert_eq!(
             settled(&one_shot, 0, SETTLE).await,
             0,
@@ -1069,21 +1071,7 @@ async fn health_reads_over_a_kept_connection_equal_one_shot_replies() {
     };
     let v = live.version();
     let conf = live.conf_dir();
-    let endpoint = live.admin_tcp();
-    let one_shot = RuntimeClient::new(
-        endpoint.clone(),
-        ClientOptions {
-            keep_alive: Duration::ZERO,
-            ..Default::default()
-        },
-    );
-    let kept = RuntimeClient::new(
-        endpoint,
-        ClientOptions {
-            keep_alive: Duration::from_secs(30),
-            ..Default::default()
-        },
-    );
+    let (one_shot, kept) = one_shot_and_kept(live.admin_tcp(), Duration::from_secs(30));
     let mask = |reply: &str| -> String {
         let mut out = String::with_capacity(reply.len());
         let mut in_digits = false;

@@ -260,6 +260,8 @@ fn emptied_elsewhere(
         .map(|(b, _)| b.as_str())
         .filter(|b| *b != srv.backend.as_str())
         .collect();
+    // Followers are found chain by chain, so one backend's need not be next to each other.
+    backends.sort_unstable();
     backends.dedup();
     for be in backends {
         let servers = stat_servers(stat, be);

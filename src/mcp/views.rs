@@ -230,14 +230,10 @@ pub(crate) fn server_phrase(s: &ServerOut) -> String {
     let mut p = format!("{}/{} is {}", s.backend, s.name, s.state.word());
     // The last check's words explain a DOWN server only when that check failed: a server its
     // agent took down still shows a passing check ("Layer7 check passed").
-    let check_passed = s
-        .check_status
-        .as_deref()
-        .is_some_and(|c| c.trim_start_matches("* ").contains("OK"));
     if s.state == ServerCondition::Down && s.cause == Some(VerdictCause::Agent) {
         p.push_str(" (its agent reports it down)");
     } else if s.state == ServerCondition::Down
-        && !check_passed
+        && !s.check_status.as_deref().is_some_and(check_passed)
         && let Some(d) = s.check_desc.as_deref().or(s.check_status.as_deref())
     {
         p.push_str(&format!(" ({d})"));
@@ -250,6 +246,12 @@ pub(crate) fn server_phrase(s: &ServerOut) -> String {
     }
     p.push('.');
     p
+}
+
+/// Whether a health or agent check result means success (`L4OK`, `L6OK`, `L7OK`, `L7OKC`; a
+/// leading `* ` marks a check under way).
+pub(crate) fn check_passed(status: &str) -> bool {
+    status.trim_start_matches("* ").contains("OK")
 }
 
 /// Renders an optional number for a summary.

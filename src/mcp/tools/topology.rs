@@ -19,8 +19,8 @@ use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
 use crate::mcp::explain::{Subject, backends_note, checked, list_or_none};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::views::{
-    ServerCondition, ServerOut, ServerTally, admin_flags, merge_servers, opt, proxy_stat,
-    read_servers, server_out, server_phrase, stat_servers,
+    ServerCondition, ServerOut, ServerTally, admin_flags, check_passed, merge_servers, opt,
+    proxy_stat, read_servers, server_out, server_phrase, stat_servers,
 };
 
 // ---- arguments ----------------------------------------------------------------------------------
@@ -974,8 +974,6 @@ fn backend_phrase(b: &BackendOut) -> String {
 /// when that fails (an agent's failure leaves the server UP, so nothing else would say it), and
 /// whether it is a backup.
 fn checks_phrase(s: &ServerOut, d: &ServerDetails) -> String {
-    // HAProxy's check and agent results that mean success: L4OK, L6OK, L7OK, L7OKC.
-    let passed = |status: &str| status.trim_start_matches("* ").contains("OK");
     let mut p = String::new();
     if let Some(tracked) = &d.tracked {
         p.push_str(&format!(
@@ -987,7 +985,7 @@ fn checks_phrase(s: &ServerOut, d: &ServerDetails) -> String {
                 p.push_str(&format!(" Last check {status}"));
                 // A DOWN server's phrase already gives the reason.
                 if s.state != ServerCondition::Down
-                    && !passed(status)
+                    && !check_passed(status)
                     && let Some(desc) = &s.check_desc
                 {
                     p.push_str(&format!(" ({desc})"));
@@ -1001,7 +999,7 @@ fn checks_phrase(s: &ServerOut, d: &ServerDetails) -> String {
             None => p.push_str(" No health check."),
         }
     }
-    if let Some(agent) = d.agent_status.as_deref().filter(|a| !passed(a)) {
+    if let Some(agent) = d.agent_status.as_deref().filter(|a| !check_passed(a)) {
         p.push_str(&format!(
             " Agent check failing: {agent}{}{}.",
             d.agent_desc
