@@ -34,6 +34,8 @@
 
 #[path = "differential/model_sequences.rs"]
 mod model_sequences;
+#[path = "differential/model_tls.rs"]
+mod model_tls;
 #[path = "support/mod.rs"]
 mod support;
 #[path = "differential/unknown_commands.rs"]

@@ -80,9 +80,11 @@ pub struct Report {
 }
 
 /// Runs every recorded command of one version through a model seeded from the same
-/// recordings, in recorded order, and compares each answer with HAProxy's.
-pub fn run_capture(version: Version, fixtures: &[Fixture]) -> Result<Report, String> {
+/// recordings (completed by the capture's configuration, `config`), in recorded order, and
+/// compares each answer with HAProxy's.
+pub fn run_capture(version: Version, fixtures: &[Fixture], config: &str) -> Result<Report, String> {
     let mut model = Model::seed(version, fixtures)?;
+    model.apply_config(config);
     // HAProxy's clients in the capture stay connected while their server drains.
     model.set_clients_leave(false);
     let mut report = Report::default();

@@ -41,11 +41,13 @@ fn the_model_answers_the_recorded_capture_like_haproxy() {
     let mut explained = exceptions();
     let mut failures = Vec::new();
     let mut total = (0, 0, 0);
+    // The configuration every capture ran (each fixture's `# config:` header names it).
+    let config = std::fs::read_to_string(common::fixtures_root().join("haproxy.cfg")).unwrap();
     for dir in common::version_dirs() {
         let folder = dir.file_name().unwrap().to_string_lossy().into_owned();
         let fixtures = common::load(&dir);
         let version = Version::parse(&fixtures[0].haproxy).expect("version");
-        let report = run_capture(version, &fixtures).unwrap_or_else(|e| panic!("{e}"));
+        let report = run_capture(version, &fixtures, &config).unwrap_or_else(|e| panic!("{e}"));
         eprintln!(
             "{folder}: {} commands compared, {} differ, {} not modelled: {}",
             report.compared,

@@ -368,14 +368,9 @@ pub(crate) fn live_fixture(seq: u32, version: Version, command: String, reply: &
     }
 }
 
-/// The reads the model is seeded from, asked of the live HAProxy (`ask`), then `config` (the
-/// configuration that HAProxy runs) applied to the model as `--config` does.
-fn seed(
-    ask: &dyn Fn(&str) -> String,
-    version: Version,
-    config: &str,
-    app_port: u16,
-) -> (Model, World) {
+/// The model seeded from what the live HAProxy (`ask`) answers to the reads a capture starts
+/// with, and the names of its stick tables.
+pub(crate) fn seed_model(ask: &dyn Fn(&str) -> String, version: Version) -> (Model, Vec<String>) {
     let mut fixtures = Vec::new();
     let mut record = |command: String| -> String {
         let reply = ask(&command);
@@ -414,7 +409,31 @@ fn seed(
             record(format!("show table {name}"));
         }
     }
-    let mut model = Model::seed(version, &fixtures).expect("the model seeds from live HAProxy");
+    // Certificates and crt-lists (`show ssl sni` names the binds from 3.2 on).
+    for name in record("show ssl cert".to_owned()).lines() {
+        if !name.starts_with(['#', '*']) && !name.is_empty() {
+            record(format!("show ssl cert {name}"));
+        }
+    }
+    for list in record("show ssl crt-list".to_owned()).lines() {
+        if !list.is_empty() {
+            record(format!("show ssl crt-list -n {list}"));
+        }
+    }
+    record("show ssl sni".to_owned());
+    let model = Model::seed(version, &fixtures).expect("the model seeds from live HAProxy");
+    (model, tables)
+}
+
+/// The reads the model is seeded from, asked of the live HAProxy (`ask`), then `config` (the
+/// configuration that HAProxy runs) applied to the model as `--config` does.
+fn seed(
+    ask: &dyn Fn(&str) -> String,
+    version: Version,
+    config: &str,
+    app_port: u16,
+) -> (Model, World) {
+    let (mut model, tables) = seed_model(ask, version);
     model.set_clients_leave(false);
     // An empty stick table's data types, the named defaults sections, the backends the
     // configuration names: what the reads cannot tell.

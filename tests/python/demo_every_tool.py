@@ -18,7 +18,7 @@ from mcp.client.stdio import stdio_client
 # changes (the model reads certificates as recorded but does not execute `set`/`new`/`del ssl
 # cert` or `add`/`del ssl crt-list`). They must fail with a message that says so, never
 # pretend, and change nothing.
-OUTSIDE_THE_MODEL = {"reload", "rotate_certificate", "add_certificate", "remove_certificate"}
+OUTSIDE_THE_MODEL = {"reload"}
 
 # The recorded certificates (fixtures/tls, served by the capture's configuration).
 TLS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "tls")
@@ -282,26 +282,36 @@ async def main(binary, version):
             health = await ok("health_summary")
             assert any("/old.pem" in p and "expired" in p for p in health["certificates"]), health
 
-            # ---- outside the model ----------------------------------------------------------
-            for name, args, says in [
-                ("reload", {}, "master"),
-                ("rotate_certificate", {"certificate": SITE, "file": "site-next.pem"},
-                 "the model does not execute"),
-                ("add_certificate", {"certificate": "/usr/local/etc/haproxy/tls/new.pem",
-                                     "file": "new.pem", "crt_list": CRT_LIST,
-                                     "sni": ["new.example.test"]},
-                 "the model does not execute"),
-                ("remove_certificate", {"certificate": API}, "the model does not execute"),
-            ]:
-                res, text = await call(name, **args)
-                assert res.is_error, f"{version} {name} pretended to work: {text}"
-                assert says in text, f"{version} {name}: expected {says!r} in: {text}"
-                print(f"out  {name}: {text.splitlines()[0][:110]}")
+            # ---- certificates changed on the model -----------------------------------------
+            # A key that is not the certificate's: HAProxy refuses the commit, nothing changes.
+            res, text = await call("rotate_certificate", certificate=SITE, file="wrong-key.pem")
+            assert res.is_error and "inconsistencies between private key and certificate" in text, text
+            print(f"err  rotate_certificate: {text.splitlines()[0][:110]}")
             after = await ok("list_certificates", certificate=SITE)
             assert after["certificates"][0]["serial"] == site_before["serial"], after
-            after = await ok("list_certificates", limit=50)
-            assert sorted(c["name"] for c in after["certificates"]) == sorted(names), after
-            assert all(c["crt_lists"] for c in after["certificates"] if c["name"] == API), after
+            out = await ok("rotate_certificate", certificate=SITE, file="site-next.pem")
+            assert out["after"]["serial"] != out["before"]["serial"], out
+            after = await ok("list_certificates", certificate=SITE)
+            assert after["certificates"][0]["serial"] == out["after"]["serial"], after
+            new = "/usr/local/etc/haproxy/tls/new.pem"
+            out = await ok("add_certificate", certificate=new, file="new.pem", crt_list=CRT_LIST,
+                           sni=["new.example.test"], options="alpn h2")
+            assert "new.example.test" in out["crt_list_line"], out
+            listed_now = await ok("list_certificates", limit=50)
+            added = [c for c in listed_now["certificates"] if c["name"] == new]
+            assert added and added[0]["crt_lists"], listed_now
+            await err("add_certificate", "already holds a certificate", certificate=new, file="new.pem",
+                      crt_list=CRT_LIST, sni=["new.example.test"])
+            out = await ok("remove_certificate", certificate=API)
+            assert out["removed_lines"], out
+            left = await ok("list_certificates", limit=50)
+            assert API not in [c["name"] for c in left["certificates"]], left
+            await err("remove_certificate", "default certificate", certificate=SITE)
+
+            # ---- outside the model: the master CLI --------------------------------------------
+            res, text = await call("reload")
+            assert res.is_error and "master" in text, f"{version} reload pretended to work: {text}"
+            print(f"out  reload: {text.splitlines()[0][:110]}")
 
     missing = listed - called
     assert not missing, f"{version}: tools never called: {sorted(missing)}"

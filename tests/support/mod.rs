@@ -669,6 +669,14 @@ impl ConfiguredHaproxy {
         }
     }
 
+    /// The configuration as HAProxy loaded it: its path as HAProxy names it (in a container,
+    /// the mounted folder's) and its text.
+    pub fn config_file(&self) -> (String, String) {
+        let text = std::fs::read_to_string(self.dir.path().join("haproxy.cfg"))
+            .expect("read the configuration back");
+        (format!("{}/haproxy.cfg", self.conf_dir()), text)
+    }
+
     /// The master CLI (commands for a worker go to worker 1).
     pub fn master(&self) -> Endpoint {
         Endpoint::master(

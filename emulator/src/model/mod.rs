@@ -11,6 +11,7 @@ mod counters;
 mod frontends;
 mod lists;
 mod patterns;
+mod pem;
 mod proxies;
 mod seed;
 mod servers;
@@ -18,6 +19,7 @@ mod stats;
 mod streams;
 mod table;
 mod tables;
+mod tls;
 mod tracking;
 
 use std::sync::Arc;
@@ -94,6 +96,8 @@ pub struct Model {
     dynamic_proxy_floor: u32,
     /// The GUIDs given to backends by `add backend … guid`, with the backend's name.
     guids: Vec<(String, String)>,
+    /// Certificates and crt-lists, when the seed recorded `show ssl cert`.
+    tls: Option<tls::Tls>,
 }
 
 impl Model {
@@ -125,6 +129,7 @@ impl Model {
             dynamic_proxy_floor,
             conns: seed.conns,
             guids: Vec::new(),
+            tls: seed.tls,
         })
     }
 
@@ -177,6 +182,7 @@ impl Model {
     ) -> Reply {
         let args = words.get(2..).unwrap_or(&[]);
         match (verb, noun) {
+            (_, "ssl") => self.ssl_command(level, verb, args, payload),
             ("show", "stat") => self.show_stat(socket_level, args),
             ("show", "info") if args.is_empty() => self.show_info(),
             ("show", "servers") if args.first() == Some(&"state") => {
@@ -252,6 +258,50 @@ impl Model {
         }
     }
 
+    /// The `ssl` commands on certificates and crt-lists (`tls.rs`); CA and CRL files, OCSP
+    /// and the rest are not modelled.
+    fn ssl_command(
+        &mut self,
+        level: Level,
+        verb: &str,
+        args: &[&str],
+        payload: Option<&[u8]>,
+    ) -> Reply {
+        let version = self.version;
+        let Some(tls) = self.tls.as_mut() else {
+            return Reply::NotModelled;
+        };
+        let (object, rest) = args.split_first().map_or(("", args), |(o, r)| (*o, r));
+        let modelled = matches!(
+            (verb, object),
+            ("show" | "set" | "commit" | "abort" | "new" | "del", "cert")
+                | ("show" | "add" | "del", "crt-list")
+        ) || (verb, object) == ("show", "sni") && version >= Version::new(3, 2, 0);
+        if !modelled {
+            return Reply::NotModelled;
+        }
+        if level < Level::Admin {
+            // HAProxy's `show ssl cert` below admin level answers this (every version).
+            return if (verb, object) == ("show", "cert") {
+                Reply::line("Can't allocate memory!")
+            } else {
+                Reply::denied()
+            };
+        }
+        match (verb, object) {
+            ("show", "cert") => tls.show_cert(version, rest),
+            ("set", "cert") => tls.set_cert(version, rest, payload),
+            ("commit", "cert") => tls.commit_cert(version, rest),
+            ("abort", "cert") => tls.abort_cert(rest),
+            ("new", "cert") => tls.new_cert(version, rest),
+            ("del", "cert") => tls.del_cert(version, rest),
+            ("show", "crt-list") => tls.show_crt_list(rest),
+            ("add", "crt-list") => tls.add_crt_list(rest, payload),
+            ("del", "crt-list") => tls.del_crt_list(version, rest),
+            _ => tls.show_sni(),
+        }
+    }
+
     /// The process uptime now: the model's clock, which every time-dependent answer reads
     /// (uptime, time since a server's last change, health climbing as checks pass).
     pub fn now(&self) -> Duration {
@@ -265,6 +315,13 @@ impl Model {
     /// `balance`), and which backends the configuration names so that HAProxy will not delete
     /// them (`default_backend`, a fixed `use_backend`, `nbsrv(be)`…).
     pub fn apply_config(&mut self, config: &str) {
+        self.apply_config_at(tls::CONFIG_PATH, config);
+    }
+
+    /// [`Model::apply_config`] for a configuration HAProxy loaded from `path`: HAProxy names a
+    /// bind by its file and line (`show ssl sni`, the default-certificate refusal of `del ssl
+    /// crt-list`), which 2.6 and 3.0 do not otherwise tell.
+    pub fn apply_config_at(&mut self, path: &str, config: &str) {
         let mut section = "";
         let mut in_defaults = false;
         // `hash-type consistent` in the last defaults section, which later proxies inherit.
@@ -333,6 +390,9 @@ impl Model {
                 }
                 _ => {}
             }
+        }
+        if let Some(tls) = self.tls.as_mut() {
+            tls.configure_binds(path, config);
         }
     }
 

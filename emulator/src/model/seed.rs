@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use super::conns::ConnTable;
 use super::lists::{List, ListKind};
+use super::pem::CertInfo;
 use super::proxies::{Proxy, Server, check, op};
 use super::streams::Stream;
 use super::table::{Columns, Row};
 use super::tables::Table;
+use super::tls::{Bind, CrtList, Entry, Store, Tls};
 use crate::fixture::{Fixture, Level};
 use crate::session::strip_terminator;
 
@@ -43,6 +45,8 @@ pub struct Seed {
     pub tables: Vec<Table>,
     /// The first `show servers conn`, when recorded.
     pub conns: Option<ConnTable>,
+    /// Certificates and crt-lists, when `show ssl cert` was recorded.
+    pub tls: Option<Tls>,
 }
 
 /// Reads the seed from a version's fixtures (in recorded order). Fails when a recording the
@@ -100,7 +104,9 @@ pub fn from_fixtures(fixtures: &[Fixture]) -> Result<Seed, String> {
             tables.extend(Table::seed(line, &entries, uptime));
         }
     }
+    let tls = read_tls(&first);
     Ok(Seed {
+        tls,
         uptime,
         streams,
         tables,
@@ -311,4 +317,174 @@ fn read_entries(reply: &[u8]) -> Vec<(u64, String, String)> {
             Some((ptr, key.to_owned(), value.to_owned()))
         })
         .collect()
+}
+
+/// The certificate stores (`show ssl cert` and each store's details), the crt-lists (`show
+/// ssl crt-list -n <list>`) and, from `show ssl sni` (3.2+), the binds that load each list.
+fn read_tls<'a>(first: &impl Fn(&str) -> Result<&'a [u8], String>) -> Option<Tls> {
+    let listing = String::from_utf8_lossy(first("show ssl cert").ok()?).into_owned();
+    if !listing.starts_with('#') {
+        return None;
+    }
+    let mut stores = Vec::new();
+    let mut used = Vec::new();
+    for name in listing
+        .lines()
+        .filter(|l| !l.starts_with(['#', '*']) && !l.is_empty())
+    {
+        let details =
+            String::from_utf8_lossy(first(&format!("show ssl cert {name}")).ok()?).into_owned();
+        let mut header = Vec::new();
+        let mut lines = details.lines().skip(1);
+        let mut status = "";
+        for line in lines.by_ref() {
+            match line.strip_prefix("Status: ") {
+                Some(s) => {
+                    status = s;
+                    break;
+                }
+                None => header.push(line.to_string()),
+            }
+        }
+        let fields: Vec<String> = lines
+            .take_while(|l| !l.starts_with("OCSP Response Key:"))
+            .map(str::to_string)
+            .collect();
+        if status == "Used" {
+            used.push(name.to_string());
+        }
+        stores.push(Store {
+            path: name.to_string(),
+            header,
+            cert: (status != "Empty").then(|| CertInfo::from_details(fields)),
+            loaded: None,
+            direct_uses: 0,
+        });
+    }
+    let mut lists = Vec::new();
+    if let Ok(names) = first("show ssl crt-list") {
+        for path in String::from_utf8_lossy(names)
+            .lines()
+            .filter(|l| !l.is_empty())
+        {
+            let Ok(reply) = first(&format!("show ssl crt-list -n {path}")) else {
+                continue;
+            };
+            lists.push(CrtList {
+                path: path.to_string(),
+                entries: reply
+                    .split(|b| *b == b'\n')
+                    .skip(1)
+                    .filter_map(read_crt_list_line)
+                    .collect(),
+            });
+        }
+    }
+    let sni = first("show ssl sni").map(|r| String::from_utf8_lossy(r).into_owned());
+    let rows: Vec<Vec<String>> = match &sni {
+        Ok(text) if text.starts_with("# Frontend/Bind") => text
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').map(str::to_string).collect())
+            .filter(|r: &Vec<String>| r.len() >= 5)
+            .collect(),
+        _ => Vec::new(),
+    };
+    // From 3.2, `show ssl sni` lists every bind: it loads each list whose certificates all
+    // appear in its rows, and its own default certificate when its `*` row is not its first
+    // list's first line. Before, one bind per list stands in until `Model::apply_config`
+    // reads the configuration.
+    let mut binds: Vec<Bind> = Vec::new();
+    for row in &rows {
+        if binds.iter().any(|b| b.name == row[0]) {
+            continue;
+        }
+        let served: Vec<&str> = rows
+            .iter()
+            .filter(|r| r[0] == row[0] && r[1] != "*")
+            .map(|r| r[4].as_str())
+            .collect();
+        let loaded: Vec<String> = lists
+            .iter()
+            .filter(|l| {
+                !l.entries.is_empty() && l.entries.iter().all(|e| served.contains(&e.cert.as_str()))
+            })
+            .map(|l| l.path.clone())
+            .collect();
+        let first_line = loaded
+            .first()
+            .and_then(|p| lists.iter().find(|l| l.path == *p))
+            .and_then(|l| l.entries.first())
+            .map(|e| e.cert.as_str());
+        let default = rows
+            .iter()
+            .find(|r| r[0] == row[0] && r[1] == "*")
+            .map(|r| r[4].as_str());
+        binds.push(Bind {
+            name: row[0].clone(),
+            certs: default
+                .filter(|d| Some(*d) != first_line)
+                .map(str::to_string)
+                .into_iter()
+                .collect(),
+            lists: loaded,
+        });
+    }
+    if binds.is_empty() {
+        binds = lists
+            .iter()
+            .map(|l| Bind {
+                name: UNKNOWN_BIND.into(),
+                certs: Vec::new(),
+                lists: vec![l.path.clone()],
+            })
+            .collect();
+    }
+    for store in &mut stores {
+        let loaded = binds.iter().any(|b| {
+            b.certs.contains(&store.path)
+                || lists
+                    .iter()
+                    .filter(|l| b.lists.contains(&l.path))
+                    .any(|l| l.entries.iter().any(|e| e.cert == store.path))
+        });
+        if used.contains(&store.path) && !loaded {
+            store.direct_uses = 1;
+        }
+    }
+    Some(Tls {
+        stores,
+        transaction: None,
+        lists,
+        binds,
+        crt_base: None,
+    })
+}
+
+/// The bind of a crt-list when the recordings do not name it.
+pub const UNKNOWN_BIND: &str = "?/?:0";
+
+/// One line of `show ssl crt-list -n <list>`: `<cert>:<line>[ [<options>]][ <filters>]`.
+fn read_crt_list_line(line: &[u8]) -> Option<Entry> {
+    let space = line.iter().position(|b| *b == b' ').unwrap_or(line.len());
+    let head = String::from_utf8_lossy(&line[..space]);
+    let (cert, number) = head.rsplit_once(':')?;
+    let line_number = number.parse().ok()?;
+    let mut rest = line.get(space + 1..).unwrap_or(&[]);
+    let mut options = None;
+    if rest.first() == Some(&b'[') {
+        let close = rest.iter().position(|b| *b == b']')?;
+        options = Some(rest[1..close].to_vec());
+        rest = rest.get(close + 1..).unwrap_or(&[]);
+    }
+    let filters = String::from_utf8_lossy(rest)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    Some(Entry {
+        cert: cert.to_string(),
+        line: line_number,
+        options,
+        filters,
+    })
 }
