@@ -421,6 +421,14 @@ pub(crate) fn seed_model(ask: &dyn Fn(&str) -> String, version: Version) -> (Mod
         }
     }
     record("show ssl sni".to_owned());
+    for noun in ["ca-file", "crl-file"] {
+        for line in record(format!("show ssl {noun}")).lines() {
+            if !line.starts_with(['#', '*']) && !line.is_empty() {
+                let path = line.split(" - ").next().unwrap_or(line);
+                record(format!("show ssl {noun} {path}"));
+            }
+        }
+    }
     let model = Model::seed(version, &fixtures).expect("the model seeds from live HAProxy");
     (model, tables)
 }

@@ -15,6 +15,7 @@ use crate::model_sequences::{live_version, seed_model};
 use crate::support::{self, ConfiguredHaproxy, free_port};
 
 const CONFIG: &str = "    crt-base {CONF}
+    ca-base {CONF}
 
 defaults
     mode http
@@ -23,7 +24,7 @@ defaults
     timeout server 5s
 
 frontend fe_one
-    bind 127.0.0.1:{P1} ssl crt old.pem crt-list {CONF}/crt-list.txt
+    bind 127.0.0.1:{P1} ssl crt old.pem crt-list {CONF}/crt-list.txt ca-file ca.pem verify optional crl-file crl.pem
     default_backend be
 
 listen li_edge
@@ -194,6 +195,42 @@ async fn the_model_changes_certificates_and_crt_lists_like_live_haproxy() {
         step("show ssl crt-list -n".into()),
         step("new ssl cert".into()),
         step("abort ssl cert".into()),
+    ]);
+    // CA and CRL files: a CA file of four certificates (OpenSSL's store orders them), a
+    // payload that is not PEM, a CRL file given a certificate only, then its list back.
+    let (ca, crl) = (cert("ca.pem"), cert("crl.pem"));
+    script.extend([
+        step("show ssl ca-file".into()),
+        step(format!("show ssl ca-file {ca}")),
+        step("show ssl crl-file".into()),
+        step(format!("show ssl crl-file {crl}")),
+        with_payload(format!("set ssl ca-file {ca}"), "not a certificate".into()),
+        with_payload(
+            format!("set ssl ca-file {}", cert("nope.pem")),
+            pem("ca.pem"),
+        ),
+        with_payload(
+            format!("set ssl ca-file {ca}"),
+            format!("{}{}", pem("ca.pem"), pem("site.pem")),
+        ),
+        step("show ssl ca-file".into()),
+        step(format!("show ssl ca-file *{ca}")),
+        with_payload(format!("set ssl crl-file {crl}"), pem("crl.pem")),
+        step(format!("commit ssl ca-file {crl}")),
+        step(format!("abort ssl ca-file {crl}")),
+        step(format!("commit ssl ca-file {ca}")),
+        step(format!("show ssl ca-file {ca}")),
+        step(format!("commit ssl ca-file {ca}")),
+        with_payload(format!("set ssl crl-file {crl}"), pem("ca.pem")),
+        step(format!("show ssl crl-file *{crl}")),
+        with_payload(format!("set ssl crl-file {crl}"), pem("crl.pem")),
+        step("show ssl crl-file".into()),
+        step(format!("show ssl crl-file *{crl}")),
+        step(format!("commit ssl crl-file {crl}")),
+        step(format!("show ssl crl-file {crl}")),
+        step(format!("abort ssl crl-file {crl}")),
+        step(format!("show ssl ca-file {}", cert("nope.pem"))),
+        step(format!("show ssl crl-file {}", cert("nope.pem"))),
     ]);
     script.extend(show_all());
 

@@ -308,6 +308,14 @@ async def main(binary, version):
             assert API not in [c["name"] for c in left["certificates"]], left
             await err("remove_certificate", "default certificate", certificate=SITE)
 
+            # CA and CRL files (the same authority and list again: a rotation read back).
+            out = await ok("rotate_certificate", certificate="/usr/local/etc/haproxy/tls/ca.pem",
+                           file="ca.pem")
+            assert out["after"]["subject"], out
+            out = await ok("rotate_certificate", certificate="/usr/local/etc/haproxy/tls/crl.pem",
+                           file="crl.pem")
+            assert out["after"]["subject"], out
+
             # ---- outside the model: the master CLI --------------------------------------------
             res, text = await call("reload")
             assert res.is_error and "master" in text, f"{version} reload pretended to work: {text}"

@@ -15,12 +15,14 @@ mod pem;
 mod proxies;
 mod seed;
 mod servers;
+mod staging;
 mod stats;
 mod streams;
 mod table;
 mod tables;
 mod tls;
 mod tracking;
+mod trust;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -276,17 +278,27 @@ impl Model {
             (verb, object),
             ("show" | "set" | "commit" | "abort" | "new" | "del", "cert")
                 | ("show" | "add" | "del", "crt-list")
+                | ("show" | "set" | "commit" | "abort", "ca-file" | "crl-file")
         ) || (verb, object) == ("show", "sni") && version >= Version::new(3, 2, 0);
         if !modelled {
             return Reply::NotModelled;
         }
-        if level < Level::Admin {
-            // HAProxy's `show ssl cert` below admin level answers this (every version).
-            return if (verb, object) == ("show", "cert") {
-                Reply::line("Can't allocate memory!")
-            } else {
-                Reply::denied()
-            };
+        // HAProxy's levels: the certificate and CA/CRL reads need operator (below, they answer
+        // this, every version), `show ssl sni` none, everything else admin.
+        match (verb, object) {
+            ("show", "cert" | "ca-file" | "crl-file") if level < Level::Operator => {
+                return Reply::line("Can't allocate memory!");
+            }
+            ("show", "cert" | "ca-file" | "crl-file" | "sni") => {}
+            _ if level < Level::Admin => return Reply::denied(),
+            _ => {}
+        }
+        if let Some(kind) = match object {
+            "ca-file" => Some(trust::Kind::Ca),
+            "crl-file" => Some(trust::Kind::Crl),
+            _ => None,
+        } {
+            return tls.trust_command(version, kind, verb, rest, payload);
         }
         match (verb, object) {
             ("show", "cert") => tls.show_cert(version, rest),

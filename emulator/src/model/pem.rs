@@ -108,27 +108,7 @@ pub fn load(payload: &[u8]) -> Result<Loaded, String> {
     let Some((leaf_der, chain)) = certs.split_first() else {
         return Err("no start line".into());
     };
-    let (_, leaf) = X509Certificate::from_der(leaf_der).map_err(|_| "wrong tag".to_string())?;
-    let mut details = vec![
-        format!("Serial: {}", hex(leaf.tbs_certificate.raw_serial())),
-        format!(
-            "notBefore: {}",
-            openssl_time(leaf.validity().not_before.timestamp())
-        ),
-        format!(
-            "notAfter: {}",
-            openssl_time(leaf.validity().not_after.timestamp())
-        ),
-        format!("Subject Alternative Name: {}", san_oneline(&leaf)),
-    ];
-    let (algorithm, cert_key) = public_key(&leaf);
-    details.push(format!("Algorithm: {algorithm}"));
-    details.push(format!(
-        "SHA1 FingerPrint: {}",
-        hex(&Sha1::digest(leaf_der))
-    ));
-    details.push(format!("Subject: {}", dn_oneline(leaf.subject())));
-    details.push(format!("Issuer: {}", dn_oneline(leaf.issuer())));
+    let (mut details, cert_key) = cert_details(leaf_der)?;
     for der in chain {
         let (_, ca) = X509Certificate::from_der(der).map_err(|_| "wrong tag".to_string())?;
         details.push(format!("Chain Subject: {}", dn_oneline(ca.subject())));
@@ -139,6 +119,163 @@ pub fn load(payload: &[u8]) -> Result<Loaded, String> {
         cert_key,
         private_key,
     })
+}
+
+/// `show_cert_detail`'s lines for one certificate (`Serial:` to `Issuer:`), and its public key.
+fn cert_details(der: &[u8]) -> Result<(Vec<String>, PublicHalf), String> {
+    let (_, cert) = X509Certificate::from_der(der).map_err(|_| "wrong tag".to_string())?;
+    let validity = cert.validity();
+    let (algorithm, key) = public_key(&cert);
+    let details = vec![
+        format!("Serial: {}", hex(cert.tbs_certificate.raw_serial())),
+        format!(
+            "notBefore: {}",
+            openssl_time(validity.not_before.timestamp())
+        ),
+        format!("notAfter: {}", openssl_time(validity.not_after.timestamp())),
+        format!("Subject Alternative Name: {}", san_oneline(&cert)),
+        format!("Algorithm: {algorithm}"),
+        format!("SHA1 FingerPrint: {}", hex(&Sha1::digest(der))),
+        format!("Subject: {}", dn_oneline(cert.subject())),
+        format!("Issuer: {}", dn_oneline(cert.issuer())),
+    ];
+    Ok((details, key))
+}
+
+/// What a CA or CRL file's store holds: certificates and revocation lists, each as `show ssl
+/// ca-file` or `show ssl crl-file` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustObject {
+    /// A certificate (`Serial:` to `Issuer:`).
+    Cert(Vec<String>),
+    /// A revocation list (`Version` to its revoked certificates).
+    Crl(Vec<String>),
+}
+
+/// Loads a CA or CRL file payload as HAProxy does (`ssl_store_load_ca_from_buf`: OpenSSL's
+/// `PEM_X509_INFO_read_bio`, each object added to a store), in the order the store keeps its
+/// objects. OpenSSL 3.5 keeps them in the order added; OpenSSL 3.0 sorts the store before each
+/// addition, when it looks for a duplicate (`x509_object_cmp`: certificates before revocation
+/// lists, then `X509_NAME_cmp` on the subject's or issuer's canonical encoding, shorter
+/// first), so all but the last end up sorted (`sorted_before_each`; seen with HAProxy 2.6 on
+/// Debian 12's OpenSSL 3.0). `None` when the payload holds no PEM object OpenSSL reads, which
+/// HAProxy calls an invalid payload.
+pub fn load_trust(payload: &[u8], sorted_before_each: bool) -> Option<Vec<TrustObject>> {
+    use x509_parser::revocation_list::CertificateRevocationList;
+    let mut objects: Vec<(u8, Vec<u8>, TrustObject)> = Vec::new();
+    let mut read = 0;
+    for block in Pem::iter_from_buffer(payload) {
+        let block = block.ok()?;
+        match block.label.as_str() {
+            "CERTIFICATE" | "TRUSTED CERTIFICATE" | "X509 CERTIFICATE" => {
+                let (_, cert) = X509Certificate::from_der(&block.contents).ok()?;
+                let key = canonical_name(cert.subject());
+                let details = cert_details(&block.contents).ok()?.0;
+                objects.push((1, key, TrustObject::Cert(details)));
+            }
+            "X509 CRL" => {
+                let (_, crl) = CertificateRevocationList::from_der(&block.contents).ok()?;
+                objects.push((
+                    2,
+                    canonical_name(crl.issuer()),
+                    TrustObject::Crl(crl_details(&crl)),
+                ));
+            }
+            "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {}
+            _ => continue,
+        }
+        read += 1;
+    }
+    if read == 0 {
+        return None;
+    }
+    let mut store: Vec<(u8, Vec<u8>, TrustObject)> = Vec::new();
+    for object in objects {
+        if sorted_before_each {
+            store.sort_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then(a.1.len().cmp(&b.1.len()))
+                    .then(a.1.cmp(&b.1))
+            });
+        }
+        store.push(object);
+    }
+    Some(store.into_iter().map(|(_, _, o)| o).collect())
+}
+
+/// `show_crl_detail`'s lines for one revocation list.
+fn crl_details(crl: &x509_parser::revocation_list::CertificateRevocationList) -> Vec<String> {
+    let version = crl.version().map_or(1, |v| v.0 + 1);
+    let algorithm = &crl.signature_algorithm.algorithm;
+    let algorithm = x509_parser::objects::oid2sn(algorithm, x509_parser::objects::oid_registry())
+        .map(str::to_string)
+        .unwrap_or_else(|_| algorithm.to_id_string());
+    let mut lines = vec![
+        format!("Version {version}"),
+        format!("Signature Algorithm: {algorithm}"),
+        format!("Issuer: {}", dn_oneline(crl.issuer())),
+        format!(
+            "Last Update: {}",
+            openssl_time(crl.last_update().timestamp())
+        ),
+        format!(
+            "Next Update: {}",
+            crl.next_update()
+                .map_or(String::new(), |t| openssl_time(t.timestamp()))
+        ),
+    ];
+    let revoked: Vec<_> = crl.iter_revoked_certificates().collect();
+    lines.push(if revoked.is_empty() {
+        "No Revoked Certificates.".into()
+    } else {
+        "Revoked Certificates:".into()
+    });
+    for r in revoked {
+        lines.push(format!("    Serial Number: {}", hex(r.raw_serial())));
+        lines.push(format!(
+            "        Revocation Date: {}",
+            openssl_time(r.revocation_date.timestamp())
+        ));
+    }
+    lines
+}
+
+/// OpenSSL's canonical name encoding (`x509_name_canon`): each relative distinguished name
+/// as a DER SET of SEQUENCE { OID, UTF8String }, the value lower-cased with runs of blanks
+/// collapsed, the name's outer SEQUENCE left out.
+fn canonical_name(name: &X509Name) -> Vec<u8> {
+    let mut out = Vec::new();
+    for rdn in name.iter() {
+        let mut set = Vec::new();
+        for attribute in rdn.iter() {
+            let value = String::from_utf8_lossy(attribute.attr_value().data).to_lowercase();
+            let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+            let mut sequence = der_tlv(0x06, attribute.attr_type().as_bytes());
+            sequence.extend(der_tlv(0x0c, value.as_bytes()));
+            set.extend(der_tlv(0x30, &sequence));
+        }
+        out.extend(der_tlv(0x31, &set));
+    }
+    out
+}
+
+/// A DER tag-length-value.
+fn der_tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = value.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(value);
+    out
 }
 
 /// Upper-case hex, as HAProxy's `dump_binary` prints serials and fingerprints.
@@ -397,6 +534,30 @@ mod tests {
         )
         .into_bytes();
         assert!(!load(&mixed).unwrap().key_matches());
+    }
+
+    #[test]
+    fn a_ca_store_orders_its_certificates_as_the_builds_openssl_does() {
+        let payload = [tls("ca.pem"), tls("site.pem")].concat();
+        let subjects = |sorted| -> Vec<String> {
+            load_trust(&payload, sorted)
+                .unwrap()
+                .into_iter()
+                .map(|o| match o {
+                    TrustObject::Cert(lines) => lines[6].clone(),
+                    TrustObject::Crl(_) => unreachable!("no revocation list in the payload"),
+                })
+                .collect()
+        };
+        // What live HAProxy 3.x (OpenSSL 3.5) and 2.6 (OpenSSL 3.0) showed for this payload.
+        let root = "Subject: /O=haproxy-mcp-server tests/CN=Test Root CA";
+        let site = "Subject: /CN=www.example.test";
+        let intermediate = "Subject: /CN=Test Intermediate CA";
+        assert_eq!(subjects(false), [root, site, intermediate]);
+        assert_eq!(subjects(true), [site, root, intermediate]);
+        assert_eq!(load_trust(b"not a certificate", false), None);
+        let crl = load_trust(&tls("crl.pem"), false).unwrap();
+        assert!(matches!(&crl[..], [TrustObject::Crl(lines)] if lines[0] == "Version 2"));
     }
 
     #[test]

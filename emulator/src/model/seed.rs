@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use super::conns::ConnTable;
 use super::lists::{List, ListKind};
-use super::pem::CertInfo;
+use super::pem::{CertInfo, TrustObject};
 use super::proxies::{Proxy, Server, check, op};
 use super::streams::Stream;
 use super::table::{Columns, Row};
 use super::tables::Table;
 use super::tls::{Bind, CrtList, Entry, Store, Tls};
+use super::trust::{Kind, TrustFile, TrustFiles};
 use crate::fixture::{Fixture, Level};
 use crate::session::strip_terminator;
 
@@ -428,6 +429,8 @@ fn read_tls<'a>(first: &impl Fn(&str) -> Result<&'a [u8], String>) -> Option<Tls
                 .into_iter()
                 .collect(),
             lists: loaded,
+            ca_file: None,
+            crl_file: None,
         });
     }
     if binds.is_empty() {
@@ -437,6 +440,8 @@ fn read_tls<'a>(first: &impl Fn(&str) -> Result<&'a [u8], String>) -> Option<Tls
                 name: UNKNOWN_BIND.into(),
                 certs: Vec::new(),
                 lists: vec![l.path.clone()],
+                ca_file: None,
+                crl_file: None,
             })
             .collect();
     }
@@ -458,7 +463,68 @@ fn read_tls<'a>(first: &impl Fn(&str) -> Result<&'a [u8], String>) -> Option<Tls
         lists,
         binds,
         crt_base: None,
+        ca_base: None,
+        ca_files: read_trust_files(first, Kind::Ca),
+        crl_files: read_trust_files(first, Kind::Crl),
     })
+}
+
+/// The CA (or CRL) files: `show ssl ca-file` (`<path> - <n> certificate(s)`) and each file's
+/// details, split at its ` ` / `Certificate #<n>:` (`Certificate Revocation List #<n>:`)
+/// headings. A file recorded `Used` counts as used until the configuration names its binds.
+fn read_trust_files<'a>(
+    first: &impl Fn(&str) -> Result<&'a [u8], String>,
+    kind: Kind,
+) -> TrustFiles {
+    let noun = match kind {
+        Kind::Ca => "ca-file",
+        Kind::Crl => "crl-file",
+    };
+    let mut files = TrustFiles::new(kind);
+    let Ok(listing) = first(&format!("show ssl {noun}")) else {
+        return files;
+    };
+    let listing = String::from_utf8_lossy(listing).into_owned();
+    if !listing.starts_with('#') {
+        return files;
+    }
+    for line in listing
+        .lines()
+        .filter(|l| !l.starts_with(['#', '*']) && !l.is_empty())
+    {
+        let path = line.split(" - ").next().unwrap_or(line);
+        let Ok(details) = first(&format!("show ssl {noun} {path}")) else {
+            continue;
+        };
+        let details = String::from_utf8_lossy(details).into_owned();
+        let mut objects = Vec::new();
+        let mut current: Option<(bool, Vec<String>)> = None;
+        for l in details.lines().skip(2) {
+            if l.starts_with("Certificate #") || l.starts_with("Certificate Revocation List #") {
+                objects.extend(current.take().map(trust_object));
+                current = Some((l.starts_with("Certificate #"), Vec::new()));
+            } else if l != " "
+                && let Some((_, lines)) = current.as_mut()
+            {
+                lines.push(l.to_string());
+            }
+        }
+        objects.extend(current.take().map(trust_object));
+        files.files.push(TrustFile {
+            path: path.to_string(),
+            objects,
+            direct_uses: usize::from(details.contains("\nStatus: Used\n")),
+        });
+    }
+    files
+}
+
+fn trust_object((certificate, lines): (bool, Vec<String>)) -> TrustObject {
+    if certificate {
+        TrustObject::Cert(lines)
+    } else {
+        TrustObject::Crl(lines)
+    }
 }
 
 /// The bind of a crt-list when the recordings do not name it.

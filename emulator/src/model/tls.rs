@@ -5,6 +5,8 @@
 
 use super::Reply;
 use super::pem::{self, CertInfo, Loaded};
+use super::staging::{self, staged_base};
+use super::trust::{Kind, TrustFiles};
 use crate::version::Version;
 
 /// One certificate store (`ckch_store`).
@@ -47,6 +49,10 @@ pub struct Bind {
     /// The crt-lists its `crt-list` keywords load, in order; without `crt`, the first line
     /// of the first is its default certificate.
     pub lists: Vec<String>,
+    /// Its `ca-file`, as the CA files name it.
+    pub ca_file: Option<String>,
+    /// Its `crl-file`, as the CRL files name it.
+    pub crl_file: Option<String>,
 }
 
 impl Bind {
@@ -70,7 +76,7 @@ pub struct CrtList {
 }
 
 /// The TLS state of one process.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Tls {
     /// Every store, in name order when listed.
     pub stores: Vec<Store>,
@@ -83,6 +89,12 @@ pub struct Tls {
     /// The configuration's `crt-base`: where a relative certificate name in `add ssl crt-list`
     /// is looked for.
     pub crt_base: Option<String>,
+    /// The configuration's `ca-base`: where a relative `ca-file` or `crl-file` is.
+    pub ca_base: Option<String>,
+    /// CA files.
+    pub ca_files: TrustFiles,
+    /// CRL files.
+    pub crl_files: TrustFiles,
 }
 
 /// crt-list keywords the model renders (`dump_crtlist_sslconf`'s order); others that HAProxy
@@ -143,6 +155,9 @@ impl Tls {
                 Some(&"crt-base") if words.len() > 1 && !words[1].contains('$') => {
                     self.crt_base = Some(words[1].trim_matches('"').to_string());
                 }
+                Some(&"ca-base") if words.len() > 1 && !words[1].contains('$') => {
+                    self.ca_base = Some(words[1].trim_matches('"').to_string());
+                }
                 Some(&"bind") => {
                     let files = |keyword: &str| -> Vec<String> {
                         words
@@ -157,10 +172,21 @@ impl Tls {
                     if certs.is_empty() && lists.is_empty() {
                         continue;
                     }
+                    let trust = |keyword: &str, kind: Names| {
+                        files(keyword).first().and_then(|f| self.known(f, kind))
+                    };
                     binds.push(Bind {
                         name: format!("{section}/{path}:{}", number + 1),
-                        certs: certs.iter().filter_map(|c| self.known(c, true)).collect(),
-                        lists: lists.iter().filter_map(|l| self.known(l, false)).collect(),
+                        certs: certs
+                            .iter()
+                            .filter_map(|c| self.known(c, Names::Stores))
+                            .collect(),
+                        lists: lists
+                            .iter()
+                            .filter_map(|l| self.known(l, Names::Lists))
+                            .collect(),
+                        ca_file: trust("ca-file", Names::CaFiles),
+                        crl_file: trust("crl-file", Names::CrlFiles),
                     });
                 }
                 _ => {}
@@ -168,23 +194,47 @@ impl Tls {
         }
         if !binds.is_empty() {
             self.binds = binds;
-            // The configuration names every bind: no store is used by one the model ignores.
+            // The configuration names every bind: no file is used by one the model ignores.
             for store in &mut self.stores {
                 store.direct_uses = 0;
+            }
+            for file in self
+                .ca_files
+                .files
+                .iter_mut()
+                .chain(&mut self.crl_files.files)
+            {
+                file.direct_uses = 0;
             }
         }
     }
 
-    /// The store (or list) a configuration names by `file`.
-    fn known(&self, file: &str, store: bool) -> Option<String> {
-        let full = match &self.crt_base {
-            Some(base) if store && !file.starts_with('/') => format!("{base}/{file}"),
+    /// The store, list, CA or CRL file a configuration names by `file`.
+    fn known(&self, file: &str, kind: Names) -> Option<String> {
+        let base = match kind {
+            Names::Stores => &self.crt_base,
+            Names::Lists => &None,
+            Names::CaFiles | Names::CrlFiles => &self.ca_base,
+        };
+        let full = match base {
+            Some(base) if !file.starts_with('/') => format!("{base}/{file}"),
             _ => file.to_string(),
         };
-        let names: Vec<&str> = if store {
-            self.stores.iter().map(|s| s.path.as_str()).collect()
-        } else {
-            self.lists.iter().map(|l| l.path.as_str()).collect()
+        let names: Vec<&str> = match kind {
+            Names::Stores => self.stores.iter().map(|s| s.path.as_str()).collect(),
+            Names::Lists => self.lists.iter().map(|l| l.path.as_str()).collect(),
+            Names::CaFiles => self
+                .ca_files
+                .files
+                .iter()
+                .map(|f| f.path.as_str())
+                .collect(),
+            Names::CrlFiles => self
+                .crl_files
+                .files
+                .iter()
+                .map(|f| f.path.as_str())
+                .collect(),
         };
         let file_name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
         names
@@ -216,6 +266,55 @@ impl Tls {
             })
             .sum();
         per_bind + self.store(path).map_or(0, |s| s.direct_uses)
+    }
+
+    /// The instances a bind makes: one per own certificate and per line of its lists.
+    fn bind_instances(&self, bind: &Bind) -> usize {
+        let listed: usize = self
+            .lists
+            .iter()
+            .filter(|l| bind.lists.contains(&l.path))
+            .map(|l| l.entries.len())
+            .sum();
+        bind.certs.len() + listed
+    }
+
+    /// The instances that use a CA or CRL file (those of the binds that name it).
+    pub fn trust_instances(&self, kind: Kind, path: &str) -> usize {
+        self.binds
+            .iter()
+            .filter(|b| match kind {
+                Kind::Ca => b.ca_file.as_deref() == Some(path),
+                Kind::Crl => b.crl_file.as_deref() == Some(path),
+            })
+            .map(|b| self.bind_instances(b))
+            .sum()
+    }
+
+    /// `show|set|commit|abort ssl ca-file|crl-file`.
+    pub fn trust_command(
+        &mut self,
+        version: Version,
+        kind: Kind,
+        verb: &str,
+        args: &[&str],
+        payload: Option<&[u8]>,
+    ) -> Reply {
+        let name = args
+            .first()
+            .map(|n| n.trim_start_matches('*'))
+            .unwrap_or("");
+        let instances = self.trust_instances(kind, name);
+        let files = match kind {
+            Kind::Ca => &mut self.ca_files,
+            Kind::Crl => &mut self.crl_files,
+        };
+        match verb {
+            "show" => files.show(version, args, instances),
+            "set" => files.set(version, args, payload),
+            "commit" => files.commit(args, instances),
+            _ => files.abort(args),
+        }
     }
 
     /// The binds that load the crt-list `path`.
@@ -289,26 +388,11 @@ impl Tls {
         let failed = |why: String| Reply::Body(format!("{why}Can't update {name}!\n").into_bytes());
         // 2.6 loads the payload into the open transaction whatever name it is given (recorded
         // from 2.6.12: `Transaction updated for certificate <the other one>!`); 3.0 refuses.
-        if let Some(t) = &self.transaction
-            && t.path != name
-            && version >= Version::new(3, 0, 0)
-        {
-            return failed(format!(
-                "The ongoing transaction is about '{}' but you are trying to set '{name}'\n",
-                t.path
-            ));
-        }
-        let base = match &self.transaction {
-            Some(t) => t.clone(),
-            None => match self.store(name) {
-                Some(s) => s.clone(),
-                None => {
-                    return failed(
-                        "Can't replace a certificate which is not referenced by the configuration!\n"
-                            .into(),
-                    );
-                }
-            },
+        let open = self.transaction.as_ref().map(|t| (t.path.as_str(), t));
+        let checks_name = version >= Version::new(3, 0, 0);
+        let base = match staged_base(open, name, self.store(name), checks_name, "a certificate") {
+            Ok(base) => base,
+            Err(why) => return failed(why),
         };
         let loaded = match pem::load(payload) {
             Ok(loaded) => loaded,
@@ -341,15 +425,10 @@ impl Tls {
             return Reply::line("'commit ssl cert' expects a filename");
         };
         let failed = |why: String| Reply::Body(format!("{why}Can't commit {name}!\n").into_bytes());
-        let Some(t) = &self.transaction else {
-            return failed("No ongoing transaction! !\n".into());
+        let t = match staging::committable(&self.transaction, |t| &t.path, name) {
+            Ok(t) => t,
+            Err(why) => return failed(why),
         };
-        if t.path != name {
-            return failed(format!(
-                "The ongoing transaction is about '{}' but you are trying to set '{name}'\n",
-                t.path
-            ));
-        }
         // Before 3.3 a certificate needs its key (HAProxy commit 31955e6e0 allowed stores of
         // public certificates).
         if version < Version::new(3, 3, 0)
@@ -389,17 +468,7 @@ impl Tls {
         let Some(&name) = args.first() else {
             return Reply::line("'abort ssl cert' expects a filename");
         };
-        match &self.transaction {
-            None => Reply::line("No ongoing transaction!"),
-            Some(t) if t.path != name => Reply::line(format!(
-                "The ongoing transaction is about '{}' but you are trying to abort a transaction for '{name}'",
-                t.path
-            )),
-            Some(_) => {
-                self.transaction = None;
-                Reply::line(format!("Transaction aborted for certificate '{name}'!"))
-            }
-        }
+        Reply::line(staging::abort(&mut self.transaction, |t| &t.path, name))
     }
 
     /// `new ssl cert <name>`: an empty store.
@@ -714,6 +783,15 @@ impl Tls {
         }
         Reply::Body(out.into_bytes())
     }
+}
+
+/// Which names [`Tls::known`] looks among.
+#[derive(Debug, Clone, Copy)]
+enum Names {
+    Stores,
+    Lists,
+    CaFiles,
+    CrlFiles,
 }
 
 /// What ends a `del ssl cert|crt-list` refusal after its reason: 2.6 adds a newline even to a
