@@ -3,7 +3,7 @@
 //! whole call). Each target's own client still holds its CLI connection budget.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
@@ -30,6 +30,30 @@ impl Default for FleetLimits {
             target_deadline: Duration::from_secs(10),
         }
     }
+}
+
+/// A target's answer to `show version`: its version and the round trip in milliseconds, or
+/// the first line of what went wrong (the advice after it is the same for every target).
+pub type VersionProbe = Result<(String, f64), String>;
+
+/// Asks every target for its version, at most `concurrency` at once, each within `deadline`:
+/// the one reachability probe `list_targets` and `/healthz` share.
+pub async fn probe_versions(
+    targets: &[Target],
+    concurrency: usize,
+    deadline: Duration,
+) -> Vec<VersionProbe> {
+    on_each(targets, concurrency, deadline, |t| async move {
+        let start = Instant::now();
+        match t.client.show_version().await {
+            Ok(v) => Ok((
+                v,
+                (start.elapsed().as_secs_f64() * 100_000.0).round() / 100.0,
+            )),
+            Err(e) => Err(e.to_string().lines().next().unwrap_or("").to_owned()),
+        }
+    })
+    .await
 }
 
 /// Runs `read` on every target (at most `concurrency` at once), each within `deadline` (counted

@@ -80,15 +80,12 @@ pub struct TargetHealth {
 pub async fn probe(server: &HaproxyMcp) -> Vec<TargetHealth> {
     let all = server.targets().all();
     let concurrency = server.settings().fleet.concurrency;
-    let answers = fleet::on_each(&all, concurrency, PROBE_TIMEOUT, |t| async move {
-        t.client.show_version().await.map_err(|e| e.to_string())
-    })
-    .await;
+    let answers = fleet::probe_versions(&all, concurrency, PROBE_TIMEOUT).await;
     all.iter()
         .zip(answers)
         .map(|(t, answer)| {
             let (version, error) = match answer {
-                Ok(v) => (Some(v), None),
+                Ok((v, _)) => (Some(v), None),
                 Err(e) => (None, Some(e)),
             };
             TargetHealth {

@@ -299,33 +299,11 @@ fn drops_phrase(drops: &ReloadDrops) -> String {
     )
 }
 
-/// A probe's result: the version and round trip, or why it failed.
-type Probe = Result<(String, f64), String>;
-
-/// Times one `show version`.
-async fn probe(client: RuntimeClient) -> Probe {
-    let start = Instant::now();
-    match tokio::time::timeout(PROBE_TIMEOUT, client.show_version()).await {
-        Ok(Ok(v)) => Ok((v, millis(start))),
-        // What went wrong; the advice that follows it is the same for every target.
-        Ok(Err(e)) => Err(e.to_string().lines().next().unwrap_or("").to_owned()),
-        Err(_) => Err(format!("no answer within {}s", PROBE_TIMEOUT.as_secs())),
-    }
-}
-
 fn millis(start: Instant) -> f64 {
     (start.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0
 }
 
-/// Probes the targets, a bounded number at a time (each probe has its own timeout).
-async fn probe_all(targets: &[Target], limits: fleet::FleetLimits) -> Vec<Probe> {
-    fleet::on_each(targets, limits.concurrency, limits.target_deadline, |t| {
-        probe(t.client)
-    })
-    .await
-}
-
-fn target_out(t: &Target, default: Option<&str>, probe: Probe) -> TargetOut {
+fn target_out(t: &Target, default: Option<&str>, probe: fleet::VersionProbe) -> TargetOut {
     let (version, round_trip_ms, error) = match probe {
         Ok((v, ms)) => (Some(v), Some(ms), None),
         Err(e) => (None, None, Some(e)),
@@ -618,7 +596,10 @@ impl HaproxyMcp {
         let all = self.targets();
         let selector = Selector::parse(args.target.as_deref().unwrap_or("*"))?;
         let chosen = all.select(&selector)?;
-        let probes = probe_all(&chosen, self.settings().fleet).await;
+        let limits = self.settings().fleet;
+        // Each probe within its own timeout, or the fleet's deadline when that is shorter.
+        let deadline = PROBE_TIMEOUT.min(limits.target_deadline);
+        let probes = fleet::probe_versions(&chosen, limits.concurrency, deadline).await;
         let default = all.default_name();
         let mut targets: Vec<TargetOut> = chosen
             .iter()
