@@ -108,9 +108,9 @@ pub fn load(payload: &[u8]) -> Result<Loaded, String> {
     let Some((leaf_der, chain)) = certs.split_first() else {
         return Err("no start line".into());
     };
-    let (mut details, cert_key) = cert_details(leaf_der)?;
+    let (mut details, cert_key) = cert_details(&parse(leaf_der)?, leaf_der);
     for der in chain {
-        let (_, ca) = X509Certificate::from_der(der).map_err(|_| "wrong tag".to_string())?;
+        let ca = parse(der)?;
         details.push(format!("Chain Subject: {}", dn_oneline(ca.subject())));
         details.push(format!("Chain Issuer: {}", dn_oneline(ca.issuer())));
     }
@@ -121,11 +121,18 @@ pub fn load(payload: &[u8]) -> Result<Loaded, String> {
     })
 }
 
-/// `show_cert_detail`'s lines for one certificate (`Serial:` to `Issuer:`), and its public key.
-fn cert_details(der: &[u8]) -> Result<(Vec<String>, PublicHalf), String> {
-    let (_, cert) = X509Certificate::from_der(der).map_err(|_| "wrong tag".to_string())?;
+/// A DER certificate, or OpenSSL's reason for refusing it.
+fn parse(der: &[u8]) -> Result<X509Certificate<'_>, String> {
+    X509Certificate::from_der(der)
+        .map(|(_, cert)| cert)
+        .map_err(|_| "wrong tag".to_string())
+}
+
+/// `show_cert_detail`'s lines for one certificate (`Serial:` to `Issuer:`), its DER being
+/// `der` (the fingerprint's input), and its public key.
+fn cert_details(cert: &X509Certificate, der: &[u8]) -> (Vec<String>, PublicHalf) {
     let validity = cert.validity();
-    let (algorithm, key) = public_key(&cert);
+    let (algorithm, key) = public_key(cert);
     let details = vec![
         format!("Serial: {}", hex(cert.tbs_certificate.raw_serial())),
         format!(
@@ -133,13 +140,13 @@ fn cert_details(der: &[u8]) -> Result<(Vec<String>, PublicHalf), String> {
             openssl_time(validity.not_before.timestamp())
         ),
         format!("notAfter: {}", openssl_time(validity.not_after.timestamp())),
-        format!("Subject Alternative Name: {}", san_oneline(&cert)),
+        format!("Subject Alternative Name: {}", san_oneline(cert)),
         format!("Algorithm: {algorithm}"),
         format!("SHA1 FingerPrint: {}", hex(&Sha1::digest(der))),
         format!("Subject: {}", dn_oneline(cert.subject())),
         format!("Issuer: {}", dn_oneline(cert.issuer())),
     ];
-    Ok((details, key))
+    (details, key)
 }
 
 /// What a CA or CRL file's store holds: certificates and revocation lists, each as `show ssl
@@ -168,9 +175,9 @@ pub fn load_trust(payload: &[u8], sorted_before_each: bool) -> Option<Vec<TrustO
         let block = block.ok()?;
         match block.label.as_str() {
             "CERTIFICATE" | "TRUSTED CERTIFICATE" | "X509 CERTIFICATE" => {
-                let (_, cert) = X509Certificate::from_der(&block.contents).ok()?;
+                let cert = parse(&block.contents).ok()?;
                 let key = canonical_name(cert.subject());
-                let details = cert_details(&block.contents).ok()?.0;
+                let details = cert_details(&cert, &block.contents).0;
                 objects.push((1, key, TrustObject::Cert(details)));
             }
             "X509 CRL" => {

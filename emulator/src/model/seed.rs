@@ -329,10 +329,7 @@ fn read_tls<'a>(first: &impl Fn(&str) -> Result<&'a [u8], String>) -> Option<Tls
     }
     let mut stores = Vec::new();
     let mut used = Vec::new();
-    for name in listing
-        .lines()
-        .filter(|l| !l.starts_with(['#', '*']) && !l.is_empty())
-    {
+    for name in listed(&listing) {
         let details =
             String::from_utf8_lossy(first(&format!("show ssl cert {name}")).ok()?).into_owned();
         let mut header = Vec::new();
@@ -488,10 +485,7 @@ fn read_trust_files<'a>(
     if !listing.starts_with('#') {
         return files;
     }
-    for line in listing
-        .lines()
-        .filter(|l| !l.starts_with(['#', '*']) && !l.is_empty())
-    {
+    for line in listed(&listing) {
         let path = line.split(" - ").next().unwrap_or(line);
         let Ok(details) = first(&format!("show ssl {noun} {path}")) else {
             continue;
@@ -525,6 +519,14 @@ fn trust_object((certificate, lines): (bool, Vec<String>)) -> TrustObject {
     } else {
         TrustObject::Crl(lines)
     }
+}
+
+/// The names under `# filename` in a `show ssl cert|ca-file|crl-file` listing (the open
+/// transaction's `*` line left out).
+fn listed(listing: &str) -> impl Iterator<Item = &str> {
+    listing
+        .lines()
+        .filter(|l| !l.starts_with(['#', '*']) && !l.is_empty())
 }
 
 /// The bind of a crt-list when the recordings do not name it.

@@ -1,5 +1,35 @@
-//! What `set ssl cert|ca-file|crl-file <name>` stages its payload on, the same way for the
-//! three (`ckch_store_load_payload`, `cli_parse_set_cafile`, `cli_parse_set_crlfile`).
+//! The transaction rules `show|set|commit|abort ssl cert|ca-file|crl-file` share: HAProxy
+//! runs the three kinds the same way (`ckch_store_load_payload`, `cli_parse_set_cafile`,
+//! `cli_parse_set_crlfile`, and their `show` and `commit` handlers).
+
+use crate::version::Version;
+
+/// `show ssl cert|ca-file|crl-file` without a name: the open transaction's line under
+/// `# transaction`, then every line under `# filename`, in name order.
+pub fn listing(transaction: Option<String>, mut lines: Vec<String>) -> String {
+    lines.sort_unstable();
+    let mut out = String::new();
+    if let Some(t) = transaction {
+        out.push_str(&format!("# transaction\n*{t}\n"));
+    }
+    out.push_str("# filename\n");
+    for line in lines {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The `Status:` of a shown entry: `Empty` without content, the open transaction's
+/// `Uncommitted` (3.2+; `Unused` before), else `Used` when some instance uses it.
+pub fn status(version: Version, empty: bool, pending: bool, used: bool) -> &'static str {
+    match (empty, pending, used) {
+        (true, _, _) => "Empty",
+        (false, true, _) if version >= Version::new(3, 2, 0) => "Uncommitted",
+        (false, true, _) | (false, false, false) => "Unused",
+        (false, false, true) => "Used",
+    }
+}
 
 /// The entry a payload for `name` replaces: the open transaction's (`open`, as its path and
 /// entry) when there is one, else a copy of `name`'s own (`existing`). `Err` is HAProxy's

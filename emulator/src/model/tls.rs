@@ -56,13 +56,20 @@ pub struct Bind {
 }
 
 impl Bind {
-    /// The crt-list line that is this bind's default certificate, as `(list, line)`.
-    fn default_line<'a>(&self, lists: &'a [CrtList]) -> Option<(&'a str, u32)> {
+    /// The crt-lists it loads, in its order.
+    fn lists_in<'a>(&'a self, lists: &'a [CrtList]) -> impl Iterator<Item = &'a CrtList> {
+        self.lists
+            .iter()
+            .filter_map(|p| lists.iter().find(|l| l.path == *p))
+    }
+
+    /// The crt-list line that is this bind's default certificate, with its list's path.
+    fn default_entry<'a>(&'a self, lists: &'a [CrtList]) -> Option<(&'a str, &'a Entry)> {
         if !self.certs.is_empty() {
             return None;
         }
-        let list = lists.iter().find(|l| Some(&l.path) == self.lists.first())?;
-        Some((&list.path, list.entries.first()?.line))
+        let list = self.lists_in(lists).next()?;
+        Some((&list.path, list.entries.first()?))
     }
 }
 
@@ -216,10 +223,7 @@ impl Tls {
             Names::Lists => &None,
             Names::CaFiles | Names::CrlFiles => &self.ca_base,
         };
-        let full = match base {
-            Some(base) if !file.starts_with('/') => format!("{base}/{file}"),
-            _ => file.to_string(),
-        };
+        let full = under(base, file);
         let names: Vec<&str> = match kind {
             Names::Stores => self.stores.iter().map(|s| s.path.as_str()).collect(),
             Names::Lists => self.lists.iter().map(|l| l.path.as_str()).collect(),
@@ -256,10 +260,8 @@ impl Tls {
             .iter()
             .map(|b| {
                 let own = b.certs.iter().filter(|c| *c == path).count();
-                let listed: usize = self
-                    .lists
-                    .iter()
-                    .filter(|l| b.lists.contains(&l.path))
+                let listed: usize = b
+                    .lists_in(&self.lists)
                     .map(|l| l.entries.iter().filter(|e| e.cert == path).count())
                     .sum();
                 own + listed
@@ -270,12 +272,7 @@ impl Tls {
 
     /// The instances a bind makes: one per own certificate and per line of its lists.
     fn bind_instances(&self, bind: &Bind) -> usize {
-        let listed: usize = self
-            .lists
-            .iter()
-            .filter(|l| bind.lists.contains(&l.path))
-            .map(|l| l.entries.len())
-            .sum();
+        let listed: usize = bind.lists_in(&self.lists).map(|l| l.entries.len()).sum();
         bind.certs.len() + listed
     }
 
@@ -327,18 +324,9 @@ impl Tls {
     /// `show ssl cert [<name>|*<name>]`.
     pub fn show_cert(&self, version: Version, args: &[&str]) -> Reply {
         let Some(&name) = args.first() else {
-            let mut out = String::new();
-            if let Some(t) = &self.transaction {
-                out.push_str(&format!("# transaction\n*{}\n", t.path));
-            }
-            out.push_str("# filename\n");
-            let mut names: Vec<&str> = self.stores.iter().map(|s| s.path.as_str()).collect();
-            names.sort_unstable();
-            for n in names {
-                out.push_str(n);
-                out.push('\n');
-            }
-            return Reply::Body(out.into_bytes());
+            let names = self.stores.iter().map(|s| s.path.clone()).collect();
+            let pending = self.transaction.as_ref().map(|t| t.path.clone());
+            return Reply::Body(staging::listing(pending, names).into_bytes());
         };
         let not_found = || {
             Reply::line("Can't display the certificate: Not found or the certificate is a bundle!")
@@ -362,13 +350,8 @@ impl Tls {
             out.push_str(line);
             out.push('\n');
         }
-        let status = match (&store.cert, pending) {
-            (None, _) => "Empty",
-            (Some(_), true) if version >= Version::new(3, 2, 0) => "Uncommitted",
-            (Some(_), true) => "Unused",
-            (Some(_), false) if self.instances(&store.path) == 0 => "Unused",
-            (Some(_), false) => "Used",
-        };
+        let used = self.instances(&store.path) > 0;
+        let status = staging::status(version, store.cert.is_none(), pending, used);
         out.push_str(&format!("Status: {status}\n"));
         if let Some(cert) = &store.cert {
             for line in &cert.details {
@@ -429,18 +412,16 @@ impl Tls {
             Ok(t) => t,
             Err(why) => return failed(why),
         };
+        let keyless = t.loaded.as_ref().is_some_and(|l| l.private_key.is_none());
         // Before 3.3 a certificate needs its key (HAProxy commit 31955e6e0 allowed stores of
         // public certificates).
-        if version < Version::new(3, 3, 0)
-            && t.loaded.as_ref().is_some_and(|l| l.private_key.is_none())
-        {
+        if version < Version::new(3, 3, 0) && keyless {
             return failed(
                 "The transaction must contain at least a certificate and a private key!\n".into(),
             );
         }
         // From 3.3 a store may hold a certificate alone, but building a bind's TLS context from
         // it fails at its first instance, which ends the transaction (recorded from 3.4.7).
-        let keyless = t.loaded.as_ref().is_some_and(|l| l.private_key.is_none());
         if keyless && self.instances(name) > 0 {
             self.transaction = None;
             return Reply::Body(
@@ -589,12 +570,7 @@ impl Tls {
         }
         let (cert, options, filters) = match parse_line(&line) {
             // A relative name is under `crt-base`, as HAProxy reads it.
-            Ok((cert, options, filters)) => match &self.crt_base {
-                Some(base) if !cert.starts_with(['/', '@']) => {
-                    (format!("{base}/{cert}"), options, filters)
-                }
-                _ => (cert, options, filters),
-            },
+            Ok((cert, options, filters)) => (under(&self.crt_base, &cert), options, filters),
             Err(LineError::Haproxy(why)) => return refuse(why),
             Err(LineError::NotModelled(keyword)) => {
                 return Reply::line(format!(
@@ -636,7 +612,7 @@ impl Tls {
         };
         let (cert, line) = match cert_arg.split_once(':') {
             Some((cert, n)) => match n.parse::<u32>() {
-                Ok(n) if !n.to_string().is_empty() => (cert, n),
+                Ok(n) => (cert, n),
                 _ => return refuse(format!("wrong line number after colons in '{cert_arg}'!")),
             },
             None => (cert_arg, 0),
@@ -683,7 +659,10 @@ impl Tls {
         // The list's first line is the default certificate of every bind without its own.
         let defaults: Vec<&Bind> = self
             .binds_of(list_path)
-            .filter(|b| b.default_line(&self.lists) == Some((list_path, chosen)))
+            .filter(|b| {
+                b.default_entry(&self.lists)
+                    .is_some_and(|(list, e)| list == list_path && e.line == chosen)
+            })
             .collect();
         if !defaults.is_empty() {
             let mut why = format!(
@@ -747,22 +726,14 @@ impl Tls {
             for cert in &bind.certs {
                 add(cert, &[]);
             }
-            for list in bind
-                .lists
-                .iter()
-                .filter_map(|p| self.lists.iter().find(|l| l.path == *p))
-            {
+            for list in bind.lists_in(&self.lists) {
                 for e in &list.entries {
                     add(&e.cert, &e.filters);
                 }
             }
             let default = bind.certs.first().map(String::as_str).or_else(|| {
-                let (list, line) = bind.default_line(&self.lists)?;
-                let list = self.lists.iter().find(|l| l.path == list)?;
-                list.entries
-                    .iter()
-                    .find(|e| e.line == line)
-                    .map(|e| e.cert.as_str())
+                bind.default_entry(&self.lists)
+                    .map(|(_, e)| e.cert.as_str())
             });
             if let Some(default) = default {
                 wild.push((String::new(), "-".into(), default));
@@ -782,6 +753,15 @@ impl Tls {
             }
         }
         Reply::Body(out.into_bytes())
+    }
+}
+
+/// `file` as HAProxy finds it: under `base` (`crt-base`, `ca-base`) unless it is absolute
+/// or names something built in (`@system-ca`).
+fn under(base: &Option<String>, file: &str) -> String {
+    match base {
+        Some(base) if !file.starts_with(['/', '@']) => format!("{base}/{file}"),
+        _ => file.to_string(),
     }
 }
 

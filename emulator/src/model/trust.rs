@@ -87,22 +87,13 @@ impl TrustFiles {
         }
     }
 
-    /// `show ssl ca-file|crl-file [[*]<name>]`; `instances(path)` counts the bind instances
-    /// that use a file.
+    /// `show ssl ca-file|crl-file [[*]<name>]`; `instances` counts the bind instances that use
+    /// the named file.
     pub fn show(&self, version: Version, args: &[&str], instances: usize) -> Reply {
         let Some(&name) = args.first() else {
-            let mut out = String::new();
-            if let Some(t) = &self.transaction {
-                out.push_str(&format!("# transaction\n*{}\n", self.listed(t)));
-            }
-            out.push_str("# filename\n");
-            let mut files: Vec<&TrustFile> = self.files.iter().collect();
-            files.sort_by(|a, b| a.path.cmp(&b.path));
-            for f in files {
-                out.push_str(&self.listed(f));
-                out.push('\n');
-            }
-            return Reply::Body(out.into_bytes());
+            let lines = self.files.iter().map(|f| self.listed(f)).collect();
+            let pending = self.transaction.as_ref().map(|t| self.listed(t));
+            return Reply::Body(staging::listing(pending, lines).into_bytes());
         };
         let not_found = || {
             Reply::line(format!(
@@ -120,12 +111,9 @@ impl TrustFiles {
                 None => return not_found(),
             },
         };
-        let status = match pending {
-            true if version >= Version::new(3, 2, 0) => "Uncommitted",
-            true => "Unused",
-            false if instances + file.direct_uses == 0 => "Unused",
-            false => "Used",
-        };
+        // A store with no object still shows (`set ssl crl-file` with a certificate only).
+        let used = instances + file.direct_uses > 0;
+        let status = staging::status(version, false, pending, used);
         let mut out = format!(
             "Filename: {}{}\nStatus: {status}\n",
             if pending { "*" } else { "" },
