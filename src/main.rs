@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use haproxy_mcp_server::config::{AuditDestination, Config, LogFormat, Transport};
 use haproxy_mcp_server::discovery::Discovery;
-use haproxy_mcp_server::haproxy::{ClientOptions, Endpoint, RuntimeClient};
+use haproxy_mcp_server::haproxy::{Address, ClientOptions, Endpoint, RuntimeClient, WorkerTarget};
 use haproxy_mcp_server::mcp::audit::AuditLog;
 use haproxy_mcp_server::mcp::{HaproxyMcp, Settings, Target, Targets};
 use haproxy_mcp_server::transport::auth::Authenticator;
@@ -120,7 +120,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn run(config: Config) -> Result<(), BoxError> {
     let stop = StopSignal::register()?;
-    // Keeps the emulator's listener alive for the life of the server; its folder is removed
+    // Keeps the emulator's listeners alive for the life of the server; their folder is removed
     // when this is dropped, on every way out of this function.
     let mut _emulator = None;
     let targets = if let Some(spec) = &config.emulator {
@@ -132,7 +132,9 @@ async fn run(config: Config) -> Result<(), BoxError> {
         #[cfg(unix)]
         folder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
         let dir = folder.tempdir()?;
-        let path = dir.path().join("haproxy.sock");
+        // The target is the emulated master CLI, as an operator's `haproxy -W -S` would be:
+        // worker commands go to `@1`, and `reload` and `show proc` work.
+        let path = dir.path().join("master.sock");
         let listener = tokio::net::UnixListener::bind(&path)?;
         let how = match emu.engine() {
             haproxy_emulator::Engine::Model => {
@@ -145,9 +147,9 @@ async fn run(config: Config) -> Result<(), BoxError> {
             emu.haproxy(),
             spec
         );
-        _emulator = Some((emu.serve_unix(listener), dir));
+        _emulator = Some((emu.serve_master_unix(listener), dir));
         let client = RuntimeClient::new(
-            Endpoint::unix(path),
+            Endpoint::master(Address::Unix(path), WorkerTarget::Relative(1)),
             ClientOptions {
                 read_only: config.read_only,
                 ..config.client.clone()

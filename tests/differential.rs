@@ -32,6 +32,8 @@
 //! live ports are mapped back to the recorded ones (9999, 8080–8083, capture.sh's defaults)
 //! before anything is compared.
 
+#[path = "differential/master_cli.rs"]
+mod master_cli;
 #[path = "differential/model_sequences.rs"]
 mod model_sequences;
 #[path = "differential/model_tls.rs"]

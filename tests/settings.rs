@@ -600,7 +600,7 @@ fn wait_for_socket(tmp: &Path, child: &mut Child) -> PathBuf {
             .unwrap()
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .find(|p| p.join("haproxy.sock").exists());
+            .find(|p| p.join("master.sock").exists());
         if let Some(dir) = found {
             // The server is up once it listens; give it a moment past the socket's creation.
             std::thread::sleep(Duration::from_millis(300));

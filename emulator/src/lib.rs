@@ -21,6 +21,7 @@ pub mod capture;
 pub mod differential;
 pub mod fault;
 pub mod fixture;
+mod master;
 pub mod model;
 pub mod replay;
 pub mod scenario;
@@ -98,8 +99,6 @@ pub struct Emulator {
     shared: Arc<server::Shared>,
     haproxy: Arc<str>,
     fixtures: usize,
-    /// The model as seeded, for [`Emulator::reset`].
-    seed: Option<Arc<model::Model>>,
 }
 
 impl Emulator {
@@ -154,21 +153,20 @@ impl Emulator {
         let book = replay::ReplayBook::new(version, fixtures);
         let seed = match engine {
             Engine::Replay => None,
-            Engine::Model => Some(Arc::new(model::Model::seed(version, fixtures)?)),
+            Engine::Model => Some(model::Model::seed(version, fixtures)?),
         };
-        let answers = session::Answers {
-            book,
-            model: seed.as_deref().cloned().map(std::sync::Mutex::new),
-        };
+        let started = Instant::now();
+        let (pid, uptime) = recorded_process(fixtures);
+        let processes = master::Processes::new(pid, uptime, started, &first.haproxy);
+        let answers = session::Answers::new(book, seed, processes);
         let (fault, _) = watch::channel(Fault::None);
         Ok(Emulator {
-            seed,
             shared: Arc::new(server::Shared {
                 answers,
                 version,
                 fault,
                 options,
-                started: Instant::now(),
+                started,
             }),
             haproxy: Arc::from(first.haproxy.as_str()),
             fixtures: fixtures.len(),
@@ -202,7 +200,7 @@ impl Emulator {
 
     /// How this emulator answers.
     pub fn engine(&self) -> Engine {
-        if self.seed.is_some() {
+        if self.shared.answers.model.is_some() {
             Engine::Model
         } else {
             Engine::Replay
@@ -218,7 +216,7 @@ impl Emulator {
     /// the model is seeded from what a HAProxy running that configuration answered, and a
     /// configuration alone does not make one.
     pub fn apply_config(&mut self, config: &str) -> Result<(), String> {
-        if let Some(seed) = &mut self.seed {
+        if let Some(seed) = self.shared.answers.seed().as_mut() {
             let missing = seed.proxies_missing_from(config);
             if !missing.is_empty() {
                 return Err(format!(
@@ -236,10 +234,7 @@ impl Emulator {
 
     /// Rewinds every command to its first recorded reply, and the model to its seed.
     pub fn reset(&self) {
-        self.shared.answers.book.reset();
-        if let (Some(seed), Some(model)) = (&self.seed, &self.shared.answers.model) {
-            *model.lock().unwrap_or_else(|e| e.into_inner()) = (**seed).clone();
-        }
+        self.shared.answers.reset();
     }
 
     /// This version's unknown-command reply for `word` (with its terminating `"\n"`).
@@ -270,4 +265,40 @@ impl Emulator {
     pub fn serve_unix_at(&self, listener: UnixListener, level: Level) -> ServerHandle {
         server::serve_unix(self.shared.clone(), listener, level)
     }
+
+    /// Serves the master CLI (`haproxy -W -S`) on TCP: `show proc`, `reload` and the `@`
+    /// prefixes that send commands to the worker the other sockets answer for (see
+    /// `master.rs`). Must be called inside a Tokio runtime.
+    pub fn serve_master_tcp(&self, listener: TcpListener) -> ServerHandle {
+        server::serve_master_tcp(self.shared.clone(), listener)
+    }
+
+    /// Serves the master CLI on a Unix socket (see [`Emulator::serve_master_tcp`]). Must be
+    /// called inside a Tokio runtime. The socket file is removed at shutdown.
+    pub fn serve_master_unix(&self, listener: UnixListener) -> ServerHandle {
+        server::serve_master_unix(self.shared.clone(), listener)
+    }
+}
+
+/// The worker's pid and uptime in the recorded `show info` (1 and zero without one).
+fn recorded_process(fixtures: &[Fixture]) -> (u32, std::time::Duration) {
+    let info = fixtures
+        .iter()
+        .find(|f| f.command == "show info" && f.socket == Level::Admin)
+        .map(|f| String::from_utf8_lossy(&f.reply).into_owned())
+        .unwrap_or_default();
+    let field = |name: &str| -> Option<u64> {
+        info.lines().find_map(|l| {
+            l.strip_prefix(name)?
+                .strip_prefix(": ")?
+                .trim()
+                .parse()
+                .ok()
+        })
+    };
+    let pid = field("Pid")
+        .and_then(|p| u32::try_from(p).ok())
+        .unwrap_or(1);
+    let uptime = std::time::Duration::from_secs(field("Uptime_sec").unwrap_or(0));
+    (pid, uptime)
 }

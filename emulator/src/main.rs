@@ -57,6 +57,13 @@ struct ServeArgs {
     /// User-level TCP listener (repeatable).
     #[arg(long)]
     user_tcp: Vec<SocketAddr>,
+    /// Master CLI on TCP (repeatable), as `haproxy -W -S 127.0.0.1:9998` serves it: `show
+    /// proc`, `reload`, and `@1 <command>` for the worker the other listeners answer for.
+    #[arg(long)]
+    master_tcp: Vec<SocketAddr>,
+    /// Master CLI on a Unix socket path (repeatable).
+    #[arg(long)]
+    master_unix: Vec<PathBuf>,
     /// Fault to inject: none, delay=<ms>, stall, close, truncate=<n>, garbage, refuse.
     #[arg(long, default_value = "none")]
     fault: Fault,
@@ -150,8 +157,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         && args.unix.is_empty()
         && args.user_unix.is_empty()
         && args.user_tcp.is_empty()
+        && args.master_tcp.is_empty()
+        && args.master_unix.is_empty()
     {
-        return Err("nothing to listen on: give --tcp and/or --unix".into());
+        return Err(
+            "nothing to listen on: give --tcp, --unix, --master-tcp or --master-unix".into(),
+        );
     }
     let options = Options {
         idle_timeout: Duration::from_millis(args.idle_timeout_ms),
@@ -194,6 +205,22 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
         let handle = emulator.serve_unix_at(listener, level);
         tracing::info!(%level, "listening on {}", handle.local_addr());
+        handles.push(handle);
+    }
+    for addr in &args.master_tcp {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let handle = emulator.serve_master_tcp(listener);
+        tracing::info!("master CLI listening on {}", handle.local_addr());
+        handles.push(handle);
+    }
+    for path in &args.master_unix {
+        server::remove_stale_socket(path);
+        let listener = tokio::net::UnixListener::bind(path)
+            .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
+        let handle = emulator.serve_master_unix(listener);
+        tracing::info!("master CLI listening on {}", handle.local_addr());
         handles.push(handle);
     }
     wait_for_signal().await;

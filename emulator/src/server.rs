@@ -16,7 +16,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::fault::{self, Fault};
 use crate::fixture::Level;
-use crate::session::{Answers, Mode, Session};
+use crate::session::{Answers, Mode, Role, Session};
 use crate::tokenizer::{self, PayloadEnd};
 use crate::version::Version;
 
@@ -153,7 +153,41 @@ pub(crate) fn serve_tcp(shared: Arc<Shared>, listener: TcpListener, level: Level
         Ok(a) => ListenAddr::Tcp(a),
         Err(_) => ListenAddr::Tcp(SocketAddr::from(([0, 0, 0, 0], 0))),
     };
-    spawn(shared, Listener::Tcp(listener), addr, level)
+    spawn(shared, Listener::Tcp(listener), addr, level, Role::Worker)
+}
+
+/// Starts serving the master CLI on `listener`. Must be called inside a Tokio runtime.
+pub(crate) fn serve_master_tcp(shared: Arc<Shared>, listener: TcpListener) -> ServerHandle {
+    let addr = match listener.local_addr() {
+        Ok(a) => ListenAddr::Tcp(a),
+        Err(_) => ListenAddr::Tcp(SocketAddr::from(([0, 0, 0, 0], 0))),
+    };
+    spawn(
+        shared,
+        Listener::Tcp(listener),
+        addr,
+        Level::Admin,
+        Role::Master,
+    )
+}
+
+/// Starts serving the master CLI on a Unix `listener`. Must be called inside a Tokio runtime.
+pub(crate) fn serve_master_unix(shared: Arc<Shared>, listener: UnixListener) -> ServerHandle {
+    let path = unix_path(&listener);
+    spawn(
+        shared,
+        Listener::Unix(listener),
+        ListenAddr::Unix(path),
+        Level::Admin,
+        Role::Master,
+    )
+}
+
+fn unix_path(listener: &UnixListener) -> Option<PathBuf> {
+    listener
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_pathname().map(Path::to_path_buf))
 }
 
 /// Starts serving a Unix `listener` at `level`. Must be called inside a Tokio runtime.
@@ -162,25 +196,29 @@ pub(crate) fn serve_unix(
     listener: UnixListener,
     level: Level,
 ) -> ServerHandle {
-    let path = listener
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_pathname().map(Path::to_path_buf));
+    let path = unix_path(&listener);
     spawn(
         shared,
         Listener::Unix(listener),
         ListenAddr::Unix(path),
         level,
+        Role::Worker,
     )
 }
 
-fn spawn(shared: Arc<Shared>, listener: Listener, addr: ListenAddr, level: Level) -> ServerHandle {
+fn spawn(
+    shared: Arc<Shared>,
+    listener: Listener,
+    addr: ListenAddr,
+    level: Level,
+    role: Role,
+) -> ServerHandle {
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(accept_loop(
         shared,
         Some(listener),
         addr.clone(),
-        level,
+        (level, role),
         stop_rx,
     ));
     ServerHandle {
@@ -195,7 +233,7 @@ async fn accept_loop(
     shared: Arc<Shared>,
     mut listener: Option<Listener>,
     addr: ListenAddr,
-    level: Level,
+    (level, role): (Level, Role),
     mut stop: watch::Receiver<bool>,
 ) {
     let mut faults = shared.fault.subscribe();
@@ -232,11 +270,11 @@ async fn accept_loop(
                 Ok(Accepted::Tcp(s, peer)) => {
                     tracing::debug!(%peer, %level, "connection");
                     let _ = s.set_nodelay(true);
-                    conns.spawn(handle_connection(s, level, shared.clone()));
+                    conns.spawn(handle_connection(s, level, role, shared.clone()));
                 }
                 Ok(Accepted::Unix(s)) => {
                     tracing::debug!(%level, "unix connection");
-                    conns.spawn(handle_connection(s, level, shared.clone()));
+                    conns.spawn(handle_connection(s, level, role, shared.clone()));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
@@ -345,7 +383,7 @@ async fn write_all<W: AsyncWrite + Unpin>(w: &mut W, bytes: &[u8]) -> bool {
     w.write_all(bytes).await.is_ok() && w.flush().await.is_ok()
 }
 
-async fn handle_connection<S>(stream: S, level: Level, shared: Arc<Shared>)
+async fn handle_connection<S>(stream: S, level: Level, role: Role, shared: Arc<Shared>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -356,17 +394,24 @@ where
         idle: Some(shared.options.idle_timeout),
         eof: false,
     };
-    serve_session(&mut reader, &mut wr, level, &shared).await;
+    let session = match role {
+        Role::Worker => Session::new(level, shared.version, shared.started),
+        Role::Master => Session::master(shared.version, shared.started),
+    };
+    serve_session(&mut reader, &mut wr, session, &shared).await;
     let _ = wr.shutdown().await;
 }
 
-async fn serve_session<R, W>(reader: &mut Reader<R>, wr: &mut W, level: Level, shared: &Shared)
-where
+async fn serve_session<R, W>(
+    reader: &mut Reader<R>,
+    wr: &mut W,
+    mut session: Session,
+    shared: &Shared,
+) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     let version = shared.version;
-    let mut session = Session::new(level, version, shared.started);
     loop {
         let max = shared.options.max_line;
         let line = match reader.line(true, max).await {

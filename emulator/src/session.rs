@@ -3,10 +3,11 @@
 //! replies, and the version's unknown-command reply. No I/O here; [`crate::server`] moves the
 //! bytes.
 
-use std::sync::Mutex;
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::fixture::Level;
+use crate::master::{MasterCli, MasterReply, Processes, Route};
 use crate::model::{Model, Reply};
 use crate::replay::ReplayBook;
 use crate::tokenizer::{Command, ParsedLine};
@@ -37,20 +38,70 @@ pub struct Outcome {
 }
 
 /// Where a session's answers come from: the recordings alone (replay), or the model, which
-/// falls back on the recordings for the reads it does not execute.
+/// falls back on the recordings for the reads it does not execute; and the master's process
+/// list, for the master CLI.
 #[derive(Debug)]
 pub struct Answers {
     /// The recorded replies (and the version's usage list).
     pub book: ReplayBook,
     /// The model, in model mode.
     pub model: Option<Mutex<Model>>,
+    /// The model as seeded: what a reset or a reload starts over from.
+    seed: Mutex<Option<Arc<Model>>>,
+    /// The master and its worker.
+    processes: Mutex<Processes>,
 }
 
 impl Answers {
-    /// Replay only.
+    /// Replay only, with a master whose worker has pid 1.
     pub fn replay(book: ReplayBook) -> Answers {
-        Answers { book, model: None }
+        let processes = Processes::new(1, Duration::ZERO, Instant::now(), "");
+        Answers::new(book, None, processes)
     }
+
+    /// Answers from `book`, and from a model starting at `seed` when there is one.
+    pub(crate) fn new(book: ReplayBook, seed: Option<Model>, processes: Processes) -> Answers {
+        Answers {
+            book,
+            model: seed.clone().map(Mutex::new),
+            seed: Mutex::new(seed.map(Arc::new)),
+            processes: Mutex::new(processes),
+        }
+    }
+
+    /// The seed, to complete it before serving (see `Emulator::apply_config`).
+    pub(crate) fn seed(&self) -> MutexGuard<'_, Option<Arc<Model>>> {
+        self.seed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Rewinds every command to its first recorded reply, and the model to its seed.
+    pub(crate) fn reset(&self) {
+        self.book.reset();
+        if let (Some(seed), Some(model)) = (self.seed().as_ref(), &self.model) {
+            *model.lock().unwrap_or_else(|e| e.into_inner()) = (**seed).clone();
+        }
+    }
+
+    /// What a reload does to the worker side: it starts over from the seed as process `pid`.
+    fn restart_worker(&self, pid: u32) {
+        self.reset();
+        if let Some(model) = &self.model {
+            model.lock().unwrap_or_else(|e| e.into_inner()).restart(pid);
+        }
+    }
+
+    fn processes(&self) -> MutexGuard<'_, Processes> {
+        self.processes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Which CLI a session is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A worker's stats socket.
+    Worker,
+    /// The master CLI (`haproxy -W -S`): its own commands, and `@` prefixes to the worker.
+    Master,
 }
 
 /// One client session.
@@ -64,6 +115,7 @@ pub struct Session {
     mode: Mode,
     version: Version,
     started: Instant,
+    role: Role,
 }
 
 impl Session {
@@ -76,6 +128,16 @@ impl Session {
             mode: Mode::NonInteractive,
             version,
             started,
+            role: Role::Worker,
+        }
+    }
+
+    /// A new non-interactive session on the master CLI (whose level is admin, as HAProxy's
+    /// is unless the `-S` address says otherwise).
+    pub fn master(version: Version, started: Instant) -> Session {
+        Session {
+            role: Role::Master,
+            ..Session::new(Level::Admin, version, started)
         }
     }
 
@@ -102,6 +164,9 @@ impl Session {
         payload: Option<&[u8]>,
         answers: &Answers,
     ) -> Outcome {
+        if self.role == Role::Master {
+            return self.execute_on_master(line, payload, answers);
+        }
         let book = &answers.book;
         let mut out = Outcome::default();
         // A line recorded as a whole (`a;b`) replays as a whole in non-interactive mode.
@@ -266,6 +331,102 @@ impl Session {
 }
 
 impl Session {
+    /// The master CLI: each command runs where its `@` prefix sends it (the master without
+    /// one). A prefix naming no process ends the connection with HAProxy's error; a reload
+    /// ends it with the master's report.
+    fn execute_on_master(
+        &mut self,
+        line: &ParsedLine,
+        payload: Option<&[u8]>,
+        answers: &Answers,
+    ) -> Outcome {
+        let mut out = Outcome::default();
+        let count = line.commands.len();
+        for (i, command) in line.commands.iter().enumerate() {
+            let last = i + 1 == count;
+            let this_payload = if last { payload } else { None };
+            let (route, command) = if command.word0().starts_with(b"@") {
+                let Some(route) = answers.processes().route(command.word0()) else {
+                    out.output.extend_from_slice(
+                        format!(
+                            "Can't find the target PID matching the prefix '{}'\n",
+                            String::from_utf8_lossy(command.word0())
+                        )
+                        .as_bytes(),
+                    );
+                    out.close = true;
+                    return out;
+                };
+                let rest = Command {
+                    words: command.words[1..].to_vec(),
+                    too_many_args: command.too_many_args,
+                };
+                (route, rest)
+            } else {
+                (Route::Master, command.clone())
+            };
+            if command.is_empty() {
+                out.output.extend_from_slice(
+                    b"emulator: a lone `@` prefix (a default target for the session) is not emulated; put the prefix before each command.\n",
+                );
+                out.output.extend_from_slice(&self.terminator(last));
+                continue;
+            }
+            match route {
+                Route::Worker => {
+                    // HAProxy forwards the command to the worker at the master session's level
+                    // and passes its answer through.
+                    let mut worker = Session::new(self.level, self.version, self.started);
+                    let single = ParsedLine {
+                        commands: vec![command],
+                        payload_end: None,
+                    };
+                    let answer = worker.execute(&single, this_payload, answers);
+                    out.output.extend_from_slice(&answer.output);
+                }
+                Route::Master => {
+                    let body = match command.word0() {
+                        b"quit" => {
+                            out.close = true;
+                            return out;
+                        }
+                        b"user" | b"operator" => {
+                            // The master takes them in its request parser: no answer at all,
+                            // not even the terminator.
+                            let _ = self.builtin(&command);
+                            continue;
+                        }
+                        b"prompt" => b"emulator: the master CLI's interactive modes are not emulated; send one command per connection.\n".to_vec(),
+                        _ => {
+                            let reply = {
+                                let mut processes = answers.processes();
+                                MasterCli {
+                                    processes: &mut processes,
+                                    version: self.version,
+                                    level: self.level,
+                                }
+                                .execute(&command)
+                            };
+                            match reply {
+                                MasterReply::Body(body) => body,
+                                MasterReply::Reload { report } => {
+                                    let pid = answers.processes().worker_pid();
+                                    answers.restart_worker(pid);
+                                    out.output.extend_from_slice(&report);
+                                    out.close = true;
+                                    return out;
+                                }
+                            }
+                        }
+                    };
+                    out.output.extend_from_slice(&body);
+                    out.output.extend_from_slice(&self.terminator(last));
+                }
+            }
+        }
+        out
+    }
+
     /// What the model mode answers to a command the model does not execute: a read answers
     /// what HAProxy answered to it at the start of the capture (the seed's state); a command
     /// this version knows gets an `emulator:` message naming it; anything else is unknown to

@@ -14,11 +14,7 @@ import sys
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-# The tools the model does not execute: reload (the demo has no master CLI) and the certificate
-# changes (the model reads certificates as recorded but does not execute `set`/`new`/`del ssl
-# cert` or `add`/`del ssl crt-list`). They must fail with a message that says so, never
-# pretend, and change nothing.
-OUTSIDE_THE_MODEL = {"reload"}
+# The demo's target is the emulated master CLI: every tool, reload included, takes effect.
 
 # The recorded certificates (fixtures/tls, served by the capture's configuration).
 TLS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "tls")
@@ -263,9 +259,10 @@ async def main(binary, version):
             assert "localdns" in [s["name"] for s in out["sections"]], out
             out = await ok("show_peers")
             assert out["sections"][0]["name"] == "mesh", out
-            # The demo's socket is a worker's: the warnings, and a note about the master CLI.
+            # The demo's target is the master CLI: the master, its one worker, no reload yet.
             out = await ok("show_processes")
-            assert out["master"] is None and "master CLI" in out["note"], out
+            assert out["master"]["reloads"] == 0 and len(out["workers"]) == 1, out
+            assert not out["old_workers"] and "note" not in out, out
 
             # ---- certificates (read as recorded) -------------------------------------------
             certs = await ok("list_certificates", limit=50)
@@ -316,10 +313,18 @@ async def main(binary, version):
                            file="crl.pem")
             assert out["after"]["subject"], out
 
-            # ---- outside the model: the master CLI --------------------------------------------
-            res, text = await call("reload")
-            assert res.is_error and "master" in text, f"{version} reload pretended to work: {text}"
-            print(f"out  reload: {text.splitlines()[0][:110]}")
+            # ---- the master CLI: a reload drops the runtime changes ---------------------------
+            got = await ok("get_server", backend="be_app", server="app1")
+            assert got["server"]["weight"] == 7, got
+            before = (await ok("show_processes"))["workers"][0]["pid"]
+            out = await ok("reload")
+            assert out["success"] and out["new_workers"] and before not in out["new_workers"], out
+            assert any(d.startswith("server be_app/app1: weight 7") for d in out["dropped"]), out
+            got = await ok("get_server", backend="be_app", server="app1")
+            assert got["server"]["weight"] != 7, f"the reload kept a runtime weight: {got}"
+            after = await ok("show_processes")
+            assert after["master"]["reloads"] == 1, after
+            assert [w["pid"] for w in after["workers"]] == out["new_workers"], (after, out)
 
     missing = listed - called
     assert not missing, f"{version}: tools never called: {sorted(missing)}"

@@ -648,16 +648,7 @@ impl ConfiguredHaproxy {
 
     /// A raw command on the master CLI, bypassing the client.
     pub fn raw_master(&self, line: &str) -> String {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.master_port))
-            .expect("connect to the master CLI");
-        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
-        s.write_all(format!("{line}\n").as_bytes()).expect("send");
-        // Half-close: the master CLI answers and closes once it sees the end of the input.
-        let _ = s.shutdown(std::net::Shutdown::Write);
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        out
+        master_exchange(self.master_port, line)
     }
 
     /// The folder holding the configuration and the files given to
@@ -992,4 +983,26 @@ pub fn served_tls_files(certs: &Path) -> Vec<(&'static str, String)> {
         (name, text)
     })
     .collect()
+}
+
+/// One exchange on a master CLI on 127.0.0.1:`port`: the line, a half-close (the master answers
+/// and closes once it sees the end of the input), everything until EOF. Connecting is tried
+/// again for a few seconds, since a master that re-executes itself on a reload (every version
+/// before 3.1) closes its listener meanwhile.
+pub fn master_exchange(port: u16, line: &str) -> String {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut s = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("connect to the master CLI on port {port}: {e}"),
+        }
+    };
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    s.write_all(format!("{line}\n").as_bytes()).expect("send");
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
 }

@@ -314,6 +314,14 @@ impl Model {
         }
     }
 
+    /// Starts the process over as a new worker of pid `pid` (what a reload does to what the
+    /// seed holds): its uptime begins at zero and `show info` names the new pid.
+    pub fn restart(&mut self, pid: u32) {
+        self.set_info("Pid", pid.to_string());
+        self.epoch = Instant::now();
+        self.uptime_at_epoch = Duration::ZERO;
+    }
+
     /// The process uptime now: the model's clock, which every time-dependent answer reads
     /// (uptime, time since a server's last change, health climbing as checks pass).
     pub fn now(&self) -> Duration {
