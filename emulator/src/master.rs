@@ -43,8 +43,9 @@ pub(crate) struct Processes {
     worker: Process,
     /// How many reloads the master did.
     reloads: u32,
-    /// The worker the last reload replaced (named by the reload's report).
-    former: Option<u32>,
+    /// The worker the last reload replaced and how it ended (named by the reload's report):
+    /// `0 (Exit)` after a soft reload, `143 (Terminated)` after a hard one.
+    former: Option<(u32, &'static str)>,
     /// The first line of `haproxy -v`'s version (`3.2.26-1`).
     haproxy_version: String,
     /// The worker's uptime when the emulator started (the seed's), so that the first worker
@@ -111,15 +112,16 @@ impl Processes {
     }
 
     /// Starts a new worker in place of the current one, which leaves at once (it holds no
-    /// connection); returns the new worker's pid.
-    pub(crate) fn reload(&mut self) -> u32 {
+    /// connection; `hard`: it is terminated, as `hard-reload` does); returns the new worker's
+    /// pid.
+    pub(crate) fn reload(&mut self, hard: bool) -> u32 {
         let old = self.worker.pid;
         // HAProxy's new worker is forked a few pids on (checks, the old worker's threads).
         self.worker = Process {
             pid: old + 3,
             started: Instant::now(),
         };
-        self.former = Some(old);
+        self.former = Some((old, if hard { "143 (Terminated)" } else { "0 (Exit)" }));
         self.reloads += 1;
         self.worker.pid
     }
@@ -180,11 +182,11 @@ impl Processes {
             format!("[NOTICE]   ({master}) : Initializing new worker ({worker})\n")
         };
         out.push_str(&format!("[NOTICE]   ({master}) : Loading success.\n"));
-        if let Some(former) = self.former {
+        if let Some((former, exit)) = self.former {
             out.push_str(&format!(
                 "[NOTICE]   ({master}) : haproxy version is {}\n\
                  [NOTICE]   ({master}) : path to executable is {EXECUTABLE}\n\
-                 [WARNING]  ({master}) : Former worker ({former}) exited with code 0 (Exit)\n",
+                 [WARNING]  ({master}) : Former worker ({former}) exited with code {exit}\n",
                 self.haproxy_version
             ));
         }
@@ -234,8 +236,8 @@ impl MasterCli<'_> {
             ["echo", rest @ ..] if self.version >= Version::new(3, 2, 0) => {
                 format!("{}\n", rest.join(" ")).into_bytes()
             }
-            ["reload"] | ["hard-reload"] if usage.knows(&command.words) => {
-                self.processes.reload();
+            [verb @ ("reload" | "hard-reload")] if usage.knows(&command.words) => {
+                self.processes.reload(*verb == "hard-reload");
                 let report = if self.version < Version::new(2, 7, 0) {
                     Vec::new()
                 } else {
@@ -308,7 +310,7 @@ mod tests {
     #[test]
     fn a_reload_replaces_the_worker_and_counts() {
         let mut p = processes();
-        let new = p.reload();
+        let new = p.reload(false);
         assert_ne!(new, 8);
         assert_eq!(p.route(b"@!8"), None, "the old worker left");
         assert_eq!(
@@ -335,6 +337,17 @@ mod tests {
             logs.contains(&format!("Initializing new worker ({new})")),
             "{logs}"
         );
-        assert!(logs.contains("Former worker (8) exited"), "{logs}");
+        assert!(
+            logs.contains("Former worker (8) exited with code 0 (Exit)"),
+            "{logs}"
+        );
+        p.reload(true);
+        let logs = p.startup_logs(Version::new(3, 2, 26));
+        assert!(
+            logs.contains(&format!(
+                "Former worker ({new}) exited with code 143 (Terminated)"
+            )),
+            "{logs}"
+        );
     }
 }

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use haproxy_emulator::{Emulator, Engine, Options};
+use haproxy_emulator::{Emulator, Engine, Options, Version};
 
 use crate::model_sequences::{live_fixture, live_version};
 use crate::support::{ConfiguredHaproxy, free_port, master_exchange as exchange};
@@ -73,14 +73,27 @@ fn masked(text: &str, roles: &[(u32, &str)]) -> String {
     out
 }
 
-/// Waits until the live master has counted the reload and its old worker has left.
-fn settled_after_reload(port: u16) -> String {
+/// True when a live reload report is the emulator's cut short at a line boundary. HAProxy
+/// 3.1+ sends the report once the new worker is ready; the master's lines that follow it
+/// (`haproxy version is`, `path to executable is`, `Former worker … exited`) are in it or not
+/// depending on how fast the old worker leaves, so the live report may stop after `Loading
+/// success.` (seen on 3.2.26) where the emulator's, whose old worker leaves at once, goes on.
+fn report_is_cut_short(live: &str, emulated: &str) -> bool {
+    let live: Vec<&str> = live.lines().filter(|l| !l.is_empty()).collect();
+    let emulated: Vec<&str> = emulated.lines().filter(|l| !l.is_empty()).collect();
+    live.len() >= 4
+        && live.last().is_some_and(|l| l.ends_with("Loading success."))
+        && emulated.starts_with(&live)
+}
+
+/// Waits until the live master has counted `reloads` reloads and its old worker has left.
+fn settled_after_reload(port: u16, reloads: u32) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let list = exchange(port, "show proc");
         let counted = list
             .lines()
-            .any(|l| l.contains(" master ") && l.contains(" 1 [failed: 0]"));
+            .any(|l| l.contains(" master ") && l.contains(&format!(" {reloads} [failed: 0]")));
         if counted && !list.contains("# old workers") {
             return list;
         }
@@ -167,7 +180,7 @@ async fn the_emulated_master_cli_answers_like_live_haproxy() {
         ask(&mut answers, format!("@!{worker} show version"));
         ask(&mut answers, "reload".to_owned());
         let after = if live {
-            settled_after_reload(port)
+            settled_after_reload(port, 1)
         } else {
             exchange(port, "show proc")
         };
@@ -177,7 +190,18 @@ async fn the_emulated_master_cli_answers_like_live_haproxy() {
         // The weight set at runtime is gone: the new worker runs the configuration.
         ask(&mut answers, "@1 get weight be/s1".to_owned());
         ask(&mut answers, "show startup-logs".to_owned());
+        // 3.0+ also reload hard (the old worker is terminated, not left to finish); 2.6 does
+        // not know the command.
+        ask(&mut answers, "hard-reload".to_owned());
+        let hard = version >= Version::new(3, 0, 0);
+        let last = if live {
+            settled_after_reload(port, if hard { 2 } else { 1 })
+        } else {
+            exchange(port, "show proc")
+        };
+        answers.push(("show proc".to_owned(), last.clone()));
         let second = pids(&after);
+        let third = pids(&last);
         let roles = [
             (first[0], "<master>"),
             (worker, "<worker-1>"),
@@ -185,6 +209,7 @@ async fn the_emulated_master_cli_answers_like_live_haproxy() {
                 *second.get(1).expect("a worker after the reload"),
                 "<worker-2>",
             ),
+            (*third.get(1).expect("a worker at the end"), "<worker-3>"),
         ];
         answers
             .into_iter()
@@ -209,7 +234,8 @@ async fn the_emulated_master_cli_answers_like_live_haproxy() {
     );
     for ((line, want), (_, got)) in live_answers.iter().zip(&emulated_answers) {
         compared += 1;
-        if want != got {
+        let reload = line == "reload" || line == "hard-reload";
+        if want != got && !(reload && report_is_cut_short(want, got)) {
             differences.push(format!(
                 "`{line}`:\n--- live HAProxy {version}\n{want}--- emulator\n{got}"
             ));
