@@ -2028,3 +2028,118 @@ async fn frontend_states_and_rate_limits_on_live_haproxy() {
 fn raw_status_of(live: &support::ConfiguredHaproxy, frontend: &str) -> String {
     raw_status(live, frontend, "FRONTEND")
 }
+
+/// Three servers HAProxy describes in ways the capture's configuration never shows, each answer
+/// checked against HAProxy's own: a backend `disabled` in the configuration (HAProxy gives it no
+/// statistics at all, lists it in `show backend` and its server in `show servers state` as
+/// running, and refuses every change with `Proxy is disabled.`), a server that tracks another
+/// (DOWN with no check of its own), and a server on a Unix socket (whose address HAProxy will
+/// not change at run time).
+#[tokio::test]
+async fn disabled_backends_tracking_and_unix_socket_servers_are_described_as_haproxy_sees_them() {
+    const TEST: &str =
+        "disabled_backends_tracking_and_unix_socket_servers_are_described_as_haproxy_sees_them";
+    let (fe, closed) = (support::free_port(), support::free_port());
+    let config = format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend www\n    bind 127.0.0.1:{fe}\n    default_backend pool\n\n\
+         backend pool\n    server a 127.0.0.1:{closed} check inter 200ms fall 1\n    \
+         server f 127.0.0.1:{closed} track pool/a\n    server u unix@{{CONF}}/nowhere.sock\n\n\
+         backend be_off\n    disabled\n    server o1 127.0.0.1:{closed}\n"
+    );
+    let Some(live) = support::ConfiguredHaproxy::start(TEST, &config).await else {
+        return;
+    };
+    let v = live.version();
+    // HAProxy's own view of the disabled backend.
+    assert!(
+        !live.raw("show stat").contains("be_off"),
+        "{v}: no statistics"
+    );
+    assert!(live.raw("show backend").contains("be_off"), "{v}");
+    assert!(
+        live.raw("show servers state be_off").contains(" o1 "),
+        "{v}"
+    );
+    let h = McpHarness::live(live.admin_tcp(), fast()).await;
+
+    let out = h.ok("list_backends", json!({})).await;
+    let off = out["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "be_off")
+        .unwrap_or_else(|| panic!("{v}: be_off not listed: {out}"));
+    assert_eq!(off["status"], "STOP", "{v}: {off}");
+    assert_eq!(off["servers"]["total"], 1, "{v}: {off}");
+    assert_eq!(off["servers"]["maint"], 1, "{v}: {off}");
+    let r = h.call("get_backend", json!({"backend": "be_off"})).await;
+    assert_eq!(r.is_error, Some(false), "{v}: {}", text(&r));
+    let detail = r.structured_content.clone().unwrap();
+    assert_eq!(detail["servers"][0]["name"], "o1", "{v}: {detail}");
+    assert_eq!(detail["servers"][0]["state"], "maint", "{v}: {detail}");
+    assert_eq!(
+        detail["servers"][0]["cause"], "proxy_disabled",
+        "{v}: {detail}"
+    );
+    assert!(
+        summary(&r).contains("disabled in the configuration"),
+        "{v}: {}",
+        summary(&r)
+    );
+    // It serves nothing indeed: HAProxy refuses to touch its servers.
+    let err = h
+        .err(
+            "set_weight",
+            json!({"backend": "be_off", "server": "o1", "weight": 3}),
+        )
+        .await;
+    assert!(err.contains("Proxy is disabled."), "{v}: {err}");
+
+    // The tracking server follows pool/a down, and says so.
+    assert!(
+        eventually(10, || raw_status(&live, "pool", "f") == "DOWN").await,
+        "{v}: HAProxy never took f down: {}",
+        raw_status(&live, "pool", "f")
+    );
+    assert_eq!(
+        raw_stat_cell(&live, "pool", "f", "tracked"),
+        "pool/a",
+        "{v}"
+    );
+    let r = h
+        .call("get_server", json!({"backend": "pool", "server": "f"}))
+        .await;
+    let server = &r.structured_content.clone().unwrap()["server"];
+    assert_eq!(server["state"], "down", "{v}: {server}");
+    assert_eq!(server["via"], "pool/a", "{v}: {server}");
+    assert!(
+        summary(&r).contains("is DOWN (via pool/a)"),
+        "{v}: {}",
+        summary(&r)
+    );
+    let health = h.call("health_summary", json!({"window_secs": 0})).await;
+    assert!(
+        summary(&health).contains("f (tracks pool/a)"),
+        "{v}: {}",
+        summary(&health)
+    );
+
+    // A Unix-socket server: HAProxy lists its address as `unix` and will not change it.
+    assert_eq!(raw_stat_cell(&live, "pool", "u", "addr"), "unix", "{v}");
+    let err = h
+        .err(
+            "set_server_addr",
+            json!({"backend": "pool", "server": "u", "address": "127.0.0.1", "port": fe}),
+        )
+        .await;
+    assert!(
+        err.contains("pool/u connects to a `unix` socket") && err.contains("Nothing was sent"),
+        "{v}: {err}"
+    );
+    assert!(
+        live.raw(&format!("set server pool/u addr 127.0.0.1 port {fe}"))
+            .contains("only supported through configuration file"),
+        "{v}: HAProxy's own refusal"
+    );
+}

@@ -56,7 +56,7 @@ pub struct ServerIssue {
     pub state: ServerCondition,
     /// Its status as `show stat` prints it.
     pub status: String,
-    /// The last check's description, if any.
+    /// The last check's description, or the server it tracks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<String>,
 }
@@ -229,7 +229,12 @@ pub fn summarize(
                     server: sv.name.clone(),
                     state: verdict.condition,
                     status: sv.status.clone().unwrap_or_default(),
-                    check: sv.check_desc.clone().filter(|d| !d.is_empty()),
+                    check: sv.check_desc.clone().filter(|d| !d.is_empty()).or_else(|| {
+                        sv.tracked
+                            .as_ref()
+                            .filter(|t| !t.is_empty())
+                            .map(|t| format!("tracks {t}"))
+                    }),
                 });
             }
         }

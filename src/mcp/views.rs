@@ -169,7 +169,12 @@ pub(crate) fn merge_servers(
         .servers
         .iter()
         .filter(|s| wanted(&s.backend))
-        .map(|s| server_out(Some(s), stat.find(&s.backend, &s.name), &s.backend, &s.name))
+        .map(|s| {
+            let mut server =
+                server_out(Some(s), stat.find(&s.backend, &s.name), &s.backend, &s.name);
+            mark_if_proxy_disabled(&mut server, stat);
+            server
+        })
         .collect();
     for r in stat.of_kind(StatKind::Server).filter(|r| wanted(&r.proxy)) {
         if !out.iter().any(|s| s.backend == r.proxy && s.name == r.name) {
@@ -177,6 +182,22 @@ pub(crate) fn merge_servers(
         }
     }
     out
+}
+
+/// True when `show stat` (read for this backend or for everything) has no row at all for a
+/// backend that `show servers state` or `show backend` names: HAProxy skips `disabled` proxies
+/// in its statistics.
+pub(crate) fn proxy_disabled(stat: &StatReport, backend: &str) -> bool {
+    !stat.rows.iter().any(|r| r.proxy == backend)
+}
+
+/// A server of a `disabled` backend keeps a running state in `show servers state`, yet HAProxy
+/// sends it nothing: it is out of service, and says why.
+pub(crate) fn mark_if_proxy_disabled(server: &mut ServerOut, stat: &StatReport) {
+    if proxy_disabled(stat, &server.backend) {
+        server.state = ServerCondition::Maint;
+        server.cause = Some(VerdictCause::ProxyDisabled);
+    }
 }
 
 /// One server from whichever rows are known. Its state is HAProxy's `status` when `show stat`
@@ -203,7 +224,12 @@ pub(crate) fn server_out(
         port: st.and_then(|s| s.port).or(stat_port),
         state: verdict.condition,
         cause: verdict.cause,
-        via: verdict.via,
+        // A tracking server always follows the one it tracks (`tracked` column), named or not in
+        // its status.
+        via: verdict.via.or_else(|| {
+            row.and_then(|r| r.tracked.clone())
+                .filter(|t| !t.is_empty())
+        }),
         status: row.and_then(|r| r.status.clone()),
         admin_flags: st.map(|s| admin_flags(&s.admin_state)).unwrap_or_default(),
         weight: st

@@ -91,6 +91,9 @@ pub enum VerdictCause {
     Check,
     /// Up with no health check at all (`no check`).
     NoCheck,
+    /// Its backend is `disabled` in the configuration: HAProxy sends it nothing and gives the
+    /// backend and its servers no statistics (they are only in `show servers state`).
+    ProxyDisabled,
 }
 
 impl VerdictCause {
@@ -104,6 +107,7 @@ impl VerdictCause {
             Self::Agent => "agent",
             Self::Check => "health check",
             Self::NoCheck => "no health check",
+            Self::ProxyDisabled => "its backend is disabled in the configuration",
         }
     }
 }

@@ -1158,6 +1158,19 @@ async fn refuse_without_address(t: &Target, srv: &ServerRef) -> Result<(), ToolE
     if me.addr.is_some() {
         return Ok(());
     }
+    // `show servers state` has no address for a Unix-socket server either (`server s
+    // unix@/path`): `show stat` names its family instead of an address and port.
+    let stat = backend_stat(t, &srv.backend).await?;
+    if let Some(family) = stat
+        .find(srv.backend.as_str(), srv.server.as_str())
+        .and_then(|r| r.addr.clone())
+        .filter(|a| !a.is_empty() && !a.contains(':'))
+    {
+        return Err(ToolError::new(format!(
+            "[{}] Refused: {srv} connects to a `{family}` socket, not to an IP address and port (`show stat` lists its address as `{family}`); HAProxy changes such an address only in the configuration (it answers `Update for the current server address family is only supported through configuration file.`). Nothing was sent. Change it in the configuration and reload.",
+            t.name
+        )));
+    }
     Err(ToolError::new(format!(
         "[{}] Refused: {srv} has no address yet (`init-addr none`, or a server-template slot waiting for DNS{}); HAProxy sets the address of such a server only from its resolvers or from the configuration, never from `set server … addr`. Nothing was sent. Give it a name its resolvers can find with `fqdn` instead, or fix the DNS records.",
         t.name,

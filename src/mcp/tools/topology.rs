@@ -19,8 +19,8 @@ use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
 use crate::mcp::explain::{Subject, backends_note, checked, list_or_none};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::views::{
-    ServerCondition, ServerOut, ServerTally, admin_flags, check_passed, merge_servers, opt,
-    proxy_stat, read_servers, server_out, server_phrase, stat_servers,
+    ServerCondition, ServerOut, ServerTally, admin_flags, check_passed, mark_if_proxy_disabled,
+    merge_servers, opt, proxy_stat, read_servers, server_out, server_phrase, stat_servers,
 };
 
 // ---- arguments ----------------------------------------------------------------------------------
@@ -160,7 +160,8 @@ pub struct FrontendsOut {
 pub struct BackendOut {
     /// Backend name.
     pub name: String,
-    /// `UP` while at least one server is usable (or it has no servers at all), else `DOWN`.
+    /// `UP` while at least one server is usable (or it has no servers at all), else `DOWN`;
+    /// `STOP` when `disabled` (no statistics).
     pub status: Option<String>,
     /// `http` or `tcp`.
     pub mode: Option<String>,
@@ -545,11 +546,21 @@ impl HaproxyMcp {
         let (names, stat) = tokio::join!(t.client.show_backends(), t.client.show_stat(&everything));
         let names = checked(t, Subject::Nothing, names).await?;
         let stat = checked(t, Subject::Nothing, stat).await?;
+        // A `disabled` backend has no statistics: its servers are only in `show servers state`,
+        // read when there is one.
+        let disabled = names.iter().any(|n| stat.find(n, "BACKEND").is_none());
+        let state = if disabled {
+            Some(checked(t, Subject::Nothing, t.client.show_servers_state(None).await).await?)
+        } else {
+            None
+        };
         let mut all: Vec<BackendOut> = names
             .iter()
-            .map(|name| {
-                let servers = stat_servers(&stat, name);
-                backend_out(name, stat.find(name, "BACKEND"), &servers)
+            .map(|name| match (stat.find(name, "BACKEND"), &state) {
+                (None, Some(state)) => {
+                    disabled_backend(name, &merge_servers(state, &stat, Some(name)))
+                }
+                (row, _) => backend_out(name, row, &stat_servers(&stat, name)),
             })
             .collect();
         // Backends that are not UP or have servers out of service first.
@@ -594,16 +605,28 @@ impl HaproxyMcp {
             t.client.show_servers_state(Some(&be))
         );
         let stat = checked(t, Subject::Nothing, stat).await?;
-        let Some(row) = stat.find(be.as_str(), "BACKEND") else {
+        let row = stat.find(be.as_str(), "BACKEND");
+        let listed = match row {
+            Some(_) => true,
+            None => t
+                .client
+                .show_backends()
+                .await
+                .is_ok_and(|names| names.iter().any(|n| n == be.as_str())),
+        };
+        if !listed {
             let note = backends_note(t).await.unwrap_or_default();
             return Err(ToolError::new(format!(
                 "[{}] {be} is not a backend (it may be a frontend).\n{note}",
                 t.name
             )));
-        };
+        }
         let state = checked(t, Subject::Nothing, state).await?;
         let mut all = merge_servers(&state, &stat, Some(be.as_str()));
-        let backend = backend_out(be.as_str(), Some(row), &all);
+        let backend = match row {
+            Some(row) => backend_out(be.as_str(), Some(row), &all),
+            None => disabled_backend(be.as_str(), &all),
+        };
         problems_first(&mut all);
         let (servers, truncation) = truncate(all, limit_or(args.limit, default_limit::SERVERS));
         let mut summary = format!("[{}] {}.", t.name, backend_phrase(&backend));
@@ -717,7 +740,8 @@ impl HaproxyMcp {
                 list_or_none(&names)
             )));
         }
-        let server = server_out(st, row, srv.backend.as_str(), srv.server.as_str());
+        let mut server = server_out(st, row, srv.backend.as_str(), srv.server.as_str());
+        mark_if_proxy_disabled(&mut server, &stat);
         let details = details(st, row);
         let mut summary = format!("[{}] {}", t.name, server_phrase(&server));
         summary.push_str(&format!(
@@ -952,7 +976,26 @@ fn slowest_phrase(backends: &[BackendOut]) -> String {
     )
 }
 
+/// A backend HAProxy lists (`show backend`) but gives no statistics: `disabled` in the
+/// configuration. It serves nothing; its servers come from `show servers state`.
+fn disabled_backend(name: &str, servers: &[ServerOut]) -> BackendOut {
+    BackendOut {
+        status: Some(STOPPED.to_owned()),
+        ..backend_out(name, None, servers)
+    }
+}
+
+/// The status of a backend that HAProxy lists without statistics (HAProxy's word for a stopped
+/// proxy).
+const STOPPED: &str = "STOP";
+
 fn backend_phrase(b: &BackendOut) -> String {
+    if b.status.as_deref() == Some(STOPPED) && b.mode.is_none() {
+        return format!(
+            "{} STOP (disabled in the configuration: no traffic, no statistics; {} server(s))",
+            b.name, b.servers.total
+        );
+    }
     let servers = if b.servers.total == 0 {
         "no servers".to_owned()
     } else {
