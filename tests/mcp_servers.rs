@@ -2143,3 +2143,55 @@ async fn disabled_backends_tracking_and_unix_socket_servers_are_described_as_hap
         "{v}: HAProxy's own refusal"
     );
 }
+
+/// An UP server of weight 0 takes no new traffic, so draining the only other server is taking
+/// the last one out: refused without `force`; forced, HAProxy itself answers 503 to the next
+/// request, which is what the rail said would happen.
+#[tokio::test]
+async fn an_up_server_of_weight_zero_does_not_save_the_last_one() {
+    let (fe, app) = (support::free_port(), support::free_port());
+    let config = format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend www\n    bind 127.0.0.1:{fe}\n    default_backend pool\n\n\
+         backend pool\n    server a1 127.0.0.1:{app} weight 10\n    server a2 127.0.0.1:{app} weight 0\n\n\
+         listen app\n    bind 127.0.0.1:{app}\n    http-request return status 200 content-type text/plain string app-ok\n"
+    );
+    let Some(live) = support::ConfiguredHaproxy::start(
+        "an_up_server_of_weight_zero_does_not_save_the_last_one",
+        &config,
+    )
+    .await
+    else {
+        return;
+    };
+    let v = live.version();
+    assert!(http_get(fe, "x").contains("app-ok"), "{v}");
+    assert_eq!(raw_stat_cell(&live, "pool", "a2", "weight"), "0", "{v}");
+    let h = McpHarness::live(live.admin_tcp(), fast()).await;
+    let drain = json!({"backend": "pool", "server": "a1", "state": "drain"});
+    let err = h.err("set_server_state", drain.clone()).await;
+    assert!(
+        err.contains("pool/a1 is the last UP server")
+            && err.contains("a2 UP with weight 0, so it takes no new traffic"),
+        "{v}: {err}"
+    );
+    assert_eq!(
+        raw_status(&live, "pool", "a1"),
+        "no check",
+        "{v}: unchanged"
+    );
+    let mut forced = drain;
+    forced["force"] = json!(true);
+    h.ok("set_server_state", forced).await;
+    assert!(
+        http_get(fe, "x").contains(" 503 "),
+        "{v}: HAProxy has no server for new traffic: {}",
+        http_get(fe, "x")
+    );
+    h.ok(
+        "set_server_state",
+        json!({"backend": "pool", "server": "a1", "state": "ready"}),
+    )
+    .await;
+    assert!(http_get(fe, "x").contains("app-ok"), "{v}");
+}

@@ -300,11 +300,10 @@ async fn live_table_entries_are_set_filtered_and_cleared() {
     assert_eq!(keys(&out), ["10.1.2.3", "10.1.2.4"], "{out}");
     assert_eq!(out["sorted_by"], "gpc0");
     assert_eq!(out["entries"][0]["data"]["gpc0"], 7);
+    // By default the busiest column: its rate has seen no traffic (the entries were set from
+    // the CLI), so the counter with the highest value.
     let r = h.call("show_table", json!({"table": "st_clients"})).await;
-    assert_eq!(
-        r.structured_content.as_ref().unwrap()["sorted_by"],
-        "http_req_rate"
-    );
+    assert_eq!(r.structured_content.as_ref().unwrap()["sorted_by"], "gpc0");
     let err = h
         .err(
             "show_table",
@@ -411,4 +410,118 @@ async fn request_text_keys_are_fenced_as_untrusted() {
     assert_eq!(keys(&out), ["127.0.0.1"], "{out}");
     assert!(out.get("untrusted_data_warning").is_none(), "{out}");
     assert!(!summary(&r).contains("WARNING"), "{}", summary(&r));
+}
+
+/// Tables the capture never had, against HAProxy's own dump: a table storing an array (`gpc(2)`)
+/// dumps its elements as `gpc0`/`gpc1`, which HAProxy will not take back (`data.gpc1` is "not
+/// stored"). From 3.2 set_table_entry and show_table's filter send them as `gpc[1]`, and an
+/// element past the array's end is refused before HAProxy could create the entry; before 3.2
+/// only element 0 can be reached (as `data.gpc`), and the others are refused saying so. A
+/// binary-keyed table cannot be set by key from the CLI at all (HAProxy refuses, yet leaves an
+/// empty entry behind): refused before anything is sent.
+#[tokio::test]
+async fn array_counters_and_binary_keys_are_handled_as_haproxy_takes_them() {
+    let config = "backend t_arr\n    stick-table type ipv6 size 100 expire 10m store gpc(2),http_req_cnt\n\n\
+                  backend t_bin\n    stick-table type binary len 8 size 100 store gpt0\n";
+    let Some(live) = support::ConfiguredHaproxy::start(
+        "array_counters_and_binary_keys_are_handled_as_haproxy_takes_them",
+        config,
+    )
+    .await
+    else {
+        return;
+    };
+    let v = live.version();
+    let elements = support::mcp::at_least(&v, "3.2");
+    // HAProxy's own behaviour the tools work around.
+    assert!(
+        live.raw("set table t_arr key ::9 data.gpc1 1")
+            .contains("not stored in this table"),
+        "{v}"
+    );
+    live.raw("clear table t_arr key ::9");
+    let h = McpHarness::live(live.admin_tcp(), Settings::default()).await;
+    let set = |key: &str, data_type: &str, value: i64| json!({"table": "t_arr", "key": key, "data": [{"data_type": data_type, "value": value}]});
+
+    // Element 0, on every version.
+    let out = h.ok("set_table_entry", set("2001:db8::1", "gpc0", 9)).await;
+    let sent = if elements { "gpc[0]=9" } else { "gpc=9" };
+    assert!(out["done"].as_str().unwrap().contains(sent), "{v}: {out}");
+    let dump = live.raw("show table t_arr key 2001:db8::1");
+    assert!(
+        dump.contains("gpc0=9 gpc1=0"),
+        "{v}: HAProxy's dump: {dump}"
+    );
+
+    if elements {
+        let out = h.ok("set_table_entry", set("2001:db8::1", "gpc1", 4)).await;
+        assert!(
+            out["done"].as_str().unwrap().contains("gpc[1]=4"),
+            "{v}: {out}"
+        );
+        let dump = live.raw("show table t_arr key 2001:db8::1");
+        assert!(
+            dump.contains("gpc0=9 gpc1=4"),
+            "{v}: HAProxy's dump: {dump}"
+        );
+        // The filter as the dump names it.
+        let out = h
+            .ok(
+                "show_table",
+                json!({"table": "t_arr", "data": {"data_type": "gpc1", "op": "gt", "value": 3}}),
+            )
+            .await;
+        assert_eq!(out["entries"].as_array().unwrap().len(), 1, "{v}: {out}");
+        // Past the end: refused, and no entry appears.
+        let err = h
+            .err("set_table_entry", set("2001:db8::2", "gpc[5]", 1))
+            .await;
+        assert!(err.contains("past the end of its array"), "{v}: {err}");
+    } else {
+        let err = h
+            .err("set_table_entry", set("2001:db8::2", "gpc1", 4))
+            .await;
+        assert!(err.contains("from 3.2 on"), "{v}: {err}");
+    }
+    let err = h
+        .err("set_table_entry", set("2001:db8::2", "gpc5", 1))
+        .await;
+    assert!(
+        err.contains("cannot be used with table t_arr"),
+        "{v}: {err}"
+    );
+    assert!(
+        !live.raw("show table t_arr").contains("2001:db8::2"),
+        "{v}: {}",
+        live.raw("show table t_arr")
+    );
+
+    // Binary keys: HAProxy refuses and still creates the entry; the tool sends nothing.
+    let err = h
+        .err(
+            "set_table_entry",
+            json!({"table": "t_bin", "key": "abc", "data": [{"data_type": "gpt0", "value": 1}]}),
+        )
+        .await;
+    assert!(
+        err.contains("keyed by binary data") && err.contains("Only the list of tables was read"),
+        "{v}: {err}"
+    );
+    assert!(live.raw("show table t_bin").contains("used:0"), "{v}");
+    assert!(
+        live.raw("set table t_bin key abc")
+            .contains("of type other than ip, ipv6, string and integer is not supported"),
+        "{v}"
+    );
+    // From 3.0 HAProxy creates the entry before it refuses (2.6 refuses cleanly).
+    let left = if support::mcp::at_least(&v, "3.0") {
+        "used:1"
+    } else {
+        "used:0"
+    };
+    assert!(
+        live.raw("show table t_bin").contains(left),
+        "{v}: {}",
+        live.raw("show table t_bin")
+    );
 }

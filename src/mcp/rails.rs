@@ -7,7 +7,8 @@
 //! - the last-UP rule: taking the last server of a backend that serves traffic out of rotation
 //!   (drain, maintenance, weight 0, health or agent forced down) is refused unless
 //!   `force: true`, since the backend would then answer 503s; servers that track it (`track`,
-//!   directly or down a chain) go with it, in its backend and in any other;
+//!   directly or down a chain) go with it, in its backend and in any other; an UP server of
+//!   weight 0 takes no new traffic, so it does not count;
 //! - a frontend's maxconn 0 stops it accepting connections and is refused without `force`;
 //! - pausing or stopping the last frontend that accepts connections is refused without
 //!   `force`.
@@ -194,7 +195,7 @@ pub(crate) fn last_up(
     };
     let others_up: Vec<&ServerOut> = servers
         .iter()
-        .filter(|s| s.name != me.name && s.state == ServerCondition::Up && !follows(s))
+        .filter(|s| s.name != me.name && takes_new_traffic(s) && !follows(s))
         .collect();
     let be = &srv.backend;
     // Another backend emptied by the followers refuses (or, forced, warns) first.
@@ -220,7 +221,12 @@ pub(crate) fn last_up(
                 } else {
                     String::new()
                 };
-                format!("{} {}{tracking}", s.name, s.state.word())
+                let idle = if s.state == ServerCondition::Up && !takes_new_traffic(s) {
+                    " with weight 0, so it takes no new traffic"
+                } else {
+                    ""
+                };
+                format!("{} {}{idle}{tracking}", s.name, s.state.word())
             })
             .collect();
         let what = if me.state == ServerCondition::Up {
@@ -243,6 +249,12 @@ pub(crate) fn last_up(
         ))));
     }
     Ok(warn(None))
+}
+
+/// True for a server load balancing sends new traffic to: UP, with a weight above 0 (a server
+/// of weight 0 still serves persistent sessions, nothing new).
+fn takes_new_traffic(s: &ServerOut) -> bool {
+    s.state == ServerCondition::Up && s.weight != Some(0)
 }
 
 /// The last-UP rule for the other backends of `srv`'s followers: taking `srv` out must not
@@ -271,9 +283,7 @@ fn emptied_elsewhere(
             .filter(|s| follows(s) && s.state == ServerCondition::Up)
             .map(|s| format!("{be}/{}", s.name))
             .collect();
-        let staying = servers
-            .iter()
-            .any(|s| !follows(s) && s.state == ServerCondition::Up);
+        let staying = servers.iter().any(|s| !follows(s) && takes_new_traffic(s));
         if going.is_empty() || staying {
             continue;
         }
@@ -306,6 +316,30 @@ mod tests {
 
     fn srv(name: &str) -> ServerRef {
         ServerRef::new("be", name).unwrap()
+    }
+
+    #[test]
+    fn an_up_server_of_weight_zero_does_not_count() {
+        let stat = stat::parse(
+            "# pxname,svname,status,weight,bck,type,\nbe,a,UP,10,0,2,\nbe,b,UP,0,0,2,\nbe,BACKEND,UP,10,0,1,\n",
+        )
+        .unwrap();
+        let err = last_up("t", &stat, &srv("a"), "drain", false).unwrap_err();
+        assert!(
+            err.message()
+                .contains("b UP with weight 0, so it takes no new traffic"),
+            "{}",
+            err.message()
+        );
+        // With weight, the other server would take the traffic.
+        let stat = stat::parse(
+            "# pxname,svname,status,weight,bck,type,\nbe,a,UP,10,0,2,\nbe,b,UP,1,0,2,\nbe,BACKEND,UP,11,0,1,\n",
+        )
+        .unwrap();
+        assert_eq!(
+            last_up("t", &stat, &srv("a"), "drain", false).unwrap(),
+            None
+        );
     }
 
     #[test]

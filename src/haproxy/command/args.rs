@@ -643,20 +643,26 @@ impl SessionId {
     }
 }
 
-/// A stick-table data type name (`gpc0`, `http_req_rate`, `gpc(1)` forms are not needed here).
+/// A stick-table data type name: `gpc0`, `http_req_rate`, or one element of an array type
+/// (`gpc[1]`, `gpt[0]`, `gpc_rate[2]`: tables that store `gpc(N)` and the like, 2.5+).
 pub fn data_type(value: &str) -> Result<String, ArgError> {
-    if !value.is_empty()
+    let name_char = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
+    let (name, index) = match value.strip_suffix(']').and_then(|v| v.split_once('[')) {
+        Some((name, index)) => (name, Some(index)),
+        None => (value, None),
+    };
+    if !name.is_empty()
         && value.len() <= 64
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && name.bytes().all(name_char)
+        && index
+            .is_none_or(|i| !i.is_empty() && i.len() <= 3 && i.bytes().all(|b| b.is_ascii_digit()))
     {
         Ok(value.to_owned())
     } else {
         Err(ArgError::new(
             "stick-table data type",
             value,
-            "expected a data type name such as gpc0, conn_cur or http_req_rate",
+            "expected a data type name such as gpc0, conn_cur, http_req_rate or gpc[1]",
         ))
     }
 }

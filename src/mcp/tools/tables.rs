@@ -42,6 +42,12 @@ async fn check_key(t: &Target, table: &TableName, key: &str) -> Result<(), ToolE
                 "table {table} is keyed by integer (0 to 4294967295, decimal digits only); HAProxy would silently read the digits before the first other character (`42abc` as 42, `0x10` as 0)"
             )
         }
+        // HAProxy's CLI refuses every keyed command on a binary table ("… of type other than
+        // ip, ipv6, string and integer is not supported"), and `set table` creates the entry
+        // before it refuses from 3.0 on, leaving an empty one behind (2.6 refuses cleanly).
+        Some("binary") => format!(
+            "table {table} is keyed by binary data, whose entries HAProxy's Runtime API cannot show, set or remove by key (it answers `Inserting keys into tables of type other than ip, ipv6, string and integer is not supported`, and from 3.0 its `set table` still leaves an empty entry behind); show_table without `key` lists them"
+        ),
         _ => return Ok(()),
     };
     let e = args::ArgError::new("table key", key, why);
@@ -50,43 +56,155 @@ async fn check_key(t: &Target, table: &TableName, key: &str) -> Result<(), ToolE
     )))
 }
 
-/// Refuses data types the table cannot store, before anything is changed. HAProxy creates the
-/// entry of `set table` before it reads the data types, so an unknown or unstored type used to
-/// leave a new empty entry behind an error. `show table <t> data.<type> lt 0` is the read-only
-/// probe: HAProxy answers it with the same verdict ("Unknown data type", "Data type not stored
-/// in this table"), and no stored counter is below zero, so a good type lists no entries.
-async fn check_data_types(
+/// Refuses data types the table cannot store, before anything is changed, and returns the
+/// names to send. HAProxy creates the entry of `set table` before it reads the data types, so an
+/// unknown or unstored type used to leave a new empty entry behind an error. `show table <t>
+/// data.<type> lt 0` is the read-only probe: HAProxy answers it with the same verdict ("Unknown
+/// data type", "Data type not stored in this table"), and no stored counter is below zero, so a
+/// good type lists no entries.
+///
+/// A table that stores an array (`gpc(2)`, `gpt(3)`, `gpc_rate(2,10s)`) dumps its elements as
+/// `gpc0`, `gpc1`…, names HAProxy does not take back (`data.gpc0` is "not stored"): they are sent
+/// as `gpc[0]`. An element past the array's end is refused too, since HAProxy checks that only
+/// after creating the entry ("index out of range in this data array"); the probe does not see it,
+/// so an index above 0 must appear in the table's dump.
+async fn stored_data_types(
     t: &Target,
     table: &TableName,
-    data: &[(String, i64)],
-) -> Result<(), ToolError> {
-    for (data_type, _) in data {
-        let probe = TableFilter::Data {
-            data_type: data_type.clone(),
-            op: TableOp::Lt,
-            value: 0,
-        };
-        if let Err(e) = t.client.show_table(table, &probe).await {
-            // Every HAProxy since 1.x knows the probe; only the replay emulator, for a line it
-            // never recorded, answers "Unknown command". Nothing can be checked then, and the
-            // change goes ahead as it would have without the check.
-            if e.refusal() == Some(RefusalKind::UnknownCommand) {
-                tracing::debug!(target_name = %t.name, "stick-table data type probe not understood; not checked");
-                return Ok(());
-            }
-            let verdict = match e.haproxy_message() {
-                Some(m) => format!("HAProxy says: {}", m.trim()),
-                None => e.to_string(),
-            };
-            return Err(ToolError::new(format!(
-                "[{}] data type `{data_type}` cannot be set in table {table}: {verdict}\n\
-                 Only read commands were sent; nothing changed. show_table lists the data types \
-                 the table's entries hold (the `store` line of its configuration lists them all).",
-                t.name
-            )));
+    data: Vec<(String, i64)>,
+) -> Result<Vec<(String, i64)>, ToolError> {
+    let mut resolved = Vec::with_capacity(data.len());
+    for (data_type, value) in data {
+        match stored_name(t, table, &data_type, true).await? {
+            Some(name) => resolved.push((name, value)),
+            // The probe is not understood (the replay emulator): nothing can be checked.
+            None => return Ok(resolved.into_iter().chain([(data_type, value)]).collect()),
         }
     }
-    Ok(())
+    Ok(resolved)
+}
+
+/// The name `data_type` is sent as (see [`stored_data_types`]); `None` when HAProxy does not
+/// understand the probe. `for_change`: check an array index against the dump (a read filter
+/// past the end only matches nothing).
+async fn stored_name(
+    t: &Target,
+    table: &TableName,
+    data_type: &str,
+    for_change: bool,
+) -> Result<Option<String>, ToolError> {
+    let refusal = match probe_data_type(t, table, data_type).await {
+        Ok(true) => None,
+        Ok(false) => return Ok(None),
+        Err(message) => Some(message),
+    };
+    // `gpc1` of an array is sent as `gpc[1]`; `gpc[1]` as asked.
+    let element = match (&refusal, array_element(data_type)) {
+        (Some(m), Some((base, index)))
+            if (m.contains("not stored") || m.contains("Unknown data type"))
+                && !data_type.contains('[') =>
+        {
+            Some((base, index))
+        }
+        (None, Some((base, index))) if data_type.contains('[') => Some((base, index)),
+        _ => None,
+    };
+    let Some((base, index)) = element else {
+        return match refusal {
+            None => Ok(Some(data_type.to_owned())),
+            Some(verdict) => Err(not_settable(t, table, data_type, &verdict)),
+        };
+    };
+    let (mut send, dumped) = (format!("{base}[{index}]"), format!("{base}{index}"));
+    if let Some(verdict) = refusal {
+        if probe_data_type(t, table, &send).await.is_err() {
+            // Before 3.2 there is no `data.gpc[N]`: the bare array name reaches element 0 only.
+            if index == 0 && probe_data_type(t, table, base).await.is_ok() {
+                return Ok(Some(base.to_owned()));
+            }
+            return Err(not_settable(
+                t,
+                table,
+                data_type,
+                &format!(
+                    "{verdict}; nor does it take `{send}`: HAProxy reaches an element of an array from the Runtime API from 3.2 on (before, only element 0, as `{base}`)"
+                ),
+            ));
+        }
+    } else {
+        send = data_type.to_owned();
+    }
+    if for_change && index > 0 {
+        let dump = checked(
+            t,
+            Subject::Nothing,
+            t.client.show_table(table, &TableFilter::All).await,
+        )
+        .await?;
+        let seen = dump
+            .entries
+            .iter()
+            .any(|e| e.data.iter().any(|d| d.name == dumped));
+        if !seen {
+            return Err(not_settable(
+                t,
+                table,
+                data_type,
+                &format!(
+                    "no entry of the table shows `{dumped}`, so element {index} may be past the end of its array, which HAProxy finds out only after creating the entry (`index out of range in this data array`)"
+                ),
+            ));
+        }
+    }
+    Ok(Some(send))
+}
+
+/// Probes one data type with `show table <t> data.<type> lt 0`: `Ok(true)` when stored,
+/// `Ok(false)` when HAProxy does not understand the probe, else HAProxy's words.
+async fn probe_data_type(t: &Target, table: &TableName, data_type: &str) -> Result<bool, String> {
+    let probe = TableFilter::Data {
+        data_type: data_type.to_owned(),
+        op: TableOp::Lt,
+        value: 0,
+    };
+    match t.client.show_table(table, &probe).await {
+        Ok(_) => Ok(true),
+        // Every HAProxy since 1.x knows the probe; only the replay emulator, for a line it
+        // never recorded, answers "Unknown command".
+        Err(e) if e.refusal() == Some(RefusalKind::UnknownCommand) => {
+            tracing::debug!(target_name = %t.name, "stick-table data type probe not understood; not checked");
+            Ok(false)
+        }
+        Err(e) => Err(match e.haproxy_message() {
+            Some(m) => format!("HAProxy says: {}", m.trim()),
+            None => e.to_string(),
+        }),
+    }
+}
+
+fn not_settable(t: &Target, table: &TableName, data_type: &str, verdict: &str) -> ToolError {
+    ToolError::new(format!(
+        "[{}] data type `{data_type}` cannot be used with table {table}: {verdict}\n\
+         Only read commands were sent; nothing changed. show_table lists the data types \
+         the table's entries hold (the `store` line of its configuration lists them all).",
+        t.name
+    ))
+}
+
+/// The base and index of an array element's name: `gpc1` or `gpc[1]` -> (`gpc`, 1); also `gpt`
+/// and `gpc_rate`.
+fn array_element(data_type: &str) -> Option<(&'static str, u32)> {
+    ["gpc_rate", "gpc", "gpt"].into_iter().find_map(|base| {
+        let rest = data_type.strip_prefix(base)?;
+        let index = rest
+            .strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .unwrap_or(rest);
+        (!index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| index.parse().ok())
+            .flatten()
+            .map(|i| (base, i))
+    })
 }
 
 /// A comparison for a data filter.
@@ -145,7 +263,7 @@ pub struct ShowTableArgs {
     /// Only entries whose data value compares true.
     #[serde(default)]
     pub data: Option<DataFilter>,
-    /// Sort by this data type, highest first (default: a rate).
+    /// Sort by this data type, highest first (default: busiest).
     #[serde(default)]
     pub sort_by: Option<String>,
     /// Most entries (default 20).
@@ -294,21 +412,46 @@ pub struct TableDone {
     pub done: String,
 }
 
-/// Builds show_table's filter from its arguments, validating every piece.
-/// The data type to order entries by: the caller's, else the first rate the entries store, else
-/// their first data type. `None` when they store nothing.
+/// The data type to order entries by: the caller's; else, of the data types the entries hold
+/// a non-zero value of, a rate (the one with the highest value), else whichever has the highest
+/// value (an all-zero `gpc0` says nothing about who talks most); else the first rate, else the
+/// first data type. `None` when they store nothing.
 fn sort_key(entries: &[TableEntryOut], asked: Option<&str>) -> Option<String> {
     if let Some(a) = asked {
         return Some(a.to_owned());
     }
     let first = entries.first()?;
-    // BTreeMap order is alphabetical; HAProxy's own order is lost, so prefer any rate.
-    first
-        .data
-        .keys()
-        .find(|k| k.ends_with("_rate"))
-        .or_else(|| first.data.keys().next())
-        .cloned()
+    let highest = |key: &str| {
+        entries
+            .iter()
+            .filter_map(|e| e.data.get(key).and_then(Scalar::rank))
+            .max()
+            .filter(|v| *v > 0)
+    };
+    // The first of the highest, in the (alphabetical) order of the keys.
+    let best_of = |rates_only: bool| {
+        let mut best: Option<(&String, i128)> = None;
+        for key in first.data.keys() {
+            if rates_only && !key.ends_with("_rate") {
+                continue;
+            }
+            if let Some(v) = highest(key)
+                && best.is_none_or(|(_, b)| v > b)
+            {
+                best = Some((key, v));
+            }
+        }
+        best.map(|(k, _)| k.clone())
+    };
+    best_of(true).or_else(|| best_of(false)).or_else(|| {
+        // BTreeMap order is alphabetical; HAProxy's own order is lost, so prefer any rate.
+        first
+            .data
+            .keys()
+            .find(|k| k.ends_with("_rate"))
+            .or_else(|| first.data.keys().next())
+            .cloned()
+    })
 }
 
 /// Orders entries by `key`'s value, highest first (entries without it last), stably.
@@ -316,6 +459,7 @@ fn order_by(entries: &mut [TableEntryOut], key: &str) {
     entries.sort_by_key(|e| std::cmp::Reverse(e.data.get(key).and_then(Scalar::rank)));
 }
 
+/// Builds show_table's filter from its arguments, validating every piece.
 fn show_filter(args: &ShowTableArgs) -> Result<TableFilter, ToolError> {
     match (&args.key, &args.data) {
         (Some(_), Some(_)) => Err(ToolError::new(
@@ -406,7 +550,7 @@ impl HaproxyMcp {
     ) -> ToolResult<ShowTableOut> {
         let t = &self.target(args.target.as_deref())?;
         let table = TableName::new(&args.table)?;
-        let filter = show_filter(&args)?;
+        let mut filter = show_filter(&args)?;
         if let Some(asked) = &args.sort_by {
             args::data_type(asked).map_err(|_| {
                 ToolError::new(format!(
@@ -414,8 +558,15 @@ impl HaproxyMcp {
                 ))
             })?;
         }
-        if let TableFilter::Key(k) = &filter {
-            check_key(t, &table, k).await?;
+        match &mut filter {
+            TableFilter::Key(k) => check_key(t, &table, k).await?,
+            // An array element the dump calls `gpc1` is filtered as `gpc[1]`.
+            TableFilter::Data { data_type, .. } => {
+                if let Some(name) = stored_name(t, &table, data_type, false).await? {
+                    *data_type = name;
+                }
+            }
+            TableFilter::All => {}
         }
         let dump = checked(
             t,
@@ -482,7 +633,7 @@ impl HaproxyMcp {
             })
             .collect::<Result<Vec<_>, ToolError>>()?;
         check_key(t, &table, &key).await?;
-        check_data_types(t, &table, &data).await?;
+        let data = stored_data_types(t, &table, data).await?;
         checked(
             t,
             Subject::Nothing,
