@@ -2039,13 +2039,18 @@ fn raw_status_of(live: &support::ConfiguredHaproxy, frontend: &str) -> String {
 async fn disabled_backends_tracking_and_unix_socket_servers_are_described_as_haproxy_sees_them() {
     const TEST: &str =
         "disabled_backends_tracking_and_unix_socket_servers_are_described_as_haproxy_sees_them";
-    let (fe, closed) = (support::free_port(), support::free_port());
+    let (fe, closed, off) = (
+        support::free_port(),
+        support::free_port(),
+        support::free_port(),
+    );
     let config = format!(
         "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
          frontend www\n    bind 127.0.0.1:{fe}\n    default_backend pool\n\n\
          backend pool\n    server a 127.0.0.1:{closed} check inter 200ms fall 1\n    \
          server f 127.0.0.1:{closed} track pool/a\n    server u unix@{{CONF}}/nowhere.sock\n\n\
-         backend be_off\n    disabled\n    server o1 127.0.0.1:{closed}\n"
+         backend be_off\n    disabled\n    server o1 127.0.0.1:{closed}\n\n\
+         frontend fe_off\n    disabled\n    bind 127.0.0.1:{off}\n    default_backend pool\n"
     );
     let Some(live) = support::ConfiguredHaproxy::start(TEST, &config).await else {
         return;
@@ -2095,6 +2100,24 @@ async fn disabled_backends_tracking_and_unix_socket_servers_are_described_as_hap
         )
         .await;
     assert!(err.contains("Proxy is disabled."), "{v}: {err}");
+
+    // A frontend `disabled` in the configuration: no statistics either, and HAProxy will not
+    // open it.
+    let err = h
+        .err(
+            "set_frontend_state",
+            json!({"frontend": "fe_off", "state": "open"}),
+        )
+        .await;
+    assert!(
+        err.contains("No such frontend") && err.contains("`disabled` in the configuration"),
+        "{v}: {err}"
+    );
+    assert!(
+        live.raw("enable frontend fe_off")
+            .contains("previously shut down"),
+        "{v}: HAProxy's own answer"
+    );
 
     // The tracking server follows pool/a down, and says so.
     assert!(

@@ -76,7 +76,7 @@ pub(crate) async fn frontend_with_rows(
     {
         let names: Vec<String> = rows.iter().map(|r| r.proxy.clone()).collect();
         return Err(ToolError::new(format!(
-            "[{}] No such frontend: HAProxy lists no frontend named {fe}. Frontends on {}: {}. Nothing was sent to HAProxy.",
+            "[{}] No such frontend: HAProxy's statistics list no frontend named {fe}. Frontends on {}: {}. (A frontend `disabled` in the configuration has no statistics and cannot be opened at run time: HAProxy answers `Frontend was previously shut down, cannot enable.`) Nothing was sent to HAProxy.",
             t.name,
             t.name,
             list_or_none(&names)
