@@ -2218,3 +2218,47 @@ async fn an_up_server_of_weight_zero_does_not_save_the_last_one() {
     .await;
     assert!(http_get(fe, "x").contains("app-ok"), "{v}");
 }
+
+/// A server at its `maxconn`, requests queued behind it, as HAProxy counts them: get_server says
+/// it is at its limit, and the backend's queue shows in get_backend.
+#[tokio::test]
+async fn a_server_at_its_limit_says_so() {
+    let (fe, slow) = (support::free_port(), support::free_port());
+    // `slow` holds each connection 4 s (a TCP inspect delay) before answering.
+    let config = format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n    timeout queue 10s\n\n\
+         frontend www\n    bind 127.0.0.1:{fe}\n    default_backend pool\n\n\
+         backend pool\n    server q1 127.0.0.1:{slow} maxconn 1\n\n\
+         listen slow\n    mode tcp\n    bind 127.0.0.1:{slow}\n    tcp-request inspect-delay 4s\n    \
+         tcp-request content accept if WAIT_END\n    server none 127.0.0.1:1\n"
+    );
+    let Some(live) =
+        support::ConfiguredHaproxy::start("a_server_at_its_limit_says_so", &config).await
+    else {
+        return;
+    };
+    let v = live.version();
+    let clients: Vec<_> = (0..3)
+        .map(|_| std::thread::spawn(move || http_get(fe, "x")))
+        .collect();
+    assert!(
+        eventually(5, || raw_stat_cell(&live, "pool", "BACKEND", "qcur") == "2").await,
+        "{v}: HAProxy never queued: {}",
+        live.raw("show stat pool -1 -1")
+    );
+    assert_eq!(raw_stat_cell(&live, "pool", "q1", "scur"), "1", "{v}");
+    let h = McpHarness::live(live.admin_tcp(), fast()).await;
+    let r = h
+        .call("get_server", json!({"backend": "pool", "server": "q1"}))
+        .await;
+    assert!(
+        summary(&r).contains("At its session limit (1 of maxconn 1)"),
+        "{v}: {}",
+        summary(&r)
+    );
+    let r = h.call("get_backend", json!({"backend": "pool"})).await;
+    assert!(summary(&r).contains("2 queued"), "{v}: {}", summary(&r));
+    for c in clients {
+        let _ = c.join();
+    }
+}

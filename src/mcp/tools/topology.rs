@@ -750,6 +750,7 @@ impl HaproxyMcp {
             opt(server.initial_weight),
             opt(server.sessions),
         ));
+        summary.push_str(&limit_phrase(&server));
         summary.push_str(&checks_phrase(&server, &details));
         Ok(Answer::new(summary, ServerDetailOut { server, details }))
     }
@@ -1010,6 +1011,24 @@ fn backend_phrase(b: &BackendOut) -> String {
         opt(b.sessions),
         opt(b.queued)
     )
+}
+
+/// What get_server's summary says when a server is at its `maxconn` or has requests waiting:
+/// new requests then wait in its queue (or the backend's) instead of reaching it.
+fn limit_phrase(s: &ServerOut) -> String {
+    let mut p = String::new();
+    if let (Some(sessions), Some(limit)) = (s.sessions, s.session_limit)
+        && limit > 0
+        && sessions >= limit
+    {
+        p.push_str(&format!(
+            " At its session limit ({sessions} of maxconn {limit}): new requests wait in a queue."
+        ));
+    }
+    if let Some(q) = s.queued.filter(|q| *q > 0) {
+        p.push_str(&format!(" {q} request(s) queued for it."));
+    }
+    p
 }
 
 /// What get_server's summary says of a server's checks, for a reader of the text alone: the
