@@ -1694,3 +1694,73 @@ async fn a_crl_file_is_replaced_all_or_nothing() {
         "{v}: {raw}"
     );
 }
+
+/// A master CLI target pinned to a worker's pid (`!<pid>`) loses that worker with every reload:
+/// `reload` says so at once instead of waiting for an answer that cannot come, and the next
+/// worker command's error says why and what to set instead. HAProxy's own process list shows
+/// the pid gone.
+#[tokio::test]
+async fn a_target_pinned_to_a_worker_pid_is_told_after_a_reload() {
+    use haproxy_mcp_server::haproxy::{Address, Endpoint, WorkerTarget};
+    let fe = support::free_port();
+    let config = format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend www\n    bind 127.0.0.1:{fe}\n    http-request return status 200\n"
+    );
+    let Some(live) = support::ConfiguredHaproxy::start(
+        "a_target_pinned_to_a_worker_pid_is_told_after_a_reload",
+        &config,
+    )
+    .await
+    else {
+        return;
+    };
+    let v = live.version();
+    let worker = |list: &str| -> u32 {
+        let after_workers = list.split("# workers").nth(1).unwrap_or_default();
+        after_workers
+            .lines()
+            .find_map(|l| l.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no worker in: {list}"))
+    };
+    let pid = worker(&live.raw_master("show proc"));
+    let pinned = Endpoint::master(
+        Address::Tcp {
+            host: "127.0.0.1".to_owned(),
+            port: live.master_port,
+        },
+        WorkerTarget::Pid(pid),
+    );
+    let h = McpHarness::live(pinned, Settings::default()).await;
+    h.ok("show_info", json!({})).await;
+    let started = std::time::Instant::now();
+    let out = h.ok("reload", json!({})).await;
+    assert!(
+        out["done"].as_str().unwrap().contains(&format!(
+            "process {pid} (`!{pid}` in its configuration), which the reload replaced"
+        )),
+        "{v}: {out}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "{v}: reload waited for the pinned worker"
+    );
+    // Until the old worker has left (it may linger under `# old workers`), the master still
+    // routes `@!<pid>` to it, and it no longer answers.
+    assert!(
+        eventually(20, || {
+            let list = live.raw_master("show proc");
+            worker(&list) != pid && !list.lines().any(|l| l.starts_with(&format!("{pid} ")))
+        })
+        .await,
+        "{v}: HAProxy still lists worker {pid}: {}",
+        live.raw_master("show proc")
+    );
+    let err = h.err("show_info", json!({})).await;
+    assert!(
+        err.contains("Can't find the target PID")
+            && err.contains("no longer one of HAProxy's workers")
+            && err.contains("Set its worker to `1`"),
+        "{v}: {err}"
+    );
+}

@@ -6,7 +6,7 @@
 use crate::haproxy::command::args::{ProxyName, ServerRef};
 use crate::haproxy::command::{ListKind, StatFilter, StatObjects};
 use crate::haproxy::parse::{StatKind, StatRow};
-use crate::haproxy::{RefusalKind, RuntimeError};
+use crate::haproxy::{RefusalKind, RuntimeError, WorkerTarget};
 use crate::mcp::answer::ToolError;
 use crate::mcp::targets::Target;
 
@@ -36,11 +36,24 @@ pub(crate) async fn refused(t: &Target, subject: Subject<'_>, e: RuntimeError) -
         }
         (Some(RefusalKind::NoSuchMap), _) => Some(loaded_note(t, ListKind::Map).await),
         (Some(RefusalKind::NoSuchAcl), _) => Some(loaded_note(t, ListKind::Acl).await),
+        (Some(RefusalKind::NoSuchProcess), _) => pinned_worker_note(t),
         _ => None,
     };
     match note {
         Some(n) => base.with_note(n),
         None => base,
+    }
+}
+
+/// Why a master CLI target pinned to a worker's pid gets `Can't find the target PID`: a reload
+/// replaced that worker.
+fn pinned_worker_note(t: &Target) -> Option<String> {
+    match t.client.endpoint().master_target()? {
+        WorkerTarget::Pid(pid) => Some(format!(
+            "Target {} sends worker commands to process {pid} (`!{pid}` in its configuration), which is no longer one of HAProxy's workers: a reload replaces them. Set its worker to `1` (the current worker) to follow reloads; show_processes lists the workers.",
+            t.name
+        )),
+        _ => None,
     }
 }
 

@@ -12,7 +12,7 @@ use crate::haproxy::command::args::ProxyName;
 use crate::haproxy::parse::errors::{CapturedError, ErrorDirection};
 use crate::haproxy::parse::reload::{self, ReloadOutcome};
 use crate::haproxy::parse::{ProcKind, ProcList};
-use crate::haproxy::{RefusalKind, RuntimeClient, RuntimeError};
+use crate::haproxy::{RefusalKind, RuntimeClient, RuntimeError, WorkerTarget};
 use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, first_and_more, truncate};
 use crate::mcp::explain::{Subject, checked};
 use crate::mcp::fleet;
@@ -740,7 +740,23 @@ impl HaproxyMcp {
                     .collect()
             })
             .unwrap_or_default();
-        let version_after = wait_answering(&t.client).await;
+        // A target pinned to a worker's pid loses it with every reload: waiting for it to answer
+        // again would only wait out the delay.
+        let pinned_gone = match t.client.endpoint().master_target() {
+            Some(WorkerTarget::Pid(pid)) => after
+                .as_ref()
+                .is_some_and(|a| {
+                    !a.processes
+                        .iter()
+                        .any(|p| p.kind == ProcKind::Worker && !p.old && p.pid == pid)
+                })
+                .then_some(pid),
+            _ => None,
+        };
+        let version_after = match pinned_gone {
+            Some(_) => None,
+            None => wait_answering(&t.client).await,
+        };
         let verdict_from = if reply.success == Some(true) {
             "haproxy"
         } else {
@@ -752,9 +768,14 @@ impl HaproxyMcp {
                 "HAProxy reloaded: this version prints no verdict, and show proc shows new worker(s) {new_workers:?} and no failed reload"
             ),
         };
-        match &version_after {
-            Some(v) => done.push_str(&format!("; it answers again, version {v}")),
-            None => done.push_str("; it did not answer again within 15 s, check list_targets"),
+        match (&version_after, pinned_gone) {
+            (_, Some(pid)) => done.push_str(&format!(
+                "; this target sends worker commands to process {pid} (`!{pid}` in its configuration), which the reload replaced, so they now fail: set its worker to `1` (the current worker) to follow reloads"
+            )),
+            (Some(v), None) => done.push_str(&format!("; it answers again, version {v}")),
+            (None, None) => {
+                done.push_str("; it did not answer again within 15 s, check list_targets")
+            }
         }
         if !old_workers_draining.is_empty() {
             done.push_str(&format!(
