@@ -1756,11 +1756,17 @@ async fn a_target_pinned_to_a_worker_pid_is_told_after_a_reload() {
         "{v}: HAProxy still lists worker {pid}: {}",
         live.raw_master("show proc")
     );
+    // HAProxy refuses the prefix; or (seen on 3.4) still routes it to the leaving worker, which
+    // never answers: either way the error names the pinned process and the fix.
     let err = h.err("show_info", json!({})).await;
     assert!(
-        err.contains("Can't find the target PID")
-            && err.contains("no longer one of HAProxy's workers")
-            && err.contains("Set its worker to `1`"),
+        (err.contains("Can't find the target PID")
+            && err.contains("no longer one of HAProxy's workers"))
+            || (err.contains("did not finish its reply") && err.contains("may have been replaced")),
+        "{v}: {err}"
+    );
+    assert!(
+        err.contains(&format!("process {pid} (`!{pid}`")) && err.contains("Set its worker to `1`"),
         "{v}: {err}"
     );
 }

@@ -36,7 +36,9 @@ pub(crate) async fn refused(t: &Target, subject: Subject<'_>, e: RuntimeError) -
         }
         (Some(RefusalKind::NoSuchMap), _) => Some(loaded_note(t, ListKind::Map).await),
         (Some(RefusalKind::NoSuchAcl), _) => Some(loaded_note(t, ListKind::Acl).await),
-        (Some(RefusalKind::NoSuchProcess), _) => pinned_worker_note(t),
+        (Some(RefusalKind::NoSuchProcess), _) => pinned_worker_note(t, true),
+        // A replaced worker that has not left yet is still routed to, and no longer answers.
+        _ if matches!(e, RuntimeError::Timeout { .. }) => pinned_worker_note(t, false),
         _ => None,
     };
     match note {
@@ -45,16 +47,22 @@ pub(crate) async fn refused(t: &Target, subject: Subject<'_>, e: RuntimeError) -
     }
 }
 
-/// Why a master CLI target pinned to a worker's pid gets `Can't find the target PID`: a reload
-/// replaced that worker.
-fn pinned_worker_note(t: &Target) -> Option<String> {
-    match t.client.endpoint().master_target()? {
-        WorkerTarget::Pid(pid) => Some(format!(
-            "Target {} sends worker commands to process {pid} (`!{pid}` in its configuration), which is no longer one of HAProxy's workers: a reload replaces them. Set its worker to `1` (the current worker) to follow reloads; show_processes lists the workers.",
-            t.name
-        )),
-        _ => None,
-    }
+/// Why a master CLI target pinned to a worker's pid gets `Can't find the target PID` (`gone`),
+/// or no answer: a reload replaced that worker (one that has not left yet is still routed to,
+/// and no longer answers).
+fn pinned_worker_note(t: &Target, gone: bool) -> Option<String> {
+    let WorkerTarget::Pid(pid) = t.client.endpoint().master_target()? else {
+        return None;
+    };
+    let state = if gone {
+        "is no longer one of HAProxy's workers"
+    } else {
+        "may have been replaced by a reload (a replaced worker that has not left yet no longer answers)"
+    };
+    Some(format!(
+        "Target {} sends worker commands to process {pid} (`!{pid}` in its configuration), which {state}: a reload replaces the workers. Set its worker to `1` (the current worker) to follow reloads; show_processes lists the workers.",
+        t.name
+    ))
 }
 
 /// [`refused`] for a whole result.
