@@ -41,6 +41,7 @@ use tokio::sync::watch;
 pub use fault::Fault;
 pub use fixture::{Fixture, Level};
 pub use server::{ListenAddr, Options, ServerHandle};
+use session::Role;
 pub use version::Version;
 
 /// Everything that can go wrong when loading fixtures or capturing them.
@@ -156,7 +157,7 @@ impl Emulator {
             Engine::Model => Some(model::Model::seed(version, fixtures)?),
         };
         let started = Instant::now();
-        let (pid, uptime) = recorded_process(fixtures);
+        let (pid, uptime) = model::seed::recorded_process(fixtures);
         let processes = master::Processes::new(pid, uptime, started, &first.haproxy);
         let answers = session::Answers::new(book, seed, processes);
         let (fault, _) = watch::channel(Fault::None);
@@ -252,7 +253,7 @@ impl Emulator {
 
     /// Serves a TCP socket of `level`. Must be called inside a Tokio runtime.
     pub fn serve_tcp_at(&self, listener: TcpListener, level: Level) -> ServerHandle {
-        server::serve_tcp(self.shared.clone(), listener, level)
+        server::serve_tcp(self.shared.clone(), listener, level, Role::Worker)
     }
 
     /// Serves an admin-level Unix socket. Must be called inside a Tokio runtime. The socket
@@ -263,42 +264,19 @@ impl Emulator {
 
     /// Serves a Unix socket of `level`. Must be called inside a Tokio runtime.
     pub fn serve_unix_at(&self, listener: UnixListener, level: Level) -> ServerHandle {
-        server::serve_unix(self.shared.clone(), listener, level)
+        server::serve_unix(self.shared.clone(), listener, level, Role::Worker)
     }
 
     /// Serves the master CLI (`haproxy -W -S`) on TCP: `show proc`, `reload` and the `@`
     /// prefixes that send commands to the worker the other sockets answer for (see
     /// `master.rs`). Must be called inside a Tokio runtime.
     pub fn serve_master_tcp(&self, listener: TcpListener) -> ServerHandle {
-        server::serve_master_tcp(self.shared.clone(), listener)
+        server::serve_tcp(self.shared.clone(), listener, Level::Admin, Role::Master)
     }
 
     /// Serves the master CLI on a Unix socket (see [`Emulator::serve_master_tcp`]). Must be
     /// called inside a Tokio runtime. The socket file is removed at shutdown.
     pub fn serve_master_unix(&self, listener: UnixListener) -> ServerHandle {
-        server::serve_master_unix(self.shared.clone(), listener)
+        server::serve_unix(self.shared.clone(), listener, Level::Admin, Role::Master)
     }
-}
-
-/// The worker's pid and uptime in the recorded `show info` (1 and zero without one).
-fn recorded_process(fixtures: &[Fixture]) -> (u32, std::time::Duration) {
-    let info = fixtures
-        .iter()
-        .find(|f| f.command == "show info" && f.socket == Level::Admin)
-        .map(|f| String::from_utf8_lossy(&f.reply).into_owned())
-        .unwrap_or_default();
-    let field = |name: &str| -> Option<u64> {
-        info.lines().find_map(|l| {
-            l.strip_prefix(name)?
-                .strip_prefix(": ")?
-                .trim()
-                .parse()
-                .ok()
-        })
-    };
-    let pid = field("Pid")
-        .and_then(|p| u32::try_from(p).ok())
-        .unwrap_or(1);
-    let uptime = std::time::Duration::from_secs(field("Uptime_sec").unwrap_or(0));
-    (pid, uptime)
 }

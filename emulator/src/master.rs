@@ -13,6 +13,7 @@
 use std::time::{Duration, Instant};
 
 use crate::fixture::Level;
+use crate::session::strip_terminator;
 use crate::tokenizer::Command;
 use crate::usage::Usage;
 use crate::version::Version;
@@ -89,11 +90,6 @@ impl Processes {
             haproxy_version,
             seeded_uptime: uptime,
         }
-    }
-
-    /// The current worker's pid.
-    pub(crate) fn worker_pid(&self) -> u32 {
-        self.worker.pid
     }
 
     /// Resolves an `@` prefix (HAProxy's `pcli_prefix_to_pid`): `None` when it names no
@@ -208,9 +204,11 @@ pub(crate) struct MasterCli<'a> {
 pub(crate) enum MasterReply {
     /// A body (the session adds the terminator).
     Body(Vec<u8>),
-    /// A reload: the worker must start over from the seed. `report` is what the master
-    /// writes (nothing on 2.6) before it closes the connection.
+    /// A reload: the worker must start over from the seed as process `pid`. `report` is what
+    /// the master writes (nothing on 2.6) before it closes the connection.
     Reload {
+        /// The new worker's pid.
+        pid: u32,
         /// The reply, terminator included.
         report: Vec<u8>,
     },
@@ -226,7 +224,7 @@ impl MasterCli<'_> {
             .map(|w| std::str::from_utf8(w).unwrap_or("\u{fffd}"))
             .collect();
         let body = match words.as_slice() {
-            ["help", ..] => strip_end(usage.help(&command.words[1..])),
+            ["help", ..] => strip_terminator(&usage.help(&command.words[1..])).to_vec(),
             ["show", "proc"] => self.processes.show_proc(self.version).into_bytes(),
             ["show", "version", ..] => format!("{}\n", self.processes.haproxy_version).into_bytes(),
             ["show", "cli", "level", ..] => format!("{}\n", self.level).into_bytes(),
@@ -237,7 +235,7 @@ impl MasterCli<'_> {
                 format!("{}\n", rest.join(" ")).into_bytes()
             }
             [verb @ ("reload" | "hard-reload")] if usage.knows(&command.words) => {
-                self.processes.reload(*verb == "hard-reload");
+                let pid = self.processes.reload(*verb == "hard-reload");
                 let report = if self.version < Version::new(2, 7, 0) {
                     Vec::new()
                 } else {
@@ -247,7 +245,7 @@ impl MasterCli<'_> {
                     )
                     .into_bytes()
                 };
-                return MasterReply::Reload { report };
+                return MasterReply::Reload { pid, report };
             }
             _ if usage.knows(&command.words) => format!(
                 "emulator: `{}` is a HAProxy {} master CLI command the emulator does not execute; nothing was changed (docs/emulator.md lists what it covers).\n",
@@ -255,7 +253,7 @@ impl MasterCli<'_> {
                 self.version
             )
             .into_bytes(),
-            _ => strip_end(usage.unknown_command(&command.words)),
+            _ => strip_terminator(&usage.unknown_command(&command.words)).to_vec(),
         };
         MasterReply::Body(body)
     }
@@ -263,21 +261,8 @@ impl MasterCli<'_> {
 
 /// The master's usage list for `version`.
 fn usage(version: Version) -> Usage {
-    let text = MASTER_HELP
-        .iter()
-        .rev()
-        .find(|((major, minor), _)| Version::new(*major, *minor, 0) <= version)
-        .or(MASTER_HELP.first())
-        .map_or("", |(_, text)| text);
+    let text = version.pick(MASTER_HELP).copied().unwrap_or("");
     Usage::new(text.as_bytes(), version, version.names_unknown_word())
-}
-
-/// A whole usage reply without its terminating `"\n"` (the session writes it).
-fn strip_end(mut reply: Vec<u8>) -> Vec<u8> {
-    if reply.ends_with(b"\n\n") {
-        reply.pop();
-    }
-    reply
 }
 
 #[cfg(test)]

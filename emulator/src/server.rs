@@ -147,62 +147,39 @@ impl Drop for ServerHandle {
     }
 }
 
-/// Starts serving `listener` at `level`. Must be called inside a Tokio runtime.
-pub(crate) fn serve_tcp(shared: Arc<Shared>, listener: TcpListener, level: Level) -> ServerHandle {
+/// Starts serving `listener` at `level`, as a worker's stats socket or the master CLI (`role`).
+/// Must be called inside a Tokio runtime.
+pub(crate) fn serve_tcp(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    level: Level,
+    role: Role,
+) -> ServerHandle {
     let addr = match listener.local_addr() {
         Ok(a) => ListenAddr::Tcp(a),
         Err(_) => ListenAddr::Tcp(SocketAddr::from(([0, 0, 0, 0], 0))),
     };
-    spawn(shared, Listener::Tcp(listener), addr, level, Role::Worker)
+    spawn(shared, Listener::Tcp(listener), addr, level, role)
 }
 
-/// Starts serving the master CLI on `listener`. Must be called inside a Tokio runtime.
-pub(crate) fn serve_master_tcp(shared: Arc<Shared>, listener: TcpListener) -> ServerHandle {
-    let addr = match listener.local_addr() {
-        Ok(a) => ListenAddr::Tcp(a),
-        Err(_) => ListenAddr::Tcp(SocketAddr::from(([0, 0, 0, 0], 0))),
-    };
-    spawn(
-        shared,
-        Listener::Tcp(listener),
-        addr,
-        Level::Admin,
-        Role::Master,
-    )
-}
-
-/// Starts serving the master CLI on a Unix `listener`. Must be called inside a Tokio runtime.
-pub(crate) fn serve_master_unix(shared: Arc<Shared>, listener: UnixListener) -> ServerHandle {
-    let path = unix_path(&listener);
-    spawn(
-        shared,
-        Listener::Unix(listener),
-        ListenAddr::Unix(path),
-        Level::Admin,
-        Role::Master,
-    )
-}
-
-fn unix_path(listener: &UnixListener) -> Option<PathBuf> {
-    listener
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_pathname().map(Path::to_path_buf))
-}
-
-/// Starts serving a Unix `listener` at `level`. Must be called inside a Tokio runtime.
+/// Starts serving a Unix `listener` at `level`, as a worker's stats socket or the master CLI
+/// (`role`). Must be called inside a Tokio runtime.
 pub(crate) fn serve_unix(
     shared: Arc<Shared>,
     listener: UnixListener,
     level: Level,
+    role: Role,
 ) -> ServerHandle {
-    let path = unix_path(&listener);
+    let path = listener
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_pathname().map(Path::to_path_buf));
     spawn(
         shared,
         Listener::Unix(listener),
         ListenAddr::Unix(path),
         level,
-        Role::Worker,
+        role,
     )
 }
 

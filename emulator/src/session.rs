@@ -409,8 +409,7 @@ impl Session {
                             };
                             match reply {
                                 MasterReply::Body(body) => body,
-                                MasterReply::Reload { report } => {
-                                    let pid = answers.processes().worker_pid();
+                                MasterReply::Reload { pid, report } => {
                                     answers.restart_worker(pid);
                                     out.output.extend_from_slice(&report);
                                     out.close = true;

@@ -30,12 +30,9 @@ const REGISTRATION_ORDER: &[((u32, u32), &str)] = &[
 /// The registered keywords of `version` in registration order, as `(words, usage)`: its own
 /// release's, else the closest earlier one's.
 fn registration_order(version: Version) -> Vec<(&'static str, &'static str)> {
-    REGISTRATION_ORDER
-        .iter()
-        .rev()
-        .find(|((major, minor), _)| Version::new(*major, *minor, 0) <= version)
-        .or(REGISTRATION_ORDER.first())
-        .map(|(_, order)| order.lines().filter_map(|l| l.split_once('\t')).collect())
+    version
+        .pick(REGISTRATION_ORDER)
+        .map(|order| order.lines().filter_map(|l| l.split_once('\t')).collect())
         .unwrap_or_default()
 }
 

@@ -44,6 +44,17 @@ impl Version {
         Some(Version::new(major, minor, patch))
     }
 
+    /// The entry of `table` (keyed by release, oldest first) for this version: its own
+    /// release's, else the closest earlier one's, else the oldest.
+    pub fn pick<'a, T>(&self, table: &'a [((u32, u32), T)]) -> Option<&'a T> {
+        table
+            .iter()
+            .rev()
+            .find(|((major, minor), _)| Version::new(*major, *minor, 0) <= *self)
+            .or(table.first())
+            .map(|(_, entry)| entry)
+    }
+
     /// 2.7+ names the unknown word in the unknown-command header (`Unknown command: 'x'. …`).
     pub fn names_unknown_word(&self) -> bool {
         *self >= Version::new(2, 7, 0)

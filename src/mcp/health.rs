@@ -229,12 +229,10 @@ pub fn summarize(
                     server: sv.name.clone(),
                     state: verdict.condition,
                     status: sv.status.clone().unwrap_or_default(),
-                    check: sv.check_desc.clone().filter(|d| !d.is_empty()).or_else(|| {
-                        sv.tracked
-                            .as_ref()
-                            .filter(|t| !t.is_empty())
-                            .map(|t| format!("tracks {t}"))
-                    }),
+                    check: sv
+                        .check_desc
+                        .clone()
+                        .or_else(|| sv.tracked.as_ref().map(|t| format!("tracks {t}"))),
                 });
             }
         }

@@ -226,10 +226,7 @@ pub(crate) fn server_out(
         cause: verdict.cause,
         // A tracking server always follows the one it tracks (`tracked` column), named or not in
         // its status.
-        via: verdict.via.or_else(|| {
-            row.and_then(|r| r.tracked.clone())
-                .filter(|t| !t.is_empty())
-        }),
+        via: verdict.via.or_else(|| row.and_then(|r| r.tracked.clone())),
         status: row.and_then(|r| r.status.clone()),
         admin_flags: st.map(|s| admin_flags(&s.admin_state)).unwrap_or_default(),
         weight: st

@@ -13,7 +13,7 @@ mod lists;
 mod patterns;
 mod pem;
 mod proxies;
-mod seed;
+pub(crate) mod seed;
 mod servers;
 mod staging;
 mod stats;
@@ -487,10 +487,7 @@ impl Model {
 
     /// The version's `show info` value of `name`.
     fn info_value(&self, name: &str) -> Option<&str> {
-        self.info
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        seed::info_value(&self.info, name)
     }
 
     /// True when messages about dynamic servers carry no newline of their own (2.6).

@@ -54,12 +54,7 @@ pub struct Seed {
 /// model needs is missing, naming it.
 pub fn from_fixtures(fixtures: &[Fixture]) -> Result<Seed, String> {
     let info = read_info(first_reply(fixtures, "show info")?);
-    let uptime = Duration::from_secs(
-        info.iter()
-            .find(|(k, _)| k == "Uptime_sec")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0),
-    );
+    let uptime = uptime_of(&info);
     let first = |command: &str| first_reply(fixtures, command);
     let conns = first("show servers conn")
         .ok()
@@ -284,6 +279,34 @@ fn server_from(stat: Row, state: Row, uptime: Duration) -> Server {
         stat,
         state,
     }
+}
+
+/// The worker's pid and uptime in the first recorded `show info` (pid 1 and no uptime without
+/// one): where the master CLI's process list starts, whichever engine answers.
+pub fn recorded_process(fixtures: &[Fixture]) -> (u32, Duration) {
+    let info = first_reply(fixtures, "show info")
+        .map(read_info)
+        .unwrap_or_default();
+    let pid = info_value(&info, "Pid")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    (pid, uptime_of(&info))
+}
+
+/// `Uptime_sec` of a `show info`, zero without it.
+fn uptime_of(info: &[(String, String)]) -> Duration {
+    Duration::from_secs(
+        info_value(info, "Uptime_sec")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    )
+}
+
+/// The value of `name` in a `show info` read as (name, value) pairs.
+pub(crate) fn info_value<'a>(info: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    info.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn read_info(reply: &[u8]) -> Vec<(String, String)> {

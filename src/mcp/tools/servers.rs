@@ -1164,7 +1164,7 @@ async fn refuse_without_address(t: &Target, srv: &ServerRef) -> Result<(), ToolE
     if let Some(family) = stat
         .find(srv.backend.as_str(), srv.server.as_str())
         .and_then(|r| r.addr.clone())
-        .filter(|a| !a.is_empty() && !a.contains(':'))
+        .filter(|a| !a.contains(':'))
     {
         return Err(ToolError::new(format!(
             "[{}] Refused: {srv} connects to a `{family}` socket, not to an IP address and port (`show stat` lists its address as `{family}`); HAProxy changes such an address only in the configuration (it answers `Update for the current server address family is only supported through configuration file.`). Nothing was sent. Change it in the configuration and reload.",

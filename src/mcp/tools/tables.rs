@@ -115,24 +115,26 @@ async fn stored_name(
             Some(verdict) => Err(not_settable(t, table, data_type, &verdict)),
         };
     };
-    let (mut send, dumped) = (format!("{base}[{index}]"), format!("{base}{index}"));
-    if let Some(verdict) = refusal {
-        if probe_data_type(t, table, &send).await.is_err() {
-            // Before 3.2 there is no `data.gpc[N]`: the bare array name reaches element 0 only.
-            if index == 0 && probe_data_type(t, table, base).await.is_ok() {
-                return Ok(Some(base.to_owned()));
-            }
-            return Err(not_settable(
-                t,
-                table,
-                data_type,
-                &format!(
-                    "{verdict}; nor does it take `{send}`: HAProxy reaches an element of an array from the Runtime API from 3.2 on (before, only element 0, as `{base}`)"
-                ),
-            ));
+    let dumped = format!("{base}{index}");
+    let send = match &refusal {
+        Some(_) => format!("{base}[{index}]"),
+        None => data_type.to_owned(),
+    };
+    if let Some(verdict) = refusal
+        && probe_data_type(t, table, &send).await.is_err()
+    {
+        // Before 3.2 there is no `data.gpc[N]`: the bare array name reaches element 0 only.
+        if index == 0 && probe_data_type(t, table, base).await.is_ok() {
+            return Ok(Some(base.to_owned()));
         }
-    } else {
-        send = data_type.to_owned();
+        return Err(not_settable(
+            t,
+            table,
+            data_type,
+            &format!(
+                "{verdict}; nor does it take `{send}`: HAProxy reaches an element of an array from the Runtime API from 3.2 on (before, only element 0, as `{base}`)"
+            ),
+        ));
     }
     if for_change && index > 0 {
         let dump = checked(
@@ -558,22 +560,22 @@ impl HaproxyMcp {
                 ))
             })?;
         }
-        match &mut filter {
-            TableFilter::Key(k) => check_key(t, &table, k).await?,
-            // An array element the dump calls `gpc1` is filtered as `gpc[1]`.
-            TableFilter::Data { data_type, .. } => {
-                if let Some(name) = stored_name(t, &table, data_type, false).await? {
-                    *data_type = name;
-                }
-            }
-            TableFilter::All => {}
+        if let TableFilter::Key(k) = &filter {
+            check_key(t, &table, k).await?;
         }
-        let dump = checked(
-            t,
-            Subject::Nothing,
-            t.client.show_table(&table, &filter).await,
-        )
-        .await?;
+        let mut read = t.client.show_table(&table, &filter).await;
+        // The dump calls an array's elements `gpc0`, `gpc1`…, names HAProxy refuses in a
+        // filter: filter by the element (`gpc[1]`) instead.
+        if read.is_err()
+            && let TableFilter::Data { data_type, .. } = &mut filter
+            && array_element(data_type).is_some()
+            && let Some(name) = stored_name(t, &table, data_type, false).await?
+            && name != *data_type
+        {
+            *data_type = name;
+            read = t.client.show_table(&table, &filter).await;
+        }
+        let dump = checked(t, Subject::Nothing, read).await?;
         let mut entries: Vec<TableEntryOut> = dump.entries.into_iter().map(Into::into).collect();
         if let Some(asked) = &args.sort_by
             && entries.first().is_some_and(|e| !e.data.contains_key(asked))

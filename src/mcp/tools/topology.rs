@@ -20,7 +20,8 @@ use crate::mcp::explain::{Subject, backends_note, checked, list_or_none};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::views::{
     ServerCondition, ServerOut, ServerTally, admin_flags, check_passed, mark_if_proxy_disabled,
-    merge_servers, opt, proxy_stat, read_servers, server_out, server_phrase, stat_servers,
+    merge_servers, opt, proxy_disabled, proxy_stat, read_servers, server_out, server_phrase,
+    stat_servers,
 };
 
 // ---- arguments ----------------------------------------------------------------------------------
@@ -548,7 +549,7 @@ impl HaproxyMcp {
         let stat = checked(t, Subject::Nothing, stat).await?;
         // A `disabled` backend has no statistics: its servers are only in `show servers state`,
         // read when there is one.
-        let disabled = names.iter().any(|n| stat.find(n, "BACKEND").is_none());
+        let disabled = names.iter().any(|n| proxy_disabled(&stat, n));
         let state = if disabled {
             Some(checked(t, Subject::Nothing, t.client.show_servers_state(None).await).await?)
         } else {
@@ -556,11 +557,11 @@ impl HaproxyMcp {
         };
         let mut all: Vec<BackendOut> = names
             .iter()
-            .map(|name| match (stat.find(name, "BACKEND"), &state) {
-                (None, Some(state)) => {
+            .map(|name| match &state {
+                Some(state) if proxy_disabled(&stat, name) => {
                     disabled_backend(name, &merge_servers(state, &stat, Some(name)))
                 }
-                (row, _) => backend_out(name, row, &stat_servers(&stat, name)),
+                _ => backend_out(name, stat.find(name, "BACKEND"), &stat_servers(&stat, name)),
             })
             .collect();
         // Backends that are not UP or have servers out of service first.
