@@ -2262,3 +2262,207 @@ async fn a_server_at_its_limit_says_so() {
         let _ = c.join();
     }
 }
+
+/// The `cookie` column of every server of `backend` in HAProxy's own `show stat`.
+fn stat_cookies(live: &support::ConfiguredHaproxy, backend: &str) -> Vec<(String, String)> {
+    let stat = live.raw(&format!("show stat {backend} -1 -1"));
+    let mut lines = stat.lines().filter(|l| !l.is_empty());
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap()
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    let at = |name: &str| header.iter().position(|c| *c == name).unwrap();
+    let (sv, cookie) = (at("svname"), at("cookie"));
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|cells| !["BACKEND", "FRONTEND"].contains(&cells[sv]))
+        .map(|cells| (cells[sv].to_owned(), cells[cookie].to_owned()))
+        .collect()
+}
+
+/// The `Set-Cookie` header HAProxy answers a plain GET on `port` with, if any.
+async fn set_cookie_of(port: u16) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(b"GET / HTTP/1.0\r\nHost: www\r\n\r\n")
+        .await
+        .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).await.unwrap();
+    reply
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or(l.strip_prefix("Set-Cookie: "))
+        })
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn dynamic_cookies_take_their_key_from_a_file_and_match_what_haproxy_serves() {
+    const TEST: &str = "dynamic_cookies_take_their_key_from_a_file_and_match_what_haproxy_serves";
+    const KEY: &str = "s3cr3t-cookie-key";
+    let (fe, app, app2) = (
+        support::free_port(),
+        support::free_port(),
+        support::free_port(),
+    );
+    let config = format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend www\n    bind 127.0.0.1:{fe}\n    default_backend pool\n\n\
+         frontend app\n    bind 127.0.0.1:{app}\n    bind 127.0.0.1:{app2}\n    \
+         http-request return status 200 content-type text/plain string ok\n\n\
+         backend pool\n    cookie SRV insert indirect nocache dynamic\n    \
+         server a 127.0.0.1:{app}\n    server b 127.0.0.1:{app}\n    \
+         server c 127.0.0.1:{app2}\n    server own 127.0.0.1:{app} cookie mine\n\n\
+         backend bare\n    server x 127.0.0.1:{app}\n"
+    );
+    let Some(live) = support::ConfiguredHaproxy::start(TEST, &config).await else {
+        return;
+    };
+    let v = live.version();
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("cookie.key"), format!("{KEY}\n")).unwrap();
+    std::fs::write(folder.path().join("bad.key"), "semi;colon\n").unwrap();
+    let audit_path = folder.path().join("audit.log");
+    let mut said = String::new();
+
+    // Without a certificates folder the key cannot be read: refused, nothing sent.
+    let h = McpHarness::live(live.admin_tcp(), fast()).await;
+    let err = h
+        .err(
+            "set_dynamic_cookies",
+            json!({"backend": "pool", "key_file": "cookie.key", "enabled": true}),
+        )
+        .await;
+    assert!(err.contains("--certificates-dir"), "{v}: {err}");
+    assert!(
+        stat_cookies(&live, "pool")
+            .iter()
+            .all(|(s, c)| c.is_empty() || s == "own"),
+        "{v}"
+    );
+
+    let settings = Settings {
+        audit: haproxy_mcp_server::mcp::audit::AuditLog::file(&audit_path).unwrap(),
+        certificates_dir: Some(folder.path().canonicalize().unwrap()),
+        ..fast()
+    };
+    let h = McpHarness::live(live.admin_tcp(), settings).await;
+    let r = h
+        .call(
+            "set_dynamic_cookies",
+            json!({"backend": "pool", "key_file": "cookie.key", "enabled": true}),
+        )
+        .await;
+    said.push_str(&text(&r));
+    assert_eq!(r.is_error, Some(false), "{v}: {}", text(&r));
+    let out = r.structured_content.clone().unwrap();
+    // Every cookie the tool reports is the one HAProxy shows.
+    let shown = stat_cookies(&live, "pool");
+    for (server, cookie) in &shown {
+        let reported = out["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["server"] == server.as_str())
+            .unwrap_or_else(|| panic!("{v}: {server} missing from {out}"));
+        assert_eq!(reported["after"], cookie.as_str(), "{v}: {out}");
+    }
+    let cookie_of = |name: &str| shown.iter().find(|(s, _)| s == name).unwrap().1.clone();
+    assert_eq!(cookie_of("own"), "mine", "{v}: a server's own cookie stays");
+    assert_eq!(cookie_of("a").len(), 16, "{v}: {shown:?}");
+    assert_eq!(cookie_of("a"), cookie_of("b"), "{v}: same address and port");
+    assert_ne!(cookie_of("a"), cookie_of("c"), "{v}");
+    assert_eq!(out["cookie_name"], "SRV", "{v}: {out}");
+    assert_eq!(out["key_sha256"].as_str().unwrap().len(), 16, "{v}");
+    assert!(
+        summary(&r).contains("a, b share one cookie"),
+        "{v}: {}",
+        summary(&r)
+    );
+    // What clients get: HAProxy inserts a server's dynamic cookie.
+    let served = set_cookie_of(fe).await.expect("a Set-Cookie header");
+    let value = served
+        .strip_prefix("SRV=")
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        shown.iter().any(|(_, c)| *c == value),
+        "{v}: {served} is none of {shown:?}"
+    );
+
+    // A backend without a `cookie` line: HAProxy computes cookies but sends none, and says
+    // nothing; the tool does.
+    let r = h
+        .call(
+            "set_dynamic_cookies",
+            json!({"backend": "bare", "key_file": "cookie.key", "enabled": true}),
+        )
+        .await;
+    said.push_str(&text(&r));
+    assert_eq!(r.is_error, Some(false), "{v}: {}", text(&r));
+    assert!(
+        summary(&r).contains("no `cookie <name>"),
+        "{v}: {}",
+        summary(&r)
+    );
+    assert_eq!(stat_cookies(&live, "bare")[0].1.len(), 16, "{v}");
+
+    // A key that cannot be sent, a backend that does not exist: refused, nothing changes, and
+    // the key is never quoted.
+    let err = h
+        .err(
+            "set_dynamic_cookies",
+            json!({"backend": "pool", "key_file": "bad.key"}),
+        )
+        .await;
+    said.push_str(&err);
+    assert!(
+        err.contains("';'") && !err.contains("semi;colon"),
+        "{v}: {err}"
+    );
+    let err = h
+        .err(
+            "set_dynamic_cookies",
+            json!({"backend": "nope", "enabled": false}),
+        )
+        .await;
+    assert!(err.contains("nope"), "{v}: {err}");
+    assert_eq!(stat_cookies(&live, "pool"), shown, "{v}: unchanged");
+    let err = h
+        .err("set_dynamic_cookies", json!({"backend": "pool"}))
+        .await;
+    assert!(err.contains("Nothing to do"), "{v}: {err}");
+
+    // Off again: the computed cookies go, a server's own stays, and clients lose persistence
+    // once.
+    let r = h
+        .call(
+            "set_dynamic_cookies",
+            json!({"backend": "pool", "enabled": false}),
+        )
+        .await;
+    said.push_str(&text(&r));
+    assert_eq!(r.is_error, Some(false), "{v}: {}", text(&r));
+    assert!(summary(&r).contains("lose their server once"), "{v}");
+    let after = stat_cookies(&live, "pool");
+    assert!(
+        after
+            .iter()
+            .all(|(s, c)| (s == "own") == (c == "mine") && (s == "own" || c.is_empty())),
+        "{v}: {after:?}"
+    );
+
+    // The key never appears in an answer or the audit log.
+    let audit = std::fs::read_to_string(&audit_path).unwrap();
+    assert!(audit.contains("set_dynamic_cookies"), "{v}: {audit}");
+    for channel in [&said, &audit] {
+        assert!(!channel.contains(KEY), "{v}: the key leaked: {channel}");
+    }
+}

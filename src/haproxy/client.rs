@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::command::args::{
-    self, CrtListLine, Fqdn, MapName, ProxyName, SectionName, ServerAddress, ServerRef, SessionId,
-    TableName, TlsFileName, Weight,
+    self, CrtListLine, Fqdn, MapName, ProxyName, SecretWord, SectionName, ServerAddress, ServerRef,
+    SessionId, TableName, TlsFileName, Weight,
 };
 use super::command::{
     AddServerOptions, AgentState, BackendMode, Command, Expect, HealthState, ListKind,
@@ -441,6 +441,28 @@ impl RuntimeClient {
     /// `unpublish backend` (3.4+): the backend takes no new traffic.
     pub async fn unpublish_backend(&self, name: &ProxyName) -> Result<(), RuntimeError> {
         self.run(Command::unpublish_backend(name)).await.map(drop)
+    }
+
+    /// `enable dynamic-cookie backend` (`enable` true) or `disable dynamic-cookie backend`.
+    pub async fn set_dynamic_cookies(
+        &self,
+        backend: &ProxyName,
+        enable: bool,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::dynamic_cookies(backend, enable))
+            .await
+            .map(drop)
+    }
+
+    /// `set dynamic-cookie-key backend <b> <key>` (the key never shown).
+    pub async fn set_dynamic_cookie_key(
+        &self,
+        backend: &ProxyName,
+        key: &SecretWord,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::set_dynamic_cookie_key(backend, key))
+            .await
+            .map(drop)
     }
 
     /// `enable server`.

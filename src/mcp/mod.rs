@@ -19,6 +19,7 @@ pub(crate) mod rails;
 pub mod reload_drops;
 pub mod resources;
 mod schema_budget;
+mod secret_file;
 pub mod server;
 pub mod targets;
 pub mod tools;

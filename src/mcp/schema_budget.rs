@@ -39,6 +39,16 @@ const SELF_EVIDENT: &[(&str, &str)] = &[
     ("server", "The server's name."),
     ("backend", "The server's backend."),
     ("backend", "The backend."),
+    ("server", "The server to delete."),
+    ("server", "The server to drain."),
+    ("table", "The stick table."),
+    ("state", "The health state to force."),
+    ("state", "The agent state to force."),
+    ("limit", "Which limit."),
+    ("agent", "The agent check's."),
+    ("port", "Port to connect to."),
+    ("address", "IP address to connect to."),
+    ("enabled", "On or off."),
 ];
 
 /// Compacts a tool's input and output schemas and its annotations in place (see the module
@@ -141,12 +151,15 @@ fn optional_arguments_without_null(schema: &mut JsonObject) {
 /// In an answer, a field that is not required is left out rather than null (the answer types
 /// skip `None` when serializing, which is why schemars does not list them as required), so
 /// `["string", "null"]` says no more than `"string"` there: every object of an output schema
-/// types its optional fields without `null`, as arguments are.
+/// types its optional fields without `null`, as arguments are. A field that is always present
+/// but may be null (`["integer", "null"]`) leaves the `required` list: its type already says it
+/// may hold nothing, and clients treat a missing field and a null one alike.
 fn absent_fields_without_null(node: &mut Value) {
     match node {
         Value::Object(map) => {
             if map.contains_key("properties") {
                 optional_arguments_without_null(map);
+                nullable_fields_not_required(map);
             }
             for v in map.values_mut() {
                 absent_fields_without_null(v);
@@ -154,6 +167,32 @@ fn absent_fields_without_null(node: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(absent_fields_without_null),
         _ => {}
+    }
+}
+
+/// Drops from an object's `required` list the fields whose type admits `null`.
+fn nullable_fields_not_required(object: &mut JsonObject) {
+    let Some(Value::Object(properties)) = object.get("properties") else {
+        return;
+    };
+    let nullable = |name: &Value| {
+        let Some(Value::Array(types)) = name
+            .as_str()
+            .and_then(|n| properties.get(n))
+            .and_then(|p| p.get("type"))
+        else {
+            return false;
+        };
+        types.iter().any(|t| t == "null")
+    };
+    let Some(Value::Array(required)) = object.get("required") else {
+        return;
+    };
+    let kept: Vec<Value> = required.iter().filter(|r| !nullable(r)).cloned().collect();
+    if kept.is_empty() {
+        object.remove("required");
+    } else {
+        object.insert("required".to_owned(), Value::Array(kept));
     }
 }
 

@@ -38,7 +38,7 @@ struct Step {
 
 fn steps(len: usize) -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec(
-        (0u8..32, any::<usize>(), 0u32..400, any::<bool>()).prop_map(
+        (0u8..33, any::<usize>(), 0u32..400, any::<bool>()).prop_map(
             |(kind, pick, value, flag)| Step {
                 kind,
                 pick,
@@ -208,6 +208,7 @@ impl World {
                         12 => 2,
                         24 => 28,
                         25 => 29,
+                        23 => 32,
                         k => k,
                     },
                     ..step.clone()
@@ -268,6 +269,25 @@ impl World {
             }
             31 if self.wait => format!("wait 100 srv-removable {server}"),
             31 => format!("set server {server} fqdn not..valid"),
+            // Dynamic cookies: a key, the flag on and off (what `show stat` then shows in the
+            // servers' `cookie` column), and refusals.
+            32 => {
+                let backend = &self.backends[step.pick % self.backends.len()];
+                match step.value % 7 {
+                    0 | 1 => format!(
+                        "set dynamic-cookie-key backend {backend} key{}",
+                        step.pick % 3
+                    ),
+                    2 | 3 => format!("enable dynamic-cookie backend {backend}"),
+                    4 => format!("disable dynamic-cookie backend {backend}"),
+                    5 => format!("set dynamic-cookie-key backend {backend}"),
+                    _ => format!(
+                        "{} dynamic-cookie backend {}",
+                        if step.flag { "enable" } else { "disable" },
+                        ["be_nope", ""][step.pick % 2]
+                    ),
+                }
+            }
             22 if step.pick % 5 == 4 && self.table.is_some() => {
                 format!("show table {}", self.table())
             }

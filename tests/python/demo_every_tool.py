@@ -255,6 +255,16 @@ async def main(binary, version):
             assert (out["before"], out["after"]) == (0, 100), out
             await ok("set_rate_limit", limit="connections", value=0)
             await err("set_rate_limit", "at most", limit="http_compression", value=3000000)
+            # Dynamic cookies: the model computes each server's as HAProxy does (XXH64 of the
+            # key from the certificates folder, the address and the port).
+            out = await ok("set_dynamic_cookies", backend="be_app", key_file="cookie.key",
+                           enabled=True)
+            after = [s.get("after") for s in out["servers"]]
+            assert after and all(c and len(c) == 16 for c in after), out
+            assert len(set(after)) == 2, out  # app4 alone has another port
+            assert "demo-dynamic-cookie-key" not in json.dumps(out), out
+            out = await ok("set_dynamic_cookies", backend="be_app", enabled=False)
+            assert all("after" not in s for s in out["servers"]), out
             out = await ok("show_resolvers")
             assert "localdns" in [s["name"] for s in out["sections"]], out
             out = await ok("show_peers")

@@ -170,6 +170,7 @@ impl Model {
             runtime: true,
             pinned: false,
             consistent_hash: false,
+            dynamic_cookies: Default::default(),
         });
         Reply::line("New backend registered.")
     }

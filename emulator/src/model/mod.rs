@@ -7,6 +7,7 @@
 
 mod backends;
 mod conns;
+mod cookies;
 mod counters;
 mod frontends;
 mod lists;
@@ -229,7 +230,8 @@ impl Model {
                         Reply::denied()
                     }
                     ("set" | "add" | "del", "server" | "weight" | "maxconn")
-                    | ("set", "rate-limit")
+                    | ("set", "rate-limit" | "dynamic-cookie-key")
+                    | ("enable" | "disable", "dynamic-cookie")
                     | ("enable" | "disable", "server" | "health" | "agent" | "frontend") => {
                         Reply::denied()
                     }
@@ -245,6 +247,11 @@ impl Model {
             ("add", "backend") => self.add_backend(args),
             ("del", "backend") => self.del_backend(args),
             ("publish" | "unpublish", "backend") => self.publish_backend(verb == "publish", args),
+            ("enable" | "disable", "dynamic-cookie") | ("set", "dynamic-cookie-key")
+                if args.first() == Some(&"backend") =>
+            {
+                self.dynamic_cookie_command(verb, &args[1..])
+            }
             ("del", "server") => self.del_server(args),
             // `wait` came with 3.0; before, it is an unknown command.
             ("wait", _) if self.version >= Version::new(3, 0, 0) => {

@@ -402,6 +402,9 @@ pub struct Proxy {
     /// `hash-type consistent` (from the configuration): a hash algorithm that takes servers
     /// and weights at run time.
     pub consistent_hash: bool,
+    /// Dynamic cookies as `enable|disable dynamic-cookie` and `set dynamic-cookie-key` left
+    /// them (both off in the seed: see `cookies.rs`).
+    pub dynamic_cookies: super::cookies::DynamicCookies,
 }
 
 impl Proxy {

@@ -206,6 +206,7 @@ fn build_proxies(
                     runtime: false,
                     pinned: false,
                     consistent_hash: false,
+                    dynamic_cookies: Default::default(),
                 });
                 proxies.len() - 1
             }

@@ -54,6 +54,10 @@ impl Model {
                         .map(|s| {
                             let mut row = s.stat_row(now, self.track_end(s));
                             row.set("scur", self.sessions_on(&p.name, &s.name));
+                            if let Some(cookie) = p.dynamic_cookies.cookie_of(s, row.get("cookie"))
+                            {
+                                row.set("cookie", cookie);
+                            }
                             row
                         }),
                 );

@@ -452,6 +452,38 @@ pub fn text(argument: &'static str, value: &str, max: usize) -> Result<String, A
     Ok(value.to_owned())
 }
 
+/// A secret sent as one word (a dynamic-cookie key): [`text`]'s rules, but an error never
+/// shows the value, and neither does `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretWord(String);
+
+impl SecretWord {
+    /// Validates a secret of at most `max` bytes.
+    pub fn new(argument: &'static str, value: &str, max: usize) -> Result<Self, ArgError> {
+        text(argument, value, max).map(Self).map_err(|e| {
+            // The control-character message quotes the character; say it without.
+            let reason = if e.reason.contains("cannot be sent") {
+                "control characters (line breaks, NUL bytes, …) cannot be sent to HAProxy's CLI"
+                    .to_owned()
+            } else {
+                e.reason
+            };
+            ArgError::new(argument, "<secret>", reason)
+        })
+    }
+
+    /// The secret, to send.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretWord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretWord(<secret>)")
+    }
+}
+
 /// Whether `value` is a DNS host name: labels of letters, digits and `-` (not at either end),
 /// at most 63 bytes each and 253 in all.
 fn is_dns_name(value: &str) -> bool {

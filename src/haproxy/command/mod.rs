@@ -9,6 +9,7 @@
 
 pub mod args;
 mod backends;
+mod cookies;
 pub mod encode;
 mod frontends;
 mod health;
@@ -64,14 +65,18 @@ pub enum Expect {
     MessageWith(&'static [&'static str]),
 }
 
-/// One Runtime API command, ready to be encoded and sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One Runtime API command, ready to be encoded and sent. `Debug` shows it as `Display` does
+/// (a secret word hidden).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Command {
     words: Vec<String>,
     payload: Option<Payload>,
     access: Access,
     route: Route,
     expect: Expect,
+    /// The index of a word that is a secret (a dynamic-cookie key): sent as is, shown as
+    /// `<secret>` wherever the command is displayed (errors, logs, audit replies).
+    secret_word: Option<usize>,
 }
 
 impl Command {
@@ -87,6 +92,7 @@ impl Command {
             access,
             route: Route::Worker,
             expect,
+            secret_word: None,
         }
     }
 
@@ -103,6 +109,12 @@ impl Command {
     /// Attaches a payload (sent after ` <<`).
     fn with_payload(mut self, payload: Payload) -> Self {
         self.payload = Some(payload);
+        self
+    }
+
+    /// Marks the last word as a secret, never displayed.
+    fn with_secret_last_word(mut self) -> Self {
+        self.secret_word = self.words.len().checked_sub(1);
         self
     }
 
@@ -148,10 +160,23 @@ impl Command {
     }
 }
 
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Command({self}, {:?}, {:?})", self.access, self.route)
+    }
+}
+
 impl fmt::Display for Command {
     /// The command as a person would type it, unescaped (payload lines are counted, not shown).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", encode::DisplayWords(&self.words))?;
+        match self.secret_word {
+            Some(at) => {
+                let mut shown = self.words.clone();
+                shown[at] = "<secret>".to_owned();
+                write!(f, "{}", encode::DisplayWords(&shown))?;
+            }
+            None => write!(f, "{}", encode::DisplayWords(&self.words))?,
+        }
         if let Some(p) = &self.payload {
             write!(f, " << ({} payload lines)", p.lines().len())?;
         }

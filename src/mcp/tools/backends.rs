@@ -149,7 +149,7 @@ fn done(
 impl HaproxyMcp {
     /// Creates a backend at run time (3.4+).
     #[tool(
-        description = "Create a backend at run time (`add backend … from <defaults>`, 3.4+), UNPUBLISHED until publish_backend. Next: add_server, publish_backend, route to it (add_map_entry). Lost on reload.",
+        description = "Create a backend from a `defaults` section (3.4+), UNPUBLISHED until publish_backend. Next: add_server, publish_backend, route to it (add_map_entry). Lost on reload.",
         annotations(title = "Add backend", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]
@@ -209,7 +209,7 @@ impl HaproxyMcp {
 
     /// Deletes a backend (3.4+).
     #[tool(
-        description = "Delete a backend (3.4+): only UNPUBLISHED with NO servers (unpublish_backend, then del_server each). Refused while it has sessions unless force=true.",
+        description = "Delete a backend (3.4+): only UNPUBLISHED with NO servers (unpublish_backend, del_server each). Refused while it has sessions unless force=true.",
         annotations(title = "Delete backend", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]

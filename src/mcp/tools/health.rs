@@ -369,7 +369,7 @@ impl HaproxyMcp {
 
     /// Forces a server's health state.
     #[tool(
-        description = "Force a server's health without waiting for checks: down stops all traffic, stopping admits only persistent sessions. Running checks may move it back.",
+        description = "Force a server's health without waiting for checks: down stops all traffic, stopping admits only persistent sessions. Checks may move it back.",
         annotations(title = "Force server health", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]

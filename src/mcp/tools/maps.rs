@@ -432,7 +432,7 @@ impl HaproxyMcp {
 
     /// What a map returns for a value.
     #[tool(
-        description = "Look a value up in a map as traffic rules do: whether an entry matches, its key and value. 'Which backend would Host X go to?'",
+        description = "Look a value up in a map as traffic rules do: the entry that matches, if any. 'Which backend would Host X go to?'",
         annotations(title = "Look up a map", read_only_hint = true, open_world_hint = false),
         output_schema = out::<MapLookupOut>()
     )]
@@ -656,7 +656,7 @@ impl HaproxyMcp {
 
     /// Atomically replaces a map's contents.
     #[tool(
-        description = "Replace all entries of a map atomically (prepare, load, commit); on failure it keeps its old contents. Keys cannot contain blanks here.",
+        description = "Replace all entries of a map atomically (prepare, load, commit); on failure it keeps its old contents. Keys without blanks.",
         annotations(title = "Replace map contents", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ReplaceOut>()
     )]
@@ -675,7 +675,7 @@ impl HaproxyMcp {
 
     /// Atomically replaces an ACL's patterns.
     #[tool(
-        description = "Replace all patterns of an ACL atomically (`prepare acl`, add, `commit acl`); if a pattern is refused the ACL keeps its old patterns.",
+        description = "Replace all patterns of an ACL atomically (prepare, add, commit); if a pattern is refused it keeps its old patterns.",
         annotations(title = "Replace ACL contents", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ReplaceOut>()
     )]

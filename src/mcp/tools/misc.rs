@@ -38,7 +38,7 @@ pub struct ShowErrorsArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// Only errors captured on this frontend or backend.
+    /// Only this frontend's or backend's.
     #[serde(default)]
     pub proxy: Option<String>,
     /// Most captures to return (default 10).
@@ -490,7 +490,7 @@ impl HaproxyMcp {
 
     /// Round-trip test of the connection.
     #[tool(
-        description = "Test the connection and time a round trip: `echo` on HAProxy 3.1+, `show version` before. Says which was used.",
+        description = "Test the connection and time a round trip (`echo` on 3.1+, `show version` before).",
         annotations(title = "Echo (connection test)", read_only_hint = true, open_world_hint = false),
         output_schema = out::<EchoOut>()
     )]
@@ -676,7 +676,7 @@ impl HaproxyMcp {
 
     /// Reloads HAProxy through its master CLI.
     #[tool(
-        description = "Reload via the master CLI: new workers read the configuration, old ones finish their connections. Says whether it worked, what runtime changes it dropped (see preview_reload first), which old workers still drain.",
+        description = "Reload via the master CLI: new workers read the configuration, old ones finish their connections. Says whether it worked, the runtime changes it dropped (preview_reload: before), old workers still draining.",
         annotations(title = "Reload HAProxy", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ReloadOut>()
     )]

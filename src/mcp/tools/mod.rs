@@ -8,6 +8,7 @@ use super::handler::HaproxyMcp;
 
 mod backends;
 mod certificates;
+mod cookies;
 mod frontends;
 mod health;
 mod links;
@@ -44,6 +45,7 @@ impl Toolset {
                 HaproxyMcp::servers_router()
                     + HaproxyMcp::backends_router()
                     + HaproxyMcp::frontends_router()
+                    + HaproxyMcp::cookies_router()
             }
             Self::Sessions => HaproxyMcp::sessions_router(),
             Self::Maps => HaproxyMcp::maps_router(),

@@ -88,7 +88,7 @@ fn process(p: &ProcEntry) -> ProcessOut {
 impl HaproxyMcp {
     /// The master's process view and the startup messages.
     #[tool(
-        description = "Master CLI `show proc`: reloads, failed reloads, workers, old workers still draining and since when; startup warnings (`show startup-logs`).",
+        description = "Master CLI `show proc`: reloads, failed reloads, workers, old workers still draining and since when; startup warnings.",
         annotations(title = "Show processes", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ProcessesOut>()
     )]

@@ -264,11 +264,11 @@ pub struct DrainArgs {
     pub backend: String,
     /// The server to drain.
     pub server: String,
-    /// Seconds to wait for its sessions to end (default 60).
+    /// Seconds to wait (default 60).
     #[serde(default)]
     #[schemars(range(min = 1, max = 3600))]
     pub timeout_secs: Option<u32>,
-    /// Once no session is left, put the server in maintenance.
+    /// Then put it in maintenance.
     #[serde(default)]
     pub set_maint: bool,
     /// Allow on the backend's last UP server.
@@ -416,7 +416,7 @@ pub struct DrainOut {
 impl HaproxyMcp {
     /// Add a dynamic server and (by default) put it into service.
     #[tool(
-        description = "Add a server at run time (`add server`; dynamic algorithms only): added in maint, then (unless enable=false) check enabled and set ready, each step reported (on failure: the state left, how to undo). Lost on reload.",
+        description = "Add a server at run time (dynamic algorithms only): in maint, then checks on and ready unless enable=false; each step reported, on failure the state left and how to undo. Lost on reload.",
         annotations(title = "Add server", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<AddServerOut>()
     )]

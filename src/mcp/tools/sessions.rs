@@ -315,7 +315,7 @@ fn detail_summary(target: &str, d: &SessionDetailOut) -> String {
 impl HaproxyMcp {
     /// Lists sessions, filtered and limited.
     #[tool(
-        description = "Sessions: id, client, frontend, backend, server, age, oldest first; filters below. Ids feed show_session and shutdown_session.",
+        description = "Sessions: id, client, frontend, backend, server, age, oldest first. Ids feed show_session and shutdown_session.",
         annotations(title = "Show sessions", read_only_hint = true, open_world_hint = false),
         output_schema = out::<SessionsOut>()
     )]
@@ -394,7 +394,7 @@ impl HaproxyMcp {
 
     /// Kills every session on one server.
     #[tool(
-        description = "Kill every session of a server: connections close at once, requests in flight are lost. Typically after maint, to move long-lived connections.",
+        description = "Kill every session of a server: connections close at once, requests in flight are lost. Typically after maint, for long-lived connections.",
         annotations(title = "Shut down a server's sessions", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ShutdownOut>()
     )]

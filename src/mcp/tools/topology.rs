@@ -590,7 +590,7 @@ impl HaproxyMcp {
 
     /// One backend with its servers.
     #[tool(
-        description = "One backend in full: status, mode, algorithm, sessions, queue, errors, and each server's address, state, weight, check, sessions.",
+        description = "One backend in full: status, mode, algorithm, sessions, queue, errors; each server's address, state, weight, check, sessions.",
         annotations(title = "Get backend", read_only_hint = true, open_world_hint = false),
         output_schema = out::<BackendDetailOut>()
     )]
@@ -758,7 +758,7 @@ impl HaproxyMcp {
 
     /// `show servers state`, typed.
     #[tool(
-        description = "Raw `show servers state` rows, decoded (ids, address, states, weights, check and agent state, FQDN). Prefer list_servers.",
+        description = "Raw `show servers state` rows, decoded (ids, address, states, weights, checks, agent, FQDN). Prefer list_servers.",
         annotations(title = "Show servers state", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersStateOut>()
     )]

@@ -6,7 +6,7 @@
 //! key never passes through the assistant, and never appears in an answer, a log line, an audit
 //! record or an error: the answer and the audit carry the SHA-256 of what was sent.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 mod ca_file;
 mod crl_file;
@@ -25,6 +25,7 @@ use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, truncate};
 use crate::mcp::cert_inventory::{self, CertEntry, days_left, expiry_problems, now_epoch};
 use crate::mcp::explain::{Subject, checked, list_or_none};
 use crate::mcp::handler::HaproxyMcp;
+use crate::mcp::secret_file;
 use crate::mcp::targets::Target;
 
 /// Largest certificate file read (a leaf, three intermediates and a 4096-bit key are ~10 KB).
@@ -210,37 +211,7 @@ fn rotation_problems(
 /// turns it into payload lines: CRs and blank lines dropped (a blank line would end HAProxy's
 /// payload). Errors never quote the file's content.
 fn read_pem(dir: &Path, file: &str) -> Result<(PathBuf, Vec<String>), String> {
-    let rel = Path::new(file);
-    if file.is_empty()
-        || rel.is_absolute()
-        || rel
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        return Err(format!(
-            "file {file:?} must be a path relative to the certificates folder, without `..`"
-        ));
-    }
-    let path = dir
-        .join(rel)
-        .canonicalize()
-        .map_err(|e| format!("cannot open {file:?} in the certificates folder: {e}"))?;
-    if !path.starts_with(dir) {
-        return Err(format!(
-            "{file:?} leads outside the certificates folder (through a link)"
-        ));
-    }
-    let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read {file:?}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("{file:?} is not a file"));
-    }
-    if meta.len() > MAX_PEM_FILE_BYTES {
-        return Err(format!(
-            "{file:?} is {} bytes; a certificate file is at most {MAX_PEM_FILE_BYTES}",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {file:?}: {e}"))?;
+    let (path, bytes) = secret_file::read_in_folder(dir, file, MAX_PEM_FILE_BYTES)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| format!("{file:?} is not a PEM file (it is not text)"))?;
     let lines: Vec<String> = text

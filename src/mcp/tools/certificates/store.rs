@@ -72,7 +72,7 @@ pub struct RemoveCertArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// The certificate, as list_certificates names it.
+    /// As list_certificates names it.
     pub certificate: String,
 }
 

@@ -341,7 +341,7 @@ impl HaproxyMcp {
 
     /// Scheduler, polling and memory counters from `show activity`.
     #[tool(
-        description = "Low-level activity counters (loops, wakeups, tasks, per thread), for CPU or event-loop problems.",
+        description = "Low-level activity counters (loops, wakeups, tasks, per thread) for CPU or event-loop problems.",
         annotations(title = "Show activity counters", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ActivityOut>()
     )]
