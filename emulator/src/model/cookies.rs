@@ -8,6 +8,10 @@
 //! computed ones. The model computes the cookie when it renders the row, which is what HAProxy's
 //! recomputation on every key, flag and address change amounts to.
 //!
+//! `add server` computes the new server's cookie from 3.0 on (warning `Ignoring cookie as HTTP
+//! mode is disabled.` outside HTTP mode); before, the server has none until HAProxy next
+//! computes them.
+//!
 //! Not modelled: a configuration that enables dynamic cookies itself (the seed's cookies are
 //! taken for servers' own), and 3.0+'s `Not available.` for proxies in other modes than tcp
 //! and http (the model has no others).
@@ -30,6 +34,9 @@ impl DynamicCookies {
     /// The cookie `server` shows now, when HAProxy computed one for it: `None` leaves the
     /// seeded `cookie` cell (a server's own cookie, or nothing).
     pub fn cookie_of(&self, server: &Server, seeded: &str) -> Option<String> {
+        if server.dyncookie_pending {
+            return None;
+        }
         self.cookie_for(&server.addr, server.port, seeded)
     }
 
@@ -63,7 +70,8 @@ impl Model {
         let Some(at) = self.backend_index(name) else {
             return Reply::line("No such backend.");
         };
-        let cookies = &mut self.proxies[at].dynamic_cookies;
+        let proxy = &mut self.proxies[at];
+        let cookies = &mut proxy.dynamic_cookies;
         match verb {
             "enable" => cookies.enabled = true,
             "disable" => cookies.enabled = false,
@@ -71,6 +79,12 @@ impl Model {
                 "" => return Reply::line("String value expected."),
                 key => cookies.key = Some(key.to_owned()),
             },
+        }
+        if verb != "disable" {
+            // HAProxy computes every server's cookie again.
+            for server in &mut proxy.servers {
+                server.dyncookie_pending = false;
+            }
         }
         Reply::Body(Vec::new())
     }

@@ -116,6 +116,10 @@ pub struct Server {
     pub last_change: Duration,
     /// Added by `add server` (not one the seed recorded).
     pub added: bool,
+    /// Added by `add server` before 3.0, which computes no dynamic cookie for it: it gets one
+    /// only when HAProxy next computes them (`enable dynamic-cookie`, a new key, a new
+    /// address).
+    pub dyncookie_pending: bool,
     /// The server it tracks (`track backend/server`: the `tracked` column), whose state it
     /// follows.
     pub tracks: Option<(String, String)>,

@@ -273,6 +273,7 @@ fn server_from(stat: Row, state: Row, uptime: Duration) -> Server {
             && admin_state & super::proxies::admin::MAINT == 0,
         last_change: uptime.saturating_sub(Duration::from_secs(since)),
         added: false,
+        dyncookie_pending: false,
         tracks: stat
             .get("tracked")
             .split_once('/')

@@ -274,6 +274,10 @@ impl Model {
                 } else {
                     format!("IP changed from '{old_addr}' to '{addr}'")
                 };
+                if old_addr != *addr || port.is_some_and(|p| p != server.port) {
+                    // HAProxy computes the server's dynamic cookie again.
+                    server.dyncookie_pending = false;
+                }
                 match port {
                     Some(p) if p != server.port => {
                         message
@@ -552,17 +556,31 @@ impl Model {
             checks_fail: false,
             last_change: now,
             added: true,
+            dyncookie_pending: self.version < Version::new(3, 0, 0),
             tracks: None,
             stat,
             state,
         };
         server.settle(now);
+        // From 3.0 a new server gets its dynamic cookie at once, and outside HTTP mode HAProxy
+        // warns that it will not be used.
+        let ignored_cookie = !server.dyncookie_pending
+            && proxy.dynamic_cookies.cookie_of(&server, "").is_some()
+            && proxy
+                .backend
+                .as_ref()
+                .is_some_and(|b| b.get("mode") != "http");
         // HAProxy appends to a configuration backend's list, but links a backend made at
         // runtime backwards (it never gets PR_FL_CHECKED): its newest server comes first.
         if proxy.runtime {
             proxy.servers.insert(0, server);
         } else {
             proxy.servers.push(server);
+        }
+        if ignored_cookie {
+            return Reply::line(
+                "Ignoring cookie as HTTP mode is disabled.\nNew server registered.",
+            );
         }
         Reply::line("New server registered.")
     }
