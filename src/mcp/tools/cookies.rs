@@ -183,14 +183,14 @@ impl HaproxyMcp {
             Some(file) => {
                 let Some(dir) = self.settings().certificates_dir.clone() else {
                     return Err(fail(
-                        "A dynamic-cookie key is read from a file in the certificates folder, and this server was started without one. Start it with --certificates-dir <folder> (or HAPROXY_MCP_CERTIFICATES_DIR) and put the key there. Nothing was sent.".to_owned(),
+                        "A dynamic-cookie key is read from a file in the certificates folder, and this server was started without one. Start it with --certificates-dir <folder> (or HAPROXY_MCP_CERTIFICATES_DIR), put the key there and name its file in key_file. Nothing was sent.".to_owned(),
                     ));
                 };
                 let file = file.to_owned();
                 let read = tokio::task::spawn_blocking(move || read_key(&dir, &file))
                     .await
                     .unwrap_or_else(|e| Err(format!("reading the key file failed ({e})")));
-                Some(read.map_err(|m| fail(format!("{m}. Nothing was sent.")))?)
+                Some(read.map_err(|m| fail(format!("key_file: {m}. Nothing was sent.")))?)
             }
         };
         let before = backend_stat(t, &be).await?;
