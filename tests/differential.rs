@@ -348,6 +348,16 @@ const VOLATILE: &[Volatile] = &[
     },
     Volatile {
         scope: Scope::ShowStat,
+        fields: &["dynamic cookie"],
+        when: When::Always,
+        why: "a server's dynamic cookie (16 hex digits in `cookie`) is the XXH64 of the key, its \
+              address and its port, and the stand-in application's port differs from one run \
+              to the next (the model's computation is compared with HAProxy's on the same \
+              ports by emulator/tests/model_vs_recordings.rs and the differential sequences). \
+              A server's own cookie, and whether the cell is empty, are compared",
+    },
+    Volatile {
+        scope: Scope::ShowStat,
         fields: &["status check progress"],
         when: When::Always,
         why: "the ` N/M` after `UP`/`DOWN` while a server's checks climb towards rise or fall \
@@ -1091,6 +1101,15 @@ fn compare_stat(d: &mut Diffs, env: &Env, rec: &str, live: &str) -> bool {
                 if rv.is_empty() != lv.is_empty() {
                     push(d, format!("{what} (empty or not)"), rv, lv);
                 }
+                continue;
+            }
+            let dynamic_cookie =
+                |v: &str| v.len() == 16 && v.bytes().all(|b| b.is_ascii_hexdigit());
+            if col == "cookie"
+                && dynamic_cookie(rv)
+                && dynamic_cookie(lv)
+                && rule(env, Scope::ShowStat, "dynamic cookie")
+            {
                 continue;
             }
             if col == "last_agt"

@@ -1695,6 +1695,126 @@ async fn a_crl_file_is_replaced_all_or_nothing() {
     );
 }
 
+/// rotate_certificate with create=true makes a new CA file (or a CRL file, from a PEM holding
+/// a revocation list) all or nothing, and remove_certificate deletes it again; a name taken, a
+/// PEM with a private key, and a file a bind verifies with are refused and change nothing.
+/// Every effect is read back from HAProxy's own `show ssl ca-file|crl-file`.
+#[tokio::test]
+async fn new_ca_and_crl_files_are_created_and_deleted_all_or_nothing() {
+    let Some(TlsSetup {
+        certs,
+        hap,
+        h,
+        audit_path,
+        ..
+    }) = TlsSetup::start("new_ca_and_crl_files_are_created_and_deleted_all_or_nothing").await
+    else {
+        return;
+    };
+    let v = hap.version();
+    let conf = hap.conf_dir();
+    let new_ca = format!("{conf}/clients-ca.pem");
+    let new_crl = format!("{conf}/clients-crl.pem");
+    let cas = || hap.raw("show ssl ca-file");
+    let crls = || hap.raw("show ssl crl-file");
+
+    // A CA file from the test root: created, one certificate, read back.
+    let out = h
+        .ok(
+            "rotate_certificate",
+            json!({"certificate": new_ca, "file": "ca.pem", "create": true}),
+        )
+        .await;
+    assert_eq!(out["certificate"], new_ca.as_str(), "{v}: {out}");
+    assert!(
+        cas().contains(&format!("{new_ca} - 1 certificate(s)")),
+        "{v}: {}",
+        cas()
+    );
+    let raw = hap.raw(&format!("show ssl ca-file {new_ca}"));
+    assert!(raw.contains("Status: Unused"), "{v}: {raw}");
+    // Its name is taken now: refused before anything is sent.
+    let e = h
+        .err(
+            "rotate_certificate",
+            json!({"certificate": new_ca, "file": "ca.pem", "create": true}),
+        )
+        .await;
+    assert!(e.contains("already exists"), "{v}: {e}");
+
+    // A PEM with a private key never becomes a CA file.
+    let e = h
+        .err(
+            "rotate_certificate",
+            json!({"certificate": format!("{conf}/keyed.pem"), "file": "site.pem", "create": true}),
+        )
+        .await;
+    assert!(
+        e.contains("private key") && e.contains("Nothing was sent"),
+        "{v}: {e}"
+    );
+    assert!(!cas().contains("keyed.pem"), "{v}");
+
+    // A file HAProxy reads nothing from: the new file is deleted again.
+    std::fs::write(
+        certs.path().join("no-ca.pem"),
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let broken = format!("{conf}/broken-ca.pem");
+    let e = h
+        .err(
+            "rotate_certificate",
+            json!({"certificate": broken, "file": "no-ca.pem", "create": true}),
+        )
+        .await;
+    assert!(e.contains("deleted again"), "{v}: {e}");
+    assert!(!cas().contains("broken-ca.pem"), "{v}: {}", cas());
+    assert!(!cas().contains("# transaction"), "{v}: {}", cas());
+
+    // A CRL file: the kind is read from the PEM.
+    let out = h
+        .ok(
+            "rotate_certificate",
+            json!({"certificate": new_crl, "file": "crl.pem", "create": true}),
+        )
+        .await;
+    assert_eq!(out["certificate"], new_crl.as_str(), "{v}: {out}");
+    assert!(crls().contains(&new_crl), "{v}: {}", crls());
+    let raw = hap.raw(&format!("show ssl crl-file {new_crl}"));
+    assert!(
+        raw.contains("Certificate Revocation List #1:"),
+        "{v}: {raw}"
+    );
+
+    // Deleting: the new files go; the CA file fe_https verifies clients with stays.
+    let r = h
+        .call("remove_certificate", json!({"certificate": new_ca}))
+        .await;
+    assert_eq!(r.is_error, Some(false), "{v}: {}", support::mcp::text(&r));
+    assert!(!cas().contains(&new_ca), "{v}: {}", cas());
+    h.ok("remove_certificate", json!({"certificate": new_crl}))
+        .await;
+    assert!(!crls().contains(&new_crl), "{v}: {}", crls());
+    let used = format!("{conf}/ca.pem");
+    let e = h
+        .err("remove_certificate", json!({"certificate": used}))
+        .await;
+    assert!(
+        e.contains("in use") && e.contains("Nothing was changed"),
+        "{v}: {e}"
+    );
+    assert!(cas().contains(&used), "{v}: {}", cas());
+
+    // The audit records the calls, never a key.
+    let audit = std::fs::read_to_string(&audit_path).unwrap();
+    assert!(audit.contains("clients-ca.pem"), "{v}");
+    assert!(
+        !audit.contains("PRIVATE KEY") && !e.contains("PRIVATE KEY"),
+        "{v}"
+    );
+}
+
 /// A master CLI target pinned to a worker's pid (`!<pid>`) loses that worker with every reload:
 /// `reload` says so at once instead of waiting for an answer that cannot come, and the next
 /// worker command's error says why and what to set instead. HAProxy's own process list shows

@@ -344,9 +344,11 @@ fn check(f: &Fixture) -> Outcome {
                 "{ctx}: {l:?}"
             );
         }
-        ["show", "ssl", "ca-file", _] => {
+        // A new CA file has no certificate yet (HAProxy prints nothing for it).
+        ["show", "ssl", "ca-file", name] => {
             let c = expect!(ssl::parse_ca_file_details(r));
-            assert_eq!(c.len(), 1, "{ctx}");
+            let expected = usize::from(!name.ends_with("/new-ca.pem"));
+            assert_eq!(c.len(), expected, "{ctx}");
         }
         ["show", "ssl", "crl-file"] => {
             let l = expect!(ssl::parse_store_list(r));
@@ -358,6 +360,10 @@ fn check(f: &Fixture) -> Outcome {
             let f = expect!(ssl::parse_crl_details(r));
             assert_eq!(f.filename, *name, "{ctx}");
             match f.lists.as_slice() {
+                // A new, empty CRL file.
+                [] if name.ends_with("/new-crl.pem") => {
+                    assert_eq!(f.status.as_deref(), Some("Empty"), "{ctx}: {f:?}")
+                }
                 [] => assert!(name.starts_with('*'), "{ctx}: {f:?}"),
                 [crl] => {
                     assert_eq!(

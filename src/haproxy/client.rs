@@ -898,6 +898,28 @@ impl RuntimeClient {
         self.run(Command::del_ssl_cert(name)).await.map(drop)
     }
 
+    /// `new ssl ca-file <name>`, or with `crl` `new ssl crl-file <name>`: an empty file.
+    pub async fn new_ssl_trust_file(
+        &self,
+        name: &TlsFileName,
+        crl: bool,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::new_ssl_trust_file(name, crl))
+            .await
+            .map(drop)
+    }
+
+    /// `del ssl ca-file|crl-file <name>`: forget a file nothing uses.
+    pub async fn del_ssl_trust_file(
+        &self,
+        name: &TlsFileName,
+        crl: bool,
+    ) -> Result<(), RuntimeError> {
+        self.run(Command::del_ssl_trust_file(name, crl))
+            .await
+            .map(drop)
+    }
+
     /// `add ssl crt-list <list> <<` + `line`: serve a committed certificate on the list's binds.
     /// Answers HAProxy's warnings, if it printed any before `Success!`.
     pub async fn add_crt_list_line(

@@ -322,6 +322,18 @@ async def main(binary, version):
             out = await ok("rotate_certificate", certificate="/usr/local/etc/haproxy/tls/crl.pem",
                            file="crl.pem")
             assert out["after"]["subject"], out
+            # New CA and CRL files, made and deleted again; a file a bind uses stays.
+            for name, file in (("clients-ca.pem", "ca.pem"), ("clients-crl.pem", "crl.pem")):
+                path = "/usr/local/etc/haproxy/tls/" + name
+                out = await ok("rotate_certificate", certificate=path, file=file, create=True)
+                assert out["after"]["subject"], out
+                inventory = await ok("list_certificates", limit=50)
+                assert path in json.dumps(inventory), inventory
+                await ok("remove_certificate", certificate=path)
+                inventory = await ok("list_certificates", limit=50)
+                assert path not in json.dumps(inventory), inventory
+            await err("remove_certificate", "in use",
+                      certificate="/usr/local/etc/haproxy/tls/ca.pem")
 
             # ---- the master CLI: a reload drops the runtime changes ---------------------------
             got = await ok("get_server", backend="be_app", server="app1")

@@ -285,7 +285,10 @@ impl Model {
             (verb, object),
             ("show" | "set" | "commit" | "abort" | "new" | "del", "cert")
                 | ("show" | "add" | "del", "crt-list")
-                | ("show" | "set" | "commit" | "abort", "ca-file" | "crl-file")
+                | (
+                    "show" | "set" | "commit" | "abort" | "new" | "del",
+                    "ca-file" | "crl-file"
+                )
         ) || (verb, object) == ("show", "sni") && version >= Version::new(3, 2, 0);
         if !modelled {
             return Reply::NotModelled;

@@ -302,6 +302,11 @@ impl Tls {
             .map(|n| n.trim_start_matches('*'))
             .unwrap_or("");
         let instances = self.trust_instances(kind, name);
+        // CA and CRL files share one tree in HAProxy: a name is taken across both.
+        let taken_by_other = match kind {
+            Kind::Ca => self.crl_files.has(name),
+            Kind::Crl => self.ca_files.has(name),
+        };
         let files = match kind {
             Kind::Ca => &mut self.ca_files,
             Kind::Crl => &mut self.crl_files,
@@ -310,6 +315,8 @@ impl Tls {
             "show" => files.show(version, args, instances),
             "set" => files.set(version, args, payload),
             "commit" => files.commit(args, instances),
+            "new" => files.create(args, taken_by_other),
+            "del" => files.delete(version, args, instances),
             _ => files.abort(args),
         }
     }

@@ -111,9 +111,16 @@ impl TrustFiles {
                 None => return not_found(),
             },
         };
-        // A store with no object still shows (`set ssl crl-file` with a certificate only).
+        // A file made by `new` has no store until a commit fills it: HAProxy says `Empty` for a
+        // CRL file and prints nothing at all for a CA file (its header goes out with the first
+        // certificate). A store with no revocation list still shows (`set ssl crl-file` with a
+        // certificate only).
+        let empty = file.objects.is_empty();
+        if empty && self.kind == Kind::Ca {
+            return Reply::Body(Vec::new());
+        }
         let used = instances + file.direct_uses > 0;
-        let status = staging::status(version, false, pending, used);
+        let status = staging::status(version, empty, pending, used);
         let mut out = format!(
             "Filename: {}{}\nStatus: {status}\n",
             if pending { "*" } else { "" },
@@ -188,6 +195,67 @@ impl TrustFiles {
             *file = new;
         }
         Reply::Body(format!("Committing {name}{dots}\nSuccess!\n").into_bytes())
+    }
+
+    /// `new ssl ca-file|crl-file <name>`: an empty file, unused until a crt-list line names
+    /// it. `taken` tells whether a file of the other kind has the name (HAProxy keeps CA and
+    /// CRL files in one tree).
+    pub fn create(&mut self, args: &[&str], taken: bool) -> Reply {
+        let Some(&name) = args.first() else {
+            return Reply::line(format!("'new ssl {}' expects a filename", self.kind.noun()));
+        };
+        if taken || self.file(name).is_some() {
+            return Reply::line(format!(
+                "{} file '{name}' already exists!",
+                self.kind.short()
+            ));
+        }
+        self.files.push(TrustFile {
+            path: name.to_owned(),
+            objects: Vec::new(),
+            direct_uses: 0,
+        });
+        Reply::line(format!("New {} file created '{name}'!", self.kind.short()))
+    }
+
+    /// `del ssl ca-file|crl-file <name>`: only a file no bind uses, without an open
+    /// transaction.
+    pub fn delete(&mut self, version: Version, args: &[&str], instances: usize) -> Reply {
+        let Some(&name) = args.first() else {
+            let what = match self.kind {
+                Kind::Ca => "a CA file name",
+                Kind::Crl => "a CRL file name",
+            };
+            return Reply::line(format!("'del ssl {}' expects {what}", self.kind.noun()));
+        };
+        let short = self.kind.short();
+        let refused = |why: String| {
+            Reply::Body(format!("Can't remove the {short} file: {why}\n").into_bytes())
+        };
+        if self.transaction.as_ref().is_some_and(|t| t.path == name) {
+            return refused(format!("ongoing transaction for the {short} file '{name}'"));
+        }
+        // 2.6 ends these reasons with a line break of their own, before the message's.
+        let eol = if version < Version::new(3, 0, 0) {
+            "\n"
+        } else {
+            ""
+        };
+        let Some(at) = self.files.iter().position(|f| f.path == name) else {
+            return refused(format!("{short} file '{name}' doesn't exist!{eol}"));
+        };
+        if instances + self.files[at].direct_uses > 0 {
+            return refused(format!(
+                "{short} file '{name}' in use, can't be deleted!{eol}"
+            ));
+        }
+        self.files.remove(at);
+        Reply::line(format!("{short} file '{name}' deleted!"))
+    }
+
+    /// Whether a file is named `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.file(name).is_some()
     }
 
     /// `abort ssl ca-file|crl-file <name>`.

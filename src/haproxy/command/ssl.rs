@@ -1,9 +1,15 @@
 //! The TLS store: certificates, crt-lists, CA and CRL files (`show ssl …`), and the certificate
 //! transaction that replaces one without a reload (`set` / `commit` / `abort ssl cert`), new and
-//! deleted certificates (`new` / `del ssl cert`) and crt-list lines (`add` / `del ssl crt-list`).
+//! deleted certificates (`new` / `del ssl cert`), CA and CRL files (`new` / `del ssl
+//! ca-file|crl-file`) and crt-list lines (`add` / `del ssl crt-list`).
 
 use super::args::{CrtListLine, TlsFileName};
 use super::{Access, Command, Expect, Payload};
+
+/// The Runtime API's noun for a CA file or (`crl`) a CRL file.
+fn trust_noun(crl: bool) -> &'static str {
+    if crl { "crl-file" } else { "ca-file" }
+}
 
 impl Command {
     /// `show ssl cert`: every certificate file, and the open transaction.
@@ -163,6 +169,27 @@ impl Command {
             Access::Mutation,
             Expect::MessageWith(&["' deleted!"]),
             ["del", "ssl", "cert", name.as_str()],
+        )
+    }
+
+    /// `new ssl ca-file <name>` (`crl` false) or `new ssl crl-file <name>`: an empty file, to be
+    /// filled with `set` and committed before a crt-list line names it (`New CA file created
+    /// '<name>'!`).
+    pub fn new_ssl_trust_file(name: &TlsFileName, crl: bool) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["New CA file created", "New CRL file created"]),
+            ["new", "ssl", trust_noun(crl), name.as_str()],
+        )
+    }
+
+    /// `del ssl ca-file|crl-file <name>`: forget a file no bind or crt-list line uses (`CA file
+    /// '<name>' deleted!`).
+    pub fn del_ssl_trust_file(name: &TlsFileName, crl: bool) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::MessageWith(&["' deleted!"]),
+            ["del", "ssl", trust_noun(crl), name.as_str()],
         )
     }
 

@@ -210,6 +210,12 @@ pub fn parse_cert_details(text: &str) -> Result<CertDetails, ParseError> {
 /// Parses `show ssl ca-file <name>`: one [`CertDetails`] per `Certificate #n:` block, each with
 /// the file's name.
 pub fn parse_ca_file_details(text: &str) -> Result<Vec<CertDetails>, ParseError> {
+    // A CA file made by `new ssl ca-file` and not filled yet: HAProxy prints nothing at all
+    // (its `Filename:` and `Status: Empty` lines go out with the first certificate, and there
+    // is none; seen on 2.6.12 and 3.2.26).
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
     parse_blocks(text)
 }
 
@@ -640,6 +646,13 @@ mod tests {
             no_chain.chain_gaps().is_empty(),
             "a leaf without chain has no gap to check"
         );
+    }
+
+    #[test]
+    fn a_new_empty_ca_file_is_an_empty_reply() {
+        assert_eq!(parse_ca_file_details("").unwrap(), Vec::new());
+        assert_eq!(parse_ca_file_details("\n").unwrap(), Vec::new());
+        assert!(parse_ca_file_details("garbage\n").is_err());
     }
 
     #[test]

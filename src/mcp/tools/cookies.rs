@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::out;
 use crate::haproxy::command::args::{ProxyName, SecretWord};
 use crate::haproxy::parse::stat::{StatKind, StatReport};
-use crate::mcp::answer::{Answer, ToolError, ToolResult};
+use crate::mcp::answer::{Answer, ToolError, ToolResult, Truncation, first_and_more, truncate};
 use crate::mcp::explain::{Subject, checked};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::rails::changeable_proxy;
@@ -26,6 +26,8 @@ use crate::mcp::views::backend_stat;
 const MAX_KEY_FILE_BYTES: u64 = 4096;
 /// Longest key sent.
 const MAX_KEY_BYTES: usize = 256;
+/// Most servers an answer lists (a backend may have thousands); the counts cover them all.
+const SHOWN_SERVERS: usize = 20;
 
 /// Arguments of set_dynamic_cookies.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -71,8 +73,10 @@ pub struct DynamicCookiesOut {
     /// The cookie the backend inserts (its configuration's `cookie <name>`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cookie_name: Option<String>,
-    /// Each server's cookie before and after.
+    /// Each server's cookie before and after, in HAProxy's order, up to 20.
     pub servers: Vec<ServerCookie>,
+    /// How many servers there are and whether some were left out.
+    pub servers_shown: Truncation,
     /// What the operator should know (no cookie inserted, shared cookies, persistence lost).
     pub warnings: Vec<String>,
 }
@@ -129,19 +133,21 @@ fn warnings(
             "No server has a cookie: {backend} may have no key yet (HAProxy never shows it). Give one with key_file."
         ));
     }
-    let mut shared: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut shared: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for s in servers {
         if let Some(c) = &s.after {
-            match shared.iter_mut().find(|(v, _)| v == c) {
-                Some((_, names)) => names.push(&s.server),
-                None => shared.push((c, vec![&s.server])),
-            }
+            shared.entry(c).or_default().push(s.server.clone());
         }
     }
-    for (_, names) in shared.iter().filter(|(_, n)| n.len() > 1) {
+    let groups: Vec<String> = shared
+        .values()
+        .filter(|n| n.len() > 1)
+        .map(|names| first_and_more(names, 5, ", "))
+        .collect();
+    if !groups.is_empty() {
         out.push(format!(
             "{} share one cookie (same address and port): a client stuck to one may be sent to another.",
-            names.join(", ")
+            first_and_more(&groups, 3, "; ")
         ));
     }
     if servers
@@ -160,7 +166,7 @@ fn warnings(
 impl HaproxyMcp {
     /// Turns a backend's dynamic cookies on or off and sets their key.
     #[tool(
-        description = "Turn a backend's dynamic persistence cookies on or off, or set their secret key (share one across load balancers). Answers each server's cookie before and after. Lost on reload.",
+        description = "A backend's dynamic persistence cookies: on/off, or their secret key (share one across load balancers). Answers each server's cookie before and after. Lost on reload.",
         annotations(title = "Set dynamic cookies", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<DynamicCookiesOut>()
     )]
@@ -249,13 +255,15 @@ impl HaproxyMcp {
         let with_cookie = servers.iter().filter(|s| s.after.is_some()).count();
         let changed = servers.iter().filter(|s| s.after != s.before).count();
         let key_sha256 = key.map(|(_, sha)| sha);
+        let total = servers.len();
+        let (servers, servers_shown) = truncate(servers, SHOWN_SERVERS);
         let mut summary = format!("[{}] {}", t.name, steps.join("; "));
         if let Some(sha) = &key_sha256 {
             summary.push_str(&format!(" (key sha256 {sha}…)"));
         }
         summary.push_str(&format!(
             ". Read back: {with_cookie} of {} server(s) of {be} have a cookie, {changed} changed. Runtime only: a reload restores the configuration's setting.",
-            servers.len()
+            total
         ));
         for w in &warnings {
             summary.push(' ');
@@ -270,6 +278,7 @@ impl HaproxyMcp {
                 key_sha256,
                 cookie_name,
                 servers,
+                servers_shown,
                 warnings,
             },
         ))
@@ -296,6 +305,15 @@ mod tests {
         assert!(w[0].contains("no `cookie <name>"), "{w:?}");
         assert!(
             w.iter().any(|l| l.starts_with("a, b share one cookie")),
+            "{w:?}"
+        );
+        // Thousands of servers at one address: the warning names a few.
+        let many: Vec<ServerCookie> = (0..12)
+            .map(|i| server(&format!("s{i}"), None, Some("x")))
+            .collect();
+        let w = warnings(&be, Some("SRV"), &many, Some(true), true);
+        assert!(
+            w[0].contains("s0, s1, s2, s3, s4, and 7 more share one cookie"),
             "{w:?}"
         );
         // A new key while cookies were given out: persistence is lost once.

@@ -578,7 +578,7 @@ impl HaproxyMcp {
 
     /// Adds an ACL pattern.
     #[tool(
-        description = "Add a pattern to an ACL, e.g. an IP or network to block. HAProxy checks it against the ACL's type and does not check duplicates.",
+        description = "Add a pattern to an ACL, e.g. an IP or network to block. HAProxy checks its type, not duplicates.",
         annotations(title = "Add ACL pattern", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]

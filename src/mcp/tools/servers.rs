@@ -720,7 +720,7 @@ impl HaproxyMcp {
 
     /// Change a server's address and port.
     #[tool(
-        description = "Change a server's address (and port), or the name its resolvers look up (`fqdn`): new connections go there, existing ones stay. On 3.0+ a read right after may show the old one.",
+        description = "Change a server's address (and port), or the name its resolvers look up (`fqdn`): new connections go there, existing ones stay. On 3.0+ an immediate read may show the old one.",
         annotations(title = "Set server address", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<AddrOut>()
     )]

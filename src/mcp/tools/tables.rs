@@ -614,7 +614,7 @@ impl HaproxyMcp {
 
     /// Creates or updates a stick-table entry.
     #[tool(
-        description = "Create or update a stick-table entry, e.g. gpc0 to flag a client. Data types the table does not store are refused before anything changes.",
+        description = "Create or update a stick-table entry, e.g. gpc0 to flag a client. Data types the table does not store are refused.",
         annotations(title = "Set stick-table entry", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<TableDone>()
     )]

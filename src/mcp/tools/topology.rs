@@ -483,7 +483,7 @@ fn frontends_only() -> StatFilter {
 impl HaproxyMcp {
     /// The frontends: status, sessions, limit, rates, mode.
     #[tool(
-        description = "Frontends: status (OPEN/FULL/PAUSED/STOP), mode, sessions against their limit, session and request rates, request errors.",
+        description = "Frontends: status (OPEN/FULL/PAUSED/STOP), mode, sessions vs limit, session and request rates, request errors.",
         annotations(title = "List frontends", read_only_hint = true, open_world_hint = false),
         output_schema = out::<FrontendsOut>()
     )]

@@ -85,6 +85,10 @@ impl TrustFile for CaFile {
         t.client.abort_ssl_ca_file(name).await
     }
 
+    async fn delete(t: &Target, name: &TlsFileName) -> Result<(), RuntimeError> {
+        t.client.del_ssl_trust_file(name, false).await
+    }
+
     async fn open_transaction(t: &Target) -> Option<String> {
         t.client.show_ca_files().await.ok()?.transaction
     }

@@ -101,6 +101,10 @@ impl TrustFile for CrlKind {
         t.client.abort_ssl_crl_file(name).await
     }
 
+    async fn delete(t: &Target, name: &TlsFileName) -> Result<(), RuntimeError> {
+        t.client.del_ssl_trust_file(name, true).await
+    }
+
     async fn open_transaction(t: &Target) -> Option<String> {
         t.client.show_crl_files().await.ok()?.transaction
     }

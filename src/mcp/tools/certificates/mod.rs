@@ -87,10 +87,13 @@ pub struct RotateArgs {
     /// Accept earlier expiry, chain gap, dropped names, not yet valid.
     #[serde(default)]
     pub force: bool,
+    /// New CA/CRL file (kind from the PEM).
+    #[serde(default)]
+    pub create: bool,
 }
 
-/// A certificate before or after the change.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+/// A certificate before or after the change (all empty: no certificate).
+#[derive(Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct CertBrief {
     /// Subject.
     pub subject: Option<String>,
@@ -276,6 +279,52 @@ fn sha256_hex(lines: &[String]) -> String {
         .collect()
 }
 
+/// rotate_certificate with `create`: a new CA file, or a CRL file when the PEM holds a
+/// revocation list, made and filled all or nothing. Refused before anything is sent when the
+/// name is taken (`certificates`: the certificate store's names) or the PEM holds a private key.
+async fn create_trust_file(
+    t: &Target,
+    name: &TlsFileName,
+    pem: Payload,
+    sent_sha256: String,
+    args: &RotateArgs,
+    certificates: Vec<String>,
+) -> ToolResult<RotateOut> {
+    let fail = |m: String| ToolError::new(format!("[{}] {m}", t.name));
+    let cas = checked(t, Subject::Nothing, t.client.show_ca_files().await).await?;
+    let crls = checked(t, Subject::Nothing, t.client.show_crl_files().await).await?;
+    let taken = certificates.iter().any(|n| n == name.as_str())
+        || cas.files.iter().any(|f| f.name == name.as_str())
+        || crls.names.iter().any(|n| n == name.as_str());
+    if taken {
+        return Err(fail(format!(
+            "{name} already exists in HAProxy's TLS store; call without create to replace it. Nothing was sent."
+        )));
+    }
+    if pem.lines().iter().any(|l| l.ends_with("PRIVATE KEY-----")) {
+        return Err(fail(format!(
+            "{} holds a private key, which a CA or CRL file never needs; give a PEM with only the CA certificates (or the revocation list). Nothing was sent.",
+            args.file
+        )));
+    }
+    let crl = pem.lines().iter().any(|l| l == "-----BEGIN X509 CRL-----");
+    let rotation = trust_file::Rotation {
+        name,
+        pem,
+        sent_sha256,
+        file: &args.file,
+        force: args.force,
+        created: true,
+        now: now_epoch(),
+    };
+    let made = t.client.new_ssl_trust_file(name, crl).await;
+    if crl {
+        trust_file::create::<crl_file::CrlKind>(t, rotation, made).await
+    } else {
+        trust_file::create::<ca_file::CaFile>(t, rotation, made).await
+    }
+}
+
 /// `set ssl cert <name>` with `pem`, then the uncommitted certificate read back (`show ssl cert
 /// *<name>`). On failure: the error, and whether our transaction is left open (the caller undoes
 /// it, and whatever else it did). A change another caller opened at the same moment, which 2.6
@@ -341,7 +390,7 @@ async fn abort(t: &Target, name: &TlsFileName) -> String {
 impl HaproxyMcp {
     /// The TLS inventory.
     #[tool(
-        description = "TLS certificates, soonest expiry first: subject, SANs, issuer, days left, chain; the crt-list lines, SNIs and (3.2+) frontends using each; CA and CRL files.",
+        description = "TLS certificates, soonest expiry first: subject, SANs, issuer, days left, chain; crt-list lines, SNIs and (3.2+) frontends using each; CA and CRL files.",
         annotations(title = "List certificates", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ListCertificatesOut>()
     )]
@@ -425,7 +474,7 @@ impl HaproxyMcp {
 
     /// Hot certificate rotation.
     #[tool(
-        description = "Replace a certificate, CA or CRL file without a reload, all or nothing: a PEM from the certificates folder, checked (key, later expiry, chain, names), committed, read back; aborted on any failure. Runtime only.",
+        description = "Replace a certificate, CA or CRL file without a reload, all or nothing: a PEM from the certificates folder, checked (key, later expiry, chain, names), committed, read back; aborted on any failure (create=true: a new CA/CRL file). Runtime only.",
         annotations(title = "Rotate certificate", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<RotateOut>()
     )]
@@ -445,6 +494,9 @@ impl HaproxyMcp {
             .await
             .map_err(|m| fail(format!("{m}. Nothing was sent.")))?;
         let store = checked(t, Subject::Nothing, t.client.show_ssl_certs().await).await?;
+        if args.create {
+            return create_trust_file(t, &name, pem, sent_sha256, &args, store.names).await;
+        }
         if !store.names.iter().any(|n| n == name.as_str()) {
             // CA and CRL files go through transactions of their own (`set ssl ca-file|crl-file`).
             let rotation = trust_file::Rotation {
@@ -453,6 +505,7 @@ impl HaproxyMcp {
                 sent_sha256,
                 file: &args.file,
                 force: args.force,
+                created: false,
                 now: now_epoch(),
             };
             let cas = checked(t, Subject::Nothing, t.client.show_ca_files().await).await?;

@@ -89,6 +89,47 @@ pub struct RemoveCertOut {
     pub served: CertBrief,
 }
 
+/// remove_certificate on a CA file or (`crl`) a CRL file: `del ssl ca-file|crl-file`, which
+/// HAProxy refuses while a bind or crt-list line uses the file or a change to it is open.
+async fn remove_trust_file(t: &Target, name: &TlsFileName, crl: bool) -> ToolResult<RemoveCertOut> {
+    let (what, keyword) = if crl {
+        ("CRL file", "crl-file")
+    } else {
+        ("CA file", "ca-file")
+    };
+    let result = t.client.del_ssl_trust_file(name, crl).await;
+    if let Err(e) = checked(t, Subject::Nothing, result).await {
+        return Err(e.with_note(format!(
+            "Nothing was changed. A {what} that binds verify with cannot go at run time: remove the crt-list lines naming it (`{keyword} {name}` in their options) first, or change the configuration and reload."
+        )));
+    }
+    let gone = if crl {
+        let crls = checked(t, Subject::Nothing, t.client.show_crl_files().await).await?;
+        !crls.names.iter().any(|n| n == name.as_str())
+    } else {
+        let cas = checked(t, Subject::Nothing, t.client.show_ca_files().await).await?;
+        !cas.files.iter().any(|f| f.name == name.as_str())
+    };
+    if !gone {
+        return Err(ToolError::new(format!(
+            "[{}] HAProxy answered that {what} {name} was deleted, but still lists it; read it with `show ssl {keyword}`.",
+            t.name
+        )));
+    }
+    Ok(Answer::new(
+        format!(
+            "[{}] {what} {name} deleted (read back: HAProxy no longer lists it). Runtime only: a reload loads it again if the configuration names it.",
+            t.name
+        ),
+        RemoveCertOut {
+            target: t.name.clone(),
+            certificate: name.to_string(),
+            removed_lines: Vec::new(),
+            served: CertBrief::default(),
+        },
+    ))
+}
+
 /// A crt-list line as HAProxy shows it (`<cert>:<n> [options] filters`).
 fn shown(e: &CrtListEntry) -> String {
     let mut s = match e.line {
@@ -345,7 +386,7 @@ impl HaproxyMcp {
 
     /// A certificate no longer served.
     #[tool(
-        description = "Stop serving a certificate without a reload: deletes its crt-list lines, then it; on a refusal (a bind's default or `crt`) the lines come back. Runtime only.",
+        description = "Stop serving a certificate without a reload: deletes its crt-list lines, then it; on a refusal (a bind's default or `crt`) the lines come back. Also deletes an unused CA/CRL file. Runtime only.",
         annotations(title = "Remove certificate", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<RemoveCertOut>()
     )]
@@ -358,9 +399,20 @@ impl HaproxyMcp {
         let name = TlsFileName::new(args.certificate.as_str()).map_err(|e| fail(e.to_string()))?;
         let store = checked(t, Subject::Nothing, t.client.show_ssl_certs().await).await?;
         if !store.names.iter().any(|n| n == name.as_str()) {
-            let (known, _) = truncate(store.names, 20);
+            let cas = checked(t, Subject::Nothing, t.client.show_ca_files().await).await?;
+            let crls = checked(t, Subject::Nothing, t.client.show_crl_files().await).await?;
+            if cas.files.iter().any(|f| f.name == name.as_str()) {
+                return remove_trust_file(t, &name, false).await;
+            }
+            if crls.names.iter().any(|n| n == name.as_str()) {
+                return remove_trust_file(t, &name, true).await;
+            }
+            let mut known = store.names;
+            known.extend(cas.files.into_iter().map(|f| f.name));
+            known.extend(crls.names);
+            let (known, _) = truncate(known, 20);
             return Err(fail(format!(
-                "HAProxy holds no certificate named {name}; it holds: {}. Nothing was changed.",
+                "HAProxy holds no certificate, CA or CRL file named {name}; it holds: {}. Nothing was changed.",
                 list_or_none(&known)
             )));
         }

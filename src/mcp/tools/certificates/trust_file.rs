@@ -1,7 +1,9 @@
 //! rotate_certificate on a file binds verify clients with — a CA file or a CRL file — through
 //! the transaction HAProxy keeps for each kind (`set` / `commit` / `abort ssl ca-file|crl-file`):
 //! the pending file is checked before the commit and the file read back after; any failure
-//! aborts. One flow for both kinds; [`TrustFile`] says what differs.
+//! aborts. One flow for both kinds; [`TrustFile`] says what differs. A new file is made empty
+//! (`new ssl ca-file|crl-file`) and filled by the same flow ([`create`]); any failure deletes
+//! it again.
 
 use super::{CertBrief, RotateOut};
 use crate::haproxy::RuntimeError;
@@ -36,6 +38,8 @@ pub(super) trait TrustFile {
     async fn commit(t: &Target, name: &TlsFileName) -> Result<(), RuntimeError>;
     /// `abort ssl <keyword> <name>`.
     async fn abort(t: &Target, name: &TlsFileName) -> Result<(), RuntimeError>;
+    /// `del ssl <keyword> <name>`.
+    async fn delete(t: &Target, name: &TlsFileName) -> Result<(), RuntimeError>;
     /// The file the open transaction of this kind is about, if any.
     async fn open_transaction(t: &Target) -> Option<String>;
     /// The checks before the commit: (soft problems `force` accepts, hard problems).
@@ -60,6 +64,8 @@ pub(super) struct Rotation<'a> {
     pub file: &'a str,
     /// Accept soft problems.
     pub force: bool,
+    /// The file was just made empty (`new ssl ca-file|crl-file`) to be filled by this change.
+    pub created: bool,
     /// Now, in seconds since the epoch.
     pub now: i64,
 }
@@ -141,11 +147,18 @@ pub(super) async fn rotate<K: TrustFile>(t: &Target, r: Rotation<'_>) -> ToolRes
         )));
     }
     let after_brief = K::brief(&after, r.now);
+    let change = if r.created {
+        format!("created without a reload, holding {}", K::contents(&after))
+    } else {
+        format!(
+            "replaced without a reload: {} → {}",
+            K::contents(&current),
+            K::contents(&after)
+        )
+    };
     let mut summary = format!(
-        "[{}] {what} {name} replaced without a reload: {} → {} (read back); the first to expire now {} ({} days left). Sent {} (SHA-256 {}).",
+        "[{}] {what} {name} {change} (read back); the first to expire now {} ({} days left). Sent {} (SHA-256 {}).",
         t.name,
-        K::contents(&current),
-        K::contents(&after),
         after_brief.not_after.as_deref().unwrap_or("?"),
         after_brief.days_left.unwrap_or(0),
         r.file,
@@ -154,9 +167,15 @@ pub(super) async fn rotate<K: TrustFile>(t: &Target, r: Rotation<'_>) -> ToolRes
     if !soft.is_empty() {
         summary.push_str(&format!(" Accepted with force: {}.", soft.join("; ")));
     }
-    summary.push_str(&format!(
-        " Runtime only: {name} on disk is unchanged, so copy the new file there before the next reload or the old one comes back."
-    ));
+    summary.push_str(&if r.created {
+        format!(
+            " Runtime only: no bind uses it until a crt-list line names it (add_certificate options `ca-file {name} verify required`), and a reload forgets it unless the configuration names a file at that path."
+        )
+    } else {
+        format!(
+            " Runtime only: {name} on disk is unchanged, so copy the new file there before the next reload or the old one comes back."
+        )
+    });
     Ok(Answer::new(
         summary,
         RotateOut {
@@ -168,4 +187,32 @@ pub(super) async fn rotate<K: TrustFile>(t: &Target, r: Rotation<'_>) -> ToolRes
             forced: soft,
         },
     ))
+}
+
+/// Makes a new CA or CRL file named `r.name` and fills it through [`rotate`], all or nothing:
+/// any failure after `new ssl …` deletes the file again (and says whether that worked).
+pub(super) async fn create<K: TrustFile>(
+    t: &Target,
+    r: Rotation<'_>,
+    made: Result<(), RuntimeError>,
+) -> ToolResult<RotateOut> {
+    let name = r.name.clone();
+    checked(t, Subject::Nothing, made).await?;
+    match rotate::<K>(t, r).await {
+        Ok(answer) => Ok(answer),
+        Err(e) => {
+            let undo = match K::delete(t, &name).await {
+                Ok(()) => format!(
+                    "The new {} {name} was deleted again: nothing changed.",
+                    K::WHAT
+                ),
+                Err(d) => format!(
+                    "Deleting the new {} {name} failed too ({d}); run `del ssl {} {name}` on the Runtime API.",
+                    K::WHAT,
+                    K::KEYWORD
+                ),
+            };
+            Err(e.with_note(undo))
+        }
+    }
 }
