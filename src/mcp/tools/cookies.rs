@@ -230,14 +230,13 @@ impl HaproxyMcp {
         }
 
         let after = backend_stat(t, &be).await?;
-        let after = cookies_of(&after, be.as_str());
+        // By name: a backend may have thousands of servers.
+        let after: std::collections::HashMap<String, Option<String>> =
+            cookies_of(&after, be.as_str()).into_iter().collect();
         let servers: Vec<ServerCookie> = before
             .into_iter()
             .map(|(server, before)| {
-                let after = after
-                    .iter()
-                    .find(|(name, _)| *name == server)
-                    .and_then(|(_, c)| c.clone());
+                let after = after.get(&server).cloned().flatten();
                 ServerCookie {
                     server,
                     before,
