@@ -117,13 +117,17 @@ fn cookies_of(stat: &StatReport, backend: &str) -> Vec<(String, Option<String>)>
 /// What the operator should know once the change is read back.
 fn warnings(
     backend: &ProxyName,
-    cookie_name: Option<&str>,
+    (cookie_name, mode): (Option<&str>, Option<&str>),
     servers: &[ServerCookie],
     enabled: Option<bool>,
     key_sent: bool,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    if cookie_name.is_none() && enabled != Some(false) {
+    if mode == Some("tcp") && enabled != Some(false) {
+        out.push(format!(
+            "{backend} is in TCP mode: HAProxy uses persistence cookies in HTTP mode only."
+        ));
+    } else if cookie_name.is_none() && enabled != Some(false) {
         out.push(format!(
             "{backend} has no `cookie <name> insert … dynamic` line in its configuration: HAProxy computes the cookies but sends none to clients until one is added (and reloaded)."
         ));
@@ -206,6 +210,7 @@ impl HaproxyMcp {
             )));
         };
         let cookie_name = backend_row.cookie.clone().filter(|c| !c.is_empty());
+        let mode = backend_row.mode.clone();
         let before = cookies_of(&before, be.as_str());
 
         let mut steps = Vec::new();
@@ -246,7 +251,7 @@ impl HaproxyMcp {
             .collect();
         let warnings = warnings(
             &be,
-            cookie_name.as_deref(),
+            (cookie_name.as_deref(), mode.as_deref()),
             &servers,
             args.enabled,
             key.is_some(),
@@ -296,11 +301,15 @@ mod tests {
         }
     }
 
+    fn none_shared() -> Vec<ServerCookie> {
+        vec![server("a", None, Some("x"))]
+    }
+
     #[test]
     fn warnings_name_what_goes_wrong() {
         let be = ProxyName::new("be").unwrap();
         let shared = [server("a", None, Some("x")), server("b", None, Some("x"))];
-        let w = warnings(&be, None, &shared, Some(true), true);
+        let w = warnings(&be, (None, Some("http")), &shared, Some(true), true);
         assert!(w[0].contains("no `cookie <name>"), "{w:?}");
         assert!(
             w.iter().any(|l| l.starts_with("a, b share one cookie")),
@@ -310,24 +319,27 @@ mod tests {
         let many: Vec<ServerCookie> = (0..12)
             .map(|i| server(&format!("s{i}"), None, Some("x")))
             .collect();
-        let w = warnings(&be, Some("SRV"), &many, Some(true), true);
+        let w = warnings(&be, (Some("SRV"), Some("http")), &many, Some(true), true);
         assert!(
             w[0].contains("s0, s1, s2, s3, s4, and 7 more share one cookie"),
             "{w:?}"
         );
         // A new key while cookies were given out: persistence is lost once.
         let rekeyed = [server("a", Some("x"), Some("y"))];
-        let w = warnings(&be, Some("SRV"), &rekeyed, None, true);
+        let w = warnings(&be, (Some("SRV"), Some("http")), &rekeyed, None, true);
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(w[0].contains("lose their server once"));
+        // A TCP backend: cookies mean nothing there.
+        let w = warnings(&be, (None, Some("tcp")), &none_shared(), Some(true), true);
+        assert!(w[0].contains("TCP mode"), "{w:?}");
         // Enabled without any key: no cookie at all.
         let none = [server("a", None, None)];
-        let w = warnings(&be, Some("SRV"), &none, Some(true), false);
+        let w = warnings(&be, (Some("SRV"), Some("http")), &none, Some(true), false);
         assert!(w[0].contains("no key yet"), "{w:?}");
         // Turning them off says nothing about a missing cookie line, but clients lose their
         // server.
         let off = [server("a", Some("x"), None)];
-        let w = warnings(&be, None, &off, Some(false), false);
+        let w = warnings(&be, (None, Some("http")), &off, Some(false), false);
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(w[0].contains("lose their server once"));
     }
