@@ -89,6 +89,11 @@ impl TrustFile for CaFile {
         t.client.del_ssl_trust_file(name, false).await
     }
 
+    async fn names(t: &Target) -> Result<Vec<String>, RuntimeError> {
+        let list = t.client.show_ca_files().await?;
+        Ok(list.files.into_iter().map(|f| f.name).collect())
+    }
+
     async fn open_transaction(t: &Target) -> Option<String> {
         t.client.show_ca_files().await.ok()?.transaction
     }

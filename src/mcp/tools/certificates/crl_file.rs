@@ -105,6 +105,10 @@ impl TrustFile for CrlKind {
         t.client.del_ssl_trust_file(name, true).await
     }
 
+    async fn names(t: &Target) -> Result<Vec<String>, RuntimeError> {
+        Ok(t.client.show_crl_files().await?.names)
+    }
+
     async fn open_transaction(t: &Target) -> Option<String> {
         t.client.show_crl_files().await.ok()?.transaction
     }

@@ -27,6 +27,7 @@ use crate::mcp::explain::{Subject, checked, list_or_none};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::secret_file;
 use crate::mcp::targets::Target;
+use trust_file::TrustFile;
 
 /// Largest certificate file read (a leaf, three intermediates and a 4096-bit key are ~10 KB).
 const MAX_PEM_FILE_BYTES: u64 = 64 * 1024;
@@ -279,6 +280,37 @@ fn sha256_hex(lines: &[String]) -> String {
         .collect()
 }
 
+/// What a name that is not a certificate is in HAProxy's TLS store.
+enum TrustEntry {
+    /// A CA file.
+    Ca,
+    /// A CRL file.
+    Crl,
+    /// Nothing: every name the store holds (certificates, then CA and CRL files), for the error.
+    Absent(Vec<String>),
+}
+
+/// Looks `name` up among the CA files, then the CRL files; `certificates` are the certificate
+/// store's names, already read, which [`TrustEntry::Absent`] lists first.
+async fn trust_entry(
+    t: &Target,
+    name: &TlsFileName,
+    certificates: Vec<String>,
+) -> Result<TrustEntry, ToolError> {
+    let cas = checked(t, Subject::Nothing, ca_file::CaFile::names(t).await).await?;
+    if cas.iter().any(|n| n == name.as_str()) {
+        return Ok(TrustEntry::Ca);
+    }
+    let crls = checked(t, Subject::Nothing, crl_file::CrlKind::names(t).await).await?;
+    if crls.iter().any(|n| n == name.as_str()) {
+        return Ok(TrustEntry::Crl);
+    }
+    let mut known = certificates;
+    known.extend(cas);
+    known.extend(crls);
+    Ok(TrustEntry::Absent(known))
+}
+
 /// rotate_certificate with `create`: a new CA file, or a CRL file when the PEM holds a
 /// revocation list, made and filled all or nothing. Refused before anything is sent when the
 /// name is taken (`certificates`: the certificate store's names) or the PEM holds a private key.
@@ -291,11 +323,11 @@ async fn create_trust_file(
     certificates: Vec<String>,
 ) -> ToolResult<RotateOut> {
     let fail = |m: String| ToolError::new(format!("[{}] {m}", t.name));
-    let cas = checked(t, Subject::Nothing, t.client.show_ca_files().await).await?;
-    let crls = checked(t, Subject::Nothing, t.client.show_crl_files().await).await?;
     let taken = certificates.iter().any(|n| n == name.as_str())
-        || cas.files.iter().any(|f| f.name == name.as_str())
-        || crls.names.iter().any(|n| n == name.as_str());
+        || !matches!(
+            trust_entry(t, name, Vec::new()).await?,
+            TrustEntry::Absent(_)
+        );
     if taken {
         return Err(fail(format!(
             "{name} already exists in HAProxy's TLS store; call without create to replace it. Nothing was sent."
@@ -508,17 +540,13 @@ impl HaproxyMcp {
                 created: false,
                 now: now_epoch(),
             };
-            let cas = checked(t, Subject::Nothing, t.client.show_ca_files().await).await?;
-            if cas.files.iter().any(|f| f.name == name.as_str()) {
-                return trust_file::rotate::<ca_file::CaFile>(t, rotation).await;
-            }
-            let crls = checked(t, Subject::Nothing, t.client.show_crl_files().await).await?;
-            if crls.names.iter().any(|n| n == name.as_str()) {
-                return trust_file::rotate::<crl_file::CrlKind>(t, rotation).await;
-            }
-            let mut known = store.names;
-            known.extend(cas.files.into_iter().map(|f| f.name));
-            known.extend(crls.names);
+            let known = match trust_entry(t, &name, store.names).await? {
+                TrustEntry::Ca => return trust_file::rotate::<ca_file::CaFile>(t, rotation).await,
+                TrustEntry::Crl => {
+                    return trust_file::rotate::<crl_file::CrlKind>(t, rotation).await;
+                }
+                TrustEntry::Absent(known) => known,
+            };
             let (known, _) = truncate(known, 20);
             return Err(fail(format!(
                 "HAProxy holds no certificate, CA or CRL file named {name}; it holds: {}. Name one as list_certificates shows it (the path it was loaded from). Nothing was sent.",

@@ -12,7 +12,10 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use serde::{Deserialize, Serialize};
 
-use super::{CertBrief, brief, covers, out};
+use super::ca_file::CaFile;
+use super::crl_file::CrlKind;
+use super::trust_file::TrustFile;
+use super::{CertBrief, TrustEntry, brief, covers, out, trust_entry};
 use crate::haproxy::command::args::{CrtListLine, TlsFileName};
 use crate::haproxy::error::RefusalKind;
 use crate::haproxy::parse::ssl::{CertDetails, CrtListEntry};
@@ -89,28 +92,20 @@ pub struct RemoveCertOut {
     pub served: CertBrief,
 }
 
-/// remove_certificate on a CA file or (`crl`) a CRL file: `del ssl ca-file|crl-file`, which
-/// HAProxy refuses while a bind or crt-list line uses the file or a change to it is open.
-async fn remove_trust_file(t: &Target, name: &TlsFileName, crl: bool) -> ToolResult<RemoveCertOut> {
-    let (what, keyword) = if crl {
-        ("CRL file", "crl-file")
-    } else {
-        ("CA file", "ca-file")
-    };
-    let result = t.client.del_ssl_trust_file(name, crl).await;
-    if let Err(e) = checked(t, Subject::Nothing, result).await {
+/// remove_certificate on a CA or CRL file: `del ssl ca-file|crl-file`, which HAProxy refuses
+/// while a bind or crt-list line uses the file or a change to it is open.
+async fn remove_trust_file<K: TrustFile>(
+    t: &Target,
+    name: &TlsFileName,
+) -> ToolResult<RemoveCertOut> {
+    let (what, keyword) = (K::WHAT, K::KEYWORD);
+    if let Err(e) = checked(t, Subject::Nothing, K::delete(t, name).await).await {
         return Err(e.with_note(format!(
             "Nothing was changed. A {what} that binds verify with cannot go at run time: remove the crt-list lines naming it (`{keyword} {name}` in their options) first, or change the configuration and reload."
         )));
     }
-    let gone = if crl {
-        let crls = checked(t, Subject::Nothing, t.client.show_crl_files().await).await?;
-        !crls.names.iter().any(|n| n == name.as_str())
-    } else {
-        let cas = checked(t, Subject::Nothing, t.client.show_ca_files().await).await?;
-        !cas.files.iter().any(|f| f.name == name.as_str())
-    };
-    if !gone {
+    let names = checked(t, Subject::Nothing, K::names(t).await).await?;
+    if names.iter().any(|n| n == name.as_str()) {
         return Err(ToolError::new(format!(
             "[{}] HAProxy answered that {what} {name} was deleted, but still lists it; read it with `show ssl {keyword}`.",
             t.name
@@ -399,17 +394,11 @@ impl HaproxyMcp {
         let name = TlsFileName::new(args.certificate.as_str()).map_err(|e| fail(e.to_string()))?;
         let store = checked(t, Subject::Nothing, t.client.show_ssl_certs().await).await?;
         if !store.names.iter().any(|n| n == name.as_str()) {
-            let cas = checked(t, Subject::Nothing, t.client.show_ca_files().await).await?;
-            let crls = checked(t, Subject::Nothing, t.client.show_crl_files().await).await?;
-            if cas.files.iter().any(|f| f.name == name.as_str()) {
-                return remove_trust_file(t, &name, false).await;
-            }
-            if crls.names.iter().any(|n| n == name.as_str()) {
-                return remove_trust_file(t, &name, true).await;
-            }
-            let mut known = store.names;
-            known.extend(cas.files.into_iter().map(|f| f.name));
-            known.extend(crls.names);
+            let known = match trust_entry(t, &name, store.names).await? {
+                TrustEntry::Ca => return remove_trust_file::<CaFile>(t, &name).await,
+                TrustEntry::Crl => return remove_trust_file::<CrlKind>(t, &name).await,
+                TrustEntry::Absent(known) => known,
+            };
             let (known, _) = truncate(known, 20);
             return Err(fail(format!(
                 "HAProxy holds no certificate, CA or CRL file named {name}; it holds: {}. Nothing was changed.",

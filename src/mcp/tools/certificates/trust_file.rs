@@ -40,6 +40,8 @@ pub(super) trait TrustFile {
     async fn abort(t: &Target, name: &TlsFileName) -> Result<(), RuntimeError>;
     /// `del ssl <keyword> <name>`.
     async fn delete(t: &Target, name: &TlsFileName) -> Result<(), RuntimeError>;
+    /// The names of every file of this kind (`show ssl <keyword>`).
+    async fn names(t: &Target) -> Result<Vec<String>, RuntimeError>;
     /// The file the open transaction of this kind is about, if any.
     async fn open_transaction(t: &Target) -> Option<String>;
     /// The checks before the commit: (soft problems `force` accepts, hard problems).
