@@ -548,6 +548,30 @@ mod tests {
     }
 
     #[test]
+    fn an_added_server_has_no_cookie_of_its_own_and_gets_a_dynamic_one() {
+        for version in ["2.6", "3.2"] {
+            let mut m = model(version);
+            // A configuration server with a cookie of its own, as `cookie own1` gives it.
+            let at = m.backend_index("be_app").unwrap();
+            m.proxies[at].servers[0].stat.set("cookie", "own1");
+            let add = "add server be_app/extra 127.0.0.1:1";
+            assert!(run(&mut m, Level::Admin, add).contains("New server registered."));
+            let stat = run(&mut m, Level::Admin, "show stat be_app -1 -1");
+            assert_eq!(cell(&stat, "app1", "cookie"), "own1", "{version}");
+            assert_eq!(cell(&stat, "extra", "cookie"), "", "{version}");
+            run(
+                &mut m,
+                Level::Admin,
+                "set dynamic-cookie-key backend be_app k0",
+            );
+            run(&mut m, Level::Admin, "enable dynamic-cookie backend be_app");
+            let stat = run(&mut m, Level::Admin, "show stat be_app -1 -1");
+            assert_eq!(cell(&stat, "app1", "cookie"), "own1", "{version}");
+            assert_eq!(cell(&stat, "extra", "cookie").len(), 16, "{version}");
+        }
+    }
+
+    #[test]
     fn show_cli_level_says_the_session_level() {
         let mut m = model("3.2");
         for level in [Level::Admin, Level::Operator, Level::User] {

@@ -502,10 +502,12 @@ impl Model {
         stat.set("bck", 0);
         stat.set("act", 1);
         stat.set("lastsess", -1);
-        // Nothing of the template's agent, check address or TLS carries over.
+        // Nothing of the template's agent, check address or TLS carries over, nor its own
+        // `cookie` (HAProxy 2.6.12 shows none for a server added next to one with `cookie own1`).
         for column in AGENT_STAT_COLUMNS {
             stat.set(column, "");
         }
+        stat.set("cookie", "");
         let mut state: Row = template.state.clone();
         for (column, value) in [
             ("srv_agent_port", "0"),
@@ -565,7 +567,10 @@ impl Model {
         // From 3.0 a new server gets its dynamic cookie at once, and outside HTTP mode HAProxy
         // warns that it will not be used.
         let ignored_cookie = !server.dyncookie_pending
-            && proxy.dynamic_cookies.cookie_of(&server, "").is_some()
+            && proxy
+                .dynamic_cookies
+                .cookie_of(&server, server.stat.get("cookie"))
+                .is_some()
             && proxy
                 .backend
                 .as_ref()
