@@ -330,6 +330,15 @@ const VOLATILE: &[Volatile] = &[
     },
     Volatile {
         scope: Scope::ShowStat,
+        fields: &["check_code while a check runs"],
+        when: When::Always,
+        why: "a running check resets `check_code` (and `agent_code`) to 0 before each of its \
+              rules while `check_status` keeps the last result behind the `* ` marker (a \
+              clean-clone CI run, fixture 3.4 #0078: `200` recorded, `0` live). Compared \
+              unless the side showing 0 has a check running",
+    },
+    Volatile {
+        scope: Scope::ShowStat,
         fields: &["last_agt before an agent check"],
         when: When::Always,
         why: "`last_agt` is empty until the server's agent check has run once since the \
@@ -1111,6 +1120,22 @@ fn compare_stat(d: &mut Diffs, env: &Env, rec: &str, live: &str) -> bool {
                 && rule(env, Scope::ShowStat, "dynamic cookie")
             {
                 continue;
+            }
+            // A running check sets its code to 0 (tcpcheck_main resets check->code before each
+            // rule) while the status keeps the last result behind the `* ` marker.
+            if let Some(status_col) = match col.as_str() {
+                "check_code" => Some("check_status"),
+                "agent_code" => Some("agent_status"),
+                _ => None,
+            } {
+                let running_zero = |row: &stat::StatRow, v: &str| {
+                    v == "0" && row.get(status_col).is_some_and(|s| s.starts_with("* "))
+                };
+                if (running_zero(rrow, rv) || running_zero(lrow, lv))
+                    && rule(env, Scope::ShowStat, "check_code while a check runs")
+                {
+                    continue;
+                }
             }
             if col == "last_agt"
                 && (rv.is_empty() || lv.is_empty())
