@@ -20,6 +20,14 @@
 #   new.pem           new.example.test, RSA 2048, 60 days, chain: intermediate; HAProxy does not
 #                     load it: tests add it at run time (add_certificate)
 #   crt-list.txt      the three certificates with SNI filters and options
+#   site.pem.ocsp     a `good` OCSP response for site.pem (DER), which HAProxy loads and staples
+#                     because it sits beside the certificate
+#   site-good.ocsp    the same response; site-revoked.ocsp: a `revoked` one (keyCompromise);
+#                     api.ocsp: a `good` one for api.pem, which HAProxy does not staple (no .ocsp
+#                     beside it). Each also as base64 (`.b64`), for payloads. Their next update
+#                     is 10 years away: HAProxy refuses a response past it, at startup and in
+#                     `set ssl ocsp-response`, and the committed capture material must keep
+#                     loading
 set -euo pipefail
 
 dir=${1:?usage: make-test-certs.sh <dir>}
@@ -113,6 +121,20 @@ cat "$work/old.crt" "$work/old.key" > old.pem
 cp "$work/root.crt" ca.pem
 ossl ca -config "$work/root/ca.cnf" -cert "$work/root.crt" -keyfile "$work/root.key" -gencrl -out crl.pem
 
+# OCSP responses, signed by the CA that issued the certificate (what HAProxy expects of a
+# responder). Revoking edits the intermediate's database, so the `good` response comes first.
+ocsp() { # ocsp <ca> <cert> <out> <days>
+    ossl ocsp -index "$work/$1/index.txt" -rsigner "$work/$1.crt" -rkey "$work/$1.key" \
+        -CA "$work/$1.crt" -issuer "$work/$1.crt" -cert "$2" -respout "$3" -ndays "$4" -no_nonce
+}
+ocsp inter "$work/site.crt" site.pem.ocsp 3650
+cp site.pem.ocsp site-good.ocsp
+ocsp root "$work/api.crt" api.ocsp 3650
+ossl ca -config "$work/inter/ca.cnf" -cert "$work/inter.crt" -keyfile "$work/inter.key" \
+    -revoke "$work/site.crt" -crl_reason keyCompromise
+ocsp inter "$work/site.crt" site-revoked.ocsp 3650
+for f in site-good.ocsp site-revoked.ocsp api.ocsp; do base64 -w 64 "$f" > "$f.b64"; done
+
 # Paths in a crt-list are relative to HAProxy's working directory unless `crt-base` says
 # otherwise; the configuration sets crt-base to this directory.
 cat > crt-list.txt <<LIST
@@ -120,4 +142,4 @@ site.pem [alpn h2,http/1.1] www.example.test example.test
 api.pem [ssl-min-ver TLSv1.2] api.example.test
 old.pem !*.internal legacy.example.test
 LIST
-chmod 644 ./*.pem crt-list.txt
+chmod 644 ./*.pem ./*.ocsp ./*.b64 crt-list.txt

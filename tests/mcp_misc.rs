@@ -618,9 +618,20 @@ struct TlsSetup {
 impl TlsSetup {
     /// None when the test is skipped (no openssl or HAProxy outside CI).
     async fn start(test: &str) -> Option<Self> {
+        Self::start_serving(test, &[]).await
+    }
+
+    /// As [`Self::start`], serving `extra` files of the test certificates too (e.g. a DER
+    /// `site.pem.ocsp`, which HAProxy staples with site.pem).
+    async fn start_serving(test: &str, extra: &[&'static str]) -> Option<Self> {
         let certs = support::test_certificates(test)?;
-        let files = support::served_tls_files(certs.path());
-        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let mut files: Vec<(&str, Vec<u8>)> = support::served_tls_files(certs.path())
+            .into_iter()
+            .map(|(n, t)| (n, t.into_bytes()))
+            .collect();
+        for name in extra {
+            files.push((name, std::fs::read(certs.path().join(name)).unwrap()));
+        }
         let (https, api) = (support::free_port(), support::free_port());
         let hap =
             support::ConfiguredHaproxy::start_with_files(test, &tls_config(https, api), &files)
@@ -1699,6 +1710,289 @@ async fn a_crl_file_is_replaced_all_or_nothing() {
 /// a revocation list) all or nothing, and remove_certificate deletes it again; a name taken, a
 /// PEM with a private key, and a file a bind verifies with are refused and change nothing.
 /// Every effect is read back from HAProxy's own `show ssl ca-file|crl-file`.
+/// OCSP stapling on live HAProxy: site.pem served with the `good` response beside it
+/// (site.pem.ocsp). list_certificates reports what HAProxy staples; refresh_ocsp_response
+/// replaces it from a file (DER or base64), refuses one for another certificate and a
+/// certificate without stapling before sending anything, and on 2.8+ asks the responder
+/// (site.pem names none, so nothing changes and the tool says so; 2.6 is refused by version).
+#[tokio::test]
+async fn ocsp_responses_are_reported_and_replaced_on_live_haproxy() {
+    let Some(TlsSetup {
+        certs,
+        hap,
+        h,
+        audit_path,
+        ..
+    }) = TlsSetup::start_serving(
+        "ocsp_responses_are_reported_and_replaced_on_live_haproxy",
+        &["site.pem.ocsp"],
+    )
+    .await
+    else {
+        return;
+    };
+    let v = hap.version();
+    let conf = hap.conf_dir();
+    let site = format!("{conf}/site.pem");
+    let api_pem = format!("{conf}/api.pem");
+    // HAProxy's own view: the key `show ssl cert` names and that response's fields.
+    let key = hap
+        .raw(&format!("show ssl cert {site}"))
+        .lines()
+        .find_map(|l| l.strip_prefix("OCSP Response Key: ").map(str::to_owned))
+        .unwrap_or_default();
+    assert!(key.len() > 40, "{v}: HAProxy staples nothing for site.pem");
+    let haproxy_field = |name: &str| {
+        hap.raw(&format!("show ssl ocsp-response {key}"))
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name).map(|x| x.trim().to_owned()))
+            .unwrap_or_default()
+    };
+
+    let listed = h
+        .ok("list_certificates", json!({"certificate": site}))
+        .await;
+    let ocsp = &listed["certificates"][0]["ocsp"];
+    assert_eq!(ocsp["key"], key.as_str(), "{v}: {listed}");
+    assert_eq!(ocsp["cert_status"], "good", "{v}: {listed}");
+    assert_eq!(
+        ocsp["next_update"],
+        haproxy_field("Next Update:").as_str(),
+        "{v}"
+    );
+    let all = h.ok("list_certificates", json!({"limit": 50})).await;
+    let api_entry = all["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == api_pem.as_str())
+        .unwrap();
+    assert!(api_entry.get("ocsp").is_none(), "{v}: {api_entry}");
+
+    // The revoked response, from its DER file: HAProxy staples it, the answer and
+    // list_certificates say what it means.
+    let out = h
+        .ok(
+            "refresh_ocsp_response",
+            json!({"certificate": site, "file": "site-revoked.ocsp"}),
+        )
+        .await;
+    assert_eq!(haproxy_field("Cert Status:"), "revoked", "{v}");
+    assert_eq!(out["before"]["cert_status"], "good", "{v}: {out}");
+    assert_eq!(out["after"]["cert_status"], "revoked", "{v}: {out}");
+    assert_eq!(
+        out["after"]["revocation_reason"],
+        haproxy_field("Revocation Reason:").as_str(),
+        "{v}"
+    );
+    assert!(
+        out["warnings"].to_string().contains("revoked"),
+        "{v}: {out}"
+    );
+    let r = h.call("list_certificates", json!({})).await;
+    assert!(
+        support::mcp::text(&r).contains("its OCSP response says revoked"),
+        "{v}: {}",
+        support::mcp::text(&r)
+    );
+
+    // Refused before anything is sent: a response for api.pem, a certificate without
+    // stapling, a file that is no response, a path outside the folder.
+    for (args, expect) in [
+        (
+            json!({"certificate": site, "file": "api.ocsp.b64"}),
+            "is not a response for",
+        ),
+        (
+            json!({"certificate": api_pem, "file": "site-good.ocsp"}),
+            "no stapled OCSP response",
+        ),
+        (
+            json!({"certificate": site, "file": "crt-list.txt"}),
+            "file:",
+        ),
+        (json!({"certificate": site, "file": "../x.ocsp"}), "file:"),
+    ] {
+        let e = h.err("refresh_ocsp_response", args.clone()).await;
+        assert!(
+            e.contains(expect) && e.contains("Nothing was sent"),
+            "{v} {args}: {e}"
+        );
+        assert_eq!(haproxy_field("Cert Status:"), "revoked", "{v} {args}");
+    }
+
+    // The good one back, from its base64 text.
+    let out = h
+        .ok(
+            "refresh_ocsp_response",
+            json!({"certificate": site, "file": "site-good.ocsp.b64"}),
+        )
+        .await;
+    assert_eq!(out["after"]["cert_status"], "good", "{v}: {out}");
+    assert_eq!(haproxy_field("Cert Status:"), "good", "{v}");
+
+    // The responder: 2.6 has no `update ssl ocsp-response`; from 2.8 HAProxy accepts the
+    // request, finds no responder URI in site.pem and keeps what it staples.
+    let e = h
+        .err("refresh_ocsp_response", json!({"certificate": site}))
+        .await;
+    if v.starts_with("2.6") {
+        assert!(
+            e.contains("needs HAProxy 2.8") && e.contains("Nothing was sent"),
+            "{v}: {e}"
+        );
+    } else {
+        assert!(
+            e.contains("stapled no new response") && e.contains("Nothing changed"),
+            "{v}: {e}"
+        );
+    }
+    assert_eq!(haproxy_field("Cert Status:"), "good", "{v}");
+
+    // Audited with what was sent (its SHA-256), never the response itself.
+    let audit = std::fs::read_to_string(&audit_path).unwrap();
+    assert!(audit.contains("refresh_ocsp_response"), "{v}: {audit}");
+    let b64 = std::fs::read_to_string(certs.path().join("site-good.ocsp.b64")).unwrap();
+    assert!(!audit.contains(b64.lines().nth(1).unwrap()), "{v}");
+}
+
+/// Makes a CA and a certificate whose Authority Information Access names an OCSP responder at
+/// 127.0.0.1:`port`, into `dir`: leaf.pem (certificate and key), leaf.pem.issuer, leaf.pem.ocsp
+/// (a `good` response, next update in 7 days) and, a second later, fresh.der (a newer one, next
+/// update in 5 days) for the responder to serve.
+fn make_ocsp_responder_material(dir: &std::path::Path, port: u16) {
+    let script = format!(
+        r#"set -e
+cd "{dir}"
+cat > ca.cnf <<'CNF'
+[req]
+distinguished_name=dn
+[dn]
+[v3_ca]
+basicConstraints=critical,CA:TRUE
+keyUsage=critical,keyCertSign,cRLSign,digitalSignature
+[leaf]
+basicConstraints=CA:FALSE
+subjectAltName=DNS:ocsp.example.test
+authorityInfoAccess=OCSP;URI:http://127.0.0.1:{port}/
+CNF
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -subj /CN=OcspTestCA -days 30 -config ca.cnf -extensions v3_ca 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj /CN=ocsp.example.test 2>/dev/null
+openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -set_serial 0x2001 -days 20 -out leaf.crt -extfile ca.cnf -extensions leaf 2>/dev/null
+cat leaf.crt leaf.key > leaf.pem
+cp ca.pem leaf.pem.issuer
+printf 'V\t%s\t\t2001\tunknown\t/CN=ocsp.example.test\n' "$(date -u -d '+20 days' +%y%m%d%H%M%SZ)" > index.txt
+openssl ocsp -index index.txt -rsigner ca.pem -rkey ca.key -CA ca.pem -issuer ca.pem -cert leaf.crt -respout leaf.pem.ocsp -ndays 7 -no_nonce >/dev/null 2>&1
+sleep 1.1
+openssl ocsp -index index.txt -rsigner ca.pem -rkey ca.key -CA ca.pem -issuer ca.pem -cert leaf.crt -respout fresh.der -ndays 5 -no_nonce >/dev/null 2>&1
+"#,
+        dir = dir.display()
+    );
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("run bash");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A one-response OCSP responder on 127.0.0.1:`port`: every HTTP request gets `der` as an
+/// `application/ocsp-response`. Counts the requests it answered.
+fn serve_ocsp_response(port: u16, der: Vec<u8>) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    use std::io::{Read, Write};
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the responder");
+    let count = served.clone();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                der.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(&der);
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    served
+}
+
+/// refresh_ocsp_response without a file on 2.8+: HAProxy asks the responder the certificate
+/// names (a test HTTP responder here), staples the newer response it gets, and the tool reads
+/// it back. 2.6 has no `update ssl ocsp-response` (the test above checks the refusal).
+#[tokio::test]
+async fn ocsp_responses_are_fetched_from_the_responder_on_live_haproxy() {
+    let test = "ocsp_responses_are_fetched_from_the_responder_on_live_haproxy";
+    let Some(certs) = support::test_certificates(test) else {
+        return;
+    };
+    let port = support::free_port();
+    make_ocsp_responder_material(certs.path(), port);
+    let read = |name: &str| std::fs::read(certs.path().join(name)).unwrap();
+    let files: Vec<(&str, Vec<u8>)> = ["leaf.pem", "leaf.pem.issuer", "leaf.pem.ocsp"]
+        .into_iter()
+        .map(|n| (n, read(n)))
+        .collect();
+    let https = support::free_port();
+    let config = format!(
+        "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\n\
+         frontend fe_ocsp\n    bind 127.0.0.1:{https} ssl crt {{CONF}}/leaf.pem\n\
+         \x20   http-request return status 200 content-type text/plain string ok\n"
+    );
+    let Some(hap) = support::ConfiguredHaproxy::start_with_files(test, &config, &files).await
+    else {
+        return;
+    };
+    let v = hap.version();
+    if v.starts_with("2.6") {
+        eprintln!("{test}: HAProxy {v} has no `update ssl ocsp-response`; nothing to fetch");
+        return;
+    }
+    let served = serve_ocsp_response(port, read("fresh.der"));
+    let settings = Settings {
+        certificates_dir: Some(certs.path().canonicalize().unwrap()),
+        ..Settings::default()
+    };
+    let h = McpHarness::live(hap.admin_tcp(), settings).await;
+    let leaf = format!("{}/leaf.pem", hap.conf_dir());
+    let out = h
+        .ok("refresh_ocsp_response", json!({"certificate": leaf}))
+        .await;
+    assert_eq!(out["source"], "responder", "{v}: {out}");
+    assert!(
+        served.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "{v}: the responder was never asked"
+    );
+    assert_ne!(
+        out["before"]["next_update"], out["after"]["next_update"],
+        "{v}: {out}"
+    );
+    let key = out["after"]["key"].as_str().unwrap().to_owned();
+    let stapled = hap.raw(&format!("show ssl ocsp-response {key}"));
+    let next = stapled
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Next Update:")
+                .map(|x| x.trim().to_owned())
+        })
+        .unwrap_or_default();
+    assert_eq!(out["after"]["next_update"], next.as_str(), "{v}: {stapled}");
+    assert_eq!(out["after"]["cert_status"], "good", "{v}: {out}");
+}
+
 #[tokio::test]
 async fn new_ca_and_crl_files_are_created_and_deleted_all_or_nothing() {
     let Some(TlsSetup {

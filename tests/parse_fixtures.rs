@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use haproxy_mcp_server::haproxy::parse::{
-    activity, backend, cli_level, errors, help, info, map, peers, registry, resolvers,
+    activity, backend, cli_level, errors, help, info, map, ocsp, peers, registry, resolvers,
     servers_conn, servers_state, sess, ssl, startup_logs, stat, table, version, weight,
 };
 
@@ -87,6 +87,7 @@ fn is_message(reply: &str) -> bool {
         "Session not found",
         "Require ",
         "Variable not found",
+        "Certificate ID ",
     ];
     PREFIXES.iter().any(|p| reply.starts_with(p))
 }
@@ -379,6 +380,36 @@ fn check(f: &Fixture) -> Outcome {
                 _ => panic!("{ctx}: {f:?}"),
             }
         }
+        // site.pem's response, loaded from site.pem.ocsp (3.0+ names the certificate).
+        ["show", "ssl", "ocsp-response"] => {
+            let ids = expect!(ocsp::parse_ocsp_ids(r));
+            assert_eq!(ids.len(), 1, "{ctx}: {ids:?}");
+            assert_eq!(ids[0].serial.as_deref(), Some("1000"), "{ctx}");
+            let modern = !f.path.to_string_lossy().contains("/2.6/");
+            assert_eq!(
+                ids[0]
+                    .path
+                    .as_deref()
+                    .is_some_and(|p| p.ends_with("/site.pem")),
+                modern,
+                "{ctx}: {ids:?}"
+            );
+        }
+        // Good, then the revoked one the scenario sets, then good again.
+        ["show", "ssl", "ocsp-response", _] => {
+            let resp = expect!(ocsp::parse_ocsp_response(r));
+            assert_eq!(resp.response_status, "successful (0x0)", "{ctx}");
+            assert!(resp.next_update_epoch.is_some(), "{ctx}: {resp:?}");
+            match resp.cert_status {
+                Some(ocsp::CertStatus::Revoked) => assert_eq!(
+                    resp.revocation_reason.as_deref(),
+                    Some("keyCompromise (0x1)"),
+                    "{ctx}"
+                ),
+                Some(ocsp::CertStatus::Good) => assert!(resp.revocation_time.is_none(), "{ctx}"),
+                other => panic!("{ctx}: {other:?}"),
+            }
+        }
         ["show", "ssl", "sni"] => {
             let rows = expect!(ssl::parse_sni(r));
             // www.example.test, example.test, api.example.test, legacy.example.test
@@ -461,7 +492,6 @@ fn tls_store_changes_are_classified_as_haproxy_meant_them() {
     use haproxy_mcp_server::haproxy::command::Command;
     use haproxy_mcp_server::haproxy::command::args::{CrtListLine, TlsFileName};
     use haproxy_mcp_server::haproxy::error::RefusalKind::{self, *};
-    use haproxy_mcp_server::haproxy::response::classify;
 
     let name = TlsFileName::new("/x/new.pem").unwrap();
     let line = CrtListLine::new(name.clone(), None, &[]).unwrap();
@@ -515,23 +545,100 @@ fn tls_store_changes_are_classified_as_haproxy_meant_them() {
                 "add ssl crt-list" => Command::add_crt_list_line(&name, &line),
                 _ => Command::del_crt_list_line(&name, &name, 1),
             };
-            let got = classify(&command, f.reply.clone()).map_err(|e| e.refusal());
-            match want {
-                None => assert!(
-                    got.is_ok(),
-                    "{version} `{}`: {got:?}\n{}",
-                    f.command,
-                    f.reply
-                ),
-                Some(kind) => assert_eq!(
-                    got,
-                    Err(Some(*kind)),
-                    "{version} `{}`:\n{}",
-                    f.command,
-                    f.reply
-                ),
-            }
+            assert_classified(version, f, &command, *want);
         }
+    }
+}
+
+/// The recorded OCSP changes and lookups (`set` / `update ssl ocsp-response`, a `show` of an
+/// unknown id), in scenario order, each classified as the client classifies it: 3.4 made them
+/// admin-level, and `update` came with 2.8.
+#[test]
+fn ocsp_replies_are_classified_as_haproxy_meant_them() {
+    use haproxy_mcp_server::haproxy::command::args::{OcspKey, TlsFileName};
+    use haproxy_mcp_server::haproxy::command::{Command, Payload};
+    use haproxy_mcp_server::haproxy::error::RefusalKind::{self, *};
+
+    let name = TlsFileName::new("/x/site.pem").unwrap();
+    let key = OcspKey::new("303b").unwrap();
+    let payload = || Payload::new(vec!["MAMKAQA=".into()]).unwrap();
+    for version in haproxy_mcp_server::demo::bundled_versions() {
+        let (v26, v34) = (version == "2.6", version == "3.4");
+        let update = |kind| if v26 { Some(UnknownCommand) } else { kind };
+        // (command lead, socket, expected outcome: None = success)
+        let expected: Vec<(&str, &str, Option<RefusalKind>)> = vec![
+            ("show ssl ocsp-response 303b", "admin", Some(NoSuchTlsFile)),
+            ("set ssl ocsp-response", "admin", None), // revoked
+            ("set ssl ocsp-response", "admin", Some(InvalidArgument)), // another certificate's
+            ("set ssl ocsp-response", "admin", Some(InvalidArgument)), // not base64
+            ("set ssl ocsp-response", "admin", Some(InvalidArgument)), // nothing
+            (
+                "set ssl ocsp-response",
+                "user",
+                v34.then_some(PermissionDenied),
+            ),
+            ("set ssl ocsp-response", "admin", None), // good again
+            ("update ssl ocsp-response", "admin", update(None)),
+            (
+                "update ssl ocsp-response",
+                "admin",
+                update(Some(NoSuchTlsFile)),
+            ),
+        ];
+        let recorded: Vec<Fixture> = fixtures(version)
+            .into_iter()
+            .filter(|f| {
+                f.command.starts_with("set ssl ocsp-response")
+                    || f.command.starts_with("update ssl ocsp-response")
+                    || f.command.starts_with("show ssl ocsp-response 303b3009060")
+                        && f.command.ends_with("020101")
+            })
+            .collect();
+        assert_eq!(
+            recorded.len(),
+            expected.len(),
+            "{version}: the scenario's OCSP block changed; update this table"
+        );
+        for (f, (lead, socket, want)) in recorded.iter().zip(&expected) {
+            let command = match *lead {
+                "set ssl ocsp-response" => Command::set_ocsp_response(payload()),
+                "update ssl ocsp-response" => Command::update_ocsp_response(&name),
+                _ => Command::show_ocsp_response(&key),
+            };
+            assert!(
+                f.socket == *socket,
+                "{version} `{}` on {}",
+                f.command,
+                f.socket
+            );
+            assert_classified(version, f, &command, *want);
+        }
+    }
+}
+
+/// `f`'s reply, classified as the client classifies `command`'s, is `want` (None: success).
+fn assert_classified(
+    version: &str,
+    f: &Fixture,
+    command: &haproxy_mcp_server::haproxy::command::Command,
+    want: Option<haproxy_mcp_server::haproxy::error::RefusalKind>,
+) {
+    let got = haproxy_mcp_server::haproxy::response::classify(command, f.reply.clone())
+        .map_err(|e| e.refusal());
+    match want {
+        None => assert!(
+            got.is_ok(),
+            "{version} `{}`: {got:?}\n{}",
+            f.command,
+            f.reply
+        ),
+        Some(kind) => assert_eq!(
+            got,
+            Err(Some(kind)),
+            "{version} `{}`:\n{}",
+            f.command,
+            f.reply
+        ),
     }
 }
 

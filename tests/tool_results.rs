@@ -21,7 +21,7 @@ fn redact(v: &mut Value) {
             for (k, val) in map.iter_mut() {
                 if k.ends_with("_ms") && val.is_number() {
                     *val = json!("[ms]");
-                } else if k == "days_left" || k == "expired" {
+                } else if k == "days_left" || k == "expired" || k == "stale" {
                     *val = json!("[today]");
                 } else if k == "endpoint" {
                     // The emulator's socket lives in a fresh temp dir each run.

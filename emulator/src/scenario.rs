@@ -24,6 +24,7 @@
 //! | `{{newver}}` | N from the latest `New version created: N` (`prepare map` / `prepare acl`) |
 //! | `{{tlsfile:FILE}}` | the name HAProxy gives a certificate, crt-list, CA or CRL file named FILE (latest `show ssl cert` / `crt-list` / `ca-file` / `crl-file` list) |
 //! | `{{tlsdir:FILE}}` | the folder of `{{tlsfile:FILE}}` (to name a certificate HAProxy does not hold yet) |
+//! | `{{ocspkey}}` | the first `Certificate ID key` of the latest `show ssl ocsp-response` list |
 //! | `{{file:PATH}}` | in a payload line: the lines of PATH (relative to the scenario's folder), blank lines and CRs dropped, e.g. a PEM certificate |
 
 use std::collections::HashMap;
@@ -175,6 +176,8 @@ pub struct Substitutions {
     new_version: Option<String>,
     /// The latest `show ssl cert|crt-list|ca-file|crl-file` list, by its third word.
     tls_lists: HashMap<String, String>,
+    /// The latest `show ssl ocsp-response` list.
+    ocsp_list: Option<String>,
     /// Where `{{file:…}}` paths start (the scenario's folder).
     base_dir: Option<PathBuf>,
 }
@@ -229,6 +232,9 @@ impl Substitutions {
                 ] if text.starts_with(['#', '/']) => {
                     self.tls_lists.insert(kind.to_string(), text.clone());
                 }
+                ["show", "ssl", "ocsp-response"] if text.starts_with('#') => {
+                    self.ocsp_list = Some(text.clone());
+                }
                 _ => {}
             }
         }
@@ -281,6 +287,15 @@ impl Substitutions {
                     .map_or(String::new(), |(d, _)| d.to_owned())
             }),
             "file" => self.file_lines(arg),
+            "ocspkey" => self
+                .ocsp_list
+                .as_deref()
+                .and_then(|l| {
+                    l.lines()
+                        .find_map(|line| line.strip_prefix("Certificate ID key : "))
+                })
+                .map(|k| k.trim().to_owned())
+                .ok_or_else(|| "{{ocspkey}} before a `show ssl ocsp-response` listing one".into()),
             "newver" => self
                 .new_version
                 .clone()
@@ -453,6 +468,12 @@ mod tests {
             "/etc/h/tls/ca.pem"
         );
         assert!(subs.expand("{{tlsfile:te.pem}}").is_err());
+        assert!(subs.expand("{{ocspkey}}").is_err());
+        subs.observe(
+            "show ssl ocsp-response",
+            b"# Certificate IDs\nCertificate ID key : 303b30\n Certificate ID:\n   Serial Number: 1001\n\n",
+        );
+        assert_eq!(subs.expand("{{ocspkey}}").unwrap(), "303b30");
         assert_eq!(
             subs.expand("{{tlsdir:api.pem}}/new.pem").unwrap(),
             "/etc/h/tls/new.pem"

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::command::args::{
-    self, CrtListLine, Fqdn, MapName, ProxyName, SecretWord, SectionName, ServerAddress, ServerRef,
-    SessionId, TableName, TlsFileName, Weight,
+    self, CrtListLine, Fqdn, MapName, OcspKey, ProxyName, SecretWord, SectionName, ServerAddress,
+    ServerRef, SessionId, TableName, TlsFileName, Weight,
 };
 use super::command::{
     AddServerOptions, AgentState, BackendMode, Command, Expect, HealthState, ListKind,
@@ -795,6 +795,37 @@ impl RuntimeClient {
     pub async fn show_crl_files(&self) -> Result<parse::ssl::StoreList, RuntimeError> {
         self.query(Command::show_crl_files(), parse::ssl::parse_store_list)
             .await
+    }
+
+    /// `show ssl ocsp-response`: the OCSP responses HAProxy staples.
+    pub async fn show_ocsp_responses(&self) -> Result<Vec<parse::ocsp::OcspId>, RuntimeError> {
+        self.query(Command::show_ocsp_responses(), parse::ocsp::parse_ocsp_ids)
+            .await
+    }
+
+    /// `show ssl ocsp-response <key>`: one stapled response.
+    pub async fn show_ocsp_response(
+        &self,
+        key: &OcspKey,
+    ) -> Result<parse::ocsp::OcspResponse, RuntimeError> {
+        self.query(
+            Command::show_ocsp_response(key),
+            parse::ocsp::parse_ocsp_response,
+        )
+        .await
+    }
+
+    /// `set ssl ocsp-response <<` + `base64`: staple a new response.
+    pub async fn set_ocsp_response(&self, base64: Payload) -> Result<(), RuntimeError> {
+        self.run(Command::set_ocsp_response(base64)).await.map(drop)
+    }
+
+    /// `update ssl ocsp-response <name>` (2.8+): ask the responder for a fresh response, in
+    /// the background.
+    pub async fn update_ocsp_response(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
+        self.run(Command::update_ocsp_response(name))
+            .await
+            .map(drop)
     }
 
     /// `show ssl sni` (3.2+): which certificate each frontend serves for each name.

@@ -112,6 +112,21 @@ const REFUSALS: &[(Match, RefusalKind)] = {
         (Prefix("Can't edit the crt-list"), InvalidArgument),
         // A line HAProxy parsed but could not build on a bind: `Inserting …` then `Failed!`.
         (Prefix("Inserting certificate"), InvalidArgument),
+        // OCSP stapling: a response for no certificate HAProxy staples (`set`), an id or path
+        // it holds no response for (`show`: 2.6 `Certificate ID does not match any
+        // certificate.`, 2.8+ `Certificate ID or path does not match …`), a certificate
+        // `update` does not know or that has no response to update.
+        (Prefix("OCSP single response:"), InvalidArgument),
+        (Prefix("Unable to parse OCSP response"), InvalidArgument),
+        (Prefix("Certificate ID "), NoSuchTlsFile),
+        (
+            Prefix("Unknown certificate! 'update ssl ocsp-response'"),
+            NoSuchTlsFile,
+        ),
+        (
+            Prefix("'update ssl ocsp-response' only works on certificates"),
+            NotConfigured,
+        ),
         (Prefix("Unknown command"), UnknownCommand),
         (Prefix("No such backend."), NoSuchBackend),
         (Prefix("Can't find backend."), NoSuchBackend),

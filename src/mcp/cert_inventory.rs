@@ -1,14 +1,16 @@
 //! The TLS inventory of one HAProxy, shared by list_certificates and health_summary: every
 //! certificate it holds (and every certificate of its CA files), when each expires, and where
 //! each is used — crt-list lines with their SNI filters, and on 3.2+ the frontends that serve
-//! it (`show ssl sni`; older versions do not say which bind uses which certificate).
+//! it (`show ssl sni`; older versions do not say which bind uses which certificate), and the
+//! OCSP response stapled for it (`show ssl ocsp-response <id>`): revoked, stale or due.
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::haproxy::command::args::TlsFileName;
+use crate::haproxy::command::args::{OcspKey, TlsFileName};
+use crate::haproxy::parse::ocsp::{CertStatus, OcspResponse};
 use crate::haproxy::parse::ssl::{CertDetails, CrtListEntry};
 use crate::haproxy::{RefusalKind, RuntimeError};
 use crate::mcp::targets::Target;
@@ -87,8 +89,72 @@ pub struct CertEntry {
     /// The frontends serving it (3.2+ only: empty on older versions).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub frontends: Vec<String>,
-    /// An OCSP response is attached.
-    pub ocsp: bool,
+    /// The OCSP response HAProxy staples with it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocsp: Option<OcspBrief>,
+}
+
+/// An OCSP response HAProxy staples, in brief.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct OcspBrief {
+    /// Its certificate ID key (`show ssl ocsp-response <key>`).
+    pub key: String,
+    /// `good`, `revoked` or `unknown` (absent: the response could not be read).
+    pub cert_status: Option<CertStatus>,
+    /// Why it was revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revocation_reason: Option<String>,
+    /// When the responder produced it.
+    pub produced_at: Option<String>,
+    /// Its next update, as printed: after it, clients that check may refuse it.
+    pub next_update: Option<String>,
+    /// Whole days until the next update (negative: passed).
+    pub days_left: Option<i64>,
+    /// The next update has passed.
+    pub stale: bool,
+}
+
+impl OcspBrief {
+    /// The brief of `resp`, stapled under `key`, as of `now`.
+    pub fn new(key: &OcspKey, resp: &OcspResponse, now: i64) -> Self {
+        OcspBrief {
+            key: key.to_string(),
+            cert_status: resp.cert_status,
+            revocation_reason: resp.revocation_reason.clone(),
+            produced_at: resp.produced_at.clone(),
+            next_update: resp.next_update.clone(),
+            days_left: resp.next_update_epoch.map(|n| days_left(n, now)),
+            stale: resp.next_update_epoch.is_some_and(|n| n <= now),
+        }
+    }
+
+    /// What is wrong with it, if anything: revoked, stale, or due within a day.
+    pub fn problem(&self) -> Option<String> {
+        match self.cert_status {
+            Some(CertStatus::Revoked) => {
+                let why = self
+                    .revocation_reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
+                return Some(format!(
+                    "its OCSP response says revoked{why}: clients that check OCSP refuse it"
+                ));
+            }
+            Some(CertStatus::Unknown) => {
+                return Some("its OCSP responder does not know it (status unknown)".to_owned());
+            }
+            _ => {}
+        }
+        if self.stale {
+            let ago = self.days_left.map_or(0, |d| -d).max(0);
+            return Some(format!(
+                "its OCSP response expired {ago} days ago (next update passed)"
+            ));
+        }
+        (self.days_left == Some(0))
+            .then(|| "its OCSP response expires within a day (next update)".to_owned())
+    }
 }
 
 /// A HAProxy's TLS store, read in one go.
@@ -181,6 +247,7 @@ pub async fn read(
         match detail {
             Ok(d) => {
                 let mut entry = entry(name.clone(), CertKind::Server, &d, now);
+                entry.ocsp = stapled(t, name, &d, now, &mut inv.gaps).await;
                 entry.crt_lists = uses.get(name).cloned().unwrap_or_default();
                 entry.frontends = frontends.get(name).cloned().unwrap_or_default();
                 inv.certificates.push(entry);
@@ -200,6 +267,28 @@ pub async fn read(
     inv.certificates
         .sort_by_key(|c| (c.days_left.unwrap_or(i64::MAX), c.name.clone()));
     Ok(inv)
+}
+
+/// The OCSP response stapled with a certificate whose details name one (`OCSP Response Key`);
+/// a response that cannot be read is recorded in `gaps` and kept with its key only.
+async fn stapled(
+    t: &Target,
+    name: &str,
+    d: &CertDetails,
+    now: i64,
+    gaps: &mut Vec<String>,
+) -> Option<OcspBrief> {
+    let key = OcspKey::new(d.ocsp_key.clone()?).ok()?;
+    match t.client.show_ocsp_response(&key).await {
+        Ok(resp) => Some(OcspBrief::new(&key, &resp, now)),
+        Err(e) => {
+            gaps.push(format!("{name}: OCSP response: {e}"));
+            Some(OcspBrief {
+                key: key.to_string(),
+                ..OcspBrief::default()
+            })
+        }
+    }
 }
 
 /// The frontends serving each certificate (`show ssl sni`, 3.2+); records in `inv` whether
@@ -310,13 +399,18 @@ fn entry(name: String, kind: CertKind, d: &CertDetails, now: i64) -> CertEntry {
         chain: d.chain.iter().map(|c| c.subject.clone()).collect(),
         crt_lists: Vec::new(),
         frontends: Vec::new(),
-        ocsp: d.ocsp_key.is_some(),
+        ocsp: None,
     }
 }
 
 /// One line per certificate expired or expiring within `days`, soonest first, e.g.
-/// `/etc/haproxy/old.pem (legacy.example.test) expired 1070 days ago`.
+/// `/etc/haproxy/old.pem (legacy.example.test) expired 1070 days ago`; then one per stapled
+/// OCSP response that is revoked, stale or due within a day.
 pub fn expiry_problems(certs: &[CertEntry], days: i64) -> Vec<String> {
+    let ocsp = certs.iter().filter_map(|c| {
+        let problem = c.ocsp.as_ref()?.problem()?;
+        Some(format!("{}: {problem}", c.name))
+    });
     certs
         .iter()
         .filter(|c| c.days_left.is_some_and(|d| d < days) || c.expired)
@@ -338,12 +432,45 @@ pub fn expiry_problems(certs: &[CertEntry], days: i64) -> Vec<String> {
             let ca = if c.kind == CertKind::Ca { "CA " } else { "" };
             format!("{ca}{} ({who}) {when}", c.name)
         })
+        .chain(ocsp)
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ocsp_problems_name_revoked_stale_and_due() {
+        let key = OcspKey::new("303b").unwrap();
+        let resp = |status, next: Option<i64>| OcspResponse {
+            response_status: "successful (0x0)".into(),
+            responder: None,
+            produced_at: None,
+            cert_status: Some(status),
+            revocation_time: None,
+            revocation_reason: None,
+            this_update: None,
+            next_update: next.map(|n| n.to_string()),
+            next_update_epoch: next,
+        };
+        let now = 100 * DAY;
+        let good = OcspBrief::new(&key, &resp(CertStatus::Good, Some(now + 3 * DAY)), now);
+        assert_eq!(
+            (good.days_left, good.stale, good.problem()),
+            (Some(3), false, None)
+        );
+        let due = OcspBrief::new(&key, &resp(CertStatus::Good, Some(now + 60)), now);
+        assert!(due.problem().unwrap().contains("within a day"));
+        let stale = OcspBrief::new(&key, &resp(CertStatus::Good, Some(now - 2 * DAY)), now);
+        assert!(stale.stale);
+        assert!(stale.problem().unwrap().contains("expired 2 days ago"));
+        let revoked = OcspBrief::new(&key, &resp(CertStatus::Revoked, None), now);
+        assert!(revoked.problem().unwrap().contains("revoked"));
+        // No next update: never stale by date.
+        let open = OcspBrief::new(&key, &resp(CertStatus::Good, None), now);
+        assert_eq!(open.problem(), None);
+    }
 
     #[test]
     fn days_round_down_and_go_negative() {

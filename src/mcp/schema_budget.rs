@@ -49,6 +49,7 @@ const SELF_EVIDENT: &[(&str, &str)] = &[
     ("port", "Port to connect to."),
     ("address", "IP address to connect to."),
     ("enabled", "On or off."),
+    ("frontend", "The frontend's name (see list_frontends)."),
 ];
 
 /// Compacts a tool's input and output schemas and its annotations in place (see the module

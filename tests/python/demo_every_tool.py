@@ -289,6 +289,22 @@ async def main(binary, version):
             health = await ok("health_summary")
             assert any("/old.pem" in p and "expired" in p for p in health["certificates"]), health
 
+            # ---- OCSP stapling: site.pem's response as HAProxy recorded it; a response for
+            # another certificate refused before anything is sent; a response HAProxy would take
+            # is not executed by the model (it cannot decode OCSP), which says so --------------
+            stapled = site_before["ocsp"]
+            assert stapled["cert_status"] == "good" and stapled["next_update"], site_before
+            await err("refresh_ocsp_response", "is not a response for", certificate=SITE,
+                      file="api.ocsp.b64")
+            await err("refresh_ocsp_response", "no stapled OCSP response", certificate=API,
+                      file="site-good.ocsp")
+            await err("refresh_ocsp_response", "emulator:", certificate=SITE,
+                      file="site-revoked.ocsp")
+            if version_tuple(version) < (2, 8):
+                await err("refresh_ocsp_response", "needs HAProxy 2.8", certificate=SITE)
+            after = await ok("list_certificates", certificate=SITE)
+            assert after["certificates"][0]["ocsp"] == stapled, after
+
             # ---- certificates changed on the model -----------------------------------------
             # A key that is not the certificate's: HAProxy refuses the commit, nothing changes.
             res, text = await call("rotate_certificate", certificate=SITE, file="wrong-key.pem")

@@ -591,12 +591,17 @@ impl ConfiguredHaproxy {
     /// Starts HAProxy on `body` (everything after the helper's `global` section) and waits
     /// until its admin socket answers. `None` (after one loud line) when it cannot run here.
     pub async fn start(test: &str, body: &str) -> Option<Self> {
-        Self::start_with_files(test, body, &[]).await
+        Self::start_with_files::<&str>(test, body, &[]).await
     }
 
-    /// As [`Self::start`], with extra files (maps, ACLs) written beside the configuration first;
-    /// `{CONF}` in `body` is the folder that holds them, as HAProxy sees it.
-    pub async fn start_with_files(test: &str, body: &str, files: &[(&str, &str)]) -> Option<Self> {
+    /// As [`Self::start`], with extra files (maps, ACLs, certificates, DER OCSP responses)
+    /// written beside the configuration first; `{CONF}` in `body` is the folder that holds
+    /// them, as HAProxy sees it.
+    pub async fn start_with_files<T: AsRef<[u8]>>(
+        test: &str,
+        body: &str,
+        files: &[(&str, T)],
+    ) -> Option<Self> {
         let cli_port = free_port();
         let master_port = free_port();
         let dir = LiveHaproxy::run_dir();

@@ -11,6 +11,7 @@ mod cookies;
 mod counters;
 mod frontends;
 mod lists;
+mod ocsp;
 mod patterns;
 mod pem;
 mod proxies;
@@ -281,6 +282,9 @@ impl Model {
             return Reply::NotModelled;
         };
         let (object, rest) = args.split_first().map_or(("", args), |(o, r)| (*o, r));
+        if object == "ocsp-response" {
+            return ocsp_command(tls, version, level, verb, rest, payload);
+        }
         let modelled = matches!(
             (verb, object),
             ("show" | "set" | "commit" | "abort" | "new" | "del", "cert")
@@ -511,6 +515,38 @@ impl Model {
             Reply::bare(message)
         } else {
             Reply::line(message)
+        }
+    }
+}
+
+/// The OCSP commands (`ocsp.rs`): 3.4 made them admin-level (HAProxy commit d47415624, "ocsp
+/// commands warn when accessed without admin level"); before, any level could read and set
+/// them (recorded from 2.6.12 to 3.2.26). `update` came with 2.8.
+fn ocsp_command(
+    tls: &mut tls::Tls,
+    version: Version,
+    level: Level,
+    verb: &str,
+    args: &[&str],
+    payload: Option<&[u8]>,
+) -> Reply {
+    let known = match verb {
+        "show" | "set" => true,
+        "update" => version >= Version::new(2, 8, 0),
+        _ => false,
+    };
+    if !known {
+        return Reply::NotModelled;
+    }
+    if version >= Version::new(3, 4, 0) && level < Level::Admin {
+        return Reply::denied();
+    }
+    match verb {
+        "show" => tls.ocsp.show(version, args),
+        "set" => tls.ocsp.set(args, payload),
+        _ => {
+            let stores: Vec<String> = tls.stores.iter().map(|s| s.path.clone()).collect();
+            tls.ocsp.update(args, |n| stores.iter().any(|s| s == n))
         }
     }
 }

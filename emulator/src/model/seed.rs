@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::conns::ConnTable;
 use super::lists::{List, ListKind};
+use super::ocsp::{Ocsp, Stapled};
 use super::pem::{CertInfo, TrustObject};
 use super::proxies::{Proxy, Server, check, op};
 use super::streams::Stream;
@@ -354,6 +355,7 @@ fn read_tls<'a>(first: &impl Fn(&str) -> Result<&'a [u8], String>) -> Option<Tls
     }
     let mut stores = Vec::new();
     let mut used = Vec::new();
+    let mut ocsp_keys: Vec<(String, String)> = Vec::new();
     for name in listed(&listing) {
         let details =
             String::from_utf8_lossy(first(&format!("show ssl cert {name}")).ok()?).into_owned();
@@ -370,9 +372,18 @@ fn read_tls<'a>(first: &impl Fn(&str) -> Result<&'a [u8], String>) -> Option<Tls
             }
         }
         let fields: Vec<String> = lines
+            .by_ref()
             .take_while(|l| !l.starts_with("OCSP Response Key:"))
             .map(str::to_string)
             .collect();
+        if let Some(key) = details
+            .lines()
+            .find_map(|l| l.strip_prefix("OCSP Response Key:"))
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
+            ocsp_keys.push((name.to_string(), key.to_ascii_lowercase()));
+        }
         if status == "Used" {
             used.push(name.to_string());
         }
@@ -488,7 +499,53 @@ fn read_tls<'a>(first: &impl Fn(&str) -> Result<&'a [u8], String>) -> Option<Tls
         ca_base: None,
         ca_files: read_trust_files(first, Kind::Ca),
         crl_files: read_trust_files(first, Kind::Crl),
+        ocsp: read_ocsp(first, &ocsp_keys),
     })
+}
+
+/// The OCSP tree (`show ssl ocsp-response` and each response's `show ssl ocsp-response
+/// <key>`), with `stapled` (store, key) from the stores' `OCSP Response Key`. 2.6 lists no
+/// paths: a response's store is the one stapling it.
+fn read_ocsp<'a>(
+    first: &impl Fn(&str) -> Result<&'a [u8], String>,
+    stapled: &[(String, String)],
+) -> Ocsp {
+    let mut ocsp = Ocsp {
+        tree: Vec::new(),
+        stapled_by: stapled.to_vec(),
+    };
+    let Ok(listing) = first("show ssl ocsp-response") else {
+        return ocsp;
+    };
+    let listing = String::from_utf8_lossy(listing);
+    for line in listing.lines() {
+        if let Some(key) = line.strip_prefix("Certificate ID key : ") {
+            let key = key.trim().to_ascii_lowercase();
+            let text = first(&format!("show ssl ocsp-response {key}"))
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default();
+            let path = stapled
+                .iter()
+                .find(|(_, k)| *k == key)
+                .map(|(p, _)| p.clone())
+                .unwrap_or_default();
+            ocsp.tree.push(Stapled {
+                key,
+                path,
+                id_lines: Vec::new(),
+                text,
+            });
+        } else if let Some(path) = line.strip_prefix("Certificate path : ") {
+            if let Some(s) = ocsp.tree.last_mut() {
+                s.path = path.trim().to_owned();
+            }
+        } else if line.starts_with(' ')
+            && let Some(s) = ocsp.tree.last_mut()
+        {
+            s.id_lines.push(line.to_owned());
+        }
+    }
+    ocsp
 }
 
 /// The CA (or CRL) files: `show ssl ca-file` (`<path> - <n> certificate(s)`) and each file's

@@ -1,9 +1,11 @@
 //! TLS certificates as HAProxy holds them at run time (`ssl_ckch.c`, `ssl_crtlist.c`): the
 //! certificate stores, the one open `set ssl cert` transaction, the crt-lists and the binds
 //! that load them, with HAProxy's messages for `show/set/commit/abort/new/del ssl cert`,
-//! `show/add/del ssl crt-list` and `show ssl sni`.
+//! `show/add/del ssl crt-list` and `show ssl sni`; the OCSP responses stapled with them
+//! ([`Ocsp`]).
 
 use super::Reply;
+use super::ocsp::Ocsp;
 use super::pem::{self, CertInfo, Loaded};
 use super::staging::{self, staged_base};
 use super::trust::{Kind, TrustFiles};
@@ -102,6 +104,8 @@ pub struct Tls {
     pub ca_files: TrustFiles,
     /// CRL files.
     pub crl_files: TrustFiles,
+    /// The OCSP responses, and which store staples which.
+    pub ocsp: Ocsp,
 }
 
 /// crt-list keywords the model renders (`dump_crtlist_sslconf`'s order); others that HAProxy
@@ -366,7 +370,12 @@ impl Tls {
                 out.push('\n');
             }
         }
-        out.push_str("OCSP Response Key: \n");
+        let key = if pending {
+            None
+        } else {
+            self.ocsp.key_of(&store.path)
+        };
+        out.push_str(&format!("OCSP Response Key: {}\n", key.unwrap_or("")));
         Reply::Body(out.into_bytes())
     }
 
@@ -445,6 +454,8 @@ impl Tls {
         }
         let dots = ".".repeat(self.instances(name));
         let new = self.transaction.take().expect("checked above");
+        // The new certificate comes without the old one's OCSP response.
+        self.ocsp.store_replaced(version, &new.path);
         if let Some(store) = self.stores.iter_mut().find(|s| s.path == new.path) {
             *store = new;
         }
@@ -506,6 +517,7 @@ impl Tls {
             return refuse(format!("certificate '{name}' in use, can't be deleted!\n"));
         }
         self.stores.retain(|s| s.path != name);
+        self.ocsp.store_replaced(version, name);
         Reply::line(format!("Certificate '{name}' deleted!"))
     }
 

@@ -308,6 +308,51 @@ impl fmt::Display for TlsFileName {
     }
 }
 
+/// An OCSP certificate ID key as HAProxy prints it (`show ssl cert`'s `OCSP Response Key`,
+/// `show ssl ocsp-response`'s `Certificate ID key`): the hex DER of the OCSP CertID. Only hex
+/// digits, at most [`MAX_OCSP_KEY_HEX`] of them (HAProxy's OCSP_MAX_CERTID_ASN1_LENGTH is 128
+/// bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OcspKey(String);
+
+/// Longest OCSP certificate ID key, in hex digits.
+const MAX_OCSP_KEY_HEX: usize = 256;
+
+impl OcspKey {
+    /// Validates an OCSP certificate ID key.
+    pub fn new(value: impl Into<String>) -> Result<Self, ArgError> {
+        let value = value.into();
+        let hex = value.bytes().all(|b| b.is_ascii_hexdigit());
+        if value.is_empty() || value.len() > MAX_OCSP_KEY_HEX || value.len() % 2 != 0 || !hex {
+            return Err(ArgError::new(
+                "OCSP key",
+                &value,
+                "give the OCSP Response Key list_certificates shows (hex digits)",
+            ));
+        }
+        Ok(Self(value.to_ascii_lowercase()))
+    }
+
+    /// The key as HAProxy takes it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The DER bytes of the certificate ID it stands for.
+    pub fn der(&self) -> Vec<u8> {
+        (0..self.0.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&self.0[i..i + 2], 16).ok())
+            .collect()
+    }
+}
+
+impl fmt::Display for OcspKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Longest SSL option text of one crt-list line, and most SNI filters on it: far above real
 /// lines, far below HAProxy's line limit.
 const MAX_CRT_LIST_OPTIONS: usize = 1024;
@@ -736,6 +781,23 @@ mod tests {
         assert!(data_value("http_req_rate", 99_999_999_999).is_err());
         assert!(data_value("server_id", -3).is_ok());
         assert!(data_value("bytes_in_cnt", 99_999_999_999).is_ok());
+    }
+
+    #[test]
+    fn ocsp_keys_are_hex() {
+        let k = OcspKey::new("303B0a").unwrap();
+        assert_eq!(k.as_str(), "303b0a");
+        assert_eq!(k.der(), vec![0x30, 0x3b, 0x0a]);
+        for bad in [
+            "",
+            "abc",
+            "30 3b",
+            "303g",
+            "/tls/site.pem",
+            &"00".repeat(129),
+        ] {
+            assert!(OcspKey::new(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The TLS store: certificates, crt-lists, CA and CRL files (`show ssl …`), and the certificate
 //! transaction that replaces one without a reload (`set` / `commit` / `abort ssl cert`), new and
 //! deleted certificates (`new` / `del ssl cert`), CA and CRL files (`new` / `del ssl
-//! ca-file|crl-file`) and crt-list lines (`add` / `del ssl crt-list`).
+//! ca-file|crl-file`), crt-list lines (`add` / `del ssl crt-list`) and OCSP stapling (`show` /
+//! `set ssl ocsp-response`, `update ssl ocsp-response` on 2.8+).
 
-use super::args::{CrtListLine, TlsFileName};
+use super::args::{CrtListLine, OcspKey, TlsFileName};
 use super::{Access, Command, Expect, Payload};
 
 /// The Runtime API's noun for a CA file or (`crl`) a CRL file.
@@ -89,6 +90,43 @@ impl Command {
     /// `show ssl crl-file`: the CRL files.
     pub fn show_crl_files() -> Self {
         Self::read(["show", "ssl", "crl-file"])
+    }
+
+    /// `show ssl ocsp-response`: the OCSP responses HAProxy staples, by certificate ID.
+    pub fn show_ocsp_responses() -> Self {
+        Self::read(["show", "ssl", "ocsp-response"])
+    }
+
+    /// `show ssl ocsp-response <key>`: one response, as `openssl ocsp -text` prints it. The
+    /// certificate ID key (hex, from `show ssl cert`'s `OCSP Response Key`) is the one form
+    /// every version takes; 2.6 has no lookup by path.
+    pub fn show_ocsp_response(key: &OcspKey) -> Self {
+        Self::read(["show", "ssl", "ocsp-response", key.as_str()])
+    }
+
+    /// `set ssl ocsp-response <<` + the response in base64: HAProxy staples it for the
+    /// certificate whose ID it carries (`OCSP Response updated!`). It refuses a response for a
+    /// certificate it does not staple (`OCSP single response: Certificate ID does not match
+    /// any certificate or issuer.`) and one it cannot parse.
+    pub fn set_ocsp_response(base64: Payload) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Message(&["OCSP Response updated!"]),
+            ["set", "ssl", "ocsp-response"],
+        )
+        .with_payload(base64)
+    }
+
+    /// `update ssl ocsp-response <name>` (2.8+): asks the certificate's OCSP responder (the
+    /// URI in its Authority Information Access) for a fresh response. HAProxy answers at once
+    /// with nothing and fetches in the background; the stapled response changes only if the
+    /// responder answers with a valid one, so callers read it back to know.
+    pub fn update_ocsp_response(name: &TlsFileName) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Nothing,
+            ["update", "ssl", "ocsp-response", name.as_str()],
+        )
     }
 
     /// `show ssl sni` (3.2+): per frontend and bind, which certificate serves which name.

@@ -16,6 +16,7 @@ pub mod help;
 pub mod info;
 pub mod list_file;
 pub mod map;
+pub mod ocsp;
 pub mod peers;
 pub mod proc_list;
 pub mod registry;

@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    ParseError, activity, backend, cli_level, errors, help, info, map, peers, proc_list, resolvers,
-    servers_conn, servers_state, sess, ssl, startup_logs, stat, table, version, weight,
+    ParseError, activity, backend, cli_level, errors, help, info, map, ocsp, peers, proc_list,
+    resolvers, servers_conn, servers_state, sess, ssl, startup_logs, stat, table, version, weight,
 };
 
 /// How many words may follow a format's leading words.
@@ -202,6 +202,18 @@ pub static FORMATS: &[Format] = &[
         Some,
         ssl::parse_crl_details
     ),
+    entry!(
+        "ocsp_responses",
+        ["show", "ssl", "ocsp-response"],
+        None,
+        ocsp::parse_ocsp_ids
+    ),
+    entry!(
+        "ocsp_response",
+        ["show", "ssl", "ocsp-response"],
+        Some,
+        ocsp::parse_ocsp_response
+    ),
     // 3.2+ only, so not expected in every version's recordings.
     entry!(
         "ssl_sni",
@@ -268,6 +280,8 @@ pub static ACKNOWLEDGED: &[&[&str]] = &[
     &["del", "ssl", "crl-file"],
     &["add", "ssl", "crt-list"],
     &["del", "ssl", "crt-list"],
+    &["set", "ssl", "ocsp-response"],
+    &["update", "ssl", "ocsp-response"],
     &["wait"],
 ];
 

@@ -61,7 +61,7 @@ pub struct BackendChangeArgs {
     pub target: Option<String>,
     /// The backend.
     pub backend: String,
-    /// Allow it while the backend has sessions.
+    /// Allow with sessions.
     #[serde(default)]
     pub force: bool,
 }
@@ -196,7 +196,7 @@ impl HaproxyMcp {
 
     /// Takes a backend out of service (3.4+).
     #[tool(
-        description = "Unpublish a backend (3.4+): no new traffic; requests routed to it fail. Refused while it has sessions unless force=true: move its route away first.",
+        description = "Unpublish a backend (3.4+): no new traffic; requests routed to it fail. Refused with sessions unless force=true: move its route away first.",
         annotations(title = "Unpublish backend", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]
@@ -209,7 +209,7 @@ impl HaproxyMcp {
 
     /// Deletes a backend (3.4+).
     #[tool(
-        description = "Delete a backend (3.4+): only UNPUBLISHED with NO servers (unpublish_backend, del_server each). Refused while it has sessions unless force=true.",
+        description = "Delete an UNPUBLISHED backend with NO servers (3.4+; unpublish_backend, del_server each). Refused with sessions unless force=true.",
         annotations(title = "Delete backend", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]

@@ -170,7 +170,7 @@ fn warnings(
 impl HaproxyMcp {
     /// Turns a backend's dynamic cookies on or off and sets their key.
     #[tool(
-        description = "A backend's dynamic persistence cookies: on/off, or their secret key (share one across load balancers). Answers each server's cookie before and after. Lost on reload.",
+        description = "A backend's dynamic persistence cookies: on/off, or their secret key (share one across load balancers); each server's cookie before and after. Lost on reload.",
         annotations(title = "Set dynamic cookies", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<DynamicCookiesOut>()
     )]

@@ -41,7 +41,7 @@ pub struct SetHealthArgs {
     pub server: String,
     /// The health state to force.
     pub state: HealthArg,
-    /// Allow on the backend's last UP server.
+    /// Allow on the last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -68,7 +68,7 @@ pub struct SetAgentArgs {
     pub server: String,
     /// The agent state to force.
     pub state: AgentArg,
-    /// Allow on the backend's last UP server.
+    /// Allow on the last UP server.
     #[serde(default)]
     pub force: bool,
 }

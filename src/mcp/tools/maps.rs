@@ -121,7 +121,7 @@ pub struct GetMapArgs {
     pub target: Option<String>,
     /// `#<id>` or file name.
     pub map: String,
-    /// The sample value to look up (e.g. a Host header value).
+    /// Value to look up (e.g. a Host header).
     pub value: String,
 }
 
@@ -152,7 +152,7 @@ pub struct GetAclArgs {
     pub target: Option<String>,
     /// `#<id>` or file name.
     pub acl: String,
-    /// The sample value to test (e.g. a client IP address).
+    /// Value to test (e.g. a client IP).
     pub value: String,
 }
 
@@ -181,10 +181,10 @@ pub struct MapEntryArgs {
     pub target: Option<String>,
     /// `#<id>` or file name.
     pub map: String,
-    /// Blanks allowed; no control characters or ';'.
+    /// Blanks allowed; no control chars or ';'.
     #[schemars(length(min = 1, max = 4096))]
     pub key: String,
-    /// Blanks allowed; no control characters or ';'.
+    /// Blanks allowed; no control chars or ';'.
     #[schemars(length(min = 1, max = 4096))]
     pub value: String,
 }
@@ -210,7 +210,7 @@ pub struct AclPatternArgs {
     pub target: Option<String>,
     /// `#<id>` or file name.
     pub acl: String,
-    /// e.g. `203.0.113.7` or `198.51.100.0/24` for an IP ACL.
+    /// e.g. `203.0.113.7` or `198.51.100.0/24`.
     #[schemars(length(min = 1, max = 4096))]
     pub pattern: String,
 }

@@ -57,7 +57,9 @@ impl Toolset {
                     + HaproxyMcp::rolling_router()
             }
             Self::Certificates => {
-                HaproxyMcp::certificates_router() + HaproxyMcp::certificate_store_router()
+                HaproxyMcp::certificates_router()
+                    + HaproxyMcp::certificate_store_router()
+                    + HaproxyMcp::ocsp_router()
             }
         }
     }

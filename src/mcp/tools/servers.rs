@@ -55,7 +55,7 @@ pub struct DisableArgs {
     pub backend: String,
     /// The server's name.
     pub server: String,
-    /// Allow on the backend's last UP server.
+    /// Allow on the last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -94,7 +94,7 @@ pub struct SetStateArgs {
     pub server: String,
     /// ready, drain or maint.
     pub state: AdminStateArg,
-    /// Allow on the backend's last UP server.
+    /// Allow on the last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -271,7 +271,7 @@ pub struct DrainArgs {
     /// Then put it in maintenance.
     #[serde(default)]
     pub set_maint: bool,
-    /// Allow on the backend's last UP server.
+    /// Allow on the last UP server.
     #[serde(default)]
     pub force: bool,
 }
@@ -720,7 +720,7 @@ impl HaproxyMcp {
 
     /// Change a server's address and port.
     #[tool(
-        description = "Change a server's address (and port), or the name its resolvers look up (`fqdn`): new connections go there, existing ones stay. On 3.0+ an immediate read may show the old one.",
+        description = "Change a server's address (and port), or the name its resolvers look up (`fqdn`): new connections go there, existing ones stay. On 3.0+ a read right after may lag.",
         annotations(title = "Set server address", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<AddrOut>()
     )]

@@ -112,7 +112,7 @@ pub struct SessionArgs {
     /// Which HAProxy (see list_targets); needed only with several.
     #[serde(default)]
     pub target: Option<String>,
-    /// From show_sessions, e.g. `0x55eb48350c30`.
+    /// From show_sessions (`0x…`).
     pub id: String,
 }
 

@@ -46,7 +46,7 @@ pub struct BackendArgs {
     pub target: Option<String>,
     /// The backend's name (see list_backends).
     pub backend: String,
-    /// Most servers to show (default 10, problems first).
+    /// Most servers (default 10, problems first).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -61,7 +61,7 @@ pub struct ServerRowsArgs {
     /// Only this backend.
     #[serde(default)]
     pub backend: Option<String>,
-    /// Most rows to return (default 8).
+    /// Most rows (default 8).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
@@ -111,7 +111,7 @@ pub struct ListServersArgs {
     /// Only servers in this state.
     #[serde(default)]
     pub state: Option<StateFilter>,
-    /// Most servers to return (default 10, problems first).
+    /// Most servers (default 10, problems first).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,

@@ -1,6 +1,6 @@
 //! TLS certificates: list_certificates (inventory, expiry, where each is used) and
 //! rotate_certificate (replace one without a reload, all or nothing); add_certificate and
-//! remove_certificate ([`store`]). The certificates toolset.
+//! remove_certificate ([`store`]); refresh_ocsp_response ([`ocsp`]). The certificates toolset.
 //!
 //! Rotation reads the new PEM from a file in the operator's `--certificates-dir`, so a private
 //! key never passes through the assistant, and never appears in an answer, a log line, an audit
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 mod ca_file;
 mod crl_file;
+mod ocsp;
 mod store;
 mod trust_file;
 
@@ -83,7 +84,7 @@ pub struct RotateArgs {
     pub target: Option<String>,
     /// The certificate, CA or CRL file (list_certificates).
     pub certificate: String,
-    /// PEM (certificate, chain, key), relative to the certificates folder.
+    /// PEM (cert, chain, key) in the certificates folder.
     pub file: String,
     /// Accept earlier expiry, chain gap, dropped names, not yet valid.
     #[serde(default)]
@@ -422,7 +423,7 @@ async fn abort(t: &Target, name: &TlsFileName) -> String {
 impl HaproxyMcp {
     /// The TLS inventory.
     #[tool(
-        description = "TLS certificates, soonest expiry first: subject, SANs, issuer, days left, chain; crt-list lines, SNIs and (3.2+) frontends using each; CA and CRL files.",
+        description = "TLS certificates, soonest expiry first: subject, SANs, issuer, days left, chain, stapled OCSP; crt-list lines, SNIs and (3.2+) frontends using each; CA and CRL files.",
         annotations(title = "List certificates", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ListCertificatesOut>()
     )]
@@ -506,7 +507,7 @@ impl HaproxyMcp {
 
     /// Hot certificate rotation.
     #[tool(
-        description = "Replace a certificate, CA or CRL file without a reload, all or nothing: a PEM from the certificates folder, checked (key, later expiry, chain, names), committed, read back; aborted on any failure (create=true: a new CA/CRL file). Runtime only.",
+        description = "Replace a certificate, CA or CRL file without a reload, all or nothing: PEM from the certificates folder, checked (key, expiry, chain, names), committed, read back (create=true: new CA/CRL file). Runtime only.",
         annotations(title = "Rotate certificate", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<RotateOut>()
     )]

@@ -33,7 +33,7 @@ pub struct AddCertArgs {
     pub target: Option<String>,
     /// Name for HAProxy: its path on disk.
     pub certificate: String,
-    /// PEM (certificate, chain, key), relative to the certificates folder.
+    /// PEM (cert, chain, key) in the certificates folder.
     pub file: String,
     /// The crt-list (list_certificates).
     pub crt_list: String,
@@ -255,7 +255,7 @@ async fn restore_lines(t: &Target, removed: &[(TlsFileName, CrtListEntry)]) -> S
 impl HaproxyMcp {
     /// A new certificate, served on a crt-list.
     #[tool(
-        description = "Serve a new certificate without a reload: a PEM from the certificates folder, checked (expiry, chain, SNIs), committed, added as a crt-list line; undone on any refusal. Runtime only.",
+        description = "Serve a new certificate without a reload: PEM from the certificates folder, checked, committed, added as a crt-list line; undone on any refusal. Runtime only.",
         annotations(title = "Add certificate", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<AddCertOut>()
     )]
@@ -381,7 +381,7 @@ impl HaproxyMcp {
 
     /// A certificate no longer served.
     #[tool(
-        description = "Stop serving a certificate without a reload: deletes its crt-list lines, then it; on a refusal (a bind's default or `crt`) the lines come back. Also deletes an unused CA/CRL file. Runtime only.",
+        description = "Stop serving a certificate without a reload: its crt-list lines, then it; restored on a refusal (a bind's `crt`). Also deletes an unused CA/CRL file. Runtime only.",
         annotations(title = "Remove certificate", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<RemoveCertOut>()
     )]

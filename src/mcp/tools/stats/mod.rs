@@ -283,7 +283,7 @@ impl HaproxyMcp {
 
     /// Statistics rows from `show stat`, filtered and limited.
     #[tool(
-        description = "Raw `show stat` counters, filtered by proxy and type; `fields` picks columns ([\"all\"]: every one). Prefer health_summary, list_* and get_* for answers.",
+        description = "Raw `show stat` counters, filtered by proxy and type; `fields` picks columns ([\"all\"]: every one). Prefer health_summary, list_*, get_*.",
         annotations(title = "Show statistics", read_only_hint = true, open_world_hint = false),
         output_schema = out::<StatOut>()
     )]
@@ -368,7 +368,7 @@ impl HaproxyMcp {
 
     /// What looks wrong, backend by backend.
     #[tool(
-        description = "Start here for 'what is wrong?'. Per backend: server states, sessions, queue, 5xx %, connection errors %; per frontend: stopped, full, denied, malformed %; failing DNS, disconnected peers, certs expiring in 30 days. Rates since the previous call, or over window_secs. Fleet: target `*`, group:<name>, k=v.",
+        description = "Start here for 'what is wrong?'. Per backend: server states, sessions, queue, 5xx %, connection errors %; per frontend: stopped, full, denied, malformed %; failing DNS, disconnected peers, certificate/OCSP problems. Rates since the previous call, or over window_secs. Fleet: target `*`, group:<name>, k=v.",
         annotations(title = "Health summary", read_only_hint = true, open_world_hint = false),
         output_schema = out::<HealthOut>()
     )]
