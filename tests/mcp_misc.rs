@@ -1993,6 +1993,74 @@ async fn ocsp_responses_are_fetched_from_the_responder_on_live_haproxy() {
     assert_eq!(out["after"]["cert_status"], "good", "{v}: {out}");
 }
 
+/// ACME renewals in list_certificates (3.2+, `acme status`): a certificate a `crt-store` loads
+/// with `acme <section>` shows its section, state and next renewal as HAProxy reports them;
+/// before 3.2 HAProxy has no `acme` command and the inventory says nothing about ACME.
+#[tokio::test]
+async fn acme_renewals_are_listed_on_live_haproxy() {
+    let test = "acme_renewals_are_listed_on_live_haproxy";
+    let Some(TlsSetup { hap, h, .. }) = TlsSetup::start(test).await else {
+        return;
+    };
+    let v = hap.version();
+    let out = h.ok("list_certificates", json!({"limit": 50})).await;
+    let no_acme = out["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c.get("acme").is_none());
+    assert!(no_acme, "{v}: {out}");
+    assert!(!out.to_string().contains("ACME:"), "{v}: {out}");
+    if v.starts_with("2.") || v.starts_with("3.0") || v.starts_with("3.1") {
+        eprintln!("{test}: HAProxy {v} has no ACME; checked that nothing is reported");
+        return;
+    }
+    drop((hap, h));
+
+    let Some(certs) = support::test_certificates(test) else {
+        return;
+    };
+    let files: Vec<(&str, Vec<u8>)> = ["site.pem", "api.pem"]
+        .into_iter()
+        .map(|n| (n, std::fs::read(certs.path().join(n)).unwrap()))
+        .collect();
+    let https = support::free_port();
+    // An ACME directory nobody serves: nothing is due for weeks, so nothing is asked of it.
+    let config = format!(
+        "global\n    expose-experimental-directives\n\n\
+         acme le\n    directory http://127.0.0.1:1/directory\n    contact ops@example.test\n    challenge http-01\n\n\
+         crt-store\n    load crt {{CONF}}/site.pem acme le domains \"www.example.test,example.test\"\n\n\
+         defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\n\
+         frontend fe_https\n    bind 127.0.0.1:{https} ssl crt {{CONF}}/site.pem crt {{CONF}}/api.pem\n\
+         \x20   http-request return status 200 content-type text/plain string ok\n"
+    );
+    let Some(hap) = support::ConfiguredHaproxy::start_with_files(test, &config, &files).await
+    else {
+        return;
+    };
+    let h = McpHarness::live(hap.admin_tcp(), Settings::default()).await;
+    let conf = hap.conf_dir();
+    let site = format!("{conf}/site.pem");
+    let raw = hap.raw("acme status");
+    let row: Vec<&str> = raw
+        .lines()
+        .find(|l| l.starts_with(&site))
+        .unwrap_or_else(|| panic!("{v}: HAProxy lists no ACME certificate: {raw}"))
+        .split('\t')
+        .collect();
+    let out = h.ok("list_certificates", json!({"limit": 50})).await;
+    let entries = out["certificates"].as_array().unwrap();
+    let of = |name: &str| entries.iter().find(|c| c["name"] == name).unwrap();
+    let acme = &of(&site)["acme"];
+    assert_eq!(acme["section"], row[1], "{v}: {out}");
+    assert_eq!(acme["state"], row[2], "{v}: {out}");
+    assert_eq!(acme["renewal"], row[5], "{v}: {out}");
+    assert!(
+        of(&format!("{conf}/api.pem")).get("acme").is_none(),
+        "{v}: {out}"
+    );
+}
+
 #[tokio::test]
 async fn new_ca_and_crl_files_are_created_and_deleted_all_or_nothing() {
     let Some(TlsSetup {

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use haproxy_mcp_server::haproxy::parse::{
-    activity, backend, cli_level, errors, help, info, map, ocsp, peers, registry, resolvers,
+    acme, activity, backend, cli_level, errors, help, info, map, ocsp, peers, registry, resolvers,
     servers_conn, servers_state, sess, ssl, startup_logs, stat, table, version, weight,
 };
 
@@ -409,6 +409,11 @@ fn check(f: &Fixture) -> Outcome {
                 Some(ocsp::CertStatus::Good) => assert!(resp.revocation_time.is_none(), "{ctx}"),
                 other => panic!("{ctx}: {other:?}"),
             }
+        }
+        // The capture configuration has no `acme` section: the header and no row (3.2+).
+        ["acme", "status"] => {
+            let rows = expect!(acme::parse_acme_status(r));
+            assert!(rows.is_empty(), "{ctx}: {rows:?}");
         }
         ["show", "ssl", "sni"] => {
             let rows = expect!(ssl::parse_sni(r));

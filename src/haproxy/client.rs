@@ -828,6 +828,12 @@ impl RuntimeClient {
             .map(drop)
     }
 
+    /// `acme status` (3.2+): the certificates renewed through ACME.
+    pub async fn acme_status(&self) -> Result<Vec<parse::acme::AcmeRow>, RuntimeError> {
+        self.query(Command::acme_status(), parse::acme::parse_acme_status)
+            .await
+    }
+
     /// `show ssl sni` (3.2+): which certificate each frontend serves for each name.
     pub async fn show_ssl_sni(&self) -> Result<Vec<parse::ssl::SniRow>, RuntimeError> {
         self.query(Command::show_ssl_sni(), parse::ssl::parse_sni)

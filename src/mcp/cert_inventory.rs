@@ -92,6 +92,20 @@ pub struct CertEntry {
     /// The OCSP response HAProxy staples with it, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ocsp: Option<OcspBrief>,
+    /// How HAProxy renews it through ACME (3.2+, `acme status`), if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acme: Option<AcmeBrief>,
+}
+
+/// A certificate's ACME renewal, as `acme status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct AcmeBrief {
+    /// The `acme` section.
+    pub section: String,
+    /// `Scheduled`, `Stopped` (scheduler off) or `Running`.
+    pub state: String,
+    /// When HAProxy renews it (UTC; none while a renewal runs).
+    pub renewal: Option<String>,
 }
 
 /// An OCSP response HAProxy staples, in brief.
@@ -255,6 +269,9 @@ pub async fn read(
             Err(e) => inv.gaps.push(format!("{name}: {e}")),
         }
     }
+    if scope == Scope::WhereUsed {
+        attach_acme(t, &mut inv).await;
+    }
     if only.is_none() {
         read_ca_files(t, now, &mut inv).await;
         if scope == Scope::WhereUsed {
@@ -267,6 +284,34 @@ pub async fn read(
     inv.certificates
         .sort_by_key(|c| (c.days_left.unwrap_or(i64::MAX), c.name.clone()));
     Ok(inv)
+}
+
+/// Attaches `acme status` (3.2+) to the certificates it names. Older versions do not know the
+/// command; a socket below admin level cannot read it (recorded in `gaps`).
+async fn attach_acme(t: &Target, inv: &mut Inventory) {
+    let rows = match t.client.acme_status().await {
+        Ok(rows) => rows,
+        Err(e) => {
+            match e.refusal() {
+                Some(RefusalKind::UnknownCommand) => {}
+                _ => inv.gaps.push(format!("ACME: {e}")),
+            }
+            return;
+        }
+    };
+    for row in rows {
+        if let Some(c) = inv
+            .certificates
+            .iter_mut()
+            .find(|c| c.name == row.certificate)
+        {
+            c.acme = Some(AcmeBrief {
+                section: row.section,
+                state: row.state,
+                renewal: row.scheduled,
+            });
+        }
+    }
 }
 
 /// The OCSP response stapled with a certificate whose details name one (`OCSP Response Key`);
@@ -400,6 +445,7 @@ fn entry(name: String, kind: CertKind, d: &CertDetails, now: i64) -> CertEntry {
         crt_lists: Vec::new(),
         frontends: Vec::new(),
         ocsp: None,
+        acme: None,
     }
 }
 
@@ -410,6 +456,13 @@ pub fn expiry_problems(certs: &[CertEntry], days: i64) -> Vec<String> {
     let ocsp = certs.iter().filter_map(|c| {
         let problem = c.ocsp.as_ref()?.problem()?;
         Some(format!("{}: {problem}", c.name))
+    });
+    let acme = certs.iter().filter_map(|c| {
+        let a = c.acme.as_ref().filter(|a| a.state == "Stopped")?;
+        Some(format!(
+            "{}: ACME renewal (section {}) is stopped: the scheduler is off, so only `acme renew` renews it",
+            c.name, a.section
+        ))
     });
     certs
         .iter()
@@ -433,6 +486,7 @@ pub fn expiry_problems(certs: &[CertEntry], days: i64) -> Vec<String> {
             format!("{ca}{} ({who}) {when}", c.name)
         })
         .chain(ocsp)
+        .chain(acme)
         .collect()
 }
 

@@ -208,6 +208,16 @@ impl Model {
                 }
                 self.list_command(words, payload)
             }
+            // `acme status` (3.2+, admin): the seed's configurations renew nothing through
+            // ACME (no `acme` section), so the header alone, as HAProxy prints it for them.
+            ("acme", "status") if self.version >= Version::new(3, 2, 0) && args.is_empty() => {
+                if !needs(Level::Admin) {
+                    return Reply::denied();
+                }
+                Reply::line(
+                    "# certificate\tsection\tstate\texpiration date (UTC)\texpires in\tscheduled date (UTC)\tscheduled in",
+                )
+            }
             ("get", "weight") => self.get_weight(args),
             // The session's level now (lowered by `operator` / `user`).
             ("show", "cli") if args == ["level"] => Reply::line(level.as_str()),

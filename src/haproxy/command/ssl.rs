@@ -129,6 +129,12 @@ impl Command {
         )
     }
 
+    /// `acme status` (3.2+, admin level): the certificates HAProxy renews through ACME, their
+    /// section, state and next renewal.
+    pub fn acme_status() -> Self {
+        Self::read(["acme", "status"])
+    }
+
     /// `show ssl sni` (3.2+): per frontend and bind, which certificate serves which name.
     pub fn show_ssl_sni() -> Self {
         Self::read(["show", "ssl", "sni"])

@@ -8,6 +8,7 @@
 //! The formats drift between HAProxy versions (2.6 … 3.4): columns and fields get added, so
 //! every tabular parser indexes by header name and ignores what it does not know.
 
+pub mod acme;
 pub mod activity;
 pub mod backend;
 pub mod cli_level;

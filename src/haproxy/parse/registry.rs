@@ -12,8 +12,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    ParseError, activity, backend, cli_level, errors, help, info, map, ocsp, peers, proc_list,
-    resolvers, servers_conn, servers_state, sess, ssl, startup_logs, stat, table, version, weight,
+    ParseError, acme, activity, backend, cli_level, errors, help, info, map, ocsp, peers,
+    proc_list, resolvers, servers_conn, servers_state, sess, ssl, startup_logs, stat, table,
+    version, weight,
 };
 
 /// How many words may follow a format's leading words.
@@ -213,6 +214,14 @@ pub static FORMATS: &[Format] = &[
         ["show", "ssl", "ocsp-response"],
         Some,
         ocsp::parse_ocsp_response
+    ),
+    // 3.2+ only, so not expected in every version's recordings.
+    entry!(
+        "acme_status",
+        ["acme", "status"],
+        None,
+        acme::parse_acme_status,
+        false
     ),
     // 3.2+ only, so not expected in every version's recordings.
     entry!(

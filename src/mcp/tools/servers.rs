@@ -133,7 +133,7 @@ pub struct AddServerArgs {
     /// Most concurrent sessions (default: no limit).
     #[serde(default)]
     pub maxconn: Option<u32>,
-    /// As a backup (used when no active server is up).
+    /// A backup (used when no active server is up).
     #[serde(default)]
     pub backup: bool,
     /// TLS to the server, unverified.

@@ -423,7 +423,7 @@ async fn abort(t: &Target, name: &TlsFileName) -> String {
 impl HaproxyMcp {
     /// The TLS inventory.
     #[tool(
-        description = "TLS certificates, soonest expiry first: subject, SANs, issuer, days left, chain, stapled OCSP; crt-list lines, SNIs and (3.2+) frontends using each; CA and CRL files.",
+        description = "TLS certificates, soonest expiry first: subject, SANs, issuer, days left, chain, OCSP, ACME (3.2+); crt-list lines, SNIs and (3.2+) frontends using each; CA and CRL files.",
         annotations(title = "List certificates", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ListCertificatesOut>()
     )]

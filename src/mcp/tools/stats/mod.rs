@@ -173,11 +173,11 @@ pub struct HealthArgs {
     /// Only this backend.
     #[serde(default)]
     pub backend: Option<String>,
-    /// Most backends and frontends to detail (default 6, problems first).
+    /// Most backends and frontends detailed (default 6, problems first).
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub limit: Option<u32>,
-    /// Measure rates over this many seconds now (0: since start).
+    /// Seconds to measure rates over now (0: since start).
     #[serde(default)]
     #[schemars(range(max = 60))]
     pub window_secs: Option<u32>,
