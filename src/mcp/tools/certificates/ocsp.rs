@@ -212,7 +212,7 @@ impl HaproxyMcp {
             t.client.show_ssl_cert(&name, false).await,
         )
         .await
-        .map_err(|e| e.with_note("Nothing was sent."))?;
+        .map_err(|e| e.with_note("Nothing was changed."))?;
         let Some(key) = details.ocsp_key.clone().and_then(|k| OcspKey::new(k).ok()) else {
             return Err(fail(format!(
                 "{name} has no stapled OCSP response: HAProxy staples (and replaces) a response only for a certificate loaded with one (a .ocsp file beside it, or ocsp-update on). Nothing was sent."
@@ -266,7 +266,7 @@ impl HaproxyMcp {
                     }
                     if tokio::time::Instant::now() >= deadline {
                         return Err(fail(format!(
-                            "HAProxy asked {name}'s OCSP responder (the URI in the certificate) but stapled no new response within {}s: the responder is unreachable, answered an error or a response HAProxy refused (its log says which). It still staples the previous one (produced {}). Nothing changed.",
+                            "HAProxy asked {name}'s OCSP responder (the URI in the certificate) but stapled no new response within {}s: the responder is unreachable, answered an error, a response HAProxy refused (its log says which) or the same response again. It still staples the previous one (produced {}). Nothing changed.",
                             RESPONDER_WAIT.as_secs(),
                             before
                                 .produced_at
