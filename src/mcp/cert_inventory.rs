@@ -204,9 +204,12 @@ pub fn days_left(not_after: i64, now: i64) -> i64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// Each certificate's and CA certificate's details (dates, names, fingerprint): what
-    /// expiry and fingerprint checks need.
+    /// fingerprint checks need.
     Details,
-    /// Also where each certificate is used (crt-lists, `show ssl sni`) and the CRL files.
+    /// Also the OCSP response stapled with each certificate: what expiry checks need
+    /// (`health_summary`).
+    Expiry,
+    /// Also where each certificate is used (crt-lists, `show ssl sni`, ACME) and the CRL files.
     WhereUsed,
 }
 
@@ -238,7 +241,7 @@ pub async fn read(
         None => store.names,
     };
     let (uses, frontends) = match scope {
-        Scope::Details => (BTreeMap::new(), BTreeMap::new()),
+        Scope::Details | Scope::Expiry => (BTreeMap::new(), BTreeMap::new()),
         Scope::WhereUsed => (
             crt_list_uses(t, &mut inv.gaps).await,
             frontends_by_certificate(t, &mut inv).await,
@@ -261,7 +264,9 @@ pub async fn read(
         match detail {
             Ok(d) => {
                 let mut entry = entry(name.clone(), CertKind::Server, &d, now);
-                entry.ocsp = stapled(t, name, &d, now, &mut inv.gaps).await;
+                if scope != Scope::Details {
+                    entry.ocsp = stapled(t, name, &d, now, &mut inv.gaps).await;
+                }
                 entry.crt_lists = uses.get(name).cloned().unwrap_or_default();
                 entry.frontends = frontends.get(name).cloned().unwrap_or_default();
                 inv.certificates.push(entry);

@@ -5,6 +5,16 @@
 
 use std::path::{Component, Path, PathBuf};
 
+/// Hex SHA-256 of `bytes`: what answers and the audit show instead of what was sent (a PEM with
+/// its key, an OCSP response, a cookie key).
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The content of `file` in `dir` (at most `max_bytes`), or why it cannot be read.
 pub(crate) fn read_in_folder(
     dir: &Path,

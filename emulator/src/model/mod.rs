@@ -555,8 +555,8 @@ fn ocsp_command(
         "show" => tls.ocsp.show(version, args),
         "set" => tls.ocsp.set(args, payload),
         _ => {
-            let stores: Vec<String> = tls.stores.iter().map(|s| s.path.clone()).collect();
-            tls.ocsp.update(args, |n| stores.iter().any(|s| s == n))
+            let tls::Tls { ocsp, stores, .. } = tls;
+            ocsp.update(args, |n| stores.iter().any(|s| s.path == n))
         }
     }
 }

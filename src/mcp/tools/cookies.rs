@@ -98,12 +98,9 @@ fn read_key(dir: &std::path::Path, file: &str) -> Result<(SecretWord, String), S
 
 /// The first 16 hex digits of the SHA-256 of `key`.
 fn sha256_prefix(key: &str) -> String {
-    ring::digest::digest(&ring::digest::SHA256, key.as_bytes())
-        .as_ref()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut hex = secret_file::sha256_hex(key.as_bytes());
+    hex.truncate(16);
+    hex
 }
 
 /// Each server of `backend` in `stat` with its cookie (`None`: blank).

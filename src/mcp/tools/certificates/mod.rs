@@ -256,7 +256,7 @@ fn pem_payload_now(
     name: &TlsFileName,
 ) -> Result<(String, Payload), String> {
     let (_, lines) = read_pem(dir, file)?;
-    let sha256 = sha256_hex(&lines);
+    let sha256 = payload_sha256(&lines);
     let pem = Payload::new(lines).map_err(|e| e.to_string())?;
     let size = pem.encoded_len() + name.as_str().len() + 20;
     if size > MAX_LINE_BYTES {
@@ -267,18 +267,10 @@ fn pem_payload_now(
     Ok((sha256, pem))
 }
 
-/// Hex SHA-256 of the payload as sent.
-fn sha256_hex(lines: &[String]) -> String {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    for l in lines {
-        ctx.update(l.as_bytes());
-        ctx.update(b"\n");
-    }
-    ctx.finish()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// Hex SHA-256 of the payload as sent: each line and its LF.
+fn payload_sha256(lines: &[String]) -> String {
+    let sent: String = lines.iter().flat_map(|l| [l.as_str(), "\n"]).collect();
+    secret_file::sha256_hex(sent.as_bytes())
 }
 
 /// What a name that is not a certificate is in HAProxy's TLS store.

@@ -123,15 +123,6 @@ fn is_for(der: &[u8], key: &OcspKey) -> bool {
     cert_id_body(key).is_some_and(|body| der.windows(body.len()).any(|w| w == body.as_slice()))
 }
 
-/// Hex SHA-256.
-fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Whether two readings are the same response (same production and validity).
 fn same_response(a: &OcspResponse, b: &OcspResponse) -> bool {
     (
@@ -149,17 +140,11 @@ fn same_response(a: &OcspResponse, b: &OcspResponse) -> bool {
 
 /// What the stapled response now means for clients.
 fn warnings(after: &OcspBrief) -> Vec<String> {
-    let mut out = Vec::new();
-    if after.cert_status == Some(CertStatus::Revoked) {
-        out.push("HAProxy now staples a revoked status: clients that check OCSP refuse this certificate. Replace it (rotate_certificate).".to_owned());
+    match (after.cert_status, after.problem()) {
+        (Some(CertStatus::Revoked), _) => vec!["HAProxy now staples a revoked status: clients that check OCSP refuse this certificate. Replace it (rotate_certificate).".to_owned()],
+        (_, Some(problem)) => vec![format!("The certificate: {problem}.")],
+        _ => Vec::new(),
     }
-    if let Some(problem) = after
-        .problem()
-        .filter(|_| after.cert_status != Some(CertStatus::Revoked))
-    {
-        out.push(format!("The certificate: {problem}."));
-    }
-    out
 }
 
 /// Refuses a target older than 2.8 (no `update ssl ocsp-response`), naming its version.
@@ -247,7 +232,7 @@ impl HaproxyMcp {
                     t.client.set_ocsp_response(payload).await,
                 )
                 .await?;
-                (format!("file {file}"), Some(sha256_hex(&der)))
+                (format!("file {file}"), Some(secret_file::sha256_hex(&der)))
             }
             None => {
                 needs_update_command(t).await?;

@@ -427,7 +427,7 @@ impl HaproxyMcp {
         // operator level (which may not read certificates), simply has nothing to report.
         let tls = async {
             if whole_process {
-                cert_inventory::read(t, None, cert_inventory::Scope::Details)
+                cert_inventory::read(t, None, cert_inventory::Scope::Expiry)
                     .await
                     .ok()
             } else {
