@@ -1993,6 +1993,34 @@ async fn ocsp_responses_are_fetched_from_the_responder_on_live_haproxy() {
     assert_eq!(out["after"]["cert_status"], "good", "{v}: {out}");
 }
 
+/// A live HAProxy (3.2+) serving site.pem and api.pem of fresh test certificates on one HTTPS
+/// frontend, site.pem loaded by a `crt-store` with `acme <section>` (www.example.test,
+/// example.test) renewed through `directory`; with site.pem's bytes as written. `None` when the
+/// test is skipped.
+async fn start_acme_haproxy(
+    test: &str,
+    section: &str,
+    directory: &str,
+) -> Option<(support::ConfiguredHaproxy, Vec<u8>)> {
+    let certs = support::test_certificates(test)?;
+    let files: Vec<(&str, Vec<u8>)> = ["site.pem", "api.pem"]
+        .into_iter()
+        .map(|n| (n, std::fs::read(certs.path().join(n)).unwrap()))
+        .collect();
+    let https = support::free_port();
+    // The test ACME server's certificate is self-signed: HAProxy's HTTP client does not verify.
+    let config = format!(
+        "global\n    expose-experimental-directives\n    httpclient.ssl.verify none\n\n\
+         acme {section}\n    directory {directory}\n    contact ops@example.test\n    challenge http-01\n    account-key {{CONF}}/{section}.account.key\n\n\
+         crt-store\n    load crt {{CONF}}/site.pem acme {section} domains \"www.example.test,example.test\"\n\n\
+         defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\n\
+         frontend fe_https\n    bind 127.0.0.1:{https} ssl crt {{CONF}}/site.pem crt {{CONF}}/api.pem\n\
+         \x20   http-request return status 200 content-type text/plain string ok\n"
+    );
+    let hap = support::ConfiguredHaproxy::start_with_files(test, &config, &files).await?;
+    Some((hap, files[0].1.clone()))
+}
+
 /// ACME renewals in list_certificates (3.2+, `acme status`): a certificate a `crt-store` loads
 /// with `acme <section>` shows its section, state and next renewal as HAProxy reports them;
 /// before 3.2 HAProxy has no `acme` command and the inventory says nothing about ACME.
@@ -2017,24 +2045,8 @@ async fn acme_renewals_are_listed_on_live_haproxy() {
     }
     drop((hap, h));
 
-    let Some(certs) = support::test_certificates(test) else {
-        return;
-    };
-    let files: Vec<(&str, Vec<u8>)> = ["site.pem", "api.pem"]
-        .into_iter()
-        .map(|n| (n, std::fs::read(certs.path().join(n)).unwrap()))
-        .collect();
-    let https = support::free_port();
     // An ACME directory nobody serves: nothing is due for weeks, so nothing is asked of it.
-    let config = format!(
-        "global\n    expose-experimental-directives\n\n\
-         acme le\n    directory http://127.0.0.1:1/directory\n    contact ops@example.test\n    challenge http-01\n\n\
-         crt-store\n    load crt {{CONF}}/site.pem acme le domains \"www.example.test,example.test\"\n\n\
-         defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\n\
-         frontend fe_https\n    bind 127.0.0.1:{https} ssl crt {{CONF}}/site.pem crt {{CONF}}/api.pem\n\
-         \x20   http-request return status 200 content-type text/plain string ok\n"
-    );
-    let Some(hap) = support::ConfiguredHaproxy::start_with_files(test, &config, &files).await
+    let Some((hap, _)) = start_acme_haproxy(test, "le", "http://127.0.0.1:1/directory").await
     else {
         return;
     };
@@ -2059,6 +2071,129 @@ async fn acme_renewals_are_listed_on_live_haproxy() {
         of(&format!("{conf}/api.pem")).get("acme").is_none(),
         "{v}: {out}"
     );
+}
+
+/// The `Serial:` line of HAProxy's `show ssl cert <name>`.
+fn served_serial(hap: &support::ConfiguredHaproxy, name: &str) -> String {
+    let shown = hap.raw(&format!("show ssl cert {name}"));
+    shown
+        .lines()
+        .find_map(|l| l.strip_prefix("Serial: "))
+        .unwrap_or_else(|| panic!("no serial in {shown}"))
+        .to_owned()
+}
+
+/// renew_acme_certificate (3.2+, `acme renew`) against a real ACME server (Pebble): HAProxy
+/// gets a new certificate and serves it, and the answer's before/after and next renewal are
+/// what HAProxy itself shows; a certificate without ACME and an unknown one are refused before
+/// anything is sent; with the ACME server gone the renewal outlives the wait, the answer says
+/// so, and a second request is refused while HAProxy still retries. Before 3.2 the tool names
+/// the version.
+#[tokio::test]
+async fn acme_certificates_are_renewed_on_live_haproxy() {
+    let test = "acme_certificates_are_renewed_on_live_haproxy";
+    let Some(TlsSetup { hap, h, .. }) = TlsSetup::start(test).await else {
+        return;
+    };
+    let v = hap.version();
+    if v.starts_with("2.") || v.starts_with("3.0") || v.starts_with("3.1") {
+        let conf = hap.conf_dir();
+        let e = h
+            .err(
+                "renew_acme_certificate",
+                json!({"certificate": format!("{conf}/site.pem")}),
+            )
+            .await;
+        assert!(
+            e.contains("needs HAProxy 3.2 or later") && e.contains("Nothing was sent"),
+            "{v}: {e}"
+        );
+        return;
+    }
+    drop((hap, h));
+
+    let Some(acme) = support::AcmeServer::start(test) else {
+        return;
+    };
+    let Some((hap, site_pem)) = start_acme_haproxy(test, "pebble", &acme.directory).await else {
+        return;
+    };
+    let h = McpHarness::live(hap.admin_tcp(), Settings::default()).await;
+    let conf = hap.conf_dir();
+    let (site, api) = (format!("{conf}/site.pem"), format!("{conf}/api.pem"));
+    let original = served_serial(&hap, &site);
+
+    // Refused before anything is sent: no ACME on api.pem, no such certificate.
+    let e = h
+        .err("renew_acme_certificate", json!({"certificate": api}))
+        .await;
+    assert!(
+        e.contains("not renewed through ACME") && e.contains("Nothing was sent"),
+        "{v}: {e}"
+    );
+    let e = h
+        .err(
+            "renew_acme_certificate",
+            json!({"certificate": format!("{conf}/nope.pem")}),
+        )
+        .await;
+    assert!(e.contains("Nothing was sent"), "{v}: {e}");
+
+    // The renewal: Pebble issues, HAProxy serves the new certificate.
+    let r = h
+        .call("renew_acme_certificate", json!({"certificate": site}))
+        .await;
+    let text = support::mcp::text(&r);
+    let out = r
+        .structured_content
+        .clone()
+        .unwrap_or_else(|| panic!("{v}: {text}"));
+    let renewed = served_serial(&hap, &site);
+    assert_ne!(renewed, original, "{v}: HAProxy serves the old certificate");
+    assert_eq!(out["serial_before"], original.as_str(), "{v}: {out}");
+    assert_eq!(out["serial"], renewed.as_str(), "{v}: {out}");
+    assert_eq!(out["section"], "pebble", "{v}: {out}");
+    assert!(
+        out["issuer"].as_str().unwrap().contains("Pebble"),
+        "{v}: {out}"
+    );
+    let status = hap.raw("acme status");
+    let row: Vec<&str> = status
+        .lines()
+        .find(|l| l.starts_with(&site))
+        .unwrap()
+        .split('\t')
+        .collect();
+    assert_eq!(row[2], "Scheduled", "{v}: {status}");
+    assert_eq!(out["next_renewal"], row[5], "{v}: {out}");
+    assert!(text.contains("In memory only"), "{v}: {text}");
+    // In memory only, as the answer says: the file on disk is the one the test wrote.
+    assert_eq!(
+        std::fs::read(hap.host_dir().join("site.pem")).unwrap(),
+        site_pem,
+        "{v}: HAProxy wrote the certificate file"
+    );
+
+    // The ACME server gone: HAProxy retries with backoff; the wait ends first and says so.
+    drop(acme);
+    let e = h
+        .err(
+            "renew_acme_certificate",
+            json!({"certificate": site, "wait_seconds": 5}),
+        )
+        .await;
+    assert!(
+        e.contains("still running after 5s") && e.contains(&renewed),
+        "{v}: {e}"
+    );
+    let e = h
+        .err("renew_acme_certificate", json!({"certificate": site}))
+        .await;
+    assert!(
+        e.contains("already running") && e.contains("Nothing was sent"),
+        "{v}: {e}"
+    );
+    assert_eq!(served_serial(&hap, &site), renewed, "{v}");
 }
 
 #[tokio::test]

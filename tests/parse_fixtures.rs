@@ -621,6 +621,40 @@ fn ocsp_replies_are_classified_as_haproxy_meant_them() {
     }
 }
 
+/// The recorded `acme renew` replies (3.2+, admin level), each classified as the client
+/// classifies them: a certificate HAProxy holds without ACME, an unknown one, the user level;
+/// before 3.2 HAProxy does not know the command.
+#[test]
+fn acme_renew_replies_are_classified_as_haproxy_meant_them() {
+    use haproxy_mcp_server::haproxy::command::Command;
+    use haproxy_mcp_server::haproxy::command::args::TlsFileName;
+    use haproxy_mcp_server::haproxy::error::RefusalKind::*;
+
+    let name = TlsFileName::new("/x/site.pem").unwrap();
+    for version in haproxy_mcp_server::demo::bundled_versions() {
+        let acme = !matches!(version, "2.6" | "3.0");
+        let recorded: Vec<Fixture> = fixtures(version)
+            .into_iter()
+            .filter(|f| f.command.starts_with("acme renew "))
+            .collect();
+        let expected = [
+            ("admin", NotConfigured),
+            ("admin", NoSuchTlsFile),
+            ("user", PermissionDenied),
+        ];
+        assert_eq!(
+            recorded.len(),
+            expected.len(),
+            "{version}: the scenario's ACME block changed"
+        );
+        for (f, (socket, kind)) in recorded.iter().zip(expected) {
+            assert_eq!(f.socket, socket, "{version} `{}`", f.command);
+            let want = if acme { kind } else { UnknownCommand };
+            assert_classified(version, f, &Command::acme_renew(&name), Some(want));
+        }
+    }
+}
+
 /// `f`'s reply, classified as the client classifies `command`'s, is `want` (None: success).
 fn assert_classified(
     version: &str,

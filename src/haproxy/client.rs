@@ -834,6 +834,12 @@ impl RuntimeClient {
             .await
     }
 
+    /// `acme renew <name>` (3.2+): start renewing a certificate through ACME, in the
+    /// background.
+    pub async fn acme_renew(&self, name: &TlsFileName) -> Result<(), RuntimeError> {
+        self.run(Command::acme_renew(name)).await.map(drop)
+    }
+
     /// `show ssl sni` (3.2+): which certificate each frontend serves for each name.
     pub async fn show_ssl_sni(&self) -> Result<Vec<parse::ssl::SniRow>, RuntimeError> {
         self.query(Command::show_ssl_sni(), parse::ssl::parse_sni)

@@ -127,6 +127,17 @@ const REFUSALS: &[(Match, RefusalKind)] = {
             Prefix("'update ssl ocsp-response' only works on certificates"),
             NotConfigured,
         ),
+        // `acme renew` (3.2+, acme.c): the store locked, a certificate it does not hold, one
+        // without ACME or without domains, one already being renewed.
+        (
+            Prefix("Can't update: operations on certificates are currently locked"),
+            TransactionOpen,
+        ),
+        (Prefix("Can't find the certificate '"), NoSuchTlsFile),
+        (Prefix("No ACME configuration"), NotConfigured),
+        (Prefix("No 'domains'"), NotConfigured),
+        (Prefix("An ACME task is already running"), InvalidState),
+        (Prefix("Task already exists for '"), InvalidState),
         (Prefix("Unknown command"), UnknownCommand),
         (Prefix("No such backend."), NoSuchBackend),
         (Prefix("Can't find backend."), NoSuchBackend),

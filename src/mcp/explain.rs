@@ -169,3 +169,23 @@ pub(crate) fn list_or_none(names: &[String]) -> String {
         names.join(", ")
     }
 }
+
+/// Refuses a target older than `since` (major, minor) before anything is sent: "[t] `feature`
+/// needs HAProxy X.Y or later; this target runs …. Nothing was sent. `instead`". A version it
+/// cannot read is refused too: sending a command the target may not know would answer with
+/// HAProxy's usage list, not a reason.
+pub async fn needs_release(
+    t: &Target,
+    since: (u32, u32),
+    feature: &str,
+    instead: &str,
+) -> Result<(), ToolError> {
+    let running = checked(t, Subject::Nothing, t.client.show_version().await).await?;
+    match crate::haproxy::parse::version::parse_release(&running) {
+        Some(release) if release >= since => Ok(()),
+        _ => Err(ToolError::new(format!(
+            "[{}] {feature} needs HAProxy {}.{} or later; this target runs {running}. Nothing was sent. {instead}",
+            t.name, since.0, since.1
+        ))),
+    }
+}

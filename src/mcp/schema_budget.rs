@@ -14,8 +14,10 @@
 //! * array items and union branches lose their own description (the property has one), and
 //!   an optional argument is typed without `null` (absent already means none);
 //! * output schemas, which only clients read (to validate answers), keep their structure —
-//!   types, enums, required fields — and lose prose and numeric ranges; docs/tools.md documents
-//!   every answer field from the uncompacted schemas;
+//!   types, enums, required fields — and lose prose and numeric ranges; an object type an
+//!   answer repeats (`before` and `after`) is written once, under `$defs`, and referenced
+//!   ([`share_repeated_objects`]); docs/tools.md documents every answer field from the
+//!   uncompacted schemas;
 //! * the `target` argument every tool takes loses its description: the server's instructions
 //!   (sent once, at `initialize`) say what it is; so do `server` and `backend` where theirs only
 //!   restates the name ([`SELF_EVIDENT`]).
@@ -74,6 +76,7 @@ pub(crate) fn compact_tool(tool: &mut Tool) {
     if let Some(out) = &tool.output_schema {
         let mut out = Value::Object(compact(out, Audience::Client));
         absent_fields_without_null(&mut out);
+        share_repeated_objects(&mut out);
         let Value::Object(out) = out else {
             unreachable!("an object stays an object")
         };
@@ -167,6 +170,112 @@ fn absent_fields_without_null(node: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(absent_fields_without_null),
+        _ => {}
+    }
+}
+
+/// The smallest object schema worth sharing: a reference and its definition's name cost about
+/// 40 bytes, so only objects well beyond that are written once.
+const MIN_SHARED_BYTES: usize = 120;
+
+/// Writes once, under `$defs`, every object schema an output schema repeats (an answer's
+/// `before` and `after`, the same brief in two lists), each occurrence becoming a `$ref`: what
+/// a client validates is unchanged, and the list is smaller by the copies. Input schemas are
+/// left inlined, as the model reads them top to bottom.
+fn share_repeated_objects(schema: &mut Value) {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    count_objects(schema, true, &mut seen);
+    let mut shared: Vec<String> = seen
+        .into_iter()
+        .filter(|(text, n)| *n > 1 && text.len() >= MIN_SHARED_BYTES)
+        .map(|(text, _)| text)
+        .collect();
+    // Largest first: once it is shared, the objects inside it are counted once.
+    shared.sort_by_key(|text| std::cmp::Reverse(text.len()));
+    let Value::Object(root) = schema else {
+        return;
+    };
+    let mut defs = match root.remove("$defs") {
+        Some(Value::Object(defs)) => defs,
+        _ => Map::new(),
+    };
+    for text in shared {
+        let object: Value = serde_json::from_str(&text).expect("a schema read back");
+        let name = format!("s{}", defs.len());
+        let occurrences: usize = root
+            .values_mut()
+            .map(|v| replace_object(v, &object, &name))
+            .sum();
+        if occurrences > 1 {
+            defs.insert(name, object);
+        } else if occurrences == 1 {
+            // Only one copy left (the others were inside a larger shared object): inline again.
+            let reference = json_ref(&name);
+            for v in root.values_mut() {
+                restore_object(v, &reference, &object);
+            }
+        }
+    }
+    if !defs.is_empty() {
+        root.insert("$defs".to_owned(), Value::Object(defs));
+    }
+}
+
+/// `{"$ref": "#/$defs/<name>"}`.
+fn json_ref(name: &str) -> Value {
+    serde_json::json!({ "$ref": format!("#/$defs/{name}") })
+}
+
+/// Counts every object schema below the root (`is_root`) by its compact text.
+fn count_objects(node: &Value, is_root: bool, seen: &mut Vec<(String, usize)>) {
+    match node {
+        Value::Object(map) => {
+            if !is_root && map.contains_key("properties") {
+                let text = node.to_string();
+                match seen.iter_mut().find(|(t, _)| *t == text) {
+                    Some((_, n)) => *n += 1,
+                    None => seen.push((text, 1)),
+                }
+            }
+            map.values().for_each(|v| count_objects(v, false, seen));
+        }
+        Value::Array(items) => items.iter().for_each(|v| count_objects(v, false, seen)),
+        _ => {}
+    }
+}
+
+/// Replaces every copy of `object` by a reference to `name`; how many.
+fn replace_object(node: &mut Value, object: &Value, name: &str) -> usize {
+    if node == object {
+        *node = json_ref(name);
+        return 1;
+    }
+    match node {
+        Value::Object(map) => map
+            .values_mut()
+            .map(|v| replace_object(v, object, name))
+            .sum(),
+        Value::Array(items) => items
+            .iter_mut()
+            .map(|v| replace_object(v, object, name))
+            .sum(),
+        _ => 0,
+    }
+}
+
+/// Puts `object` back where `reference` stands.
+fn restore_object(node: &mut Value, reference: &Value, object: &Value) {
+    if node == reference {
+        *node = object.clone();
+        return;
+    }
+    match node {
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| restore_object(v, reference, object)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| restore_object(v, reference, object)),
         _ => {}
     }
 }
@@ -354,6 +463,33 @@ mod tests {
 
     fn object(v: Value) -> JsonObject {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn repeated_output_objects_are_written_once() {
+        let brief = json!({"type": "object", "properties": {
+            "serial": {"type": "string"}, "not_after": {"type": "string"},
+            "days_left": {"type": "integer"}, "subject": {"type": "string"}
+        }, "required": ["serial"]});
+        let small = json!({"type": "object", "properties": {"a": {"type": "string"}}});
+        let mut schema = json!({"type": "object", "properties": {
+            "before": brief, "after": brief, "one": small, "two": small,
+            "list": {"type": "array", "items": brief}
+        }});
+        share_repeated_objects(&mut schema);
+        let reference = json!({"$ref": "#/$defs/s0"});
+        assert_eq!(schema["properties"]["before"], reference);
+        assert_eq!(schema["properties"]["after"], reference);
+        assert_eq!(schema["properties"]["list"]["items"], reference);
+        assert_eq!(schema["$defs"]["s0"], brief);
+        // Below the threshold, copies stay inline.
+        assert_eq!(schema["properties"]["one"], small);
+        assert_eq!(schema["$defs"].as_object().unwrap().len(), 1);
+        // Nothing repeated: nothing changes.
+        let mut alone = json!({"type": "object", "properties": {"before": brief}});
+        let copy = alone.clone();
+        share_repeated_objects(&mut alone);
+        assert_eq!(alone, copy);
     }
 
     #[test]

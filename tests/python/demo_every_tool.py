@@ -305,6 +305,13 @@ async def main(binary, version):
             after = await ok("list_certificates", certificate=SITE)
             assert after["certificates"][0]["ocsp"] == stapled, after
 
+            # ---- ACME: the demo renews nothing through ACME (3.2+), and before 3.2 HAProxy has
+            # no ACME client; both refused before anything is sent ---------------------------
+            if version_tuple(version) < (3, 2):
+                await err("renew_acme_certificate", "needs HAProxy 3.2", certificate=SITE)
+            else:
+                await err("renew_acme_certificate", "not renewed through ACME", certificate=SITE)
+
             # ---- certificates changed on the model -----------------------------------------
             # A key that is not the certificate's: HAProxy refuses the commit, nothing changes.
             res, text = await call("rotate_certificate", certificate=SITE, file="wrong-key.pem")

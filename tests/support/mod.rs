@@ -1011,3 +1011,119 @@ pub fn master_exchange(port: u16, line: &str) -> String {
     let _ = s.read_to_string(&mut out);
     out
 }
+
+/// A real ACME server for the tests: Pebble (Let's Encrypt's test server, the Debian `pebble`
+/// package) on a free port, issuing without validating challenges (`PEBBLE_VA_ALWAYS_VALID`),
+/// behind `tests/python/acme_proxy.py`, which gives HAProxy 3.2's chunked POSTs the
+/// Content-Length Pebble insists on. Both serve HTTPS with a self-signed certificate, so the
+/// HAProxy using it sets `httpclient.ssl.verify none`. Stopped on drop. Without pebble or
+/// python3, `None` after one loud SKIPPED line (a panic under CI: `.ci/run` installs pebble).
+pub struct AcmeServer {
+    children: Vec<std::process::Child>,
+    _dir: tempfile::TempDir,
+    /// The directory URL an `acme` section names.
+    pub directory: String,
+}
+
+impl AcmeServer {
+    /// Starts Pebble and its front and waits until the directory answers through the front.
+    pub fn start(test: &str) -> Option<Self> {
+        let found = |name: &str| {
+            ["/usr/bin", "/usr/sbin", "/usr/local/bin"]
+                .iter()
+                .map(|d| Path::new(d).join(name))
+                .find(|p| p.exists())
+        };
+        let (Some(pebble), Some(python)) = (found("pebble"), found("python3")) else {
+            if in_ci() {
+                panic!("CI=true but pebble or python3 is missing (apt-get install pebble)");
+            }
+            eprintln!("SKIPPED {test}: no pebble or python3 (apt-get install pebble)");
+            return None;
+        };
+        let dir = tempfile::tempdir().expect("a folder for pebble");
+        let pem = dir.path().join("tls.pem");
+        let made = std::process::Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args([
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ])
+            .arg("-keyout")
+            .arg(&pem)
+            .arg("-out")
+            .arg(dir.path().join("cert.pem"))
+            .output()
+            .expect("run openssl");
+        assert!(made.status.success(), "openssl: {made:?}");
+        let mut both = std::fs::read(dir.path().join("cert.pem")).unwrap();
+        both.extend(std::fs::read(&pem).unwrap());
+        std::fs::write(&pem, both).unwrap();
+        let (acme, management, front) = (free_port(), free_port(), free_port());
+        let config = dir.path().join("pebble.json");
+        std::fs::write(
+            &config,
+            serde_json::json!({"pebble": {
+                "listenAddress": format!("127.0.0.1:{acme}"),
+                "managementListenAddress": format!("127.0.0.1:{management}"),
+                "certificate": pem, "privateKey": pem,
+                "httpPort": free_port(), "tlsPort": free_port(),
+                "ocspResponderURL": "", "externalAccountBindingRequired": false,
+            }})
+            .to_string(),
+        )
+        .unwrap();
+        let quiet = || std::process::Stdio::null();
+        let pebble = std::process::Command::new(pebble)
+            .arg("-config")
+            .arg(&config)
+            .env("PEBBLE_VA_ALWAYS_VALID", "1")
+            .env("PEBBLE_VA_NOSLEEP", "1")
+            .env("PEBBLE_WFE_NONCEREJECT", "0")
+            .stdout(quiet())
+            .stderr(quiet())
+            .spawn()
+            .expect("start pebble");
+        let proxy = std::process::Command::new(python)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/python/acme_proxy.py"
+            ))
+            .args([front.to_string(), acme.to_string()])
+            .arg(&pem)
+            .stdout(quiet())
+            .stderr(quiet())
+            .spawn()
+            .expect("start the ACME front");
+        let server = Self {
+            children: vec![pebble, proxy],
+            _dir: dir,
+            directory: format!("https://127.0.0.1:{front}/dir"),
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while std::time::Instant::now() < deadline {
+            let answered = std::process::Command::new("curl")
+                .args(["-skf", "-o", "/dev/null", &server.directory])
+                .status()
+                .is_ok_and(|s| s.success());
+            if answered {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("pebble did not answer at {} within 15 s", server.directory);
+    }
+}
+
+impl Drop for AcmeServer {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -218,6 +218,28 @@ impl Model {
                     "# certificate\tsection\tstate\texpiration date (UTC)\texpires in\tscheduled date (UTC)\tscheduled in",
                 )
             }
+            // `acme renew <name>` (3.2+, admin): nothing in the seeds is renewed through ACME, so
+            // a certificate HAProxy holds is refused for that, any other name as unknown.
+            // (HAProxy 3.2 to 3.4 answer a missing name after releasing a lock they never took,
+            // which leaves every later certificate command "locked"; the model does not copy
+            // that, and the client cannot send the command without a name.)
+            ("acme", "renew") if self.version >= Version::new(3, 2, 0) => {
+                if !needs(Level::Admin) {
+                    return Reply::denied();
+                }
+                let Some(name) = args.first() else {
+                    return Reply::line(": not enough parameters");
+                };
+                let known = self
+                    .tls
+                    .as_ref()
+                    .is_some_and(|tls| tls.stores.iter().any(|s| s.path == *name));
+                if known {
+                    Reply::line(format!("No ACME configuration defined for file '{name}'."))
+                } else {
+                    Reply::line(format!("Can't find the certificate '{name}'."))
+                }
+            }
             ("get", "weight") => self.get_weight(args),
             // The session's level now (lowered by `operator` / `user`).
             ("show", "cli") if args == ["level"] => Reply::line(level.as_str()),

@@ -135,6 +135,21 @@ impl Command {
         Self::read(["acme", "status"])
     }
 
+    /// `acme renew <name>` (3.2+, admin level): starts renewing a certificate a `crt-store`
+    /// loads with `acme <section>`. HAProxy answers at once with nothing and talks to the ACME
+    /// server in the background (`acme status` shows `Running`); the certificate is replaced
+    /// only when the new one is issued, so callers read it back to know. Refusals: a name it
+    /// does not hold (`Can't find the certificate '<name>'.`), one without ACME (`No ACME
+    /// configuration defined for file '<name>'.`), one already renewing (3.2.0 `An ACME task
+    /// is already running …`, later `Task already exists for '<name>' certificate.`).
+    pub fn acme_renew(name: &TlsFileName) -> Self {
+        Self::new(
+            Access::Mutation,
+            Expect::Nothing,
+            ["acme", "renew", name.as_str()],
+        )
+    }
+
     /// `show ssl sni` (3.2+): per frontend and bind, which certificate serves which name.
     pub fn show_ssl_sni() -> Self {
         Self::read(["show", "ssl", "sni"])

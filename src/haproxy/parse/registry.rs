@@ -291,6 +291,7 @@ pub static ACKNOWLEDGED: &[&[&str]] = &[
     &["del", "ssl", "crt-list"],
     &["set", "ssl", "ocsp-response"],
     &["update", "ssl", "ocsp-response"],
+    &["acme", "renew"],
     &["wait"],
 ];
 

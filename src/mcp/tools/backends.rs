@@ -14,9 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::out;
 use crate::haproxy::command::BackendMode;
 use crate::haproxy::command::args::ProxyName;
-use crate::haproxy::parse::version;
 use crate::mcp::answer::{Answer, ToolError, ToolResult};
-use crate::mcp::explain::{Subject, checked};
+use crate::mcp::explain::{Subject, checked, needs_release};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::rails::changeable_proxy;
 use crate::mcp::targets::Target;
@@ -83,14 +82,13 @@ pub struct BackendChangeOut {
 
 /// Refuses on a HAProxy older than 3.4, naming the version it runs.
 async fn needs_runtime_backends(t: &Target, tool: &str) -> Result<(), ToolError> {
-    let running = checked(t, Subject::Nothing, t.client.show_version().await).await?;
-    match version::parse_release(&running) {
-        Some(release) if release >= SINCE => Ok(()),
-        _ => Err(ToolError::new(format!(
-            "[{}] {tool} needs HAProxy 3.4 or later (runtime backends were added in 3.4); this target runs {running}. Nothing was sent. On older versions, add the backend to the configuration and reload.",
-            t.name
-        ))),
-    }
+    needs_release(
+        t,
+        SINCE,
+        &format!("{tool} (runtime backends)"),
+        "On older versions, add the backend to the configuration and reload.",
+    )
+    .await
 }
 
 /// HAProxy's status of `backend`, read back (`None` when it is gone).
@@ -196,7 +194,7 @@ impl HaproxyMcp {
 
     /// Takes a backend out of service (3.4+).
     #[tool(
-        description = "Unpublish a backend (3.4+): no new traffic; requests routed to it fail. Refused with sessions unless force=true: move its route away first.",
+        description = "Unpublish a backend (3.4+): no new traffic; requests routed to it fail. Refused with sessions unless force=true.",
         annotations(title = "Unpublish backend", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<BackendChangeOut>()
     )]

@@ -137,7 +137,7 @@ fn status_in(rows: &[StatRow], fe: &ProxyName) -> Option<String> {
 impl HaproxyMcp {
     /// Open, pause or stop a frontend.
     #[tool(
-        description = "Open, pause or stop a frontend; existing connections continue. Answers the status before and after.",
+        description = "Open, pause or stop a frontend; existing connections continue. Status before and after.",
         annotations(title = "Set frontend state", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<FrontendStateOut>()
     )]

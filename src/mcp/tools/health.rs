@@ -294,7 +294,7 @@ async fn change(
 impl HaproxyMcp {
     /// Turns a server's health checks back on.
     #[tool(
-        description = "Enable a server's health checks; its state follows the checks again. Fails without `check` in the configuration.",
+        description = "Enable a server's health checks; its state follows them again. Fails without `check` in the configuration.",
         annotations(title = "Enable health checks", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -312,7 +312,7 @@ impl HaproxyMcp {
 
     /// Turns a server's health checks off.
     #[tool(
-        description = "Disable a server's health checks; it keeps its last state: a failing server keeps its traffic, a DOWN one stays DOWN. Undo with enable_health.",
+        description = "Disable a server's health checks; it keeps its last state (a failing server keeps its traffic). Undo with enable_health.",
         annotations(title = "Disable health checks", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -369,7 +369,7 @@ impl HaproxyMcp {
 
     /// Forces a server's health state.
     #[tool(
-        description = "Force a server's health without waiting for checks: down stops all traffic, stopping admits only persistent sessions. Checks may move it back.",
+        description = "Force a server's health: down stops all traffic, stopping admits only persistent sessions. Checks may move it back.",
         annotations(title = "Force server health", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]
@@ -433,7 +433,7 @@ impl HaproxyMcp {
 
     /// Changes where health checks (or the agent check) connect.
     #[tool(
-        description = "Where a server's health checks (agent=true: its agent check) connect: port and/or IP address. A wrong one fails checks and takes it DOWN.",
+        description = "Where a server's health checks (agent=true: its agent check) connect: port and/or IP. A wrong one takes it DOWN.",
         annotations(title = "Set check port", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<HealthDone>()
     )]

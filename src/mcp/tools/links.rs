@@ -185,7 +185,7 @@ impl HaproxyMcp {
 
     /// Peers sections: who shares stick tables with this HAProxy.
     #[tool(
-        description = "Peers: per peer, session state, last status, connection attempts, updates not yet pushed per shared table; disconnected ones first.",
+        description = "Peers: per peer, session state, last status, connection attempts, updates not yet pushed per table; disconnected first.",
         annotations(title = "Show peers", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ShowPeersOut>()
     )]

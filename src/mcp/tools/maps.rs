@@ -432,7 +432,7 @@ impl HaproxyMcp {
 
     /// What a map returns for a value.
     #[tool(
-        description = "Look a value up in a map as traffic rules do: the entry that matches, if any. 'Which backend would Host X go to?'",
+        description = "Look a value up in a map as traffic rules do: the matching entry, if any. 'Which backend would Host X go to?'",
         annotations(title = "Look up a map", read_only_hint = true, open_world_hint = false),
         output_schema = out::<MapLookupOut>()
     )]
@@ -467,7 +467,7 @@ impl HaproxyMcp {
 
     /// Whether a value matches an ACL.
     #[tool(
-        description = "Test a value against an ACL as traffic rules do: match or not, and which pattern. 'Is client IP X blocked?'",
+        description = "Test a value against an ACL as traffic rules do: match or not, which pattern. 'Is client IP X blocked?'",
         annotations(title = "Test an ACL", read_only_hint = true, open_world_hint = false),
         output_schema = out::<AclLookupOut>()
     )]
@@ -501,7 +501,7 @@ impl HaproxyMcp {
 
     /// Adds a map entry.
     #[tool(
-        description = "Add a map entry. No duplicate check: an existing key gets a second entry and lookups keep the first; set_map_entry changes a value.",
+        description = "Add a map entry. An existing key gets a second entry (lookups keep the first); set_map_entry changes a value.",
         annotations(title = "Add map entry", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -522,7 +522,7 @@ impl HaproxyMcp {
 
     /// Changes a map entry's value.
     #[tool(
-        description = "Change the value of an existing map key, for every entry with that key. Fails with 'entry not found' if absent (use add_map_entry).",
+        description = "Change the value of an existing map key, every entry with it. 'entry not found' if absent (use add_map_entry).",
         annotations(title = "Set map entry", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -628,7 +628,7 @@ impl HaproxyMcp {
 
     /// Empties a map.
     #[tool(
-        description = "Remove every entry of a map; rules using it fall back at once. To swap contents with no empty moment, use replace_map.",
+        description = "Remove every entry of a map; rules using it fall back at once. To swap contents, use replace_map.",
         annotations(title = "Clear map", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -642,7 +642,7 @@ impl HaproxyMcp {
 
     /// Empties an ACL.
     #[tool(
-        description = "Remove every pattern of an ACL; rules using it stop matching at once. To swap with no empty moment, use replace_acl.",
+        description = "Remove every pattern of an ACL; rules using it stop matching at once. To swap contents, use replace_acl.",
         annotations(title = "Clear ACL", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ListDone>()
     )]
@@ -656,7 +656,7 @@ impl HaproxyMcp {
 
     /// Atomically replaces a map's contents.
     #[tool(
-        description = "Replace all entries of a map atomically (prepare, load, commit); on failure it keeps its old contents. Keys without blanks.",
+        description = "Replace all entries of a map atomically (prepare, load, commit), or keep the old ones. Keys without blanks.",
         annotations(title = "Replace map contents", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ReplaceOut>()
     )]
@@ -675,7 +675,7 @@ impl HaproxyMcp {
 
     /// Atomically replaces an ACL's patterns.
     #[tool(
-        description = "Replace all patterns of an ACL atomically (prepare, add, commit); if a pattern is refused it keeps its old patterns.",
+        description = "Replace all patterns of an ACL atomically (prepare, add, commit), or keep the old ones.",
         annotations(title = "Replace ACL contents", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ReplaceOut>()
     )]

@@ -676,7 +676,7 @@ impl HaproxyMcp {
 
     /// Reloads HAProxy through its master CLI.
     #[tool(
-        description = "Reload via the master CLI: new workers read the configuration, old ones finish their connections. Says whether it worked, runtime changes it dropped (preview_reload: before), old workers draining.",
+        description = "Reload via the master CLI; old workers finish their connections. Says whether it worked, runtime changes it dropped (preview_reload: before), old workers draining.",
         annotations(title = "Reload HAProxy", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ReloadOut>()
     )]

@@ -60,6 +60,7 @@ impl Toolset {
                 HaproxyMcp::certificates_router()
                     + HaproxyMcp::certificate_store_router()
                     + HaproxyMcp::ocsp_router()
+                    + HaproxyMcp::acme_router()
             }
         }
     }

@@ -416,7 +416,7 @@ pub struct DrainOut {
 impl HaproxyMcp {
     /// Add a dynamic server and (by default) put it into service.
     #[tool(
-        description = "Add a server at run time (dynamic algorithms only): in maint, then checks on and ready unless enable=false; each step reported, on failure the state left and how to undo. Lost on reload.",
+        description = "Add a server at run time (dynamic algorithms only): in maint, then checks on and ready unless enable=false; on failure, what is left and how to undo. Lost on reload.",
         annotations(title = "Add server", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<AddServerOut>()
     )]
@@ -474,7 +474,7 @@ impl HaproxyMcp {
 
     /// Delete a server (only in maintenance with no sessions; optionally drain it first).
     #[tool(
-        description = "Delete a server: in maint, without sessions, unused by the configuration; drain_first=true drains, waits, sets maint, deletes.",
+        description = "Delete a server (in maint, no sessions, unused by the configuration); drain_first=true drains, waits, sets maint first.",
         annotations(title = "Delete server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DelServerOut>()
     )]
@@ -503,7 +503,7 @@ impl HaproxyMcp {
 
     /// Put a server back into service.
     #[tool(
-        description = "Put a server back into service (as set_server_state ready): it takes traffic once its checks pass.",
+        description = "Put a server back into service (set_server_state ready): traffic once its checks pass.",
         annotations(title = "Enable server", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
@@ -520,7 +520,7 @@ impl HaproxyMcp {
 
     /// Put a server in maintenance.
     #[tool(
-        description = "Put a server in maintenance (as set_server_state maint): no new traffic, checks stop, sessions kept.",
+        description = "Put a server in maintenance (set_server_state maint): no new traffic, checks stop, sessions kept.",
         annotations(title = "Disable server", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<ServerChangeOut>()
     )]
@@ -555,7 +555,7 @@ impl HaproxyMcp {
 
     /// Change a server's weight.
     #[tool(
-        description = "Set a server's weight; 0 stops new load-balanced traffic. Reports before and after. Static algorithms accept only 0 and 100%.",
+        description = "Set a server's weight; 0 stops new load-balanced traffic. Reports before and after. Static algorithms: only 0 or 100%.",
         annotations(title = "Set server weight", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<WeightOut>()
     )]
@@ -635,7 +635,7 @@ impl HaproxyMcp {
 
     /// Change a frontend's connection limit.
     #[tool(
-        description = "Set a frontend's maxconn: the most concurrent connections it accepts; further ones wait in the kernel's backlog.",
+        description = "Set a frontend's maxconn: most concurrent connections it accepts; the rest wait in the kernel's backlog.",
         annotations(title = "Set frontend maxconn", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<MaxconnOut>()
     )]
@@ -760,7 +760,7 @@ impl HaproxyMcp {
 
     /// Drain a server and wait for its sessions to end.
     #[tool(
-        description = "Drain a server and wait (with progress) until its sessions and queue are gone; set_maint=true then sets maint. On timeout it stays draining, saying what is left.",
+        description = "Drain a server and wait (with progress) until its sessions and queue are gone; set_maint=true then sets maint. On timeout it stays draining.",
         annotations(title = "Drain server", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<DrainOut>()
     )]

@@ -315,7 +315,7 @@ fn detail_summary(target: &str, d: &SessionDetailOut) -> String {
 impl HaproxyMcp {
     /// Lists sessions, filtered and limited.
     #[tool(
-        description = "Sessions: id, client, frontend, backend, server, age, oldest first. Ids feed show_session and shutdown_session.",
+        description = "Sessions: id, client, frontend, backend, server, age, oldest first. Ids for show_session, shutdown_session.",
         annotations(title = "Show sessions", read_only_hint = true, open_world_hint = false),
         output_schema = out::<SessionsOut>()
     )]
@@ -351,7 +351,7 @@ impl HaproxyMcp {
 
     /// One session in detail.
     #[tool(
-        description = "One session in detail: accept time, client, frontend, backend, server, HAProxy's internal dump. Ids from show_sessions.",
+        description = "One session in detail: accept time, client, frontend, backend, server, HAProxy's dump. Ids from show_sessions.",
         annotations(title = "Show one session", read_only_hint = true, open_world_hint = false),
         output_schema = out::<SessionDetailOut>()
     )]
@@ -368,7 +368,7 @@ impl HaproxyMcp {
 
     /// Kills one session.
     #[tool(
-        description = "Kill one session: its connections close at once, requests in flight are lost. Ids are reused: list again rather than retry an old id.",
+        description = "Kill one session: its connections close at once, requests in flight are lost. Ids are reused: list again, never retry an old one.",
         annotations(title = "Shut down a session", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ShutdownOut>()
     )]
@@ -394,7 +394,7 @@ impl HaproxyMcp {
 
     /// Kills every session on one server.
     #[tool(
-        description = "Kill every session of a server: connections close at once, requests in flight are lost. Typically after maint, for long-lived connections.",
+        description = "Kill every session of a server: connections close at once, requests in flight are lost. Typically after maint.",
         annotations(title = "Shut down a server's sessions", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<ShutdownOut>()
     )]

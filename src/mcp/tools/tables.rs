@@ -614,7 +614,7 @@ impl HaproxyMcp {
 
     /// Creates or updates a stick-table entry.
     #[tool(
-        description = "Create or update a stick-table entry, e.g. gpc0 to flag a client. Data types the table does not store are refused.",
+        description = "Create or update a stick-table entry, e.g. gpc0 to flag a client.",
         annotations(title = "Set stick-table entry", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<TableDone>()
     )]
@@ -660,7 +660,7 @@ impl HaproxyMcp {
 
     /// Removes stick-table entries.
     #[tool(
-        description = "Remove stick-table entries: one by `key`, or all with all=true; their counters are lost. Entries a session uses stay.",
+        description = "Remove stick-table entries: one by `key`, or all=true; counters are lost. Entries in use stay.",
         annotations(title = "Clear stick table", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<TableDone>()
     )]

@@ -662,7 +662,7 @@ impl HaproxyMcp {
 
     /// Servers with address, state, weight, check and sessions.
     #[tool(
-        description = "Servers of one backend or all: address, port, state (HAProxy's verdict), weight, check, sessions, queue. Problems first; `state` filters (not_up: problems).",
+        description = "Servers of one backend or all: address, port, state (HAProxy's verdict), weight, check, sessions, queue. Problems first; `state` filters.",
         annotations(title = "List servers", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersOut>()
     )]
@@ -758,7 +758,7 @@ impl HaproxyMcp {
 
     /// `show servers state`, typed.
     #[tool(
-        description = "Raw `show servers state` rows, decoded (ids, address, states, weights, checks, agent, FQDN). Prefer list_servers.",
+        description = "Raw `show servers state` rows, decoded (ids, address, states, weights, checks, agent). Prefer list_servers.",
         annotations(title = "Show servers state", read_only_hint = true, open_world_hint = false),
         output_schema = out::<ServersStateOut>()
     )]
@@ -856,7 +856,7 @@ impl HaproxyMcp {
 
     /// The stick tables.
     #[tool(
-        description = "List the stick tables: name, key type, capacity and entries in use. Use show_table for the entries.",
+        description = "Stick tables: name, key type, capacity and entries in use. show_table lists entries.",
         annotations(title = "List stick tables", read_only_hint = true, open_world_hint = false),
         output_schema = out::<TablesOut>()
     )]

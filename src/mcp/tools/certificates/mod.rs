@@ -1,6 +1,7 @@
 //! TLS certificates: list_certificates (inventory, expiry, where each is used) and
 //! rotate_certificate (replace one without a reload, all or nothing); add_certificate and
-//! remove_certificate ([`store`]); refresh_ocsp_response ([`ocsp`]). The certificates toolset.
+//! remove_certificate ([`store`]); refresh_ocsp_response ([`ocsp`]); renew_acme_certificate
+//! ([`acme`]). The certificates toolset.
 //!
 //! Rotation reads the new PEM from a file in the operator's `--certificates-dir`, so a private
 //! key never passes through the assistant, and never appears in an answer, a log line, an audit
@@ -8,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+mod acme;
 mod ca_file;
 mod crl_file;
 mod ocsp;
@@ -499,7 +501,7 @@ impl HaproxyMcp {
 
     /// Hot certificate rotation.
     #[tool(
-        description = "Replace a certificate, CA or CRL file without a reload, all or nothing: PEM from the certificates folder, checked (key, expiry, chain, names), committed, read back (create=true: new CA/CRL file). Runtime only.",
+        description = "Replace a certificate, CA or CRL file without a reload, all or nothing: PEM from the certificates folder, checked (key, expiry, chain, names), committed, read back. Runtime only.",
         annotations(title = "Rotate certificate", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false),
         output_schema = out::<RotateOut>()
     )]

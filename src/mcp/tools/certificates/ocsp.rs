@@ -19,13 +19,11 @@ use super::out;
 use crate::haproxy::command::args::{OcspKey, TlsFileName};
 use crate::haproxy::command::{MAX_LINE_BYTES, Payload};
 use crate::haproxy::parse::ocsp::{CertStatus, OcspResponse};
-use crate::haproxy::parse::version;
 use crate::mcp::answer::{Answer, ToolError, ToolResult};
 use crate::mcp::cert_inventory::{OcspBrief, now_epoch};
-use crate::mcp::explain::{Subject, checked};
+use crate::mcp::explain::{Subject, checked, needs_release};
 use crate::mcp::handler::HaproxyMcp;
 use crate::mcp::secret_file;
-use crate::mcp::targets::Target;
 
 /// Largest OCSP response file read (responses with a signer chain are a few KB).
 const MAX_OCSP_FILE_BYTES: u64 = 32 * 1024;
@@ -147,18 +145,6 @@ fn warnings(after: &OcspBrief) -> Vec<String> {
     }
 }
 
-/// Refuses a target older than 2.8 (no `update ssl ocsp-response`), naming its version.
-async fn needs_update_command(t: &Target) -> Result<(), ToolError> {
-    let running = checked(t, Subject::Nothing, t.client.show_version().await).await?;
-    match version::parse_release(&running) {
-        Some(release) if release >= UPDATE_SINCE => Ok(()),
-        _ => Err(ToolError::new(format!(
-            "[{}] asking the OCSP responder needs HAProxy 2.8 or later (update ssl ocsp-response); this target runs {running}. Nothing was sent. Fetch the response yourself (openssl ocsp -respout) and pass it as file.",
-            t.name
-        ))),
-    }
-}
-
 #[tool_router(router = ocsp_router, vis = "pub(crate)")]
 impl HaproxyMcp {
     /// Replaces a certificate's stapled OCSP response.
@@ -235,7 +221,13 @@ impl HaproxyMcp {
                 (format!("file {file}"), Some(secret_file::sha256_hex(&der)))
             }
             None => {
-                needs_update_command(t).await?;
+                needs_release(
+                    t,
+                    UPDATE_SINCE,
+                    "asking the OCSP responder (update ssl ocsp-response)",
+                    "Fetch the response yourself (openssl ocsp -respout) and pass it as file.",
+                )
+                .await?;
                 checked(
                     t,
                     Subject::Nothing,

@@ -381,7 +381,7 @@ impl HaproxyMcp {
 
     /// A certificate no longer served.
     #[tool(
-        description = "Stop serving a certificate without a reload: its crt-list lines, then it; restored on a refusal (a bind's `crt`). Also deletes an unused CA/CRL file. Runtime only.",
+        description = "Stop serving a certificate without a reload (its crt-list lines, then it); restored if refused. Also deletes an unused CA/CRL file. Runtime only.",
         annotations(title = "Remove certificate", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false),
         output_schema = out::<RemoveCertOut>()
     )]

@@ -245,7 +245,7 @@ fn stat_row_map(row: &StatRow, shown: &[bool]) -> BTreeMap<String, Scalar> {
 impl HaproxyMcp {
     /// HAProxy process information: version, uptime, connections, limits.
     #[tool(
-        description = "Process information: version, uptime, connections, limits, threads, idle CPU. 'Which HAProxy is this and how busy is it?'",
+        description = "Process information: version, uptime, connections, limits, threads, idle CPU. 'Which HAProxy is this, how busy?'",
         annotations(title = "Show process info", read_only_hint = true, open_world_hint = false),
         output_schema = out::<InfoOut>()
     )]
@@ -368,7 +368,7 @@ impl HaproxyMcp {
 
     /// What looks wrong, backend by backend.
     #[tool(
-        description = "Start here for 'what is wrong?'. Per backend: server states, sessions, queue, 5xx %, connection errors %; per frontend: stopped, full, denied, malformed %; failing DNS, disconnected peers, certificate/OCSP problems. Rates since the previous call, or over window_secs. Fleet: target `*`, group:<name>, k=v.",
+        description = "Start here for 'what is wrong?'. Backends: server states, sessions, queue, 5xx %, connection errors %; frontends: stopped, full, denied, malformed %; failing DNS, disconnected peers, certificate problems. Rates since the last call or over window_secs. Fleet: target `*`, group:<name>, k=v.",
         annotations(title = "Health summary", read_only_hint = true, open_world_hint = false),
         output_schema = out::<HealthOut>()
     )]
