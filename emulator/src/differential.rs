@@ -29,6 +29,7 @@ const STAT_COLUMNS: &[&str] = &[
     "check_fall",
     "mode",
     "algo",
+    "cookie",
 ];
 
 /// The `show servers state` columns not compared: the time since the last change and the last

@@ -676,8 +676,9 @@ async fn the_model_answers_generated_sequences_like_live_haproxy() {
 
 /// A configuration unlike the capture's: server-template slots (in maintenance from the
 /// start), a chain of tracked servers across backends, an agent, backups, `balance first`, a
-/// consistent hash, explicit ids, a weight of 0, a listen section, a frontend's own stick
-/// table, a prefix-matched map and an ACL read by other rules, a backend named by `nbsrv()`, a
+/// consistent hash with dynamic cookies (one server with a cookie of its own), explicit ids, a
+/// weight of 0, a listen section, a frontend's own stick
+/// table, a prefix-matched map, a map of regular expressions and an ACL read by other rules, a backend named by `nbsrv()`, a
 /// named tcp `defaults` section.
 const OTHER_CONFIG: &str = r#"
 defaults
@@ -696,6 +697,7 @@ frontend web
     http-request deny if denied
     http-request deny if { nbsrv(edge) lt 1 }
     http-request set-var(txn.route) path,map_beg({CONF}/routes.map,none)
+    http-request set-var(txn.site) req.hdr(host),map_reg({CONF}/hosts.re,none)
     use_backend pool if { path_beg /pool }
     default_backend slots
 
@@ -720,8 +722,10 @@ backend pool
 backend edge
     balance uri
     hash-type consistent
+    cookie SRV insert dynamic
+    dynamic-cookie-key s3cr3t
     server u1 127.0.0.1:{APP} check
-    server u2 127.0.0.1:{APP} check inter 500 rise 3 fall 2
+    server u2 127.0.0.1:{APP} check inter 500 rise 3 fall 2 cookie own2
 
 backend spare
     server s1 127.0.0.1:{APP}
@@ -768,6 +772,11 @@ async fn the_model_answers_generated_sequences_on_another_configuration() {
     let files = [
         ("routes.map", "/api be_api\n/static be_static\n"),
         ("deny.acl", "192.0.2.1\n198.51.100.0/24\n"),
+        // Not a `.map` file: the generated steps keep to routes.map.
+        (
+            "hosts.re",
+            "^api\\. be_api\n\\.example\\.com$ be_www\n[0-9]+$ be_num\n",
+        ),
     ];
     let Some(live) =
         ConfiguredHaproxy::start_with_files("model_sequences_other", &config, &files).await
@@ -782,6 +791,53 @@ async fn the_model_answers_generated_sequences_on_another_configuration() {
     }
     let config = config.replace("{CONF}", &live.conf_dir());
     let ask = |line: &str| live.raw(line);
-    let seeded = seed(&ask, version, &config, app);
-    compare_sequences(&ask, version, seeded, "another configuration");
+    let (mut model, world) = seed(&ask, version, &config, app);
+    // `reg` lookups: the model runs the map's regular expressions as HAProxy does (unanchored,
+    // first match in file order), before and after an entry is added. Dynamic cookies the
+    // configuration enables: recomputed on a new address and a new key, dropped when disabled,
+    // a server's own cookie kept.
+    let maps = ask("show map");
+    let id = maps
+        .lines()
+        .find(|l| l.contains("hosts.re)"))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or_else(|| panic!("no hosts.re in {maps}"));
+    let edge = "show stat edge 4 -1";
+    for line in [
+        format!("get map #{id} api.example.com"),
+        format!("get map #{id} www.example.com"),
+        format!("get map #{id} www.example.com.evil"),
+        format!("get map #{id} 8080"),
+        format!("get map #{id} nothing.test"),
+        format!("add map #{id} ^n[a-z]+.test$ be_n"),
+        format!("get map #{id} nothing.test"),
+        format!("get map #{id} API.example.org"),
+        edge.to_owned(),
+        "disable health edge/u1".to_owned(),
+        "set server edge/u1 addr 127.0.0.2".to_owned(),
+        edge.to_owned(),
+        "set server edge/u1 addr 127.0.0.1".to_owned(),
+        "enable health edge/u1".to_owned(),
+        "set dynamic-cookie-key backend edge n3wk3y".to_owned(),
+        edge.to_owned(),
+        "disable dynamic-cookie backend edge".to_owned(),
+        edge.to_owned(),
+        "enable dynamic-cookie backend edge".to_owned(),
+        edge.to_owned(),
+    ] {
+        if line.starts_with("show") {
+            // 3.x applies a new address a moment after answering.
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let live_answer = ask(&line);
+        let theirs = live_answer.strip_suffix('\n').unwrap_or(&live_answer);
+        let ours = model_answer(&mut model, version, &line)
+            .unwrap_or_else(|| panic!("HAProxy {version}: the model does not execute `{line}`"));
+        assert_eq!(
+            mask_live(&line, ours.as_bytes()),
+            mask_live(&line, theirs.as_bytes()),
+            "HAProxy {version}: `{line}`"
+        );
+    }
+    compare_sequences(&ask, version, (model, world), "another configuration");
 }

@@ -12,9 +12,11 @@
 //! mode is disabled.` outside HTTP mode); before, the server has none until HAProxy next
 //! computes them.
 //!
-//! Not modelled: a configuration that enables dynamic cookies itself (the seed's cookies are
-//! taken for servers' own), and 3.0+'s `Not available.` for proxies in other modes than tcp
-//! and http (the model has no others).
+//! A configuration that enables them itself (`cookie … dynamic`, `dynamic-cookie-key`) is read
+//! by `Model::apply_config`: the cookies the seed recorded for its servers are then HAProxy's
+//! computed ones, which the model computes again, and only a server's own (`cookie <value>`)
+//! stays a seeded cell. Not modelled: 3.0+'s `Not available.` for proxies in other modes than
+//! tcp and http (the model has no others).
 
 use std::net::IpAddr;
 

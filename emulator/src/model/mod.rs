@@ -392,6 +392,11 @@ impl Model {
         let mut in_defaults = false;
         // `hash-type consistent` in the last defaults section, which later proxies inherit.
         let (mut in_any_defaults, mut inherited_consistent) = (false, false);
+        // Dynamic cookies the configuration enables (`cookie … dynamic`, `dynamic-cookie-key`),
+        // inherited from the last defaults section too, and the servers with a cookie of
+        // their own (`server … cookie <value>`), per proxy.
+        let mut inherited_cookies = cookies::DynamicCookies::default();
+        let mut own_cookies: Vec<(String, String)> = Vec::new();
         for line in config.lines() {
             let trimmed = line.trim();
             let mut words = trimmed.split_whitespace();
@@ -410,17 +415,39 @@ impl Model {
                     _ => inherited_consistent = consistent,
                 }
             }
+            if let Some(setting @ ("cookie" | "dynamic-cookie-key")) = first {
+                let value: Vec<&str> = trimmed.split_whitespace().skip(1).collect();
+                let target = match self.proxy_mut(section) {
+                    Some(proxy) if !in_any_defaults => &mut proxy.dynamic_cookies,
+                    _ => &mut inherited_cookies,
+                };
+                if setting == "cookie" {
+                    target.enabled = value.contains(&"dynamic");
+                } else {
+                    target.key = value.first().map(|k| k.trim_matches('"').to_owned());
+                }
+            }
+            if first == Some("server") && !in_any_defaults {
+                let mut rest = trimmed.split_whitespace().skip(1);
+                let name = rest.next().unwrap_or("");
+                if rest.any(|w| w == "cookie") {
+                    own_cookies.push((section.to_owned(), name.to_owned()));
+                }
+            }
             match first {
                 Some("frontend" | "backend" | "listen" | "peers") if starts_section => {
                     section = words.next().unwrap_or("");
+                    let cookies = inherited_cookies.clone();
                     if let Some(proxy) = self.proxy_mut(section) {
                         proxy.consistent_hash = inherited_consistent;
+                        proxy.dynamic_cookies = cookies;
                     }
                 }
                 Some("defaults") if starts_section => {
                     section = "";
                     in_any_defaults = true;
                     inherited_consistent = false;
+                    inherited_cookies = cookies::DynamicCookies::default();
                     // An unnamed section cannot be named by `add backend … from`.
                     if let Some(name) = words.next() {
                         self.defaults.retain(|d| d.name != name);
@@ -455,6 +482,22 @@ impl Model {
                     }
                 }
                 _ => {}
+            }
+        }
+        // The seed recorded the cookies HAProxy computed for the servers of a backend with
+        // dynamic cookies; the model computes them (and recomputes them on a new address or
+        // key), so only a server's own cookie stays a seeded cell.
+        for proxy in &mut self.proxies {
+            if !(proxy.dynamic_cookies.enabled && proxy.dynamic_cookies.key.is_some()) {
+                continue;
+            }
+            for server in &mut proxy.servers {
+                let own = own_cookies
+                    .iter()
+                    .any(|(p, s)| *p == proxy.name && *s == server.name);
+                if !own && !server.added {
+                    server.stat.set("cookie", "");
+                }
             }
         }
         if let Some(tls) = self.tls.as_mut() {
@@ -637,6 +680,42 @@ mod tests {
             assert_eq!(cell(&stat, "app1", "cookie"), "own1", "{version}");
             assert_eq!(cell(&stat, "extra", "cookie").len(), 16, "{version}");
         }
+    }
+
+    #[test]
+    fn a_configuration_that_enables_dynamic_cookies_is_followed() {
+        let mut m = model("3.2");
+        let at = m.backend_index("be_app").unwrap();
+        // As the seed would hold them had HAProxy computed cookies at start.
+        for server in &mut m.proxies[at].servers {
+            server.stat.set("cookie", "0123456789abcdef");
+        }
+        m.apply_config(
+            "defaults\n    dynamic-cookie-key k0\n\nbackend be_app\n    cookie SRV insert dynamic\n    server app1 127.0.0.1:1 cookie own1\n    server app2 127.0.0.1:1\n",
+        );
+        let stat = run(&mut m, Level::Admin, "show stat be_app -1 -1");
+        // app1 has a cookie of its own: the seeded cell stays.
+        assert_eq!(cell(&stat, "app1", "cookie"), "0123456789abcdef");
+        let computed = cell(&stat, "app2", "cookie");
+        assert!(
+            computed.len() == 16 && computed != "0123456789abcdef",
+            "{stat}"
+        );
+        // The key inherited from defaults, the flag from the backend: a new key changes it.
+        run(
+            &mut m,
+            Level::Admin,
+            "set dynamic-cookie-key backend be_app k1",
+        );
+        let stat = run(&mut m, Level::Admin, "show stat be_app -1 -1");
+        assert_ne!(cell(&stat, "app2", "cookie"), computed);
+        run(
+            &mut m,
+            Level::Admin,
+            "disable dynamic-cookie backend be_app",
+        );
+        let stat = run(&mut m, Level::Admin, "show stat be_app -1 -1");
+        assert_eq!(cell(&stat, "app2", "cookie"), "");
     }
 
     #[test]

@@ -81,8 +81,9 @@ pub struct Matcher {
 impl Matcher {
     /// The key among `keys` (in list order) this expression matches `sample` with, as HAProxy
     /// finds it: exact for `str`, the longest prefix for `beg`, the most specific network for
-    /// `ip`, the first in list order for the list methods. `None` for `reg`, which the model
-    /// does not evaluate (the caller answers that it does not model the lookup).
+    /// `ip`, the first in list order for the list methods (`reg` among them). `None` when a
+    /// `reg` key is a regular expression the model cannot evaluate as PCRE would (the caller
+    /// answers that it does not model the lookup).
     pub fn find<'a>(
         &self,
         keys: impl Iterator<Item = &'a str>,
@@ -100,7 +101,7 @@ impl Matcher {
         for (index, key) in keys.enumerate() {
             let k = fold(key);
             let specificity = match self.method {
-                Method::Reg => return None,
+                Method::Reg => regex_matches(key, sample, self.ignore_case)?.then_some(0),
                 Method::Str => (k == sample_folded).then_some(0),
                 Method::Beg => sample_folded.starts_with(&k).then_some(k.len()),
                 Method::End => sample_folded.ends_with(&k).then_some(0),
@@ -122,6 +123,11 @@ impl Matcher {
                 if better {
                     best = Some((index, s));
                 }
+                // A list stops at its first match: later keys are never looked at (nor is a
+                // regular expression the model could not run).
+                if !self.method.tree() {
+                    break;
+                }
             }
         }
         Some(best.map(|(index, _)| index))
@@ -137,6 +143,21 @@ impl Matcher {
             other => other,
         }
     }
+}
+
+/// Whether the regular expression `key` finds a match anywhere in `sample`, as HAProxy's
+/// `reg` method runs it (PCRE, unanchored, on the sample's bytes, `-i` ignoring case).
+/// `None` when the expression uses what this engine lacks (backreferences, lookaround) or
+/// does not compile: the model does not guess.
+fn regex_matches(key: &str, sample: &str, ignore_case: bool) -> Option<bool> {
+    // Bytes and ASCII classes: PCRE without UTF mode reads the sample as bytes and `\d`, `\w`
+    // as ASCII, as HAProxy compiles its patterns.
+    let re = regex::bytes::RegexBuilder::new(key)
+        .unicode(false)
+        .case_insensitive(ignore_case)
+        .build()
+        .ok()?;
+    Some(re.is_match(sample.as_bytes()))
 }
 
 /// `pattern` found in `sample` as whole `delim`-separated parts (HAProxy's `match_word`).
@@ -405,7 +426,24 @@ mod tests {
         assert_eq!(find(Method::Int, "15"), Some(3));
         assert_eq!(find(Method::Ip, "10.1.2.3"), Some(5));
         assert_eq!(find(Method::Ip, "10.2.2.3"), Some(4));
-        assert_eq!(m(Method::Reg).find(keys.iter().copied(), "x"), None);
+        // Regular expressions: unanchored, the first in list order; one the engine cannot
+        // run as PCRE would is not evaluated.
+        let regs = ["^/api/", "v[0-9]+$", "(a)\\1"];
+        let reg = |sample| m(Method::Reg).find(regs.iter().copied(), sample);
+        assert_eq!(reg("/api/v2"), Some(Some(0)));
+        assert_eq!(reg("/x/v12"), Some(Some(1)));
+        // No match before the expression the model cannot run: it does not guess.
+        assert_eq!(reg("aa"), None);
+        let plain = |sample| m(Method::Reg).find(regs[..2].iter().copied(), sample);
+        assert_eq!(plain("/x/V12"), Some(None));
+        let folded = Matcher {
+            ignore_case: true,
+            ..m(Method::Reg)
+        };
+        assert_eq!(
+            folded.find(regs[..2].iter().copied(), "/X/V12"),
+            Some(Some(1))
+        );
     }
 
     #[test]
