@@ -189,6 +189,7 @@ pub fn mask(command: &str, answer: &[u8]) -> String {
 
 fn masked(command: &str, answer: &[u8], live: bool) -> String {
     let text = String::from_utf8_lossy(answer).into_owned();
+    let text = without_cookie_collision_warning(text);
     let words: Vec<&str> = command.split_whitespace().collect();
     match words.as_slice() {
         ["show", "stat", ..] => mask_stat(&text, live),
@@ -242,6 +243,25 @@ fn masked(command: &str, answer: &[u8], live: bool) -> String {
             .collect(),
         _ => text,
     }
+}
+
+/// `text` without HAProxy's warning that two servers got equal dynamic cookies (`server.c`,
+/// `srv_set_dyncookie`: "We generated two equal cookies for two different servers." and
+/// "Please change the secret key for '<backend>'."). HAProxy logs it when it computes a cookie,
+/// which 3.x also does a moment after `set server addr` answers, so it lands in the output of
+/// whatever command the thread serves next (3.4 prints a thread's pending notices with `del
+/// backend`'s verdict); the model, computing cookies when it renders them, never warns.
+fn without_cookie_collision_warning(text: String) -> String {
+    if !text.contains("Please change the secret key for '") {
+        return text;
+    }
+    text.lines()
+        .filter(|l| {
+            *l != "We generated two equal cookies for two different servers."
+                && !l.starts_with("Please change the secret key for '")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// `show servers conn` with the traffic figures (connections used, idle, per thread) masked:
@@ -376,4 +396,27 @@ fn mask_state(text: &str, live: bool) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cookie_collision_warning_is_not_part_of_an_answer() {
+        let live = b"Backend deleted.\nWe generated two equal cookies for two different servers.\nPlease change the secret key for 'be_api'.\n";
+        assert_eq!(mask_live("del backend rt60", live), "Backend deleted.\n");
+        assert_eq!(
+            mask_live(
+                "set weight be_api/a 3",
+                b"Please change the secret key for 'be_api'.\n"
+            ),
+            ""
+        );
+        // Anything else stays.
+        assert_eq!(
+            mask_live("set weight be_api/a 300", b"Weight out of range.\n"),
+            "Weight out of range.\n"
+        );
+    }
 }

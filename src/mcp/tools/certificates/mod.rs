@@ -458,6 +458,7 @@ impl HaproxyMcp {
                 "[{}] {} of {all} certificates expire within {d} days or have expired",
                 t.name, truncation.total
             ),
+            None if all == 1 => format!("[{}] 1 certificate", t.name),
             None => format!("[{}] {all} certificates", t.name),
         };
         if problems.is_empty() {
