@@ -1993,6 +1993,23 @@ async fn ocsp_responses_are_fetched_from_the_responder_on_live_haproxy() {
     assert_eq!(out["after"]["cert_status"], "good", "{v}: {out}");
 }
 
+/// Whether HAProxy `version` has an ACME client (`acme status`, `acme renew`: 3.2+).
+fn knows_acme(version: &str) -> bool {
+    !(version.starts_with("2.") || version.starts_with("3.0") || version.starts_with("3.1"))
+}
+
+/// The cells of HAProxy's own `acme status` row for `certificate` (tab-separated: name,
+/// section, state, expiry, expires in, scheduled renewal, scheduled in).
+fn acme_status_row(hap: &support::ConfiguredHaproxy, certificate: &str) -> Vec<String> {
+    let raw = hap.raw("acme status");
+    raw.lines()
+        .find(|l| l.starts_with(certificate))
+        .unwrap_or_else(|| panic!("HAProxy lists no ACME row for {certificate}: {raw}"))
+        .split('\t')
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A live HAProxy (3.2+) serving site.pem and api.pem of fresh test certificates on one HTTPS
 /// frontend, site.pem loaded by a `crt-store` with `acme <section>` (www.example.test,
 /// example.test) renewed through `directory`; with site.pem's bytes as written. `None` when the
@@ -2039,7 +2056,7 @@ async fn acme_renewals_are_listed_on_live_haproxy() {
         .all(|c| c.get("acme").is_none());
     assert!(no_acme, "{v}: {out}");
     assert!(!out.to_string().contains("ACME:"), "{v}: {out}");
-    if v.starts_with("2.") || v.starts_with("3.0") || v.starts_with("3.1") {
+    if !knows_acme(&v) {
         eprintln!("{test}: HAProxy {v} has no ACME; checked that nothing is reported");
         return;
     }
@@ -2053,13 +2070,7 @@ async fn acme_renewals_are_listed_on_live_haproxy() {
     let h = McpHarness::live(hap.admin_tcp(), Settings::default()).await;
     let conf = hap.conf_dir();
     let site = format!("{conf}/site.pem");
-    let raw = hap.raw("acme status");
-    let row: Vec<&str> = raw
-        .lines()
-        .find(|l| l.starts_with(&site))
-        .unwrap_or_else(|| panic!("{v}: HAProxy lists no ACME certificate: {raw}"))
-        .split('\t')
-        .collect();
+    let row = acme_status_row(&hap, &site);
     let out = h.ok("list_certificates", json!({"limit": 50})).await;
     let entries = out["certificates"].as_array().unwrap();
     let of = |name: &str| entries.iter().find(|c| c["name"] == name).unwrap();
@@ -2084,8 +2095,8 @@ fn served_serial(hap: &support::ConfiguredHaproxy, name: &str) -> String {
 }
 
 /// renew_acme_certificate (3.2+, `acme renew`) against a real ACME server (Pebble): HAProxy
-/// gets a new certificate and serves it, and the answer's before/after and next renewal are
-/// what HAProxy itself shows; a certificate without ACME and an unknown one are refused before
+/// gets a new certificate and serves it, and the answer's serials (before and after) and next
+/// renewal are what HAProxy itself shows; a certificate without ACME and an unknown one are refused before
 /// anything is sent; with the ACME server gone the renewal outlives the wait, the answer says
 /// so, and a second request is refused while HAProxy still retries. Before 3.2 the tool names
 /// the version.
@@ -2096,7 +2107,7 @@ async fn acme_certificates_are_renewed_on_live_haproxy() {
         return;
     };
     let v = hap.version();
-    if v.starts_with("2.") || v.starts_with("3.0") || v.starts_with("3.1") {
+    if !knows_acme(&v) {
         let conf = hap.conf_dir();
         let e = h
             .err(
@@ -2157,14 +2168,8 @@ async fn acme_certificates_are_renewed_on_live_haproxy() {
         out["issuer"].as_str().unwrap().contains("Pebble"),
         "{v}: {out}"
     );
-    let status = hap.raw("acme status");
-    let row: Vec<&str> = status
-        .lines()
-        .find(|l| l.starts_with(&site))
-        .unwrap()
-        .split('\t')
-        .collect();
-    assert_eq!(row[2], "Scheduled", "{v}: {status}");
+    let row = acme_status_row(&hap, &site);
+    assert_eq!(row[2], "Scheduled", "{v}: {row:?}");
     assert_eq!(out["next_renewal"], row[5], "{v}: {out}");
     assert!(text.contains("In memory only"), "{v}: {text}");
     // In memory only, as the answer says: the file on disk is the one the test wrote.

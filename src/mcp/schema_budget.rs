@@ -183,15 +183,16 @@ const MIN_SHARED_BYTES: usize = 120;
 /// a client validates is unchanged, and the list is smaller by the copies. Input schemas are
 /// left inlined, as the model reads them top to bottom.
 fn share_repeated_objects(schema: &mut Value) {
-    let mut seen: Vec<(String, usize)> = Vec::new();
+    let mut seen: Vec<(Value, usize)> = Vec::new();
     count_objects(schema, true, &mut seen);
-    let mut shared: Vec<String> = seen
+    let mut shared: Vec<(usize, Value)> = seen
         .into_iter()
-        .filter(|(text, n)| *n > 1 && text.len() >= MIN_SHARED_BYTES)
-        .map(|(text, _)| text)
+        .filter(|(_, n)| *n > 1)
+        .map(|(object, _)| (object.to_string().len(), object))
+        .filter(|(bytes, _)| *bytes >= MIN_SHARED_BYTES)
         .collect();
     // Largest first: once it is shared, the objects inside it are counted once.
-    shared.sort_by_key(|text| std::cmp::Reverse(text.len()));
+    shared.sort_by_key(|(bytes, _)| std::cmp::Reverse(*bytes));
     let Value::Object(root) = schema else {
         return;
     };
@@ -199,42 +200,32 @@ fn share_repeated_objects(schema: &mut Value) {
         Some(Value::Object(defs)) => defs,
         _ => Map::new(),
     };
-    for text in shared {
-        let object: Value = serde_json::from_str(&text).expect("a schema read back");
-        let name = format!("s{}", defs.len());
-        let occurrences: usize = root
-            .values_mut()
-            .map(|v| replace_object(v, &object, &name))
-            .sum();
-        if occurrences > 1 {
-            defs.insert(name, object);
-        } else if occurrences == 1 {
-            // Only one copy left (the others were inside a larger shared object): inline again.
-            let reference = json_ref(&name);
-            for v in root.values_mut() {
-                restore_object(v, &reference, &object);
-            }
+    for (_, object) in shared {
+        // Copies inside a larger object shared before are no longer in the tree.
+        let copies: usize = root.values().map(|v| copies_of(v, &object)).sum();
+        if copies < 2 {
+            continue;
         }
+        let name = format!("s{}", defs.len());
+        let reference = serde_json::json!({ "$ref": format!("#/$defs/{name}") });
+        for v in root.values_mut() {
+            replace_object(v, &object, &reference);
+        }
+        defs.insert(name, object);
     }
     if !defs.is_empty() {
         root.insert("$defs".to_owned(), Value::Object(defs));
     }
 }
 
-/// `{"$ref": "#/$defs/<name>"}`.
-fn json_ref(name: &str) -> Value {
-    serde_json::json!({ "$ref": format!("#/$defs/{name}") })
-}
-
-/// Counts every object schema below the root (`is_root`) by its compact text.
-fn count_objects(node: &Value, is_root: bool, seen: &mut Vec<(String, usize)>) {
+/// Counts every object schema below the root (`is_root`).
+fn count_objects(node: &Value, is_root: bool, seen: &mut Vec<(Value, usize)>) {
     match node {
         Value::Object(map) => {
             if !is_root && map.contains_key("properties") {
-                let text = node.to_string();
-                match seen.iter_mut().find(|(t, _)| *t == text) {
+                match seen.iter_mut().find(|(object, _)| object == node) {
                     Some((_, n)) => *n += 1,
-                    None => seen.push((text, 1)),
+                    None => seen.push((node.clone(), 1)),
                 }
             }
             map.values().for_each(|v| count_objects(v, false, seen));
@@ -244,38 +235,31 @@ fn count_objects(node: &Value, is_root: bool, seen: &mut Vec<(String, usize)>) {
     }
 }
 
-/// Replaces every copy of `object` by a reference to `name`; how many.
-fn replace_object(node: &mut Value, object: &Value, name: &str) -> usize {
+/// How many copies of `object` `node` holds.
+fn copies_of(node: &Value, object: &Value) -> usize {
     if node == object {
-        *node = json_ref(name);
         return 1;
     }
     match node {
-        Value::Object(map) => map
-            .values_mut()
-            .map(|v| replace_object(v, object, name))
-            .sum(),
-        Value::Array(items) => items
-            .iter_mut()
-            .map(|v| replace_object(v, object, name))
-            .sum(),
+        Value::Object(map) => map.values().map(|v| copies_of(v, object)).sum(),
+        Value::Array(items) => items.iter().map(|v| copies_of(v, object)).sum(),
         _ => 0,
     }
 }
 
-/// Puts `object` back where `reference` stands.
-fn restore_object(node: &mut Value, reference: &Value, object: &Value) {
-    if node == reference {
-        *node = object.clone();
+/// Replaces every copy of `object` in `node` by `reference`.
+fn replace_object(node: &mut Value, object: &Value, reference: &Value) {
+    if node == object {
+        *node = reference.clone();
         return;
     }
     match node {
         Value::Object(map) => map
             .values_mut()
-            .for_each(|v| restore_object(v, reference, object)),
+            .for_each(|v| replace_object(v, object, reference)),
         Value::Array(items) => items
             .iter_mut()
-            .for_each(|v| restore_object(v, reference, object)),
+            .for_each(|v| replace_object(v, object, reference)),
         _ => {}
     }
 }

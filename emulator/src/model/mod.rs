@@ -233,7 +233,7 @@ impl Model {
                 let known = self
                     .tls
                     .as_ref()
-                    .is_some_and(|tls| tls.stores.iter().any(|s| s.path == *name));
+                    .is_some_and(|tls| tls.store(name).is_some());
                 if known {
                     Reply::line(format!("No ACME configuration defined for file '{name}'."))
                 } else {
@@ -619,10 +619,7 @@ fn ocsp_command(
     match verb {
         "show" => tls.ocsp.show(version, args),
         "set" => tls.ocsp.set(args, payload),
-        _ => {
-            let tls::Tls { ocsp, stores, .. } = tls;
-            ocsp.update(args, |n| stores.iter().any(|s| s.path == n))
-        }
+        _ => tls.ocsp.update(args, |n| tls.store(n).is_some()),
     }
 }
 

@@ -252,7 +252,8 @@ impl Tls {
             .map(|n| n.to_string())
     }
 
-    fn store(&self, path: &str) -> Option<&Store> {
+    /// The store HAProxy names `path`, if it holds one.
+    pub(super) fn store(&self, path: &str) -> Option<&Store> {
         self.stores.iter().find(|s| s.path == path)
     }
 

@@ -21,7 +21,6 @@ use crate::mcp::answer::{Answer, ToolError, ToolResult};
 use crate::mcp::cert_inventory::{days_left, now_epoch};
 use crate::mcp::explain::{Subject, checked, needs_release};
 use crate::mcp::handler::HaproxyMcp;
-use crate::mcp::targets::Target;
 
 /// The first release with `acme renew`.
 const ACME_SINCE: (u32, u32) = (3, 2);
@@ -70,10 +69,9 @@ pub struct RenewAcmeOut {
     pub next_renewal: Option<String>,
 }
 
-/// The certificate's `acme status` row.
-async fn acme_row(t: &Target, name: &TlsFileName) -> Result<Option<AcmeRow>, ToolError> {
-    let rows = checked(t, Subject::Nothing, t.client.acme_status().await).await?;
-    Ok(rows.into_iter().find(|r| r.certificate == name.as_str()))
+/// The certificate's row among `acme status`'s.
+fn row_of(rows: Vec<AcmeRow>, name: &TlsFileName) -> Option<AcmeRow> {
+    rows.into_iter().find(|r| r.certificate == name.as_str())
 }
 
 /// Whether HAProxy now serves another certificate than `before`.
@@ -115,7 +113,8 @@ impl HaproxyMcp {
         )
         .await
         .map_err(|e| e.with_note("Nothing was sent."))?;
-        let Some(row) = acme_row(t, &name).await? else {
+        let rows = checked(t, Subject::Nothing, t.client.acme_status().await).await?;
+        let Some(row) = row_of(rows, &name) else {
             return Err(fail(format!(
                 "{name} is not renewed through ACME: acme status does not list it (HAProxy renews only certificates a crt-store loads with `acme <section>`). Nothing was sent. Rotate it with rotate_certificate."
             )));
@@ -132,7 +131,7 @@ impl HaproxyMcp {
             tokio::time::sleep(POLL).await;
             // A failed reading (the store briefly locked by the commit) is read again.
             if let Ok(rows) = t.client.acme_status().await
-                && let Some(now) = rows.into_iter().find(|r| r.certificate == name.as_str())
+                && let Some(now) = row_of(rows, &name)
                 && now.state != RUNNING
             {
                 break now;
